@@ -1,0 +1,117 @@
+"""The backend contract every mail source implements, and its error taxonomy.
+
+A backend is owned by exactly one mailbox task. Blocking libraries run on the
+backend's own thread (`asyncio.to_thread` or a dedicated executor), never on
+the event loop. The engine drives a backend like this:
+
+    await backend.connect()                       # AuthError / TemporaryError
+    for folder in await backend.folders():        # roles: inbox, sent, other
+        changes = await backend.changes(folder, cursor)   # CursorInvalid -> resync
+        for chunk in chunks(changes.new, 500):
+            for item in await backend.fetch_headers(folder, chunk): ...
+            raw = await backend.fetch_message(folder, remote_id)  # only for logged mail
+        commit(batch, decisions, changes.cursor)  # one transaction
+    await backend.wait_for_changes(timeout)       # IDLE / inotify / poll
+    await backend.close()
+
+Cursors are opaque JSON-able dicts owned by the backend (Maildir: the set of
+seen file names' keys is in the store, so its cursor is only a scan marker;
+IMAP: {uidvalidity, uidnext, highestmodseq}). `changes` must return every
+message the store has not recorded for this folder; the engine ignores the
+ones it already has, so returning too much is safe and returning too little
+loses mail.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FolderRole = Literal["inbox", "sent", "other"]
+
+
+class BackendError(Exception):
+    """Base of the taxonomy. `kind` names the class for status and logs."""
+
+    kind = "permanent"
+
+
+class TemporaryError(BackendError):
+    """Network trouble, server busy, connection dropped: retry with back-off."""
+
+    kind = "temporary"
+
+
+class AuthError(BackendError):
+    """Credentials refused: stop, set status auth_failed, wait for reconnect."""
+
+    kind = "auth"
+
+
+class CursorInvalid(BackendError):
+    """The folder's cursor no longer applies (UIDVALIDITY changed): resync it."""
+
+    kind = "cursor_invalid"
+
+
+class PermanentError(BackendError):
+    """This one message cannot be read: quarantine it, keep going."""
+
+    kind = "permanent"
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    name: str
+    role: FolderRole
+
+
+@dataclass(slots=True)
+class Changes:
+    """What `changes` found: remote ids not yet synced, and the cursor after them."""
+
+    new: list[str]
+    cursor: dict[str, Any]
+    vanished: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderItem:
+    """One message's header block as the server gave it, with what came alongside."""
+
+    remote_id: str
+    raw_header: bytes
+    size: int = 0
+    flags: tuple[str, ...] = ()
+    conversation_key: str | None = None
+    """Provider conversation id (X-GM-THRID, conversationId): strongest thread evidence."""
+    preview: str | None = None
+
+
+class Backend(abc.ABC):
+    """One mail source. See the module docstring for how the engine drives it."""
+
+    @abc.abstractmethod
+    async def connect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def folders(self) -> list[Folder]: ...
+
+    @abc.abstractmethod
+    async def changes(self, folder: Folder, cursor: dict[str, Any] | None) -> Changes: ...
+
+    @abc.abstractmethod
+    async def fetch_headers(self, folder: Folder, remote_ids: list[str]) -> list[HeaderItem]:
+        """Headers for the given ids; ids that vanished meanwhile are left out."""
+
+    @abc.abstractmethod
+    async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
+        """The whole message; raises PermanentError when it is gone or unreadable."""
+
+    @abc.abstractmethod
+    async def wait_for_changes(self, timeout: float) -> bool:
+        """Block until the source may have changed or `timeout` passes; True if changed."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...

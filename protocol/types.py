@@ -1,0 +1,418 @@
+"""Typed params, results and records for every method, as msgspec Structs.
+
+Structs are grouped by aggregate: daemon, settings, mailboxes, contacts,
+timeline, messages. Params may gain optional fields; fields never change
+meaning (see `version.py`). Every struct forbids unknown fields so a typo in a
+script is an `Invalid params` error rather than a silent no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+LoggingMode = Literal["replies_only", "all_with_contacts"]
+Visibility = Literal["everyone", "team", "owner"]
+Provider = Literal["maildir", "imap", "gmail", "graph", "ews"]
+Security = Literal["tls", "starttls", "none"]
+AuthKind = Literal["password", "xoauth2"]
+Direction = Literal["inbound", "outbound"]
+MailboxStatus = Literal["new", "syncing", "idle", "auth_failed", "disconnected", "error"]
+AttachmentStatus = Literal["stored", "over_limit", "pending_scan", "missing"]
+
+
+class Params(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every params struct."""
+
+
+class Record(msgspec.Struct, kw_only=True):
+    """Base of every result and record struct."""
+
+
+# ---------------------------------------------------------------- common
+
+
+class NoParams(Params):
+    pass
+
+
+class IdParams(Params):
+    id: int
+
+
+class MessageRefParams(Params):
+    """A message by the store's `id` or by its `Message-ID` header (with <>)."""
+
+    id: int | None = None
+    message_id: str | None = None
+
+
+class Created(Record):
+    id: int
+
+
+class Ok(Record):
+    ok: bool = True
+
+
+class Participant(Record):
+    email: str
+    name: str = ""
+
+
+# ---------------------------------------------------------------- daemon
+
+
+class HelloParams(Params):
+    client: str = ""
+    protocol_version: str = ""
+
+
+class HelloResult(Record):
+    protocol_version: str
+    daemon_version: str
+    capabilities: list[str]
+
+
+# ---------------------------------------------------------------- settings
+
+
+class Settings(Record):
+    logging_mode: LoggingMode = "replies_only"
+    bcc_address: str | None = None
+    forwarding_address: str | None = None
+    attachment_limit_bytes: int = 52_428_800
+    body_limit_bytes: int = 2_097_152
+    never_log: list[str] = msgspec.field(default_factory=list)
+    own_addresses: list[str] = msgspec.field(default_factory=list)
+    default_visibility: Visibility = "everyone"
+
+
+class SettingsSetParams(Params):
+    """Only the named settings change; the result is the whole new settings."""
+
+    logging_mode: LoggingMode | UnsetType = UNSET
+    bcc_address: str | None | UnsetType = UNSET
+    forwarding_address: str | None | UnsetType = UNSET
+    attachment_limit_bytes: int | UnsetType = UNSET
+    body_limit_bytes: int | UnsetType = UNSET
+    never_log: list[str] | UnsetType = UNSET
+    own_addresses: list[str] | UnsetType = UNSET
+    default_visibility: Visibility | UnsetType = UNSET
+
+
+# ---------------------------------------------------------------- mailboxes
+
+
+class MailboxAddParams(Params):
+    provider: Provider
+    address: str
+    path: str | None = None
+    host: str | None = None
+    port: int | None = None
+    security: Security = "tls"
+    username: str | None = None
+    password: str | None = None
+    auth: AuthKind = "password"
+    display_name: str = ""
+
+
+class FolderState(Record):
+    name: str
+    role: str
+    state: str
+    messages: int = 0
+    last_sync: str | None = None
+    error: str | None = None
+
+
+class Mailbox(Record):
+    id: int
+    provider: Provider
+    address: str
+    status: MailboxStatus
+    status_detail: str = ""
+    path: str | None = None
+    host: str | None = None
+    port: int | None = None
+    security: Security | None = None
+    username: str | None = None
+    auth: AuthKind | None = None
+    last_sync: str | None = None
+    blind_threads: int = 0
+    quarantined: int = 0
+    folders: list[FolderState] = msgspec.field(default_factory=list)
+
+
+class MailboxList(Record):
+    mailboxes: list[Mailbox]
+
+
+class SyncResult(Record):
+    id: int
+    seen: int
+    new: int
+    logged: int
+    errors: int
+
+
+class MailboxTestResult(Record):
+    ok: bool
+    capabilities: list[str] = msgspec.field(default_factory=list)
+    error_kind: str | None = None
+    error: str | None = None
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+class MailboxReconnectParams(Params):
+    id: int
+    password: str | None = None
+
+
+class AuditEntry(Record):
+    message_id: str
+    folder: str
+    uid: str
+    reason: str
+
+
+class AuditResult(Record):
+    id: int
+    server_messages: int
+    stored_messages: int
+    missing: list[AuditEntry]
+    extra: list[AuditEntry]
+
+
+# ---------------------------------------------------------------- contacts
+
+
+class ContactCreateParams(Params):
+    email: str
+    name: str | None = None
+    emails: list[str] = msgspec.field(default_factory=list)
+
+
+class Contact(Record):
+    id: int
+    name: str
+    emails: list[str]
+    company: str | None = None
+    company_id: int | None = None
+    last_activity: str | None = None
+    source: str = "manual"
+
+
+class ContactsListParams(Params):
+    query: str = ""
+    limit: int = 50
+    cursor: str | None = None
+
+
+class ContactList(Record):
+    contacts: list[Contact]
+    next: str | None = None
+
+
+class ContactUpdateParams(Params):
+    id: int
+    name: str | UnsetType = UNSET
+    emails: list[str] | UnsetType = UNSET
+
+
+class ContactsImportParams(Params):
+    path: str
+
+
+class ImportResult(Record):
+    created: int
+    updated: int
+    skipped: int
+    errors: list[str]
+
+
+# ---------------------------------------------------------------- timeline
+
+
+class Attachment(Record):
+    index: int
+    filename: str
+    content_type: str
+    size: int
+    status: AttachmentStatus
+    sha256: str | None = None
+
+
+class TimelineGetParams(Params):
+    contact_id: int
+    limit: int = 50
+    before: str | None = None
+
+
+class TimelineEntry(Record):
+    id: int
+    """The store's message id, as `messages.get` takes it."""
+    entry_id: int
+    contact_id: int
+    message_id: str
+    subject: str
+    from_: Participant = msgspec.field(name="from")
+    to: list[Participant]
+    cc: list[Participant]
+    date: str
+    snippet: str
+    direction: Direction
+    attachments: list[Attachment]
+    reason: str
+    thread_id: int | None = None
+
+
+class Timeline(Record):
+    entries: list[TimelineEntry]
+    next: str | None = None
+
+
+# ---------------------------------------------------------------- messages
+
+
+class Message(Record):
+    id: int
+    message_id: str
+    mailbox_id: int | None
+    folder: str | None
+    subject: str
+    from_: Participant = msgspec.field(name="from")
+    to: list[Participant]
+    cc: list[Participant]
+    date: str
+    direction: Direction
+    snippet: str
+    body_text: str
+    new_text: str
+    attachments: list[Attachment]
+    logged: bool
+    reason: str
+    contact_ids: list[int]
+    thread_id: int | None = None
+    parse_error: str | None = None
+    visibility: Visibility = "everyone"
+
+
+class MessageHeaders(Record):
+    id: int
+    message_id: str
+    raw: str
+    """The header block decoded as UTF-8 with replacement characters."""
+    raw_base64: str
+    """The header block byte for byte, as received."""
+
+
+class Evidence(Record):
+    rule: str
+    thread_id: int | None = None
+    matched_id: int | None = None
+    matched_message_id: str | None = None
+    matched_via: str | None = None
+    thread_subject: str | None = None
+    subject: str | None = None
+    contact_ids: list[int] = msgspec.field(default_factory=list)
+    never_logged: list[str] = msgspec.field(default_factory=list)
+    details: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class Explanation(Record):
+    id: int
+    message_id: str
+    logged: bool
+    reason: str
+    summary: str
+    evidence: Evidence
+    fixes: list[str]
+    decided_at: str
+
+
+class MessagesLogParams(Params):
+    contact_ids: list[int]
+    id: int | None = None
+    message_id: str | None = None
+
+
+class LogResult(Record):
+    id: int
+    contact_ids: list[int]
+
+
+class MessagesSearchParams(Params):
+    query: str
+    limit: int = 50
+
+
+class MessageSummary(Record):
+    id: int
+    message_id: str
+    subject: str
+    from_: Participant = msgspec.field(name="from")
+    to: list[Participant]
+    date: str
+    direction: Direction
+    snippet: str
+    logged: bool
+    reason: str
+    mailbox_id: int | None = None
+    contact_ids: list[int] = msgspec.field(default_factory=list)
+
+
+class SearchResult(Record):
+    hits: list[MessageSummary]
+
+
+class MessagesListParams(Params):
+    logged: bool | None = None
+    reason: str | None = None
+    mailbox_id: int | None = None
+    limit: int = 50
+    before: str | None = None
+
+
+class MessageList(Record):
+    messages: list[MessageSummary]
+    next: str | None = None
+
+
+class AttachmentGetParams(Params):
+    id: int
+    index: int
+
+
+class AttachmentContent(Record):
+    filename: str
+    content_type: str
+    size: int
+    data_base64: str
+
+
+# ---------------------------------------------------------------- notifications
+
+
+class TimelineAppended(Record):
+    contact_id: int
+    entry: TimelineEntry
+
+
+class MailboxStatusChanged(Record):
+    id: int
+    status: MailboxStatus
+    detail: str = ""
+
+
+class SyncProgress(Record):
+    mailbox_id: int
+    folder: str
+    phase: str
+    done: int
+    total: int
+
+
+OpenRpcDocument = dict[str, Any]
