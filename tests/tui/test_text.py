@@ -1,0 +1,94 @@
+"""Pure helpers of the TUI's data layer: folding, sizes, marks, params parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from loggbok.protocol import types as t
+from loggbok.tui.cli import parse_params, parse_value
+from loggbok.tui.data import text
+from loggbok.tui.data.grouping import by_reason
+
+
+def test_fold_keeps_new_text_and_counts_quoted_lines() -> None:
+    body = "Sounds good, Tuesday works.\n\nOn Mon, 3 Jun 2024 Anna wrote:\n> Can we meet?\n> /A"
+    folded = text.fold_quoted(body)
+    assert folded.new_text == "Sounds good, Tuesday works."
+    assert folded.quoted_lines == 3
+
+
+def test_fold_keeps_text_written_between_quotes() -> None:
+    body = "> first question\nAnswer one\n> second question\nAnswer two"
+    folded = text.fold_quoted(body)
+    assert folded.new_text == "Answer one\nAnswer two"
+    assert folded.quoted_lines == 2
+
+
+def test_fold_swedish_and_outlook_attributions() -> None:
+    assert text.fold_quoted("Tack!\nDen 3 juni 2024 skrev Anna <a@x.se>:\nhej").new_text == "Tack!"
+    outlook = "Thanks\n-----Original Message-----\nFrom: A\nSent: today"
+    assert text.fold_quoted(outlook).new_text == "Thanks"
+
+
+def test_sizes_and_attachment_marks() -> None:
+    assert text.format_size(512) == "512 B"
+    assert text.format_size(52_428_800) == "50.0 MB"
+    over = t.Attachment(
+        index=0,
+        filename="big.zip",
+        content_type="application/zip",
+        size=60 * 1024 * 1024,
+        status="over_limit",
+    )
+    assert text.attachment_mark(over, 52_428_800).endswith("not stored: over 50 MB")
+    pending = t.Attachment(
+        index=1,
+        filename="scan.pdf",
+        content_type="application/pdf",
+        size=300,
+        status="pending_scan",
+    )
+    assert text.attachment_mark(pending).endswith("pending security scan")
+
+
+def test_format_date_passes_unparseable_text_through() -> None:
+    assert text.format_date("yesterday") == "yesterday"
+    assert text.format_date("2024-06-03T10:15:00") == "2024-06-03 10:15"
+
+
+def test_params_parse_json_values_else_strings() -> None:
+    assert parse_value("42") == 42
+    assert parse_value("true") is True
+    assert parse_value("[1, 2]") == [1, 2]
+    assert parse_value("anna@example.com") == "anna@example.com"
+    params = parse_params(["id=3", "query=offer q3"], '{"limit": 5, "id": 1}')
+    assert params == {"limit": 5, "id": 3, "query": "offer q3"}
+    with pytest.raises(ValueError):
+        parse_params(["novalue"], None)
+
+
+def _summary(id_: int, reason: str, date: str) -> t.MessageSummary:
+    return t.MessageSummary(
+        id=id_,
+        message_id=f"<{id_}@x>",
+        subject="s",
+        from_=t.Participant(email="a@x"),
+        to=[],
+        date=date,
+        direction="inbound",
+        snippet="",
+        logged=False,
+        reason=reason,
+    )
+
+
+def test_group_by_reason_biggest_first_newest_first() -> None:
+    groups = by_reason(
+        [
+            _summary(1, "bulk", "2024-01-01"),
+            _summary(2, "subject_changed", "2024-01-02"),
+            _summary(3, "subject_changed", "2024-01-03"),
+        ]
+    )
+    assert [reason for reason, _ in groups] == ["subject_changed", "bulk"]
+    assert [m.id for m in groups[0][1]] == [3, 2]

@@ -1,0 +1,125 @@
+"""The Textual app: modes for the main views, the daemon link, reconnecting, signals.
+
+`build_app(socket_path)` is the factory the CLI and the tests use. The app
+owns one `DaemonLink`; a worker keeps it connected and shows the
+"daemon unreachable" screen while it is not. Daemon notifications are
+re-published as Textual signals that screens subscribe to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.signal import Signal
+
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import RpcError
+from loggbok.tui.commands import ActionsProvider
+from loggbok.tui.data.link import DaemonLink
+from loggbok.tui.screens.base import DaemonScreen
+from loggbok.tui.screens.contacts import ContactsScreen
+from loggbok.tui.screens.mailboxes import MailboxesScreen
+from loggbok.tui.screens.search import SearchScreen
+from loggbok.tui.screens.settings import SettingsScreen
+from loggbok.tui.screens.unlogged import UnloggedScreen
+from loggbok.tui.screens.unreachable import UnreachableScreen
+
+RETRY_MAX_SECONDS = 2.0
+
+
+class LoggbokApp(App[None]):
+    """loggbok's terminal UI."""
+
+    CSS_PATH = "loggbok.tcss"
+    TITLE = "loggbok"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    MODES: ClassVar[dict[str, Any]] = {
+        "contacts": ContactsScreen,
+        "unlogged": UnloggedScreen,
+        "mailboxes": MailboxesScreen,
+        "search": SearchScreen,
+        "settings": SettingsScreen,
+    }
+    DEFAULT_MODE = "contacts"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "switch_mode('contacts')", "Contacts"),
+        Binding("u", "switch_mode('unlogged')", "Unlogged"),
+        Binding("m", "switch_mode('mailboxes')", "Mailboxes"),
+        Binding("slash", "switch_mode('search')", "Search", key_display="/"),
+        Binding("comma", "switch_mode('settings')", "Settings", key_display=","),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, socket_path: Path) -> None:
+        super().__init__()
+        self.socket_path = socket_path
+        self.link = DaemonLink(socket_path, self._on_notification)
+        self.timeline_appended: Signal[t.TimelineAppended] = Signal(self, "timeline-appended")
+        self.mailbox_changed: Signal[t.MailboxStatusChanged] = Signal(self, "mailbox-changed")
+        self.sync_progress: Signal[t.SyncProgress] = Signal(self, "sync-progress")
+        self._unreachable: UnreachableScreen | None = None
+
+    def on_mount(self) -> None:
+        self.maintain_connection()
+
+    async def on_unmount(self) -> None:
+        await self.link.close()
+
+    def _on_notification(self, name: str, params: Any) -> None:
+        if isinstance(params, t.TimelineAppended):
+            self.timeline_appended.publish(params)
+        elif isinstance(params, t.MailboxStatusChanged):
+            self.mailbox_changed.publish(params)
+            if params.status == "auth_failed":
+                self.notify(
+                    f"Mailbox {params.id} needs its password again: {params.detail}",
+                    severity="warning",
+                    timeout=10,
+                )
+        elif isinstance(params, t.SyncProgress):
+            self.sync_progress.publish(params)
+
+    @work(exclusive=True, group="connection")
+    async def maintain_connection(self) -> None:
+        """Connect, wait for the connection to drop, show the unreachable screen, retry."""
+        delay = 0.1
+        while True:
+            try:
+                await self.link.connect()
+            except (OSError, ConnectionError, TimeoutError, RpcError) as exc:
+                self._show_unreachable(str(exc) or type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            delay = 0.1
+            self._hide_unreachable()
+            for screen in self.screen_stack:
+                if isinstance(screen, DaemonScreen):
+                    screen.reload_if_stale()
+            await self.link.wait_closed()
+            self._show_unreachable("the connection closed")
+
+    def _show_unreachable(self, error: str) -> None:
+        if self._unreachable is None:
+            self._unreachable = UnreachableScreen(self.socket_path)
+            self.push_screen(self._unreachable)
+        self._unreachable.attempts += 1
+        self._unreachable.error = error
+
+    def _hide_unreachable(self) -> None:
+        screen, self._unreachable = self._unreachable, None
+        if screen is not None and screen.is_attached:
+            screen.dismiss()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "switch_mode" and self._unreachable is not None)
+
+
+def build_app(socket_path: Path) -> LoggbokApp:
+    """The app talking to the daemon on `socket_path`."""
+    return LoggbokApp(socket_path)

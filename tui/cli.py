@@ -1,0 +1,155 @@
+"""The `loggbok` command: `call`, `status`, `demo`, and the TUI when run alone.
+
+`loggbok call METHOD key=value ...` sends any method with named params (each
+value parsed as JSON when it parses, else taken as a string; or the whole
+params as `--params '{json}'`) and prints the JSON result, or the error with its
+code on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from loggbok.protocol import methods
+from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+from loggbok.protocol.errors import RpcError
+from loggbok.tui import launcher, paths
+
+
+def parse_value(text: str) -> Any:
+    """JSON when it parses (numbers, true, null, lists, objects), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_params(pairs: Sequence[str], raw: str | None) -> dict[str, Any]:
+    """`key=value` pairs over `--params` JSON; raises `ValueError` on a malformed pair."""
+    params: dict[str, Any] = {}
+    if raw:
+        loaded = json.loads(raw)
+        if not isinstance(loaded, dict):
+            raise ValueError("--params must be a JSON object")
+        params.update(loaded)
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"expected key=value, got {pair!r}")
+        params[key] = parse_value(value)
+    return params
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="loggbok", description="Log email conversations onto contacts' timelines."
+    )
+    parser.add_argument(
+        "--socket",
+        type=Path,
+        default=None,
+        help="the daemon's socket (default: %(default)s → the per-user one)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="data dir for a daemon started by this command"
+    )
+    sub = parser.add_subparsers(dest="command")
+    call = sub.add_parser("call", help="call a daemon method and print the JSON result")
+    call.add_argument("method", help="e.g. contacts.list")
+    call.add_argument("params", nargs="*", metavar="key=value")
+    call.add_argument("--params", dest="params_json", default=None, metavar="JSON")
+    sub.add_parser("status", help="the daemon's version and the mailboxes' state")
+    sub.add_parser("demo", help="open the TUI on the demo mailbox and contacts")
+    sub.add_parser("tui", help="open the TUI (the default)")
+    return parser
+
+
+async def _call(socket: Path, name: str, params: dict[str, Any]) -> Any:
+    async with await Client.connect(socket) as client:
+        return await client.call_raw(name, params)
+
+
+def run_call(socket: Path, name: str, pairs: Sequence[str], raw: str | None) -> int:
+    try:
+        params = parse_params(pairs, raw)
+    except ValueError as exc:
+        print(f"loggbok: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(_call(socket, name, params))
+    except RpcError as exc:
+        detail = f": {json.dumps(exc.data, ensure_ascii=False)}" if exc.data is not None else ""
+        print(f"error {exc.code}: {exc.message}{detail}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"loggbok: no daemon answers on {socket} ({exc})", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _status(socket: Path) -> list[str]:
+    async with await Client.connect(socket) as client:
+        hello = await client.call(methods.HELLO, t.HelloParams(client="loggbok"))
+        boxes = await client.call(methods.MAILBOXES_LIST)
+    lines = [f"daemon {hello.daemon_version}, protocol {hello.protocol_version}, socket {socket}"]
+    if not boxes.mailboxes:
+        lines.append("no mailboxes connected")
+    for box in boxes.mailboxes:
+        detail = f" ({box.status_detail})" if box.status_detail else ""
+        lines.append(f"mailbox {box.id}: {box.address} [{box.provider}] {box.status}{detail}")
+        lines.append(
+            f"  last sync {box.last_sync or 'never'}, blind threads {box.blind_threads}, "
+            f"quarantined {box.quarantined}"
+        )
+    return lines
+
+
+def run_status(socket: Path) -> int:
+    try:
+        lines = asyncio.run(_status(socket))
+    except OSError as exc:
+        print(f"loggbok: no daemon answers on {socket} ({exc})", file=sys.stderr)
+        return 1
+    except RpcError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def run_tui(socket: Path, data_dir: Path, demo: bool) -> int:
+    try:
+        started = asyncio.run(launcher.ensure_daemon(socket, data_dir, demo=demo))
+    except launcher.DaemonStartError as exc:
+        print(f"loggbok: {exc}", file=sys.stderr)
+        return 1
+    if started:
+        print(f"loggbok: started loggbokd on {socket}", file=sys.stderr)
+    from loggbok.tui.app import build_app  # Textual loads only when the TUI opens
+
+    build_app(socket).run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    demo = args.command == "demo"
+    socket: Path = args.socket or (paths.demo_socket_path() if demo else paths.socket_path())
+    data_dir: Path = args.data_dir or (paths.demo_data_dir() if demo else paths.data_dir())
+    if args.command == "call":
+        return run_call(socket, args.method, args.params, args.params_json)
+    if args.command == "status":
+        return run_status(socket)
+    return run_tui(socket, data_dir, demo)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Reason codes as short human labels, for group headings and table cells."""
+
+from __future__ import annotations
+
+LABELS: dict[str, str] = {
+    "sent_from_crm": "Sent from loggbok",
+    "bcc_address": "Logging address in Bcc",
+    "log_flag": "Logged with the log flag",
+    "reply_in_tracked_thread": "Reply in a tracked thread",
+    "contact_email": "Email with a contact",
+    "manual": "Logged by hand",
+    "forwarded_to_log": "Forwarded to log",
+    "forward_unparsed": "Forward could not be read",
+    "team_inbox": "Team inbox",
+    "subject_changed": "Subject line changed",
+    "not_in_tracked_thread": "Not in a tracked thread",
+    "no_contact_participant": "No contact takes part",
+    "never_log": "On the never-log list",
+    "auto_reply": "Automatic reply",
+    "bounce": "Bounce",
+    "bulk": "Bulk or list mail",
+    "calendar": "Calendar invitation",
+    "internal_only": "Internal only",
+    "seat_cannot_log": "Seat may not log",
+    "mailbox_unavailable": "Mailbox unavailable",
+    "parse_error": "Could not be read",
+}
+
+FIX_LABELS: dict[str, str] = {
+    "log_manually": "Log manually",
+    "add_contact": "Add sender as contact",
+    "reconnect_mailbox": "Reconnect mailbox",
+}
+
+
+def label(reason: str) -> str:
+    return LABELS.get(reason, reason.replace("_", " ").capitalize())

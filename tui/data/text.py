@@ -1,0 +1,119 @@
+"""Pure text helpers: dates, sizes, participants, attachment marks, quoted-history folding.
+
+No I/O and no widgets, so each is tested on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from loggbok.protocol import types as t
+
+_QUOTE_HEADER = re.compile(
+    r"^\s*(?:"
+    r"On .{1,200} wrote:"
+    r"|Den .{1,200} skrev .{0,200}:"
+    r"|Am .{1,200} schrieb .{0,200}:"
+    r"|Le .{1,200} a écrit ?:"
+    r"|-{2,}\s*(?:Original Message|Ursprungligt meddelande|Forwarded message"
+    r"|Vidarebefordrat meddelande|Ursprüngliche Nachricht)\s*-{2,}"
+    r"|(?:From|Från|Von|De):\s.+"
+    r"|_{10,}"
+    r")\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A body split into the new text and the quoted history below it."""
+
+    new_text: str
+    quoted_lines: int
+
+
+def fold_quoted(text: str) -> Folded:
+    """Keep the text before the first quote marker; count the quoted lines after it.
+
+    Lines starting with `>` that follow new text are quoted history, as is
+    everything after an attribution line ("On … wrote:", "Från: …",
+    "-----Original Message-----"). New text written below a quote is kept.
+    """
+    lines = text.replace("\r\n", "\n").split("\n")
+    kept: list[str] = []
+    quoted = 0
+    in_attribution = False
+    for line in lines:
+        if in_attribution:
+            quoted += 1
+            continue
+        if _QUOTE_HEADER.match(line):
+            in_attribution = True
+            quoted += 1
+            continue
+        if line.lstrip().startswith(">"):
+            quoted += 1
+            continue
+        kept.append(line)
+    new = "\n".join(kept).strip()
+    return Folded(re.sub(r"\n{3,}", "\n\n", new), quoted)
+
+
+def parse_date(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def format_date(value: str) -> str:
+    """An ISO date as local "YYYY-MM-DD HH:MM"; the raw text when it does not parse."""
+    parsed = parse_date(value)
+    if parsed is None:
+        return value
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone()
+    return parsed.strftime("%Y-%m-%d %H:%M")
+
+
+def format_size(size: int) -> str:
+    """Sizes in binary units as mail clients show them: 52428800 is "50.0 MB"."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - loop always returns
+
+
+def participant(p: t.Participant) -> str:
+    return f"{p.name} <{p.email}>" if p.name else p.email
+
+
+def participants(people: Iterable[t.Participant]) -> str:
+    return ", ".join(participant(p) for p in people)
+
+
+def short_participant(p: t.Participant) -> str:
+    return p.name or p.email
+
+
+def attachment_mark(att: t.Attachment, limit_bytes: int | None = None) -> str:
+    """ "name (size)" with the store's mark: not stored over the cap, pending scan, missing."""
+    base = f"{att.filename or '(unnamed)'} ({format_size(att.size)})"
+    if att.status == "over_limit":
+        cap = format_size(limit_bytes) if limit_bytes else "the limit"
+        cap = cap.replace(".0 ", " ")
+        return f"{base} — not stored: over {cap}"
+    if att.status == "pending_scan":
+        return f"{base} — pending security scan"
+    if att.status == "missing":
+        return f"{base} — not stored"
+    return base
+
+
+def direction_arrow(direction: str) -> str:
+    return "→ sent" if direction == "outbound" else "← received"

@@ -1,0 +1,92 @@
+"""Find a running daemon, or start one in the background and wait for its socket.
+
+The daemon is started detached (its own session, output to a log file in its
+data dir) with the same interpreter, so it outlives the TUI that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from loggbok.protocol import methods
+from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+
+LOG_NAME = "loggbokd.out.log"
+ANSWER_SECONDS = 2.0
+START_SECONDS = 60.0
+
+
+class DaemonStartError(RuntimeError):
+    """The daemon did not come up; the message names its log file."""
+
+
+async def answers(socket_path: Path) -> bool:
+    """True when a daemon answers `daemon.hello` on the socket."""
+    try:
+        async with asyncio.timeout(ANSWER_SECONDS):
+            client = await Client.connect(socket_path)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        async with asyncio.timeout(ANSWER_SECONDS):
+            await client.call(methods.HELLO, t.HelloParams(client="loggbok"))
+        return True
+    except (OSError, TimeoutError, ConnectionError):
+        return False
+    finally:
+        await client.close()
+
+
+def spawn(socket_path: Path, data_dir: Path, demo: bool = False) -> subprocess.Popen[bytes]:
+    """Start `loggbokd` detached, logging to `data_dir/loggbokd.out.log`."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    argv = [
+        sys.executable,
+        "-m",
+        "loggbok.daemon.main",
+        "--socket",
+        str(socket_path),
+        "--data-dir",
+        str(data_dir),
+    ]
+    if demo:
+        argv.append("--demo")
+    with open(data_dir / LOG_NAME, "ab") as log:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+            env=os.environ.copy(),
+        )
+
+
+async def ensure_daemon(
+    socket_path: Path, data_dir: Path, demo: bool = False, start_seconds: float = START_SECONDS
+) -> bool:
+    """Make sure a daemon answers on the socket; returns True when this call started it."""
+    if await answers(socket_path):
+        return False
+    process = spawn(socket_path, data_dir, demo=demo)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + start_seconds
+    while loop.time() < deadline:
+        if process.poll() is not None:
+            raise DaemonStartError(
+                f"loggbokd exited with status {process.returncode}; see {data_dir / LOG_NAME}"
+            )
+        if await answers(socket_path):
+            return True
+        await asyncio.sleep(0.1)
+    raise DaemonStartError(
+        f"loggbokd did not answer on {socket_path} within {start_seconds:.0f} s; "
+        f"see {data_dir / LOG_NAME}"
+    )

@@ -1,0 +1,54 @@
+"""`DaemonScreen`: a screen whose content comes from the daemon and reloads when stale.
+
+A screen loads in `load()` (run it from a worker). It records the link's
+`generation` when it loads; when the screen becomes current again after a
+reconnect, or the app reconnects while it shows, it loads again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.screen import Screen
+
+from loggbok.protocol.errors import RpcError
+from loggbok.tui.data.link import DaemonLink, DaemonUnreachable
+
+if TYPE_CHECKING:
+    from loggbok.tui.app import LoggbokApp
+
+
+class DaemonScreen(Screen[None]):
+    """Base of every screen that shows the daemon's data."""
+
+    loaded_generation = -1
+
+    @property
+    def loggbok(self) -> LoggbokApp:
+        return cast("LoggbokApp", self.app)
+
+    @property
+    def link(self) -> DaemonLink:
+        return self.loggbok.link
+
+    def load(self) -> None:
+        """Start loading this screen's data (subclasses start a worker)."""
+
+    def mark_loaded(self) -> None:
+        self.loaded_generation = self.link.generation
+
+    def reload_if_stale(self) -> None:
+        if self.loaded_generation != self.link.generation:
+            self.load()
+
+    def on_screen_resume(self) -> None:
+        self.reload_if_stale()
+
+    def report(self, exc: Exception, doing: str) -> None:
+        """Tell the user a call failed, in one line."""
+        if isinstance(exc, DaemonUnreachable):
+            self.notify(f"{doing}: the daemon is unreachable", severity="warning")
+        elif isinstance(exc, RpcError):
+            self.notify(f"{doing}: {exc.message} ({exc.code})", severity="error")
+        else:
+            self.notify(f"{doing}: {exc}", severity="error")

@@ -1,0 +1,226 @@
+"""Contacts: a searchable list by last activity; add, edit, import; Enter opens a timeline."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
+
+from loggbok.protocol import methods
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import RpcError
+from loggbok.tui.data import text
+from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.dialogs.contact_form import ContactDraft, ContactForm
+from loggbok.tui.dialogs.prompt import TextPrompt
+from loggbok.tui.screens.base import DaemonScreen
+from loggbok.tui.screens.timeline import TimelineScreen
+
+PAGE = 200
+
+
+class ContactsScreen(DaemonScreen):
+    """The contact list; the app's first view."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_timeline", "Timeline", show=True),
+        Binding("f", "focus_filter", "Filter"),
+        Binding("a", "add_contact", "Add"),
+        Binding("e", "edit_contact", "Edit"),
+        Binding("i", "import_contacts", "Import"),
+        Binding("r", "reload", "Refresh"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    query_text: reactive[str] = reactive("")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contacts: list[t.Contact] = []
+        self.next_cursor: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(
+            placeholder="filter contacts by name, address or company (f)", id="contacts-filter"
+        )
+        yield DataTable(id="contacts-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="contacts-status-bar", classes="status-bar"):
+            yield Label("Connecting to the daemon…", id="contacts-status")
+            yield ProgressBar(id="import-progress", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Contacts"
+        table = self.query_one(DataTable)
+        table.add_column("Name", key="name")
+        table.add_column("Addresses", key="emails")
+        table.add_column("Company", key="company")
+        table.add_column("Last activity", key="last")
+        self.query_one("#import-progress").display = False
+        table.focus()
+
+    def load(self) -> None:
+        self.fetch(self.query_text)
+
+    @work(exclusive=True, group="contacts")
+    async def fetch(self, query: str, more: bool = False) -> None:
+        try:
+            result = await self.link.call(
+                methods.CONTACTS_LIST,
+                t.ContactsListParams(
+                    query=query, limit=PAGE, cursor=self.next_cursor if more else None
+                ),
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Loading contacts")
+            return
+        self.mark_loaded()
+        self.next_cursor = result.next
+        self.contacts = [*self.contacts, *result.contacts] if more else list(result.contacts)
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        selected = self.current
+        table.clear()
+        for contact in self.contacts:
+            table.add_row(
+                contact.name or "—",
+                ", ".join(contact.emails),
+                contact.company or "",
+                text.format_date(contact.last_activity) if contact.last_activity else "",
+                key=str(contact.id),
+            )
+        if selected is not None:
+            for row, contact in enumerate(self.contacts):
+                if contact.id == selected.id:
+                    table.move_cursor(row=row)
+        more = " (more: scroll down)" if self.next_cursor else ""
+        self.query_one("#contacts-status", Label).update(f"{len(self.contacts)} contacts{more}")
+
+    @property
+    def current(self) -> t.Contact | None:
+        table = self.query_one(DataTable)
+        if not self.contacts or not 0 <= table.cursor_row < len(self.contacts):
+            return None
+        return self.contacts[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
+        if self.next_cursor and event.cursor_row >= len(self.contacts) - 5:
+            self.fetch(self.query_text, more=True)
+
+    @on(Input.Changed, "#contacts-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.fetch(event.value)
+
+    @on(Input.Submitted, "#contacts-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(DataTable).focus()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_open_timeline()
+
+    def action_open_timeline(self) -> None:
+        contact = self.current
+        if contact is not None:
+            self.app.push_screen(TimelineScreen(contact))
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#contacts-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#contacts-filter", Input).value = ""
+        self.query_one(DataTable).focus()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_add_contact(self) -> None:
+        self.app.push_screen(ContactForm(), self._created)
+
+    def _created(self, draft: ContactDraft | None) -> None:
+        if draft is not None:
+            self.save_contact(draft, None)
+
+    def action_edit_contact(self) -> None:
+        contact = self.current
+        if contact is not None:
+            self.app.push_screen(ContactForm(contact), lambda draft: self._edited(draft, contact))
+
+    def _edited(self, draft: ContactDraft | None, contact: t.Contact) -> None:
+        if draft is not None:
+            self.save_contact(draft, contact)
+
+    @work(group="contact-save")
+    async def save_contact(self, draft: ContactDraft, contact: t.Contact | None) -> None:
+        try:
+            if contact is None:
+                await self.link.call(
+                    methods.CONTACTS_CREATE,
+                    t.ContactCreateParams(
+                        email=draft.emails[0], name=draft.name or None, emails=draft.emails
+                    ),
+                )
+                self.notify(f"Added {draft.name or draft.emails[0]}")
+            else:
+                await self.link.call(
+                    methods.CONTACTS_UPDATE,
+                    t.ContactUpdateParams(id=contact.id, name=draft.name, emails=draft.emails),
+                )
+                self.notify(f"Saved {draft.name or draft.emails[0]}")
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Saving the contact")
+            return
+        self.load()
+
+    def action_import_contacts(self) -> None:
+        self.app.push_screen(
+            TextPrompt(
+                "Import contacts from a vCard (.vcf) or CSV file",
+                placeholder="/path/to/contacts.vcf",
+            ),
+            self._import_chosen,
+        )
+
+    def _import_chosen(self, path: str | None) -> None:
+        if path:
+            self.import_contacts(path)
+
+    @work(exclusive=True, group="contacts-import")
+    async def import_contacts(self, path: str) -> None:
+        bar = self.query_one("#import-progress", ProgressBar)
+        status = self.query_one("#contacts-status", Label)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        status.update(f"Importing {path}…")
+        try:
+            result = await self.link.call(
+                methods.CONTACTS_IMPORT, t.ContactsImportParams(path=path)
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            bar.display = False
+            status.update("Import failed")
+            self.report(exc, "Importing contacts")
+            return
+        done = result.created + result.updated + result.skipped
+        bar.update(total=max(done, 1), progress=max(done, 1))
+        summary = (
+            f"Imported: {result.created} created, {result.updated} updated, "
+            f"{result.skipped} skipped, {len(result.errors)} errors"
+        )
+        status.update(summary)
+        self.notify(
+            summary if not result.errors else summary + "\n" + "\n".join(result.errors[:5]),
+            severity="warning" if result.errors else "information",
+        )
+        bar.display = False
+        self.load()

@@ -1,0 +1,218 @@
+"""Mailboxes: provider, status with sync progress, blind threads, last sync.
+
+Add (after a connection test), reconnect with a password, sync now, remove.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar
+
+from loggbok.protocol import methods
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import RpcError
+from loggbok.tui.data import text
+from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.dialogs.confirm import Confirm
+from loggbok.tui.dialogs.mailbox_form import MailboxForm
+from loggbok.tui.dialogs.prompt import TextPrompt
+from loggbok.tui.screens.base import DaemonScreen
+
+
+def status_text(box: t.Mailbox, progress: t.SyncProgress | None) -> str:
+    if box.status == "syncing" and progress is not None and progress.total:
+        return f"syncing {progress.done}/{progress.total} ({progress.folder}, {progress.phase})"
+    detail = f": {box.status_detail}" if box.status_detail else ""
+    return f"{box.status}{detail}"
+
+
+class MailboxesScreen(DaemonScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add_mailbox", "Add"),
+        Binding("k", "reconnect", "Reconnect"),
+        Binding("s", "sync", "Sync now"),
+        Binding("d", "remove", "Remove"),
+        Binding("r", "reload", "Refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mailboxes: list[t.Mailbox] = []
+        self.progress: dict[int, t.SyncProgress] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="mailboxes-table", cursor_type="row")
+        yield ProgressBar(id="sync-progress", show_eta=False)
+        yield Label("Loading…", id="mailboxes-status", classes="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Mailboxes"
+        table = self.query_one(DataTable)
+        for name in ("Address", "Provider", "Status", "Blind threads", "Last sync"):
+            table.add_column(name, key=name)
+        self.query_one(ProgressBar).display = False
+        self.loggbok.mailbox_changed.subscribe(self, self._status_changed)
+        self.loggbok.sync_progress.subscribe(self, self._sync_progress)
+        table.focus()
+
+    def load(self) -> None:
+        self.fetch()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="mailboxes")
+    async def fetch(self) -> None:
+        try:
+            result = await self.link.call(methods.MAILBOXES_LIST)
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Loading mailboxes")
+            return
+        self.mark_loaded()
+        self.mailboxes = list(result.mailboxes)
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for box in self.mailboxes:
+            where = box.path or box.host or ""
+            table.add_row(
+                f"{box.address}\n{where}" if where else box.address,
+                box.provider,
+                status_text(box, self.progress.get(box.id)),
+                str(box.blind_threads) if box.blind_threads else "—",
+                text.format_date(box.last_sync) if box.last_sync else "never",
+                key=str(box.id),
+                height=2 if (box.path or box.host) else 1,
+            )
+        if self.mailboxes:
+            table.move_cursor(row=min(row, len(self.mailboxes) - 1))
+        self.query_one("#mailboxes-status", Label).update(
+            f"{len(self.mailboxes)} mailboxes"
+            if self.mailboxes
+            else "No mailbox connected: press a to add one."
+        )
+
+    def _status_changed(self, event: t.MailboxStatusChanged) -> None:
+        for box in self.mailboxes:
+            if box.id == event.id:
+                box.status = event.status
+                box.status_detail = event.detail
+        if event.status != "syncing":
+            self.progress.pop(event.id, None)
+            self.query_one(ProgressBar).display = bool(self.progress)
+            self.load()
+        self._fill()
+
+    def _sync_progress(self, event: t.SyncProgress) -> None:
+        self.progress[event.mailbox_id] = event
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=event.total or None, progress=event.done)
+        for box in self.mailboxes:
+            if box.id == event.mailbox_id and box.status != "syncing":
+                box.status = "syncing"
+        self._fill()
+
+    @property
+    def current(self) -> t.Mailbox | None:
+        row = self.query_one(DataTable).cursor_row
+        return self.mailboxes[row] if 0 <= row < len(self.mailboxes) else None
+
+    # ---------------------------------------------------------------- actions
+
+    def action_add_mailbox(self) -> None:
+        self.app.push_screen(MailboxForm(), self._add)
+
+    def _add(self, params: t.MailboxAddParams | None) -> None:
+        if params is not None:
+            self.add_box(params)
+
+    @work(group="mailbox-action")
+    async def add_box(self, params: t.MailboxAddParams) -> None:
+        try:
+            created = await self.link.call(methods.MAILBOXES_ADD, params)
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Adding the mailbox")
+            return
+        self.notify(f"Mailbox {created.id} connected; syncing.")
+        self.load()
+
+    def action_reconnect(self) -> None:
+        box = self.current
+        if box is None:
+            return
+        prompt = (
+            "Reconnect: password (empty to retry as is)"
+            if box.provider != "maildir"
+            else "Reconnect the Maildir (press Enter)"
+        )
+        self.app.push_screen(
+            TextPrompt(prompt, password=box.provider != "maildir"),
+            lambda pw: self._reconnect(box, pw),
+        )
+
+    def _reconnect(self, box: t.Mailbox, password: str | None) -> None:
+        if password is not None:
+            self.reconnect(box, password or None)
+
+    @work(group="mailbox-action")
+    async def reconnect(self, box: t.Mailbox, password: str | None) -> None:
+        try:
+            await self.link.call(
+                methods.MAILBOXES_RECONNECT, t.MailboxReconnectParams(id=box.id, password=password)
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Reconnecting")
+            return
+        self.notify(f"Reconnecting {box.address}.")
+        self.load()
+
+    def action_sync(self) -> None:
+        box = self.current
+        if box is not None:
+            self.sync(box)
+
+    @work(group="mailbox-sync")
+    async def sync(self, box: t.Mailbox) -> None:
+        self.notify(f"Syncing {box.address}…")
+        try:
+            result = await self.link.call(methods.MAILBOXES_SYNC, t.IdParams(id=box.id))
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Syncing")
+            return
+        self.notify(
+            f"{box.address}: {result.seen} seen, {result.new} new, "
+            f"{result.logged} logged, {result.errors} errors"
+        )
+        self.load()
+
+    def action_remove(self) -> None:
+        box = self.current
+        if box is not None:
+            self.app.push_screen(
+                Confirm(f"Remove {box.address}? What it logged stays logged.", yes="Remove"),
+                lambda yes: self._remove(box, yes),
+            )
+
+    def _remove(self, box: t.Mailbox, yes: bool | None) -> None:
+        if yes:
+            self.remove_mailbox(box)
+
+    @work(group="mailbox-action")
+    async def remove_mailbox(self, box: t.Mailbox) -> None:
+        try:
+            await self.link.call(methods.MAILBOXES_REMOVE, t.IdParams(id=box.id))
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Removing")
+            return
+        self.notify(f"Removed {box.address}.")
+        self.load()

@@ -1,0 +1,213 @@
+"""Message view: the full body, attachments to save, and the raw headers.
+
+The Headers tab shows the header block exactly as received, with "save as
+.txt" (the bytes as received) and "copy" (OSC 52 through the terminal).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import (
+    Collapsible,
+    Footer,
+    Header,
+    OptionList,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+
+from loggbok.protocol import methods
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import RpcError
+from loggbok.tui.data import files, text
+from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.data.reasons import label
+from loggbok.tui.dialogs.prompt import TextPrompt
+from loggbok.tui.screens.base import DaemonScreen
+
+
+def message_heading(msg: t.Message) -> str:
+    lines = [
+        f"Subject: {msg.subject or '(no subject)'}",
+        f"From:    {text.participant(msg.from_)}",
+        f"To:      {text.participants(msg.to)}",
+    ]
+    if msg.cc:
+        lines.append(f"Cc:      {text.participants(msg.cc)}")
+    state = "logged" if msg.logged else "not logged"
+    lines.append(
+        f"Date:    {text.format_date(msg.date)}  ·  {text.direction_arrow(msg.direction)}"
+        f"  ·  {state}: {label(msg.reason)}"
+    )
+    if msg.parse_error:
+        lines.append(f"Parse error: {msg.parse_error}")
+    return "\n".join(lines)
+
+
+def quoted_part(msg: t.Message) -> str:
+    """The body below the new text, or "" when the body is all new text."""
+    body = msg.body_text.strip()
+    new = msg.new_text.strip()
+    if not new or body == new:
+        return ""
+    if body.startswith(new):
+        return body[len(new) :].strip()
+    return body
+
+
+class MessageScreen(DaemonScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("b", "tab('body')", "Body"),
+        Binding("a", "tab('attachments')", "Attachments"),
+        Binding("h", "tab('headers')", "Headers"),
+        Binding("t", "save_headers", "Save headers .txt"),
+        Binding("y", "copy_headers", "Copy headers"),
+        Binding("w", "why", "Why?"),
+    ]
+
+    def __init__(self, message_id: int, tab: str = "body") -> None:
+        super().__init__()
+        self.message_id = message_id
+        self.initial_tab = tab
+        self.message: t.Message | None = None
+        self.headers: t.MessageHeaders | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial=self.initial_tab, id="message-tabs"):
+            with TabPane("Body", id="body"), VerticalScroll(id="body-scroll"):
+                yield Static("Loading…", id="message-heading")
+                yield Static("", id="message-new-text")
+                with Collapsible(title="Quoted history", collapsed=True, id="message-quoted"):
+                    yield Static("", id="message-quoted-text")
+            with TabPane("Attachments", id="attachments"):
+                yield Static("", id="attachments-hint")
+                yield OptionList(id="attachments-list")
+            with TabPane("Headers", id="headers"):
+                yield Static(
+                    "Raw headers exactly as received · t: save as .txt · y: copy", id="headers-hint"
+                )
+                yield TextArea(
+                    "", read_only=True, id="headers-text", soft_wrap=False, show_line_numbers=False
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Message"
+
+    def load(self) -> None:
+        self.fetch()
+
+    @work(exclusive=True, group="message")
+    async def fetch(self) -> None:
+        ref = t.MessageRefParams(id=self.message_id)
+        try:
+            msg = await self.link.call(methods.MESSAGES_GET, ref)
+            headers = await self.link.call(methods.MESSAGES_HEADERS, ref)
+            settings = await self.link.call(methods.SETTINGS_GET)
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Loading the message")
+            return
+        self.mark_loaded()
+        self.message, self.headers = msg, headers
+        self.sub_title = msg.subject or "(no subject)"
+        self.query_one("#message-heading", Static).update(message_heading(msg))
+        self.query_one("#message-new-text", Static).update(
+            msg.new_text or msg.body_text or "(empty body)"
+        )
+        quoted = quoted_part(msg)
+        collapsible = self.query_one("#message-quoted", Collapsible)
+        collapsible.display = bool(quoted)
+        collapsible.title = f"Quoted history ({len(quoted.splitlines())} lines)"
+        self.query_one("#message-quoted-text", Static).update(quoted)
+        self.query_one("#headers-text", TextArea).load_text(headers.raw)
+        attachments = self.query_one("#attachments-list", OptionList)
+        attachments.clear_options()
+        attachments.add_options(
+            [
+                Option(
+                    text.attachment_mark(a, settings.attachment_limit_bytes),
+                    id=f"a{a.index}",
+                    disabled=a.status != "stored",
+                )
+                for a in msg.attachments
+            ]
+        )
+        self.query_one("#attachments-hint", Static).update(
+            "Enter saves the attachment to a file." if msg.attachments else "No attachments."
+        )
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_why(self) -> None:
+        from loggbok.tui.screens.why import WhyScreen
+
+        self.app.push_screen(WhyScreen(self.message_id))
+
+    # ---------------------------------------------------------------- headers
+
+    def action_copy_headers(self) -> None:
+        if self.headers is not None:
+            self.app.copy_to_clipboard(self.headers.raw)
+            self.notify("Headers copied to the clipboard (OSC 52).")
+
+    def action_save_headers(self) -> None:
+        if self.headers is None:
+            return
+        name = files.safe_name(self.headers.message_id.strip("<>"), "message") + ".headers.txt"
+        self.app.push_screen(
+            TextPrompt("Save the raw headers as", str(files.default_path(name))),
+            self._save_headers_to,
+        )
+
+    def _save_headers_to(self, path: str | None) -> None:
+        if path and self.headers is not None:
+            self.write_file(path, base64.b64decode(self.headers.raw_base64), "Headers")
+
+    @work(group="message-save")
+    async def write_file(self, path: str, data: bytes, what: str) -> None:
+        try:
+            target = await files.write_bytes(path, data)
+        except OSError as exc:
+            self.notify(f"Could not save {what.lower()}: {exc}", severity="error")
+            return
+        self.notify(f"{what} saved to {target}")
+
+    # ---------------------------------------------------------------- attachments
+
+    @on(OptionList.OptionSelected, "#attachments-list")
+    def _attachment_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.message is None:
+            return
+        att = self.message.attachments[event.option_index]
+        self.app.push_screen(
+            TextPrompt(f"Save {att.filename} as", str(files.default_path(att.filename))),
+            lambda path: self._save_attachment(att, path),
+        )
+
+    def _save_attachment(self, att: t.Attachment, path: str | None) -> None:
+        if path:
+            self.save_attachment(att.index, path)
+
+    @work(group="message-save")
+    async def save_attachment(self, index: int, path: str) -> None:
+        try:
+            content = await self.link.call(
+                methods.ATTACHMENTS_GET, t.AttachmentGetParams(id=self.message_id, index=index)
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Fetching the attachment")
+            return
+        self.write_file(path, base64.b64decode(content.data_base64), "Attachment")

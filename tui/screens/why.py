@@ -1,0 +1,190 @@
+"""Why?: why a message was or was not logged, in plain words, with the fixes that apply.
+
+The fixes come from `messages.explain`: log manually onto chosen contacts,
+add the sender as a contact, reconnect the mailbox (with a new password).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, DataTable, Footer, Header, Static
+
+from loggbok.protocol import methods
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import RpcError
+from loggbok.tui.data import text
+from loggbok.tui.data.evidence import evidence_rows
+from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.data.reasons import FIX_LABELS, label
+from loggbok.tui.dialogs.contact_picker import ContactPicker
+from loggbok.tui.dialogs.prompt import TextPrompt
+from loggbok.tui.screens.base import DaemonScreen
+
+FIX_ACTIONS = {"log_manually": "log", "add_contact": "add_sender", "reconnect_mailbox": "reconnect"}
+
+
+class WhyScreen(DaemonScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("l", "log", "Log manually"),
+        Binding("s", "add_sender", "Add sender as contact"),
+        Binding("k", "reconnect", "Reconnect mailbox"),
+        Binding("o", "open", "Open message"),
+    ]
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__()
+        self.message_id = message_id
+        self.explanation: t.Explanation | None = None
+        self.message: t.Message | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="why-scroll"):
+            yield Static("Loading…", id="why-verdict")
+            yield Static("", id="why-message")
+            yield Static("", id="why-summary")
+            yield DataTable(id="why-evidence", show_cursor=False)
+            yield Horizontal(id="why-fixes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Why?"
+        table = self.query_one("#why-evidence", DataTable)
+        table.add_columns("Evidence", "")
+
+    def load(self) -> None:
+        self.fetch()
+
+    @work(exclusive=True, group="why")
+    async def fetch(self) -> None:
+        ref = t.MessageRefParams(id=self.message_id)
+        try:
+            expl = await self.link.call(methods.MESSAGES_EXPLAIN, ref)
+            msg = await self.link.call(methods.MESSAGES_GET, ref)
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Asking why")
+            return
+        self.mark_loaded()
+        self.explanation, self.message = expl, msg
+        verdict = "Logged" if expl.logged else "Not logged"
+        self.query_one("#why-verdict", Static).update(f"{verdict} — {label(expl.reason)}")
+        self.query_one("#why-verdict").set_class(not expl.logged, "not-logged")
+        self.query_one("#why-message", Static).update(
+            f"{msg.subject or '(no subject)'}\nfrom {text.participant(msg.from_)}, "
+            f"{text.format_date(msg.date)}"
+        )
+        self.query_one("#why-summary", Static).update(expl.summary)
+        table = self.query_one("#why-evidence", DataTable)
+        table.clear()
+        for name, value in evidence_rows(expl):
+            table.add_row(name, value)
+        fixes = self.query_one("#why-fixes", Horizontal)
+        await fixes.remove_children()
+        await fixes.mount_all(
+            [
+                Button(FIX_LABELS.get(fix, fix), id=f"fix-{fix}", variant="primary")
+                for fix in expl.fixes
+            ]
+        )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        wanted = {v: k for k, v in FIX_ACTIONS.items()}.get(action)
+        if wanted is None:
+            return True
+        return self.explanation is not None and wanted in self.explanation.fixes
+
+    @on(Button.Pressed)
+    async def _fix_pressed(self, event: Button.Pressed) -> None:
+        fix = (event.button.id or "").removeprefix("fix-")
+        if fix in FIX_ACTIONS:
+            await self.run_action(FIX_ACTIONS[fix])
+
+    def action_open(self) -> None:
+        from loggbok.tui.screens.message import MessageScreen
+
+        self.app.push_screen(MessageScreen(self.message_id))
+
+    # ---------------------------------------------------------------- fixes
+
+    def action_log(self) -> None:
+        msg = self.message
+        if msg is None:
+            return
+        sender = msg.from_.email if msg.direction == "inbound" else ""
+        self.app.push_screen(
+            ContactPicker(
+                f"Log “{msg.subject}” onto…", suggested=list(msg.contact_ids), query=sender
+            ),
+            self._log_onto,
+        )
+
+    def _log_onto(self, contact_ids: list[int] | None) -> None:
+        if contact_ids:
+            self.log_manually(contact_ids)
+
+    @work(group="why-fix")
+    async def log_manually(self, contact_ids: list[int]) -> None:
+        try:
+            result = await self.link.call(
+                methods.MESSAGES_LOG,
+                t.MessagesLogParams(id=self.message_id, contact_ids=contact_ids),
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Logging")
+            return
+        self.notify(f"Logged onto {len(result.contact_ids)} contact(s).")
+        self.load()
+
+    def action_add_sender(self) -> None:
+        if self.message is not None:
+            self.add_sender(self.message.from_)
+
+    @work(group="why-fix")
+    async def add_sender(self, sender: t.Participant) -> None:
+        try:
+            created = await self.link.call(
+                methods.CONTACTS_CREATE,
+                t.ContactCreateParams(email=sender.email, name=sender.name or None),
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Adding the sender")
+            return
+        self.notify(
+            f"Added {text.participant(sender)} as contact {created.id}; "
+            "press l to log this message onto them."
+        )
+        self.load()
+
+    def action_reconnect(self) -> None:
+        if self.message is None or self.message.mailbox_id is None:
+            self.notify("This message's mailbox is not known.", severity="warning")
+            return
+        mailbox_id = self.message.mailbox_id
+        self.app.push_screen(
+            TextPrompt("Reconnect the mailbox: password (empty to retry as is)", password=True),
+            lambda password: self._reconnect(mailbox_id, password),
+        )
+
+    def _reconnect(self, mailbox_id: int, password: str | None) -> None:
+        if password is not None:
+            self.reconnect(mailbox_id, password or None)
+
+    @work(group="why-fix")
+    async def reconnect(self, mailbox_id: int, password: str | None) -> None:
+        try:
+            await self.link.call(
+                methods.MAILBOXES_RECONNECT,
+                t.MailboxReconnectParams(id=mailbox_id, password=password),
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Reconnecting")
+            return
+        self.notify("Mailbox reconnecting; missed mail will be synced.")
+        self.load()

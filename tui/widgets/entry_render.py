@@ -1,0 +1,91 @@
+"""How one timeline entry or message summary looks: a few lines of styled `Content`.
+
+Direction, date, subject; participants; the new text with the quoted history
+folded away (a count is shown); attachments with their storage marks.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from loggbok.protocol import types as t
+from loggbok.tui.data import text
+
+NEW_TEXT_LINES = 3
+
+
+def entry_content(
+    entry: t.TimelineEntry, limit_bytes: int | None = None, width: int = 100
+) -> Content:
+    """The lines of one timeline entry."""
+    folded = text.fold_quoted(entry.snippet)
+    arrow_style = "$success" if entry.direction == "inbound" else "$accent"
+    parts: list[Content] = [
+        Content.assemble(
+            (text.direction_arrow(entry.direction), f"bold {arrow_style}"),
+            "  ",
+            (text.format_date(entry.date), "$text-muted"),
+            "  ",
+            (entry.subject or "(no subject)", "bold"),
+        ),
+        Content.assemble(
+            "  ",
+            (text.participant(entry.from_), ""),
+            (" → ", "$text-muted"),
+            (text.participants([*entry.to, *entry.cc]) or "(no recipients)", ""),
+        ),
+    ]
+    new_lines = [line for line in folded.new_text.splitlines() if line.strip()]
+    for line in new_lines[:NEW_TEXT_LINES]:
+        parts.append(Content.assemble("  ", (line[:width], "")))
+    if len(new_lines) > NEW_TEXT_LINES:
+        parts.append(Content.assemble(("  …", "$text-muted")))
+    if folded.quoted_lines:
+        parts.append(
+            Content.assemble(
+                (f"  ┄ quoted history folded ({folded.quoted_lines} lines)", "$text-muted italic")
+            )
+        )
+    if entry.attachments:
+        marks = [_attachment(a, limit_bytes) for a in entry.attachments]
+        parts.append(Content.assemble("  ", *_join(marks, Content("  ·  "))))
+    parts.append(Content(""))
+    return Content("\n").join(parts)
+
+
+def _attachment(att: t.Attachment, limit_bytes: int | None) -> Content:
+    style = "" if att.status == "stored" else "$warning"
+    return Content.assemble(("▪ ", "$text-muted"), (text.attachment_mark(att, limit_bytes), style))
+
+
+def _join(items: list[Content], sep: Content) -> list[Content]:
+    out: list[Content] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(sep)
+        out.append(item)
+    return out
+
+
+def summary_content(msg: t.MessageSummary) -> Content:
+    """Two lines for a message summary (search hits, unlogged mail)."""
+    return Content("\n").join(
+        [
+            Content.assemble(
+                (text.direction_arrow(msg.direction), "bold"),
+                "  ",
+                (text.format_date(msg.date), "$text-muted"),
+                "  ",
+                (msg.subject or "(no subject)", "bold"),
+            ),
+            Content.assemble(
+                "  ",
+                text.participant(msg.from_),
+                (" → ", "$text-muted"),
+                text.participants(msg.to) or "(no recipients)",
+            ),
+            Content.assemble(
+                "  ", (text.fold_quoted(msg.snippet).new_text.split("\n")[0][:120], "$text-muted")
+            ),
+        ]
+    )
