@@ -1,0 +1,118 @@
+"""The daemon assembled: store, secrets, sync service and RPC server, with a
+single-instance guard and an orderly start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+from pathlib import Path
+
+from loggbok.daemon.rpc import (
+    handlers_contacts,
+    handlers_daemon,
+    handlers_mailboxes,
+    handlers_messages,
+)
+from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.rpc.dispatch import build_methods
+from loggbok.daemon.rpc.server import RpcServer
+from loggbok.daemon.secrets import SecretStore
+from loggbok.daemon.store.store import Store
+from loggbok.daemon.sync.service import SyncService
+
+log = logging.getLogger(__name__)
+
+CAPABILITIES = ["maildir", "notifications", "explain", "manual_log", "fts5", "batch"]
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def _socket_answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def prepare_socket_path(path: Path) -> None:
+    """Make the private folder; refuse when a daemon answers; clear a stale socket.
+
+    A folder of our own (created here, or named loggbok*) is forced to 0700; a
+    folder the user named (`--socket /some/dir/x.sock`) is left as it is.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if path.parent.name.startswith("loggbok"):
+        os.chmod(path.parent, 0o700)
+    if path.exists() or path.is_socket():
+        if _socket_answers(path):
+            raise AlreadyRunning(f"another loggbokd is answering on {path}")
+        path.unlink()
+
+
+class Daemon:
+    def __init__(self, socket_path: Path, data_dir: Path) -> None:
+        self.socket_path = socket_path
+        self.data_dir = data_dir
+        self._lock_file: int | None = None
+        self.store: Store | None = None
+        self.sync: SyncService | None = None
+        self.server: RpcServer | None = None
+
+    def _lock_data_dir(self) -> None:
+        fd = os.open(self.data_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AlreadyRunning(f"another loggbokd uses {self.data_dir}") from None
+        self._lock_file = fd
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock_data_dir()
+        prepare_socket_path(self.socket_path)
+        self.store = await Store.open(self.data_dir)
+        secrets = SecretStore(self.data_dir)
+        self.sync = SyncService(self.store, self._notify)
+        context = Context(self.store, self.sync, secrets, self.data_dir, list(CAPABILITIES))
+        handlers = {**handlers_daemon.HANDLERS, **handlers_contacts.HANDLERS,
+                    **handlers_mailboxes.HANDLERS, **handlers_messages.HANDLERS}
+        self.server = RpcServer(self.socket_path, build_methods(handlers), context)
+        await self.server.start()
+        await self.sync.start()
+        log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
+
+    async def _notify(self, method: str, params: object) -> None:
+        if self.server is not None:
+            await self.server.notify(method, params)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+        if self.sync is not None:
+            await self.sync.stop()
+        if self.store is not None:
+            await self.store.close()
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_file)
+        log.info("loggbokd stopped")
+
+    async def run_until_signalled(self) -> None:
+        import signal
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()

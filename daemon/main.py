@@ -1,0 +1,55 @@
+"""`loggbokd`: the daemon's command line (foreground; `--demo` seeds demo data)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from loggbok.daemon.app import AlreadyRunning, Daemon
+from loggbok.daemon.logs import setup_logging
+from loggbok.protocol.paths import default_data_dir, default_socket_path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="loggbokd", description=__doc__)
+    parser.add_argument("--socket", type=Path, default=None,
+                        help="socket path (default: $XDG_RUNTIME_DIR/loggbok/daemon.sock)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="database, attachments and log (default: the user data dir)")
+    parser.add_argument("--demo", action="store_true",
+                        help="on a fresh data dir, build a demo Maildir with contacts and use it")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    return parser.parse_args(argv)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
+    socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    setup_logging(data_dir, args.verbose)
+    daemon = Daemon(socket_path, data_dir)
+    try:
+        await daemon.start()
+    except AlreadyRunning as exc:
+        print(f"loggbokd: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.demo:
+            from loggbok.daemon.demo_setup import seed_demo
+
+            assert daemon.store is not None and daemon.sync is not None
+            await seed_demo(daemon.store, daemon.sync, data_dir)
+        await daemon.run_until_signalled()
+    finally:
+        await daemon.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    raise SystemExit(asyncio.run(_run(parse_args(argv))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Dispatch: the registry's methods bound to handlers, through jsonrpcserver.
+
+Each handler is `async def handler(ctx, params) -> result` with the typed
+params struct of its method. `build_methods` wraps them so jsonrpcserver sees
+`(context, **params)`; params are converted with msgspec (a wrong name or type
+is `Invalid params` with the reason), `RpcError` becomes an error response,
+and results are turned into plain JSON values.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from jsonrpcserver import Error, InvalidParams, Success
+from jsonrpcserver.async_main import dispatch_to_serializable
+
+from loggbok.daemon.rpc.context import Context
+from loggbok.protocol.errors import RpcError
+from loggbok.protocol.methods import METHODS, Method
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, Any], Awaitable[Any]]
+Bound = Callable[..., Awaitable[Any]]
+
+
+def _bind(method: Method[Any, Any], handler: Handler) -> Bound:
+    async def call(context: Context, **params: Any) -> Any:
+        try:
+            typed = msgspec.convert(params, method.params)
+        except msgspec.ValidationError as exc:
+            return InvalidParams(str(exc))
+        try:
+            result = await handler(context, typed)
+        except RpcError as exc:
+            return Error(exc.code, exc.message, exc.data)
+        return Success(msgspec.to_builtins(result))
+
+    call.__name__ = method.name
+    return call
+
+
+def build_methods(handlers: dict[str, Handler]) -> dict[str, Bound]:
+    missing = set(METHODS) - set(handlers)
+    extra = set(handlers) - set(METHODS)
+    if missing or extra:
+        raise RuntimeError(f"handlers out of step with the registry: missing {missing}, "
+                           f"unknown {extra}")
+    return {name: _bind(METHODS[name], handler) for name, handler in handlers.items()}
+
+
+async def dispatch(line: str, methods: dict[str, Bound], context: Context) -> Any:
+    """One request line (single or batch) -> response value (None for notifications)."""
+    return await dispatch_to_serializable(line, methods=methods, context=context)

@@ -1,0 +1,52 @@
+"""Handlers: contacts.create/get/list/update/import and timeline.get."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from msgspec import UNSET
+
+from loggbok.daemon.importing import import_contacts
+from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.store.timeline import require_contact
+from loggbok.protocol import types as t
+
+
+async def create(ctx: Context, params: t.ContactCreateParams) -> t.Created:
+    return t.Created(id=await ctx.store.contacts.create(params.email, params.name, params.emails))
+
+
+async def get(ctx: Context, params: t.IdParams) -> t.Contact:
+    return await ctx.store.contacts.get(params.id)
+
+
+async def list_(ctx: Context, params: t.ContactsListParams) -> t.ContactList:
+    return await ctx.store.contacts.search(params.query, params.limit, params.cursor)
+
+
+async def update(ctx: Context, params: t.ContactUpdateParams) -> t.Contact:
+    return await ctx.store.contacts.update(
+        params.id,
+        None if params.name is UNSET else params.name,
+        None if params.emails is UNSET else params.emails,
+    )
+
+
+async def import_(ctx: Context, params: t.ContactsImportParams) -> t.ImportResult:
+    return await import_contacts(ctx.store, Path(params.path).expanduser())
+
+
+async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
+    await require_contact(ctx.store.db, params.contact_id)
+    return await ctx.store.timeline.page(params.contact_id, params.limit, params.before,
+                                         ctx.viewer)
+
+
+HANDLERS = {
+    "contacts.create": create,
+    "contacts.get": get,
+    "contacts.list": list_,
+    "contacts.update": update,
+    "contacts.import": import_,
+    "timeline.get": timeline,
+}

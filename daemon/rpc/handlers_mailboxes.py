@@ -1,0 +1,127 @@
+"""Handlers: mailboxes.add/list/remove/sync/test/reconnect/audit.
+
+Secrets given with `mailboxes.add` or `mailboxes.reconnect` go to the secret
+store (system keyring or a 0600 file) under "mailbox:<id>", never into the
+database, the logs or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from loggbok.daemon.mime.headers import parse_headers
+from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.sync.backend import AuthError, BackendError
+from loggbok.daemon.sync.engine import SYNCED_ROLES
+from loggbok.daemon.sync.service import probe_mailbox
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import ErrorCode, RpcError
+
+
+def _config(params: t.MailboxAddParams) -> dict[str, object]:
+    if params.provider == "maildir":
+        if not params.path:
+            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "path is required")
+        return {"path": str(Path(params.path).expanduser().resolve())}
+    if params.provider in ("imap", "gmail"):
+        if not params.host or not params.username:
+            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
+                           "host and username are required")
+        default_port = {"tls": 993, "starttls": 143, "none": 143}[params.security]
+        return {"host": params.host, "port": params.port or default_port,
+                "security": params.security, "username": params.username,
+                "auth": params.auth}
+    raise RpcError(ErrorCode.UNSUPPORTED, "Provider not supported yet",
+                   {"provider": params.provider})
+
+
+def secret_key(mailbox_id: int) -> str:
+    return f"mailbox:{mailbox_id}"
+
+
+async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:
+    if "@" not in params.address:
+        raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "address is not an address")
+    config = _config(params)
+    probe = await probe_mailbox(params.provider, config, params.password)
+    if not probe.ok:
+        code = ErrorCode.AUTH_FAILED if probe.error_kind == "auth" else ErrorCode.CONNECTION_FAILED
+        raise RpcError(code, "Cannot connect the mailbox",
+                       {"kind": probe.error_kind, "error": probe.error})
+    mailbox_id = await ctx.store.mailboxes.add(params.provider, params.address, config)
+    if params.password is not None:
+        await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), params.password)
+    await ctx.sync.added(mailbox_id)
+    return t.Created(id=mailbox_id)
+
+
+async def list_(ctx: Context, params: t.NoParams) -> t.MailboxList:
+    return t.MailboxList(mailboxes=await ctx.store.mailboxes.describe())
+
+
+async def remove(ctx: Context, params: t.IdParams) -> t.Ok:
+    await ctx.store.mailboxes.remove(params.id)
+    await ctx.sync.removed(params.id)
+    await asyncio.to_thread(ctx.secrets.delete, secret_key(params.id))
+    return t.Ok()
+
+
+async def sync(ctx: Context, params: t.IdParams) -> t.SyncResult:
+    await ctx.store.mailboxes.get_row(params.id)
+    try:
+        return await ctx.sync.worker(params.id).sync_now()
+    except AuthError as exc:
+        raise RpcError(ErrorCode.AUTH_FAILED, "Authentication failed", str(exc)) from None
+    except BackendError as exc:
+        raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Mailbox unavailable", str(exc)) from None
+
+
+async def test(ctx: Context, params: t.MailboxAddParams) -> t.MailboxTestResult:
+    return await probe_mailbox(params.provider, _config(params), params.password)
+
+
+async def reconnect(ctx: Context, params: t.MailboxReconnectParams) -> t.Ok:
+    row = await ctx.store.mailboxes.get_row(params.id)
+    if params.password is not None:
+        await asyncio.to_thread(ctx.secrets.set, secret_key(params.id), params.password)
+    ctx.sync.worker(params.id).reconnect(row)
+    return t.Ok()
+
+
+async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
+    await ctx.store.mailboxes.get_row(params.id)
+    stored = await ctx.store.mailboxes.folder_message_keys(params.id)
+    stored_ids = {(r["folder"], r["remote_id"]): r for r in stored}
+    missing: list[t.AuditEntry] = []
+    server_ids: set[tuple[str, str]] = set()
+    try:
+        async with ctx.sync.open_backend(params.id) as backend:
+            for folder in await backend.folders():
+                if folder.role not in SYNCED_ROLES:
+                    continue
+                changes = await backend.changes(folder, None)
+                server_ids.update((folder.name, r) for r in changes.new)
+                absent = [r for r in changes.new if (folder.name, r) not in stored_ids]
+                for item in await backend.fetch_headers(folder, absent):
+                    facts = parse_headers(item.raw_header)
+                    missing.append(t.AuditEntry(message_id=facts.message_id, folder=folder.name,
+                                                uid=item.remote_id, reason="not synced yet"))
+    except BackendError as exc:
+        raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Mailbox unavailable", str(exc)) from None
+    extra = [t.AuditEntry(message_id=r["message_id"] or "", folder=r["folder"],
+                          uid=r["remote_id"], reason="no longer on the server")
+             for key, r in stored_ids.items() if key not in server_ids]
+    return t.AuditResult(id=params.id, server_messages=len(server_ids),
+                         stored_messages=len(stored_ids), missing=missing, extra=extra)
+
+
+HANDLERS = {
+    "mailboxes.add": add,
+    "mailboxes.list": list_,
+    "mailboxes.remove": remove,
+    "mailboxes.sync": sync,
+    "mailboxes.test": test,
+    "mailboxes.reconnect": reconnect,
+    "mailboxes.audit": audit,
+}

@@ -1,0 +1,92 @@
+"""Handlers: messages.get/headers/explain/log/search/list and attachments.get."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.sync.backend import BackendError
+from loggbok.daemon.sync.bodies import build_body_async
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import ErrorCode, RpcError
+
+
+async def _resolve(ctx: Context, params: t.MessageRefParams | t.MessagesLogParams) -> int:
+    return await ctx.store.messages.resolve(params.id, params.message_id, ctx.viewer)
+
+
+async def get(ctx: Context, params: t.MessageRefParams) -> t.Message:
+    return await ctx.store.messages.get(await _resolve(ctx, params))
+
+
+async def headers(ctx: Context, params: t.MessageRefParams) -> t.MessageHeaders:
+    return await ctx.store.messages.headers(await _resolve(ctx, params))
+
+
+async def explain(ctx: Context, params: t.MessageRefParams) -> t.Explanation:
+    return await ctx.store.messages.explain(await _resolve(ctx, params))
+
+
+async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
+    message = await _resolve(ctx, params)
+    wanted = list(dict.fromkeys(params.contact_ids))
+    if not wanted:
+        raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "contact_ids is empty")
+    known = await ctx.store.contacts.exists(wanted)
+    missing = [c for c in wanted if c not in known]
+    if missing:
+        raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"ids": missing})
+    body = None
+    if await ctx.store.messages.body_state(message) == "headers":
+        location = await ctx.store.messages.location(message)
+        if location is None:
+            raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "The message's mailbox is gone",
+                           {"id": message})
+        try:
+            raw = await ctx.sync.fetch_message(location["mailbox_id"], location["folder"],
+                                               location["role"], location["remote_id"])
+        except BackendError as exc:
+            raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Cannot read the message",
+                           str(exc)) from None
+        settings = await ctx.store.settings.get()
+        body = await build_body_async(raw, ctx.store.blobs, settings.attachment_limit_bytes,
+                                      settings.body_limit_bytes)
+    added = await ctx.store.messages.log_manually(message, wanted, body)
+    for entry in await ctx.store.timeline.entries_for(message, added):
+        await ctx.sync.notify("timeline.appended",
+                              t.TimelineAppended(contact_id=entry.contact_id, entry=entry))
+    return t.LogResult(id=message, contact_ids=await ctx.store.messages.contact_ids(message))
+
+
+async def search(ctx: Context, params: t.MessagesSearchParams) -> t.SearchResult:
+    if not params.query.strip():
+        raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "query is empty")
+    return await ctx.store.messages.search(params.query, params.limit, ctx.viewer)
+
+
+async def list_(ctx: Context, params: t.MessagesListParams) -> t.MessageList:
+    return await ctx.store.messages.recent(params.logged, params.reason, params.mailbox_id,
+                                         params.limit, params.before, ctx.viewer)
+
+
+async def attachment(ctx: Context, params: t.AttachmentGetParams) -> t.AttachmentContent:
+    message = await ctx.store.messages.resolve(params.id, None, ctx.viewer)
+    row = await ctx.store.messages.attachment_blob(message, params.index)
+    if row["status"] != "stored" or not row["sha256"]:
+        raise RpcError(ErrorCode.NOT_FOUND, "Attachment not stored",
+                       {"status": row["status"], "filename": row["filename"]})
+    data = await asyncio.to_thread(ctx.store.blobs.get, row["sha256"])
+    return t.AttachmentContent(filename=row["filename"], content_type=row["content_type"],
+                               size=row["size"], data_base64=base64.b64encode(data).decode())
+
+
+HANDLERS = {
+    "messages.get": get,
+    "messages.headers": headers,
+    "messages.explain": explain,
+    "messages.log": log,
+    "messages.search": search,
+    "messages.list": list_,
+    "attachments.get": attachment,
+}

@@ -1,0 +1,64 @@
+"""The inputs and output of the rules engine: settings, thread snapshot, decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from loggbok.daemon.mime.facts import Address
+
+Mode = Literal["replies_only", "all_with_contacts"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    mode: Mode = "replies_only"
+    bcc_address: str | None = None
+    forwarding_address: str | None = None
+    never_log: frozenset[str] = frozenset()
+    """Lower-cased addresses and "@domain" entries."""
+    own_addresses: frozenset[str] = frozenset()
+    """The user's addresses, the mailbox address included."""
+    colleague_domains: frozenset[str] = frozenset()
+    """Work domains of the user's own addresses: mail only among these is internal."""
+    can_log: bool = True
+    """False for a view-only seat or a deactivated user (R12)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSnapshot:
+    """The thread a message's In-Reply-To/References (or conversation key) found."""
+
+    thread_id: int
+    tracked: bool
+    subject_norm: str
+    contact_ids: tuple[int, ...]
+    matched_message: int | None
+    """Store id of the message matched, None for a ghost (referenced, never seen)."""
+    matched_key: str
+    matched_via: str
+    """"conversation_key", "in-reply-to" or "references"."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    settings: RuleSettings
+    contacts: Mapping[str, int]
+    """Participant address -> contact id, for the participants that are contacts."""
+    thread: ThreadSnapshot | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    logged: bool
+    reason: str
+    rule: str
+    contact_ids: tuple[int, ...] = ()
+    new_contacts: tuple[Address, ...] = ()
+    """Recipients to create as contacts and log on (R2)."""
+    track_thread: bool = False
+    new_thread: bool = False
+    """True when the message starts a new thread despite its references (R4)."""
+    never_logged: tuple[str, ...] = ()
+    details: Mapping[str, str] = field(default_factory=dict)

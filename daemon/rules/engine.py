@@ -1,0 +1,131 @@
+"""The rules engine: `decide(facts, context) -> Decision`, a pure function.
+
+Order of evaluation (first match wins):
+
+  R12  the user may not log                      -> seat_cannot_log
+  R2/R7 outbound with the logging (BCC) address   -> bcc_address (creates contacts, tracks)
+  R17  bounce, auto-reply, calendar, bulk         -> bounce / auto_reply / calendar / bulk
+  R17  only the user's own addresses/colleagues   -> internal_only
+  R4   reply in a tracked thread, subject changed -> subject_changed (new untracked thread)
+  R3   reply in a tracked thread                  -> reply_in_tracked_thread
+  R16  every contact participant is never-logged  -> never_log
+  R6   no participant is a contact                -> no_contact_participant
+  R5   a contact, no tracked thread               -> not_in_tracked_thread | contact_email
+
+R16 also applies inside R2/R3/R5: never-logged participants are dropped from
+the contacts the message lands on, and listed in `never_logged`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from loggbok.daemon.mime.facts import Address, HeaderFacts
+from loggbok.daemon.rules.classify import classify
+from loggbok.daemon.rules.context import Decision, RuleContext, RuleSettings
+
+
+def domain_of(email: str) -> str:
+    return email.rpartition("@")[2]
+
+
+def is_never_logged(email: str, never_log: frozenset[str]) -> bool:
+    return email in never_log or ("@" + domain_of(email)) in never_log
+
+
+def is_outbound(facts: HeaderFacts, settings: RuleSettings) -> bool:
+    return facts.from_.email in settings.own_addresses
+
+
+def _logging_addresses(settings: RuleSettings) -> set[str]:
+    return {a for a in (settings.bcc_address, settings.forwarding_address) if a}
+
+
+def uses_logging_address(facts: HeaderFacts, settings: RuleSettings) -> bool:
+    if not settings.bcc_address:
+        return False
+    seen = {a.email for a in (*facts.to, *facts.cc, *facts.bcc)} | set(facts.delivered_to)
+    return settings.bcc_address in seen
+
+
+def other_participants(facts: HeaderFacts, settings: RuleSettings) -> list[Address]:
+    """Everyone on the message but the user and the logging addresses, once each."""
+    skip = settings.own_addresses | _logging_addresses(settings)
+    seen: set[str] = set()
+    result: list[Address] = []
+    for address in (facts.from_, *facts.to, *facts.cc, *facts.bcc):
+        if address.email and address.email not in skip and address.email not in seen:
+            seen.add(address.email)
+            result.append(address)
+    return result
+
+
+def _unique(ids: Iterable[int]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(ids))
+
+
+def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
+    settings = ctx.settings
+    if not settings.can_log:
+        return Decision(False, "seat_cannot_log", "R12")
+
+    others = other_participants(facts, settings)
+    blocked = tuple(a.email for a in others if is_never_logged(a.email, settings.never_log))
+    allowed = [a for a in others if a.email not in blocked]
+    known = _unique(ctx.contacts[a.email] for a in allowed if a.email in ctx.contacts)
+    outbound = is_outbound(facts, settings)
+
+    if outbound and uses_logging_address(facts, settings):
+        return _logged_by_bcc(facts, ctx, allowed, known, blocked)
+
+    reason = classify(facts)
+    if reason is not None:
+        return Decision(False, reason, "R17")
+    if not others or (
+        settings.colleague_domains
+        and all(domain_of(a.email) in settings.colleague_domains for a in others)
+    ):
+        return Decision(False, "internal_only", "R17")
+
+    thread = ctx.thread
+    if thread is not None and thread.tracked:
+        if facts.subject_norm != thread.subject_norm:
+            details = {"thread_subject": thread.subject_norm, "subject": facts.subject_norm}
+            if settings.mode == "all_with_contacts" and known:
+                return Decision(True, "contact_email", "R5", known, new_thread=True,
+                                never_logged=blocked, details=details)
+            return Decision(False, "subject_changed", "R4", new_thread=True,
+                            never_logged=blocked, details=details)
+        ids = list(known)
+        if not outbound and facts.from_.email not in ctx.contacts:
+            ids.extend(thread.contact_ids)
+        if not ids and blocked:
+            return Decision(False, "never_log", "R16", never_logged=blocked)
+        if not ids:
+            ids.extend(thread.contact_ids)
+        return Decision(True, "reply_in_tracked_thread", "R3", _unique(ids),
+                        track_thread=True, never_logged=blocked)
+
+    if not known:
+        if any(email in ctx.contacts for email in blocked):
+            return Decision(False, "never_log", "R16", never_logged=blocked)
+        return Decision(False, "no_contact_participant", "R6", never_logged=blocked)
+    if settings.mode == "replies_only":
+        return Decision(False, "not_in_tracked_thread", "R5", known, never_logged=blocked)
+    return Decision(True, "contact_email", "R5", known, never_logged=blocked)
+
+
+def _logged_by_bcc(
+    facts: HeaderFacts,
+    ctx: RuleContext,
+    allowed: list[Address],
+    known: tuple[int, ...],
+    blocked: tuple[str, ...],
+) -> Decision:
+    rule = "R7" if facts.in_reply_to and not (ctx.thread and ctx.thread.tracked) else "R2"
+    if not allowed:
+        reason = "never_log" if blocked else "internal_only"
+        return Decision(False, reason, "R16" if blocked else "R17", never_logged=blocked)
+    new_contacts = tuple(a for a in allowed if a.email not in ctx.contacts)
+    return Decision(True, "bcc_address", rule, known, new_contacts=new_contacts,
+                    track_thread=True, never_logged=blocked)

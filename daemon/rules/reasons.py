@@ -1,0 +1,64 @@
+"""Reason codes in plain words, and the action that fixes each unlogged case.
+
+`explain(...)` turns a stored decision (reason + evidence details) into the
+sentence the TUI and `messages.explain` show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_SUMMARIES: dict[str, str] = {
+    "sent_from_crm": "Logged: sent from loggbok with logging on.",
+    "bcc_address": "Logged: you sent it with your logging address ({bcc}) in Bcc, To or Cc; "
+    "the thread is tracked from here.",
+    "reply_in_tracked_thread": "Logged: a reply in a tracked thread (it answers {matched}) "
+    "that kept the subject line.",
+    "contact_email": "Logged: an email exchanged with a contact (mode all_with_contacts).",
+    "manual": "Logged by hand.",
+    "forwarded_to_log": "Logged: forwarded to your forwarding address.",
+    "team_inbox": "Logged: sent to a team address.",
+    "subject_changed": "Not logged: the subject line changed from “{thread_subject}” to "
+    "“{subject}”; this started a new thread.",
+    "not_in_tracked_thread": "Not logged: a new email from a contact, not a reply in a tracked "
+    "thread (mode replies_only).",
+    "no_contact_participant": "Not logged: none of the participants is a contact, and no "
+    "contact is created for them.",
+    "never_log": "Not logged: every contact on it is on the never-log list ({never_logged}).",
+    "auto_reply": "Not logged: an automatic reply (out-of-office or similar).",
+    "bounce": "Not logged: a delivery failure report (bounce).",
+    "bulk": "Not logged: bulk or mailing-list mail.",
+    "calendar": "Not logged: a calendar invitation or response.",
+    "internal_only": "Not logged: only your own addresses and colleagues take part.",
+    "seat_cannot_log": "Not logged: your seat may not log email.",
+    "mailbox_unavailable": "Not logged: the mailbox was unavailable.",
+    "parse_error": "Not logged yet: the message could not be read ({error}).",
+}
+
+_FIXES: dict[str, list[str]] = {
+    "subject_changed": ["log_manually"],
+    "not_in_tracked_thread": ["log_manually"],
+    "no_contact_participant": ["add_contact", "log_manually"],
+    "never_log": ["log_manually"],
+    "mailbox_unavailable": ["reconnect_mailbox"],
+    "parse_error": ["log_manually"],
+    "internal_only": ["log_manually"],
+    "auto_reply": ["log_manually"],
+    "bulk": ["log_manually"],
+    "calendar": ["log_manually"],
+    "bounce": ["log_manually"],
+}
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def summary(reason: str, details: Mapping[str, str]) -> str:
+    template = _SUMMARIES.get(reason, f"Decision: {reason}.")
+    return template.format_map(_Missing(details))
+
+
+def fixes(reason: str, logged: bool) -> list[str]:
+    return [] if logged else list(_FIXES.get(reason, []))

@@ -1,0 +1,170 @@
+"""Mailboxes, their folders and the persisted per-folder sync state and cursor.
+
+A folder's state is one of: initial -> syncing -> idle, with error states
+`temporary_error`, `cursor_invalid` (next sync starts over) and `auth_failed`
+mirrored from the mailbox. The cursor is the backend's opaque JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from loggbok.daemon.store.db import Database, Row
+from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.protocol.types import FolderState, Mailbox
+
+UNAVAILABLE = ("auth_failed", "disconnected", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxRow:
+    id: int
+    provider: str
+    address: str
+    config: dict[str, Any]
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class FolderRow:
+    id: int
+    name: str
+    role: str
+    state: str
+    cursor: dict[str, Any] | None
+
+
+def _now_sql() -> str:
+    return "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+
+
+class MailboxQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, provider: str, address: str, config: dict[str, Any]) -> int:
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "INSERT INTO mailboxes (user_id, provider, address, config) VALUES (1, ?, ?, ?)",
+                (provider, address.lower(), json.dumps(config)),
+            )
+
+    async def active(self) -> list[MailboxRow]:
+        rows = await self._db.fetchall(
+            "SELECT id, provider, address, config, status FROM mailboxes WHERE removed = 0"
+        )
+        return [_mailbox_row(r) for r in rows]
+
+    async def get_row(self, mailbox_id: int) -> MailboxRow:
+        row = await self._db.fetchone(
+            "SELECT id, provider, address, config, status FROM mailboxes"
+            " WHERE id = ? AND removed = 0",
+            (mailbox_id,),
+        )
+        if row is None:
+            raise RpcError(ErrorCode.NOT_FOUND, "No such mailbox", {"id": mailbox_id})
+        return _mailbox_row(row)
+
+    async def describe(self, mailbox_id: int | None = None) -> list[Mailbox]:
+        where = "WHERE m.removed = 0" + (" AND m.id = ?" if mailbox_id is not None else "")
+        rows = await self._db.fetchall(
+            f"""SELECT m.*, (SELECT count(*) FROM threads t WHERE t.tracked = 1
+                    AND t.tracked_mailbox_id = m.id) AS tracked_threads,
+                (SELECT count(*) FROM message_locations l JOIN folders f ON f.id = l.folder_id
+                    WHERE f.mailbox_id = m.id AND l.state = 'quarantined') AS quarantined
+                FROM mailboxes m {where} ORDER BY m.id""",
+            (mailbox_id,) if mailbox_id is not None else (),
+        )
+        result = []
+        for row in rows:
+            config = json.loads(row["config"])
+            folders = await self._db.fetchall(
+                """SELECT f.name, f.role, f.state, f.last_sync, f.error,
+                       (SELECT count(*) FROM message_locations l WHERE l.folder_id = f.id)
+                       AS messages FROM folders f WHERE f.mailbox_id = ? ORDER BY f.id""",
+                (row["id"],),
+            )
+            result.append(Mailbox(
+                id=row["id"], provider=row["provider"], address=row["address"],
+                status=row["status"], status_detail=row["status_detail"],
+                path=config.get("path"), host=config.get("host"), port=config.get("port"),
+                security=config.get("security"), username=config.get("username"),
+                auth=config.get("auth"), last_sync=row["last_sync"],
+                blind_threads=row["tracked_threads"] if row["status"] in UNAVAILABLE else 0,
+                quarantined=row["quarantined"],
+                folders=[FolderState(name=f["name"], role=f["role"], state=f["state"],
+                                     messages=f["messages"], last_sync=f["last_sync"],
+                                     error=f["error"]) for f in folders],
+            ))
+        return result
+
+    async def remove(self, mailbox_id: int) -> None:
+        await self.get_row(mailbox_id)
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE mailboxes SET removed = 1 WHERE id = ?", (mailbox_id,))
+
+    async def set_status(self, mailbox_id: int, status: str, detail: str = "") -> bool:
+        """Persist a status; True when it changed."""
+        async with self._db.transaction() as tx:
+            old = await tx.fetchone(
+                "SELECT status, status_detail FROM mailboxes WHERE id = ?", (mailbox_id,)
+            )
+            synced = f", last_sync = {_now_sql()}" if status == "idle" else ""
+            await tx.execute(
+                f"UPDATE mailboxes SET status = ?, status_detail = ?{synced} WHERE id = ?",
+                (status, detail, mailbox_id),
+            )
+        return old is None or (old["status"], old["status_detail"]) != (status, detail)
+
+    async def folder(self, mailbox_id: int, name: str, role: str) -> FolderRow:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO folders (mailbox_id, name, role) VALUES (?, ?, ?)"
+                " ON CONFLICT (mailbox_id, name) DO UPDATE SET role = excluded.role",
+                (mailbox_id, name, role),
+            )
+            row = await tx.fetchone(
+                "SELECT id, name, role, state, cursor FROM folders"
+                " WHERE mailbox_id = ? AND name = ?",
+                (mailbox_id, name),
+            )
+        assert row is not None
+        return FolderRow(row["id"], row["name"], row["role"], row["state"],
+                         json.loads(row["cursor"]) if row["cursor"] else None)
+
+    async def set_folder_state(self, folder_id: int, state: str, error: str | None = None) -> None:
+        synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE folders SET state = ?, error = ?{synced} WHERE id = ?",
+                (state, error, folder_id),
+            )
+
+    async def reset_folder(self, folder_id: int) -> None:
+        """Cursor invalid: forget where the folder was; messages stay (keyed by Message-ID)."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM message_locations WHERE folder_id = ?", (folder_id,))
+            await tx.execute(
+                "UPDATE folders SET cursor = NULL, state = 'initial' WHERE id = ?", (folder_id,)
+            )
+
+    async def known_remote_ids(self, folder_id: int) -> set[str]:
+        rows = await self._db.fetchall(
+            "SELECT remote_id FROM message_locations WHERE folder_id = ?", (folder_id,)
+        )
+        return {r[0] for r in rows}
+
+    async def folder_message_keys(self, mailbox_id: int) -> list[Row]:
+        return await self._db.fetchall(
+            """SELECT f.name AS folder, l.remote_id, m.message_id, m.message_key
+               FROM message_locations l JOIN folders f ON f.id = l.folder_id
+               LEFT JOIN messages m ON m.id = l.message WHERE f.mailbox_id = ?""",
+            (mailbox_id,),
+        )
+
+
+def _mailbox_row(row: Row) -> MailboxRow:
+    return MailboxRow(row["id"], row["provider"], row["address"], json.loads(row["config"]),
+                      row["status"])

@@ -1,0 +1,174 @@
+"""Numbered schema migrations. Append only: never edit a migration that shipped.
+
+Tables: users and their settings; mailboxes, folders and folder sync cursors;
+companies and contacts (several addresses each); messages (raw headers kept)
+with their locations in folders; thread keys (seen and ghost Message-IDs);
+threads; decisions with reason and evidence; timeline entries (one message may
+sit on several contacts' timelines); attachments (content-addressed files
+beside the database); an FTS5 index over logged mail.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the foundation
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        seat TEXT NOT NULL DEFAULT 'core' CHECK (seat IN ('core','sales','service','view_only')),
+        active INTEGER NOT NULL DEFAULT 1,
+        settings TEXT NOT NULL DEFAULT '{}'
+    );
+    INSERT INTO users (id, name) VALUES (1, 'me');
+
+    CREATE TABLE mailboxes (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        provider TEXT NOT NULL,
+        address TEXT NOT NULL,
+        config TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'new',
+        status_detail TEXT NOT NULL DEFAULT '',
+        last_sync TEXT,
+        removed INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+    );
+
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY,
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'other',
+        state TEXT NOT NULL DEFAULT 'initial',
+        cursor TEXT,
+        error TEXT,
+        last_sync TEXT,
+        UNIQUE (mailbox_id, name)
+    );
+
+    CREATE TABLE companies (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        domain TEXT NOT NULL UNIQUE
+    );
+
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        company_id INTEGER REFERENCES companies(id),
+        source TEXT NOT NULL DEFAULT 'manual',
+        last_activity TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+    );
+    CREATE INDEX contacts_activity ON contacts(last_activity DESC, id DESC);
+
+    CREATE TABLE contact_emails (
+        email TEXT PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX contact_emails_contact ON contact_emails(contact_id);
+
+    CREATE TABLE threads (
+        id INTEGER PRIMARY KEY,
+        subject_norm TEXT NOT NULL DEFAULT '',
+        tracked INTEGER NOT NULL DEFAULT 0,
+        tracked_reason TEXT,
+        tracked_mailbox_id INTEGER,
+        root_message INTEGER,
+        conversation_key TEXT
+    );
+    CREATE INDEX threads_conversation ON threads(conversation_key);
+
+    CREATE TABLE thread_contacts (
+        thread_id INTEGER NOT NULL REFERENCES threads(id),
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        PRIMARY KEY (thread_id, contact_id)
+    );
+
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        message_key TEXT NOT NULL UNIQUE,
+        message_id TEXT NOT NULL,
+        mailbox_id INTEGER,
+        folder TEXT,
+        thread_id INTEGER REFERENCES threads(id),
+        subject TEXT NOT NULL DEFAULT '',
+        subject_norm TEXT NOT NULL DEFAULT '',
+        from_email TEXT NOT NULL DEFAULT '',
+        from_name TEXT NOT NULL DEFAULT '',
+        recipients TEXT NOT NULL DEFAULT '{}',
+        date TEXT NOT NULL DEFAULT '',
+        date_ts REAL NOT NULL DEFAULT 0,
+        direction TEXT NOT NULL DEFAULT 'inbound',
+        raw_headers BLOB NOT NULL,
+        size INTEGER NOT NULL DEFAULT 0,
+        snippet TEXT NOT NULL DEFAULT '',
+        body_text TEXT,
+        new_text TEXT,
+        body_state TEXT NOT NULL DEFAULT 'headers',
+        parse_error TEXT,
+        logged INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        visibility TEXT NOT NULL DEFAULT 'everyone',
+        owner_id INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+    );
+    CREATE INDEX messages_recent ON messages(date_ts DESC, id DESC);
+    CREATE INDEX messages_reason ON messages(logged, reason, date_ts DESC);
+    CREATE INDEX messages_thread ON messages(thread_id);
+
+    CREATE TABLE message_locations (
+        folder_id INTEGER NOT NULL REFERENCES folders(id),
+        remote_id TEXT NOT NULL,
+        message INTEGER REFERENCES messages(id),
+        state TEXT NOT NULL DEFAULT 'ok',
+        error TEXT,
+        PRIMARY KEY (folder_id, remote_id)
+    );
+    CREATE INDEX message_locations_message ON message_locations(message);
+
+    CREATE TABLE thread_keys (
+        key TEXT PRIMARY KEY,
+        thread_id INTEGER NOT NULL REFERENCES threads(id),
+        message INTEGER
+    );
+
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        message INTEGER NOT NULL REFERENCES messages(id),
+        logged INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '{}',
+        decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+    );
+    CREATE INDEX decisions_message ON decisions(message, id DESC);
+
+    CREATE TABLE timeline_entries (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        message INTEGER NOT NULL REFERENCES messages(id),
+        date_ts REAL NOT NULL,
+        reason TEXT NOT NULL,
+        UNIQUE (contact_id, message)
+    );
+    CREATE INDEX timeline_page ON timeline_entries(contact_id, date_ts DESC, id DESC);
+
+    CREATE TABLE attachments (
+        message INTEGER NOT NULL REFERENCES messages(id),
+        idx INTEGER NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        sha256 TEXT,
+        PRIMARY KEY (message, idx)
+    );
+
+    CREATE VIRTUAL TABLE message_fts USING fts5(
+        subject, participants, body, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    """,
+]

@@ -1,0 +1,49 @@
+"""Row -> protocol record conversions shared by the message and timeline queries."""
+
+from __future__ import annotations
+
+import json
+
+from loggbok.daemon.store.db import Row
+from loggbok.protocol.types import Attachment, MessageSummary, Participant, TimelineEntry
+
+MESSAGE_COLUMNS = """m.id, m.message_id, m.mailbox_id, m.folder, m.thread_id, m.subject,
+    m.from_email, m.from_name, m.recipients, m.date, m.date_ts, m.direction, m.snippet,
+    m.logged, m.reason, m.visibility"""
+
+VISIBLE = "(m.visibility = 'everyone' OR m.owner_id = :viewer)"
+"""The visibility rule every message query applies (team visibility joins here later)."""
+
+
+def participants(recipients_json: str, kind: str) -> list[Participant]:
+    data = json.loads(recipients_json or "{}")
+    return [Participant(email=e, name=n) for e, n in data.get(kind, [])]
+
+
+def sender(row: Row) -> Participant:
+    return Participant(email=row["from_email"], name=row["from_name"])
+
+
+def attachment(row: Row) -> Attachment:
+    return Attachment(index=row["idx"], filename=row["filename"],
+                      content_type=row["content_type"], size=row["size"],
+                      status=row["status"], sha256=row["sha256"])
+
+
+def summary(row: Row, contact_ids: list[int]) -> MessageSummary:
+    return MessageSummary(
+        id=row["id"], message_id=row["message_id"], subject=row["subject"], from_=sender(row),
+        to=participants(row["recipients"], "to"), date=row["date"], direction=row["direction"],
+        snippet=row["snippet"], logged=bool(row["logged"]), reason=row["reason"],
+        mailbox_id=row["mailbox_id"], contact_ids=contact_ids,
+    )
+
+
+def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
+    return TimelineEntry(
+        id=row["id"], entry_id=row["entry_id"], contact_id=row["contact_id"],
+        message_id=row["message_id"], subject=row["subject"], from_=sender(row),
+        to=participants(row["recipients"], "to"), cc=participants(row["recipients"], "cc"),
+        date=row["date"], snippet=row["snippet"], direction=row["direction"],
+        attachments=attachments, reason=row["entry_reason"], thread_id=row["thread_id"],
+    )

@@ -1,0 +1,43 @@
+"""The user's settings, kept as one JSON document on the user row."""
+
+from __future__ import annotations
+
+import msgspec
+
+from loggbok.daemon.store.db import Database
+from loggbok.protocol.types import Settings, SettingsSetParams
+
+
+class SettingsQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: int = 1) -> Settings:
+        row = await self._db.fetchone("SELECT settings FROM users WHERE id = ?", (user_id,))
+        return msgspec.json.decode(row[0] if row else b"{}", type=Settings)
+
+    async def update(self, changes: SettingsSetParams, user_id: int = 1) -> Settings:
+        current = msgspec.to_builtins(await self.get(user_id))
+        for name, value in msgspec.structs.asdict(changes).items():
+            if value is not msgspec.UNSET:
+                current[name] = _normalise(name, value)
+        settings = msgspec.convert(current, Settings)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET settings = ? WHERE id = ?",
+                (msgspec.json.encode(settings).decode(), user_id),
+            )
+        return settings
+
+    async def user_can_log(self, user_id: int = 1) -> bool:
+        row = await self._db.fetchone("SELECT seat, active FROM users WHERE id = ?", (user_id,))
+        return bool(row and row["active"] and row["seat"] != "view_only")
+
+
+def _normalise(name: str, value: object) -> object:
+    """Addresses are compared lower-cased everywhere; store them so."""
+    if isinstance(value, str) and name in ("bcc_address", "forwarding_address"):
+        return value.strip().lower() or None
+    if isinstance(value, list) and name in ("never_log", "own_addresses"):
+        return sorted({str(v).strip().lower() for v in value if str(v).strip()})
+    return value

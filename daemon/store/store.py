@@ -1,0 +1,32 @@
+"""`Store`: opens the database and hands out one query object per aggregate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loggbok.daemon.store.blobs import BlobStore
+from loggbok.daemon.store.contacts import ContactQueries
+from loggbok.daemon.store.db import Database
+from loggbok.daemon.store.mailboxes import MailboxQueries
+from loggbok.daemon.store.messages import MessageQueries
+from loggbok.daemon.store.settings import SettingsQueries
+from loggbok.daemon.store.timeline import TimelineQueries
+
+
+class Store:
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.settings = SettingsQueries(db)
+        self.mailboxes = MailboxQueries(db)
+        self.contacts = ContactQueries(db)
+        self.messages = MessageQueries(db)
+        self.timeline = TimelineQueries(db)
+
+    @classmethod
+    async def open(cls, data_dir: Path) -> Store:
+        db = await Database.open(data_dir / "loggbok.sqlite3")
+        return cls(db, BlobStore(data_dir / "blobs"))
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,68 @@
+"""Timeline pages: a contact's logged messages, newest first, keyset-paged.
+
+The `before` cursor is "<date_ts>:<entry id>" of the last entry of the
+previous page, so a page costs one index range scan however deep it is.
+"""
+
+from __future__ import annotations
+
+from loggbok.daemon.store.db import Database, Row
+from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, timeline_entry
+from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.protocol.types import Attachment, Timeline, TimelineEntry
+
+_SELECT = f"""SELECT {MESSAGE_COLUMNS}, e.id AS entry_id, e.contact_id, e.reason AS entry_reason,
+    e.date_ts AS entry_ts FROM timeline_entries e JOIN messages m ON m.id = e.message"""
+
+
+class TimelineQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def page(self, contact_id: int, limit: int, before: str | None,
+                   viewer: int = 1) -> Timeline:
+        limit = max(1, min(limit, 500))
+        params: dict[str, object] = {"contact": contact_id, "viewer": viewer, "limit": limit + 1}
+        keyset = ""
+        if before:
+            try:
+                ts_text, _, id_text = before.partition(":")
+                params["ts"], params["eid"] = float(ts_text), int(id_text)
+            except ValueError:
+                raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
+                               "before: not a cursor from timeline.get") from None
+            keyset = " AND (e.date_ts < :ts OR (e.date_ts = :ts AND e.id < :eid))"
+        rows = await self._db.fetchall(
+            f"{_SELECT} WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
+            " ORDER BY e.date_ts DESC, e.id DESC LIMIT :limit",
+            params,
+        )
+        entries = await self._with_attachments(rows[:limit])
+        last = rows[limit - 1] if len(rows) > limit else None
+        return Timeline(entries=entries,
+                        next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None)
+
+    async def entries_for(self, message_id: int, contact_ids: list[int]) -> list[TimelineEntry]:
+        marks = ",".join("?" * len(contact_ids))
+        rows = await self._db.fetchall(
+            f"{_SELECT} WHERE e.message = ? AND e.contact_id IN ({marks})",
+            (message_id, *contact_ids),
+        )
+        return await self._with_attachments(rows)
+
+    async def _with_attachments(self, rows: list[Row]) -> list[TimelineEntry]:
+        if not rows:
+            return []
+        ids = list({r["id"] for r in rows})
+        found: dict[int, list[Attachment]] = {}
+        for a in await self._db.fetchall(
+            f"SELECT * FROM attachments WHERE message IN ({','.join('?' * len(ids))})"
+            " ORDER BY message, idx", ids,
+        ):
+            found.setdefault(a["message"], []).append(attachment(a))
+        return [timeline_entry(r, found.get(r["id"], [])) for r in rows]
+
+
+async def require_contact(db: Database, contact_id: int) -> None:
+    if await db.fetchone("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)) is None:
+        raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"id": contact_id})

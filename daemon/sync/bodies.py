@@ -1,0 +1,36 @@
+"""Turn a logged message's raw bytes into what the store keeps (R10, R11).
+
+Runs off the event loop (`asyncio.to_thread`): whole-message parsing costs
+milliseconds per message. Attachments over the limit are recorded by name and
+size only (`over_limit`); scanner placeholders are recorded as `pending_scan`
+and not stored; everything else goes to the content-addressed blob store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from loggbok.daemon.mime.body import parse_message
+from loggbok.daemon.store.blobs import BlobStore
+from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody
+
+
+def build_body(raw: bytes, blobs: BlobStore, attachment_limit: int, body_limit: int) -> StoredBody:
+    parsed = parse_message(raw, body_limit_bytes=body_limit)
+    attachments = []
+    for index, part in enumerate(parsed.attachments):
+        if part.scan_placeholder:
+            status, digest = "pending_scan", None
+        elif part.size > attachment_limit:
+            status, digest = "over_limit", None
+        else:
+            status, digest = "stored", blobs.put(part.payload)
+        attachments.append(StoredAttachment(index, part.filename, part.content_type, part.size,
+                                            status, digest))
+    return StoredBody(parsed.body_text, parsed.new_text, parsed.snippet, tuple(attachments),
+                      "; ".join(parsed.errors) or None)
+
+
+async def build_body_async(raw: bytes, blobs: BlobStore, attachment_limit: int,
+                           body_limit: int) -> StoredBody:
+    return await asyncio.to_thread(build_body, raw, blobs, attachment_limit, body_limit)

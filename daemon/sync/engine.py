@@ -1,0 +1,178 @@
+"""One sync round for one mailbox: headers first, rules, bodies for what is logged.
+
+`SyncRound.run()`:
+
+  1. for the inbox and sent folders: ask the backend for changes since the
+     folder's cursor (CursorInvalid -> forget the folder's locations and start
+     it over; messages are keyed by Message-ID, so nothing is logged twice);
+  2. drop remote ids the store already has, fetch the rest's headers in chunks
+     and parse them on a worker thread;
+  3. sort everything by date, so a sent message is decided before the replies
+     to it whatever folder they are in, and commit in batches: each batch's
+     plan, the bodies of its logged messages, its decisions and timeline
+     entries in one transaction; the folder cursors ride with the last batch;
+  4. after each commit, tell clients about the new timeline entries.
+
+A crash between batches loses nothing: the next round sees the committed
+locations and carries on after them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from loggbok.daemon.mime.headers import parse_headers
+from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.engine import domain_of
+from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
+from loggbok.daemon.store.mailboxes import FolderRow, MailboxRow
+from loggbok.daemon.store.store import Store
+from loggbok.daemon.store.sync_batch import StoredBody, load_snapshot, save_cursor, write_plan
+from loggbok.daemon.sync.backend import (
+    Backend,
+    BackendError,
+    CursorInvalid,
+    Folder,
+    HeaderItem,
+    TemporaryError,
+)
+from loggbok.daemon.sync.bodies import build_body_async
+from loggbok.daemon.sync.planner import Incoming, plan_batch
+from loggbok.protocol.types import Settings, SyncProgress, SyncResult, TimelineAppended
+
+log = logging.getLogger(__name__)
+
+HEADER_CHUNK = 500
+BATCH = 500
+SYNCED_ROLES = ("inbox", "sent")
+
+Notify = Callable[[str, Any], Awaitable[None]]
+
+
+def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> RuleSettings:
+    own = frozenset({*settings.own_addresses, mailbox_address.lower()})
+    colleague = frozenset(d for d in (domain_of(a) for a in own) if d not in FREE_MAIL_DOMAINS)
+    return RuleSettings(
+        mode=settings.logging_mode, bcc_address=settings.bcc_address,
+        forwarding_address=settings.forwarding_address,
+        never_log=frozenset(settings.never_log), own_addresses=own,
+        colleague_domains=colleague, can_log=can_log,
+    )
+
+
+def _incoming(folder_id: int, items: list[HeaderItem]) -> list[Incoming]:
+    return [Incoming(folder_id, item.remote_id, parse_headers(item.raw_header), item.raw_header,
+                     item.size, item.conversation_key, item.preview) for item in items]
+
+
+@dataclass
+class _FolderWork:
+    folder: Folder
+    row: FolderRow
+    cursor: dict[str, Any]
+    new: list[str]
+
+
+class SyncRound:
+    def __init__(self, store: Store, mailbox: MailboxRow, backend: Backend, notify: Notify):
+        self.store = store
+        self.mailbox = mailbox
+        self.backend = backend
+        self.notify = notify
+        self.result = SyncResult(id=mailbox.id, seen=0, new=0, logged=0, errors=0)
+
+    async def run(self) -> SyncResult:
+        work = [await self._changes(f) for f in await self.backend.folders()
+                if f.role in SYNCED_ROLES]
+        incoming: list[Incoming] = []
+        for item in work:
+            incoming += await self._headers(item)
+        incoming.sort(key=lambda i: (i.facts.date_ts, i.folder_id, i.remote_id))
+        self.result.seen = sum(len(w.new) for w in work)
+        settings = await self.store.settings.get()
+        rules = rule_settings(settings, self.mailbox.address,
+                              await self.store.settings.user_can_log())
+        batches = [incoming[i:i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
+        for number, batch in enumerate(batches, start=1):
+            await self._commit(batch, rules, settings, work if number == len(batches) else [])
+            await self.notify("sync.progress", SyncProgress(
+                mailbox_id=self.mailbox.id, folder="*", phase="decide",
+                done=min(number * BATCH, len(incoming)), total=len(incoming)))
+        for item in work:
+            await self.store.mailboxes.set_folder_state(item.row.id, "idle")
+        return self.result
+
+    async def _changes(self, folder: Folder) -> _FolderWork:
+        row = await self.store.mailboxes.folder(self.mailbox.id, folder.name, folder.role)
+        try:
+            changes = await self.backend.changes(folder, row.cursor)
+        except CursorInvalid as exc:
+            log.warning("mailbox %s folder %s: %s; resyncing the folder",
+                        self.mailbox.id, folder.name, exc)
+            await self.store.mailboxes.reset_folder(row.id)
+            changes = await self.backend.changes(folder, None)
+        known = await self.store.mailboxes.known_remote_ids(row.id)
+        new = [r for r in changes.new if r not in known]
+        await self.store.mailboxes.set_folder_state(row.id, "syncing")
+        return _FolderWork(folder, row, changes.cursor, new)
+
+    async def _headers(self, work: _FolderWork) -> list[Incoming]:
+        found: list[Incoming] = []
+        for start in range(0, len(work.new), HEADER_CHUNK):
+            chunk = work.new[start:start + HEADER_CHUNK]
+            items = await self.backend.fetch_headers(work.folder, chunk)
+            found += await asyncio.to_thread(_incoming, work.row.id, items)
+            await self.notify("sync.progress", SyncProgress(
+                mailbox_id=self.mailbox.id, folder=work.folder.name, phase="headers",
+                done=min(start + HEADER_CHUNK, len(work.new)), total=len(work.new)))
+        return found
+
+    async def _commit(self, batch: list[Incoming], rules: RuleSettings, settings: Settings,
+                      finished: list[_FolderWork]) -> None:
+        folder_names = {w.row.id: w.folder.name for w in finished}
+        async with self.store.db.transaction() as tx:
+            snapshot = await load_snapshot(tx, batch)
+            plan = plan_batch(batch, snapshot, rules, self.mailbox.id)
+            bodies = {m.id: await self._body(m.incoming, settings) for m in plan.logged}
+            names = await self._folder_names({i.folder_id for i in batch})
+            await write_plan(tx, plan, snapshot, bodies, self.mailbox.id,
+                             {**names, **folder_names}, settings.default_visibility)
+            for work in finished:
+                await save_cursor(tx, work.row.id, work.cursor)
+        self.result.new += len(plan.messages)
+        self.result.logged += len(plan.logged)
+        self.result.errors += sum(1 for b in bodies.values() if b.parse_error)
+        for message in plan.logged:
+            for entry in await self.store.timeline.entries_for(message.id,
+                                                               list(message.contact_ids)):
+                await self.notify("timeline.appended",
+                                  TimelineAppended(contact_id=entry.contact_id, entry=entry))
+
+    async def _folder_names(self, folder_ids: set[int]) -> dict[int, str]:
+        if not folder_ids:
+            return {}
+        rows = await self.store.db.fetchall(
+            f"SELECT id, name FROM folders WHERE id IN ({','.join('?' * len(folder_ids))})",
+            list(folder_ids))
+        return {r[0]: r[1] for r in rows}
+
+    async def _body(self, item: Incoming, settings: Settings) -> StoredBody:
+        folder = await self._folder_of(item.folder_id)
+        try:
+            raw = await self.backend.fetch_message(folder, item.remote_id)
+        except TemporaryError:
+            raise
+        except BackendError as exc:
+            return StoredBody("", "", item.preview or "", (), f"could not fetch: {exc}")
+        return await build_body_async(raw, self.store.blobs, settings.attachment_limit_bytes,
+                                      settings.body_limit_bytes)
+
+    async def _folder_of(self, folder_id: int) -> Folder:
+        row = await self.store.db.fetchone("SELECT name, role FROM folders WHERE id = ?",
+                                           (folder_id,))
+        assert row is not None
+        return Folder(row["name"], row["role"])

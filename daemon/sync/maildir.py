@@ -1,0 +1,182 @@
+"""The Maildir backend: a local Maildir as mbsync, offlineimap or notmuch keep it.
+
+Folders: the root (or `INBOX/`) is the inbox; Maildir++ subfolders (`.Sent`)
+and plain ones (`Sent/`) each with `cur/ new/ tmp/`. A message's remote id is
+its file name up to the `:2,` info suffix, stable while the file moves from
+`new/` to `cur/` or changes flags. Changes are watched with inotify through
+watchfiles (polling where inotify is unavailable or LOGGBOK_MAILDIR_POLL=1).
+All file access runs on worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+from watchfiles import awatch
+
+from loggbok.daemon.mime.headers import split_header_block
+from loggbok.daemon.sync.backend import (
+    Backend,
+    Changes,
+    Folder,
+    FolderRole,
+    HeaderItem,
+    PermanentError,
+    TemporaryError,
+)
+
+SENT_NAMES = frozenset({
+    "sent", "sent items", "sent messages", "sent mail", "skickat", "skickade objekt",
+    "gesendet", "gesendete elemente", "envoyés", "éléments envoyés", "enviados",
+    "posta inviata", "[gmail]/sent mail", "inbox.sent", "inbox/sent",
+})
+_HEAD_READ = 256 * 1024
+
+
+def remote_id_of(file_name: str) -> str:
+    return file_name.split(":", 1)[0].split("!", 1)[0]
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def _role(name: str) -> FolderRole:
+    if name == "INBOX":
+        return "inbox"
+    cleaned = name.lstrip(".").replace(".", "/").lower()
+    return "sent" if cleaned in SENT_NAMES or cleaned.rsplit("/", 1)[-1] in SENT_NAMES else "other"
+
+
+def scan_folders(root: Path) -> dict[str, Path]:
+    if not root.is_dir():
+        raise TemporaryError(f"Maildir {root} does not exist or is not a folder")
+    found: dict[str, Path] = {}
+    if _is_maildir(root):
+        found["INBOX"] = root
+    elif _is_maildir(root / "INBOX"):
+        found["INBOX"] = root / "INBOX"
+    for child in sorted(root.iterdir()):
+        if child.is_dir() and child.name not in ("cur", "new", "tmp", "INBOX") and _is_maildir(
+            child
+        ):
+            found[child.name] = child
+    return found
+
+
+def _list_files(path: Path) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for sub in ("new", "cur"):
+        with contextlib.suppress(FileNotFoundError), os.scandir(path / sub) as entries:
+            for entry in entries:
+                if not entry.name.startswith(".") and entry.is_file():
+                    files[remote_id_of(entry.name)] = Path(entry.path)
+    return files
+
+
+def _read_head(path: Path) -> tuple[bytes, int]:
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(_HEAD_READ)
+        header, body = split_header_block(data)
+        while not body and len(data) < size:
+            more = handle.read(_HEAD_READ)
+            if not more:
+                break
+            data += more
+            header, body = split_header_block(data)
+    return header, size
+
+
+class MaildirBackend(Backend):
+    def __init__(self, root: Path, *, force_polling: bool | None = None) -> None:
+        self.root = root
+        self._folders: dict[str, Path] = {}
+        self._files: dict[str, dict[str, Path]] = {}
+        self._force_polling = (os.environ.get("LOGGBOK_MAILDIR_POLL") == "1"
+                               if force_polling is None else force_polling)
+        self._changed = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self._folders = await asyncio.to_thread(scan_folders, self.root)
+        if self._watcher is None:
+            self._stop = asyncio.Event()
+            self._watcher = asyncio.create_task(self._watch(), name=f"maildir-watch:{self.root}")
+
+    async def folders(self) -> list[Folder]:
+        return [Folder(name, _role(name)) for name in self._folders]
+
+    async def changes(self, folder: Folder, cursor: dict[str, Any] | None) -> Changes:
+        path = self._folders.get(folder.name)
+        if path is None:
+            raise TemporaryError(f"folder {folder.name} disappeared")
+        files = await asyncio.to_thread(_list_files, path)
+        self._files[folder.name] = files
+        return Changes(new=sorted(files), cursor={"files": len(files)})
+
+    def _path(self, folder: Folder, remote_id: str) -> Path | None:
+        found = self._files.get(folder.name, {}).get(remote_id)
+        if found is not None and found.exists():
+            return found
+        path = self._folders.get(folder.name)
+        if path is None:
+            return None
+        self._files[folder.name] = _list_files(path)
+        return self._files[folder.name].get(remote_id)
+
+    async def fetch_headers(self, folder: Folder, remote_ids: list[str]) -> list[HeaderItem]:
+        def read_all() -> list[HeaderItem]:
+            items = []
+            for remote_id in remote_ids:
+                path = self._path(folder, remote_id)
+                if path is None:
+                    continue
+                try:
+                    header, size = _read_head(path)
+                except FileNotFoundError:
+                    continue
+                flags = path.name.partition(":2,")[2]
+                items.append(HeaderItem(remote_id, header, size, tuple(flags)))
+            return items
+
+        return await asyncio.to_thread(read_all)
+
+    async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
+        def read() -> bytes:
+            path = self._path(folder, remote_id)
+            if path is None:
+                raise PermanentError(f"{folder.name}/{remote_id} is gone")
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise PermanentError(f"{folder.name}/{remote_id}: {exc}") from exc
+
+        return await asyncio.to_thread(read)
+
+    async def _watch(self) -> None:
+        paths = [p / sub for p in self._folders.values() for sub in ("new", "cur")]
+        async for _ in awatch(*paths, stop_event=self._stop, force_polling=self._force_polling,
+                              poll_delay_ms=200, debounce=50, step=20,
+                              ignore_permission_denied=True):
+            self._changed.set()
+
+    async def wait_for_changes(self, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        changed = self._changed.is_set()
+        self._changed.clear()
+        return changed
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watcher
+            self._watcher = None

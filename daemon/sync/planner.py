@@ -1,0 +1,215 @@
+"""Plan a sync batch: thread resolution, rule decisions and id allocation, pure.
+
+Given the incoming messages (header facts, in date order) and a `Snapshot` of
+what the store already knows about them, `plan_batch` decides every message
+with the rules engine and returns a `Plan`: the rows to write. Messages in the
+same batch see each other (a BCC'd message tracks its thread before the reply
+that follows it is decided). Ids are allocated from the snapshot's counters,
+which is safe because the plan is made and written inside one write
+transaction.
+
+Thread evidence, strongest first: provider conversation key, In-Reply-To,
+References (newest first). Keys seen only as references are "ghosts": they
+map to a thread but to no message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from loggbok.daemon.mime.facts import Address, HeaderFacts
+from loggbok.daemon.rules.context import Decision, RuleContext, RuleSettings, ThreadSnapshot
+from loggbok.daemon.rules.engine import decide, is_outbound
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    folder_id: int
+    remote_id: str
+    facts: HeaderFacts
+    raw_header: bytes
+    size: int = 0
+    conversation_key: str | None = None
+    preview: str | None = None
+
+
+@dataclass(slots=True)
+class ThreadState:
+    subject_norm: str
+    tracked: bool = False
+    tracked_reason: str | None = None
+    tracked_mailbox_id: int | None = None
+    root_message: int | None = None
+    conversation_key: str | None = None
+    contact_ids: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Snapshot:
+    existing: dict[str, int]
+    """message_key -> message id, for keys already stored."""
+    keys: dict[str, tuple[int, int | None]]
+    """thread key -> (thread id, message id or None for a ghost)."""
+    threads: dict[int, ThreadState]
+    conversations: dict[str, int]
+    contacts: dict[str, int]
+    next_message_id: int
+    next_thread_id: int
+    next_contact_id: int
+
+
+@dataclass(slots=True)
+class PlannedMessage:
+    id: int
+    incoming: Incoming
+    thread_id: int
+    direction: str
+    decision: Decision
+    contact_ids: tuple[int, ...]
+    evidence: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Plan:
+    messages: list[PlannedMessage] = field(default_factory=list)
+    locations: list[tuple[int, str, int]] = field(default_factory=list)
+    """(folder id, remote id, message id) for every incoming item."""
+    new_threads: set[int] = field(default_factory=set)
+    touched_threads: set[int] = field(default_factory=set)
+    keys: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    new_contacts: list[tuple[int, Address]] = field(default_factory=list)
+
+    @property
+    def logged(self) -> list[PlannedMessage]:
+        return [m for m in self.messages if m.decision.logged]
+
+
+class _Planner:
+    def __init__(self, snapshot: Snapshot, settings: RuleSettings, mailbox_id: int) -> None:
+        self.s = snapshot
+        self.settings = settings
+        self.mailbox_id = mailbox_id
+        self.plan = Plan()
+
+    def run(self, batch: list[Incoming]) -> Plan:
+        for item in batch:
+            known = self.s.existing.get(item.facts.message_key)
+            if known is not None:
+                self.plan.locations.append((item.folder_id, item.remote_id, known))
+                continue
+            self._decide(item)
+        return self.plan
+
+    def _match(self, item: Incoming) -> ThreadSnapshot | None:
+        facts = item.facts
+        candidates: list[tuple[str, str]] = []
+        if item.conversation_key and item.conversation_key in self.s.conversations:
+            thread_id = self.s.conversations[item.conversation_key]
+            return self._snapshot(thread_id, None, item.conversation_key, "conversation_key")
+        candidates += [(k, "in-reply-to") for k in facts.in_reply_to]
+        candidates += [(k, "references") for k in reversed(facts.references)]
+        for key, via in candidates:
+            if key in self.s.keys and key != facts.message_key:
+                thread_id, message = self.s.keys[key]
+                return self._snapshot(thread_id, message, key, via)
+        return None
+
+    def _snapshot(self, thread_id: int, message: int | None, key: str, via: str) -> ThreadSnapshot:
+        thread = self.s.threads[thread_id]
+        return ThreadSnapshot(thread_id, thread.tracked, thread.subject_norm,
+                              tuple(sorted(thread.contact_ids)), message, key, via)
+
+    def _new_thread(self, item: Incoming) -> int:
+        thread_id = self.s.next_thread_id
+        self.s.next_thread_id += 1
+        self.s.threads[thread_id] = ThreadState(item.facts.subject_norm,
+                                                conversation_key=item.conversation_key)
+        if item.conversation_key:
+            self.s.conversations[item.conversation_key] = thread_id
+        self.plan.new_threads.add(thread_id)
+        return thread_id
+
+    def _decide(self, item: Incoming) -> None:
+        facts = item.facts
+        match = self._match(item)
+        participants = (facts.from_, *facts.to, *facts.cc, *facts.bcc)
+        contacts = {a.email: self.s.contacts[a.email] for a in participants
+                    if a.email in self.s.contacts}
+        decision = decide(facts, RuleContext(self.settings, contacts, match))
+
+        message_id = self.s.next_message_id
+        self.s.next_message_id += 1
+        if match is None or decision.new_thread:
+            thread_id = self._new_thread(item)
+            if match is None:
+                for key in (*facts.in_reply_to, *facts.references):
+                    self._set_key(key, thread_id, None, overwrite=False)
+        else:
+            thread_id = match.thread_id
+        self._set_key(facts.message_key, thread_id, message_id, overwrite=True)
+
+        contact_ids = list(decision.contact_ids)
+        for address in decision.new_contacts:
+            contact_id = self.s.contacts.get(address.email)
+            if contact_id is None:
+                contact_id = self.s.next_contact_id
+                self.s.next_contact_id += 1
+                self.s.contacts[address.email] = contact_id
+                self.plan.new_contacts.append((contact_id, address))
+            contact_ids.append(contact_id)
+        contact_ids = list(dict.fromkeys(contact_ids))
+
+        thread = self.s.threads[thread_id]
+        if thread.root_message is None:
+            thread.root_message = message_id
+        if decision.track_thread:
+            if not thread.tracked:
+                thread.subject_norm = facts.subject_norm
+                thread.tracked_reason = decision.reason
+            thread.tracked = True
+            thread.tracked_mailbox_id = self.mailbox_id
+            thread.contact_ids.update(contact_ids)
+            self.plan.touched_threads.add(thread_id)
+
+        self.s.existing[facts.message_key] = message_id
+        self.plan.locations.append((item.folder_id, item.remote_id, message_id))
+        self.plan.messages.append(PlannedMessage(
+            id=message_id, incoming=item, thread_id=thread_id,
+            direction="outbound" if is_outbound(facts, self.settings) else "inbound",
+            decision=decision, contact_ids=tuple(contact_ids),
+            evidence=_evidence(decision, match, thread_id, contact_ids, facts),
+        ))
+
+    def _set_key(self, key: str, thread_id: int, message: int | None, *, overwrite: bool) -> None:
+        if not key or (not overwrite and key in self.s.keys):
+            return
+        self.s.keys[key] = (thread_id, message)
+        self.plan.keys[key] = (thread_id, message)
+
+
+def _evidence(decision: Decision, match: ThreadSnapshot | None, thread_id: int,
+              contact_ids: list[int], facts: HeaderFacts) -> dict[str, Any]:
+    details = dict(decision.details)
+    if facts.thread_index:
+        details["thread_index"] = facts.thread_index
+    if decision.new_contacts:
+        details["created_contacts"] = ", ".join(a.email for a in decision.new_contacts)
+    return {
+        "rule": decision.rule,
+        "thread_id": thread_id,
+        "matched_id": match.matched_message if match else None,
+        "matched_message_id": f"<{match.matched_key}>" if match else None,
+        "matched_via": match.matched_via if match else None,
+        "thread_subject": match.subject_norm if match else None,
+        "subject": facts.subject_norm,
+        "contact_ids": contact_ids,
+        "never_logged": list(decision.never_logged),
+        "details": details,
+    }
+
+
+def plan_batch(batch: list[Incoming], snapshot: Snapshot, settings: RuleSettings,
+               mailbox_id: int) -> Plan:
+    """Decide every message of `batch` (in date order) against `snapshot`."""
+    return _Planner(snapshot, settings, mailbox_id).run(batch)

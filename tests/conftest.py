@@ -1,0 +1,107 @@
+"""Shared fixtures: a real `loggbokd` on a temporary socket and data dir, and a
+protocol client connected to it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from loggbok.protocol.client import Client
+
+
+def _answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class DaemonProcess:
+    socket: Path
+    data_dir: Path
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        command = [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(self.socket),
+                   "--data-dir", str(self.data_dir), *self.args]
+        self.process = subprocess.Popen(
+            command, env={**os.environ, **self.env}, stdout=subprocess.DEVNULL,
+            stderr=open(self.data_dir.parent / "daemon.stderr", "ab"),  # noqa: SIM115
+        )
+        deadline = time.monotonic() + timeout
+        while not _answers(self.socket):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"loggbokd exited with {self.process.returncode}: "
+                                   + (self.data_dir.parent / "daemon.stderr").read_text())
+            if time.monotonic() > deadline:
+                raise TimeoutError("loggbokd did not create its socket")
+            time.sleep(0.02)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    async def client(self) -> Client:
+        return await Client.connect(self.socket)
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A short temporary folder (Unix socket paths must stay under 108 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="lb-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def daemon(workdir: Path) -> Iterator[DaemonProcess]:
+    (workdir / "data").mkdir()
+    proc = DaemonProcess(workdir / "d.sock", workdir / "data",
+                         env={"LOGGBOK_MAILDIR_POLL": os.environ.get("LOGGBOK_MAILDIR_POLL", "")})
+    proc.start()
+    yield proc
+    if proc.process is not None:
+        proc.stop()
+
+
+@pytest.fixture
+async def client(daemon: DaemonProcess) -> AsyncIterator[Client]:
+    conn = await daemon.client()
+    yield conn
+    await conn.close()
+
+
+async def wait_for(predicate_coro, timeout: float = 15.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll an async predicate until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await predicate_coro()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(interval)

@@ -1,0 +1,87 @@
+"""SIGKILL during an initial sync of 5,000 messages, then a restart: every
+message is stored once and every logged email sits on its timeline exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from loggbok.protocol import methods as m
+from loggbok.protocol import types as t
+from tests.conftest import DaemonProcess
+from tests.support.mail import deliver, make_maildir
+
+BCC = "log@bcc.example"
+THREADS = 1000
+REPLIES = 4
+
+
+def _raw(sender: str, to: str, subject: str, msgid: str, parent: str | None, day: int,
+         minute: int, bcc: bool = False) -> bytes:
+    lines = [f"From: {sender}", f"To: {to}", f"Subject: {subject}", f"Message-ID: <{msgid}>",
+             f"Date: {1 + day % 28:02d} Mar 2026 {minute // 60 % 24:02d}:{minute % 60:02d}:00 +0000"]
+    if bcc:
+        lines.append(f"Bcc: {BCC}")
+    if parent:
+        lines += [f"In-Reply-To: <{parent}>", f"References: <{parent}>"]
+    return ("\r\n".join(lines) + "\r\n\r\nHello,\r\nsee below.\r\n").encode()
+
+
+def build(root: Path) -> None:
+    make_maildir(root, ".Sent")
+    for n in range(THREADS):
+        contact = f"kund{n}@kund{n % 50}.example"
+        root_id = f"t{n}@firma.example"
+        deliver(root / ".Sent", _raw("me@firma.example", contact, f"Offer {n}", root_id, None,
+                                     n % 28, n, bcc=True))
+        parent = root_id
+        for r in range(REPLIES):
+            sender, to = (contact, "me@firma.example") if r % 2 == 0 else (
+                "me@firma.example", contact)
+            msgid = f"t{n}r{r}@x.example"
+            folder = root if r % 2 == 0 else root / ".Sent"
+            deliver(folder, _raw(sender, to, f"Re: Offer {n}", msgid, parent, n % 28,
+                                 n + 1 + r))
+            parent = msgid
+
+
+async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(
+    daemon: DaemonProcess, workdir: Path
+) -> None:
+    maildir = workdir / "Maildir"
+    await asyncio.to_thread(build, maildir)
+    client = await daemon.client()
+    await client.call(m.SETTINGS_SET, t.SettingsSetParams(
+        bcc_address=BCC, own_addresses=["me@firma.example"]))
+    await client.call(m.MAILBOXES_ADD, t.MailboxAddParams(
+        provider="maildir", path=str(maildir), address="me@firma.example"))
+    while True:  # wait until some batches, not all, have committed
+        name, progress = await asyncio.wait_for(client.notifications.get(), 120)
+        if name == "sync.progress" and progress.phase == "decide":
+            assert progress.done < progress.total
+            break
+    daemon.kill()
+    await client.close()
+
+    database = daemon.data_dir / "loggbok.sqlite3"
+    with sqlite3.connect(database) as db:
+        partial = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert 0 < partial < THREADS * (REPLIES + 1)
+
+    daemon.start()
+    client = await daemon.client()
+    result = await client.call(m.MAILBOXES_SYNC, t.IdParams(id=1))
+    await client.close()
+    assert result.errors == 0
+    with sqlite3.connect(database) as db:
+        total = THREADS * (REPLIES + 1)
+        assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == total
+        assert db.execute("SELECT count(*) FROM message_locations").fetchone()[0] == total
+        assert db.execute("SELECT count(*) FROM messages WHERE logged = 1").fetchone()[0] == total
+        assert db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == total
+        per_contact = db.execute(
+            "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM timeline_entries"
+            " GROUP BY contact_id)").fetchone()
+        assert per_contact == (REPLIES + 1, REPLIES + 1)
+        assert db.execute("SELECT count(*) FROM contacts").fetchone()[0] == THREADS

@@ -1,0 +1,105 @@
+"""Bad input over the socket gets the proper JSON-RPC error, and the daemon keeps
+serving: invalid JSON, non-UTF-8, unknown methods, wrong params, batches."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import msgspec
+
+from loggbok.protocol import methods as m
+from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+from loggbok.protocol.errors import ErrorCode, RpcError
+from tests.conftest import DaemonProcess
+
+
+
+
+async def _exchange(daemon: DaemonProcess, line: bytes) -> object:
+    import asyncio
+
+    reader, writer = await asyncio.open_unix_connection(str(daemon.socket))
+    try:
+        writer.write(line)
+        await writer.drain()
+        return json.loads(await asyncio.wait_for(reader.readline(), 10))
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_invalid_json_and_requests(daemon: DaemonProcess) -> None:
+    parse = await _exchange(daemon, b'{"jsonrpc": "2.0", "method": \n')
+    assert parse["error"]["code"] == ErrorCode.PARSE_ERROR  # type: ignore[index]
+    not_utf8 = await _exchange(daemon, b'{"jsonrpc":"2.0","method":"\xff","id":1}\n')
+    assert not_utf8["error"]["code"] == ErrorCode.PARSE_ERROR  # type: ignore[index]
+    invalid = await _exchange(daemon, b'{"jsonrpc": "1.0", "id": 3}\n')
+    assert invalid["error"]["code"] == ErrorCode.INVALID_REQUEST  # type: ignore[index]
+    batch = await _exchange(daemon, msgspec.json.encode([
+        {"jsonrpc": "2.0", "method": "daemon.hello", "id": 1},
+        {"jsonrpc": "2.0", "method": "nope", "id": 2},
+        {"jsonrpc": "2.0", "method": "settings.get"},
+    ]) + b"\n")
+    assert isinstance(batch, list) and len(batch) == 2
+    by_id = {r["id"]: r for r in batch}
+    assert by_id[1]["result"]["protocol_version"]
+    assert by_id[2]["error"]["code"] == ErrorCode.METHOD_NOT_FOUND
+
+
+async def test_bad_params_and_app_errors(client: Client) -> None:
+    for name, params, code in [
+        ("no.such.method", {}, ErrorCode.METHOD_NOT_FOUND),
+        ("contacts.get", {}, ErrorCode.INVALID_PARAMS),
+        ("contacts.get", {"id": "seven"}, ErrorCode.INVALID_PARAMS),
+        ("contacts.get", {"id": 1, "typo": 2}, ErrorCode.INVALID_PARAMS),
+        ("contacts.get", [1], ErrorCode.INVALID_PARAMS),
+        ("settings.set", {"logging_mode": "everything"}, ErrorCode.INVALID_PARAMS),
+        ("contacts.create", {"email": "not an address"}, ErrorCode.INVALID_PARAMS),
+        ("contacts.get", {"id": 999}, ErrorCode.NOT_FOUND),
+        ("messages.explain", {}, ErrorCode.INVALID_PARAMS),
+        ("messages.explain", {"message_id": "<nope@x>"}, ErrorCode.NOT_FOUND),
+        ("timeline.get", {"contact_id": 1, "before": "garbage"}, ErrorCode.NOT_FOUND),
+        ("mailboxes.add", {"provider": "maildir", "path": "/nonexistent",
+                           "address": "a@b.example"}, ErrorCode.CONNECTION_FAILED),
+        ("messages.search", {"query": "\"unbalanced"}, ErrorCode.INVALID_PARAMS),
+        ("contacts.import", {"path": "/nonexistent.vcf"}, ErrorCode.BAD_INPUT),
+    ]:
+        try:
+            await client.call_raw(name, params)
+        except RpcError as exc:
+            assert exc.code == code, (name, params, exc)
+        else:
+            raise AssertionError(f"{name} {params} did not fail")
+    created = await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="A@B.example"))
+    try:
+        await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="a@b.example"))
+    except RpcError as exc:
+        assert exc.code == ErrorCode.CONFLICT
+    assert (await client.call(m.CONTACTS_GET, t.IdParams(id=created.id))).emails == ["a@b.example"]
+
+
+async def test_socket_is_private_and_single(daemon: DaemonProcess) -> None:
+    assert stat.S_IMODE(os.stat(daemon.socket).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(daemon.socket.parent).st_mode) == 0o700
+    for data_dir in (daemon.data_dir, daemon.data_dir.with_name("other")):
+        second = subprocess.run(
+            [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(daemon.socket),
+             "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert "another loggbokd" in second.stderr
+    client = await daemon.client()
+    assert (await client.call(m.HELLO)).daemon_version
+    await client.close()
+
+
+async def test_discover_matches_committed_document(client: Client) -> None:
+    from loggbok.protocol.openrpc import build
+
+    document = await client.call(m.DISCOVER)
+    assert document == json.loads(json.dumps(build()))
+    assert {x["name"] for x in document["methods"]} == set(m.METHODS)
