@@ -67,6 +67,10 @@ class WhyScreen(DaemonScreen):
         try:
             expl = await self.link.call(methods.MESSAGES_EXPLAIN, ref)
             msg = await self.link.call(methods.MESSAGES_GET, ref)
+            names: dict[int, str] = {}
+            for contact_id in expl.evidence.contact_ids[:20]:
+                contact = await self.link.call(methods.CONTACTS_GET, t.IdParams(id=contact_id))
+                names[contact_id] = contact.name or (contact.emails or [f"#{contact_id}"])[0]
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Asking why")
             return
@@ -82,7 +86,7 @@ class WhyScreen(DaemonScreen):
         self.query_one("#why-summary", Static).update(expl.summary)
         table = self.query_one("#why-evidence", DataTable)
         table.clear()
-        for name, value in evidence_rows(expl):
+        for name, value in evidence_rows(expl, names):
             table.add_row(name, value)
         fixes = self.query_one("#why-fixes", Horizontal)
         await fixes.remove_children()
