@@ -85,8 +85,12 @@ class Daemon:
         secrets = SecretStore(self.data_dir)
         self.sync = SyncService(self.store, self._notify)
         context = Context(self.store, self.sync, secrets, self.data_dir, list(CAPABILITIES))
-        handlers = {**handlers_daemon.HANDLERS, **handlers_contacts.HANDLERS,
-                    **handlers_mailboxes.HANDLERS, **handlers_messages.HANDLERS}
+        handlers = {
+            **handlers_daemon.HANDLERS,
+            **handlers_contacts.HANDLERS,
+            **handlers_mailboxes.HANDLERS,
+            **handlers_messages.HANDLERS,
+        }
         self.server = RpcServer(self.socket_path, build_methods(handlers), context)
         await self.server.start()
         await self.sync.start()

@@ -10,15 +10,19 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from loggbok.daemon.contacts_import import parse_contacts_file
+from loggbok.daemon.contacts_import import ImportBatch, parse_contacts_file
 from loggbok.daemon.store.store import Store
 from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import ImportResult
 
 
-async def import_contacts(store: Store, path: Path) -> ImportResult:
+def _parse(path: str) -> ImportBatch:
+    return parse_contacts_file(Path(path).expanduser())
+
+
+async def import_contacts(store: Store, path: str | Path) -> ImportResult:
     try:
-        batch = await asyncio.to_thread(parse_contacts_file, path)
+        batch = await asyncio.to_thread(_parse, str(path))
     except (OSError, ValueError) as exc:
         raise RpcError(ErrorCode.BAD_INPUT, "Cannot import contacts", str(exc)) from None
     created = updated = 0
@@ -34,8 +38,9 @@ async def import_contacts(store: Store, path: Path) -> ImportResult:
             owner = next(iter(found.values()))
             current = await store.contacts.get(owner)
             extra = [e for e in emails if e not in found]
-            await store.contacts.update(owner, current.name or contact.name,
-                                        [*current.emails, *extra])
+            await store.contacts.update(
+                owner, current.name or contact.name, [*current.emails, *extra]
+            )
             updated += 1
         except RpcError as exc:
             errors.append(f"{contact.name or emails[0]}: {exc.message} {exc.data or ''}".strip())

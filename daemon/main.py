@@ -14,21 +14,28 @@ from loggbok.protocol.paths import default_data_dir, default_socket_path
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="loggbokd", description=__doc__)
-    parser.add_argument("--socket", type=Path, default=None,
-                        help="socket path (default: $XDG_RUNTIME_DIR/loggbok/daemon.sock)")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="database, attachments and log (default: the user data dir)")
-    parser.add_argument("--demo", action="store_true",
-                        help="on a fresh data dir, build a demo Maildir with contacts and use it")
+    parser.add_argument(
+        "--socket",
+        type=Path,
+        default=None,
+        help="socket path (default: $XDG_RUNTIME_DIR/loggbok/daemon.sock)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="database, attachments and log (default: the user data dir)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="on a fresh data dir, build a demo Maildir with contacts and use it",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
 
 
-async def _run(args: argparse.Namespace) -> int:
-    data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
-    socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    setup_logging(data_dir, args.verbose)
+async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> int:
     daemon = Daemon(socket_path, data_dir)
     try:
         await daemon.start()
@@ -48,7 +55,12 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    raise SystemExit(asyncio.run(_run(parse_args(argv))))
+    args = parse_args(argv)
+    data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
+    socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    setup_logging(data_dir, args.verbose)
+    raise SystemExit(asyncio.run(_run(args, socket_path, data_dir)))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Never the database, never a log line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -67,10 +68,9 @@ class SecretStore:
 
     def delete(self, key: str) -> None:
         if self._keyring is not None:
-            try:
+            # keyring.errors.PasswordDeleteError: nothing was stored under that key
+            with contextlib.suppress(Exception):
                 self._keyring.delete_password(SERVICE, key)  # type: ignore[attr-defined]
-            except Exception:  # keyring.errors.PasswordDeleteError: nothing stored
-                pass
             return
         with self._lock:
             data = self._read()

@@ -33,75 +33,160 @@ class Notification(Generic[R]):
 
 
 # daemon
-HELLO = Method("daemon.hello", t.HelloParams, t.HelloResult,
-               "Handshake: protocol version, daemon version and capabilities.")
-DISCOVER = Method("rpc.discover", t.NoParams, dict[str, Any],
-                  "The OpenRPC document describing every method and notification.")
+HELLO = Method(
+    "daemon.hello",
+    t.HelloParams,
+    t.HelloResult,
+    "Handshake: protocol version, daemon version and capabilities.",
+)
+DISCOVER = Method(
+    "rpc.discover",
+    t.NoParams,
+    dict[str, Any],
+    "The OpenRPC document describing every method and notification.",
+)
 # settings
 SETTINGS_GET = Method("settings.get", t.NoParams, t.Settings, "The user's logging settings.")
-SETTINGS_SET = Method("settings.set", t.SettingsSetParams, t.Settings,
-                      "Change the named settings; returns all settings.")
+SETTINGS_SET = Method(
+    "settings.set",
+    t.SettingsSetParams,
+    t.Settings,
+    "Change the named settings; returns all settings.",
+)
 # mailboxes
-MAILBOXES_ADD = Method("mailboxes.add", t.MailboxAddParams, t.Created,
-                       "Connect a mailbox; secrets go to the keyring, never the database.")
-MAILBOXES_LIST = Method("mailboxes.list", t.NoParams, t.MailboxList,
-                        "Every connected mailbox with status and folders.")
-MAILBOXES_REMOVE = Method("mailboxes.remove", t.IdParams, t.Ok,
-                          "Disconnect a mailbox; what it logged stays logged.")
-MAILBOXES_SYNC = Method("mailboxes.sync", t.IdParams, t.SyncResult,
-                        "Sync a mailbox now; returns when done.")
-MAILBOXES_TEST = Method("mailboxes.test", t.MailboxAddParams, t.MailboxTestResult,
-                        "Check login and capabilities without saving anything.")
-MAILBOXES_RECONNECT = Method("mailboxes.reconnect", t.MailboxReconnectParams, t.Ok,
-                             "Retry a failing mailbox, optionally with a new password.")
-MAILBOXES_AUDIT = Method("mailboxes.audit", t.IdParams, t.AuditResult,
-                         "Compare the server's messages with the store.")
+MAILBOXES_ADD = Method(
+    "mailboxes.add",
+    t.MailboxAddParams,
+    t.Created,
+    "Connect a mailbox; secrets go to the keyring, never the database.",
+)
+MAILBOXES_LIST = Method(
+    "mailboxes.list", t.NoParams, t.MailboxList, "Every connected mailbox with status and folders."
+)
+MAILBOXES_REMOVE = Method(
+    "mailboxes.remove", t.IdParams, t.Ok, "Disconnect a mailbox; what it logged stays logged."
+)
+MAILBOXES_SYNC = Method(
+    "mailboxes.sync", t.IdParams, t.SyncResult, "Sync a mailbox now; returns when done."
+)
+MAILBOXES_TEST = Method(
+    "mailboxes.test",
+    t.MailboxAddParams,
+    t.MailboxTestResult,
+    "Check login and capabilities without saving anything.",
+)
+MAILBOXES_RECONNECT = Method(
+    "mailboxes.reconnect",
+    t.MailboxReconnectParams,
+    t.Ok,
+    "Retry a failing mailbox, optionally with a new password.",
+)
+MAILBOXES_AUDIT = Method(
+    "mailboxes.audit", t.IdParams, t.AuditResult, "Compare the server's messages with the store."
+)
 # contacts
 CONTACTS_CREATE = Method("contacts.create", t.ContactCreateParams, t.Created, "Create a contact.")
 CONTACTS_GET = Method("contacts.get", t.IdParams, t.Contact, "One contact.")
-CONTACTS_LIST = Method("contacts.list", t.ContactsListParams, t.ContactList,
-                       "Contacts matching a query, by last activity, paged by cursor.")
-CONTACTS_UPDATE = Method("contacts.update", t.ContactUpdateParams, t.Contact,
-                         "Change a contact's name or addresses.")
-CONTACTS_IMPORT = Method("contacts.import", t.ContactsImportParams, t.ImportResult,
-                         "Import contacts from a vCard (.vcf) or CSV file.")
+CONTACTS_LIST = Method(
+    "contacts.list",
+    t.ContactsListParams,
+    t.ContactList,
+    "Contacts matching a query, by last activity, paged by cursor.",
+)
+CONTACTS_UPDATE = Method(
+    "contacts.update", t.ContactUpdateParams, t.Contact, "Change a contact's name or addresses."
+)
+CONTACTS_IMPORT = Method(
+    "contacts.import",
+    t.ContactsImportParams,
+    t.ImportResult,
+    "Import contacts from a vCard (.vcf) or CSV file.",
+)
 # timeline
-TIMELINE_GET = Method("timeline.get", t.TimelineGetParams, t.Timeline,
-                      "A contact's logged emails, newest first, paged by `before`.")
+TIMELINE_GET = Method(
+    "timeline.get",
+    t.TimelineGetParams,
+    t.Timeline,
+    "A contact's logged emails, newest first, paged by `before`.",
+)
 # messages
 MESSAGES_GET = Method("messages.get", t.MessageRefParams, t.Message, "One message, parsed.")
-MESSAGES_HEADERS = Method("messages.headers", t.MessageRefParams, t.MessageHeaders,
-                          "The raw header block exactly as received.")
-MESSAGES_EXPLAIN = Method("messages.explain", t.MessageRefParams, t.Explanation,
-                          "Why a message was or was not logged: rule, reason, evidence.")
-MESSAGES_LOG = Method("messages.log", t.MessagesLogParams, t.LogResult,
-                      "Log a message by hand onto chosen contacts (R9).")
-MESSAGES_SEARCH = Method("messages.search", t.MessagesSearchParams, t.SearchResult,
-                         "Full-text search over logged mail (SQLite FTS5 syntax).")
-MESSAGES_LIST = Method("messages.list", t.MessagesListParams, t.MessageList,
-                       "Recent messages, filtered by logged/reason/mailbox, newest first.")
-ATTACHMENTS_GET = Method("attachments.get", t.AttachmentGetParams, t.AttachmentContent,
-                         "A stored attachment's content, base64.")
+MESSAGES_HEADERS = Method(
+    "messages.headers",
+    t.MessageRefParams,
+    t.MessageHeaders,
+    "The raw header block exactly as received.",
+)
+MESSAGES_EXPLAIN = Method(
+    "messages.explain",
+    t.MessageRefParams,
+    t.Explanation,
+    "Why a message was or was not logged: rule, reason, evidence.",
+)
+MESSAGES_LOG = Method(
+    "messages.log",
+    t.MessagesLogParams,
+    t.LogResult,
+    "Log a message by hand onto chosen contacts (R9).",
+)
+MESSAGES_SEARCH = Method(
+    "messages.search",
+    t.MessagesSearchParams,
+    t.SearchResult,
+    "Full-text search over logged mail (SQLite FTS5 syntax).",
+)
+MESSAGES_LIST = Method(
+    "messages.list",
+    t.MessagesListParams,
+    t.MessageList,
+    "Recent messages, filtered by logged/reason/mailbox, newest first.",
+)
+ATTACHMENTS_GET = Method(
+    "attachments.get",
+    t.AttachmentGetParams,
+    t.AttachmentContent,
+    "A stored attachment's content, base64.",
+)
 
 METHODS: dict[str, Method[Any, Any]] = {
     m.name: m
     for m in (
-        HELLO, DISCOVER, SETTINGS_GET, SETTINGS_SET,
-        MAILBOXES_ADD, MAILBOXES_LIST, MAILBOXES_REMOVE, MAILBOXES_SYNC,
-        MAILBOXES_TEST, MAILBOXES_RECONNECT, MAILBOXES_AUDIT,
-        CONTACTS_CREATE, CONTACTS_GET, CONTACTS_LIST, CONTACTS_UPDATE, CONTACTS_IMPORT,
+        HELLO,
+        DISCOVER,
+        SETTINGS_GET,
+        SETTINGS_SET,
+        MAILBOXES_ADD,
+        MAILBOXES_LIST,
+        MAILBOXES_REMOVE,
+        MAILBOXES_SYNC,
+        MAILBOXES_TEST,
+        MAILBOXES_RECONNECT,
+        MAILBOXES_AUDIT,
+        CONTACTS_CREATE,
+        CONTACTS_GET,
+        CONTACTS_LIST,
+        CONTACTS_UPDATE,
+        CONTACTS_IMPORT,
         TIMELINE_GET,
-        MESSAGES_GET, MESSAGES_HEADERS, MESSAGES_EXPLAIN, MESSAGES_LOG, MESSAGES_SEARCH,
-        MESSAGES_LIST, ATTACHMENTS_GET,
+        MESSAGES_GET,
+        MESSAGES_HEADERS,
+        MESSAGES_EXPLAIN,
+        MESSAGES_LOG,
+        MESSAGES_SEARCH,
+        MESSAGES_LIST,
+        ATTACHMENTS_GET,
     )
 }
 
-TIMELINE_APPENDED = Notification("timeline.appended", t.TimelineAppended,
-                                 "A message was logged onto a contact's timeline.")
-MAILBOX_STATUS_CHANGED = Notification("mailbox.status_changed", t.MailboxStatusChanged,
-                                      "A mailbox's connection status changed.")
-SYNC_PROGRESS = Notification("sync.progress", t.SyncProgress,
-                             "Progress of a running sync, per folder and phase.")
+TIMELINE_APPENDED = Notification(
+    "timeline.appended", t.TimelineAppended, "A message was logged onto a contact's timeline."
+)
+MAILBOX_STATUS_CHANGED = Notification(
+    "mailbox.status_changed", t.MailboxStatusChanged, "A mailbox's connection status changed."
+)
+SYNC_PROGRESS = Notification(
+    "sync.progress", t.SyncProgress, "Progress of a running sync, per folder and phase."
+)
 
 NOTIFICATIONS: dict[str, Notification[Any]] = {
     n.name: n for n in (TIMELINE_APPENDED, MAILBOX_STATUS_CHANGED, SYNC_PROGRESS)

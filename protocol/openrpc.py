@@ -37,21 +37,25 @@ def build() -> dict[str, Any]:
             [method.result], ref_template=_REF_PREFIX + "{name}"
         )
         schemas.update(components)
-        methods.append({
-            "name": method.name,
-            "summary": method.summary,
-            "paramStructure": "by-name",
-            "params": _params_of(method.params, schemas),
-            "result": {"name": "result", "schema": result_schema},
-        })
+        methods.append(
+            {
+                "name": method.name,
+                "summary": method.summary,
+                "paramStructure": "by-name",
+                "params": _params_of(method.params, schemas),
+                "result": {"name": "result", "schema": result_schema},
+            }
+        )
     notifications = []
     for notification in NOTIFICATIONS.values():
-        notifications.append({
-            "name": notification.name,
-            "summary": notification.summary,
-            "paramStructure": "by-name",
-            "params": _params_of(notification.params, schemas),
-        })
+        notifications.append(
+            {
+                "name": notification.name,
+                "summary": notification.summary,
+                "paramStructure": "by-name",
+                "params": _params_of(notification.params, schemas),
+            }
+        )
     return {
         "openrpc": "1.3.2",
         "info": {"title": "loggbok daemon", "version": PROTOCOL_VERSION},

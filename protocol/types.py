@@ -94,8 +94,8 @@ class SettingsSetParams(Params):
     """Only the named settings change; the result is the whole new settings."""
 
     logging_mode: LoggingMode | UnsetType = UNSET
-    bcc_address: str | None | UnsetType = UNSET
-    forwarding_address: str | None | UnsetType = UNSET
+    bcc_address: str | UnsetType | None = UNSET
+    forwarding_address: str | UnsetType | None = UNSET
     attachment_limit_bytes: int | UnsetType = UNSET
     body_limit_bytes: int | UnsetType = UNSET
     never_log: list[str] | UnsetType = UNSET

@@ -39,17 +39,29 @@ class DaemonProcess:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        command = [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(self.socket),
-                   "--data-dir", str(self.data_dir), *self.args]
+        command = [
+            sys.executable,
+            "-m",
+            "loggbok.daemon.main",
+            "--socket",
+            str(self.socket),
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+        ]
         self.process = subprocess.Popen(
-            command, env={**os.environ, **self.env}, stdout=subprocess.DEVNULL,
+            command,
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
             stderr=open(self.data_dir.parent / "daemon.stderr", "ab"),  # noqa: SIM115
         )
         deadline = time.monotonic() + timeout
         while not _answers(self.socket):
             if self.process.poll() is not None:
-                raise RuntimeError(f"loggbokd exited with {self.process.returncode}: "
-                                   + (self.data_dir.parent / "daemon.stderr").read_text())
+                raise RuntimeError(
+                    f"loggbokd exited with {self.process.returncode}: "
+                    + (self.data_dir.parent / "daemon.stderr").read_text()
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError("loggbokd did not create its socket")
             time.sleep(0.02)
@@ -80,8 +92,11 @@ def workdir() -> Iterator[Path]:
 @pytest.fixture
 def daemon(workdir: Path) -> Iterator[DaemonProcess]:
     (workdir / "data").mkdir()
-    proc = DaemonProcess(workdir / "d.sock", workdir / "data",
-                         env={"LOGGBOK_MAILDIR_POLL": os.environ.get("LOGGBOK_MAILDIR_POLL", "")})
+    proc = DaemonProcess(
+        workdir / "d.sock",
+        workdir / "data",
+        env={"LOGGBOK_MAILDIR_POLL": os.environ.get("LOGGBOK_MAILDIR_POLL", "")},
+    )
     proc.start()
     yield proc
     if proc.process is not None:

@@ -49,7 +49,7 @@ class HeaderFacts:
     list_id: str
     list_unsubscribe: bool
     autoreply_headers: tuple[str, ...]
-    """Names of present auto-reply markers: X-Autoreply, X-Autorespond, X-Auto-Response-Suppress..."""
+    """Present auto-reply markers: X-Autoreply, X-Autorespond, X-Auto-Response-Suppress."""
     content_class: str
     thread_index: str
     return_path: str

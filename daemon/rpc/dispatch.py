@@ -47,8 +47,9 @@ def build_methods(handlers: dict[str, Handler]) -> dict[str, Bound]:
     missing = set(METHODS) - set(handlers)
     extra = set(handlers) - set(METHODS)
     if missing or extra:
-        raise RuntimeError(f"handlers out of step with the registry: missing {missing}, "
-                           f"unknown {extra}")
+        raise RuntimeError(
+            f"handlers out of step with the registry: missing {missing}, unknown {extra}"
+        )
     return {name: _bind(METHODS[name], handler) for name, handler in handlers.items()}
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from msgspec import UNSET
 
 from loggbok.daemon.importing import import_contacts
 from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.store.timeline import require_contact
 from loggbok.protocol import types as t
 
@@ -33,16 +32,15 @@ async def update(ctx: Context, params: t.ContactUpdateParams) -> t.Contact:
 
 
 async def import_(ctx: Context, params: t.ContactsImportParams) -> t.ImportResult:
-    return await import_contacts(ctx.store, Path(params.path).expanduser())
+    return await import_contacts(ctx.store, params.path)
 
 
 async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
     await require_contact(ctx.store.db, params.contact_id)
-    return await ctx.store.timeline.page(params.contact_id, params.limit, params.before,
-                                         ctx.viewer)
+    return await ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "contacts.create": create,
     "contacts.get": get,
     "contacts.list": list_,

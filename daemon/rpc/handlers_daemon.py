@@ -6,6 +6,7 @@ from typing import Any
 
 from loggbok.daemon import __version__
 from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.protocol import openrpc
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
@@ -13,13 +14,18 @@ from loggbok.protocol.version import PROTOCOL_VERSION
 
 
 async def hello(ctx: Context, params: t.HelloParams) -> t.HelloResult:
-    if params.protocol_version and params.protocol_version.split(".")[0] != (
-        PROTOCOL_VERSION.split(".")[0]
+    if (
+        params.protocol_version
+        and params.protocol_version.split(".")[0] != (PROTOCOL_VERSION.split(".")[0])
     ):
-        raise RpcError(ErrorCode.UNSUPPORTED, "Protocol version not supported",
-                       {"client": params.protocol_version, "daemon": PROTOCOL_VERSION})
-    return t.HelloResult(protocol_version=PROTOCOL_VERSION, daemon_version=__version__,
-                         capabilities=ctx.capabilities)
+        raise RpcError(
+            ErrorCode.UNSUPPORTED,
+            "Protocol version not supported",
+            {"client": params.protocol_version, "daemon": PROTOCOL_VERSION},
+        )
+    return t.HelloResult(
+        protocol_version=PROTOCOL_VERSION, daemon_version=__version__, capabilities=ctx.capabilities
+    )
 
 
 async def discover(ctx: Context, params: t.NoParams) -> dict[str, Any]:
@@ -33,12 +39,13 @@ async def settings_get(ctx: Context, params: t.NoParams) -> t.Settings:
 async def settings_set(ctx: Context, params: t.SettingsSetParams) -> t.Settings:
     limit = params.attachment_limit_bytes
     if isinstance(limit, int) and limit < 0:
-        raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
-                       "attachment_limit_bytes must be >= 0")
+        raise RpcError(
+            ErrorCode.INVALID_PARAMS, "Invalid params", "attachment_limit_bytes must be >= 0"
+        )
     return await ctx.store.settings.update(params)
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "daemon.hello": hello,
     "rpc.discover": discover,
     "settings.get": settings_get,

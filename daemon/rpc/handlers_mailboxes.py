@@ -12,6 +12,7 @@ from pathlib import Path
 
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.sync.backend import AuthError, BackendError
 from loggbok.daemon.sync.engine import SYNCED_ROLES
 from loggbok.daemon.sync.service import probe_mailbox
@@ -26,14 +27,20 @@ def _config(params: t.MailboxAddParams) -> dict[str, object]:
         return {"path": str(Path(params.path).expanduser().resolve())}
     if params.provider in ("imap", "gmail"):
         if not params.host or not params.username:
-            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
-                           "host and username are required")
+            raise RpcError(
+                ErrorCode.INVALID_PARAMS, "Invalid params", "host and username are required"
+            )
         default_port = {"tls": 993, "starttls": 143, "none": 143}[params.security]
-        return {"host": params.host, "port": params.port or default_port,
-                "security": params.security, "username": params.username,
-                "auth": params.auth}
-    raise RpcError(ErrorCode.UNSUPPORTED, "Provider not supported yet",
-                   {"provider": params.provider})
+        return {
+            "host": params.host,
+            "port": params.port or default_port,
+            "security": params.security,
+            "username": params.username,
+            "auth": params.auth,
+        }
+    raise RpcError(
+        ErrorCode.UNSUPPORTED, "Provider not supported yet", {"provider": params.provider}
+    )
 
 
 def secret_key(mailbox_id: int) -> str:
@@ -47,8 +54,9 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:
     probe = await probe_mailbox(params.provider, config, params.password)
     if not probe.ok:
         code = ErrorCode.AUTH_FAILED if probe.error_kind == "auth" else ErrorCode.CONNECTION_FAILED
-        raise RpcError(code, "Cannot connect the mailbox",
-                       {"kind": probe.error_kind, "error": probe.error})
+        raise RpcError(
+            code, "Cannot connect the mailbox", {"kind": probe.error_kind, "error": probe.error}
+        )
     mailbox_id = await ctx.store.mailboxes.add(params.provider, params.address, config)
     if params.password is not None:
         await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), params.password)
@@ -105,18 +113,36 @@ async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
                 absent = [r for r in changes.new if (folder.name, r) not in stored_ids]
                 for item in await backend.fetch_headers(folder, absent):
                     facts = parse_headers(item.raw_header)
-                    missing.append(t.AuditEntry(message_id=facts.message_id, folder=folder.name,
-                                                uid=item.remote_id, reason="not synced yet"))
+                    missing.append(
+                        t.AuditEntry(
+                            message_id=facts.message_id,
+                            folder=folder.name,
+                            uid=item.remote_id,
+                            reason="not synced yet",
+                        )
+                    )
     except BackendError as exc:
         raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Mailbox unavailable", str(exc)) from None
-    extra = [t.AuditEntry(message_id=r["message_id"] or "", folder=r["folder"],
-                          uid=r["remote_id"], reason="no longer on the server")
-             for key, r in stored_ids.items() if key not in server_ids]
-    return t.AuditResult(id=params.id, server_messages=len(server_ids),
-                         stored_messages=len(stored_ids), missing=missing, extra=extra)
+    extra = [
+        t.AuditEntry(
+            message_id=r["message_id"] or "",
+            folder=r["folder"],
+            uid=r["remote_id"],
+            reason="no longer on the server",
+        )
+        for key, r in stored_ids.items()
+        if key not in server_ids
+    ]
+    return t.AuditResult(
+        id=params.id,
+        server_messages=len(server_ids),
+        stored_messages=len(stored_ids),
+        missing=missing,
+        extra=extra,
+    )
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "mailboxes.add": add,
     "mailboxes.list": list_,
     "mailboxes.remove": remove,

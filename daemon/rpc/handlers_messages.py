@@ -6,6 +6,7 @@ import asyncio
 import base64
 
 from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.sync.backend import BackendError
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.protocol import types as t
@@ -41,21 +42,26 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
     if await ctx.store.messages.body_state(message) == "headers":
         location = await ctx.store.messages.location(message)
         if location is None:
-            raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "The message's mailbox is gone",
-                           {"id": message})
+            raise RpcError(
+                ErrorCode.MAILBOX_UNAVAILABLE, "The message's mailbox is gone", {"id": message}
+            )
         try:
-            raw = await ctx.sync.fetch_message(location["mailbox_id"], location["folder"],
-                                               location["role"], location["remote_id"])
+            raw = await ctx.sync.fetch_message(
+                location["mailbox_id"], location["folder"], location["role"], location["remote_id"]
+            )
         except BackendError as exc:
-            raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Cannot read the message",
-                           str(exc)) from None
+            raise RpcError(
+                ErrorCode.MAILBOX_UNAVAILABLE, "Cannot read the message", str(exc)
+            ) from None
         settings = await ctx.store.settings.get()
-        body = await build_body_async(raw, ctx.store.blobs, settings.attachment_limit_bytes,
-                                      settings.body_limit_bytes)
+        body = await build_body_async(
+            raw, ctx.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
+        )
     added = await ctx.store.messages.log_manually(message, wanted, body)
     for entry in await ctx.store.timeline.entries_for(message, added):
-        await ctx.sync.notify("timeline.appended",
-                              t.TimelineAppended(contact_id=entry.contact_id, entry=entry))
+        await ctx.sync.notify(
+            "timeline.appended", t.TimelineAppended(contact_id=entry.contact_id, entry=entry)
+        )
     return t.LogResult(id=message, contact_ids=await ctx.store.messages.contact_ids(message))
 
 
@@ -66,22 +72,30 @@ async def search(ctx: Context, params: t.MessagesSearchParams) -> t.SearchResult
 
 
 async def list_(ctx: Context, params: t.MessagesListParams) -> t.MessageList:
-    return await ctx.store.messages.recent(params.logged, params.reason, params.mailbox_id,
-                                         params.limit, params.before, ctx.viewer)
+    return await ctx.store.messages.recent(
+        params.logged, params.reason, params.mailbox_id, params.limit, params.before, ctx.viewer
+    )
 
 
 async def attachment(ctx: Context, params: t.AttachmentGetParams) -> t.AttachmentContent:
     message = await ctx.store.messages.resolve(params.id, None, ctx.viewer)
     row = await ctx.store.messages.attachment_blob(message, params.index)
     if row["status"] != "stored" or not row["sha256"]:
-        raise RpcError(ErrorCode.NOT_FOUND, "Attachment not stored",
-                       {"status": row["status"], "filename": row["filename"]})
+        raise RpcError(
+            ErrorCode.NOT_FOUND,
+            "Attachment not stored",
+            {"status": row["status"], "filename": row["filename"]},
+        )
     data = await asyncio.to_thread(ctx.store.blobs.get, row["sha256"])
-    return t.AttachmentContent(filename=row["filename"], content_type=row["content_type"],
-                               size=row["size"], data_base64=base64.b64encode(data).decode())
+    return t.AttachmentContent(
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size=row["size"],
+        data_base64=base64.b64encode(data).decode(),
+    )
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "messages.get": get,
     "messages.headers": headers,
     "messages.explain": explain,

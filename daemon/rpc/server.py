@@ -52,7 +52,8 @@ class RpcServer:
         old_umask = os.umask(0o177)
         try:
             self._server = await asyncio.start_unix_server(
-                self._serve, path=str(self.socket_path), limit=MAX_LINE_BYTES)
+                self._serve, path=str(self.socket_path), limit=MAX_LINE_BYTES
+            )
         finally:
             os.umask(old_umask)
         os.chmod(self.socket_path, 0o600)
@@ -89,8 +90,15 @@ class RpcServer:
                 try:
                     line = await reader.readline()
                 except (ValueError, asyncio.LimitOverrunError):
-                    await conn.write(encode(_error(ErrorCode.INVALID_REQUEST, "Invalid request",
-                                                   f"line longer than {MAX_LINE_BYTES} bytes")))
+                    await conn.write(
+                        encode(
+                            _error(
+                                ErrorCode.INVALID_REQUEST,
+                                "Invalid request",
+                                f"line longer than {MAX_LINE_BYTES} bytes",
+                            )
+                        )
+                    )
                     break
                 if not line:
                     break
@@ -129,7 +137,4 @@ class RpcServer:
 
 
 def _error(code: int, message: str, data: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "error": {"code": code, "message": message, "data": data},
-            "id": None}
-
-
+    return {"jsonrpc": "2.0", "error": {"code": code, "message": message, "data": data}, "id": None}

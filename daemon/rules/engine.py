@@ -92,10 +92,23 @@ def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
         if facts.subject_norm != thread.subject_norm:
             details = {"thread_subject": thread.subject_norm, "subject": facts.subject_norm}
             if settings.mode == "all_with_contacts" and known:
-                return Decision(True, "contact_email", "R5", known, new_thread=True,
-                                never_logged=blocked, details=details)
-            return Decision(False, "subject_changed", "R4", new_thread=True,
-                            never_logged=blocked, details=details)
+                return Decision(
+                    True,
+                    "contact_email",
+                    "R5",
+                    known,
+                    new_thread=True,
+                    never_logged=blocked,
+                    details=details,
+                )
+            return Decision(
+                False,
+                "subject_changed",
+                "R4",
+                new_thread=True,
+                never_logged=blocked,
+                details=details,
+            )
         ids = list(known)
         if not outbound and facts.from_.email not in ctx.contacts:
             ids.extend(thread.contact_ids)
@@ -103,8 +116,14 @@ def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
             return Decision(False, "never_log", "R16", never_logged=blocked)
         if not ids:
             ids.extend(thread.contact_ids)
-        return Decision(True, "reply_in_tracked_thread", "R3", _unique(ids),
-                        track_thread=True, never_logged=blocked)
+        return Decision(
+            True,
+            "reply_in_tracked_thread",
+            "R3",
+            _unique(ids),
+            track_thread=True,
+            never_logged=blocked,
+        )
 
     if not known:
         if any(email in ctx.contacts for email in blocked):
@@ -127,5 +146,12 @@ def _logged_by_bcc(
         reason = "never_log" if blocked else "internal_only"
         return Decision(False, reason, "R16" if blocked else "R17", never_logged=blocked)
     new_contacts = tuple(a for a in allowed if a.email not in ctx.contacts)
-    return Decision(True, "bcc_address", rule, known, new_contacts=new_contacts,
-                    track_thread=True, never_logged=blocked)
+    return Decision(
+        True,
+        "bcc_address",
+        rule,
+        known,
+        new_contacts=new_contacts,
+        track_thread=True,
+        never_logged=blocked,
+    )

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from loggbok.daemon.store.db import Transaction
 
-FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.se", "live.com",
-    "live.se", "msn.com", "yahoo.com", "yahoo.se", "icloud.com", "me.com", "mac.com",
-    "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "t-online.de",
-    "mail.ru", "yandex.ru", "telia.com", "bredband.net", "comhem.se", "fastmail.com",
-})
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.se",
+        "live.com",
+        "live.se",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.se",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "t-online.de",
+        "mail.ru",
+        "yandex.ru",
+        "telia.com",
+        "bredband.net",
+        "comhem.se",
+        "fastmail.com",
+    }
+)
 
 
 def company_name(domain: str) -> str:

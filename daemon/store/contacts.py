@@ -41,15 +41,16 @@ def normalise_email(email: str) -> str:
     return cleaned
 
 
-async def insert_contact(
-    tx: Transaction, name: str, emails: Sequence[str], source: str
-) -> int:
+async def insert_contact(tx: Transaction, name: str, emails: Sequence[str], source: str) -> int:
     """Create a contact inside a transaction; raises CONFLICT when an address is taken."""
     taken = await owners_in(tx, emails)
     if taken:
         email, owner = next(iter(taken.items()))
-        raise RpcError(ErrorCode.CONFLICT, "Address belongs to another contact",
-                       {"email": email, "contact_id": owner})
+        raise RpcError(
+            ErrorCode.CONFLICT,
+            "Address belongs to another contact",
+            {"email": email, "contact_id": owner},
+        )
     company = await company_for(tx, emails[0])
     contact_id = await tx.execute(
         "INSERT INTO contacts (name, company_id, source) VALUES (?, ?, ?)",
@@ -65,9 +66,7 @@ async def insert_contact(
 async def owners_in(tx: Transaction, emails: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for email in emails:
-        owner = await tx.fetchval(
-            "SELECT contact_id FROM contact_emails WHERE email = ?", (email,)
-        )
+        owner = await tx.fetchval("SELECT contact_id FROM contact_emails WHERE email = ?", (email,))
         if owner is not None:
             found[email] = int(owner)
     return found
@@ -118,13 +117,14 @@ class ContactQueries:
             if emails is not None:
                 cleaned = list(dict.fromkeys(normalise_email(e) for e in emails))
                 if not cleaned:
-                    raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
-                                   "a contact needs at least one address")
-                taken = {e: o for e, o in (await owners_in(tx, cleaned)).items()
-                         if o != contact_id}
+                    raise RpcError(
+                        ErrorCode.INVALID_PARAMS,
+                        "Invalid params",
+                        "a contact needs at least one address",
+                    )
+                taken = {e: o for e, o in (await owners_in(tx, cleaned)).items() if o != contact_id}
                 if taken:
-                    raise RpcError(ErrorCode.CONFLICT, "Address belongs to another contact",
-                                   taken)
+                    raise RpcError(ErrorCode.CONFLICT, "Address belongs to another contact", taken)
                 await tx.execute("DELETE FROM contact_emails WHERE contact_id = ?", (contact_id,))
                 await tx.executemany(
                     "INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, ?)",
@@ -136,16 +136,22 @@ class ContactQueries:
         """Address -> contact id, for the addresses that belong to a contact."""
         found: dict[str, int] = {}
         for start in range(0, len(emails), 500):
-            chunk = list(emails[start:start + 500])
+            chunk = list(emails[start : start + 500])
             rows = await self._db.fetchall(
                 "SELECT email, contact_id FROM contact_emails WHERE email IN"
-                f" ({','.join('?' * len(chunk))})", chunk)
+                f" ({','.join('?' * len(chunk))})",
+                chunk,
+            )
             found.update({r[0]: r[1] for r in rows})
         return found
 
     async def exists(self, contact_ids: Iterable[int]) -> list[int]:
         ids = list(contact_ids)
-        rows = await self._db.fetchall(
-            f"SELECT id FROM contacts WHERE id IN ({','.join('?' * len(ids))})", ids
-        ) if ids else []
+        rows = (
+            await self._db.fetchall(
+                f"SELECT id FROM contacts WHERE id IN ({','.join('?' * len(ids))})", ids
+            )
+            if ids
+            else []
+        )
         return [int(r[0]) for r in rows]

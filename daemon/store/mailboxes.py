@@ -86,18 +86,35 @@ class MailboxQueries:
                        AS messages FROM folders f WHERE f.mailbox_id = ? ORDER BY f.id""",
                 (row["id"],),
             )
-            result.append(Mailbox(
-                id=row["id"], provider=row["provider"], address=row["address"],
-                status=row["status"], status_detail=row["status_detail"],
-                path=config.get("path"), host=config.get("host"), port=config.get("port"),
-                security=config.get("security"), username=config.get("username"),
-                auth=config.get("auth"), last_sync=row["last_sync"],
-                blind_threads=row["tracked_threads"] if row["status"] in UNAVAILABLE else 0,
-                quarantined=row["quarantined"],
-                folders=[FolderState(name=f["name"], role=f["role"], state=f["state"],
-                                     messages=f["messages"], last_sync=f["last_sync"],
-                                     error=f["error"]) for f in folders],
-            ))
+            result.append(
+                Mailbox(
+                    id=row["id"],
+                    provider=row["provider"],
+                    address=row["address"],
+                    status=row["status"],
+                    status_detail=row["status_detail"],
+                    path=config.get("path"),
+                    host=config.get("host"),
+                    port=config.get("port"),
+                    security=config.get("security"),
+                    username=config.get("username"),
+                    auth=config.get("auth"),
+                    last_sync=row["last_sync"],
+                    blind_threads=row["tracked_threads"] if row["status"] in UNAVAILABLE else 0,
+                    quarantined=row["quarantined"],
+                    folders=[
+                        FolderState(
+                            name=f["name"],
+                            role=f["role"],
+                            state=f["state"],
+                            messages=f["messages"],
+                            last_sync=f["last_sync"],
+                            error=f["error"],
+                        )
+                        for f in folders
+                    ],
+                )
+            )
         return result
 
     async def remove(self, mailbox_id: int) -> None:
@@ -131,8 +148,13 @@ class MailboxQueries:
                 (mailbox_id, name),
             )
         assert row is not None
-        return FolderRow(row["id"], row["name"], row["role"], row["state"],
-                         json.loads(row["cursor"]) if row["cursor"] else None)
+        return FolderRow(
+            row["id"],
+            row["name"],
+            row["role"],
+            row["state"],
+            json.loads(row["cursor"]) if row["cursor"] else None,
+        )
 
     async def set_folder_state(self, folder_id: int, state: str, error: str | None = None) -> None:
         synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
@@ -166,5 +188,6 @@ class MailboxQueries:
 
 
 def _mailbox_row(row: Row) -> MailboxRow:
-    return MailboxRow(row["id"], row["provider"], row["address"], json.loads(row["config"]),
-                      row["status"])
+    return MailboxRow(
+        row["id"], row["provider"], row["address"], json.loads(row["config"]), row["status"]
+    )

@@ -39,19 +39,25 @@ class MessageQueries:
     async def resolve(self, id: int | None, message_id: str | None, viewer: int = 1) -> int:
         """The store id of a message given by id or Message-ID; NOT_FOUND otherwise."""
         if id is None and not message_id:
-            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
-                           "give the message's id or message_id")
+            raise RpcError(
+                ErrorCode.INVALID_PARAMS, "Invalid params", "give the message's id or message_id"
+            )
         if id is not None:
             row = await self._db.fetchone(
                 f"SELECT m.id FROM messages m WHERE m.id = :id AND {VISIBLE}",
-                {"id": id, "viewer": viewer})
+                {"id": id, "viewer": viewer},
+            )
         else:
             row = await self._db.fetchone(
                 f"SELECT m.id FROM messages m WHERE m.message_key = :key AND {VISIBLE}",
-                {"key": normalise_message_id(message_id or ""), "viewer": viewer})
+                {"key": normalise_message_id(message_id or ""), "viewer": viewer},
+            )
         if row is None:
-            raise RpcError(ErrorCode.NOT_FOUND, "No such message",
-                           {"id": id} if id is not None else {"message_id": message_id})
+            raise RpcError(
+                ErrorCode.NOT_FOUND,
+                "No such message",
+                {"id": id} if id is not None else {"message_id": message_id},
+            )
         return int(row[0])
 
     async def _row(self, message: int) -> Row:
@@ -61,61 +67,96 @@ class MessageQueries:
 
     async def contact_ids(self, message: int) -> list[int]:
         rows = await self._db.fetchall(
-            "SELECT contact_id FROM timeline_entries WHERE message = ? ORDER BY id", (message,))
+            "SELECT contact_id FROM timeline_entries WHERE message = ? ORDER BY id", (message,)
+        )
         return [r[0] for r in rows]
 
     async def get(self, message: int) -> Message:
         row = await self._row(message)
         attachments = await self._db.fetchall(
-            "SELECT * FROM attachments WHERE message = ? ORDER BY idx", (message,))
+            "SELECT * FROM attachments WHERE message = ? ORDER BY idx", (message,)
+        )
         return Message(
-            id=row["id"], message_id=row["message_id"], mailbox_id=row["mailbox_id"],
-            folder=row["folder"], subject=row["subject"], from_=sender(row),
-            to=participants(row["recipients"], "to"), cc=participants(row["recipients"], "cc"),
-            date=row["date"], direction=row["direction"], snippet=row["snippet"],
-            body_text=row["body_text"] or "", new_text=row["new_text"] or "",
-            attachments=[attachment(a) for a in attachments], logged=bool(row["logged"]),
-            reason=row["reason"], contact_ids=await self.contact_ids(message),
-            thread_id=row["thread_id"], parse_error=row["parse_error"],
+            id=row["id"],
+            message_id=row["message_id"],
+            mailbox_id=row["mailbox_id"],
+            folder=row["folder"],
+            subject=row["subject"],
+            from_=sender(row),
+            to=participants(row["recipients"], "to"),
+            cc=participants(row["recipients"], "cc"),
+            date=row["date"],
+            direction=row["direction"],
+            snippet=row["snippet"],
+            body_text=row["body_text"] or "",
+            new_text=row["new_text"] or "",
+            attachments=[attachment(a) for a in attachments],
+            logged=bool(row["logged"]),
+            reason=row["reason"],
+            contact_ids=await self.contact_ids(message),
+            thread_id=row["thread_id"],
+            parse_error=row["parse_error"],
             visibility=row["visibility"],
         )
 
     async def headers(self, message: int) -> MessageHeaders:
         row = await self._row(message)
         raw: bytes = row["raw_headers"]
-        return MessageHeaders(id=message, message_id=row["message_id"],
-                              raw=raw.decode("utf-8", "replace"),
-                              raw_base64=base64.b64encode(raw).decode("ascii"))
+        return MessageHeaders(
+            id=message,
+            message_id=row["message_id"],
+            raw=raw.decode("utf-8", "replace"),
+            raw_base64=base64.b64encode(raw).decode("ascii"),
+        )
 
     async def explain(self, message: int) -> Explanation:
         row = await self._row(message)
         decision = await self._db.fetchone(
-            "SELECT * FROM decisions WHERE message = ? ORDER BY id DESC LIMIT 1", (message,))
+            "SELECT * FROM decisions WHERE message = ? ORDER BY id DESC LIMIT 1", (message,)
+        )
         assert decision is not None, "every stored message has a decision"
         data = json.loads(decision["evidence"])
         evidence = Evidence(
-            rule=decision["rule"], thread_id=data.get("thread_id"),
-            matched_id=data.get("matched_id"), matched_message_id=data.get("matched_message_id"),
-            matched_via=data.get("matched_via"), thread_subject=data.get("thread_subject"),
-            subject=data.get("subject"), contact_ids=data.get("contact_ids", []),
+            rule=decision["rule"],
+            thread_id=data.get("thread_id"),
+            matched_id=data.get("matched_id"),
+            matched_message_id=data.get("matched_message_id"),
+            matched_via=data.get("matched_via"),
+            thread_subject=data.get("thread_subject"),
+            subject=data.get("subject"),
+            contact_ids=data.get("contact_ids", []),
             never_logged=data.get("never_logged", []),
             details={k: str(v) for k, v in data.get("details", {}).items()},
         )
-        words = {**evidence.details, "never_logged": ", ".join(evidence.never_logged),
-                 "matched": evidence.matched_message_id or "?",
-                 "error": row["parse_error"] or ""}
+        words = {
+            **evidence.details,
+            "never_logged": ", ".join(evidence.never_logged),
+            "matched": evidence.matched_message_id or "?",
+            "error": row["parse_error"] or "",
+        }
         if evidence.thread_subject:
             words.setdefault("thread_subject", evidence.thread_subject)
         logged = bool(decision["logged"])
         return Explanation(
-            id=message, message_id=row["message_id"], logged=logged,
-            reason=decision["reason"], summary=reasons.summary(decision["reason"], words),
-            evidence=evidence, fixes=reasons.fixes(decision["reason"], logged),
+            id=message,
+            message_id=row["message_id"],
+            logged=logged,
+            reason=decision["reason"],
+            summary=reasons.summary(decision["reason"], words),
+            evidence=evidence,
+            fixes=reasons.fixes(decision["reason"], logged),
             decided_at=decision["decided_at"],
         )
 
-    async def recent(self, logged: bool | None, reason: str | None, mailbox_id: int | None,
-                   limit: int, before: str | None, viewer: int = 1) -> MessageList:
+    async def recent(
+        self,
+        logged: bool | None,
+        reason: str | None,
+        mailbox_id: int | None,
+        limit: int,
+        before: str | None,
+        viewer: int = 1,
+    ) -> MessageList:
         limit = max(1, min(limit, 500))
         clauses = [VISIBLE]
         params: dict[str, object] = {"viewer": viewer, "limit": limit + 1}
@@ -133,12 +174,17 @@ class MessageQueries:
             try:
                 params["ts"], params["bid"] = float(ts_text), int(id_text)
             except ValueError:
-                raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
-                               "before: not a cursor from messages.list") from None
+                raise RpcError(
+                    ErrorCode.INVALID_PARAMS,
+                    "Invalid params",
+                    "before: not a cursor from messages.list",
+                ) from None
             clauses.append("(m.date_ts < :ts OR (m.date_ts = :ts AND m.id < :bid))")
         rows = await self._db.fetchall(
             f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {' AND '.join(clauses)}"
-            " ORDER BY m.date_ts DESC, m.id DESC LIMIT :limit", params)
+            " ORDER BY m.date_ts DESC, m.id DESC LIMIT :limit",
+            params,
+        )
         page = rows[:limit]
         last = rows[limit - 1] if len(rows) > limit else None
         return MessageList(
@@ -152,14 +198,17 @@ class MessageQueries:
             rows = await self._db.fetchall(
                 f"""SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN messages m ON m.id = f.rowid
                     WHERE message_fts MATCH :q AND {VISIBLE} ORDER BY rank LIMIT :limit""",
-                {"q": query, "viewer": viewer, "limit": limit})
+                {"q": query, "viewer": viewer, "limit": limit},
+            )
         except Exception as exc:  # sqlite3.OperationalError: fts5 syntax error
-            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
-                           f"search query: {exc}") from None
+            raise RpcError(
+                ErrorCode.INVALID_PARAMS, "Invalid params", f"search query: {exc}"
+            ) from None
         return SearchResult(hits=[summary(r, await self.contact_ids(r["id"])) for r in rows])
 
-    async def log_manually(self, message: int, contact_ids: list[int],
-                           body: StoredBody | None) -> list[int]:
+    async def log_manually(
+        self, message: int, contact_ids: list[int], body: StoredBody | None
+    ) -> list[int]:
         """R9: put a message on chosen contacts' timelines; returns contacts newly added."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone("SELECT * FROM messages WHERE id = ?", (message,))
@@ -168,22 +217,47 @@ class MessageQueries:
                 await tx.execute(
                     """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?,
                            body_state = ?, parse_error = ? WHERE id = ?""",
-                    (body.body_text, body.new_text, body.snippet,
-                     "error" if body.parse_error else "parsed", body.parse_error, message))
+                    (
+                        body.body_text,
+                        body.new_text,
+                        body.snippet,
+                        "error" if body.parse_error else "parsed",
+                        body.parse_error,
+                        message,
+                    ),
+                )
                 recipients = " ".join(
-                    f"{p.name} {p.email}" for kind in ("to", "cc")
-                    for p in participants(row["recipients"], kind))
-                await write_body_extras(tx, message, body, row["subject"],
-                                        f"{row['from_name']} {row['from_email']} {recipients}")
+                    f"{p.name} {p.email}"
+                    for kind in ("to", "cc")
+                    for p in participants(row["recipients"], kind)
+                )
+                await write_body_extras(
+                    tx,
+                    message,
+                    body,
+                    row["subject"],
+                    f"{row['from_name']} {row['from_email']} {recipients}",
+                )
             added = await add_to_timelines(tx, message, contact_ids, row["date_ts"], "manual")
-            await tx.execute("UPDATE messages SET logged = 1, reason = 'manual' WHERE id = ?",
-                             (message,))
+            await tx.execute(
+                "UPDATE messages SET logged = 1, reason = 'manual' WHERE id = ?", (message,)
+            )
             await tx.execute(
                 "INSERT INTO decisions (message, logged, reason, rule, evidence)"
                 " VALUES (?, 1, 'manual', 'R9', ?)",
-                (message, json.dumps({"rule": "R9", "thread_id": row["thread_id"],
-                                      "contact_ids": contact_ids, "subject": row["subject_norm"],
-                                      "details": {"previous_reason": row["reason"]}})))
+                (
+                    message,
+                    json.dumps(
+                        {
+                            "rule": "R9",
+                            "thread_id": row["thread_id"],
+                            "contact_ids": contact_ids,
+                            "subject": row["subject_norm"],
+                            "details": {"previous_reason": row["reason"]},
+                        }
+                    ),
+                ),
+            )
         return added
 
     async def location(self, message: int) -> Row | None:
@@ -192,7 +266,9 @@ class MessageQueries:
             """SELECT f.mailbox_id, f.name AS folder, f.role, l.remote_id
                FROM message_locations l JOIN folders f ON f.id = l.folder_id
                JOIN mailboxes mb ON mb.id = f.mailbox_id AND mb.removed = 0
-               WHERE l.message = ? LIMIT 1""", (message,))
+               WHERE l.message = ? LIMIT 1""",
+            (message,),
+        )
 
     async def body_state(self, message: int) -> str:
         row = await self._row(message)
@@ -200,8 +276,10 @@ class MessageQueries:
 
     async def attachment_blob(self, message: int, index: int) -> Row:
         row = await self._db.fetchone(
-            "SELECT * FROM attachments WHERE message = ? AND idx = ?", (message, index))
+            "SELECT * FROM attachments WHERE message = ? AND idx = ?", (message, index)
+        )
         if row is None:
-            raise RpcError(ErrorCode.NOT_FOUND, "No such attachment",
-                           {"id": message, "index": index})
+            raise RpcError(
+                ErrorCode.NOT_FOUND, "No such attachment", {"id": message, "index": index}
+            )
         return row

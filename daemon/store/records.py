@@ -25,25 +25,47 @@ def sender(row: Row) -> Participant:
 
 
 def attachment(row: Row) -> Attachment:
-    return Attachment(index=row["idx"], filename=row["filename"],
-                      content_type=row["content_type"], size=row["size"],
-                      status=row["status"], sha256=row["sha256"])
+    return Attachment(
+        index=row["idx"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size=row["size"],
+        status=row["status"],
+        sha256=row["sha256"],
+    )
 
 
 def summary(row: Row, contact_ids: list[int]) -> MessageSummary:
     return MessageSummary(
-        id=row["id"], message_id=row["message_id"], subject=row["subject"], from_=sender(row),
-        to=participants(row["recipients"], "to"), date=row["date"], direction=row["direction"],
-        snippet=row["snippet"], logged=bool(row["logged"]), reason=row["reason"],
-        mailbox_id=row["mailbox_id"], contact_ids=contact_ids,
+        id=row["id"],
+        message_id=row["message_id"],
+        subject=row["subject"],
+        from_=sender(row),
+        to=participants(row["recipients"], "to"),
+        date=row["date"],
+        direction=row["direction"],
+        snippet=row["snippet"],
+        logged=bool(row["logged"]),
+        reason=row["reason"],
+        mailbox_id=row["mailbox_id"],
+        contact_ids=contact_ids,
     )
 
 
 def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
     return TimelineEntry(
-        id=row["id"], entry_id=row["entry_id"], contact_id=row["contact_id"],
-        message_id=row["message_id"], subject=row["subject"], from_=sender(row),
-        to=participants(row["recipients"], "to"), cc=participants(row["recipients"], "cc"),
-        date=row["date"], snippet=row["snippet"], direction=row["direction"],
-        attachments=attachments, reason=row["entry_reason"], thread_id=row["thread_id"],
+        id=row["id"],
+        entry_id=row["entry_id"],
+        contact_id=row["contact_id"],
+        message_id=row["message_id"],
+        subject=row["subject"],
+        from_=sender(row),
+        to=participants(row["recipients"], "to"),
+        cc=participants(row["recipients"], "cc"),
+        date=row["date"],
+        snippet=row["snippet"],
+        direction=row["direction"],
+        attachments=attachments,
+        reason=row["entry_reason"],
+        thread_id=row["thread_id"],
     )

@@ -43,60 +43,99 @@ async def _rows_in(tx: Transaction, sql: str, values: Iterable[Any]) -> list[Row
     unique = list(dict.fromkeys(values))
     rows: list[Row] = []
     for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start:start + _CHUNK]
+        chunk = unique[start : start + _CHUNK]
         rows += await tx.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
     return rows
 
 
 async def load_snapshot(tx: Transaction, batch: Sequence[Incoming]) -> Snapshot:
     message_keys = [i.facts.message_key for i in batch]
-    thread_keys = [k for i in batch for k in (i.facts.message_key, *i.facts.in_reply_to,
-                                               *i.facts.references)]
-    emails = [a.email for i in batch
-              for a in (i.facts.from_, *i.facts.to, *i.facts.cc, *i.facts.bcc) if a.email]
+    thread_keys = [
+        k for i in batch for k in (i.facts.message_key, *i.facts.in_reply_to, *i.facts.references)
+    ]
+    emails = [
+        a.email
+        for i in batch
+        for a in (i.facts.from_, *i.facts.to, *i.facts.cc, *i.facts.bcc)
+        if a.email
+    ]
     conversation_keys = [i.conversation_key for i in batch if i.conversation_key]
 
-    existing = {r[0]: r[1] for r in await _rows_in(
-        tx, "SELECT message_key, id FROM messages WHERE message_key IN ({placeholders})",
-        message_keys)}
-    keys = {r[0]: (r[1], r[2]) for r in await _rows_in(
-        tx, "SELECT key, thread_id, message FROM thread_keys WHERE key IN ({placeholders})",
-        thread_keys)}
-    conversations = {r[0]: r[1] for r in await _rows_in(
-        tx, "SELECT conversation_key, id FROM threads WHERE conversation_key IN ({placeholders})",
-        conversation_keys)}
+    existing = {
+        r[0]: r[1]
+        for r in await _rows_in(
+            tx,
+            "SELECT message_key, id FROM messages WHERE message_key IN ({placeholders})",
+            message_keys,
+        )
+    }
+    keys = {
+        r[0]: (r[1], r[2])
+        for r in await _rows_in(
+            tx,
+            "SELECT key, thread_id, message FROM thread_keys WHERE key IN ({placeholders})",
+            thread_keys,
+        )
+    }
+    conversations = {
+        r[0]: r[1]
+        for r in await _rows_in(
+            tx,
+            "SELECT conversation_key, id FROM threads WHERE conversation_key IN ({placeholders})",
+            conversation_keys,
+        )
+    }
     thread_ids = {t for t, _ in keys.values()} | set(conversations.values())
     threads: dict[int, ThreadState] = {}
-    for row in await _rows_in(tx, "SELECT * FROM threads WHERE id IN ({placeholders})",
-                              thread_ids):
+    for row in await _rows_in(tx, "SELECT * FROM threads WHERE id IN ({placeholders})", thread_ids):
         threads[row["id"]] = ThreadState(
-            subject_norm=row["subject_norm"], tracked=bool(row["tracked"]),
-            tracked_reason=row["tracked_reason"], tracked_mailbox_id=row["tracked_mailbox_id"],
-            root_message=row["root_message"], conversation_key=row["conversation_key"])
+            subject_norm=row["subject_norm"],
+            tracked=bool(row["tracked"]),
+            tracked_reason=row["tracked_reason"],
+            tracked_mailbox_id=row["tracked_mailbox_id"],
+            root_message=row["root_message"],
+            conversation_key=row["conversation_key"],
+        )
     for row in await _rows_in(
-        tx, "SELECT thread_id, contact_id FROM thread_contacts WHERE thread_id IN ({placeholders})",
+        tx,
+        "SELECT thread_id, contact_id FROM thread_contacts WHERE thread_id IN ({placeholders})",
         thread_ids,
     ):
         threads[row[0]].contact_ids.add(row[1])
-    contacts = {r[0]: r[1] for r in await _rows_in(
-        tx, "SELECT email, contact_id FROM contact_emails WHERE email IN ({placeholders})",
-        emails)}
+    contacts = {
+        r[0]: r[1]
+        for r in await _rows_in(
+            tx,
+            "SELECT email, contact_id FROM contact_emails WHERE email IN ({placeholders})",
+            emails,
+        )
+    }
 
     async def next_id(table: str) -> int:
         return int(await tx.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
 
-    return Snapshot(existing, keys, threads, conversations, contacts,
-                    await next_id("messages"), await next_id("threads"),
-                    await next_id("contacts"))
+    return Snapshot(
+        existing,
+        keys,
+        threads,
+        conversations,
+        contacts,
+        await next_id("messages"),
+        await next_id("threads"),
+        await next_id("contacts"),
+    )
 
 
 def _participants(message: PlannedMessage) -> str:
     f = message.incoming.facts
-    return json.dumps({
-        "to": [[a.email, a.name] for a in f.to],
-        "cc": [[a.email, a.name] for a in f.cc],
-        "bcc": [[a.email, a.name] for a in f.bcc],
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "to": [[a.email, a.name] for a in f.to],
+            "cc": [[a.email, a.name] for a in f.cc],
+            "bcc": [[a.email, a.name] for a in f.bcc],
+        },
+        ensure_ascii=False,
+    )
 
 
 async def write_plan(
@@ -126,8 +165,15 @@ async def write_plan(
                ON CONFLICT (id) DO UPDATE SET subject_norm = excluded.subject_norm,
                    tracked = excluded.tracked, tracked_reason = excluded.tracked_reason,
                    tracked_mailbox_id = excluded.tracked_mailbox_id""",
-            (thread_id, t.subject_norm, int(t.tracked), t.tracked_reason, t.tracked_mailbox_id,
-             t.root_message, t.conversation_key),
+            (
+                thread_id,
+                t.subject_norm,
+                int(t.tracked),
+                t.tracked_reason,
+                t.tracked_mailbox_id,
+                t.root_message,
+                t.conversation_key,
+            ),
         )
         await tx.executemany(
             "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id) VALUES (?, ?)",
@@ -137,16 +183,34 @@ async def write_plan(
     message_rows = []
     for m in plan.messages:
         f, body = m.incoming.facts, bodies.get(m.id)
-        message_rows.append((
-            m.id, f.message_key, f.message_id, mailbox_id, folder_names[m.incoming.folder_id],
-            m.thread_id, f.subject, f.subject_norm, f.from_.email, f.from_.name,
-            _participants(m), f.date_iso, f.date_ts, m.direction, m.incoming.raw_header,
-            m.incoming.size, body.snippet if body else (m.incoming.preview or "")[:200],
-            body.body_text if body else None, body.new_text if body else None,
-            "parsed" if body and not body.parse_error else ("error" if body else "headers"),
-            body.parse_error if body else ("; ".join(f.errors) or None),
-            int(m.decision.logged), m.decision.reason, visibility,
-        ))
+        message_rows.append(
+            (
+                m.id,
+                f.message_key,
+                f.message_id,
+                mailbox_id,
+                folder_names[m.incoming.folder_id],
+                m.thread_id,
+                f.subject,
+                f.subject_norm,
+                f.from_.email,
+                f.from_.name,
+                _participants(m),
+                f.date_iso,
+                f.date_ts,
+                m.direction,
+                m.incoming.raw_header,
+                m.incoming.size,
+                body.snippet if body else (m.incoming.preview or "")[:200],
+                body.body_text if body else None,
+                body.new_text if body else None,
+                "parsed" if body and not body.parse_error else ("error" if body else "headers"),
+                body.parse_error if body else ("; ".join(f.errors) or None),
+                int(m.decision.logged),
+                m.decision.reason,
+                visibility,
+            )
+        )
     await tx.executemany(
         """INSERT INTO messages (id, message_key, message_id, mailbox_id, folder, thread_id,
                subject, subject_norm, from_email, from_name, recipients, date, date_ts,
@@ -162,20 +226,28 @@ async def write_plan(
     )
     await tx.executemany(
         "INSERT INTO decisions (message, logged, reason, rule, evidence) VALUES (?, ?, ?, ?, ?)",
-        [(m.id, int(m.decision.logged), m.decision.reason, m.decision.rule,
-          json.dumps(m.evidence, ensure_ascii=False)) for m in plan.messages],
+        [
+            (
+                m.id,
+                int(m.decision.logged),
+                m.decision.reason,
+                m.decision.rule,
+                json.dumps(m.evidence, ensure_ascii=False),
+            )
+            for m in plan.messages
+        ],
     )
     await tx.executemany(
         "INSERT OR IGNORE INTO message_locations (folder_id, remote_id, message) VALUES (?, ?, ?)",
         plan.locations,
     )
     for m in plan.logged:
-        await add_to_timelines(tx, m.id, m.contact_ids, m.incoming.facts.date_ts,
-                               m.decision.reason)
+        await add_to_timelines(tx, m.id, m.contact_ids, m.incoming.facts.date_ts, m.decision.reason)
         body = bodies.get(m.id)
         if body is not None:
-            await write_body_extras(tx, m.id, body, m.incoming.facts.subject,
-                                    _search_participants(m))
+            await write_body_extras(
+                tx, m.id, body, m.incoming.facts.subject, _search_participants(m)
+            )
 
 
 def _search_participants(m: PlannedMessage) -> str:
@@ -183,8 +255,9 @@ def _search_participants(m: PlannedMessage) -> str:
     return " ".join(f"{a.name} {a.email}" for a in (f.from_, *f.to, *f.cc))
 
 
-async def add_to_timelines(tx: Transaction, message_id: int, contact_ids: Iterable[int],
-                           date_ts: float, reason: str) -> list[int]:
+async def add_to_timelines(
+    tx: Transaction, message_id: int, contact_ids: Iterable[int], date_ts: float, reason: str
+) -> list[int]:
     """Timeline entries for a logged message; returns the contacts newly given one."""
     added = []
     for contact_id in contact_ids:
@@ -196,7 +269,9 @@ async def add_to_timelines(tx: Transaction, message_id: int, contact_ids: Iterab
             continue
         await tx.execute(
             "INSERT INTO timeline_entries (contact_id, message, date_ts, reason)"
-            " VALUES (?, ?, ?, ?)", (contact_id, message_id, date_ts, reason))
+            " VALUES (?, ?, ?, ?)",
+            (contact_id, message_id, date_ts, reason),
+        )
         await tx.execute(
             """UPDATE contacts SET last_activity = max(coalesce(last_activity, ''),
                    (SELECT date FROM messages WHERE id = ?)) WHERE id = ?""",
@@ -206,14 +281,17 @@ async def add_to_timelines(tx: Transaction, message_id: int, contact_ids: Iterab
     return added
 
 
-async def write_body_extras(tx: Transaction, message_id: int, body: StoredBody, subject: str,
-                            participants: str) -> None:
+async def write_body_extras(
+    tx: Transaction, message_id: int, body: StoredBody, subject: str, participants: str
+) -> None:
     """Attachments and the full-text row of a logged message."""
     await tx.executemany(
         """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
                status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [(message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
-         for a in body.attachments],
+        [
+            (message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
+            for a in body.attachments
+        ],
     )
     await tx.execute("DELETE FROM message_fts WHERE rowid = ?", (message_id,))
     await tx.execute(
@@ -223,5 +301,4 @@ async def write_body_extras(tx: Transaction, message_id: int, body: StoredBody, 
 
 
 async def save_cursor(tx: Transaction, folder_id: int, cursor: dict[str, Any]) -> None:
-    await tx.execute("UPDATE folders SET cursor = ? WHERE id = ?",
-                     (json.dumps(cursor), folder_id))
+    await tx.execute("UPDATE folders SET cursor = ? WHERE id = ?", (json.dumps(cursor), folder_id))

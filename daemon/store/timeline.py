@@ -19,8 +19,9 @@ class TimelineQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def page(self, contact_id: int, limit: int, before: str | None,
-                   viewer: int = 1) -> Timeline:
+    async def page(
+        self, contact_id: int, limit: int, before: str | None, viewer: int = 1
+    ) -> Timeline:
         limit = max(1, min(limit, 500))
         params: dict[str, object] = {"contact": contact_id, "viewer": viewer, "limit": limit + 1}
         keyset = ""
@@ -29,8 +30,11 @@ class TimelineQueries:
                 ts_text, _, id_text = before.partition(":")
                 params["ts"], params["eid"] = float(ts_text), int(id_text)
             except ValueError:
-                raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params",
-                               "before: not a cursor from timeline.get") from None
+                raise RpcError(
+                    ErrorCode.INVALID_PARAMS,
+                    "Invalid params",
+                    "before: not a cursor from timeline.get",
+                ) from None
             keyset = " AND (e.date_ts < :ts OR (e.date_ts = :ts AND e.id < :eid))"
         rows = await self._db.fetchall(
             f"{_SELECT} WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
@@ -39,8 +43,9 @@ class TimelineQueries:
         )
         entries = await self._with_attachments(rows[:limit])
         last = rows[limit - 1] if len(rows) > limit else None
-        return Timeline(entries=entries,
-                        next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None)
+        return Timeline(
+            entries=entries, next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None
+        )
 
     async def entries_for(self, message_id: int, contact_ids: list[int]) -> list[TimelineEntry]:
         marks = ",".join("?" * len(contact_ids))
@@ -57,7 +62,8 @@ class TimelineQueries:
         found: dict[int, list[Attachment]] = {}
         for a in await self._db.fetchall(
             f"SELECT * FROM attachments WHERE message IN ({','.join('?' * len(ids))})"
-            " ORDER BY message, idx", ids,
+            " ORDER BY message, idx",
+            ids,
         ):
             found.setdefault(a["message"], []).append(attachment(a))
         return [timeline_entry(r, found.get(r["id"], [])) for r in rows]

@@ -57,16 +57,29 @@ def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> Ru
     own = frozenset({*settings.own_addresses, mailbox_address.lower()})
     colleague = frozenset(d for d in (domain_of(a) for a in own) if d not in FREE_MAIL_DOMAINS)
     return RuleSettings(
-        mode=settings.logging_mode, bcc_address=settings.bcc_address,
+        mode=settings.logging_mode,
+        bcc_address=settings.bcc_address,
         forwarding_address=settings.forwarding_address,
-        never_log=frozenset(settings.never_log), own_addresses=own,
-        colleague_domains=colleague, can_log=can_log,
+        never_log=frozenset(settings.never_log),
+        own_addresses=own,
+        colleague_domains=colleague,
+        can_log=can_log,
     )
 
 
 def _incoming(folder_id: int, items: list[HeaderItem]) -> list[Incoming]:
-    return [Incoming(folder_id, item.remote_id, parse_headers(item.raw_header), item.raw_header,
-                     item.size, item.conversation_key, item.preview) for item in items]
+    return [
+        Incoming(
+            folder_id,
+            item.remote_id,
+            parse_headers(item.raw_header),
+            item.raw_header,
+            item.size,
+            item.conversation_key,
+            item.preview,
+        )
+        for item in items
+    ]
 
 
 @dataclass
@@ -86,22 +99,31 @@ class SyncRound:
         self.result = SyncResult(id=mailbox.id, seen=0, new=0, logged=0, errors=0)
 
     async def run(self) -> SyncResult:
-        work = [await self._changes(f) for f in await self.backend.folders()
-                if f.role in SYNCED_ROLES]
+        work = [
+            await self._changes(f) for f in await self.backend.folders() if f.role in SYNCED_ROLES
+        ]
         incoming: list[Incoming] = []
         for item in work:
             incoming += await self._headers(item)
         incoming.sort(key=lambda i: (i.facts.date_ts, i.folder_id, i.remote_id))
         self.result.seen = sum(len(w.new) for w in work)
         settings = await self.store.settings.get()
-        rules = rule_settings(settings, self.mailbox.address,
-                              await self.store.settings.user_can_log())
-        batches = [incoming[i:i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
+        rules = rule_settings(
+            settings, self.mailbox.address, await self.store.settings.user_can_log()
+        )
+        batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
         for number, batch in enumerate(batches, start=1):
             await self._commit(batch, rules, settings, work if number == len(batches) else [])
-            await self.notify("sync.progress", SyncProgress(
-                mailbox_id=self.mailbox.id, folder="*", phase="decide",
-                done=min(number * BATCH, len(incoming)), total=len(incoming)))
+            await self.notify(
+                "sync.progress",
+                SyncProgress(
+                    mailbox_id=self.mailbox.id,
+                    folder="*",
+                    phase="decide",
+                    done=min(number * BATCH, len(incoming)),
+                    total=len(incoming),
+                ),
+            )
         for item in work:
             await self.store.mailboxes.set_folder_state(item.row.id, "idle")
         return self.result
@@ -111,8 +133,9 @@ class SyncRound:
         try:
             changes = await self.backend.changes(folder, row.cursor)
         except CursorInvalid as exc:
-            log.warning("mailbox %s folder %s: %s; resyncing the folder",
-                        self.mailbox.id, folder.name, exc)
+            log.warning(
+                "mailbox %s folder %s: %s; resyncing the folder", self.mailbox.id, folder.name, exc
+            )
             await self.store.mailboxes.reset_folder(row.id)
             changes = await self.backend.changes(folder, None)
         known = await self.store.mailboxes.known_remote_ids(row.id)
@@ -123,41 +146,63 @@ class SyncRound:
     async def _headers(self, work: _FolderWork) -> list[Incoming]:
         found: list[Incoming] = []
         for start in range(0, len(work.new), HEADER_CHUNK):
-            chunk = work.new[start:start + HEADER_CHUNK]
+            chunk = work.new[start : start + HEADER_CHUNK]
             items = await self.backend.fetch_headers(work.folder, chunk)
             found += await asyncio.to_thread(_incoming, work.row.id, items)
-            await self.notify("sync.progress", SyncProgress(
-                mailbox_id=self.mailbox.id, folder=work.folder.name, phase="headers",
-                done=min(start + HEADER_CHUNK, len(work.new)), total=len(work.new)))
+            await self.notify(
+                "sync.progress",
+                SyncProgress(
+                    mailbox_id=self.mailbox.id,
+                    folder=work.folder.name,
+                    phase="headers",
+                    done=min(start + HEADER_CHUNK, len(work.new)),
+                    total=len(work.new),
+                ),
+            )
         return found
 
-    async def _commit(self, batch: list[Incoming], rules: RuleSettings, settings: Settings,
-                      finished: list[_FolderWork]) -> None:
+    async def _commit(
+        self,
+        batch: list[Incoming],
+        rules: RuleSettings,
+        settings: Settings,
+        finished: list[_FolderWork],
+    ) -> None:
         folder_names = {w.row.id: w.folder.name for w in finished}
         async with self.store.db.transaction() as tx:
             snapshot = await load_snapshot(tx, batch)
             plan = plan_batch(batch, snapshot, rules, self.mailbox.id)
             bodies = {m.id: await self._body(m.incoming, settings) for m in plan.logged}
             names = await self._folder_names({i.folder_id for i in batch})
-            await write_plan(tx, plan, snapshot, bodies, self.mailbox.id,
-                             {**names, **folder_names}, settings.default_visibility)
+            await write_plan(
+                tx,
+                plan,
+                snapshot,
+                bodies,
+                self.mailbox.id,
+                {**names, **folder_names},
+                settings.default_visibility,
+            )
             for work in finished:
                 await save_cursor(tx, work.row.id, work.cursor)
         self.result.new += len(plan.messages)
         self.result.logged += len(plan.logged)
         self.result.errors += sum(1 for b in bodies.values() if b.parse_error)
         for message in plan.logged:
-            for entry in await self.store.timeline.entries_for(message.id,
-                                                               list(message.contact_ids)):
-                await self.notify("timeline.appended",
-                                  TimelineAppended(contact_id=entry.contact_id, entry=entry))
+            for entry in await self.store.timeline.entries_for(
+                message.id, list(message.contact_ids)
+            ):
+                await self.notify(
+                    "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
+                )
 
     async def _folder_names(self, folder_ids: set[int]) -> dict[int, str]:
         if not folder_ids:
             return {}
         rows = await self.store.db.fetchall(
             f"SELECT id, name FROM folders WHERE id IN ({','.join('?' * len(folder_ids))})",
-            list(folder_ids))
+            list(folder_ids),
+        )
         return {r[0]: r[1] for r in rows}
 
     async def _body(self, item: Incoming, settings: Settings) -> StoredBody:
@@ -168,11 +213,13 @@ class SyncRound:
             raise
         except BackendError as exc:
             return StoredBody("", "", item.preview or "", (), f"could not fetch: {exc}")
-        return await build_body_async(raw, self.store.blobs, settings.attachment_limit_bytes,
-                                      settings.body_limit_bytes)
+        return await build_body_async(
+            raw, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
+        )
 
     async def _folder_of(self, folder_id: int) -> Folder:
-        row = await self.store.db.fetchone("SELECT name, role FROM folders WHERE id = ?",
-                                           (folder_id,))
+        row = await self.store.db.fetchone(
+            "SELECT name, role FROM folders WHERE id = ?", (folder_id,)
+        )
         assert row is not None
         return Folder(row["name"], row["role"])

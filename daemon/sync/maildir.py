@@ -29,11 +29,25 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 
-SENT_NAMES = frozenset({
-    "sent", "sent items", "sent messages", "sent mail", "skickat", "skickade objekt",
-    "gesendet", "gesendete elemente", "envoyés", "éléments envoyés", "enviados",
-    "posta inviata", "[gmail]/sent mail", "inbox.sent", "inbox/sent",
-})
+SENT_NAMES = frozenset(
+    {
+        "sent",
+        "sent items",
+        "sent messages",
+        "sent mail",
+        "skickat",
+        "skickade objekt",
+        "gesendet",
+        "gesendete elemente",
+        "envoyés",
+        "éléments envoyés",
+        "enviados",
+        "posta inviata",
+        "[gmail]/sent mail",
+        "inbox.sent",
+        "inbox/sent",
+    }
+)
 _HEAD_READ = 256 * 1024
 
 
@@ -61,8 +75,10 @@ def scan_folders(root: Path) -> dict[str, Path]:
     elif _is_maildir(root / "INBOX"):
         found["INBOX"] = root / "INBOX"
     for child in sorted(root.iterdir()):
-        if child.is_dir() and child.name not in ("cur", "new", "tmp", "INBOX") and _is_maildir(
-            child
+        if (
+            child.is_dir()
+            and child.name not in ("cur", "new", "tmp", "INBOX")
+            and _is_maildir(child)
         ):
             found[child.name] = child
     return found
@@ -97,8 +113,11 @@ class MaildirBackend(Backend):
         self.root = root
         self._folders: dict[str, Path] = {}
         self._files: dict[str, dict[str, Path]] = {}
-        self._force_polling = (os.environ.get("LOGGBOK_MAILDIR_POLL") == "1"
-                               if force_polling is None else force_polling)
+        self._force_polling = (
+            os.environ.get("LOGGBOK_MAILDIR_POLL") == "1"
+            if force_polling is None
+            else force_polling
+        )
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
@@ -161,9 +180,15 @@ class MaildirBackend(Backend):
 
     async def _watch(self) -> None:
         paths = [p / sub for p in self._folders.values() for sub in ("new", "cur")]
-        async for _ in awatch(*paths, stop_event=self._stop, force_polling=self._force_polling,
-                              poll_delay_ms=200, debounce=50, step=20,
-                              ignore_permission_denied=True):
+        async for _ in awatch(
+            *paths,
+            stop_event=self._stop,
+            force_polling=self._force_polling,
+            poll_delay_ms=200,
+            debounce=50,
+            step=20,
+            ignore_permission_denied=True,
+        ):
             self._changed.set()
 
     async def wait_for_changes(self, timeout: float) -> bool:

@@ -117,14 +117,22 @@ class _Planner:
 
     def _snapshot(self, thread_id: int, message: int | None, key: str, via: str) -> ThreadSnapshot:
         thread = self.s.threads[thread_id]
-        return ThreadSnapshot(thread_id, thread.tracked, thread.subject_norm,
-                              tuple(sorted(thread.contact_ids)), message, key, via)
+        return ThreadSnapshot(
+            thread_id,
+            thread.tracked,
+            thread.subject_norm,
+            tuple(sorted(thread.contact_ids)),
+            message,
+            key,
+            via,
+        )
 
     def _new_thread(self, item: Incoming) -> int:
         thread_id = self.s.next_thread_id
         self.s.next_thread_id += 1
-        self.s.threads[thread_id] = ThreadState(item.facts.subject_norm,
-                                                conversation_key=item.conversation_key)
+        self.s.threads[thread_id] = ThreadState(
+            item.facts.subject_norm, conversation_key=item.conversation_key
+        )
         if item.conversation_key:
             self.s.conversations[item.conversation_key] = thread_id
         self.plan.new_threads.add(thread_id)
@@ -134,8 +142,9 @@ class _Planner:
         facts = item.facts
         match = self._match(item)
         participants = (facts.from_, *facts.to, *facts.cc, *facts.bcc)
-        contacts = {a.email: self.s.contacts[a.email] for a in participants
-                    if a.email in self.s.contacts}
+        contacts = {
+            a.email: self.s.contacts[a.email] for a in participants if a.email in self.s.contacts
+        }
         decision = decide(facts, RuleContext(self.settings, contacts, match))
 
         message_id = self.s.next_message_id
@@ -174,12 +183,17 @@ class _Planner:
 
         self.s.existing[facts.message_key] = message_id
         self.plan.locations.append((item.folder_id, item.remote_id, message_id))
-        self.plan.messages.append(PlannedMessage(
-            id=message_id, incoming=item, thread_id=thread_id,
-            direction="outbound" if is_outbound(facts, self.settings) else "inbound",
-            decision=decision, contact_ids=tuple(contact_ids),
-            evidence=_evidence(decision, match, thread_id, contact_ids, facts),
-        ))
+        self.plan.messages.append(
+            PlannedMessage(
+                id=message_id,
+                incoming=item,
+                thread_id=thread_id,
+                direction="outbound" if is_outbound(facts, self.settings) else "inbound",
+                decision=decision,
+                contact_ids=tuple(contact_ids),
+                evidence=_evidence(decision, match, thread_id, contact_ids, facts),
+            )
+        )
 
     def _set_key(self, key: str, thread_id: int, message: int | None, *, overwrite: bool) -> None:
         if not key or (not overwrite and key in self.s.keys):
@@ -188,8 +202,13 @@ class _Planner:
         self.plan.keys[key] = (thread_id, message)
 
 
-def _evidence(decision: Decision, match: ThreadSnapshot | None, thread_id: int,
-              contact_ids: list[int], facts: HeaderFacts) -> dict[str, Any]:
+def _evidence(
+    decision: Decision,
+    match: ThreadSnapshot | None,
+    thread_id: int,
+    contact_ids: list[int],
+    facts: HeaderFacts,
+) -> dict[str, Any]:
     details = dict(decision.details)
     if facts.thread_index:
         details["thread_index"] = facts.thread_index
@@ -209,7 +228,8 @@ def _evidence(decision: Decision, match: ThreadSnapshot | None, thread_id: int,
     }
 
 
-def plan_batch(batch: list[Incoming], snapshot: Snapshot, settings: RuleSettings,
-               mailbox_id: int) -> Plan:
+def plan_batch(
+    batch: list[Incoming], snapshot: Snapshot, settings: RuleSettings, mailbox_id: int
+) -> Plan:
     """Decide every message of `batch` (in date order) against `snapshot`."""
     return _Planner(snapshot, settings, mailbox_id).run(batch)

@@ -28,8 +28,9 @@ def maildir_factory(mailbox: MailboxRow) -> Backend:
     raise PermanentError(f"provider {mailbox.provider!r} is not supported yet")
 
 
-async def probe_mailbox(provider: str, config: dict[str, Any],
-                        password: str | None) -> MailboxTestResult:
+async def probe_mailbox(
+    provider: str, config: dict[str, Any], password: str | None
+) -> MailboxTestResult:
     """Check that a mailbox can be read, without saving anything."""
     if provider == "maildir":
         try:
@@ -37,16 +38,21 @@ async def probe_mailbox(provider: str, config: dict[str, Any],
         except Exception as exc:
             return MailboxTestResult(ok=False, error_kind="not_found", error=str(exc))
         if "INBOX" not in folders:
-            return MailboxTestResult(ok=False, error_kind="not_maildir",
-                                     error=f"{config['path']} has no cur/ and new/ folders")
+            return MailboxTestResult(
+                ok=False,
+                error_kind="not_maildir",
+                error=f"{config['path']} has no cur/ and new/ folders",
+            )
         return MailboxTestResult(ok=True, capabilities=sorted(folders))
-    return MailboxTestResult(ok=False, error_kind="unsupported",
-                             error=f"provider {provider!r} is not supported yet")
+    return MailboxTestResult(
+        ok=False, error_kind="unsupported", error=f"provider {provider!r} is not supported yet"
+    )
 
 
 class SyncService:
-    def __init__(self, store: Store, notify: Notify,
-                 backend_factory: BackendFactory = maildir_factory) -> None:
+    def __init__(
+        self, store: Store, notify: Notify, backend_factory: BackendFactory = maildir_factory
+    ) -> None:
         self.store = store
         self.notify = notify
         self.backend_factory = backend_factory
@@ -86,8 +92,9 @@ class SyncService:
         finally:
             await backend.close()
 
-    async def fetch_message(self, mailbox_id: int, folder: str, role: FolderRole,
-                            remote_id: str) -> bytes:
+    async def fetch_message(
+        self, mailbox_id: int, folder: str, role: FolderRole, remote_id: str
+    ) -> bytes:
         async with self.open_backend(mailbox_id) as backend:
             return await backend.fetch_message(Folder(folder, role), remote_id)
 

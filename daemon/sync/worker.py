@@ -27,7 +27,7 @@ from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
 from loggbok.daemon.sync.engine import Notify, SyncRound
-from loggbok.protocol.types import MailboxStatusChanged, SyncResult
+from loggbok.protocol.types import MailboxStatus, MailboxStatusChanged, SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,13 @@ MAX_BACKOFF = 300.0
 
 
 class MailboxWorker:
-    def __init__(self, store: Store, mailbox: MailboxRow,
-                 backend_factory: Callable[[MailboxRow], Backend], notify: Notify) -> None:
+    def __init__(
+        self,
+        store: Store,
+        mailbox: MailboxRow,
+        backend_factory: Callable[[MailboxRow], Backend],
+        notify: Notify,
+    ) -> None:
         self.store = store
         self.mailbox = mailbox
         self._factory = backend_factory
@@ -46,7 +51,7 @@ class MailboxWorker:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.status = mailbox.status
+        self.status: str = mailbox.status
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"mailbox-{self.mailbox.id}")
@@ -70,11 +75,13 @@ class MailboxWorker:
             backend = await self._connected()
             return await self._round(backend)
 
-    async def _set_status(self, status: str, detail: str = "") -> None:
+    async def _set_status(self, status: MailboxStatus, detail: str = "") -> None:
         self.status = status
         if await self.store.mailboxes.set_status(self.mailbox.id, status, detail):
-            await self._notify("mailbox.status_changed", MailboxStatusChanged(
-                id=self.mailbox.id, status=status, detail=detail))  # type: ignore[arg-type]
+            await self._notify(
+                "mailbox.status_changed",
+                MailboxStatusChanged(id=self.mailbox.id, status=status, detail=detail),
+            )
 
     async def _connected(self) -> Backend:
         if self._backend is None:

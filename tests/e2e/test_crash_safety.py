@@ -17,10 +17,23 @@ THREADS = 1000
 REPLIES = 4
 
 
-def _raw(sender: str, to: str, subject: str, msgid: str, parent: str | None, day: int,
-         minute: int, bcc: bool = False) -> bytes:
-    lines = [f"From: {sender}", f"To: {to}", f"Subject: {subject}", f"Message-ID: <{msgid}>",
-             f"Date: {1 + day % 28:02d} Mar 2026 {minute // 60 % 24:02d}:{minute % 60:02d}:00 +0000"]
+def _raw(
+    sender: str,
+    to: str,
+    subject: str,
+    msgid: str,
+    parent: str | None,
+    day: int,
+    minute: int,
+    bcc: bool = False,
+) -> bytes:
+    lines = [
+        f"From: {sender}",
+        f"To: {to}",
+        f"Subject: {subject}",
+        f"Message-ID: <{msgid}>",
+        f"Date: {1 + day % 28:02d} Mar 2026 {minute // 60 % 24:02d}:{minute % 60:02d}:00 +0000",
+    ]
     if bcc:
         lines.append(f"Bcc: {BCC}")
     if parent:
@@ -33,16 +46,18 @@ def build(root: Path) -> None:
     for n in range(THREADS):
         contact = f"kund{n}@kund{n % 50}.example"
         root_id = f"t{n}@firma.example"
-        deliver(root / ".Sent", _raw("me@firma.example", contact, f"Offer {n}", root_id, None,
-                                     n % 28, n, bcc=True))
+        deliver(
+            root / ".Sent",
+            _raw("me@firma.example", contact, f"Offer {n}", root_id, None, n % 28, n, bcc=True),
+        )
         parent = root_id
         for r in range(REPLIES):
-            sender, to = (contact, "me@firma.example") if r % 2 == 0 else (
-                "me@firma.example", contact)
+            sender, to = (
+                (contact, "me@firma.example") if r % 2 == 0 else ("me@firma.example", contact)
+            )
             msgid = f"t{n}r{r}@x.example"
             folder = root if r % 2 == 0 else root / ".Sent"
-            deliver(folder, _raw(sender, to, f"Re: Offer {n}", msgid, parent, n % 28,
-                                 n + 1 + r))
+            deliver(folder, _raw(sender, to, f"Re: Offer {n}", msgid, parent, n % 28, n + 1 + r))
             parent = msgid
 
 
@@ -52,10 +67,13 @@ async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(
     maildir = workdir / "Maildir"
     await asyncio.to_thread(build, maildir)
     client = await daemon.client()
-    await client.call(m.SETTINGS_SET, t.SettingsSetParams(
-        bcc_address=BCC, own_addresses=["me@firma.example"]))
-    await client.call(m.MAILBOXES_ADD, t.MailboxAddParams(
-        provider="maildir", path=str(maildir), address="me@firma.example"))
+    await client.call(
+        m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=["me@firma.example"])
+    )
+    await client.call(
+        m.MAILBOXES_ADD,
+        t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+    )
     while True:  # wait until some batches, not all, have committed
         name, progress = await asyncio.wait_for(client.notifications.get(), 120)
         if name == "sync.progress" and progress.phase == "decide":
@@ -82,6 +100,7 @@ async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(
         assert db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == total
         per_contact = db.execute(
             "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM timeline_entries"
-            " GROUP BY contact_id)").fetchone()
+            " GROUP BY contact_id)"
+        ).fetchone()
         assert per_contact == (REPLIES + 1, REPLIES + 1)
         assert db.execute("SELECT count(*) FROM contacts").fetchone()[0] == THREADS

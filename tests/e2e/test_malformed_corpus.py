@@ -16,8 +16,7 @@ from tests.support.mail import make_maildir
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "malformed"
 
 
-async def test_malformed_corpus_syncs(daemon: DaemonProcess, client: Client,
-                                      workdir: Path) -> None:
+async def test_malformed_corpus_syncs(daemon: DaemonProcess, client: Client, workdir: Path) -> None:
     maildir = make_maildir(workdir / "Maildir")
     files = sorted(p for p in CORPUS.iterdir() if p.suffix in (".txt", ".eml"))
     assert len(files) > 50
@@ -26,8 +25,10 @@ async def test_malformed_corpus_syncs(daemon: DaemonProcess, client: Client,
     await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
     # Make a contact of every sender that can be read, so bodies get parsed too.
     await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="bperson@dom.ain"))
-    added = await client.call(m.MAILBOXES_ADD, t.MailboxAddParams(
-        provider="maildir", path=str(maildir), address="me@example.com"))
+    added = await client.call(
+        m.MAILBOXES_ADD,
+        t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@example.com"),
+    )
     await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM message_locations").fetchone()[0] == len(files)

@@ -25,25 +25,56 @@ ANNA = "Anna Berg <anna@kund.example>"
 def build_mailbox(root: Path) -> dict[str, bytes]:
     make_maildir(root, ".Sent")
     mails = {
-        "sent": make_message(ME, [ANNA, "Bo Ek <bo@kund.example>"], "Offer Q3", "<a1@firma.example>",
-                             bcc=[BCC], date=days_ago(10)),
-        "reply": make_message(ANNA, [ME], "SV: Offer Q3", "<b1@kund.example>",
-                              in_reply_to="<a1@firma.example>", references=["<a1@firma.example>"],
-                              date=days_ago(9), body="Thanks, looks good!\n\n> old quote\n"),
-        "changed": make_message(ANNA, [ME], "Another matter", "<c1@kund.example>",
-                                in_reply_to="<b1@kund.example>",
-                                references=["<a1@firma.example>", "<b1@kund.example>"],
-                                date=days_ago(8)),
-        "new": make_message(ANNA, [ME], "A question about invoices", "<d1@kund.example>",
-                            date=days_ago(7)),
-        "bounce": make_message("Mail Delivery System <MAILER-DAEMON@mx.firma.example>", [ME],
-                               "Undelivered Mail Returned to Sender", "<e1@mx.firma.example>",
-                               date=days_ago(6), headers={"Auto-Submitted": "auto-replied"}),
-        "ooo": make_message(ANNA, [ME], "Automatic reply: Offer Q3", "<f1@kund.example>",
-                            in_reply_to="<a1@firma.example>", date=days_ago(5),
-                            headers={"Auto-Submitted": "auto-replied"}),
-        "stranger": make_message("Sven Okänd <sven@annan.example>", [ME], "Hej",
-                                 "<g1@annan.example>", date=days_ago(4)),
+        "sent": make_message(
+            ME,
+            [ANNA, "Bo Ek <bo@kund.example>"],
+            "Offer Q3",
+            "<a1@firma.example>",
+            bcc=[BCC],
+            date=days_ago(10),
+        ),
+        "reply": make_message(
+            ANNA,
+            [ME],
+            "SV: Offer Q3",
+            "<b1@kund.example>",
+            in_reply_to="<a1@firma.example>",
+            references=["<a1@firma.example>"],
+            date=days_ago(9),
+            body="Thanks, looks good!\n\n> old quote\n",
+        ),
+        "changed": make_message(
+            ANNA,
+            [ME],
+            "Another matter",
+            "<c1@kund.example>",
+            in_reply_to="<b1@kund.example>",
+            references=["<a1@firma.example>", "<b1@kund.example>"],
+            date=days_ago(8),
+        ),
+        "new": make_message(
+            ANNA, [ME], "A question about invoices", "<d1@kund.example>", date=days_ago(7)
+        ),
+        "bounce": make_message(
+            "Mail Delivery System <MAILER-DAEMON@mx.firma.example>",
+            [ME],
+            "Undelivered Mail Returned to Sender",
+            "<e1@mx.firma.example>",
+            date=days_ago(6),
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        "ooo": make_message(
+            ANNA,
+            [ME],
+            "Automatic reply: Offer Q3",
+            "<f1@kund.example>",
+            in_reply_to="<a1@firma.example>",
+            date=days_ago(5),
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        "stranger": make_message(
+            "Sven Okänd <sven@annan.example>", [ME], "Hej", "<g1@annan.example>", date=days_ago(4)
+        ),
     }
     for name, raw in mails.items():
         deliver(root / ".Sent" if name == "sent" else root, raw)
@@ -59,13 +90,17 @@ async def test_reply_logging_end_to_end(client: Client, workdir: Path) -> None:
     mails = build_mailbox(maildir)
     hello = await client.call(m.HELLO, t.HelloParams(client="tests"))
     assert hello.protocol_version.startswith("1.")
-    anna = await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example",
-                                                                      name="Anna Berg"))
-    await client.call(m.SETTINGS_SET, t.SettingsSetParams(
-        bcc_address=BCC, own_addresses=["maja@firma.example"]))
+    anna = await client.call(
+        m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example", name="Anna Berg")
+    )
+    await client.call(
+        m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=["maja@firma.example"])
+    )
 
-    added = await client.call(m.MAILBOXES_ADD, t.MailboxAddParams(
-        provider="maildir", path=str(maildir), address="maja@firma.example"))
+    added = await client.call(
+        m.MAILBOXES_ADD,
+        t.MailboxAddParams(provider="maildir", path=str(maildir), address="maja@firma.example"),
+    )
     result = await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     assert result.errors == 0
 
@@ -100,21 +135,27 @@ async def test_reply_logging_end_to_end(client: Client, workdir: Path) -> None:
     assert timeline.entries[0].snippet.startswith("Thanks, looks good!")
 
     # Raw headers exactly as received.
-    headers = await client.call(m.MESSAGES_HEADERS, t.MessageRefParams(message_id="<c1@kund.example>"))
+    headers = await client.call(
+        m.MESSAGES_HEADERS, t.MessageRefParams(message_id="<c1@kund.example>")
+    )
     raw = base64.b64decode(headers.raw_base64)
     assert mails["changed"].startswith(raw) and raw.endswith(b"\n\n")
 
     # all_with_contacts: a new email from a contact is logged, live.
     await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
-    deliver(maildir, make_message(ANNA, [ME], "Meeting next week?", "<h1@kund.example>",
-                                  date=days_ago(0)), new=True)
+    deliver(
+        maildir,
+        make_message(ANNA, [ME], "Meeting next week?", "<h1@kund.example>", date=days_ago(0)),
+        new=True,
+    )
     appended = await asyncio.wait_for(_appended(client, "<h1@kund.example>"), 15)
     assert appended.contact_id == anna.id
     assert (await explain(client, "<h1@kund.example>")).reason == "contact_email"
 
     # R9: log the unlogged new email by hand.
-    logged = await client.call(m.MESSAGES_LOG, t.MessagesLogParams(
-        message_id="<d1@kund.example>", contact_ids=[anna.id]))
+    logged = await client.call(
+        m.MESSAGES_LOG, t.MessagesLogParams(message_id="<d1@kund.example>", contact_ids=[anna.id])
+    )
     assert logged.contact_ids == [anna.id]
     manual = await explain(client, "<d1@kund.example>")
     assert (manual.logged, manual.reason, manual.evidence.rule) == (True, "manual", "R9")
@@ -126,7 +167,11 @@ async def test_reply_logging_end_to_end(client: Client, workdir: Path) -> None:
 
     unlogged = await client.call(m.MESSAGES_LIST, t.MessagesListParams(logged=False))
     assert {u.reason for u in unlogged.messages} == {
-        "subject_changed", "bounce", "auto_reply", "no_contact_participant"}
+        "subject_changed",
+        "bounce",
+        "auto_reply",
+        "no_contact_participant",
+    }
 
 
 async def _appended(client: Client, message_id: str) -> t.TimelineAppended:
@@ -140,12 +185,22 @@ async def _appended(client: Client, message_id: str) -> t.TimelineAppended:
 
 async def test_never_log_recipient_gets_nothing(client: Client, workdir: Path) -> None:
     maildir = make_maildir(workdir / "Maildir", ".Sent")
-    await client.call(m.SETTINGS_SET, t.SettingsSetParams(
-        bcc_address=BCC, own_addresses=["maja@firma.example"], never_log=["@konkurrent.example"]))
-    deliver(maildir / ".Sent", make_message(
-        ME, [ANNA, "Spion <x@konkurrent.example>"], "Pris", "<n1@firma.example>", bcc=[BCC]))
-    added = await client.call(m.MAILBOXES_ADD, t.MailboxAddParams(
-        provider="maildir", path=str(maildir), address="maja@firma.example"))
+    await client.call(
+        m.SETTINGS_SET,
+        t.SettingsSetParams(
+            bcc_address=BCC, own_addresses=["maja@firma.example"], never_log=["@konkurrent.example"]
+        ),
+    )
+    deliver(
+        maildir / ".Sent",
+        make_message(
+            ME, [ANNA, "Spion <x@konkurrent.example>"], "Pris", "<n1@firma.example>", bcc=[BCC]
+        ),
+    )
+    added = await client.call(
+        m.MAILBOXES_ADD,
+        t.MailboxAddParams(provider="maildir", path=str(maildir), address="maja@firma.example"),
+    )
     await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     sent = await explain(client, "<n1@firma.example>")
     assert sent.logged and sent.evidence.never_logged == ["x@konkurrent.example"]

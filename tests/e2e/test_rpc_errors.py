@@ -3,6 +3,7 @@ serving: invalid JSON, non-UTF-8, unknown methods, wrong params, batches."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -18,10 +19,7 @@ from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
 
 
-
-
 async def _exchange(daemon: DaemonProcess, line: bytes) -> object:
-    import asyncio
 
     reader, writer = await asyncio.open_unix_connection(str(daemon.socket))
     try:
@@ -40,11 +38,17 @@ async def test_invalid_json_and_requests(daemon: DaemonProcess) -> None:
     assert not_utf8["error"]["code"] == ErrorCode.PARSE_ERROR  # type: ignore[index]
     invalid = await _exchange(daemon, b'{"jsonrpc": "1.0", "id": 3}\n')
     assert invalid["error"]["code"] == ErrorCode.INVALID_REQUEST  # type: ignore[index]
-    batch = await _exchange(daemon, msgspec.json.encode([
-        {"jsonrpc": "2.0", "method": "daemon.hello", "id": 1},
-        {"jsonrpc": "2.0", "method": "nope", "id": 2},
-        {"jsonrpc": "2.0", "method": "settings.get"},
-    ]) + b"\n")
+    batch = await _exchange(
+        daemon,
+        msgspec.json.encode(
+            [
+                {"jsonrpc": "2.0", "method": "daemon.hello", "id": 1},
+                {"jsonrpc": "2.0", "method": "nope", "id": 2},
+                {"jsonrpc": "2.0", "method": "settings.get"},
+            ]
+        )
+        + b"\n",
+    )
     assert isinstance(batch, list) and len(batch) == 2
     by_id = {r["id"]: r for r in batch}
     assert by_id[1]["result"]["protocol_version"]
@@ -64,9 +68,12 @@ async def test_bad_params_and_app_errors(client: Client) -> None:
         ("messages.explain", {}, ErrorCode.INVALID_PARAMS),
         ("messages.explain", {"message_id": "<nope@x>"}, ErrorCode.NOT_FOUND),
         ("timeline.get", {"contact_id": 1, "before": "garbage"}, ErrorCode.NOT_FOUND),
-        ("mailboxes.add", {"provider": "maildir", "path": "/nonexistent",
-                           "address": "a@b.example"}, ErrorCode.CONNECTION_FAILED),
-        ("messages.search", {"query": "\"unbalanced"}, ErrorCode.INVALID_PARAMS),
+        (
+            "mailboxes.add",
+            {"provider": "maildir", "path": "/nonexistent", "address": "a@b.example"},
+            ErrorCode.CONNECTION_FAILED,
+        ),
+        ("messages.search", {"query": '"unbalanced'}, ErrorCode.INVALID_PARAMS),
         ("contacts.import", {"path": "/nonexistent.vcf"}, ErrorCode.BAD_INPUT),
     ]:
         try:
@@ -87,9 +94,21 @@ async def test_socket_is_private_and_single(daemon: DaemonProcess) -> None:
     assert stat.S_IMODE(os.stat(daemon.socket).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(daemon.socket.parent).st_mode) == 0o700
     for data_dir in (daemon.data_dir, daemon.data_dir.with_name("other")):
-        second = subprocess.run(
-            [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(daemon.socket),
-             "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60)
+        second = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "loggbok.daemon.main",
+                "--socket",
+                str(daemon.socket),
+                "--data-dir",
+                str(data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 2
         assert "another loggbokd" in second.stderr
     client = await daemon.client()
