@@ -1,0 +1,182 @@
+"""The MIME tree walk: which parts are the body and which are attachments.
+
+Owns part selection. In multipart/alternative the text/plain branch wins over
+HTML; in every other multipart the inline text parts are read in order. A
+part is an attachment when it has a file name, is marked
+"Content-Disposition: attachment", or is anything but inline text/plain or
+text/html (images, PDFs, text/calendar, message/rfc822, delivery reports).
+Broken structure is tolerated: each stdlib defect becomes a note.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from email.generator import BytesGenerator
+from email.message import Message
+from io import BytesIO
+
+from .charsets import decode_bytes
+from .encoded_words import decode_encoded_words
+from .facts import ParsedAttachment
+from .placeholders import is_scan_placeholder
+
+MAX_DEPTH = 256
+"""Nesting deeper than this is not walked (noted as "mime_too_deep")."""
+MAX_PARTS = 2000
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@dataclass(slots=True)
+class Collected:
+    """What the walk found, in document order."""
+
+    plain: list[bytes] = field(default_factory=list)
+    html: list[bytes] = field(default_factory=list)
+    plain_charsets: list[str | None] = field(default_factory=list)
+    html_charsets: list[str | None] = field(default_factory=list)
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    parts_seen: int = 0
+
+
+def _safe_filename(name: str) -> str:
+    """A display name without paths or control characters, at most 255 characters."""
+    name = _UNSAFE_NAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    return name[:255]
+
+
+def _filename(part: Message, ctype: str, index: int, errors: list[str]) -> str:
+    raw: str | None
+    try:
+        raw = part.get_filename()
+    except Exception:  # stdlib parameter decoding on hostile input
+        errors.append("attachment_filename_unreadable")
+        raw = None
+    if raw:
+        name = _safe_filename(decode_encoded_words(str(raw), errors))
+        if name:
+            return name
+    if ctype == "message/rfc822":
+        inner = part.get_payload(0) if part.is_multipart() else None
+        subject = inner.get("subject", "") if isinstance(inner, Message) else ""
+        subject = _safe_filename(decode_encoded_words(str(subject), errors))
+        return f"{subject or 'message'}.eml"
+    extension = mimetypes.guess_extension(ctype, strict=False) or ".bin"
+    return f"part-{index}{extension}"
+
+
+def _payload_bytes(part: Message, errors: list[str]) -> bytes:
+    """The decoded content of a leaf, or the serialised children of a message/* part."""
+    try:
+        if part.is_multipart():
+            chunks: list[bytes] = []
+            for child in part.get_payload():
+                if isinstance(child, Message):
+                    buffer = BytesIO()
+                    BytesGenerator(buffer, mangle_from_=False).flatten(child)
+                    chunks.append(buffer.getvalue())
+            return b"\n".join(chunks)
+        payload = part.get_payload(decode=True)
+    except Exception as exc:  # serialising a broken inner message can fail many ways
+        errors.append(f"payload_unreadable:{type(exc).__name__}")
+        return b""
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _note_defects(part: Message, errors: list[str]) -> None:
+    for defect in getattr(part, "defects", ()):
+        errors.append(f"mime_defect:{type(defect).__name__}")
+
+
+def _disposition(part: Message) -> str:
+    try:
+        return part.get_content_disposition() or ""
+    except Exception:
+        return ""
+
+
+def _add_attachment(part: Message, ctype: str, found: Collected, errors: list[str]) -> None:
+    name = _filename(part, ctype, len(found.attachments) + 1, errors)
+    payload = _payload_bytes(part, errors)
+    found.attachments.append(
+        ParsedAttachment(
+            filename=name,
+            content_type=ctype,
+            size=len(payload),
+            payload=payload,
+            scan_placeholder=is_scan_placeholder(name, ctype, payload),
+        )
+    )
+
+
+def _has_text(found: Collected, kind: str) -> bool:
+    return bool(found.plain if kind == "plain" else found.html)
+
+
+def _walk_alternative(part: Message, depth: int, found: Collected, errors: list[str]) -> None:
+    branches: list[Collected] = []
+    for child in part.get_payload():
+        if isinstance(child, Message):
+            branch = Collected(parts_seen=found.parts_seen)
+            walk(child, depth + 1, branch, errors)
+            found.parts_seen = branch.parts_seen
+            branches.append(branch)
+    plain = next((b for b in branches if b.plain), None)
+    html = next((b for b in branches if b.html), None)
+    if plain is not None:
+        found.plain.extend(plain.plain)
+        found.plain_charsets.extend(plain.plain_charsets)
+    if html is not None:  # kept even when plain wins: the reply extractor uses it
+        found.html.extend(html.html)
+        found.html_charsets.extend(html.html_charsets)
+    for branch in branches:
+        found.attachments.extend(branch.attachments)
+
+
+def walk(part: Message, depth: int, found: Collected, errors: list[str]) -> None:
+    """Walk `part` and its children into `found`; never raises for malformed input."""
+    found.parts_seen += 1
+    if depth > MAX_DEPTH or found.parts_seen > MAX_PARTS:
+        errors.append("mime_too_deep" if depth > MAX_DEPTH else "mime_too_many_parts")
+        return
+    _note_defects(part, errors)
+    ctype = part.get_content_type()
+    if ctype.startswith("multipart/") and part.is_multipart():
+        if ctype == "multipart/alternative":
+            _walk_alternative(part, depth, found, errors)
+            return
+        for child in part.get_payload():
+            if isinstance(child, Message):
+                walk(child, depth + 1, found, errors)
+        return
+    if ctype.startswith("multipart/"):
+        # A multipart whose boundary was never found: its text is the body.
+        errors.append("multipart_without_parts")
+        ctype = "text/plain"
+    has_name = bool(
+        part.get_param("name") or part.get_param("filename", header="content-disposition")
+    )
+    inline_text = ctype in ("text/plain", "text/html") and not part.is_multipart()
+    if inline_text and not has_name and _disposition(part) != "attachment":
+        payload = _payload_bytes(part, errors)
+        charset = part.get_param("charset")
+        label = charset if isinstance(charset, str) else None
+        if ctype == "text/plain":
+            found.plain.append(payload)
+            found.plain_charsets.append(label)
+        else:
+            found.html.append(payload)
+            found.html_charsets.append(label)
+        return
+    _add_attachment(part, ctype, found, errors)
+
+
+def decode_texts(chunks: list[bytes], charsets: list[str | None], errors: list[str]) -> str:
+    """The text chunks of one kind decoded and joined with a blank line."""
+    texts: list[str] = []
+    for chunk, charset in zip(chunks, charsets, strict=False):
+        text = decode_bytes(chunk, charset, errors)
+        texts.append(text.replace("\r\n", "\n").replace("\x00", ""))
+    return "\n\n".join(t for t in texts if t.strip())
