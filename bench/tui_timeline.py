@@ -25,13 +25,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 
 import msgspec
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
+from loggbok.tui.screens.timeline import TimelineScreen
+from loggbok.tui.widgets.timeline_list import TimelineList
 
 ME = "me@seller.example"
 BCC = "log-bench@loggbok.example"
@@ -97,61 +103,111 @@ async def poll(ready: Callable[[], object], interval: float = 0.001) -> None:
         await asyncio.sleep(interval)
 
 
-async def drive_tui(socket: Path, contact_id: int, page: int) -> None:
+class Baseline(Screen[None]):
+    """The cheapest screen with the same frame (header, one label, footer): the peer."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("baseline")
+        yield Footer()
+
+
+def _has_entries(screen: TimelineScreen) -> bool:
+    return bool(screen.timeline.entries)
+
+
+def _grew(timeline: TimelineList, shown: int) -> bool:
+    return len(timeline.entries) != shown or timeline.exhausted
+
+
+def _ms(values: list[float]) -> str:
+    ms = sorted(x * 1000 for x in values)
+    p95 = ms[max(int(len(ms) * 0.95) - 1, 0)]
+    return (
+        f"median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms, "
+        f"sum {sum(ms) / 1000:.2f} s"
+    )
+
+
+async def drive_tui(socket: Path, contact_id: int, page: int, rounds: int = 3) -> None:
     from loggbok.tui.app import build_app
     from loggbok.tui.screens.contacts import ContactsScreen
-    from loggbok.tui.screens.timeline import TimelineScreen
 
     app = build_app(socket)
     async with app.run_test(size=(160, 48)) as pilot:
         await poll(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await pilot.pause(0.5)
         contact = await app.link.call(methods.CONTACTS_GET, t.IdParams(id=contact_id))
-        started = time.perf_counter()
-        await app.push_screen(TimelineScreen(contact, page_size=page))
-        screen = app.screen
-        assert isinstance(screen, TimelineScreen)
-        await poll(lambda: screen.timeline.entries)
-        await pilot.pause()
-        first_paint = time.perf_counter() - started
+
+        baseline, data_in, painted = [], [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            await app.push_screen(Baseline())
+            await pilot.pause()
+            baseline.append(time.perf_counter() - started)
+            await app.pop_screen()
+            await pilot.pause(0.2)
+            started = time.perf_counter()
+            await app.push_screen(TimelineScreen(contact, page_size=page))
+            screen = app.screen
+            assert isinstance(screen, TimelineScreen)
+            await poll(partial(_has_entries, screen))
+            data_in.append(time.perf_counter() - started)
+            await pilot.pause()
+            painted.append(time.perf_counter() - started)
+            if len(painted) < rounds:
+                await app.pop_screen()
+                await pilot.pause(0.2)
         print(
-            f"TUI time to first paint ({len(screen.timeline.entries)} entries): "
-            f"{first_paint * 1000:.1f} ms"
+            f"TUI open timeline, first page of {page} on screen (median of {rounds}): "
+            f"entries in {statistics.median(data_in) * 1000:.1f} ms, "
+            f"painted {statistics.median(painted) * 1000:.1f} ms; "
+            f"baseline screen (header+label+footer) painted "
+            f"{statistics.median(baseline) * 1000:.1f} ms"
         )
 
-        per_page: list[float] = []
-        while not screen.timeline.exhausted:
-            shown = len(screen.timeline.entries)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen)
+        timeline = screen.timeline
+        page_in: list[float] = []
+        page_painted: list[float] = []
+        while not timeline.exhausted:
+            shown = len(timeline.entries)
             started = time.perf_counter()
-            await pilot.press("end")
-            await poll(
-                lambda n=shown: len(screen.timeline.entries) != n or screen.timeline.exhausted
-            )
+            timeline.action_last()  # what the End key does: cursor to the last entry
+            await poll(partial(_grew, timeline, shown))
+            page_in.append(time.perf_counter() - started)
             await pilot.pause()
-            per_page.append(time.perf_counter() - started)
-        total = len(screen.timeline.entries)
-        ms = sorted(x * 1000 for x in per_page)
-        if ms:
-            print(
-                f"TUI per page ({len(ms)} pages of {page}, to {total} entries): "
-                f"median {statistics.median(ms):.1f} ms, "
-                f"p95 {ms[int(len(ms) * 0.95) - 1]:.1f} ms, max {ms[-1]:.1f} ms, "
-                f"sum {sum(ms) / 1000:.2f} s"
-            )
-            print(f"  first 10 pages: {', '.join(f'{x * 1000:.0f}' for x in per_page[:10])} ms")
-            print(f"  last 10 pages:  {', '.join(f'{x * 1000:.0f}' for x in per_page[-10:])} ms")
+            page_painted.append(time.perf_counter() - started)
+        total = len(timeline.entries)
+        print(f"TUI scroll to the end, {len(page_in)} pages to {total} entries:")
+        print(f"  next page in:      {_ms(page_in)}")
+        print(f"  next page painted: {_ms(page_painted)}")
+        print(
+            f"  painted, first 5 pages: "
+            f"{', '.join(f'{x * 1000:.0f}' for x in page_painted[:5])} ms; "
+            f"last 5: {', '.join(f'{x * 1000:.0f}' for x in page_painted[-5:])} ms"
+        )
 
         started = time.perf_counter()
-        await pilot.press("home")
+        timeline.action_first()
         await pilot.pause()
         print(
             f"TUI jump to the top of {total} entries: "
             f"{(time.perf_counter() - started) * 1000:.1f} ms"
         )
-        top = screen.timeline.entries[0]
+        started = time.perf_counter()
+        timeline.action_cursor_down()
+        await pilot.pause()
+        print(
+            f"TUI cursor down with {total} entries loaded: "
+            f"{(time.perf_counter() - started) * 1000:.1f} ms"
+        )
+        top = timeline.entries[0]
         live = msgspec.structs.replace(top, entry_id=10**9, subject="Live entry")
         started = time.perf_counter()
         app.timeline_appended.publish(t.TimelineAppended(contact_id=contact_id, entry=live))
-        await poll(lambda: screen.timeline.entries[0].entry_id == live.entry_id)
+        await poll(lambda: timeline.entries[0].entry_id == live.entry_id)
         await pilot.pause()
         print(
             f"TUI live entry on top of {total} entries: "
@@ -164,7 +220,17 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--page", type=int, default=50)
     parser.add_argument("--keep", type=Path, default=None, help="keep the work dir here")
+    parser.add_argument(
+        "--socket",
+        type=Path,
+        default=None,
+        help="use a daemon already prepared by --keep, on this socket",
+    )
+    parser.add_argument("--contact", type=int, default=1, help="with --socket: the contact")
     args = parser.parse_args()
+    if args.socket is not None:
+        asyncio.run(drive_tui(args.socket, args.contact, args.page))
+        return
     root = args.keep or Path(tempfile.mkdtemp(prefix="lbb-"))
     root.mkdir(parents=True, exist_ok=True)
     socket = root / "d.sock"

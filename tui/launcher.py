@@ -17,6 +17,8 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 
 LOG_NAME = "loggbokd.out.log"
+PID_NAME = "loggbokd.spawned.pid"
+"""Written beside the log: the pid of the daemon this launcher started (for scripts)."""
 ANSWER_SECONDS = 2.0
 START_SECONDS = 60.0
 
@@ -58,7 +60,7 @@ def spawn(socket_path: Path, data_dir: Path, demo: bool = False) -> subprocess.P
     if demo:
         argv.append("--demo")
     with open(data_dir / LOG_NAME, "ab") as log:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -67,6 +69,8 @@ def spawn(socket_path: Path, data_dir: Path, demo: bool = False) -> subprocess.P
             close_fds=True,
             env=os.environ.copy(),
         )
+    (data_dir / PID_NAME).write_text(f"{process.pid}\n")
+    return process
 
 
 async def ensure_daemon(

@@ -76,7 +76,8 @@ class TimelineList(OptionList):
         highlighted = self.highlighted
         scroll = self.scroll_y
         self.entries.insert(0, entry)
-        self.set_options([self._option(e) for e in self.entries])
+        # Reuse the Option objects: each keeps its rendered visual, so only the new one renders.
+        self.set_options([self._option(entry), *self.options])
         self.highlighted = 0 if highlighted is None else highlighted + 1
         if scroll:
             self.scroll_to(y=scroll, animate=False)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The real `loggbok demo` in tmux: send keys through the main flows, capture
+# each screen to a file, and fail when the text a flow must show is missing.
+#
+#   tests/tmux_demo.sh [OUTPUT_DIR]
+#
+# Runs with private XDG dirs (nothing of the user's is touched), stops the
+# daemon it started, and leaves the captures in OUTPUT_DIR (default: a temp dir).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+LOGGBOK=${LOGGBOK:-$HERE/.venv/bin/loggbok}
+ROOT=$(mktemp -d /tmp/lbtmux-XXXXXX)
+OUT=${1:-$ROOT/captures}
+SESSION=loggbok-demo-$$
+WIDTH=${WIDTH:-160}
+HEIGHT=${HEIGHT:-48}
+mkdir -p "$OUT"
+
+export XDG_RUNTIME_DIR=$ROOT/run XDG_DATA_HOME=$ROOT/data
+export LOGGBOK_DEMO_NOW=${LOGGBOK_DEMO_NOW:-2025-03-14T12:00:00+00:00}
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+
+cleanup() {
+    tmux kill-session -t "$SESSION" 2>/dev/null || true
+    pidfile=$(find "$XDG_DATA_HOME" -name loggbokd.spawned.pid 2>/dev/null | head -n1)
+    if [[ -n "$pidfile" ]]; then
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+
+step=0
+capture() {  # capture NAME: the pane's text into OUT/NN-NAME.txt
+    step=$((step + 1))
+    local file
+    file=$(printf '%s/%02d-%s.txt' "$OUT" "$step" "$1")
+    tmux capture-pane -p -t "$SESSION" > "$file"
+    echo "$file"
+}
+
+expect() {  # expect NAME TEXT [SECONDS]: wait for TEXT on screen, then capture it
+    local name=$1 text=$2 seconds=${3:-20} waited=0
+    until tmux capture-pane -p -t "$SESSION" | grep -qF -- "$text"; do
+        sleep 0.2
+        waited=$((waited + 1))
+        if ((waited > seconds * 5)); then
+            local file
+            file=$(capture "$name-FAILED")
+            echo "FAIL: '$text' not shown for $name; screen in $file" >&2
+            cat "$file" >&2
+            exit 1
+        fi
+    done
+    sleep 0.3  # let the rest of the screen paint
+    echo "ok   $name: $(capture "$name")"
+}
+
+keys() { tmux send-keys -t "$SESSION" "$@"; sleep 0.3; }
+
+tmux new-session -d -s "$SESSION" -x "$WIDTH" -y "$HEIGHT" \
+    "$LOGGBOK demo 2>$ROOT/loggbok.stderr; echo 'loggbok exited'; sleep 600"
+
+expect contacts "contacts" 90
+keys Enter
+expect timeline "entries shown"
+keys Enter
+expect message "Subject:"
+keys h
+expect headers "Message-ID:"
+keys w
+expect why "Evidence"
+keys Escape Escape Escape
+expect back-to-contacts "Filter"
+keys u
+expect unlogged "unlogged messages in"
+keys w
+expect why-unlogged "Not logged"
+keys l
+expect log-manually-picker "Log onto chosen"
+keys Escape Escape
+keys m
+expect mailboxes "maildir"
+keys /
+keys -l "offer"
+keys Enter
+expect search "for offer"
+keys ,
+expect settings "Logging mode"
+keys C-p
+expect palette "Add mailbox"
+keys Escape
+keys q
+expect quit "loggbok exited"
+echo "all flows shown; captures in $OUT"
