@@ -30,6 +30,14 @@ def test_fold_swedish_and_outlook_attributions() -> None:
     assert text.fold_quoted(outlook).new_text == "Thanks"
 
 
+def test_fold_one_line_snippet_with_the_attribution_run_in() -> None:
+    folded = text.fold_quoted("Looks good! Den 7 feb 2020 skrev Me: > here is offer 298.")
+    assert folded.new_text == "Looks good!"
+    assert folded.quoted_lines == 1
+    plain = "Den här offerten gäller till fredag."
+    assert text.fold_quoted(plain).new_text == plain
+
+
 def test_sizes_and_attachment_marks() -> None:
     assert text.format_size(512) == "512 B"
     assert text.format_size(52_428_800) == "50.0 MB"

@@ -27,6 +27,12 @@ _QUOTE_HEADER = re.compile(
 )
 
 
+_INLINE_ATTRIBUTION = re.compile(
+    r"\s(?:On|Den|Am|Le)\s[^\n]{1,200}?\s(?:wrote|skrev|schrieb|a écrit)\b[^\n:]{0,80}:"
+    r"|\s-{2,}\s*Original Message\s*-{2,}",
+)
+
+
 @dataclass(frozen=True)
 class Folded:
     """A body split into the new text and the quoted history below it."""
@@ -55,6 +61,12 @@ def fold_quoted(text: str) -> Folded:
             quoted += 1
             continue
         if line.lstrip().startswith(">"):
+            quoted += 1
+            continue
+        inline = _INLINE_ATTRIBUTION.search(line)
+        if inline is not None:  # a one-line snippet with the attribution run in
+            kept.append(line[: inline.start()])
+            in_attribution = True
             quoted += 1
             continue
         kept.append(line)

@@ -87,6 +87,8 @@ class ContactPicker(ModalScreen[list[int] | None]):
             selections.add_options(
                 [Selection(contact_label(c), c.id, c.id in self.chosen) for c in contacts]
             )
+        if contacts:
+            selections.highlighted = 0
 
     @on(SelectionList.SelectionToggled, "#picker-list")
     def _toggled(self, event: SelectionList.SelectionToggled[int]) -> None:

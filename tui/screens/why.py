@@ -42,6 +42,7 @@ class WhyScreen(DaemonScreen):
         self.message_id = message_id
         self.explanation: t.Explanation | None = None
         self.message: t.Message | None = None
+        self.added_contact_ids: list[int] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -124,7 +125,9 @@ class WhyScreen(DaemonScreen):
         sender = msg.from_.email if msg.direction == "inbound" else ""
         self.app.push_screen(
             ContactPicker(
-                f"Log “{msg.subject}” onto…", suggested=list(msg.contact_ids), query=sender
+                f"Log “{msg.subject}” onto…",
+                suggested=[*msg.contact_ids, *self.added_contact_ids],
+                query=sender,
             ),
             self._log_onto,
         )
@@ -160,6 +163,7 @@ class WhyScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Adding the sender")
             return
+        self.added_contact_ids.append(created.id)
         self.notify(
             f"Added {text.participant(sender)} as contact {created.id}; "
             "press l to log this message onto them."

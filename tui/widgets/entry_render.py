@@ -68,24 +68,23 @@ def _join(items: list[Content], sep: Content) -> list[Content]:
 
 
 def summary_content(msg: t.MessageSummary) -> Content:
-    """Two lines for a message summary (search hits, unlogged mail)."""
-    return Content("\n").join(
-        [
-            Content.assemble(
-                (text.direction_arrow(msg.direction), "bold"),
-                "  ",
-                (text.format_date(msg.date), "$text-muted"),
-                "  ",
-                (msg.subject or "(no subject)", "bold"),
-            ),
-            Content.assemble(
-                "  ",
-                text.participant(msg.from_),
-                (" → ", "$text-muted"),
-                text.participants(msg.to) or "(no recipients)",
-            ),
-            Content.assemble(
-                "  ", (text.fold_quoted(msg.snippet).new_text.split("\n")[0][:120], "$text-muted")
-            ),
-        ]
-    )
+    """Two or three lines for a message summary (search hits, unlogged mail)."""
+    snippet = text.fold_quoted(msg.snippet).new_text.split("\n")[0][:120]
+    lines = [
+        Content.assemble(
+            (text.direction_arrow(msg.direction), "bold"),
+            "  ",
+            (text.format_date(msg.date), "$text-muted"),
+            "  ",
+            (msg.subject or "(no subject)", "bold"),
+        ),
+        Content.assemble(
+            "  ",
+            text.participant(msg.from_),
+            (" → ", "$text-muted"),
+            text.participants(msg.to) or "(no recipients)",
+        ),
+    ]
+    if snippet:
+        lines.append(Content.assemble("  ", (snippet, "$text-muted")))
+    return Content("\n").join(lines)
