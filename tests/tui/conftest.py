@@ -17,9 +17,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
+from textual.app import App
+from textual.screen import Screen
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
@@ -28,6 +30,7 @@ from loggbok.protocol.client import Client
 DEMO_NOW = "2025-03-14T12:00:00+00:00"
 START_SECONDS = 60.0
 T = TypeVar("T")
+S = TypeVar("S", bound=Screen[Any])
 
 
 @dataclass
@@ -116,20 +119,39 @@ async def script_client(demo_daemon: DemoDaemon) -> AsyncIterator[Client]:
     await conn.close()
 
 
-async def until(
-    probe: Callable[[], Awaitable[T | None]] | Callable[[], T | None],
-    seconds: float = 15.0,
-    interval: float = 0.05,
-) -> T:
-    """Poll `probe` (sync or async) until it returns something truthy."""
+async def until(probe: Callable[[], T | None], seconds: float = 15.0, interval: float = 0.05) -> T:
+    """Poll `probe` until it returns something truthy; returns that."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while True:
         value = probe()
-        if asyncio.iscoroutine(value):
-            value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if loop.time() > deadline:
             raise TimeoutError(f"condition not met within {seconds} s")
         await asyncio.sleep(interval)
+
+
+async def until_async(
+    probe: Callable[[], Awaitable[T | None]], seconds: float = 15.0, interval: float = 0.05
+) -> T:
+    """`until` for an async probe (one that asks the daemon)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise TimeoutError(f"condition not met within {seconds} s")
+        await asyncio.sleep(interval)
+
+
+async def screen_of(app: App[Any], kind: type[S], seconds: float = 15.0) -> S:
+    """Wait until the app's current screen is a `kind`; returns it."""
+
+    def probe() -> S | None:
+        screen = app.screen
+        return screen if isinstance(screen, kind) else None
+
+    return await until(probe, seconds)

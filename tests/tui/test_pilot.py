@@ -30,7 +30,7 @@ from loggbok.tui.screens.unlogged import UnloggedScreen
 from loggbok.tui.screens.unreachable import UnreachableScreen
 from loggbok.tui.screens.why import WhyScreen
 
-from .conftest import DemoDaemon, until
+from .conftest import DemoDaemon, screen_of, until, until_async
 from .helpers import TRACKING, contact_by_email, contact_with_timeline, reply_to, unlogged_fixable
 
 SIZE = (160, 48)
@@ -59,7 +59,7 @@ async def test_open_contact_and_see_timeline(
         contacts = app.screen
         assert isinstance(contacts, ContactsScreen)
         await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await until(lambda: isinstance(app.screen, TimelineScreen) and app.screen)
+        screen = await screen_of(app, TimelineScreen)
         shown = await until(lambda: screen.timeline.entries)
         assert [e.entry_id for e in shown] == [e.entry_id for e in timeline.entries]
         first = str(screen.timeline.get_option_at_index(0).prompt)
@@ -81,7 +81,7 @@ async def test_live_entry_from_a_reply_dropped_into_the_maildir(
         contacts = app.screen
         assert isinstance(contacts, ContactsScreen)
         await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await until(lambda: isinstance(app.screen, TimelineScreen) and app.screen)
+        screen = await screen_of(app, TimelineScreen)
         await until(lambda: screen.timeline.entries)
         before = len(screen.timeline.entries)
         raw, message_id = reply_to(
@@ -112,7 +112,7 @@ async def test_live_entry_logged_by_a_second_client(
         contacts = app.screen
         assert isinstance(contacts, ContactsScreen)
         await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await until(lambda: isinstance(app.screen, TimelineScreen) and app.screen)
+        screen = await screen_of(app, TimelineScreen)
         await until(lambda: screen.timeline.entries)
         await script_client.call(
             methods.MESSAGES_LOG, t.MessagesLogParams(id=msg.id, contact_ids=[contact.id])
@@ -131,16 +131,16 @@ async def test_headers_tab_save_and_copy(
         contacts = app.screen
         assert isinstance(contacts, ContactsScreen)
         await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await until(lambda: isinstance(app.screen, TimelineScreen) and app.screen)
+        screen = await screen_of(app, TimelineScreen)
         await until(lambda: screen.timeline.entries)
         await pilot.press("h")
-        message = await until(lambda: isinstance(app.screen, MessageScreen) and app.screen)
+        message = await screen_of(app, MessageScreen)
         await until(lambda: message.headers is not None)
         assert message.query_one("#headers-text").text == expected.raw  # type: ignore[attr-defined]
         await pilot.press("y")
         assert app.clipboard == expected.raw
         await pilot.press("t")
-        prompt = await until(lambda: isinstance(app.screen, TextPrompt) and app.screen)
+        prompt = await screen_of(app, TextPrompt)
         target = tmp_path / "headers.txt"
         prompt.query_one(Input).value = str(target)
         await pilot.press("enter")
@@ -163,18 +163,18 @@ async def test_why_not_logged_then_log_manually(
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
         await pilot.press("u")
-        unlogged = await until(lambda: isinstance(app.screen, UnloggedScreen) and app.screen)
+        unlogged = await screen_of(app, UnloggedScreen)
         await until(lambda: f"m{msg.id}" in unlogged.by_option)
         options = unlogged.query_one(OptionList)
         options.highlighted = options.get_option_index(f"m{msg.id}")
         await pilot.press("w")
-        why = await until(lambda: isinstance(app.screen, WhyScreen) and app.screen)
+        why = await screen_of(app, WhyScreen)
         await until(lambda: why.explanation is not None)
         verdict = str(why.query_one("#why-verdict", Static).render())
         assert verdict.startswith("Not logged")
         assert str(why.query_one("#why-summary", Static).render()) == expl.summary
         await pilot.press("l")
-        picker = await until(lambda: isinstance(app.screen, ContactPicker) and app.screen)
+        picker = await screen_of(app, ContactPicker)
         choices = picker.query_one(SelectionList)
         await until(
             lambda: any(
@@ -195,7 +195,7 @@ async def test_why_not_logged_then_log_manually(
             now = await script_client.call(methods.MESSAGES_EXPLAIN, t.MessageRefParams(id=msg.id))
             return now.logged and now.reason == "manual"
 
-        await until(logged)
+        await until_async(logged)
         await until(
             lambda: str(why.query_one("#why-verdict", Static).render()).startswith("Logged")
         )

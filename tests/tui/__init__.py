@@ -1,0 +1,1 @@
+"""TUI tests: pure helpers, pilot runs and snapshots against a real daemon."""
