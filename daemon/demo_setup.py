@@ -31,9 +31,9 @@ async def seed_demo(store: Store, sync: SyncService, data_dir: Path) -> None:
         return
     demo = await asyncio.to_thread(build_demo, data_dir / "demo-mail", demo_now())
     result = await import_contacts(store, demo.contacts_file)
-    await store.settings.update(SettingsSetParams(
-        bcc_address=demo.bcc_address, own_addresses=demo.own_addresses))
-    mailbox_id = await store.mailboxes.add("maildir", demo.address,
-                                           {"path": str(demo.maildir)})
+    await store.settings.update(
+        SettingsSetParams(bcc_address=demo.bcc_address, own_addresses=demo.own_addresses)
+    )
+    mailbox_id = await store.mailboxes.add("maildir", demo.address, {"path": str(demo.maildir)})
     await sync.added(mailbox_id)
     log.info("demo ready: %d contacts, Maildir %s", result.created, demo.maildir)

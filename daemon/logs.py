@@ -29,7 +29,8 @@ class JsonFormatter(logging.Formatter):
 
 def setup_logging(data_dir: Path, verbose: bool = False) -> None:
     handler = logging.handlers.RotatingFileHandler(
-        data_dir / "loggbokd.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8")
+        data_dir / "loggbokd.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8"
+    )
     handler.setFormatter(JsonFormatter())
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter("loggbokd: %(levelname)s %(message)s"))

@@ -25,12 +25,19 @@ def build_body(raw: bytes, blobs: BlobStore, attachment_limit: int, body_limit: 
             status, digest = "over_limit", None
         else:
             status, digest = "stored", blobs.put(part.payload)
-        attachments.append(StoredAttachment(index, part.filename, part.content_type, part.size,
-                                            status, digest))
-    return StoredBody(parsed.body_text, parsed.new_text, parsed.snippet, tuple(attachments),
-                      "; ".join(parsed.errors) or None)
+        attachments.append(
+            StoredAttachment(index, part.filename, part.content_type, part.size, status, digest)
+        )
+    return StoredBody(
+        parsed.body_text,
+        parsed.new_text,
+        parsed.snippet,
+        tuple(attachments),
+        "; ".join(parsed.errors) or None,
+    )
 
 
-async def build_body_async(raw: bytes, blobs: BlobStore, attachment_limit: int,
-                           body_limit: int) -> StoredBody:
+async def build_body_async(
+    raw: bytes, blobs: BlobStore, attachment_limit: int, body_limit: int
+) -> StoredBody:
     return await asyncio.to_thread(build_body, raw, blobs, attachment_limit, body_limit)

@@ -22,8 +22,13 @@ print(",".join(sorted(m for m in sys.modules if m.startswith(("loggbok", "textua
 
 
 def _loaded(top: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", CHECK.format(top=top)], capture_output=True,
-                         text=True, check=True, cwd="/").stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHECK.format(top=top)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    ).stdout
     return set(out.strip().split(","))
 
 
@@ -45,7 +50,8 @@ def test_openrpc_document_is_current() -> None:
 
     committed = (ROOT / "protocol" / "openrpc.json").read_text(encoding="utf-8")
     assert json.loads(committed) == json.loads(render()), (
-        "protocol/openrpc.json is stale: python -m loggbok.protocol.openrpc > protocol/openrpc.json")
+        "protocol/openrpc.json is stale: python -m loggbok.protocol.openrpc > protocol/openrpc.json"
+    )
 
 
 def test_pyproject_lists_every_package() -> None:
