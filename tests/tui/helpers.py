@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -10,16 +11,25 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 
+UNFOLDED = email.policy.default.clone(max_line_length=998)
+"""Long Message-IDs stay as they are (folding would turn them into encoded words)."""
 TRACKING = {"bcc_address", "reply_in_tracked_thread", "sent_from_crm", "log_flag"}
 
 
 async def contact_with_timeline(
     client: Client, reasons: set[str] | None = None
 ) -> tuple[t.Contact, t.Timeline]:
-    """The demo contact with the most timeline entries (optionally with such a reason)."""
+    """The external demo contact with the most timeline entries (newest with such a reason).
+
+    Colleagues (the mailbox's own domain) are left out: mail among them is internal.
+    """
+    boxes = await client.call(methods.MAILBOXES_LIST)
+    own = {b.address.rpartition("@")[2].lower() for b in boxes.mailboxes}
     contacts = await client.call(methods.CONTACTS_LIST, t.ContactsListParams(limit=500))
     best: tuple[t.Contact, t.Timeline] | None = None
     for contact in contacts.contacts:
+        if any(e.rpartition("@")[2].lower() in own for e in contact.emails):
+            continue
         timeline = await client.call(
             methods.TIMELINE_GET, t.TimelineGetParams(contact_id=contact.id, limit=50)
         )
@@ -58,7 +68,7 @@ async def contact_by_email(client: Client, email: str) -> t.Contact | None:
 
 def reply_to(entry: t.TimelineEntry, sender: str, to: str, body: str) -> tuple[bytes, str]:
     """A reply to `entry` keeping its subject, as the contact's mail client would send it."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=UNFOLDED)
     message_id = make_msgid(domain="tests.loggbok.example")
     msg["From"] = sender
     msg["To"] = to
