@@ -1,0 +1,383 @@
+"""Contact files read into plain records: vCard (2.1, 3.0, 4.0) and CSV exports.
+
+Owns parsing only; storing the contacts is the store's job. `parse_contacts_file`
+sniffs the format from the content and the file extension, decodes UTF-8 (with or
+without BOM), UTF-16 with BOM, or cp1252, and never raises on bad content: each
+card or row that cannot be used is counted in `skipped` and described in `errors`.
+It raises `ValueError` only when the file cannot be read or is in no known format.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import quopri
+import re
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedContact:
+    name: str
+    """The display name; the first address when the source names nobody."""
+    emails: tuple[str, ...]
+    """Lower-cased, valid, de-duplicated, in source order (the first is the primary)."""
+    company: str | None
+
+
+@dataclass(slots=True)
+class ImportBatch:
+    format: str
+    """"vcard" or "csv"."""
+    contacts: list[ImportedContact] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """One line each: where (line or card number) and what was wrong."""
+    skipped: int = 0
+    """Cards or rows that produced no contact."""
+
+
+_LOCAL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\uffff]+"
+_DOMAIN_LABEL = (
+    r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,61}[A-Za-z0-9\u0080-\uffff])?"
+)
+_ADDR_SPEC = re.compile(
+    rf"{_LOCAL_ATOM}(?:\.{_LOCAL_ATOM})*@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+",
+)
+
+
+def normalise_email(value: str) -> str | None:
+    """The lower-cased addr-spec in `value` ("a@b.se", "mailto:a@b.se", "Ann <a@b.se>"), or None."""
+    text = value.strip()
+    if "<" in text:
+        text = parseaddr(text)[1]
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    text = text.strip().lower()
+    if len(text) > 254 or _ADDR_SPEC.fullmatch(text) is None:
+        return None
+    return text
+
+
+def parse_contacts_file(path: Path) -> ImportBatch:
+    """Read a vCard or CSV contacts file; see the module docstring."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read contacts file {path}: {exc.strerror or exc}") from exc
+    text = _decode(raw)
+    kind = _sniff(text, path.suffix.lower())
+    if kind is None:
+        raise ValueError(
+            f"unknown contacts file format: {path.name} (expected a vCard .vcf or a .csv export)"
+        )
+    batch = ImportBatch(format=kind)
+    if not text.strip():
+        batch.errors.append("file is empty")
+        return batch
+    if kind == "vcard":
+        _parse_vcards(text, batch)
+    else:
+        _parse_csv(text, batch)
+    return batch
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8", errors="replace")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; those become U+FFFD rather than an error.
+        return raw.decode("cp1252", errors="replace")
+
+
+def _sniff(text: str, suffix: str) -> str | None:
+    head = text.lstrip()[:200].upper()
+    if head.startswith("BEGIN:VCARD"):
+        return "vcard"
+    if suffix in (".vcf", ".vcard"):
+        return "vcard"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    first = text.lstrip().split("\n", 1)[0]
+    if any(d in first for d in ",;\t") and ("mail" in first.lower() or "@" in first):
+        return "csv"
+    return None
+
+
+# --- vCard ------------------------------------------------------------------------------
+
+_QP_PARAM = re.compile(r"(?:^|;)\s*(?:ENCODING\s*=\s*)?QUOTED-PRINTABLE\s*(?:;|$)", re.I)
+
+
+@dataclass(slots=True)
+class _Card:
+    number: int
+    line: int
+    fn: str = ""
+    n: str = ""
+    org: str = ""
+    emails: list[str] = field(default_factory=list)
+    bad: list[str] = field(default_factory=list)
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Unfold: a line starting with space/tab continues the previous one (RFC 6350
+    3.2); a quoted-printable value ending in "=" continues on the next (vCard 2.1)."""
+    result: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if result and line[:1] in (" ", "\t"):
+            prev_no, prev = result[-1]
+            result[-1] = (prev_no, prev + line[1:])
+            continue
+        if result:
+            prev_no, prev = result[-1]
+            name, _, _ = prev.partition(":")
+            if prev.endswith("=") and _QP_PARAM.search(name):
+                result[-1] = (prev_no, prev[:-1] + line)
+                continue
+        result.append((number, line))
+    return result
+
+
+def _split_property(line: str) -> tuple[str, str, str] | None:
+    """(NAME, params, value) of a content line; the group prefix ("item1.") dropped."""
+    in_quote = False
+    for index, ch in enumerate(line):
+        if ch == '"':
+            in_quote = not in_quote
+        elif ch == ":" and not in_quote:
+            head, value = line[:index], line[index + 1 :]
+            name, _, params = head.partition(";")
+            name = name.rpartition(".")[2].strip().upper()
+            return (name, params, value) if name else None
+    return None
+
+
+def _param(params: str, key: str) -> str:
+    for part in params.split(";"):
+        k, sep, v = part.partition("=")
+        if sep and k.strip().upper() == key:
+            return v.strip().strip('"')
+    return ""
+
+
+def _decode_value(params: str, value: str) -> str:
+    if not _QP_PARAM.search(";" + params):
+        return value
+    data = quopri.decodestring(value.encode("ascii", errors="replace"))
+    charset = _param(params, "CHARSET") or "utf-8"
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return data.decode("cp1252", errors="replace")
+
+
+def _split_components(value: str) -> list[str]:
+    """Split on unescaped ";" and unescape each text component."""
+    parts: list[str] = []
+    current: list[str] = []
+    escaped = False
+    for ch in value:
+        if escaped:
+            current.append("\n" if ch in "nN" else ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == ";":
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def _name_from_n(n: str) -> str:
+    parts = [*_split_components(n), "", "", "", "", ""]
+    family, given, additional, prefix, suffix = parts[:5]
+    return " ".join(p for p in (prefix, given, additional, family, suffix) if p)
+
+
+def _parse_vcards(text: str, batch: ImportBatch) -> None:
+    card: _Card | None = None
+    count = 0
+    for number, line in _logical_lines(text):
+        if not line.strip():
+            continue
+        prop = _split_property(line)
+        if prop is None:
+            if card is not None:
+                batch.errors.append(f"card {card.number} (line {number}): unreadable line ignored")
+            continue
+        name, params, raw_value = prop
+        value = raw_value.strip()
+        if name == "BEGIN" and value.upper() == "VCARD":
+            if card is not None:
+                batch.errors.append(f"card {card.number} (line {card.line}): missing END:VCARD")
+                _finish_card(card, batch)
+            count += 1
+            card = _Card(number=count, line=number)
+        elif name == "END" and value.upper() == "VCARD":
+            if card is not None:
+                _finish_card(card, batch)
+            card = None
+        elif card is None:
+            continue
+        elif name == "FN":
+            card.fn = _split_components(_decode_value(params, value))[0]
+        elif name == "N":
+            card.n = _decode_value(params, value)
+        elif name == "ORG":
+            card.org = _split_components(_decode_value(params, value))[0]
+        elif name == "EMAIL":
+            address = _decode_value(params, value)
+            email = normalise_email(address)
+            if email is None:
+                card.bad.append(address)
+            elif email not in card.emails:
+                card.emails.append(email)
+    if card is not None:
+        batch.errors.append(f"card {card.number} (line {card.line}): missing END:VCARD")
+        _finish_card(card, batch)
+    if count == 0:
+        batch.errors.append("no BEGIN:VCARD found")
+
+
+def _finish_card(card: _Card, batch: ImportBatch) -> None:
+    name = card.fn.strip() or _name_from_n(card.n)
+    where = f"card {card.number} (line {card.line}{', ' + name if name else ''})"
+    for bad in card.bad:
+        batch.errors.append(f"{where}: invalid email address {bad!r} ignored")
+    if not card.emails:
+        batch.errors.append(f"{where}: no valid email address, skipped")
+        batch.skipped += 1
+        return
+    company = card.org.strip() or None
+    batch.contacts.append(ImportedContact(name or card.emails[0], tuple(card.emails), company))
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+_NAME_KEYS = {"name", "fullname", "displayname", "contactname", "namn", "fulltnamn"}
+_FIRST_KEYS = {"firstname", "givenname", "förnamn", "vorname", "first"}
+_MIDDLE_KEYS = {"middlename", "additionalname"}
+_LAST_KEYS = {"lastname", "familyname", "surname", "efternamn", "nachname", "last"}
+_COMPANY_KEYS = {
+    "company", "companyname", "organization", "organisation", "organization1name",
+    "organizationname", "organisationname", "företag", "firma", "accountname", "org",
+}  # fmt: skip
+_EMAIL_SKIP = (
+    "type", "label", "display", "kind", "mailing", "opt", "status", "domain", "bounce",
+    "verified", "consent", "subscri",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    name: int | None
+    first: int | None
+    middle: int | None
+    last: int | None
+    company: int | None
+    emails: tuple[int, ...]
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[^\w]", "", header.strip().lstrip("\ufeff").casefold().replace("_", ""))
+
+
+def _is_email_header(key: str) -> bool:
+    mail = "mail" in key or "epost" in key
+    return mail and not any(word in key for word in _EMAIL_SKIP)
+
+
+def _header_columns(row: list[str]) -> _Columns | None:
+    keys = [_key(cell) for cell in row]
+
+    def find(options: set[str]) -> int | None:
+        return next((i for i, k in enumerate(keys) if k in options), None)
+
+    emails = tuple(i for i, k in enumerate(keys) if _is_email_header(k))
+    if not emails:
+        return None
+    return _Columns(
+        find(_NAME_KEYS), find(_FIRST_KEYS), find(_MIDDLE_KEYS), find(_LAST_KEYS),
+        find(_COMPANY_KEYS), emails,
+    )  # fmt: skip
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _cell(row: list[str], index: int | None) -> str:
+    if index is None or index >= len(row):
+        return ""
+    return row[index].strip()
+
+
+def _parse_csv(text: str, batch: ImportBatch) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    columns: _Columns | None = None
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if columns is None:
+                columns = _header_columns(row)
+                if columns is not None:
+                    continue
+                if not any(normalise_email(cell) for cell in row):
+                    batch.errors.append(
+                        f"line {line}: no email column found in the header {row!r}; "
+                        "nothing imported"
+                    )
+                    batch.skipped += sum(1 for r in reader if any(c.strip() for c in r))
+                    return
+                columns = _headerless_columns(row)
+            _csv_row(row, line, columns, batch)
+    except csv.Error as exc:
+        batch.errors.append(f"line {reader.line_num}: unreadable CSV ({exc}); stopped there")
+
+
+def _headerless_columns(row: list[str]) -> _Columns:
+    """ "name,email" without a header: the email cells, and the first other cell as name."""
+    emails = tuple(i for i, cell in enumerate(row) if normalise_email(cell))
+    name = next((i for i, cell in enumerate(row) if i not in emails and cell.strip()), None)
+    return _Columns(name, None, None, None, None, emails)
+
+
+def _csv_row(row: list[str], line: int, columns: _Columns, batch: ImportBatch) -> None:
+    emails: list[str] = []
+    for index in columns.emails:
+        # Google packs several addresses in one cell: "a@x.se ::: b@y.se"; others use ";".
+        for value in re.split(r":::|;", _cell(row, index)):
+            if not value.strip():
+                continue
+            email = normalise_email(value)
+            if email is None:
+                batch.errors.append(f"line {line}: invalid email address {value.strip()!r}")
+            elif email not in emails:
+                emails.append(email)
+    name = _cell(row, columns.name) or " ".join(
+        p
+        for p in (_cell(row, columns.first), _cell(row, columns.middle), _cell(row, columns.last))
+        if p
+    )
+    if not emails:
+        batch.errors.append(
+            f"line {line}{' (' + name + ')' if name else ''}: no valid email address, skipped"
+        )
+        batch.skipped += 1
+        return
+    company = _cell(row, columns.company) or None
+    batch.contacts.append(ImportedContact(name or emails[0], tuple(emails), company))
