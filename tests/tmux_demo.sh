@@ -31,12 +31,10 @@ cleanup() {
 trap cleanup EXIT
 
 step=0
-capture() {  # capture NAME: the pane's text into OUT/NN-NAME.txt
+capture() {  # capture NAME: the pane's text into OUT/NN-NAME.txt (sets $captured)
     step=$((step + 1))
-    local file
-    file=$(printf '%s/%02d-%s.txt' "$OUT" "$step" "$1")
-    tmux capture-pane -p -t "$SESSION" > "$file"
-    echo "$file"
+    captured=$(printf '%s/%02d-%s.txt' "$OUT" "$step" "$1")
+    tmux capture-pane -p -t "$SESSION" > "$captured"
 }
 
 expect() {  # expect NAME TEXT [SECONDS]: wait for TEXT on screen, then capture it
@@ -45,21 +43,21 @@ expect() {  # expect NAME TEXT [SECONDS]: wait for TEXT on screen, then capture 
         sleep 0.2
         waited=$((waited + 1))
         if ((waited > seconds * 5)); then
-            local file
-            file=$(capture "$name-FAILED")
-            echo "FAIL: '$text' not shown for $name; screen in $file" >&2
-            cat "$file" >&2
+            capture "$name-FAILED"
+            echo "FAIL: '$text' not shown for $name; screen in $captured" >&2
+            cat "$captured" >&2
             exit 1
         fi
     done
     sleep 0.3  # let the rest of the screen paint
-    echo "ok   $name: $(capture "$name")"
+    capture "$name"
+    echo "ok   $name: $captured"
 }
 
 keys() { tmux send-keys -t "$SESSION" "$@"; sleep 0.3; }
 
 tmux new-session -d -s "$SESSION" -x "$WIDTH" -y "$HEIGHT" \
-    "$LOGGBOK demo 2>$ROOT/loggbok.stderr; echo 'loggbok exited'; sleep 600"
+    "$LOGGBOK demo; echo 'loggbok exited'; sleep 600"
 
 expect contacts "contacts" 90
 keys Enter
@@ -82,9 +80,9 @@ keys Escape Escape
 keys m
 expect mailboxes "maildir"
 keys /
-keys -l "offer"
+keys -l "Solvik"
 keys Enter
-expect search "for offer"
+expect search "hits for Solvik"
 keys ,
 expect settings "Logging mode"
 keys C-p
