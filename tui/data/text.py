@@ -105,8 +105,13 @@ def participant(p: t.Participant) -> str:
     return f"{p.name} <{p.email}>" if p.name else p.email
 
 
-def participants(people: Iterable[t.Participant]) -> str:
-    return ", ".join(participant(p) for p in people)
+def participants(people: Iterable[t.Participant], limit: int | None = None) -> str:
+    """Comma-separated; past `limit` people, "+N more"."""
+    everyone = list(people)
+    shown = everyone if limit is None else everyone[:limit]
+    text = ", ".join(participant(p) for p in shown)
+    rest = len(everyone) - len(shown)
+    return f"{text} +{rest} more" if rest else text
 
 
 def short_participant(p: t.Participant) -> str:

@@ -32,12 +32,13 @@ def entry_content(
             "  ",
             (text.participant(entry.from_), ""),
             (" → ", "$text-muted"),
-            (text.participants([*entry.to, *entry.cc]) or "(no recipients)", ""),
+            (text.participants([*entry.to, *entry.cc], limit=2) or "(no recipients)", ""),
         ),
     ]
     new_lines = [line for line in folded.new_text.splitlines() if line.strip()]
     for line in new_lines[:NEW_TEXT_LINES]:
-        parts.append(Content.assemble("  ", (line[:width], "")))
+        clipped = line if len(line) <= width else line[: width - 1] + "…"
+        parts.append(Content.assemble("  ", (clipped, "")))
     if len(new_lines) > NEW_TEXT_LINES:
         parts.append(Content.assemble(("  …", "$text-muted")))
     if folded.quoted_lines:
@@ -82,7 +83,7 @@ def summary_content(msg: t.MessageSummary) -> Content:
             "  ",
             text.participant(msg.from_),
             (" → ", "$text-muted"),
-            text.participants(msg.to) or "(no recipients)",
+            text.participants(msg.to, limit=2) or "(no recipients)",
         ),
     ]
     if snippet:
