@@ -22,6 +22,7 @@ from loggbok.daemon.rpc.dispatch import build_methods
 from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
+from loggbok.daemon.sync import parse_pool
 from loggbok.daemon.sync.service import SyncService
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,10 @@ def prepare_socket_path(path: Path) -> None:
 
 
 class Daemon:
-    def __init__(self, socket_path: Path, data_dir: Path) -> None:
+    def __init__(self, socket_path: Path, data_dir: Path, demo: bool = False) -> None:
         self.socket_path = socket_path
         self.data_dir = data_dir
+        self.demo = demo
         self._lock_file: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
@@ -82,6 +84,10 @@ class Daemon:
         self._lock_data_dir()
         prepare_socket_path(self.socket_path)
         self.store = await Store.open(self.data_dir)
+        if self.demo:
+            from loggbok.daemon.demo_setup import seed_demo
+
+            await seed_demo(self.store, self.data_dir)
         secrets = SecretStore(self.data_dir)
         self.sync = SyncService(self.store, self._notify)
         context = Context(self.store, self.sync, secrets, self.data_dir, list(CAPABILITIES))
@@ -93,6 +99,7 @@ class Daemon:
         }
         self.server = RpcServer(self.socket_path, build_methods(handlers), context)
         await self.server.start()
+        parse_pool.warm_up()
         await self.sync.start()
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
 
@@ -105,6 +112,7 @@ class Daemon:
             await self.server.stop()
         if self.sync is not None:
             await self.sync.stop()
+        parse_pool.shutdown()
         if self.store is not None:
             await self.store.close()
         if self._lock_file is not None:

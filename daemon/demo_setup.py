@@ -14,7 +14,6 @@ from pathlib import Path
 from loggbok.daemon.demo import build_demo
 from loggbok.daemon.importing import import_contacts
 from loggbok.daemon.store.store import Store
-from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol.types import SettingsSetParams
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,8 @@ def demo_now() -> datetime | None:
     return datetime.fromisoformat(value).astimezone(UTC) if value else None
 
 
-async def seed_demo(store: Store, sync: SyncService, data_dir: Path) -> None:
+async def seed_demo(store: Store, data_dir: Path) -> None:
+    """Runs before the server and the sync service start, so clients see it whole."""
     if await store.mailboxes.active():
         return
     demo = await asyncio.to_thread(build_demo, data_dir / "demo-mail", demo_now())
@@ -34,6 +34,5 @@ async def seed_demo(store: Store, sync: SyncService, data_dir: Path) -> None:
     await store.settings.update(
         SettingsSetParams(bcc_address=demo.bcc_address, own_addresses=demo.own_addresses)
     )
-    mailbox_id = await store.mailboxes.add("maildir", demo.address, {"path": str(demo.maildir)})
-    await sync.added(mailbox_id)
+    await store.mailboxes.add("maildir", demo.address, {"path": str(demo.maildir)})
     log.info("demo ready: %d contacts, Maildir %s", result.created, demo.maildir)

@@ -36,18 +36,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> int:
-    daemon = Daemon(socket_path, data_dir)
+    daemon = Daemon(socket_path, data_dir, demo=args.demo)
     try:
         await daemon.start()
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2
     try:
-        if args.demo:
-            from loggbok.daemon.demo_setup import seed_demo
-
-            assert daemon.store is not None and daemon.sync is not None
-            await seed_demo(daemon.store, daemon.sync, data_dir)
         await daemon.run_until_signalled()
     finally:
         await daemon.stop()

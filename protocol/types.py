@@ -267,6 +267,8 @@ class TimelineEntry(Record):
     attachments: list[Attachment]
     reason: str
     thread_id: int | None = None
+    new_text: str = ""
+    """The message's own text: quoted history and signature removed (since 1.1)."""
 
 
 class Timeline(Record):

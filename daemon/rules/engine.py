@@ -142,10 +142,13 @@ def _logged_by_bcc(
     blocked: tuple[str, ...],
 ) -> Decision:
     rule = "R7" if facts.in_reply_to and not (ctx.thread and ctx.thread.tracked) else "R2"
-    if not allowed:
+    colleagues = ctx.settings.colleague_domains
+    customers = [a for a in allowed if domain_of(a.email) not in colleagues]
+    if not customers and not known:
         reason = "never_log" if blocked else "internal_only"
         return Decision(False, reason, "R16" if blocked else "R17", never_logged=blocked)
-    new_contacts = tuple(a for a in allowed if a.email not in ctx.contacts)
+    # Colleagues on Cc are participants, not customers: no contact is made for them.
+    new_contacts = tuple(a for a in customers if a.email not in ctx.contacts)
     return Decision(
         True,
         "bcc_address",
@@ -154,4 +157,5 @@ def _logged_by_bcc(
         new_contacts=new_contacts,
         track_thread=True,
         never_logged=blocked,
+        details={"bcc": ctx.settings.bcc_address or ""},
     )

@@ -9,7 +9,7 @@ from loggbok.protocol.types import Attachment, MessageSummary, Participant, Time
 
 MESSAGE_COLUMNS = """m.id, m.message_id, m.mailbox_id, m.folder, m.thread_id, m.subject,
     m.from_email, m.from_name, m.recipients, m.date, m.date_ts, m.direction, m.snippet,
-    m.logged, m.reason, m.visibility"""
+    m.logged, m.reason, m.visibility, m.new_text"""
 
 VISIBLE = "(m.visibility = 'everyone' OR m.owner_id = :viewer)"
 """The visibility rule every message query applies (team visibility joins here later)."""
@@ -68,4 +68,5 @@ def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
         attachments=attachments,
         reason=row["entry_reason"],
         thread_id=row["thread_id"],
+        new_text=row["new_text"] or "",
     )

@@ -147,77 +147,51 @@ async def write_plan(
     folder_names: dict[int, str],
     visibility: str,
 ) -> None:
+    """Write a planned batch with a handful of bulk statements (no per-row round trips)."""
     for contact_id, address in plan.new_contacts:
         company = await company_for(tx, address.email)
         await tx.execute(
             "INSERT INTO contacts (id, name, company_id, source) VALUES (?, ?, ?, 'bcc_address')",
             (contact_id, address.name or address.email.partition("@")[0], company),
         )
-        await tx.execute(
-            "INSERT OR IGNORE INTO contact_emails (email, contact_id) VALUES (?, ?)",
-            (address.email, contact_id),
-        )
-    for thread_id in sorted(plan.new_threads | plan.touched_threads):
-        t = snapshot.threads[thread_id]
-        await tx.execute(
-            """INSERT INTO threads (id, subject_norm, tracked, tracked_reason, tracked_mailbox_id,
-                   root_message, conversation_key) VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET subject_norm = excluded.subject_norm,
-                   tracked = excluded.tracked, tracked_reason = excluded.tracked_reason,
-                   tracked_mailbox_id = excluded.tracked_mailbox_id""",
+    await tx.executemany(
+        "INSERT OR IGNORE INTO contact_emails (email, contact_id) VALUES (?, ?)",
+        [(address.email, contact_id) for contact_id, address in plan.new_contacts],
+    )
+    threads = [(i, snapshot.threads[i]) for i in sorted(plan.new_threads | plan.touched_threads)]
+    await tx.executemany(
+        """INSERT INTO threads (id, subject_norm, tracked, tracked_reason, tracked_mailbox_id,
+               root_message, conversation_key) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET subject_norm = excluded.subject_norm,
+               tracked = excluded.tracked, tracked_reason = excluded.tracked_reason,
+               tracked_mailbox_id = excluded.tracked_mailbox_id""",
+        [
             (
-                thread_id,
+                i,
                 t.subject_norm,
                 int(t.tracked),
                 t.tracked_reason,
                 t.tracked_mailbox_id,
                 t.root_message,
                 t.conversation_key,
-            ),
-        )
-        await tx.executemany(
-            "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id) VALUES (?, ?)",
-            [(thread_id, c) for c in t.contact_ids],
-        )
-
-    message_rows = []
-    for m in plan.messages:
-        f, body = m.incoming.facts, bodies.get(m.id)
-        message_rows.append(
-            (
-                m.id,
-                f.message_key,
-                f.message_id,
-                mailbox_id,
-                folder_names[m.incoming.folder_id],
-                m.thread_id,
-                f.subject,
-                f.subject_norm,
-                f.from_.email,
-                f.from_.name,
-                _participants(m),
-                f.date_iso,
-                f.date_ts,
-                m.direction,
-                m.incoming.raw_header,
-                m.incoming.size,
-                body.snippet if body else (m.incoming.preview or "")[:200],
-                body.body_text if body else None,
-                body.new_text if body else None,
-                "parsed" if body and not body.parse_error else ("error" if body else "headers"),
-                body.parse_error if body else ("; ".join(f.errors) or None),
-                int(m.decision.logged),
-                m.decision.reason,
-                visibility,
             )
-        )
+            for i, t in threads
+        ],
+    )
+    await tx.executemany(
+        "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id) VALUES (?, ?)",
+        [(i, c) for i, t in threads for c in t.contact_ids],
+    )
     await tx.executemany(
         """INSERT INTO messages (id, message_key, message_id, mailbox_id, folder, thread_id,
                subject, subject_norm, from_email, from_name, recipients, date, date_ts,
                direction, raw_headers, size, snippet, body_text, new_text, body_state,
                parse_error, logged, reason, visibility)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-        message_rows,
+        [
+            _message_row(m, bodies.get(m.id), mailbox_id, folder_names, visibility)
+            for m in plan.messages
+        ],
     )
     await tx.executemany(
         "INSERT INTO thread_keys (key, thread_id, message) VALUES (?, ?, ?) ON CONFLICT (key)"
@@ -241,13 +215,82 @@ async def write_plan(
         "INSERT OR IGNORE INTO message_locations (folder_id, remote_id, message) VALUES (?, ?, ?)",
         plan.locations,
     )
-    for m in plan.logged:
-        await add_to_timelines(tx, m.id, m.contact_ids, m.incoming.facts.date_ts, m.decision.reason)
-        body = bodies.get(m.id)
-        if body is not None:
-            await write_body_extras(
-                tx, m.id, body, m.incoming.facts.subject, _search_participants(m)
-            )
+    logged = plan.logged
+    await tx.executemany(
+        "INSERT OR IGNORE INTO timeline_entries (contact_id, message, date_ts, reason)"
+        " VALUES (?, ?, ?, ?)",
+        [
+            (c, m.id, m.incoming.facts.date_ts, m.decision.reason)
+            for m in logged
+            for c in m.contact_ids
+        ],
+    )
+    activity: dict[int, str] = {}
+    for m in logged:
+        for c in m.contact_ids:
+            activity[c] = max(activity.get(c, ""), m.incoming.facts.date_iso)
+    await tx.executemany(
+        "UPDATE contacts SET last_activity = max(coalesce(last_activity, ''), ?) WHERE id = ?",
+        [(date, c) for c, date in activity.items()],
+    )
+    with_body = [(m, bodies[m.id]) for m in logged if m.id in bodies]
+    await tx.executemany(
+        """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
+               status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (m.id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
+            for m, body in with_body
+            for a in body.attachments
+        ],
+    )
+    await tx.executemany(
+        "INSERT INTO message_fts (rowid, subject, participants, body) VALUES (?, ?, ?, ?)",
+        [
+            (m.id, m.incoming.facts.subject, _search_participants(m), body.body_text)
+            for m, body in with_body
+        ],
+    )
+
+
+def _message_row(
+    m: PlannedMessage,
+    body: StoredBody | None,
+    mailbox_id: int,
+    folder_names: dict[int, str],
+    visibility: str,
+) -> tuple[Any, ...]:
+    f = m.incoming.facts
+    if body is None:
+        snippet, state, error = (m.incoming.preview or "")[:200], "headers", None
+    else:
+        snippet, error = body.snippet, body.parse_error
+        state = "error" if error else "parsed"
+    return (
+        m.id,
+        f.message_key,
+        f.message_id,
+        mailbox_id,
+        folder_names[m.incoming.folder_id],
+        m.thread_id,
+        f.subject,
+        f.subject_norm,
+        f.from_.email,
+        f.from_.name,
+        _participants(m),
+        f.date_iso,
+        f.date_ts,
+        m.direction,
+        m.incoming.raw_header,
+        m.incoming.size,
+        snippet,
+        body.body_text if body else None,
+        body.new_text if body else None,
+        state,
+        error if body else ("; ".join(f.errors) or None),
+        int(m.decision.logged),
+        m.decision.reason,
+        visibility,
+    )
 
 
 def _search_participants(m: PlannedMessage) -> str:

@@ -47,13 +47,22 @@ class TimelineQueries:
             entries=entries, next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None
         )
 
+    async def entries_of(self, message_ids: list[int]) -> list[TimelineEntry]:
+        """Every timeline entry of the given messages (for notifications)."""
+        entries: list[TimelineEntry] = []
+        for start in range(0, len(message_ids), 500):
+            chunk = message_ids[start : start + 500]
+            rows = await self._db.fetchall(
+                f"{_SELECT} WHERE e.message IN ({','.join('?' * len(chunk))})"
+                " ORDER BY e.date_ts, e.id",
+                chunk,
+            )
+            entries += await self._with_attachments(rows)
+        return entries
+
     async def entries_for(self, message_id: int, contact_ids: list[int]) -> list[TimelineEntry]:
-        marks = ",".join("?" * len(contact_ids))
-        rows = await self._db.fetchall(
-            f"{_SELECT} WHERE e.message = ? AND e.contact_id IN ({marks})",
-            (message_id, *contact_ids),
-        )
-        return await self._with_attachments(rows)
+        """The entries of one message on the given contacts' timelines."""
+        return [e for e in await self.entries_of([message_id]) if e.contact_id in contact_ids]
 
     async def _with_attachments(self, rows: list[Row]) -> list[TimelineEntry]:
         if not rows:

@@ -109,6 +109,21 @@ class Backend(abc.ABC):
     async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
         """The whole message; raises PermanentError when it is gone or unreadable."""
 
+    async def fetch_messages(
+        self, folder: Folder, remote_ids: list[str]
+    ) -> dict[str, bytes | BackendError]:
+        """Many whole messages; a message that cannot be read maps to its error.
+
+        Backends that can pipeline (IMAP) or batch (Maildir on one thread) override this.
+        """
+        found: dict[str, bytes | BackendError] = {}
+        for remote_id in remote_ids:
+            try:
+                found[remote_id] = await self.fetch_message(folder, remote_id)
+            except (PermanentError, CursorInvalid) as exc:
+                found[remote_id] = exc
+        return found
+
     @abc.abstractmethod
     async def wait_for_changes(self, timeout: float) -> bool:
         """Block until the source may have changed or `timeout` passes; True if changed."""

@@ -19,13 +19,11 @@ locations and carries on after them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.engine import domain_of
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
@@ -34,14 +32,12 @@ from loggbok.daemon.store.store import Store
 from loggbok.daemon.store.sync_batch import StoredBody, load_snapshot, save_cursor, write_plan
 from loggbok.daemon.sync.backend import (
     Backend,
-    BackendError,
     CursorInvalid,
     Folder,
-    HeaderItem,
     TemporaryError,
 )
-from loggbok.daemon.sync.bodies import build_body_async
-from loggbok.daemon.sync.planner import Incoming, plan_batch
+from loggbok.daemon.sync.parse_pool import build_bodies, parse_header_blocks
+from loggbok.daemon.sync.planner import Incoming, PlannedMessage, plan_batch
 from loggbok.protocol.types import Settings, SyncProgress, SyncResult, TimelineAppended
 
 log = logging.getLogger(__name__)
@@ -67,21 +63,6 @@ def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> Ru
     )
 
 
-def _incoming(folder_id: int, items: list[HeaderItem]) -> list[Incoming]:
-    return [
-        Incoming(
-            folder_id,
-            item.remote_id,
-            parse_headers(item.raw_header),
-            item.raw_header,
-            item.size,
-            item.conversation_key,
-            item.preview,
-        )
-        for item in items
-    ]
-
-
 @dataclass
 class _FolderWork:
     folder: Folder
@@ -97,6 +78,7 @@ class SyncRound:
         self.backend = backend
         self.notify = notify
         self.result = SyncResult(id=mailbox.id, seen=0, new=0, logged=0, errors=0)
+        self._folders: dict[int, Folder] = {}
 
     async def run(self) -> SyncResult:
         work = [
@@ -141,6 +123,7 @@ class SyncRound:
         known = await self.store.mailboxes.known_remote_ids(row.id)
         new = [r for r in changes.new if r not in known]
         await self.store.mailboxes.set_folder_state(row.id, "syncing")
+        self._folders[row.id] = folder
         return _FolderWork(folder, row, changes.cursor, new)
 
     async def _headers(self, work: _FolderWork) -> list[Incoming]:
@@ -148,7 +131,19 @@ class SyncRound:
         for start in range(0, len(work.new), HEADER_CHUNK):
             chunk = work.new[start : start + HEADER_CHUNK]
             items = await self.backend.fetch_headers(work.folder, chunk)
-            found += await asyncio.to_thread(_incoming, work.row.id, items)
+            facts = await parse_header_blocks([item.raw_header for item in items])
+            found += [
+                Incoming(
+                    work.row.id,
+                    item.remote_id,
+                    fact,
+                    item.raw_header,
+                    item.size,
+                    item.conversation_key,
+                    item.preview,
+                )
+                for item, fact in zip(items, facts, strict=True)
+            ]
             await self.notify(
                 "sync.progress",
                 SyncProgress(
@@ -168,19 +163,17 @@ class SyncRound:
         settings: Settings,
         finished: list[_FolderWork],
     ) -> None:
-        folder_names = {w.row.id: w.folder.name for w in finished}
         async with self.store.db.transaction() as tx:
             snapshot = await load_snapshot(tx, batch)
             plan = plan_batch(batch, snapshot, rules, self.mailbox.id)
-            bodies = {m.id: await self._body(m.incoming, settings) for m in plan.logged}
-            names = await self._folder_names({i.folder_id for i in batch})
+            bodies = await self._bodies(plan.logged, settings)
             await write_plan(
                 tx,
                 plan,
                 snapshot,
                 bodies,
                 self.mailbox.id,
-                {**names, **folder_names},
+                {folder_id: folder.name for folder_id, folder in self._folders.items()},
                 settings.default_visibility,
             )
             for work in finished:
@@ -188,38 +181,36 @@ class SyncRound:
         self.result.new += len(plan.messages)
         self.result.logged += len(plan.logged)
         self.result.errors += sum(1 for b in bodies.values() if b.parse_error)
-        for message in plan.logged:
-            for entry in await self.store.timeline.entries_for(
-                message.id, list(message.contact_ids)
-            ):
-                await self.notify(
-                    "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
-                )
+        for entry in await self.store.timeline.entries_of([m.id for m in plan.logged]):
+            await self.notify(
+                "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
+            )
 
-    async def _folder_names(self, folder_ids: set[int]) -> dict[int, str]:
-        if not folder_ids:
-            return {}
-        rows = await self.store.db.fetchall(
-            f"SELECT id, name FROM folders WHERE id IN ({','.join('?' * len(folder_ids))})",
-            list(folder_ids),
+    async def _bodies(
+        self, logged: list[PlannedMessage], settings: Settings
+    ) -> dict[int, StoredBody]:
+        """Fetch (per folder, in bulk) and parse (in worker processes) the logged messages."""
+        raws: list[tuple[int, bytes]] = []
+        failed: dict[int, StoredBody] = {}
+        by_folder: dict[int, list[PlannedMessage]] = {}
+        for message in logged:
+            by_folder.setdefault(message.incoming.folder_id, []).append(message)
+        for folder_id, messages in by_folder.items():
+            found = await self.backend.fetch_messages(
+                self._folders[folder_id], [m.incoming.remote_id for m in messages]
+            )
+            for message in messages:
+                raw = found.get(message.incoming.remote_id)
+                if isinstance(raw, TemporaryError):
+                    raise raw
+                if isinstance(raw, bytes):
+                    raws.append((message.id, raw))
+                else:
+                    error = f"could not fetch: {raw or 'gone from the mailbox'}"
+                    failed[message.id] = StoredBody(
+                        "", "", message.incoming.preview or "", (), error
+                    )
+        parsed = await build_bodies(
+            raws, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
         )
-        return {r[0]: r[1] for r in rows}
-
-    async def _body(self, item: Incoming, settings: Settings) -> StoredBody:
-        folder = await self._folder_of(item.folder_id)
-        try:
-            raw = await self.backend.fetch_message(folder, item.remote_id)
-        except TemporaryError:
-            raise
-        except BackendError as exc:
-            return StoredBody("", "", item.preview or "", (), f"could not fetch: {exc}")
-        return await build_body_async(
-            raw, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
-        )
-
-    async def _folder_of(self, folder_id: int) -> Folder:
-        row = await self.store.db.fetchone(
-            "SELECT name, role FROM folders WHERE id = ?", (folder_id,)
-        )
-        assert row is not None
-        return Folder(row["name"], row["role"])
+        return {**parsed, **failed}

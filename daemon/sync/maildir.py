@@ -21,6 +21,7 @@ from watchfiles import awatch
 from loggbok.daemon.mime.headers import split_header_block
 from loggbok.daemon.sync.backend import (
     Backend,
+    BackendError,
     Changes,
     Folder,
     FolderRole,
@@ -177,6 +178,23 @@ class MaildirBackend(Backend):
                 raise PermanentError(f"{folder.name}/{remote_id}: {exc}") from exc
 
         return await asyncio.to_thread(read)
+
+    async def fetch_messages(
+        self, folder: Folder, remote_ids: list[str]
+    ) -> dict[str, bytes | BackendError]:
+        def read_all() -> dict[str, bytes | BackendError]:
+            found: dict[str, bytes | BackendError] = {}
+            for remote_id in remote_ids:
+                path = self._path(folder, remote_id)
+                try:
+                    if path is None:
+                        raise FileNotFoundError(remote_id)
+                    found[remote_id] = path.read_bytes()
+                except OSError as exc:
+                    found[remote_id] = PermanentError(f"{folder.name}/{remote_id}: {exc}")
+            return found
+
+        return await asyncio.to_thread(read_all)
 
     async def _watch(self) -> None:
         paths = [p / sub for p in self._folders.values() for sub in ("new", "cur")]

@@ -62,6 +62,22 @@ def test_bcc_logs_on_recipients_and_creates_missing_contacts() -> None:
     assert [a.email for a in d.new_contacts] == ["bo@kund.example"]
 
 
+def test_bcc_never_makes_colleagues_contacts() -> None:
+    d = decide(facts(*SENT_BCC, "Cc: Elin <elin@firma.example>"), ctx())
+    assert [a.email for a in d.new_contacts] == ["bo@kund.example"]
+    assert d.details["bcc"] == "log@bcc.example"
+    internal = decide(
+        facts(
+            "From: maja@firma.example",
+            "To: elin@firma.example",
+            "Bcc: log@bcc.example",
+            "Subject: Lunch",
+        ),
+        ctx(),
+    )
+    assert (internal.logged, internal.reason) == (False, "internal_only")
+
+
 def test_bcc_reply_to_untracked_email_is_r7() -> None:
     d = decide(facts(*SENT_BCC, "In-Reply-To: <z@kund.example>"), ctx())
     assert (d.reason, d.rule) == ("bcc_address", "R7")
