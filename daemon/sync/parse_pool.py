@@ -11,6 +11,7 @@ event-loop threads).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +24,9 @@ from loggbok.daemon.store.sync_batch import StoredBody
 from loggbok.daemon.sync.bodies import build_body
 
 POOL_THRESHOLD = 16
+IDLE_SECONDS = 60.0
 _pool: ProcessPoolExecutor | None = None
+_idle_timer: asyncio.TimerHandle | None = None
 
 
 def _workers() -> int:
@@ -31,7 +34,12 @@ def _workers() -> int:
 
 
 def _pool_executor() -> ProcessPoolExecutor:
-    global _pool
+    """The pool, started on demand; its idle timer restarts with every use."""
+    global _pool, _idle_timer
+    if _idle_timer is not None:
+        _idle_timer.cancel()
+    with contextlib.suppress(RuntimeError):  # no running loop: no idle timer
+        _idle_timer = asyncio.get_running_loop().call_later(IDLE_SECONDS, _stop_idle)
     if _pool is None:
         _pool = ProcessPoolExecutor(_workers(), mp_context=multiprocessing.get_context("spawn"))
     return _pool
@@ -98,8 +106,20 @@ async def parse_header_blocks(blocks: list[bytes]) -> list[HeaderFacts]:
     return [facts for part in parts for facts in part]
 
 
+def _stop_idle() -> None:
+    """Let the workers go once their last work is done."""
+    global _pool, _idle_timer
+    _idle_timer = None
+    if _pool is not None:
+        _pool.shutdown(wait=False)
+        _pool = None
+
+
 def shutdown() -> None:
-    global _pool
+    global _pool, _idle_timer
+    if _idle_timer is not None:
+        _idle_timer.cancel()
+        _idle_timer = None
     if _pool is not None:
         _pool.shutdown(wait=False, cancel_futures=True)
         _pool = None
