@@ -141,6 +141,12 @@ MESSAGES_LIST = Method(
     t.MessageList,
     "Recent messages, filtered by logged/reason/mailbox, newest first.",
 )
+MESSAGES_RETRY = Method(
+    "messages.retry",
+    t.MessageRefParams,
+    t.Message,
+    "Fetch and parse a message again (quarantined, or kept by its headers only).",
+)
 ATTACHMENTS_GET = Method(
     "attachments.get",
     t.AttachmentGetParams,
@@ -174,6 +180,7 @@ METHODS: dict[str, Method[Any, Any]] = {
         MESSAGES_LOG,
         MESSAGES_SEARCH,
         MESSAGES_LIST,
+        MESSAGES_RETRY,
         ATTACHMENTS_GET,
     )
 }

@@ -7,6 +7,7 @@ import base64
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
+from loggbok.daemon.store.sync_batch import StoredBody
 from loggbok.daemon.sync.backend import BackendError
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.protocol import types as t
@@ -40,29 +41,38 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
         raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"ids": missing})
     body = None
     if await ctx.store.messages.body_state(message) == "headers":
-        location = await ctx.store.messages.location(message)
-        if location is None:
-            raise RpcError(
-                ErrorCode.MAILBOX_UNAVAILABLE, "The message's mailbox is gone", {"id": message}
-            )
-        try:
-            raw = await ctx.sync.fetch_message(
-                location["mailbox_id"], location["folder"], location["role"], location["remote_id"]
-            )
-        except BackendError as exc:
-            raise RpcError(
-                ErrorCode.MAILBOX_UNAVAILABLE, "Cannot read the message", str(exc)
-            ) from None
-        settings = await ctx.store.settings.get()
-        body = await build_body_async(
-            raw, ctx.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
-        )
+        body = await _fetch_body(ctx, message)
     added = await ctx.store.messages.log_manually(message, wanted, body)
     for entry in await ctx.store.timeline.entries_for(message, added):
         await ctx.sync.notify(
             "timeline.appended", t.TimelineAppended(contact_id=entry.contact_id, entry=entry)
         )
     return t.LogResult(id=message, contact_ids=await ctx.store.messages.contact_ids(message))
+
+
+async def retry(ctx: Context, params: t.MessageRefParams) -> t.Message:
+    message = await _resolve(ctx, params)
+    await ctx.store.messages.replace_body(message, await _fetch_body(ctx, message))
+    return await ctx.store.messages.get(message)
+
+
+async def _fetch_body(ctx: Context, message: int) -> StoredBody:
+    """The message's body, fetched from its mailbox and parsed off the loop."""
+    location = await ctx.store.messages.location(message)
+    if location is None:
+        raise RpcError(
+            ErrorCode.MAILBOX_UNAVAILABLE, "The message's mailbox is gone", {"id": message}
+        )
+    try:
+        raw = await ctx.sync.fetch_message(
+            location["mailbox_id"], location["folder"], location["role"], location["remote_id"]
+        )
+    except BackendError as exc:
+        raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Cannot read the message", str(exc)) from None
+    settings = await ctx.store.settings.get()
+    return await build_body_async(
+        raw, ctx.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
+    )
 
 
 async def search(ctx: Context, params: t.MessagesSearchParams) -> t.SearchResult:
@@ -102,5 +112,6 @@ HANDLERS: dict[str, Handler] = {
     "messages.log": log,
     "messages.search": search,
     "messages.list": list_,
+    "messages.retry": retry,
     "attachments.get": attachment,
 }

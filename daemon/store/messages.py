@@ -7,7 +7,7 @@ import base64
 import json
 
 from loggbok.daemon.rules import reasons
-from loggbok.daemon.store.db import Database, Row
+from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
     VISIBLE,
@@ -214,30 +214,7 @@ class MessageQueries:
             row = await tx.fetchone("SELECT * FROM messages WHERE id = ?", (message,))
             assert row is not None
             if body is not None:
-                await tx.execute(
-                    """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?,
-                           body_state = ?, parse_error = ? WHERE id = ?""",
-                    (
-                        body.body_text,
-                        body.new_text,
-                        body.snippet,
-                        "error" if body.parse_error else "parsed",
-                        body.parse_error,
-                        message,
-                    ),
-                )
-                recipients = " ".join(
-                    f"{p.name} {p.email}"
-                    for kind in ("to", "cc")
-                    for p in participants(row["recipients"], kind)
-                )
-                await write_body_extras(
-                    tx,
-                    message,
-                    body,
-                    row["subject"],
-                    f"{row['from_name']} {row['from_email']} {recipients}",
-                )
+                await _store_body(tx, row, body, with_extras=True)
             added = await add_to_timelines(tx, message, contact_ids, row["date_ts"], "manual")
             await tx.execute(
                 "UPDATE messages SET logged = 1, reason = 'manual' WHERE id = ?", (message,)
@@ -259,6 +236,17 @@ class MessageQueries:
                 ),
             )
         return added
+
+    async def replace_body(self, message: int, body: StoredBody) -> None:
+        """A re-fetched body (`messages.retry`); leaves quarantine when it was read."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT * FROM messages WHERE id = ?", (message,))
+            assert row is not None
+            await _store_body(tx, row, body, with_extras=bool(row["logged"]))
+            await tx.execute(
+                "UPDATE message_locations SET state = 'ok', error = NULL WHERE message = ?",
+                (message,),
+            )
 
     async def location(self, message: int) -> Row | None:
         """Where a message can be fetched from: folder name, remote id, mailbox."""
@@ -283,3 +271,32 @@ class MessageQueries:
                 ErrorCode.NOT_FOUND, "No such attachment", {"id": message, "index": index}
             )
         return row
+
+
+async def _store_body(tx: Transaction, row: Row, body: StoredBody, *, with_extras: bool) -> None:
+    """Write a parsed body onto a stored message; attachments and FTS only when logged."""
+    await tx.execute(
+        """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?, body_state = ?,
+               parse_error = ? WHERE id = ?""",
+        (
+            body.body_text,
+            body.new_text,
+            body.snippet,
+            "error" if body.parse_error else "parsed",
+            body.parse_error,
+            row["id"],
+        ),
+    )
+    if with_extras:
+        recipients = " ".join(
+            f"{p.name} {p.email}"
+            for kind in ("to", "cc")
+            for p in participants(row["recipients"], kind)
+        )
+        await write_body_extras(
+            tx,
+            row["id"],
+            body,
+            row["subject"],
+            f"{row['from_name']} {row['from_email']} {recipients}",
+        )

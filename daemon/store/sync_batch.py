@@ -345,3 +345,12 @@ async def write_body_extras(
 
 async def save_cursor(tx: Transaction, folder_id: int, cursor: dict[str, Any]) -> None:
     await tx.execute("UPDATE folders SET cursor = ? WHERE id = ?", (json.dumps(cursor), folder_id))
+
+
+async def quarantine(tx: Transaction, items: list[tuple[int, str, str]]) -> None:
+    """Mark (folder id, remote id, error) locations whose message could not be read."""
+    await tx.executemany(
+        "UPDATE message_locations SET state = 'quarantined', error = ?"
+        " WHERE folder_id = ? AND remote_id = ?",
+        [(error, folder_id, remote_id) for folder_id, remote_id, error in items],
+    )

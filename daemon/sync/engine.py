@@ -29,7 +29,13 @@ from loggbok.daemon.rules.engine import domain_of
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
 from loggbok.daemon.store.mailboxes import FolderRow, MailboxRow
 from loggbok.daemon.store.store import Store
-from loggbok.daemon.store.sync_batch import StoredBody, load_snapshot, save_cursor, write_plan
+from loggbok.daemon.store.sync_batch import (
+    StoredBody,
+    load_snapshot,
+    quarantine,
+    save_cursor,
+    write_plan,
+)
 from loggbok.daemon.sync.backend import (
     Backend,
     CursorInvalid,
@@ -166,7 +172,7 @@ class SyncRound:
         async with self.store.db.transaction() as tx:
             snapshot = await load_snapshot(tx, batch)
             plan = plan_batch(batch, snapshot, rules, self.mailbox.id)
-            bodies = await self._bodies(plan.logged, settings)
+            bodies, unreadable = await self._bodies(plan.logged, settings)
             await write_plan(
                 tx,
                 plan,
@@ -175,6 +181,14 @@ class SyncRound:
                 self.mailbox.id,
                 {folder_id: folder.name for folder_id, folder in self._folders.items()},
                 settings.default_visibility,
+            )
+            await quarantine(
+                tx,
+                [
+                    (m.incoming.folder_id, m.incoming.remote_id, bodies[m.id].parse_error or "")
+                    for m in plan.logged
+                    if m.id in unreadable
+                ],
             )
             for work in finished:
                 await save_cursor(tx, work.row.id, work.cursor)
@@ -188,8 +202,12 @@ class SyncRound:
 
     async def _bodies(
         self, logged: list[PlannedMessage], settings: Settings
-    ) -> dict[int, StoredBody]:
-        """Fetch (per folder, in bulk) and parse (in worker processes) the logged messages."""
+    ) -> tuple[dict[int, StoredBody], set[int]]:
+        """Fetch (per folder, in bulk) and parse (in worker processes) the logged messages.
+
+        Returns the bodies, and the ids of messages that could not be fetched: those are
+        logged from their headers and quarantined until `messages.retry` reads them.
+        """
         raws: list[tuple[int, bytes]] = []
         failed: dict[int, StoredBody] = {}
         by_folder: dict[int, list[PlannedMessage]] = {}
@@ -213,4 +231,4 @@ class SyncRound:
         parsed = await build_bodies(
             raws, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
         )
-        return {**parsed, **failed}
+        return {**parsed, **failed}, set(failed)

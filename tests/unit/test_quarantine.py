@@ -1,0 +1,80 @@
+"""A logged message whose body cannot be fetched is still logged from its headers,
+quarantined with its error, and read again by `messages.retry`.
+
+The failure is injected by a Maildir backend that refuses one fetch, the way a
+server refuses a message expunged between the header and the body fetch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loggbok.daemon.rpc import handlers_messages
+from loggbok.daemon.rpc.context import Context
+from loggbok.daemon.secrets import SecretStore
+from loggbok.daemon.store.mailboxes import MailboxRow
+from loggbok.daemon.store.store import Store
+from loggbok.daemon.sync.backend import Backend, BackendError, Folder, PermanentError
+from loggbok.daemon.sync.engine import SyncRound
+from loggbok.daemon.sync.maildir import MaildirBackend
+from loggbok.daemon.sync.service import SyncService
+from loggbok.protocol import types as t
+from tests.support.mail import deliver, make_maildir, make_message
+
+
+class RefusesFirstFetch(MaildirBackend):
+    async def fetch_messages(
+        self, folder: Folder, remote_ids: list[str]
+    ) -> dict[str, bytes | BackendError]:
+        return {r: PermanentError("NO [EXPUNGEISSUED] message was expunged") for r in remote_ids}
+
+
+async def _ignore(name: str, params: object) -> None:
+    return None
+
+
+async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> None:
+    maildir = make_maildir(tmp_path / "Maildir")
+    deliver(
+        maildir,
+        make_message(
+            "anna@kund.example",
+            ["me@firma.example"],
+            "Hej",
+            "<q1@kund.example>",
+            body="The body text.\n",
+        ),
+    )
+    store = await Store.open(tmp_path)
+    try:
+        await store.contacts.create("anna@kund.example", "Anna")
+        await store.settings.update(t.SettingsSetParams(logging_mode="all_with_contacts"))
+        mailbox_id = await store.mailboxes.add(
+            "maildir", "me@firma.example", {"path": str(maildir)}
+        )
+        row: MailboxRow = await store.mailboxes.get_row(mailbox_id)
+        backend = RefusesFirstFetch(maildir)
+        await backend.connect()
+        try:
+            result = await SyncRound(store, row, backend, _ignore).run()
+        finally:
+            await backend.close()
+        assert (result.logged, result.errors) == (1, 1)
+        [mailbox] = await store.mailboxes.describe(mailbox_id)
+        assert mailbox.quarantined == 1
+        message_id = await store.messages.resolve(None, "<q1@kund.example>")
+        before = await store.messages.get(message_id)
+        assert before.logged and before.parse_error and "EXPUNGEISSUED" in before.parse_error
+
+        def factory(mailbox: MailboxRow) -> Backend:
+            return MaildirBackend(Path(mailbox.config["path"]))
+
+        ctx = Context(store, SyncService(store, _ignore, factory), SecretStore(tmp_path), tmp_path)
+        after = await handlers_messages.retry(ctx, t.MessageRefParams(id=message_id))
+        assert after.parse_error is None and after.body_text.startswith("The body text.")
+        [mailbox] = await store.mailboxes.describe(mailbox_id)
+        assert mailbox.quarantined == 0
+        hits = await store.messages.search("body", 10)
+        assert [h.id for h in hits.hits] == [message_id]
+    finally:
+        await store.close()
