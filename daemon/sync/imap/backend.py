@@ -1,0 +1,363 @@
+"""`ImapBackend`: the Backend contract over stdlib imaplib, on threads of its own.
+
+Two connections, two single-thread executors, never the event loop:
+
+  fetch thread   connect, LIST, EXAMINE + UID SEARCH (changes), pipelined
+                 UID FETCH of header fields (fetch_headers), BODY.PEEK[]
+  IDLE thread    `IdleWatcher`: IDLE on INBOX, STATUS of Sent (wait_for_changes)
+
+loggbok never writes to a mailbox: folders are opened with EXAMINE and bodies
+read with BODY.PEEK, so not even \\Seen changes. Remote ids are UIDs as text;
+the folder cursor is {uidvalidity, uidnext, highestmodseq, last_uid}, and a
+changed UIDVALIDITY raises CursorInvalid (so does one that changes between
+`changes` and a fetch). \\Seen is never a cursor. With QRESYNC, `changes`
+also reports UIDs that vanished since the cursor's HIGHESTMODSEQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import ssl
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from loggbok.daemon.sync.backend import (
+    Backend,
+    Changes,
+    CursorInvalid,
+    Folder,
+    HeaderItem,
+    PermanentError,
+    TemporaryError,
+)
+from loggbok.daemon.sync.imap.connection import (
+    AuthMethod,
+    CommandFailed,
+    ImapConnection,
+    Security,
+    ServerSettings,
+)
+from loggbok.daemon.sync.imap.folders import assign_roles, parse_list
+from loggbok.daemon.sync.imap.idle import IdleWatcher, Known
+from loggbok.daemon.sync.imap.responses import (
+    ProtocolError,
+    Response,
+    compress_uids,
+    expand_uids,
+    parse_fetch,
+    parse_values,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+HEADER_FIELDS = (
+    "Message-ID In-Reply-To References Subject From To Cc Bcc Reply-To Date Delivered-To "
+    "X-Original-To Content-Type Auto-Submitted Precedence List-Id List-Unsubscribe "
+    "X-Autoreply X-Autorespond X-Auto-Response-Suppress Content-Class Thread-Index Return-Path"
+)
+FETCH_CHUNK = 250
+"""UIDs per pipelined UID FETCH command."""
+
+
+class ImapBackend(Backend):
+    """One IMAP account. Construct, then drive it as `daemon/sync/backend.py` describes.
+
+    `ssl_context` replaces the default (system trust store, hostname checked),
+    e.g. one that trusts a test server's self-signed certificate.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security,
+        username: str,
+        secret: str,
+        auth: AuthMethod = "password",
+        address: str | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = 60.0,
+        poll_interval: float = 60.0,
+        fetch_preview: bool = True,
+    ) -> None:
+        if security not in ("tls", "starttls", "none"):
+            raise ValueError(f"security must be tls, starttls or none, not {security!r}")
+        if auth not in ("password", "xoauth2"):
+            raise ValueError(f"auth must be password or xoauth2, not {auth!r}")
+        self.settings = ServerSettings(
+            host, port, security, username, secret, auth, ssl_context, timeout
+        )
+        self.address = address or username
+        self.fetch_preview = fetch_preview
+        self.capabilities: frozenset[str] = frozenset()
+        self._conn: ImapConnection | None = None
+        self._folders: list[Folder] = []
+        self._known: Known = {}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"imap-fetch-{host}")
+        self._idle_pool = ThreadPoolExecutor(1, thread_name_prefix=f"imap-idle-{host}")
+        self._watcher = IdleWatcher(self.settings, poll_interval)
+        self._ticket = 0
+        self._closed = False
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"ImapBackend({s.username}@{s.host}:{s.port}, {s.security}, {s.auth})"
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._watcher.warnings)
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise TemporaryError("the IMAP backend is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, functools.partial(fn, *args))
+
+    # the contract ----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        await self._run(self._pool, self._connect)
+
+    async def folders(self) -> list[Folder]:
+        return await self._run(self._pool, self._list_folders)
+
+    async def changes(self, folder: Folder, cursor: dict[str, Any] | None) -> Changes:
+        return await self._run(self._pool, self._changes, folder, cursor)
+
+    async def fetch_headers(self, folder: Folder, remote_ids: list[str]) -> list[HeaderItem]:
+        if not remote_ids:
+            return []
+        return await self._run(self._pool, self._fetch_headers, folder, remote_ids)
+
+    async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
+        return await self._run(self._pool, self._fetch_message, folder, remote_id)
+
+    async def wait_for_changes(self, timeout: float) -> bool:
+        self._ticket += 1
+        ticket = self._ticket
+        sent = [f.name for f in self._folders if f.role == "sent"]
+        inbox = next((f.name for f in self._folders if f.role == "inbox"), "INBOX")
+        known = dict(self._known)
+        try:
+            return await self._run(
+                self._idle_pool, self._watcher.wait, ticket, timeout, inbox, sent, known
+            )
+        except asyncio.CancelledError:
+            self._watcher.interrupt(ticket)
+            raise
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._watcher.close_soon()
+        loop = asyncio.get_running_loop()
+        logout = loop.run_in_executor(self._pool, self._logout)
+        try:
+            await asyncio.wait_for(asyncio.shield(logout), 5.0)
+        except Exception:  # a timeout, or a connection that is already gone
+            conn = self._conn
+            if conn is not None:
+                conn.interrupt()
+        self._closed = True
+        self._idle_pool.submit(self._watcher.close)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._idle_pool.shutdown(wait=False, cancel_futures=True)
+
+    # on the fetch thread ------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        if self._conn is not None:
+            self._conn.shutdown()
+            self._conn = None
+        conn = ImapConnection(self.settings)
+        conn.open()
+        self._conn = conn
+        self.capabilities = conn.capabilities
+
+    def _connection(self) -> ImapConnection:
+        if self._conn is None:
+            raise TemporaryError(f"not connected to {self.settings.host}")
+        return self._conn
+
+    def _logout(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.logout()
+
+    def _list_folders(self) -> list[Folder]:
+        conn = self._connection()
+        command = 'LIST "" "*"'
+        if "SPECIAL-USE" in conn.capabilities and "LIST-EXTENDED" in conn.capabilities:
+            command += " RETURN (SPECIAL-USE)"
+        try:
+            responses = conn.command(command)
+        except CommandFailed as exc:
+            raise TemporaryError(f"LIST failed: {exc}") from None
+        listed = [f for f in (parse_list(r) for r in responses) if f is not None]
+        self._folders = assign_roles(listed)
+        return list(self._folders)
+
+    def _examine(self, conn: ImapConnection, folder: Folder) -> dict[str, int]:
+        try:
+            state = conn.examine(folder.name)
+        except CommandFailed as exc:
+            raise TemporaryError(f"cannot open folder {folder.name}: {exc.text}") from None
+        return state
+
+    def _ensure_selected(self, conn: ImapConnection, folder: Folder) -> None:
+        if conn.selected == folder.name:
+            return
+        state = self._examine(conn, folder)
+        known = self._known.get(folder.name)
+        if known is not None and known[0] is not None and state.get("uidvalidity") != known[0]:
+            raise CursorInvalid(
+                f"{folder.name}: UIDVALIDITY changed from {known[0]} to {state.get('uidvalidity')}"
+            )
+
+    def _changes(self, folder: Folder, cursor: dict[str, Any] | None) -> Changes:
+        conn = self._connection()
+        state = self._examine(conn, folder)
+        uidvalidity = state.get("uidvalidity")
+        if cursor and cursor.get("uidvalidity") not in (None, uidvalidity):
+            self._known.pop(folder.name, None)
+            raise CursorInvalid(
+                f"{folder.name}: UIDVALIDITY changed from {cursor['uidvalidity']} to {uidvalidity}"
+            )
+        last = int(cursor.get("last_uid", 0)) if cursor else 0
+        uidnext = state.get("uidnext")
+        new: list[int] = []
+        if state.get("exists", 1) > 0 and (uidnext is None or uidnext > last + 1):
+            new = self._search_after(conn, last)
+        vanished: list[int] = []
+        old_modseq = int(cursor.get("highestmodseq") or 0) if cursor else 0
+        modseq = state.get("highestmodseq")
+        if "QRESYNC" in conn.enabled and old_modseq and last and modseq != old_modseq:
+            vanished = self._vanished(conn, last, old_modseq)
+        self._known[folder.name] = (uidvalidity, uidnext)
+        return Changes(
+            [str(uid) for uid in new],
+            {
+                "uidvalidity": uidvalidity,
+                "uidnext": uidnext,
+                "highestmodseq": modseq,
+                "last_uid": max([last, *new]),
+            },
+            [str(uid) for uid in vanished],
+        )
+
+    def _search_after(self, conn: ImapConnection, last: int) -> list[int]:
+        # `n:*` always matches the last message, even when its UID is below n.
+        uids: list[int] = []
+        try:
+            responses = conn.command(f"UID SEARCH UID {last + 1}:*")
+        except CommandFailed as exc:
+            raise TemporaryError(f"UID SEARCH failed: {exc}") from None
+        for response in responses:
+            if response.first[:9].upper() == b"* SEARCH ":
+                uids.extend(int(w) for w in response.first[9:].split() if w.isdigit())
+        return sorted(uid for uid in set(uids) if uid > last)
+
+    def _vanished(self, conn: ImapConnection, last: int, modseq: int) -> list[int]:
+        gone: list[int] = []
+
+        def collect(response: Response) -> None:
+            if response.first[:11].upper() == b"* VANISHED ":
+                values = parse_values(response.parts, 11)
+                if values and isinstance(values[-1], str):
+                    gone.extend(expand_uids(values[-1]))
+
+        try:
+            conn.collect(
+                conn.start(f"UID FETCH 1:{last} (UID) (CHANGEDSINCE {modseq} VANISHED)"), collect
+            )
+        except CommandFailed as exc:
+            log.info("QRESYNC VANISHED query failed on %s: %s", self.settings.host, exc)
+        return sorted(set(gone))
+
+    def _fetch_items(self, conn: ImapConnection) -> str:
+        items = f"UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
+        if "X-GM-EXT-1" in conn.capabilities:
+            items += " X-GM-THRID"
+        if self.fetch_preview and "PREVIEW" in conn.capabilities:
+            items += " PREVIEW"
+        return f"({items})"
+
+    def _fetch_headers(self, folder: Folder, remote_ids: list[str]) -> list[HeaderItem]:
+        conn = self._connection()
+        self._ensure_selected(conn, folder)
+        wanted = {int(r) for r in remote_ids if r.isdigit()}
+        if not wanted:
+            return []
+        ordered = sorted(wanted)
+        items = self._fetch_items(conn)
+        commands = [
+            f"UID FETCH {compress_uids(ordered[i : i + FETCH_CHUNK])} {items}"
+            for i in range(0, len(ordered), FETCH_CHUNK)
+        ]
+        found: dict[int, HeaderItem] = {}
+
+        def collect(response: Response) -> None:
+            try:
+                fetched = parse_fetch(response)
+            except ProtocolError as exc:
+                log.warning("unparseable FETCH response in %s: %s", folder.name, exc)
+                return
+            if fetched is None:
+                return
+            uid = fetched.uid()
+            header = fetched.section("BODY[HEADER")
+            if uid is None or uid not in wanted or header is None:
+                return
+            attrs = fetched.attrs
+            flags = attrs.get("FLAGS")
+            size = attrs.get("RFC822.SIZE")
+            thread = attrs.get("X-GM-THRID")
+            preview = attrs.get("PREVIEW")
+            found[uid] = HeaderItem(
+                remote_id=str(uid),
+                raw_header=header,
+                size=int(size) if isinstance(size, str) and size.isdigit() else 0,
+                flags=tuple(f for f in flags if isinstance(f, str))
+                if isinstance(flags, list)
+                else (),
+                conversation_key=thread if isinstance(thread, str) else None,
+                preview=preview.decode("utf-8", "replace") if isinstance(preview, bytes) else None,
+            )
+
+        try:
+            conn.pipeline(commands, collect)
+        except CommandFailed as exc:
+            if exc.status != "NO":
+                raise TemporaryError(f"UID FETCH failed in {folder.name}: {exc}") from None
+            log.info("UID FETCH in %s partly failed (%s); returning what came", folder.name, exc)
+        order = {r: i for i, r in enumerate(remote_ids)}
+        return sorted(found.values(), key=lambda item: order.get(item.remote_id, 0))
+
+    def _fetch_message(self, folder: Folder, remote_id: str) -> bytes:
+        if not remote_id.isdigit():
+            raise PermanentError(f"{remote_id!r} is not an IMAP UID")
+        conn = self._connection()
+        self._ensure_selected(conn, folder)
+        body: bytes | None = None
+
+        def collect(response: Response) -> None:
+            nonlocal body
+            with contextlib.suppress(ProtocolError):
+                fetched = parse_fetch(response)
+                if fetched is not None and fetched.uid() == int(remote_id):
+                    body = fetched.section("BODY[]") or body
+
+        try:
+            conn.collect(conn.start(f"UID FETCH {remote_id} (UID BODY.PEEK[])"), collect)
+        except CommandFailed as exc:
+            raise PermanentError(f"message {remote_id} in {folder.name}: {exc}") from None
+        if body is None:
+            raise PermanentError(f"message {remote_id} is gone from {folder.name}")
+        return body

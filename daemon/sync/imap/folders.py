@@ -1,0 +1,166 @@
+"""IMAP folder names and roles: modified UTF-7, LIST parsing, INBOX and Sent.
+
+Pure code. `parse_list` reads `* LIST (flags) "delim" name` responses (names
+quoted, atoms or literals, in modified UTF-7); `assign_roles` picks INBOX and
+the Sent folder: the SPECIAL-USE `\\Sent` flag first, else a localised name.
+Every other selectable folder gets role "other".
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from loggbok.daemon.sync.backend import Folder, FolderRole
+from loggbok.daemon.sync.imap.responses import Response, parse_values
+
+SENT_NAMES = (
+    "sent",
+    "sent items",
+    "sent messages",
+    "sent mail",
+    "[gmail]/sent mail",
+    "[google mail]/sent mail",
+    "skickat",
+    "skickade objekt",
+    "skickade meddelanden",
+    "sendt",
+    "sendte elementer",
+    "sendte meldinger",
+    "lähetetyt",
+    "gesendet",
+    "gesendete elemente",
+    "gesendete objekte",
+    "envoyés",
+    "éléments envoyés",
+    "messages envoyés",
+    "enviados",
+    "elementos enviados",
+    "itens enviados",
+    "posta inviata",
+    "elementi inviati",
+    "verzonden",
+    "verzonden items",
+    "wysłane",
+    "odeslaná pošta",
+    "отправленные",
+)
+"""Localised Sent folder names, lower-case, most common first (no SPECIAL-USE)."""
+
+_NOSELECT = {"\\NOSELECT", "\\NONEXISTENT"}
+
+
+def decode_mutf7(name: bytes | str) -> str:
+    """RFC 3501 modified UTF-7 to text; undecodable input is returned as given."""
+    raw = name.decode("ascii", "replace") if isinstance(name, bytes) else name
+    if "&" not in raw:
+        return raw
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        char = raw[i]
+        if char != "&":
+            out.append(char)
+            i += 1
+            continue
+        end = raw.find("-", i + 1)
+        if end < 0:
+            return raw
+        chunk = raw[i + 1 : end]
+        if not chunk:
+            out.append("&")
+        else:
+            padded = chunk.replace(",", "/") + "=" * (-len(chunk) % 4)
+            try:
+                out.append(base64.b64decode(padded).decode("utf-16-be"))
+            except (ValueError, UnicodeDecodeError):
+                return raw
+        i = end + 1
+    return "".join(out)
+
+
+def encode_mutf7(name: str) -> str:
+    """Text to RFC 3501 modified UTF-7, for commands."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            raw = "".join(pending).encode("utf-16-be")
+            out.append("&" + base64.b64encode(raw).decode().rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedFolder:
+    name: str
+    """Decoded (UTF-8) name; commands encode it again."""
+    delimiter: str | None
+    flags: frozenset[str]
+    """Upper-cased flags, e.g. `\\SENT`, `\\HASNOCHILDREN`."""
+
+    @property
+    def selectable(self) -> bool:
+        return not (self.flags & _NOSELECT)
+
+
+def parse_list(response: Response) -> ListedFolder | None:
+    """A `* LIST` response as a ListedFolder; None for any other response."""
+    first = response.parts[0]
+    if first[:7].upper() != b"* LIST ":
+        return None
+    values = parse_values(response.parts, 7)
+    if len(values) < 3 or not isinstance(values[0], list):
+        return None
+    flags = frozenset(str(f).upper() for f in values[0] if isinstance(f, str))
+    delimiter = values[1].decode() if isinstance(values[1], bytes) else None
+    raw = values[2]
+    if isinstance(raw, str | bytes):
+        name = decode_mutf7(raw)
+    else:
+        return None
+    if name.upper() == "INBOX":
+        name = "INBOX"
+    return ListedFolder(name, delimiter, flags)
+
+
+def _leaf(folder: ListedFolder) -> str:
+    name = folder.name
+    if folder.delimiter and name.upper().startswith("INBOX" + folder.delimiter):
+        name = name[len("INBOX") + len(folder.delimiter) :]
+    return name.casefold()
+
+
+def assign_roles(listed: list[ListedFolder]) -> list[Folder]:
+    """INBOX, Sent (`\\Sent`, else the best localised name) and the rest as "other"."""
+    usable = [f for f in listed if f.selectable]
+    sent: ListedFolder | None = next((f for f in usable if "\\SENT" in f.flags), None)
+    if sent is None:
+        rank = {name: i for i, name in enumerate(SENT_NAMES)}
+        candidates = [f for f in usable if _leaf(f) in rank and f.name != "INBOX"]
+        if candidates:
+            sent = min(candidates, key=lambda f: rank[_leaf(f)])
+    folders: list[Folder] = []
+    seen: set[str] = set()
+    for f in usable:
+        if f.name in seen:
+            continue
+        seen.add(f.name)
+        role: FolderRole = "other"
+        if f.name == "INBOX":
+            role = "inbox"
+        elif sent is not None and f.name == sent.name:
+            role = "sent"
+        folders.append(Folder(f.name, role))
+    if "INBOX" not in seen:
+        folders.insert(0, Folder("INBOX", "inbox"))
+    return folders

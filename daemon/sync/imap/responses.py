@@ -1,0 +1,227 @@
+"""IMAP response reading and parsing: lines with literals in, Python values out.
+
+Pure code, no sockets: `read_response` pulls one complete response (a line,
+plus any `{n}` literals and the lines that continue it) through two callables,
+and `parse_values` turns its parts into nested values:
+
+    atom / number / flag / BODY[...]<n>  -> str
+    "quoted" string / {n} literal        -> bytes
+    NIL                                  -> None
+    ( ... )                              -> list
+
+`parse_fetch` turns `* n FETCH (...)` into a dict keyed by upper-cased item
+names, whatever order the server sends them in. Also: UID set compression and
+expansion, and the response-code helpers used after SELECT/EXAMINE/STATUS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+Value = str | bytes | None | list["Value"]
+
+_LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r?\n?$")
+_TOKEN = re.compile(
+    rb"""[ ]*(?:
+        (?P<open>\()
+      | (?P<close>\))
+      | "(?P<quoted>(?:[^"\\]|\\.)*)"
+      | \{(?P<literal>\d+)\+?\}$
+      | (?P<atom>[^ ()"{\[\]]*\[[^\]]*\](?:<[0-9.]+>)?|[^ ()"{\[\]]+)
+    )""",
+    re.VERBOSE,
+)
+_UNQUOTE = re.compile(rb"\\(.)")
+_CODE = re.compile(rb"\[([A-Z0-9.-]+)(?: ([^\]]*))?\]", re.IGNORECASE)
+
+
+class ProtocolError(Exception):
+    """The server sent something this parser cannot make sense of."""
+
+
+class ConnectionClosed(Exception):
+    """The server closed the connection in the middle of a response."""
+
+
+@dataclass(slots=True)
+class Response:
+    """One server response: text parts with literals between them (odd indexes)."""
+
+    parts: list[bytes]
+
+    @property
+    def first(self) -> bytes:
+        return self.parts[0]
+
+    def tag(self) -> bytes:
+        return self.parts[0].split(b" ", 1)[0]
+
+    def text(self) -> str:
+        """The whole response as text, literals included (for messages and logs)."""
+        return b"".join(self.parts).decode("utf-8", "replace")
+
+
+def read_response(readline: Callable[[], bytes], read: Callable[[int], bytes]) -> Response:
+    """Read one complete response: the line, every literal it announces, and the rest."""
+    parts: list[bytes] = []
+    while True:
+        line = readline()
+        if not line:
+            raise ConnectionClosed("the server closed the connection")
+        if not line.endswith(b"\n"):
+            raise ConnectionClosed("the connection ended in the middle of a line")
+        match = _LITERAL_AT_END.search(line)
+        if match is None:
+            parts.append(line.rstrip(b"\r\n"))
+            return Response(parts)
+        parts.append(line[: match.end(1)] + b"}")
+        size = int(match.group(1))
+        literal = read(size) if size else b""
+        if len(literal) != size:
+            raise ConnectionClosed("the connection ended in the middle of a literal")
+        parts.append(literal)
+
+
+def parse_values(parts: list[bytes], start: int = 0) -> list[Value]:
+    """Tokenise a response's parts (from byte `start` of the first) into nested values."""
+    root: list[Value] = []
+    stack: list[list[Value]] = [root]
+    index = 0
+    pos = start
+    while index < len(parts):
+        text = parts[index]
+        end = len(text)
+        while True:
+            while pos < end and text[pos] == 0x20:
+                pos += 1
+            if pos >= end:
+                break
+            match = _TOKEN.match(text, pos)
+            if match is None or match.end() == pos:
+                raise ProtocolError(f"cannot parse response near {text[pos : pos + 40]!r}")
+            pos = match.end()
+            kind = match.lastgroup
+            if kind == "open":
+                new: list[Value] = []
+                stack[-1].append(new)
+                stack.append(new)
+            elif kind == "close":
+                if len(stack) == 1:
+                    raise ProtocolError("unbalanced ')' in response")
+                stack.pop()
+            elif kind == "quoted":
+                stack[-1].append(_UNQUOTE.sub(rb"\1", match.group("quoted")))
+            elif kind == "literal":
+                if index + 1 >= len(parts):
+                    raise ProtocolError("literal announced but missing")
+                stack[-1].append(parts[index + 1])
+                index += 1  # the literal; the loop below moves to the text after it
+                break
+            else:
+                atom = match.group("atom").decode("ascii", "replace")
+                stack[-1].append(None if atom.upper() == "NIL" else atom)
+        index += 1
+        pos = 0
+    if len(stack) != 1:
+        raise ProtocolError("unbalanced '(' in response")
+    return root
+
+
+@dataclass(slots=True)
+class FetchItem:
+    seq: int
+    attrs: dict[str, Value]
+
+    def uid(self) -> int | None:
+        value = self.attrs.get("UID")
+        return int(value) if isinstance(value, str) and value.isdigit() else None
+
+    def section(self, prefix: str) -> bytes | None:
+        """The first BODY[...] item whose name starts with `prefix` (e.g. `BODY[HEADER`)."""
+        for key, value in self.attrs.items():
+            if key.startswith(prefix) and isinstance(value, bytes):
+                return value
+        return None
+
+
+def parse_fetch(response: Response) -> FetchItem | None:
+    """`* n FETCH (...)` as a FetchItem, or None when this is another response."""
+    first = response.parts[0]
+    if not first.startswith(b"* "):
+        return None
+    space = first.find(b" ", 2)
+    if space < 0 or first[space + 1 : space + 7].upper() != b"FETCH ":
+        return None
+    try:
+        seq = int(first[2:space])
+    except ValueError:
+        return None
+    values = parse_values(response.parts, space + 7)
+    if len(values) != 1 or not isinstance(values[0], list):
+        raise ProtocolError(f"malformed FETCH response: {first[:80]!r}")
+    items = values[0]
+    attrs: dict[str, Value] = {}
+    for i in range(0, len(items) - 1, 2):
+        key = items[i]
+        if not isinstance(key, str):
+            raise ProtocolError(f"FETCH item name is not an atom: {key!r}")
+        attrs[_normalise_key(key)] = items[i + 1]
+    return FetchItem(seq, attrs)
+
+
+def _normalise_key(key: str) -> str:
+    bracket = key.find("[")
+    return key.upper() if bracket < 0 else key[:bracket].upper() + key[bracket:]
+
+
+def untagged_kind(response: Response) -> tuple[str, int | None]:
+    """(`EXISTS`, 12) for `* 12 EXISTS`; (`OK`, None) for `* OK ...`."""
+    words = response.parts[0].split(b" ", 3)
+    if len(words) < 2 or words[0] != b"*":
+        return "", None
+    if words[1].isdigit() and len(words) > 2:
+        return words[2].decode("ascii", "replace").upper(), int(words[1])
+    return words[1].decode("ascii", "replace").upper(), None
+
+
+def response_codes(text: bytes) -> dict[str, str]:
+    """Bracketed response codes in a status line: `[UIDNEXT 5]` -> {"UIDNEXT": "5"}."""
+    return {m.group(1).decode().upper(): (m.group(2) or b"").decode() for m in _CODE.finditer(text)}
+
+
+def compress_uids(uids: Iterable[int]) -> str:
+    """`1:3,7,9:10` for [1, 2, 3, 7, 9, 10] (sorted, duplicates dropped)."""
+    ordered = sorted(set(uids))
+    if not ordered:
+        raise ValueError("empty UID set")
+    ranges: list[str] = []
+    start = prev = ordered[0]
+    for uid in ordered[1:]:
+        if uid == prev + 1:
+            prev = uid
+            continue
+        ranges.append(f"{start}:{prev}" if prev != start else str(start))
+        start = prev = uid
+    ranges.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(ranges)
+
+
+def expand_uids(text: str) -> list[int]:
+    """The UIDs of a sequence set such as `1:3,7` (no `*`)."""
+    out: list[int] = []
+    for piece in text.split(","):
+        if not piece:
+            continue
+        if ":" in piece:
+            low, high = sorted(int(p) for p in piece.split(":", 1))
+            out.extend(range(low, high + 1))
+        else:
+            out.append(int(piece))
+    return out
+
+
+def quote(text: str) -> str:
+    """An IMAP quoted string (the caller has already made the text ASCII)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

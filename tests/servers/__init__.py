@@ -1,0 +1,1 @@
+"""Real servers the tests (and `bench/`) start themselves: Dovecot for IMAP."""
