@@ -23,6 +23,7 @@ from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
+from loggbok.daemon.sync.factory import backend_factory
 from loggbok.daemon.sync.service import SyncService
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class Daemon:
 
             await seed_demo(self.store, self.data_dir)
         secrets = SecretStore(self.data_dir)
-        self.sync = SyncService(self.store, self._notify)
+        self.sync = SyncService(self.store, self._notify, backend_factory(secrets))
         context = Context(self.store, self.sync, secrets, self.data_dir, list(CAPABILITIES))
         handlers = {
             **handlers_daemon.HANDLERS,

@@ -13,6 +13,10 @@ from pathlib import Path
 SERVICE = "loggbok"
 
 
+def mailbox_secret_key(mailbox_id: int) -> str:
+    return f"mailbox:{mailbox_id}"
+
+
 def _usable_keyring() -> object | None:
     try:
         import keyring

@@ -20,6 +20,8 @@ import pytest
 
 from loggbok.protocol.client import Client
 
+pytest_plugins = ["tests.servers.dovecot"]
+
 
 def _answers(path: Path) -> bool:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:

@@ -13,9 +13,10 @@ from pathlib import Path
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
+from loggbok.daemon.secrets import mailbox_secret_key as secret_key
 from loggbok.daemon.sync.backend import AuthError, BackendError
 from loggbok.daemon.sync.engine import SYNCED_ROLES
-from loggbok.daemon.sync.service import probe_mailbox
+from loggbok.daemon.sync.factory import probe_mailbox
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
 
@@ -41,10 +42,6 @@ def _config(params: t.MailboxAddParams) -> dict[str, object]:
     raise RpcError(
         ErrorCode.UNSUPPORTED, "Provider not supported yet", {"provider": params.provider}
     )
-
-
-def secret_key(mailbox_id: int) -> str:
-    return f"mailbox:{mailbox_id}"
 
 
 async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:

@@ -1,58 +1,24 @@
-"""The sync service: one `MailboxWorker` per connected mailbox, the backend
-factory that turns a mailbox row (and its secret) into a backend, and the
-connection probe behind `mailboxes.test`."""
+"""The sync service: one `MailboxWorker` per connected mailbox, started and
+stopped with the mailboxes, and fresh backends for one-off reads (audit,
+manual logging, retry)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
-from loggbok.daemon.sync.backend import Backend, Folder, FolderRole, PermanentError
+from loggbok.daemon.sync.backend import Backend, Folder, FolderRole
 from loggbok.daemon.sync.engine import Notify
-from loggbok.daemon.sync.maildir import MaildirBackend, scan_folders
+from loggbok.daemon.sync.factory import BackendFactory
 from loggbok.daemon.sync.worker import MailboxWorker
 from loggbok.protocol.errors import ErrorCode, RpcError
-from loggbok.protocol.types import MailboxTestResult
-
-BackendFactory = Callable[[MailboxRow], Backend]
-
-
-def maildir_factory(mailbox: MailboxRow) -> Backend:
-    if mailbox.provider == "maildir":
-        return MaildirBackend(Path(mailbox.config["path"]).expanduser())
-    raise PermanentError(f"provider {mailbox.provider!r} is not supported yet")
-
-
-async def probe_mailbox(
-    provider: str, config: dict[str, Any], password: str | None
-) -> MailboxTestResult:
-    """Check that a mailbox can be read, without saving anything."""
-    if provider == "maildir":
-        try:
-            folders = await asyncio.to_thread(scan_folders, Path(str(config["path"])))
-        except Exception as exc:
-            return MailboxTestResult(ok=False, error_kind="not_found", error=str(exc))
-        if "INBOX" not in folders:
-            return MailboxTestResult(
-                ok=False,
-                error_kind="not_maildir",
-                error=f"{config['path']} has no cur/ and new/ folders",
-            )
-        return MailboxTestResult(ok=True, capabilities=sorted(folders))
-    return MailboxTestResult(
-        ok=False, error_kind="unsupported", error=f"provider {provider!r} is not supported yet"
-    )
 
 
 class SyncService:
-    def __init__(
-        self, store: Store, notify: Notify, backend_factory: BackendFactory = maildir_factory
-    ) -> None:
+    def __init__(self, store: Store, notify: Notify, backend_factory: BackendFactory) -> None:
         self.store = store
         self.notify = notify
         self.backend_factory = backend_factory
@@ -85,7 +51,7 @@ class SyncService:
     @asynccontextmanager
     async def open_backend(self, mailbox_id: int) -> AsyncIterator[Backend]:
         """A fresh connected backend beside the worker's own (audit, manual logging)."""
-        backend = self.backend_factory(await self.store.mailboxes.get_row(mailbox_id))
+        backend = await self.backend_factory(await self.store.mailboxes.get_row(mailbox_id))
         try:
             await backend.connect()
             yield backend

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
@@ -40,7 +40,7 @@ class MailboxWorker:
         self,
         store: Store,
         mailbox: MailboxRow,
-        backend_factory: Callable[[MailboxRow], Backend],
+        backend_factory: Callable[[MailboxRow], Awaitable[Backend]],
         notify: Notify,
     ) -> None:
         self.store = store
@@ -85,7 +85,7 @@ class MailboxWorker:
 
     async def _connected(self) -> Backend:
         if self._backend is None:
-            backend = self._factory(self.mailbox)
+            backend = await self._factory(self.mailbox)
             try:
                 await backend.connect()
             except BaseException:

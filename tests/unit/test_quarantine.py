@@ -66,7 +66,7 @@ async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> No
         before = await store.messages.get(message_id)
         assert before.logged and before.parse_error and "EXPUNGEISSUED" in before.parse_error
 
-        def factory(mailbox: MailboxRow) -> Backend:
+        async def factory(mailbox: MailboxRow) -> Backend:
             return MaildirBackend(Path(mailbox.config["path"]))
 
         ctx = Context(store, SyncService(store, _ignore, factory), SecretStore(tmp_path), tmp_path)
