@@ -7,8 +7,9 @@
      it over; messages are keyed by Message-ID, so nothing is logged twice);
   2. drop remote ids the store already has, fetch the rest's headers in chunks
      and parse them on a worker thread;
-  3. sort everything by date, so a sent message is decided before the replies
-     to it whatever folder they are in, and commit in batches: each batch's
+  3. sort everything by date, parents before their replies even when a sender's
+     clock is wrong, so a sent message is decided before the replies to it
+     whatever folder they are in, and commit in batches: each batch's
      plan, the bodies of its logged messages, its decisions and timeline
      entries in one transaction; the folder cursors ride with the last batch;
   4. after each commit, tell clients about the new timeline entries.
@@ -43,7 +44,7 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 from loggbok.daemon.sync.parse_pool import build_bodies, parse_header_blocks
-from loggbok.daemon.sync.planner import Incoming, PlannedMessage, plan_batch
+from loggbok.daemon.sync.planner import Incoming, PlannedMessage, decision_order, plan_batch
 from loggbok.protocol.types import Settings, SyncProgress, SyncResult, TimelineAppended
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class SyncRound:
         for item in work:
             incoming += await self._headers(item)
         incoming.sort(key=lambda i: (i.facts.date_ts, i.folder_id, i.remote_id))
+        incoming = decision_order(incoming)
         self.result.seen = sum(len(w.new) for w in work)
         settings = await self.store.settings.get()
         rules = rule_settings(

@@ -15,6 +15,7 @@ map to a thread but to no message.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,6 +227,38 @@ def _evidence(
         "never_logged": list(decision.never_logged),
         "details": details,
     }
+
+
+def decision_order(items: list[Incoming]) -> list[Incoming]:
+    """Date order, except that a message never comes before one it replies to.
+
+    Clocks differ: a reply can carry a Date earlier than the message it answers.
+    Deciding it first would miss the thread its parent is about to track, so
+    parents found in the same set go first (Kahn's algorithm, date as priority).
+    """
+    by_key = {item.facts.message_key: index for index, item in enumerate(items)}
+    children: dict[int, list[int]] = {}
+    waiting = [0] * len(items)
+    for index, item in enumerate(items):
+        parents = {by_key.get(key) for key in (*item.facts.in_reply_to, *item.facts.references)}
+        for parent in parents - {None, index}:
+            assert parent is not None
+            children.setdefault(parent, []).append(index)
+            waiting[index] += 1
+    ready = [(item.facts.date_ts, index) for index, item in enumerate(items) if not waiting[index]]
+    heapq.heapify(ready)
+    ordered: list[Incoming] = []
+    while ready:
+        _, index = heapq.heappop(ready)
+        ordered.append(items[index])
+        for child in children.get(index, ()):
+            waiting[child] -= 1
+            if not waiting[child]:
+                heapq.heappush(ready, (items[child].facts.date_ts, child))
+    if len(ordered) < len(items):  # a reference cycle (forged headers): keep date order
+        placed = {id(item) for item in ordered}
+        ordered += sorted((i for i in items if id(i) not in placed), key=lambda i: i.facts.date_ts)
+    return ordered
 
 
 def plan_batch(
