@@ -27,16 +27,19 @@ def _config(params: t.MailboxAddParams) -> dict[str, object]:
             raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "path is required")
         return {"path": str(Path(params.path).expanduser().resolve())}
     if params.provider in ("imap", "gmail"):
-        if not params.host or not params.username:
+        # Gmail: imap.gmail.com over TLS unless told otherwise; the user name is the address.
+        host = params.host or ("imap.gmail.com" if params.provider == "gmail" else None)
+        username = params.username or (params.address if params.provider == "gmail" else None)
+        if not host or not username:
             raise RpcError(
                 ErrorCode.INVALID_PARAMS, "Invalid params", "host and username are required"
             )
         default_port = {"tls": 993, "starttls": 143, "none": 143}[params.security]
         return {
-            "host": params.host,
+            "host": host,
             "port": params.port or default_port,
             "security": params.security,
-            "username": params.username,
+            "username": username,
             "auth": params.auth,
         }
     raise RpcError(
