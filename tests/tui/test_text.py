@@ -8,6 +8,7 @@ from loggbok.protocol import types as t
 from loggbok.tui.cli import parse_params, parse_value
 from loggbok.tui.data import text
 from loggbok.tui.data.grouping import by_reason
+from loggbok.tui.widgets.entry_render import entry_content
 
 
 def test_fold_keeps_new_text_and_counts_quoted_lines() -> None:
@@ -100,3 +101,37 @@ def test_group_by_reason_biggest_first_newest_first() -> None:
     )
     assert [reason for reason, _ in groups] == ["subject_changed", "bulk"]
     assert [m.id for m in groups[0][1]] == [3, 2]
+
+
+def _entry(snippet: str, new_text: str) -> t.TimelineEntry:
+    return t.TimelineEntry(
+        id=1,
+        entry_id=1,
+        contact_id=1,
+        message_id="<1@x>",
+        subject="Offer",
+        from_=t.Participant(email="anna@x.example", name="Anna"),
+        to=[t.Participant(email="me@y.example")],
+        cc=[],
+        date="2024-06-03T10:15:00+00:00",
+        snippet=snippet,
+        direction="inbound",
+        attachments=[],
+        reason="contact_email",
+        new_text=new_text,
+    )
+
+
+def test_entry_shows_the_daemons_new_text_line_by_line() -> None:
+    entry = _entry("Hej Maja, Tuesday works. Mvh", "Hej Maja,\n\nTuesday works.")
+    lines = str(entry_content(entry)).splitlines()
+    assert "  Hej Maja," in lines
+    assert "  Tuesday works." in lines
+    assert not any("Mvh" in line or "folded" in line for line in lines)
+
+
+def test_entry_without_new_text_folds_the_snippet() -> None:
+    entry = _entry("Looks good! Den 7 feb 2020 skrev Me: > here is offer 298.", "")
+    lines = str(entry_content(entry)).splitlines()
+    assert "  Looks good!" in lines
+    assert "  ┄ quoted history folded (1 lines)" in lines

@@ -1,7 +1,8 @@
 """How one timeline entry or message summary looks: a few lines of styled `Content`.
 
-Direction, date, subject; participants; the new text with the quoted history
-folded away (a count is shown); attachments with their storage marks.
+Direction, date, subject; participants; the message's own text (the daemon's
+`new_text`, quoted history and signature already removed; older daemons send
+only a snippet, folded here with a heuristic); attachments with their marks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def entry_content(
     entry: t.TimelineEntry, limit_bytes: int | None = None, width: int = 100
 ) -> Content:
     """The lines of one timeline entry."""
-    folded = text.fold_quoted(entry.snippet)
+    own_text, quoted_lines = _own_text(entry)
     arrow_style = "$success" if entry.direction == "inbound" else "$accent"
     parts: list[Content] = [
         Content.assemble(
@@ -35,16 +36,16 @@ def entry_content(
             (text.participants([*entry.to, *entry.cc], limit=2) or "(no recipients)", ""),
         ),
     ]
-    new_lines = [line for line in folded.new_text.splitlines() if line.strip()]
+    new_lines = [line for line in own_text.splitlines() if line.strip()]
     for line in new_lines[:NEW_TEXT_LINES]:
         clipped = line if len(line) <= width else line[: width - 1] + "…"
         parts.append(Content.assemble("  ", (clipped, "")))
     if len(new_lines) > NEW_TEXT_LINES:
         parts.append(Content.assemble(("  …", "$text-muted")))
-    if folded.quoted_lines:
+    if quoted_lines:
         parts.append(
             Content.assemble(
-                (f"  ┄ quoted history folded ({folded.quoted_lines} lines)", "$text-muted italic")
+                (f"  ┄ quoted history folded ({quoted_lines} lines)", "$text-muted italic")
             )
         )
     if entry.attachments:
@@ -52,6 +53,18 @@ def entry_content(
         parts.append(Content.assemble("  ", *_join(marks, Content("  ·  "))))
     parts.append(Content(""))
     return Content("\n").join(parts)
+
+
+def _own_text(entry: t.TimelineEntry) -> tuple[str, int]:
+    """The entry's own text and how many quoted lines were cut from what was sent.
+
+    The daemon's `new_text` (protocol 1.1) is used as it is; only when it is
+    empty is the one-line snippet folded here.
+    """
+    if entry.new_text.strip():
+        return entry.new_text.strip(), 0
+    folded = text.fold_quoted(entry.snippet)
+    return folded.new_text, folded.quoted_lines
 
 
 def _attachment(att: t.Attachment, limit_bytes: int | None) -> Content:
