@@ -72,7 +72,7 @@ def read_response(readline: Callable[[], bytes], read: Callable[[int], bytes]) -
             raise ConnectionClosed("the server closed the connection")
         if not line.endswith(b"\n"):
             raise ConnectionClosed("the connection ended in the middle of a line")
-        match = _LITERAL_AT_END.search(line)
+        match = _LITERAL_AT_END.search(line) if line.endswith(b"}\r\n") else None
         if match is None:
             parts.append(line.rstrip(b"\r\n"))
             return Response(parts)
@@ -146,8 +146,54 @@ class FetchItem:
         return None
 
 
+_FAST_HEAD = re.compile(
+    rb"\* (\d+) FETCH \((.*?)(?:^| )([A-Za-z0-9.]+\[[^\]]*\](?:<\d+>)?) \{\d+\}$"
+)
+_FAST_PAIR = re.compile(rb"([A-Za-z0-9.-]+) (\([^()]*\)|[^ ()]+)")
+_FAST_PAIRS = re.compile(rb"(?:[A-Za-z0-9.-]+ (?:\([^()]*\)|[^ ()]+)(?: (?=.)|$))*")
+
+
+_KEYS: dict[bytes, str] = {}
+
+
+def _key(raw: bytes) -> str:
+    key = _KEYS.get(raw)
+    if key is None:
+        key = _normalise_key(raw.decode("ascii", "replace"))
+        if len(_KEYS) < 1000:
+            _KEYS[raw] = key
+    return key
+
+
+def _parse_fetch_fast(response: Response) -> FetchItem | None:
+    """The common shape, one literal last (`... BODY[...] {n}` literal `)`), by regex."""
+    parts = response.parts
+    if len(parts) != 3 or parts[2] != b")" or b'"' in parts[0]:
+        return None
+    head = _FAST_HEAD.match(parts[0])
+    if head is None:
+        return None
+    items = head.group(2)
+    if _FAST_PAIRS.fullmatch(items) is None:
+        return None  # something the pair pattern does not cover: take the slow path
+    pairs = _FAST_PAIR.findall(items)
+    attrs: dict[str, Value] = {}
+    for raw_key, raw in pairs:
+        if raw[:1] == b"(":
+            attrs[_key(raw_key)] = [w.decode("ascii", "replace") for w in raw[1:-1].split()]
+        elif raw.upper() == b"NIL":
+            attrs[_key(raw_key)] = None
+        else:
+            attrs[_key(raw_key)] = raw.decode("ascii", "replace")
+    attrs[_key(head.group(3))] = parts[1]
+    return FetchItem(int(head.group(1)), attrs)
+
+
 def parse_fetch(response: Response) -> FetchItem | None:
     """`* n FETCH (...)` as a FetchItem, or None when this is another response."""
+    fast = _parse_fetch_fast(response)
+    if fast is not None:
+        return fast
     first = response.parts[0]
     if not first.startswith(b"* "):
         return None

@@ -1,0 +1,157 @@
+"""The IMAP backend's pure parts: response reading, FETCH parsing, folder names and roles."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from loggbok.daemon.sync.imap.folders import (
+    ListedFolder,
+    assign_roles,
+    decode_mutf7,
+    encode_mutf7,
+    parse_list,
+)
+from loggbok.daemon.sync.imap.responses import (
+    ConnectionClosed,
+    Response,
+    compress_uids,
+    expand_uids,
+    parse_fetch,
+    parse_values,
+    read_response,
+    response_codes,
+)
+
+
+def read_all(data: bytes) -> list[Response]:
+    stream = io.BytesIO(data)
+    out: list[Response] = []
+    while stream.tell() < len(data):
+        out.append(read_response(stream.readline, stream.read))
+    return out
+
+
+def test_read_response_with_literals_and_continuations() -> None:
+    header = b"Subject: {not a literal}\r\nFrom: a@b\r\n\r\n"
+    data = b"* 1 FETCH (UID 7 BODY[HEADER] {%d}\r\n%s PREVIEW {5}\r\nhello)\r\nlb1 OK done\r\n" % (
+        len(header),
+        header,
+    )
+    fetch, done = read_all(data)
+    assert len(fetch.parts) == 5 and fetch.parts[1] == header
+    item = parse_fetch(fetch)
+    assert item is not None and item.uid() == 7
+    assert item.section("BODY[HEADER") == header and item.attrs["PREVIEW"] == b"hello"
+    assert done.tag() == b"lb1"
+
+
+def test_read_response_truncated_literal_is_connection_closed() -> None:
+    with pytest.raises(ConnectionClosed):
+        read_all(b"* 1 FETCH (BODY[] {100}\r\nshort")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # the common order, handled by the fast path
+        b"* 3 FETCH (UID 12 FLAGS (\\Seen $Label) RFC822.SIZE 420"
+        b" BODY[HEADER.FIELDS (FROM TO)] {4}",
+        # odd order, MODSEQ list, Gmail thread id
+        b"* 3 FETCH (RFC822.SIZE 420 MODSEQ (99) X-GM-THRID 1789 FLAGS (\\Seen $Label) UID 12"
+        b" BODY[HEADER.FIELDS (FROM TO)] {4}",
+    ],
+)
+def test_parse_fetch_in_any_order(line: bytes) -> None:
+    item = parse_fetch(Response([line, b"X: y", b")"]))
+    assert item is not None and item.seq == 3 and item.uid() == 12
+    assert item.attrs["FLAGS"] == ["\\Seen", "$Label"]
+    assert item.attrs["RFC822.SIZE"] == "420"
+    assert item.section("BODY[HEADER") == b"X: y"
+
+
+def test_parse_fetch_quoted_preview_nil_and_lowercase_names() -> None:
+    item = parse_fetch(
+        Response([b'* 1 FETCH (uid 5 preview "Hej \\"du\\"" x-gm-thrid NIL flags ())'])
+    )
+    assert item is not None and item.uid() == 5
+    assert item.attrs["PREVIEW"] == b'Hej "du"'
+    assert item.attrs["X-GM-THRID"] is None and item.attrs["FLAGS"] == []
+
+
+def test_parse_fetch_ignores_other_responses() -> None:
+    assert parse_fetch(Response([b"* 4 EXISTS"])) is None
+    assert parse_fetch(Response([b"* OK [UIDNEXT 5] Predicted next UID"])) is None
+
+
+def test_parse_values_nesting() -> None:
+    assert parse_values([b'(a "b c" NIL (d)) e']) == [["a", b"b c", None, ["d"]], "e"]
+
+
+def test_response_codes() -> None:
+    assert response_codes(b"* OK [UIDVALIDITY 1234] UIDs valid") == {"UIDVALIDITY": "1234"}
+    assert response_codes(b"lb2 OK [READ-ONLY] Examine completed") == {"READ-ONLY": ""}
+
+
+def test_uid_sets_round_trip() -> None:
+    uids = [1, 2, 3, 7, 9, 10, 3]
+    assert compress_uids(uids) == "1:3,7,9:10"
+    assert expand_uids("1:3,7,10:9") == [1, 2, 3, 7, 9, 10]
+
+
+@pytest.mark.parametrize(
+    "name", ["Skickat", "Éléments envoyés", "Gesendete Elemente", "R&D", "日本語", "a&b/ü"]
+)
+def test_modified_utf7_round_trip(name: str) -> None:
+    assert decode_mutf7(encode_mutf7(name)) == name
+    assert encode_mutf7(name).isascii()
+
+
+def test_modified_utf7_known_encoding() -> None:
+    assert decode_mutf7("&AMk-l&AOk-ments envoy&AOk-s") == "Éléments envoyés"
+    assert encode_mutf7("R&D") == "R&-D"
+
+
+def test_parse_list_variants() -> None:
+    quoted = parse_list(Response([b'* LIST (\\HasNoChildren \\Sent) "/" "&AMk-l&AOk-ments"']))
+    assert quoted == ListedFolder("Éléments", "/", frozenset({"\\HASNOCHILDREN", "\\SENT"}))
+    literal = parse_list(Response([b'* LIST () "." {5}', b"Inbox", b""]))
+    assert literal is not None and literal.name == "INBOX"
+    noselect = parse_list(Response([b'* LIST (\\Noselect) "/" "[Gmail]"']))
+    assert noselect is not None and not noselect.selectable
+    assert parse_list(Response([b"* STATUS INBOX (MESSAGES 1)"])) is None
+
+
+def listed(name: str, *flags: str) -> ListedFolder:
+    return ListedFolder(name, "/", frozenset(f.upper() for f in flags))
+
+
+def test_roles_special_use_wins_over_names() -> None:
+    folders = assign_roles(
+        [listed("INBOX"), listed("Sent"), listed("[Gmail]/Sent Mail", "\\Sent"), listed("[Gmail]")]
+    )
+    roles = {f.name: f.role for f in folders}
+    assert roles == {
+        "INBOX": "inbox",
+        "Sent": "other",
+        "[Gmail]/Sent Mail": "sent",
+        "[Gmail]": "other",
+    }
+
+
+def test_roles_localised_fallback_under_inbox() -> None:
+    folders = assign_roles([listed("INBOX"), listed("INBOX/Skickade objekt"), listed("Gesendet")])
+    # One Sent only: the more common name wins; the "INBOX/" prefix is looked through.
+    assert [(f.name, f.role) for f in folders] == [
+        ("INBOX", "inbox"),
+        ("INBOX/Skickade objekt", "sent"),
+        ("Gesendet", "other"),
+    ]
+
+
+def test_roles_without_any_sent_folder() -> None:
+    assert [f.role for f in assign_roles([listed("INBOX"), listed("Notes")])] == [
+        "inbox",
+        "other",
+    ]
