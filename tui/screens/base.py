@@ -3,6 +3,10 @@
 A screen loads in `load()` (run it from a worker). It records the link's
 `generation` when it loads; when the screen becomes current again after a
 reconnect, or the app reconnects while it shows, it loads again.
+
+Screens whose data changes under them (a message logged, a sync finished) call
+`schedule_reload()`: it reloads at most once per `RELOAD_SECONDS`; a screen
+that is not shown only becomes stale, and reloads when it shows again.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
+from textual.timer import Timer
 
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonLink, DaemonUnreachable
@@ -17,11 +22,14 @@ from loggbok.tui.data.link import DaemonLink, DaemonUnreachable
 if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
 
+RELOAD_SECONDS = 1.0
+
 
 class DaemonScreen(Screen[None]):
     """Base of every screen that shows the daemon's data."""
 
     loaded_generation = -1
+    _reload_timer: Timer | None = None
 
     @property
     def loggbok(self) -> LoggbokApp:
@@ -43,6 +51,21 @@ class DaemonScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.reload_if_stale()
+
+    def schedule_reload(self) -> None:
+        """Reload soon (debounced); when not shown, reload on the next resume instead."""
+        if not self.is_current:
+            self.loaded_generation = -1
+            return
+        if self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_SECONDS, self._scheduled_reload)
+
+    def _scheduled_reload(self) -> None:
+        self._reload_timer = None
+        if self.is_current:
+            self.load()
+        else:
+            self.loaded_generation = -1
 
     def report(self, exc: Exception, doing: str) -> None:
         """Tell the user a call failed, in one line."""

@@ -1,4 +1,8 @@
-"""Contacts: a searchable list by last activity; add, edit, import; Enter opens a timeline."""
+"""Contacts: a searchable list by last activity; add, edit, import; Enter opens a timeline.
+
+The list reloads by itself (debounced) when a message is logged onto a
+timeline or a mailbox's sync finishes, so last-activity dates stay current.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +67,16 @@ class ContactsScreen(DaemonScreen):
         table.add_column("Company", key="company")
         table.add_column("Last activity", key="last")
         self.query_one("#import-progress").display = False
+        self.loggbok.timeline_appended.subscribe(self, self._data_changed)
+        self.loggbok.mailbox_changed.subscribe(self, self._mailbox_changed)
         table.focus()
+
+    def _data_changed(self, _event: t.TimelineAppended) -> None:
+        self.schedule_reload()
+
+    def _mailbox_changed(self, event: t.MailboxStatusChanged) -> None:
+        if event.status == "idle":
+            self.schedule_reload()
 
     def load(self) -> None:
         self.fetch(self.query_text)

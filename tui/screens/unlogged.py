@@ -1,6 +1,7 @@
 """Unlogged mail: recent messages that were not logged, grouped by reason.
 
 Each one is a keystroke from being logged by hand (l), explained (w) or opened.
+The list reloads by itself when a message is logged or a sync finishes.
 """
 
 from __future__ import annotations
@@ -47,7 +48,16 @@ class UnloggedScreen(DaemonScreen):
 
     def on_mount(self) -> None:
         self.sub_title = "Unlogged mail"
+        self.loggbok.timeline_appended.subscribe(self, self._data_changed)
+        self.loggbok.mailbox_changed.subscribe(self, self._mailbox_changed)
         self.query_one(OptionList).focus()
+
+    def _data_changed(self, _event: t.TimelineAppended) -> None:
+        self.schedule_reload()
+
+    def _mailbox_changed(self, event: t.MailboxStatusChanged) -> None:
+        if event.status == "idle":
+            self.schedule_reload()
 
     def load(self) -> None:
         self.fetch()
