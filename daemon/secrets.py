@@ -26,7 +26,9 @@ def _usable_keyring() -> object | None:
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring):
         return None
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+    if isinstance(backend, chainer.ChainerBackend) and not [
+        b for b in backend.backends if not isinstance(b, fail.Keyring)
+    ]:
         return None
     return backend
 
@@ -47,6 +49,7 @@ class SecretStore:
         return {str(k): str(v) for k, v in data.items()}
 
     def _write(self, data: dict[str, str]) -> None:
+        self._file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temp = self._file.with_suffix(".tmp")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -204,8 +204,7 @@ async def test_password_changed_then_reconnect(own_dovecot: DovecotServer, clien
         raise AssertionError("a wrong password was accepted")
     mailbox_id = await _add(client, own_dovecot, user)
 
-    changed = DovecotUser(user.name, "a-new-password")
-    own_dovecot._write_passwd(changed)
+    changed = own_dovecot.set_password(user, "a-new-password")
     await asyncio.to_thread(own_dovecot.restart)  # drops the daemon's connections
     failed = await asyncio.wait_for(
         _notification(client, "mailbox.status_changed", id=mailbox_id, status="auth_failed"), 90
