@@ -2,7 +2,8 @@
 
 The form returns the params for `mailboxes.add` only after a passing
 connection test; warnings (say, a provider that does not fit the domain) are
-shown and need a second press of Save.
+shown and need a second press of Save. Enter moves to the next field and, in
+the last one, tests and saves; ctrl+s tests and saves from anywhere.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ SECURITY: list[tuple[str, t.Security]] = [
 
 
 class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Test and save"),
+        Binding("ctrl+t", "test", "Test connection"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,6 +97,21 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
             username=text("username") if provider != "maildir" else None,
             password=text("password") if provider != "maildir" else None,
         )
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        shown = [i for i in self.query(Input) if i.display]
+        if shown and event.input is shown[-1]:
+            self.run_test(save=True)
+        else:
+            self.focus_next(Input)
+
+    def action_save(self) -> None:
+        self.run_test(save=True)
+
+    def action_test(self) -> None:
+        self.run_test(save=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -1,0 +1,113 @@
+"""Message view attachments, Search and the command palette, against a real daemon."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Input, OptionList
+
+from loggbok.protocol import methods
+from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+from loggbok.tui.app import build_app
+from loggbok.tui.dialogs.mailbox_form import MailboxForm
+from loggbok.tui.dialogs.prompt import TextPrompt
+from loggbok.tui.screens.contacts import ContactsScreen
+from loggbok.tui.screens.message import MessageScreen
+from loggbok.tui.screens.search import SearchScreen
+
+from .conftest import DemoDaemon, screen_of, until
+
+SIZE = (160, 48)
+
+
+async def _pdf_offer(client: Client) -> tuple[t.Message, t.Attachment]:
+    """The demo's offer to Fjällström, with its PDF."""
+    hits = await client.call(
+        methods.MESSAGES_SEARCH, t.MessagesSearchParams(query="Offert NordTrack", limit=50)
+    )
+    for hit in hits.hits:
+        msg = await client.call(methods.MESSAGES_GET, t.MessageRefParams(id=hit.id))
+        for att in msg.attachments:
+            if att.content_type == "application/pdf" and att.status == "stored":
+                return msg, att
+    raise AssertionError("the demo has no stored PDF on the Fjällström offer")
+
+
+async def test_save_an_attachment_from_the_message_view(
+    demo_daemon: DemoDaemon, script_client: Client, tmp_path: Path
+) -> None:
+    msg, att = await _pdf_offer(script_client)
+    expected = await script_client.call(
+        methods.ATTACHMENTS_GET, t.AttachmentGetParams(id=msg.id, index=att.index)
+    )
+    app = build_app(demo_daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await app.push_screen(MessageScreen(msg.id))
+        screen = await screen_of(app, MessageScreen)
+        await until(lambda: screen.message is not None)
+        await pilot.press("a")
+        listing = screen.query_one("#attachments-list", OptionList)
+        await until(lambda: listing.option_count == len(msg.attachments))
+        listing.focus()
+        listing.highlighted = [a.index for a in msg.attachments].index(att.index)
+        await pilot.press("enter")
+        prompt = await screen_of(app, TextPrompt)
+        target = tmp_path / "saved" / "offer.pdf"
+        prompt.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await until(lambda: target.exists() and target.stat().st_size == expected.size)
+        assert target.read_bytes() == base64.b64decode(expected.data_base64)
+        assert target.read_bytes().startswith(b"%PDF")
+
+
+async def test_search_then_open_a_hit(demo_daemon: DemoDaemon, script_client: Client) -> None:
+    expected = await script_client.call(
+        methods.MESSAGES_SEARCH, t.MessagesSearchParams(query="pilot", limit=200)
+    )
+    assert expected.hits
+    app = build_app(demo_daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await pilot.press("slash")
+        screen = await screen_of(app, SearchScreen)
+        assert screen.query_one(Input).has_focus
+        await pilot.press(*"pilot", "enter")
+        results = screen.query_one(OptionList)
+        await until(lambda: results.option_count == len(expected.hits))
+        assert results.has_focus
+        await pilot.press("down", "enter")
+        message = await screen_of(app, MessageScreen)
+        assert message.message_id == expected.hits[1].id
+        await until(lambda: message.message is not None)
+        assert message.message is not None and message.message.subject == expected.hits[1].subject
+
+
+async def test_command_palette_lists_the_main_actions(demo_daemon: DemoDaemon) -> None:
+    app = build_app(demo_daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await pilot.press("ctrl+p")
+        palette = await screen_of(app, CommandPalette)
+        commands = palette.query_one(CommandList)
+        wanted = {
+            "Contacts",
+            "Add contact",
+            "Import contacts (vCard/CSV)",
+            "Unlogged mail",
+            "Mailboxes",
+            "Add mailbox",
+            "Search logged mail",
+            "Settings",
+        }
+
+        def titles() -> set[str]:
+            shown = (commands.get_option_at_index(i).prompt for i in range(commands.option_count))
+            return {str(p).split("\n")[0] for p in shown}
+
+        await until(lambda: wanted <= titles())
+        await pilot.press(*"add mailbox", "enter")
+        await screen_of(app, MailboxForm)
