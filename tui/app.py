@@ -1,6 +1,8 @@
 """The Textual app: modes for the main views, the daemon link, reconnecting, signals.
 
-`build_app(socket_path)` is the factory the CLI and the tests use. The app
+`build_app(socket_path)` is the factory the CLI and the tests use. The footer
+shows the current screen's keys; the view keys (c u m / ,) are hidden there to
+fit 80 columns, and are listed by `?` (the keys panel) and the palette. The app
 owns one `DaemonLink`; a worker keeps it connected and shows the
 "daemon unreachable" screen while it is not. Daemon notifications are
 re-published as Textual signals that screens subscribe to.
@@ -47,11 +49,12 @@ class LoggbokApp(App[None]):
     }
     DEFAULT_MODE = "contacts"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "switch_mode('contacts')", "Contacts"),
-        Binding("u", "switch_mode('unlogged')", "Unlogged"),
-        Binding("m", "switch_mode('mailboxes')", "Mailboxes"),
-        Binding("slash", "switch_mode('search')", "Search", key_display="/"),
-        Binding("comma", "switch_mode('settings')", "Settings", key_display=","),
+        Binding("c", "switch_mode('contacts')", "Contacts", show=False),
+        Binding("u", "switch_mode('unlogged')", "Unlogged mail", show=False),
+        Binding("m", "switch_mode('mailboxes')", "Mailboxes", show=False),
+        Binding("slash", "switch_mode('search')", "Search", key_display="/", show=False),
+        Binding("comma", "switch_mode('settings')", "Settings", key_display=",", show=False),
+        Binding("question_mark", "toggle_keys", "Keys", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -115,6 +118,13 @@ class LoggbokApp(App[None]):
         screen, self._unreachable = self._unreachable, None
         if screen is not None and screen.is_attached:
             screen.dismiss()
+
+    def action_toggle_keys(self) -> None:
+        """Show or hide the panel of every key of the current screen and the app."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "switch_mode" and self._unreachable is not None)

@@ -17,14 +17,14 @@ if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
 
 GLOBAL_ACTIONS: list[tuple[str, str, str | None, str]] = [
-    ("Contacts", "contacts", None, "The contact list, by last activity"),
+    ("Contacts", "contacts", None, "The contact list, by last activity · key: c"),
     ("Add contact", "contacts", "add_contact", "Create a contact by name and address"),
     ("Import contacts (vCard/CSV)", "contacts", "import_contacts", "Import a .vcf or .csv file"),
-    ("Unlogged mail", "unlogged", None, "Recent mail that was not logged, by reason"),
-    ("Mailboxes", "mailboxes", None, "Connected mailboxes, status and sync"),
+    ("Unlogged mail", "unlogged", None, "Recent mail that was not logged, by reason · key: u"),
+    ("Mailboxes", "mailboxes", None, "Connected mailboxes, status and sync · key: m"),
     ("Add mailbox", "mailboxes", "add_mailbox", "Connect a mailbox after a connection test"),
-    ("Search logged mail", "search", None, "Full-text search over logged mail"),
-    ("Settings", "settings", None, "Logging mode, BCC and forwarding, never-log, cap"),
+    ("Search logged mail", "search", None, "Full-text search over logged mail · key: /"),
+    ("Settings", "settings", None, "Logging mode, BCC and forwarding, never-log, cap · key: ,"),
 ]
 
 Command = Callable[[], Awaitable[object]]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 
+from rich.console import Console
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Input, OptionList
+from textual.widgets import HelpPanel, Input, OptionList
+from textual.widgets._key_panel import BindingsTable
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
@@ -111,3 +114,21 @@ async def test_command_palette_lists_the_main_actions(demo_daemon: DemoDaemon) -
         await until(lambda: wanted <= titles())
         await pilot.press(*"add mailbox", "enter")
         await screen_of(app, MailboxForm)
+
+
+async def test_keys_panel_lists_the_view_keys_hidden_from_the_footer(
+    demo_daemon: DemoDaemon,
+) -> None:
+    app = build_app(demo_daemon.socket)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await pilot.press("question_mark")
+        panel = app.screen.query_one(HelpPanel)
+        await pilot.pause()
+        console = Console(width=80, record=True, file=io.StringIO())
+        console.print(panel.query_one(BindingsTable).render_bindings_table())
+        table = console.export_text()
+        for view in ("Contacts", "Unlogged mail", "Mailboxes", "Search", "Settings"):
+            assert view in table
+        await pilot.press("question_mark")
+        assert not app.screen.query(HelpPanel)

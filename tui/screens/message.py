@@ -1,7 +1,8 @@
 """Message view: the full body, attachments to save, and the raw headers.
 
 The Headers tab shows the header block exactly as received, with "save as
-.txt" (the bytes as received) and "copy" (OSC 52 through the terminal).
+.txt" (the bytes as received) and "copy" (OSC 52 through the terminal); those
+two keys show in the footer only while the Headers tab is open.
 """
 
 from __future__ import annotations
@@ -67,11 +68,11 @@ def quoted_part(msg: t.Message) -> str:
 class MessageScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("b", "tab('body')", "Body"),
-        Binding("a", "tab('attachments')", "Attachments"),
-        Binding("h", "tab('headers')", "Headers"),
-        Binding("t", "save_headers", "Save headers .txt"),
-        Binding("y", "copy_headers", "Copy headers"),
+        Binding("b", "tab('body')", "Body tab", show=False),
+        Binding("a", "tab('attachments')", "Attachments tab", show=False),
+        Binding("h", "tab('headers')", "Headers tab", show=False),
+        Binding("t", "save_headers", "Save .txt"),
+        Binding("y", "copy_headers", "Copy"),
         Binding("w", "why", "Why?"),
     ]
 
@@ -85,15 +86,15 @@ class MessageScreen(DaemonScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial=self.initial_tab, id="message-tabs"):
-            with TabPane("Body", id="body"), VerticalScroll(id="body-scroll"):
+            with TabPane("Body (b)", id="body"), VerticalScroll(id="body-scroll"):
                 yield Static("Loading…", id="message-heading")
                 yield Static("", id="message-new-text")
                 with Collapsible(title="Quoted history", collapsed=True, id="message-quoted"):
                     yield Static("", id="message-quoted-text")
-            with TabPane("Attachments", id="attachments"):
+            with TabPane("Attachments (a)", id="attachments"):
                 yield Static("", id="attachments-hint")
                 yield OptionList(id="attachments-list")
-            with TabPane("Headers", id="headers"):
+            with TabPane("Headers (h)", id="headers"):
                 yield Static(
                     "Raw headers exactly as received · t: save as .txt · y: copy", id="headers-hint"
                 )
@@ -149,6 +150,15 @@ class MessageScreen(DaemonScreen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("save_headers", "copy_headers"):
+            return self.query_one(TabbedContent).active == "headers"
+        return True
 
     def action_why(self) -> None:
         from loggbok.tui.screens.why import WhyScreen

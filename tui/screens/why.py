@@ -32,9 +32,9 @@ class WhyScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "log", "Log manually"),
-        Binding("s", "add_sender", "Add sender as contact"),
-        Binding("k", "reconnect", "Reconnect mailbox"),
-        Binding("o", "open", "Open message"),
+        Binding("s", "add_sender", "Add sender"),
+        Binding("k", "reconnect", "Reconnect"),
+        Binding("o", "open", "Open"),
     ]
 
     def __init__(self, message_id: int) -> None:
