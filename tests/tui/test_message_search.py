@@ -18,8 +18,10 @@ from loggbok.tui.app import build_app
 from loggbok.tui.dialogs.mailbox_form import MailboxForm
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.contacts import ContactsScreen
+from loggbok.tui.screens.mailboxes import MailboxesScreen
 from loggbok.tui.screens.message import MessageScreen
 from loggbok.tui.screens.search import SearchScreen
+from loggbok.tui.screens.unlogged import UnloggedScreen
 
 from .conftest import DemoDaemon, screen_of, until
 
@@ -132,3 +134,27 @@ async def test_keys_panel_lists_the_view_keys_hidden_from_the_footer(
             assert view in table
         await pilot.press("question_mark")
         assert not app.screen.query(HelpPanel)
+
+
+async def test_escape_leaves_the_query_and_view_keys_work_from_the_results(
+    demo_daemon: DemoDaemon,
+) -> None:
+    app = build_app(demo_daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await pilot.press("slash")
+        screen = await screen_of(app, SearchScreen)
+        query = screen.query_one(Input)
+        await pilot.press(*"cum")  # typed, not view switches
+        assert query.value == "cum"
+        assert app.screen is screen
+        await pilot.press("escape")
+        assert screen.query_one(OptionList).has_focus
+        await pilot.press("u")
+        await screen_of(app, UnloggedScreen)
+        await pilot.press("slash")
+        await screen_of(app, SearchScreen)
+        await pilot.press("slash")  # on the Search screen, / goes back to the query
+        assert query.has_focus
+        await pilot.press("escape", "m")
+        await screen_of(app, MailboxesScreen)

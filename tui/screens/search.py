@@ -1,4 +1,9 @@
-"""Search: full-text over logged mail (FTS5 syntax); a hit opens in the message view."""
+"""Search: full-text over logged mail (FTS5 syntax); a hit opens in the message view.
+
+While the query box has focus every key is text; Escape (or Enter) leaves it
+for the results, where the view keys (c u m ,) work again; `/` or `f` returns
+to the query.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,10 @@ from loggbok.tui.widgets.entry_render import summary_content
 class SearchScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "focus_query", "Query"),
+        Binding("slash", "focus_query", "Query", key_display="/", show=False),
+        Binding("enter", "open", "Open"),
         Binding("w", "why", "Why?"),
-        Binding("escape", "focus_query", "Query", show=False),
+        Binding("escape", "leave_query", "Leave the query", show=False),
     ]
 
     def __init__(self) -> None:
@@ -88,6 +95,16 @@ class SearchScreen(DaemonScreen):
 
     def action_focus_query(self) -> None:
         self.query_one(Input).focus()
+
+    def action_leave_query(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_open(self) -> None:
+        from loggbok.tui.screens.message import MessageScreen
+
+        index = self.query_one(OptionList).highlighted
+        if index is not None and 0 <= index < len(self.hits):
+            self.app.push_screen(MessageScreen(self.hits[index].id))
 
     def action_why(self) -> None:
         from loggbok.tui.screens.why import WhyScreen
