@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Label, ProgressBar
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.tui.app import build_app
 from loggbok.tui.dialogs.contact_form import ContactForm
+from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.contacts import ContactsScreen
 
 from .conftest import DemoDaemon, screen_of, until
@@ -48,3 +51,35 @@ async def test_add_then_edit_a_contact(demo_daemon: DemoDaemon, script_client: C
         edited = await script_client.call(methods.CONTACTS_GET, t.IdParams(id=created.id))
         assert edited.name == "Greta Nyman-Berg"
         assert edited.emails == [email]
+
+
+VCARDS = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nils Holm\r\nEMAIL:nils.holm@tallbacka.example\r\n"
+    "END:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Anna Bergström\r\n"
+    "EMAIL:anna.bergstrom@fjallstrom-bygg.example\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No Address\r\nEND:VCARD\r\n"
+)
+
+
+async def test_import_shows_its_summary_after_the_bar(
+    demo_daemon: DemoDaemon, script_client: Client, tmp_path: Path
+) -> None:
+    cards = tmp_path / "contacts.vcf"
+    cards.write_text(VCARDS, encoding="utf-8")
+    app = build_app(demo_daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await screen_of(app, ContactsScreen)
+        await until(lambda: screen.contacts)
+        await pilot.press("i")
+        prompt = await screen_of(app, TextPrompt)
+        prompt.query_one(Input).value = str(cards)
+        await pilot.press("enter")
+        summary = screen.query_one("#import-summary", Label)
+        await until(lambda: "created" in str(summary.render()))
+        assert str(summary.render()) == "Import: 1 created, 1 updated, 1 skipped, 1 errors"
+        await until(lambda: any("nils.holm@tallbacka.example" in c.emails for c in screen.contacts))
+        await pilot.pause()
+        assert str(summary.render()).startswith("Import: 1 created")  # a reload keeps it
+        assert not screen.query_one("#import-progress", ProgressBar).display
+        assert await contact_by_email(script_client, "nils.holm@tallbacka.example") is not None

@@ -2,10 +2,13 @@
 
 The list reloads by itself (debounced) when a message is logged onto a
 timeline or a mailbox's sync finishes, so last-activity dates stay current.
+An import shows a pulsing bar while the daemon works (it sends no progress),
+then its summary (created/updated/skipped/errors) stays in the status bar.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -42,6 +45,7 @@ class ContactsScreen(DaemonScreen):
     ]
 
     query_text: reactive[str] = reactive("")
+    import_summary: reactive[str] = reactive("")
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,6 +61,7 @@ class ContactsScreen(DaemonScreen):
         with Horizontal(id="contacts-status-bar", classes="status-bar"):
             yield Label("Connecting to the daemon…", id="contacts-status")
             yield ProgressBar(id="import-progress", show_eta=False)
+            yield Label("", id="import-summary")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -67,6 +72,7 @@ class ContactsScreen(DaemonScreen):
         table.add_column("Company", key="company")
         table.add_column("Last activity", key="last")
         self.query_one("#import-progress").display = False
+        self.query_one("#import-summary").display = False
         self.loggbok.timeline_appended.subscribe(self, self._data_changed)
         self.loggbok.mailbox_changed.subscribe(self, self._mailbox_changed)
         table.focus()
@@ -205,35 +211,39 @@ class ContactsScreen(DaemonScreen):
         )
 
     def _import_chosen(self, path: str | None) -> None:
-        if path:
-            self.import_contacts(path)
+        if path and path.strip():
+            # The daemon reads the file: send a path that does not depend on its cwd.
+            self.import_contacts(str(Path(path.strip()).expanduser().absolute()))
+
+    def watch_import_summary(self, summary: str) -> None:
+        label = self.query_one("#import-summary", Label)
+        label.update(summary)
+        label.display = bool(summary)
 
     @work(exclusive=True, group="contacts-import")
     async def import_contacts(self, path: str) -> None:
         bar = self.query_one("#import-progress", ProgressBar)
-        status = self.query_one("#contacts-status", Label)
-        bar.update(total=None, progress=0)
+        bar.update(total=None, progress=0)  # no total: the bar pulses
         bar.display = True
-        status.update(f"Importing {path}…")
+        self.import_summary = f"Importing {Path(path).name}…"
         try:
             result = await self.link.call(
                 methods.CONTACTS_IMPORT, t.ContactsImportParams(path=path)
             )
         except (RpcError, DaemonUnreachable) as exc:
-            bar.display = False
-            status.update("Import failed")
+            self.import_summary = f"Import of {Path(path).name} failed"
             self.report(exc, "Importing contacts")
             return
-        done = result.created + result.updated + result.skipped
-        bar.update(total=max(done, 1), progress=max(done, 1))
+        finally:
+            bar.display = False
         summary = (
-            f"Imported: {result.created} created, {result.updated} updated, "
+            f"Import: {result.created} created, {result.updated} updated, "
             f"{result.skipped} skipped, {len(result.errors)} errors"
         )
-        status.update(summary)
+        self.import_summary = summary
         self.notify(
             summary if not result.errors else summary + "\n" + "\n".join(result.errors[:5]),
             severity="warning" if result.errors else "information",
+            timeout=10 if result.errors else 5,
         )
-        bar.display = False
         self.load()
