@@ -128,7 +128,7 @@ async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
             message_id=r["message_id"] or "",
             folder=r["folder"],
             uid=r["remote_id"],
-            reason="no longer on the server",
+            reason="no longer in this folder (moved or deleted)",
         )
         for key, r in stored_ids.items()
         if key not in server_ids
