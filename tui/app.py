@@ -23,6 +23,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.commands import ActionsProvider
 from loggbok.tui.data.link import DaemonLink
+from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.screens.contacts import ContactsScreen
 from loggbok.tui.screens.mailboxes import MailboxesScreen
@@ -30,6 +31,7 @@ from loggbok.tui.screens.search import SearchScreen
 from loggbok.tui.screens.settings import SettingsScreen
 from loggbok.tui.screens.unlogged import UnloggedScreen
 from loggbok.tui.screens.unreachable import UnreachableScreen
+from loggbok.tui.screens.why import WhyScreen
 
 RETRY_MAX_SECONDS = 2.0
 
@@ -118,6 +120,17 @@ class LoggbokApp(App[None]):
         screen, self._unreachable = self._unreachable, None
         if screen is not None and screen.is_attached:
             screen.dismiss()
+
+    def action_why_message_id(self) -> None:
+        """Ask for a Message-ID and explain that message, logged or not."""
+        self.push_screen(
+            TextPrompt("Why? for the message with Message-ID", placeholder="<abc@mail.example>"),
+            self._why_for,
+        )
+
+    def _why_for(self, header_id: str | None) -> None:
+        if header_id and header_id.strip().strip("<>"):
+            self.push_screen(WhyScreen.for_header(header_id))
 
     def action_toggle_keys(self) -> None:
         """Show or hide the panel of every key of the current screen and the app."""

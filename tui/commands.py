@@ -16,7 +16,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
 
-GLOBAL_ACTIONS: list[tuple[str, str, str | None, str]] = [
+GLOBAL_ACTIONS: list[tuple[str, str | None, str | None, str]] = [
     ("Contacts", "contacts", None, "The contact list, by last activity · key: c"),
     ("Add contact", "contacts", "add_contact", "Create a contact by name and address"),
     ("Import contacts (vCard/CSV)", "contacts", "import_contacts", "Import a .vcf or .csv file"),
@@ -25,7 +25,9 @@ GLOBAL_ACTIONS: list[tuple[str, str, str | None, str]] = [
     ("Add mailbox", "mailboxes", "add_mailbox", "Connect a mailbox after a connection test"),
     ("Search logged mail", "search", None, "Full-text search over logged mail · key: /"),
     ("Settings", "settings", None, "Logging mode, BCC and forwarding, never-log, cap · key: ,"),
+    ("Why? for a Message-ID", None, "why_message_id", "Why any message was or was not logged"),
 ]
+"""(title, view to open or None for an app action, action to run there, help)."""
 
 Command = Callable[[], Awaitable[object]]
 
@@ -63,7 +65,11 @@ class ActionsProvider(Provider):
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
 
 
-async def _open(app: LoggbokApp, mode: str, action: str | None) -> None:
+async def _open(app: LoggbokApp, mode: str | None, action: str | None) -> None:
+    if mode is None:
+        if action is not None:
+            await app.run_action(action)
+        return
     await app.switch_mode(mode)
     while len(app.screen_stack) > 1:  # back to the view's own screen
         await app.pop_screen()

@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 RELOAD_SECONDS = 1.0
 
 
+def problem(exc: RpcError) -> str:
+    """The daemon's reason in words: its `data` when that is text, else the message."""
+    if isinstance(exc.data, str) and exc.data:
+        return exc.data
+    return exc.message
+
+
 class DaemonScreen(Screen[None]):
     """Base of every screen that shows the daemon's data."""
 
@@ -72,6 +79,6 @@ class DaemonScreen(Screen[None]):
         if isinstance(exc, DaemonUnreachable):
             self.notify(f"{doing}: the daemon is unreachable", severity="warning")
         elif isinstance(exc, RpcError):
-            self.notify(f"{doing}: {exc.message} ({exc.code})", severity="error")
+            self.notify(f"{doing}: {problem(exc)} ({exc.code})", severity="error")
         else:
             self.notify(f"{doing}: {exc}", severity="error")

@@ -1,4 +1,8 @@
-"""Settings: logging mode, BCC and forwarding addresses, never-log list, attachment cap."""
+"""Settings: logging mode, BCC and forwarding addresses, never-log list, attachment cap.
+
+The daemon validates: when it refuses a change, its reason shows under the
+form (and the form keeps what the user typed) until the next save.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
-from loggbok.tui.screens.base import DaemonScreen
+from loggbok.tui.screens.base import DaemonScreen, problem
 
 MB = 1024 * 1024
 
@@ -51,6 +55,7 @@ class SettingsScreen(DaemonScreen):
                 classes="field-label",
             )
             yield Input(id="attachment-cap", type="number")
+            yield Label("", id="settings-error", classes="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Revert", id="revert")
@@ -58,6 +63,7 @@ class SettingsScreen(DaemonScreen):
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"
+        self.show_error("")
 
     def load(self) -> None:
         self.fetch()
@@ -73,6 +79,7 @@ class SettingsScreen(DaemonScreen):
             self.report(exc, "Loading settings")
             return
         self.mark_loaded()
+        self.show_error("")
         self.show(settings)
 
     def show(self, settings: t.Settings) -> None:
@@ -101,11 +108,16 @@ class SettingsScreen(DaemonScreen):
         elif event.button.id == "revert":
             self.load()
 
+    def show_error(self, problem: str) -> None:
+        label = self.query_one("#settings-error", Label)
+        label.update(f"Not saved: {problem}" if problem else "")
+        label.display = bool(problem)
+
     def action_save(self) -> None:
         try:
             params = self.params()
         except ValueError:
-            self.notify("The attachment cap must be a number of MB.", severity="error")
+            self.show_error("the attachment cap must be a number of MB")
             return
         self.save(params)
 
@@ -113,8 +125,12 @@ class SettingsScreen(DaemonScreen):
     async def save(self, params: t.SettingsSetParams) -> None:
         try:
             settings = await self.link.call(methods.SETTINGS_SET, params)
-        except (RpcError, DaemonUnreachable) as exc:
+        except RpcError as exc:
+            self.show_error(problem(exc))
+            return
+        except DaemonUnreachable as exc:
             self.report(exc, "Saving settings")
             return
+        self.show_error("")
         self.show(settings)
         self.notify("Settings saved.")

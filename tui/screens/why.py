@@ -2,6 +2,8 @@
 
 The fixes come from `messages.explain`: log manually onto chosen contacts,
 add the sender as a contact, reconnect the mailbox (with a new password).
+A message is named by the store's id or, for one found in a mail client, by
+its Message-ID header (`WhyScreen.for_header`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.data.reasons import FIX_LABELS, label
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.dialogs.prompt import TextPrompt
-from loggbok.tui.screens.base import DaemonScreen
+from loggbok.tui.screens.base import DaemonScreen, problem
 
 FIX_ACTIONS = {"log_manually": "log", "add_contact": "add_sender", "reconnect_mailbox": "reconnect"}
 
@@ -37,12 +39,19 @@ class WhyScreen(DaemonScreen):
         Binding("o", "open", "Open"),
     ]
 
-    def __init__(self, message_id: int) -> None:
+    def __init__(self, message_id: int, header_id: str | None = None) -> None:
         super().__init__()
         self.message_id = message_id
+        self.header_id = header_id
         self.explanation: t.Explanation | None = None
         self.message: t.Message | None = None
         self.added_contact_ids: list[int] = []
+
+    @classmethod
+    def for_header(cls, header_id: str) -> WhyScreen:
+        """Why? for the message with this Message-ID (with or without <>)."""
+        bare = header_id.strip().strip("<>")
+        return cls(0, header_id=f"<{bare}>")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -64,16 +73,24 @@ class WhyScreen(DaemonScreen):
 
     @work(exclusive=True, group="why")
     async def fetch(self) -> None:
-        ref = t.MessageRefParams(id=self.message_id)
+        ref = (
+            t.MessageRefParams(message_id=self.header_id)
+            if self.header_id
+            else t.MessageRefParams(id=self.message_id)
+        )
         try:
             expl = await self.link.call(methods.MESSAGES_EXPLAIN, ref)
-            msg = await self.link.call(methods.MESSAGES_GET, ref)
+            self.message_id, self.header_id = expl.id, None
+            msg = await self.link.call(methods.MESSAGES_GET, t.MessageRefParams(id=expl.id))
             names: dict[int, str] = {}
             for contact_id in expl.evidence.contact_ids[:20]:
                 contact = await self.link.call(methods.CONTACTS_GET, t.IdParams(id=contact_id))
                 names[contact_id] = contact.name or (contact.emails or [f"#{contact_id}"])[0]
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Asking why")
+            if self.explanation is None:
+                why_not = problem(exc) if isinstance(exc, RpcError) else "the daemon is unreachable"
+                self.query_one("#why-verdict", Static).update(f"Cannot explain: {why_not}")
             return
         self.mark_loaded()
         self.explanation, self.message = expl, msg
@@ -100,6 +117,8 @@ class WhyScreen(DaemonScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            return self.explanation is not None
         wanted = {v: k for k, v in FIX_ACTIONS.items()}.get(action)
         if wanted is None:
             return True
