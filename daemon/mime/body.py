@@ -60,7 +60,7 @@ def _parse(raw: bytes, limit: int, errors: list[str]) -> ParsedMessage:
         body_text = decode_texts(_cap(found.plain, limit), found.plain_charsets, errors)
     else:
         body_text = html_to_text(html, errors)
-    fresh = new_text(body_text, html or None, errors)
+    fresh = new_text(body_text, None if found.plain else html or None, errors)
     return ParsedMessage(
         body_text=body_text,
         new_text=fresh,

@@ -172,11 +172,18 @@ class MailboxQueries:
                 "UPDATE folders SET cursor = NULL, state = 'initial' WHERE id = ?", (folder_id,)
             )
 
-    async def known_remote_ids(self, folder_id: int) -> set[str]:
-        rows = await self._db.fetchall(
-            "SELECT remote_id FROM message_locations WHERE folder_id = ?", (folder_id,)
-        )
-        return {r[0] for r in rows}
+    async def known_among(self, folder_id: int, remote_ids: list[str]) -> set[str]:
+        """Which of `remote_ids` the store already has in this folder (cheap for a few)."""
+        known: set[str] = set()
+        for start in range(0, len(remote_ids), 500):
+            chunk = remote_ids[start : start + 500]
+            rows = await self._db.fetchall(
+                "SELECT remote_id FROM message_locations WHERE folder_id = ?"
+                f" AND remote_id IN ({','.join('?' * len(chunk))})",
+                (folder_id, *chunk),
+            )
+            known.update(r[0] for r in rows)
+        return known
 
     async def folder_message_keys(self, mailbox_id: int) -> list[Row]:
         return await self._db.fetchall(

@@ -20,11 +20,13 @@ locations and carries on after them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.engine import domain_of
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
@@ -41,6 +43,7 @@ from loggbok.daemon.sync.backend import (
     Backend,
     CursorInvalid,
     Folder,
+    HeaderItem,
     TemporaryError,
 )
 from loggbok.daemon.sync.parse_pool import build_bodies, parse_header_blocks
@@ -128,30 +131,20 @@ class SyncRound:
             )
             await self.store.mailboxes.reset_folder(row.id)
             changes = await self.backend.changes(folder, None)
-        known = await self.store.mailboxes.known_remote_ids(row.id)
+        known = await self.store.mailboxes.known_among(row.id, changes.new)
         new = [r for r in changes.new if r not in known]
         await self.store.mailboxes.set_folder_state(row.id, "syncing")
         self._folders[row.id] = folder
         return _FolderWork(folder, row, changes.cursor, new)
 
     async def _headers(self, work: _FolderWork) -> list[Incoming]:
-        found: list[Incoming] = []
+        """Fetch header chunks while earlier chunks are parsed in the pool (overlapped)."""
+        parsing: list[tuple[list[HeaderItem], asyncio.Task[list[HeaderFacts]]]] = []
         for start in range(0, len(work.new), HEADER_CHUNK):
             chunk = work.new[start : start + HEADER_CHUNK]
             items = await self.backend.fetch_headers(work.folder, chunk)
-            facts = await parse_header_blocks([item.raw_header for item in items])
-            found += [
-                Incoming(
-                    work.row.id,
-                    item.remote_id,
-                    fact,
-                    item.raw_header,
-                    item.size,
-                    item.conversation_key,
-                    item.preview,
-                )
-                for item, fact in zip(items, facts, strict=True)
-            ]
+            blocks = [item.raw_header for item in items]
+            parsing.append((items, asyncio.ensure_future(parse_header_blocks(blocks))))
             await self.notify(
                 "sync.progress",
                 SyncProgress(
@@ -162,6 +155,25 @@ class SyncRound:
                     total=len(work.new),
                 ),
             )
+        found: list[Incoming] = []
+        try:
+            for items, task in parsing:
+                facts = await task
+                found += [
+                    Incoming(
+                        work.row.id,
+                        item.remote_id,
+                        fact,
+                        item.raw_header,
+                        item.size,
+                        item.conversation_key,
+                        item.preview,
+                    )
+                    for item, fact in zip(items, facts, strict=True)
+                ]
+        finally:
+            for _, task in parsing:
+                task.cancel()
         return found
 
     async def _commit(

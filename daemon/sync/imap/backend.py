@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from loggbok.daemon.sync.backend import (
     Backend,
+    BackendError,
     Changes,
     CursorInvalid,
     Folder,
@@ -61,6 +62,8 @@ HEADER_FIELDS = (
     "X-Original-To Content-Type Auto-Submitted Precedence List-Id List-Unsubscribe "
     "X-Autoreply X-Autorespond X-Auto-Response-Suppress Content-Class Thread-Index Return-Path"
 )
+BODY_CHUNK = 50
+"""Whole messages per UID FETCH: bounded so one response stays a few MB."""
 FETCH_CHUNK = 250
 """UIDs per pipelined UID FETCH command."""
 
@@ -138,6 +141,14 @@ class ImapBackend(Backend):
 
     async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
         return await self._run(self._pool, self._fetch_message, folder, remote_id)
+
+    async def fetch_messages(
+        self, folder: Folder, remote_ids: list[str]
+    ) -> dict[str, bytes | BackendError]:
+        """Whole messages, pipelined in a few UID FETCH commands (one round trip each)."""
+        if not remote_ids:
+            return {}
+        return await self._run(self._pool, self._fetch_messages, folder, remote_ids)
 
     async def wait_for_changes(self, timeout: float) -> bool:
         self._ticket += 1
@@ -339,6 +350,37 @@ class ImapBackend(Backend):
             log.info("UID FETCH in %s partly failed (%s); returning what came", folder.name, exc)
         order = {r: i for i, r in enumerate(remote_ids)}
         return sorted(found.values(), key=lambda item: order.get(item.remote_id, 0))
+
+    def _fetch_messages(
+        self, folder: Folder, remote_ids: list[str]
+    ) -> dict[str, bytes | BackendError]:
+        conn = self._connection()
+        self._ensure_selected(conn, folder)
+        wanted = sorted({int(r) for r in remote_ids if r.isdigit()})
+        found: dict[str, bytes | BackendError] = {}
+
+        def collect(response: Response) -> None:
+            with contextlib.suppress(ProtocolError):
+                fetched = parse_fetch(response)
+                uid = fetched.uid() if fetched is not None else None
+                body = fetched.section("BODY[]") if fetched is not None else None
+                if uid is not None and body is not None:
+                    found[str(uid)] = body
+
+        commands = [
+            f"UID FETCH {compress_uids(wanted[i : i + BODY_CHUNK])} (UID BODY.PEEK[])"
+            for i in range(0, len(wanted), BODY_CHUNK)
+        ]
+        try:
+            conn.pipeline(commands, collect)
+        except CommandFailed as exc:
+            if exc.status != "NO":
+                raise TemporaryError(f"UID FETCH failed in {folder.name}: {exc}") from None
+        for remote_id in remote_ids:
+            found.setdefault(
+                remote_id, PermanentError(f"message {remote_id} is gone from {folder.name}")
+            )
+        return found
 
     def _fetch_message(self, folder: Folder, remote_id: str) -> bytes:
         if not remote_id.isdigit():
