@@ -60,6 +60,7 @@ tmux new-session -d -s "$SESSION" -x "$WIDTH" -y "$HEIGHT" \
     "$LOGGBOK demo; echo 'loggbok exited'; sleep 600"
 
 expect contacts "contacts" 90
+expect contacts-dated "2025-03-" 60  # last activity appears after the first sync, no r
 keys Enter
 expect timeline "entries shown"
 keys Enter

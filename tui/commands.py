@@ -1,8 +1,9 @@
 """The command palette's `ActionsProvider`: every action of loggbok, searchable.
 
 It lists the app-wide actions (open a view, add a contact, import, add a
-mailbox, …) and every key binding of the screen the palette was opened from,
-so anything reachable by a key is reachable by name too.
+mailbox, Why? by Message-ID, …) and every key binding of the screen the
+palette was opened from (not the focused widget's cursor keys), so anything
+reachable by a screen's key is reachable by name too.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class ActionsProvider(Provider):
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
+            if active.node is not self.screen:
+                continue
             if not binding.description or not active.enabled or binding.action in seen:
                 continue
             if binding.action.startswith("switch_mode") or binding.action == "command_palette":

@@ -14,6 +14,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
@@ -49,7 +51,8 @@ async def test_contacts_show_new_activity_without_refresh(
             return shown[idle.id].last_activity is not None
 
         await until(refreshed)
-        assert screen.query_one("#contacts-table").get_row(str(idle.id))[3]  # type: ignore[attr-defined]
+        table = screen.query_one(DataTable)
+        assert table.get_cell(str(idle.id), "last")
 
 
 async def test_unlogged_view_follows_logging_and_new_mail(

@@ -41,10 +41,10 @@ async def test_list_add_with_connection_test_and_remove(
         screen = await screen_of(app, MailboxesScreen)
         await until(lambda: screen.mailboxes)
         table = screen.query_one(DataTable)
-        row = table.get_row(str(demo_box.id))
-        assert str(row[0]).startswith(demo_box.address)
-        assert row[1] == "maildir"
-        assert row[2] == "idle"
+        row = str(demo_box.id)
+        assert str(table.get_cell(row, "Address")).startswith(demo_box.address)
+        assert table.get_cell(row, "Provider") == "maildir"
+        assert table.get_cell(row, "Status") == "idle"
 
         await pilot.press("a")
         form = await screen_of(app, MailboxForm)

@@ -67,10 +67,11 @@ class ContactsScreen(DaemonScreen):
     def on_mount(self) -> None:
         self.sub_title = "Contacts"
         table = self.query_one(DataTable)
+        # Addresses last: at 80 columns they are the part that may be cut.
         table.add_column("Name", key="name")
-        table.add_column("Addresses", key="emails")
-        table.add_column("Company", key="company")
         table.add_column("Last activity", key="last")
+        table.add_column("Company", key="company")
+        table.add_column("Addresses", key="emails")
         self.query_one("#import-progress").display = False
         self.query_one("#import-summary").display = False
         self.loggbok.timeline_appended.subscribe(self, self._data_changed)
@@ -111,9 +112,9 @@ class ContactsScreen(DaemonScreen):
         for contact in self.contacts:
             table.add_row(
                 contact.name or "—",
-                ", ".join(contact.emails),
-                contact.company or "",
                 text.format_date(contact.last_activity) if contact.last_activity else "",
+                contact.company or "",
+                ", ".join(contact.emails),
                 key=str(contact.id),
             )
         if selected is not None:

@@ -22,6 +22,14 @@ from loggbok.tui.dialogs.mailbox_form import MailboxForm
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen
 
+WHERE_CHARS = 40
+
+
+def where_text(box: t.Mailbox) -> str:
+    """The Maildir path or the server, its end kept when long (the end tells them apart)."""
+    where = box.path or box.host or ""
+    return where if len(where) <= WHERE_CHARS else "…" + where[-(WHERE_CHARS - 1) :]
+
 
 def status_text(box: t.Mailbox, progress: t.SyncProgress | None) -> str:
     if box.status == "syncing" and progress is not None and progress.total:
@@ -54,7 +62,7 @@ class MailboxesScreen(DaemonScreen):
     def on_mount(self) -> None:
         self.sub_title = "Mailboxes"
         table = self.query_one(DataTable)
-        for name in ("Address", "Provider", "Status", "Blind threads", "Last sync"):
+        for name in ("Address", "Status", "Last sync", "Blind threads", "Provider"):
             table.add_column(name, key=name)
         self.query_one(ProgressBar).display = False
         self.loggbok.mailbox_changed.subscribe(self, self._status_changed)
@@ -83,13 +91,13 @@ class MailboxesScreen(DaemonScreen):
         row = table.cursor_row
         table.clear()
         for box in self.mailboxes:
-            where = box.path or box.host or ""
+            where = where_text(box)
             table.add_row(
                 f"{box.address}\n{where}" if where else box.address,
-                box.provider,
                 status_text(box, self.progress.get(box.id)),
-                str(box.blind_threads) if box.blind_threads else "—",
                 text.format_date(box.last_sync) if box.last_sync else "never",
+                str(box.blind_threads) if box.blind_threads else "—",
+                box.provider,
                 key=str(box.id),
                 height=2 if (box.path or box.host) else 1,
             )
