@@ -35,7 +35,8 @@ def status_text(box: t.Mailbox, progress: t.SyncProgress | None) -> str:
     if box.status == "syncing" and progress is not None and progress.total:
         return f"syncing {progress.done}/{progress.total} ({progress.folder}, {progress.phase})"
     detail = f": {box.status_detail}" if box.status_detail else ""
-    return f"{box.status}{detail}"
+    quarantined = f" · {box.quarantined} unreadable" if box.quarantined else ""
+    return f"{box.status}{detail}{quarantined}"
 
 
 class MailboxesScreen(DaemonScreen):

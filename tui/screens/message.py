@@ -2,7 +2,8 @@
 
 The Headers tab shows the header block exactly as received, with "save as
 .txt" (the bytes as received) and "copy" (OSC 52 through the terminal); those
-two keys show in the footer only while the Headers tab is open.
+two keys show in the footer only while the Headers tab is open. A message
+whose body could not be read (quarantined) offers `r`: fetch and parse again.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class MessageScreen(DaemonScreen):
         Binding("t", "save_headers", "Save .txt"),
         Binding("y", "copy_headers", "Copy"),
         Binding("w", "why", "Why?"),
+        Binding("r", "retry", "Read again"),
     ]
 
     def __init__(self, message_id: int, tab: str = "body") -> None:
@@ -110,10 +112,11 @@ class MessageScreen(DaemonScreen):
         self.fetch()
 
     @work(exclusive=True, group="message")
-    async def fetch(self) -> None:
+    async def fetch(self, retry: bool = False) -> None:
         ref = t.MessageRefParams(id=self.message_id)
         try:
-            msg = await self.link.call(methods.MESSAGES_GET, ref)
+            method = methods.MESSAGES_RETRY if retry else methods.MESSAGES_GET
+            msg = await self.link.call(method, ref)
             headers = await self.link.call(methods.MESSAGES_HEADERS, ref)
             settings = await self.link.call(methods.SETTINGS_GET)
         except (RpcError, DaemonUnreachable) as exc:
@@ -147,6 +150,9 @@ class MessageScreen(DaemonScreen):
         self.query_one("#attachments-hint", Static).update(
             "Enter saves the attachment to a file." if msg.attachments else "No attachments."
         )
+        self.refresh_bindings()
+        if retry:
+            self.notify("Read again." if msg.parse_error is None else f"Still: {msg.parse_error}")
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -158,7 +164,12 @@ class MessageScreen(DaemonScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("save_headers", "copy_headers"):
             return self.query_one(TabbedContent).active == "headers"
+        if action == "retry":
+            return self.message is not None and self.message.parse_error is not None
         return True
+
+    def action_retry(self) -> None:
+        self.fetch(retry=True)
 
     def action_why(self) -> None:
         from loggbok.tui.screens.why import WhyScreen
