@@ -8,6 +8,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -122,8 +123,6 @@ class Daemon:
         log.info("loggbokd stopped")
 
     async def run_until_signalled(self) -> None:
-        import signal
-
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

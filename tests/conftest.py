@@ -3,7 +3,6 @@ protocol client connected to it."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -110,15 +109,3 @@ async def client(daemon: DaemonProcess) -> AsyncIterator[Client]:
     conn = await daemon.client()
     yield conn
     await conn.close()
-
-
-async def wait_for(predicate_coro, timeout: float = 15.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
-    """Poll an async predicate until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await predicate_coro()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(interval)
