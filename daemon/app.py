@@ -122,9 +122,18 @@ class Daemon:
                 os.close(self._lock_file)
         log.info("loggbokd stopped")
 
-    async def run_until_signalled(self) -> None:
+    async def serve(self) -> None:
+        """Start, run until SIGTERM or SIGINT, stop. The handlers are in place before the
+        socket exists, so a signal at any moment after a client could connect ends in an
+        orderly stop (a SIGTERM during start is held until start is done)."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        try:
+            await self.start()
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.stop()

@@ -36,16 +36,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> int:
-    daemon = Daemon(socket_path, data_dir, demo=args.demo)
     try:
-        await daemon.start()
+        await Daemon(socket_path, data_dir, demo=args.demo).serve()
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2
-    try:
-        await daemon.run_until_signalled()
-    finally:
-        await daemon.stop()
     return 0
 
 

@@ -121,5 +121,11 @@ def shutdown() -> None:
         _idle_timer.cancel()
         _idle_timer = None
     if _pool is not None:
+        # Workers may be mid-start or mid-parse: end them now rather than make the
+        # interpreter's exit wait for them (ProcessPoolExecutor has no public kill
+        # before Python 3.14's terminate_workers).
+        processes = list(getattr(_pool, "_processes", {}).values())
         _pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
         _pool = None

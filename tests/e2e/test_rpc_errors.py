@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import msgspec
 
@@ -122,3 +124,19 @@ async def test_discover_matches_committed_document(client: Client) -> None:
     document = await client.call(m.DISCOVER)
     assert document == json.loads(json.dumps(build()))
     assert {x["name"] for x in document["methods"]} == set(m.METHODS)
+
+
+async def test_sigterm_and_sigint_shut_down_cleanly(workdir: Path) -> None:
+    for number, sig in enumerate((signal.SIGINT, signal.SIGTERM)):
+        data = workdir / f"data{number}"
+        data.mkdir()
+        daemon = DaemonProcess(workdir / f"s{number}.sock", data)
+        daemon.start()
+        client = await daemon.client()
+        assert (await client.call(m.HELLO)).daemon_version
+        assert daemon.stop(sig) == 0
+        assert not daemon.socket.exists()
+        await asyncio.wait_for(client.closed.wait(), 10)
+        await client.close()
+        log = (data / "loggbokd.log").read_text(encoding="utf-8").splitlines()
+        assert json.loads(log[-1])["message"] == "loggbokd stopped"
