@@ -17,7 +17,12 @@ from loggbok.protocol.types import ImportResult
 
 
 def _parse(path: str) -> ImportBatch:
-    return parse_contacts_file(Path(path).expanduser())
+    file = Path(path).expanduser()
+    if not file.is_absolute():
+        raise ValueError(
+            f"{path}: give an absolute path (the daemon does not share your working directory)"
+        )
+    return parse_contacts_file(file)
 
 
 async def import_contacts(store: Store, path: str | Path) -> ImportResult:
@@ -25,7 +30,7 @@ async def import_contacts(store: Store, path: str | Path) -> ImportResult:
         batch = await asyncio.to_thread(_parse, str(path))
     except (OSError, ValueError) as exc:
         raise RpcError(ErrorCode.BAD_INPUT, "Cannot import contacts", str(exc)) from None
-    created = updated = 0
+    created = updated = unchanged = 0
     errors = list(batch.errors)
     for contact in batch.contacts:
         emails = list(dict.fromkeys(contact.emails))
@@ -38,10 +43,14 @@ async def import_contacts(store: Store, path: str | Path) -> ImportResult:
             owner = next(iter(found.values()))
             current = await store.contacts.get(owner)
             extra = [e for e in emails if e not in found]
-            await store.contacts.update(
-                owner, current.name or contact.name, [*current.emails, *extra]
-            )
+            name = current.name or contact.name
+            if not extra and name == current.name:
+                unchanged += 1
+                continue
+            await store.contacts.update(owner, name, [*current.emails, *extra])
             updated += 1
         except RpcError as exc:
             errors.append(f"{contact.name or emails[0]}: {exc.message} {exc.data or ''}".strip())
-    return ImportResult(created=created, updated=updated, skipped=batch.skipped, errors=errors)
+    return ImportResult(
+        created=created, updated=updated, skipped=batch.skipped + unchanged, errors=errors
+    )

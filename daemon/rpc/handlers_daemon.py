@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from loggbok.daemon import __version__
@@ -36,12 +37,37 @@ async def settings_get(ctx: Context, params: t.NoParams) -> t.Settings:
     return await ctx.store.settings.get()
 
 
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_DOMAIN = re.compile(r"^@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _refuse(setting: str, why: str) -> RpcError:
+    return RpcError(
+        ErrorCode.INVALID_PARAMS, f"Invalid {setting}: {why}", {"setting": setting, "reason": why}
+    )
+
+
+def _check_settings(params: t.SettingsSetParams) -> None:
+    for name in ("bcc_address", "forwarding_address"):
+        value = getattr(params, name)
+        if isinstance(value, str) and value.strip() and not _ADDRESS.match(value.strip()):
+            raise _refuse(name, f"{value!r} is not an email address")
+    if isinstance(params.own_addresses, list):
+        for value in params.own_addresses:
+            if not _ADDRESS.match(value.strip()):
+                raise _refuse("own_addresses", f"{value!r} is not an email address")
+    if isinstance(params.never_log, list):
+        for value in params.never_log:
+            if not (_ADDRESS.match(value.strip()) or _DOMAIN.match(value.strip())):
+                raise _refuse("never_log", f"{value!r} is neither an address nor an @domain")
+    for name in ("attachment_limit_bytes", "body_limit_bytes"):
+        value = getattr(params, name)
+        if isinstance(value, int) and value < 0:
+            raise _refuse(name, "must be 0 or more")
+
+
 async def settings_set(ctx: Context, params: t.SettingsSetParams) -> t.Settings:
-    limit = params.attachment_limit_bytes
-    if isinstance(limit, int) and limit < 0:
-        raise RpcError(
-            ErrorCode.INVALID_PARAMS, "Invalid params", "attachment_limit_bytes must be >= 0"
-        )
+    _check_settings(params)
     return await ctx.store.settings.update(params)
 
 

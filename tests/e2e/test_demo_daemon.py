@@ -42,6 +42,9 @@ async def test_demo_decisions_match_the_stories(workdir: Path) -> None:
         assert got == expected
         contacts = (await client.call(m.CONTACTS_LIST, t.ContactsListParams(limit=100))).contacts
         assert len(contacts) == 12, [c.emails for c in contacts]
+        vcard = str(workdir / "data" / "demo-mail" / "contacts.vcf")
+        again = await client.call(m.CONTACTS_IMPORT, t.ContactsImportParams(path=vcard))
+        assert (again.created, again.updated, again.skipped) == (0, 0, 12)
         await client.close()
     finally:
         daemon.stop()
