@@ -79,7 +79,7 @@ keys l
 expect log-manually-picker "Log onto chosen"
 keys Escape Escape
 keys m
-expect mailboxes "maildir"
+expect mailboxes "aildir"  # the provider column at 160 wide, the Maildir path at 80
 keys /
 keys -l "Solvik"
 keys Enter
