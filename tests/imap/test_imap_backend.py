@@ -244,6 +244,28 @@ async def test_idle_wakes_on_append_from_another_connection(
     assert len((await backend.changes(INBOX, cursor)).new) == 1
 
 
+async def test_idle_on_sent_wakes_on_a_sent_message(
+    dovecot: DovecotServer, make_backend: MakeBackend, user: DovecotUser
+) -> None:
+    # With an hour between STATUS polls, only IDLE on Sent itself can see this in time.
+    backend = make_backend(user, poll_interval=3600.0)
+    await backend.connect()
+    await backend.folders()
+    await backend.changes(INBOX, None)
+    cursor = (await backend.changes(SENT, None)).cursor
+    waiting = asyncio.create_task(backend.wait_for_changes(3600.0))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    await asyncio.to_thread(dovecot.append, user, "Sent", make_message(9))
+    assert await asyncio.wait_for(waiting, WAKE_TIMEOUT) is True
+    assert len((await backend.changes(SENT, cursor)).new) == 1
+    # Both IDLE connections stay usable for the next wait.
+    again = asyncio.create_task(backend.wait_for_changes(3600.0))
+    await asyncio.sleep(0.5)
+    await asyncio.to_thread(dovecot.append, user, "INBOX", make_message(10))
+    assert await asyncio.wait_for(again, WAKE_TIMEOUT) is True
+
+
 async def test_idle_sees_mail_that_arrived_before_it_started(
     dovecot: DovecotServer, make_backend: MakeBackend, user: DovecotUser
 ) -> None:

@@ -1,10 +1,11 @@
 """`ImapBackend`: the Backend contract over stdlib imaplib, on threads of its own.
 
-Two connections, two single-thread executors, never the event loop:
+Three connections, three single-thread executors, never the event loop:
 
-  fetch thread   connect, LIST, EXAMINE + UID SEARCH (changes), pipelined
-                 UID FETCH of header fields (fetch_headers), BODY.PEEK[]
-  IDLE thread    `IdleWatcher`: IDLE on INBOX, STATUS of Sent (wait_for_changes)
+  fetch thread      connect, LIST, EXAMINE + UID SEARCH (changes), pipelined
+                    UID FETCH of header fields (fetch_headers) and of BODY.PEEK[]
+  IDLE thread       `IdleWatcher`: IDLE on INBOX      } wait_for_changes: the first
+  Sent IDLE thread  `IdleWatcher`: IDLE on Sent       } change wins, the other is ended
 
 loggbok never writes to a mailbox: folders are opened with EXAMINE and bodies
 read with BODY.PEEK, so not even \\Seen changes. Remote ids are UIDs as text;
@@ -106,6 +107,10 @@ class ImapBackend(Backend):
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"imap-fetch-{host}")
         self._idle_pool = ThreadPoolExecutor(1, thread_name_prefix=f"imap-idle-{host}")
         self._watcher = IdleWatcher(self.settings, poll_interval)
+        # Sent gets an IDLE connection of its own: a reply the user sends from another
+        # client is noticed at once, not at the next STATUS poll.
+        self._sent_pool = ThreadPoolExecutor(1, thread_name_prefix=f"imap-idle-sent-{host}")
+        self._sent_watcher = IdleWatcher(self.settings, poll_interval)
         self._ticket = 0
         self._closed = False
 
@@ -115,7 +120,7 @@ class ImapBackend(Backend):
 
     @property
     def warnings(self) -> list[str]:
-        return list(self._watcher.warnings)
+        return list(dict.fromkeys([*self._watcher.warnings, *self._sent_watcher.warnings]))
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -151,23 +156,60 @@ class ImapBackend(Backend):
         return await self._run(self._pool, self._fetch_messages, folder, remote_ids)
 
     async def wait_for_changes(self, timeout: float) -> bool:
+        """IDLE on INBOX and on Sent, each on its own connection; the first change wins."""
         self._ticket += 1
         ticket = self._ticket
         sent = [f.name for f in self._folders if f.role == "sent"]
         inbox = next((f.name for f in self._folders if f.role == "inbox"), "INBOX")
         known = dict(self._known)
-        try:
-            return await self._run(
-                self._idle_pool, self._watcher.wait, ticket, timeout, inbox, sent, known
+        waits = [
+            (
+                self._watcher,
+                asyncio.ensure_future(
+                    self._run(
+                        self._idle_pool, self._watcher.wait, ticket, timeout, inbox, [], known
+                    )
+                ),
             )
-        except asyncio.CancelledError:
-            self._watcher.interrupt(ticket)
-            raise
+        ]
+        if sent:
+            waits.append(
+                (
+                    self._sent_watcher,
+                    asyncio.ensure_future(
+                        self._run(
+                            self._sent_pool,
+                            self._sent_watcher.wait,
+                            ticket,
+                            timeout,
+                            sent[0],
+                            sent[1:],
+                            known,
+                        )
+                    ),
+                )
+            )
+        pending = {future for _, future in waits}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if any(f.exception() is not None or f.result() for f in done):
+                    break
+        finally:
+            for watcher, _ in waits:
+                watcher.interrupt(ticket)
+            # Let the other IDLE end with DONE, so its connection stays usable.
+            await asyncio.gather(*(f for _, f in waits), return_exceptions=True)
+        for _, future in waits:
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return any(future.result() for _, future in waits)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._watcher.close_soon()
+        self._sent_watcher.close_soon()
         loop = asyncio.get_running_loop()
         logout = loop.run_in_executor(self._pool, self._logout)
         try:
@@ -178,8 +220,10 @@ class ImapBackend(Backend):
                 conn.interrupt()
         self._closed = True
         self._idle_pool.submit(self._watcher.close)
+        self._sent_pool.submit(self._sent_watcher.close)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._idle_pool.shutdown(wait=False, cancel_futures=True)
+        self._sent_pool.shutdown(wait=False, cancel_futures=True)
 
     # on the fetch thread ------------------------------------------------------------------------
 
