@@ -248,6 +248,19 @@ class MessageQueries:
                 (message,),
             )
 
+    async def pending_bodies(self, mailbox_id: int) -> list[Row]:
+        """Logged messages of a mailbox whose body has not been stored yet (a sync stopped
+        between a batch's decisions and its bodies): id, folder id, remote id."""
+        return await self._db.fetchall(
+            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id
+               FROM messages m JOIN message_locations l ON l.message = m.id
+               JOIN folders f ON f.id = l.folder_id
+               WHERE f.mailbox_id = ? AND m.logged = 1 AND m.body_state = 'headers'
+                 AND l.state = 'ok'
+               GROUP BY m.id""",
+            (mailbox_id,),
+        )
+
     async def location(self, message: int) -> Row | None:
         """Where a message can be fetched from: folder name, remote id, mailbox."""
         return await self._db.fetchone(

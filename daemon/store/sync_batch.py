@@ -354,3 +354,39 @@ async def quarantine(tx: Transaction, items: list[tuple[int, str, str]]) -> None
         " WHERE folder_id = ? AND remote_id = ?",
         [(error, folder_id, remote_id) for folder_id, remote_id, error in items],
     )
+
+
+async def write_bodies(tx: Transaction, bodies: dict[int, StoredBody]) -> None:
+    """Bodies of logged messages written after their decisions (bulk statements)."""
+    items = sorted(bodies.items())
+    await tx.executemany(
+        """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?, body_state = ?,
+               parse_error = ? WHERE id = ?""",
+        [
+            (
+                b.body_text,
+                b.new_text,
+                b.snippet,
+                "error" if b.parse_error else "parsed",
+                b.parse_error,
+                message_id,
+            )
+            for message_id, b in items
+        ],
+    )
+    await tx.executemany(
+        """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
+               status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
+            for message_id, b in items
+            for a in b.attachments
+        ],
+    )
+    await tx.executemany("DELETE FROM message_fts WHERE rowid = ?", [(i,) for i, _ in items])
+    await tx.executemany(
+        """INSERT INTO message_fts (rowid, subject, participants, body)
+           SELECT id, subject, from_name || ' ' || from_email || ' ' || recipients, ?
+           FROM messages WHERE id = ?""",
+        [(b.body_text, message_id) for message_id, b in items],
+    )

@@ -9,13 +9,17 @@
      and parse them on a worker thread;
   3. sort everything by date, parents before their replies even when a sender's
      clock is wrong, so a sent message is decided before the replies to it
-     whatever folder they are in, and commit in batches: each batch's
-     plan, the bodies of its logged messages, its decisions and timeline
-     entries in one transaction; the folder cursors ride with the last batch;
-  4. after each commit, tell clients about the new timeline entries.
+     whatever folder they are in, and decide in batches: each batch's plan,
+     messages, decisions and timeline entries in one transaction (the folder
+     cursors ride with the last batch);
+  4. behind the decisions, a body pipeline fetches, parses (in worker
+     processes) and stores the bodies of each batch's logged messages, and
+     then tells clients about the new timeline entries; the round ends when
+     the last body is stored.
 
 A crash between batches loses nothing: the next round sees the committed
-locations and carries on after them.
+locations and carries on after them, and first fills in the bodies of logged
+messages that a crash left without one.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from loggbok.daemon.store.sync_batch import (
     load_snapshot,
     quarantine,
     save_cursor,
+    write_bodies,
     write_plan,
 )
 from loggbok.daemon.sync.backend import (
@@ -47,7 +52,7 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 from loggbok.daemon.sync.parse_pool import build_bodies, parse_header_blocks
-from loggbok.daemon.sync.planner import Incoming, PlannedMessage, decision_order, plan_batch
+from loggbok.daemon.sync.planner import Incoming, decision_order, plan_batch
 from loggbok.protocol.types import Settings, SyncProgress, SyncResult, TimelineAppended
 
 log = logging.getLogger(__name__)
@@ -104,19 +109,31 @@ class SyncRound:
         rules = rule_settings(
             settings, self.mailbox.address, await self.store.settings.user_can_log()
         )
-        batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
-        for number, batch in enumerate(batches, start=1):
-            await self._commit(batch, rules, settings, work if number == len(batches) else [])
-            await self.notify(
-                "sync.progress",
-                SyncProgress(
-                    mailbox_id=self.mailbox.id,
-                    folder="*",
-                    phase="decide",
-                    done=min(number * BATCH, len(incoming)),
-                    total=len(incoming),
-                ),
-            )
+        pending = [
+            Pending(r["id"], r["folder_id"], r["remote_id"], None)
+            for r in await self.store.messages.pending_bodies(self.mailbox.id)
+            if r["folder_id"] in self._folders
+        ]
+        bodies = _BodyPipeline(self, settings)
+        try:
+            bodies.add(pending)
+            batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
+            for number, batch in enumerate(batches, start=1):
+                finished = work if number == len(batches) else []
+                bodies.add(await self._decide(batch, rules, settings, finished))
+                await self.notify(
+                    "sync.progress",
+                    SyncProgress(
+                        mailbox_id=self.mailbox.id,
+                        folder="*",
+                        phase="decide",
+                        done=min(number * BATCH, len(incoming)),
+                        total=len(incoming),
+                    ),
+                )
+            await bodies.finish()
+        finally:
+            bodies.cancel()
         for item in work:
             await self.store.mailboxes.set_folder_state(item.row.id, "idle")
         return self.result
@@ -176,73 +193,113 @@ class SyncRound:
                 task.cancel()
         return found
 
-    async def _commit(
+    async def _decide(
         self,
         batch: list[Incoming],
         rules: RuleSettings,
         settings: Settings,
         finished: list[_FolderWork],
-    ) -> None:
+    ) -> list[Pending]:
+        """One batch's decisions, messages, timeline rows (and cursors) in one transaction.
+
+        Logged messages are written by their headers; their bodies follow in the body
+        pipeline, so the next batch is decided while these are fetched and parsed.
+        """
         async with self.store.db.transaction() as tx:
             snapshot = await load_snapshot(tx, batch)
             plan = plan_batch(batch, snapshot, rules, self.mailbox.id)
-            bodies, unreadable = await self._bodies(plan.logged, settings)
             await write_plan(
                 tx,
                 plan,
                 snapshot,
-                bodies,
+                {},
                 self.mailbox.id,
                 {folder_id: folder.name for folder_id, folder in self._folders.items()},
                 settings.default_visibility,
-            )
-            await quarantine(
-                tx,
-                [
-                    (m.incoming.folder_id, m.incoming.remote_id, bodies[m.id].parse_error or "")
-                    for m in plan.logged
-                    if m.id in unreadable
-                ],
             )
             for work in finished:
                 await save_cursor(tx, work.row.id, work.cursor)
         self.result.new += len(plan.messages)
         self.result.logged += len(plan.logged)
+        return [
+            Pending(m.id, m.incoming.folder_id, m.incoming.remote_id, m.incoming.preview)
+            for m in plan.logged
+        ]
+
+    async def fill_bodies(self, pending: list[Pending], settings: Settings) -> None:
+        """Fetch, parse and store the bodies of logged messages, then tell the clients.
+
+        A message that cannot be fetched keeps its header-only entry and is quarantined
+        until `messages.retry` reads it.
+        """
+        if not pending:
+            return
+        raws: list[tuple[int, bytes]] = []
+        failed: dict[int, StoredBody] = {}
+        unreadable: list[tuple[int, str, str]] = []
+        by_folder: dict[int, list[Pending]] = {}
+        for item in pending:
+            by_folder.setdefault(item.folder_id, []).append(item)
+        for folder_id, items in by_folder.items():
+            found = await self.backend.fetch_messages(
+                self._folders[folder_id], [i.remote_id for i in items]
+            )
+            for item in items:
+                raw = found.get(item.remote_id)
+                if isinstance(raw, TemporaryError):
+                    raise raw
+                if isinstance(raw, bytes):
+                    raws.append((item.message_id, raw))
+                    continue
+                error = f"could not fetch: {raw or 'gone from the mailbox'}"
+                failed[item.message_id] = StoredBody("", "", item.preview or "", (), error)
+                unreadable.append((folder_id, item.remote_id, error))
+        parsed = await build_bodies(
+            raws, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
+        )
+        bodies = {**parsed, **failed}
+        async with self.store.db.transaction() as tx:
+            await write_bodies(tx, bodies)
+            await quarantine(tx, unreadable)
         self.result.errors += sum(1 for b in bodies.values() if b.parse_error)
-        for entry in await self.store.timeline.entries_of([m.id for m in plan.logged]):
+        for entry in await self.store.timeline.entries_of(sorted(bodies)):
             await self.notify(
                 "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
             )
 
-    async def _bodies(
-        self, logged: list[PlannedMessage], settings: Settings
-    ) -> tuple[dict[int, StoredBody], set[int]]:
-        """Fetch (per folder, in bulk) and parse (in worker processes) the logged messages.
 
-        Returns the bodies, and the ids of messages that could not be fetched: those are
-        logged from their headers and quarantined until `messages.retry` reads them.
-        """
-        raws: list[tuple[int, bytes]] = []
-        failed: dict[int, StoredBody] = {}
-        by_folder: dict[int, list[PlannedMessage]] = {}
-        for message in logged:
-            by_folder.setdefault(message.incoming.folder_id, []).append(message)
-        for folder_id, messages in by_folder.items():
-            found = await self.backend.fetch_messages(
-                self._folders[folder_id], [m.incoming.remote_id for m in messages]
-            )
-            for message in messages:
-                raw = found.get(message.incoming.remote_id)
-                if isinstance(raw, TemporaryError):
-                    raise raw
-                if isinstance(raw, bytes):
-                    raws.append((message.id, raw))
-                else:
-                    error = f"could not fetch: {raw or 'gone from the mailbox'}"
-                    failed[message.id] = StoredBody(
-                        "", "", message.incoming.preview or "", (), error
-                    )
-        parsed = await build_bodies(
-            raws, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
-        )
-        return {**parsed, **failed}, set(failed)
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A logged message whose body is still to be fetched, parsed and stored."""
+
+    message_id: int
+    folder_id: int
+    remote_id: str
+    preview: str | None
+
+
+class _BodyPipeline:
+    """Body work for decided batches, running behind the decisions (at most two batches
+    in flight, so memory stays bounded); `finish` waits for all of it and raises the
+    first error (a dropped connection ends the round like any other)."""
+
+    def __init__(self, round_: SyncRound, settings: Settings) -> None:
+        self._round = round_
+        self._settings = settings
+        self._slots = asyncio.Semaphore(2)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add(self, pending: list[Pending]) -> None:
+        if pending:
+            self._tasks.append(asyncio.ensure_future(self._run(pending)))
+
+    async def _run(self, pending: list[Pending]) -> None:
+        async with self._slots:
+            await self._round.fill_bodies(pending, self._settings)
+
+    async def finish(self) -> None:
+        await asyncio.gather(*self._tasks)
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()

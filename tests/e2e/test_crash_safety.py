@@ -98,6 +98,13 @@ async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(
         assert db.execute("SELECT count(*) FROM message_locations").fetchone()[0] == total
         assert db.execute("SELECT count(*) FROM messages WHERE logged = 1").fetchone()[0] == total
         assert db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == total
+        # Bodies a crash left unfetched are filled in by the next round.
+        assert (
+            db.execute(
+                "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'"
+            ).fetchone()[0]
+            == 0
+        )
         per_contact = db.execute(
             "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM timeline_entries"
             " GROUP BY contact_id)"

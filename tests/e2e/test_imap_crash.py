@@ -85,6 +85,13 @@ async def test_sigkill_during_10k_imap_sync(dovecot: DovecotServer, daemon: Daem
         assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == total
         assert db.execute("SELECT count(*) FROM messages WHERE logged = 1").fetchone()[0] == total
         assert db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == total
+        # Bodies a crash left unfetched are filled in by the next round.
+        assert (
+            db.execute(
+                "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'"
+            ).fetchone()[0]
+            == 0
+        )
         assert (
             db.execute(
                 "SELECT count(*) FROM (SELECT message FROM timeline_entries GROUP BY message"
