@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck pytest bench clean
+.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-tui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,11 @@ pytest: setup system-deps
 
 test: lint typecheck pytest
 
-bench: setup system-deps
-	$(BIN)/python -m bench.run_all
+bench-imap: setup system-deps
+	$(BIN)/python -m bench.imap_sync
+
+bench-tui: setup
+	$(BIN)/python -m bench.tui_timeline
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
