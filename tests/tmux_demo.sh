@@ -37,6 +37,15 @@ capture() {  # capture NAME: the pane's text into OUT/NN-NAME.txt (sets $capture
     tmux capture-pane -p -t "$SESSION" > "$captured"
 }
 
+shown() {  # shown TEXT SECONDS: is TEXT on screen within SECONDS (no failure)?
+    local text=$1 seconds=$2 waited=0
+    until tmux capture-pane -p -t "$SESSION" | grep -qF -- "$text"; do
+        sleep 0.2
+        waited=$((waited + 1))
+        ((waited <= seconds * 5)) || return 1
+    done
+}
+
 expect() {  # expect NAME TEXT [SECONDS]: wait for TEXT on screen, then capture it
     local name=$1 text=$2 seconds=${3:-20} waited=0
     until tmux capture-pane -p -t "$SESSION" | grep -qF -- "$text"; do
@@ -87,6 +96,8 @@ expect search "hits for Solvik"
 keys ,
 expect settings "Logging mode"
 keys C-p
+# Under load the first ctrl+p can land before the screen has taken focus: ask again once.
+shown "Add mailbox" 5 || keys C-p
 expect palette "Add mailbox"
 keys Escape
 keys q

@@ -42,9 +42,8 @@ _DOMAIN = re.compile(r"^@[^@\s<>]+\.[^@\s<>]+$")
 
 
 def _refuse(setting: str, why: str) -> RpcError:
-    return RpcError(
-        ErrorCode.INVALID_PARAMS, f"Invalid {setting}: {why}", {"setting": setting, "reason": why}
-    )
+    """Invalid params with the setting and the reason as text, like every other refusal."""
+    return RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", f"{setting} {why}")
 
 
 def _check_settings(params: t.SettingsSetParams) -> None:
@@ -63,7 +62,7 @@ def _check_settings(params: t.SettingsSetParams) -> None:
     for name in ("attachment_limit_bytes", "body_limit_bytes"):
         value = getattr(params, name)
         if isinstance(value, int) and value < 0:
-            raise _refuse(name, "must be 0 or more")
+            raise _refuse(name, "must be >= 0")
 
 
 async def settings_set(ctx: Context, params: t.SettingsSetParams) -> t.Settings:
