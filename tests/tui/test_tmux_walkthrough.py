@@ -3,7 +3,6 @@ the main flows, capture-pane, fail when a flow's text is missing)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
