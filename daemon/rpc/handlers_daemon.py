@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from loggbok.daemon import __version__
+from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.protocol import openrpc
@@ -37,8 +37,12 @@ async def settings_get(ctx: Context, params: t.NoParams) -> t.Settings:
     return await ctx.store.settings.get()
 
 
-_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_DOMAIN = re.compile(r"^@[^@\s<>]+\.[^@\s<>]+$")
+def _is_address(value: str) -> bool:
+    return addr_spec(value) is not None
+
+
+def _is_domain(value: str) -> bool:
+    return value.startswith("@") and addr_spec("x" + value) is not None
 
 
 def _refuse(setting: str, why: str) -> RpcError:
@@ -49,15 +53,15 @@ def _refuse(setting: str, why: str) -> RpcError:
 def _check_settings(params: t.SettingsSetParams) -> None:
     for name in ("bcc_address", "forwarding_address"):
         value = getattr(params, name)
-        if isinstance(value, str) and value.strip() and not _ADDRESS.match(value.strip()):
+        if isinstance(value, str) and value.strip() and not _is_address(value):
             raise _refuse(name, f"{value!r} is not an email address")
     if isinstance(params.own_addresses, list):
         for value in params.own_addresses:
-            if not _ADDRESS.match(value.strip()):
+            if not _is_address(value):
                 raise _refuse("own_addresses", f"{value!r} is not an email address")
     if isinstance(params.never_log, list):
         for value in params.never_log:
-            if not (_ADDRESS.match(value.strip()) or _DOMAIN.match(value.strip())):
+            if not (_is_address(value) or _is_domain(value.strip())):
                 raise _refuse("never_log", f"{value!r} is neither an address nor an @domain")
     for name in ("attachment_limit_bytes", "body_limit_bytes"):
         value = getattr(params, name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.protocol.errors import ErrorCode, RpcError
@@ -35,8 +36,9 @@ def _contact(row: Row) -> Contact:
 
 
 def normalise_email(email: str) -> str:
-    cleaned = email.strip().strip("<>").strip().lower()
-    if "@" not in cleaned or cleaned.startswith("@") or cleaned.endswith("@") or " " in cleaned:
+    """The lower-cased address, by the importer's addr-spec rule; Invalid params if none."""
+    cleaned = addr_spec(email)
+    if cleaned is None:
         raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", f"not an address: {email!r}")
     return cleaned
 

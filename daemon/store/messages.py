@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.records import (
@@ -16,7 +17,7 @@ from loggbok.daemon.store.records import (
     sender,
     summary,
 )
-from loggbok.daemon.store.sync_batch import StoredBody, add_to_timelines, write_body_extras
+from loggbok.daemon.store.sync_batch import StoredBody, add_to_timelines, write_bodies
 from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import (
     Evidence,
@@ -26,10 +27,6 @@ from loggbok.protocol.types import (
     MessageList,
     SearchResult,
 )
-
-
-def normalise_message_id(value: str) -> str:
-    return value.strip().strip("<>").strip().lower()
 
 
 class MessageQueries:
@@ -50,7 +47,7 @@ class MessageQueries:
         else:
             row = await self._db.fetchone(
                 f"SELECT m.id FROM messages m WHERE m.message_key = :key AND {VISIBLE}",
-                {"key": normalise_message_id(message_id or ""), "viewer": viewer},
+                {"key": normalise_id(message_id or ""), "viewer": viewer},
             )
         if row is None:
             raise RpcError(
@@ -288,28 +285,4 @@ class MessageQueries:
 
 async def _store_body(tx: Transaction, row: Row, body: StoredBody, *, with_extras: bool) -> None:
     """Write a parsed body onto a stored message; attachments and FTS only when logged."""
-    await tx.execute(
-        """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?, body_state = ?,
-               parse_error = ? WHERE id = ?""",
-        (
-            body.body_text,
-            body.new_text,
-            body.snippet,
-            "error" if body.parse_error else "parsed",
-            body.parse_error,
-            row["id"],
-        ),
-    )
-    if with_extras:
-        recipients = " ".join(
-            f"{p.name} {p.email}"
-            for kind in ("to", "cc")
-            for p in participants(row["recipients"], kind)
-        )
-        await write_body_extras(
-            tx,
-            row["id"],
-            body,
-            row["subject"],
-            f"{row['from_name']} {row['from_email']} {recipients}",
-        )
+    await write_bodies(tx, {row["id"]: body}, index=with_extras)

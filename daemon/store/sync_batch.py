@@ -14,6 +14,7 @@ from typing import Any
 
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.db import Row, Transaction
+from loggbok.daemon.store.records import participants as participant
 from loggbok.daemon.sync.planner import Incoming, Plan, PlannedMessage, Snapshot, ThreadState
 
 _CHUNK = 500
@@ -142,7 +143,6 @@ async def write_plan(
     tx: Transaction,
     plan: Plan,
     snapshot: Snapshot,
-    bodies: dict[int, StoredBody],
     mailbox_id: int,
     folder_names: dict[int, str],
     visibility: str,
@@ -188,10 +188,7 @@ async def write_plan(
                direction, raw_headers, size, snippet, body_text, new_text, body_state,
                parse_error, logged, reason, visibility)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-        [
-            _message_row(m, bodies.get(m.id), mailbox_id, folder_names, visibility)
-            for m in plan.messages
-        ],
+        [_message_row(m, mailbox_id, folder_names, visibility) for m in plan.messages],
     )
     await tx.executemany(
         "INSERT INTO thread_keys (key, thread_id, message) VALUES (?, ?, ?) ON CONFLICT (key)"
@@ -233,69 +230,20 @@ async def write_plan(
         "UPDATE contacts SET last_activity = max(coalesce(last_activity, ''), ?) WHERE id = ?",
         [(date, c) for c, date in activity.items()],
     )
-    with_body = [(m, bodies[m.id]) for m in logged if m.id in bodies]
-    await tx.executemany(
-        """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
-               status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [
-            (m.id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
-            for m, body in with_body
-            for a in body.attachments
-        ],
-    )
-    await tx.executemany(
-        "INSERT INTO message_fts (rowid, subject, participants, body) VALUES (?, ?, ?, ?)",
-        [
-            (m.id, m.incoming.facts.subject, _search_participants(m), body.body_text)
-            for m, body in with_body
-        ],
-    )
 
 
 def _message_row(
-    m: PlannedMessage,
-    body: StoredBody | None,
-    mailbox_id: int,
-    folder_names: dict[int, str],
-    visibility: str,
+    m: PlannedMessage, mailbox_id: int, folder_names: dict[int, str], visibility: str
 ) -> tuple[Any, ...]:
+    """A message as decided from its headers; a logged one's body follows (write_bodies)."""
     f = m.incoming.facts
-    if body is None:
-        snippet, state, error = (m.incoming.preview or "")[:200], "headers", None
-    else:
-        snippet, error = body.snippet, body.parse_error
-        state = "error" if error else "parsed"
     return (
-        m.id,
-        f.message_key,
-        f.message_id,
-        mailbox_id,
-        folder_names[m.incoming.folder_id],
-        m.thread_id,
-        f.subject,
-        f.subject_norm,
-        f.from_.email,
-        f.from_.name,
-        _participants(m),
-        f.date_iso,
-        f.date_ts,
-        m.direction,
-        m.incoming.raw_header,
-        m.incoming.size,
-        snippet,
-        body.body_text if body else None,
-        body.new_text if body else None,
-        state,
-        error if body else ("; ".join(f.errors) or None),
-        int(m.decision.logged),
-        m.decision.reason,
-        visibility,
-    )
-
-
-def _search_participants(m: PlannedMessage) -> str:
-    f = m.incoming.facts
-    return " ".join(f"{a.name} {a.email}" for a in (f.from_, *f.to, *f.cc))
+        m.id, f.message_key, f.message_id, mailbox_id, folder_names[m.incoming.folder_id],
+        m.thread_id, f.subject, f.subject_norm, f.from_.email, f.from_.name, _participants(m),
+        f.date_iso, f.date_ts, m.direction, m.incoming.raw_header, m.incoming.size,
+        (m.incoming.preview or "")[:200], None, None, "headers", "; ".join(f.errors) or None,
+        int(m.decision.logged), m.decision.reason, visibility,
+    )  # fmt: skip
 
 
 async def add_to_timelines(
@@ -324,25 +272,6 @@ async def add_to_timelines(
     return added
 
 
-async def write_body_extras(
-    tx: Transaction, message_id: int, body: StoredBody, subject: str, participants: str
-) -> None:
-    """Attachments and the full-text row of a logged message."""
-    await tx.executemany(
-        """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
-               status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [
-            (message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
-            for a in body.attachments
-        ],
-    )
-    await tx.execute("DELETE FROM message_fts WHERE rowid = ?", (message_id,))
-    await tx.execute(
-        "INSERT INTO message_fts (rowid, subject, participants, body) VALUES (?, ?, ?, ?)",
-        (message_id, subject, participants, body.body_text),
-    )
-
-
 async def save_cursor(tx: Transaction, folder_id: int, cursor: dict[str, Any]) -> None:
     await tx.execute("UPDATE folders SET cursor = ? WHERE id = ?", (json.dumps(cursor), folder_id))
 
@@ -356,37 +285,43 @@ async def quarantine(tx: Transaction, items: list[tuple[int, str, str]]) -> None
     )
 
 
-async def write_bodies(tx: Transaction, bodies: dict[int, StoredBody]) -> None:
-    """Bodies of logged messages written after their decisions (bulk statements)."""
+async def write_bodies(
+    tx: Transaction, bodies: dict[int, StoredBody], *, index: bool = True
+) -> None:
+    """Parsed bodies onto stored messages (bulk statements). With `index` (the message is
+    logged) also its attachments and its full-text row."""
     items = sorted(bodies.items())
     await tx.executemany(
         """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?, body_state = ?,
                parse_error = ? WHERE id = ?""",
-        [
-            (
-                b.body_text,
-                b.new_text,
-                b.snippet,
-                "error" if b.parse_error else "parsed",
-                b.parse_error,
-                message_id,
-            )
-            for message_id, b in items
-        ],
-    )
+        [(b.body_text, b.new_text, b.snippet, "error" if b.parse_error else "parsed",
+          b.parse_error, message_id) for message_id, b in items],
+    )  # fmt: skip
+    if not index or not items:
+        return
     await tx.executemany(
         """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
                status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [
-            (message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
-            for message_id, b in items
-            for a in b.attachments
-        ],
+        [(message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
+         for message_id, b in items for a in b.attachments],
+    )  # fmt: skip
+    rows = await _rows_in(
+        tx,
+        "SELECT id, subject, from_name, from_email, recipients FROM messages"
+        " WHERE id IN ({placeholders})",
+        [message_id for message_id, _ in items],
     )
     await tx.executemany("DELETE FROM message_fts WHERE rowid = ?", [(i,) for i, _ in items])
     await tx.executemany(
-        """INSERT INTO message_fts (rowid, subject, participants, body)
-           SELECT id, subject, from_name || ' ' || from_email || ' ' || recipients, ?
-           FROM messages WHERE id = ?""",
-        [(b.body_text, message_id) for message_id, b in items],
+        "INSERT INTO message_fts (rowid, subject, participants, body) VALUES (?, ?, ?, ?)",
+        [(r["id"], r["subject"], _searchable_participants(r), bodies[r["id"]].body_text)
+         for r in rows],
+    )  # fmt: skip
+
+
+def _searchable_participants(row: Row) -> str:
+    """Sender, To and Cc for the full-text index (never Bcc: it holds the logging address)."""
+    people = [participant(row["recipients"], kind) for kind in ("to", "cc")]
+    return " ".join(
+        [row["from_name"], row["from_email"], *(f"{p.name} {p.email}" for ps in people for p in ps)]
     )

@@ -30,6 +30,40 @@ from typing import Any, Literal
 
 FolderRole = Literal["inbox", "sent", "other"]
 
+SENT_NAMES = (
+    "sent",
+    "sent items",
+    "sent messages",
+    "sent mail",
+    "[gmail]/sent mail",
+    "[google mail]/sent mail",
+    "skickat",
+    "skickade objekt",
+    "skickade meddelanden",
+    "sendt",
+    "sendte elementer",
+    "sendte meldinger",
+    "lähetetyt",
+    "gesendet",
+    "gesendete elemente",
+    "gesendete objekte",
+    "envoyés",
+    "éléments envoyés",
+    "messages envoyés",
+    "enviados",
+    "elementos enviados",
+    "itens enviados",
+    "posta inviata",
+    "elementi inviati",
+    "verzonden",
+    "verzonden items",
+    "wysłane",
+    "odeslaná pošta",
+    "отправленные",
+)
+"""Localised Sent folder names, lower-case, most common first: how a backend finds Sent
+where the server does not flag it (IMAP without SPECIAL-USE, a Maildir)."""
+
 
 class BackendError(Exception):
     """Base of the taxonomy. `kind` names the class for status and logs."""

@@ -212,7 +212,6 @@ class SyncRound:
                 tx,
                 plan,
                 snapshot,
-                {},
                 self.mailbox.id,
                 {folder_id: folder.name for folder_id, folder in self._folders.items()},
                 settings.default_visibility,

@@ -20,6 +20,7 @@ from watchfiles import awatch
 
 from loggbok.daemon.mime.headers import split_header_block
 from loggbok.daemon.sync.backend import (
+    SENT_NAMES,
     Backend,
     BackendError,
     Changes,
@@ -30,25 +31,6 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 
-SENT_NAMES = frozenset(
-    {
-        "sent",
-        "sent items",
-        "sent messages",
-        "sent mail",
-        "skickat",
-        "skickade objekt",
-        "gesendet",
-        "gesendete elemente",
-        "envoyés",
-        "éléments envoyés",
-        "enviados",
-        "posta inviata",
-        "[gmail]/sent mail",
-        "inbox.sent",
-        "inbox/sent",
-    }
-)
 _HEAD_READ = 256 * 1024
 
 
@@ -64,7 +46,8 @@ def _role(name: str) -> FolderRole:
     if name == "INBOX":
         return "inbox"
     cleaned = name.lstrip(".").replace(".", "/").lower()
-    return "sent" if cleaned in SENT_NAMES or cleaned.rsplit("/", 1)[-1] in SENT_NAMES else "other"
+    last = cleaned.rsplit("/", 1)[-1]
+    return "sent" if cleaned in SENT_NAMES or last in SENT_NAMES else "other"
 
 
 def scan_folders(root: Path) -> dict[str, Path]:

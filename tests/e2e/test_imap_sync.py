@@ -209,7 +209,7 @@ async def test_password_changed_then_reconnect(own_dovecot: DovecotServer, clien
     failed = await asyncio.wait_for(
         _notification(client, "mailbox.status_changed", id=mailbox_id, status="auth_failed"), 90
     )
-    assert "password" not in failed.detail.lower() or "a-new-password" not in failed.detail
+    assert failed.detail and "a-new-password" not in failed.detail  # a reason, no secret
     [mailbox] = (await client.call(m.MAILBOXES_LIST)).mailboxes
     assert mailbox.status == "auth_failed"
     assert mailbox.blind_threads == 1  # the tracked thread cannot be followed meanwhile (R13)

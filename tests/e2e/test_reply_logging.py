@@ -164,6 +164,11 @@ async def test_reply_logging_end_to_end(client: Client, workdir: Path) -> None:
 
     hits = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="looks good"))
     assert [h.message_id for h in hits.hits] == ["<b1@kund.example>"]
+    # The logging address sits in Bcc of the sent message: never a participant, never indexed.
+    hidden = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="loggbok"))
+    assert hidden.hits == []
+    sent_hits = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="bo"))
+    assert "<a1@firma.example>" in [h.message_id for h in sent_hits.hits]
 
     unlogged = await client.call(m.MESSAGES_LIST, t.MessagesListParams(logged=False))
     assert {u.reason for u in unlogged.messages} == {

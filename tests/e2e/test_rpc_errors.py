@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
@@ -89,10 +90,9 @@ async def test_bad_params_and_app_errors(client: Client) -> None:
         else:
             raise AssertionError(f"{name} {params} did not fail")
     created = await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="A@B.example"))
-    try:
+    with pytest.raises(RpcError) as taken:
         await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="a@b.example"))
-    except RpcError as exc:
-        assert exc.code == ErrorCode.CONFLICT
+    assert taken.value.code == ErrorCode.CONFLICT
     assert (await client.call(m.CONTACTS_GET, t.IdParams(id=created.id))).emails == ["a@b.example"]
 
 

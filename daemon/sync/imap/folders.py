@@ -11,41 +11,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from loggbok.daemon.sync.backend import Folder, FolderRole
+from loggbok.daemon.sync.backend import SENT_NAMES, Folder, FolderRole
 from loggbok.daemon.sync.imap.responses import Response, parse_values
-
-SENT_NAMES = (
-    "sent",
-    "sent items",
-    "sent messages",
-    "sent mail",
-    "[gmail]/sent mail",
-    "[google mail]/sent mail",
-    "skickat",
-    "skickade objekt",
-    "skickade meddelanden",
-    "sendt",
-    "sendte elementer",
-    "sendte meldinger",
-    "lähetetyt",
-    "gesendet",
-    "gesendete elemente",
-    "gesendete objekte",
-    "envoyés",
-    "éléments envoyés",
-    "messages envoyés",
-    "enviados",
-    "elementos enviados",
-    "itens enviados",
-    "posta inviata",
-    "elementi inviati",
-    "verzonden",
-    "verzonden items",
-    "wysłane",
-    "odeslaná pošta",
-    "отправленные",
-)
-"""Localised Sent folder names, lower-case, most common first (no SPECIAL-USE)."""
 
 _NOSELECT = {"\\NOSELECT", "\\NONEXISTENT"}
 
