@@ -6,7 +6,8 @@
      folder's cursor (CursorInvalid -> forget the folder's locations and start
      it over; messages are keyed by Message-ID, so nothing is logged twice);
   2. drop remote ids the store already has, fetch the rest's headers in chunks
-     and parse them on a worker thread;
+     and parse them off the loop (the process pool for large sets) while the
+     next chunk is fetched;
   3. sort everything by date, parents before their replies even when a sender's
      clock is wrong, so a sent message is decided before the replies to it
      whatever folder they are in, and decide in batches: each batch's plan,
