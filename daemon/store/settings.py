@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.db import Database
 from loggbok.protocol.types import Settings, SettingsSetParams
 
@@ -35,9 +36,11 @@ class SettingsQueries:
 
 
 def _normalise(name: str, value: object) -> object:
-    """Addresses are compared lower-cased everywhere; store them so."""
+    """Addresses are compared lower-cased and bare everywhere ("Log <a@b.se>" -> "a@b.se");
+    store them so. Validation is the handler's (`settings.set`)."""
     if isinstance(value, str) and name in ("bcc_address", "forwarding_address"):
-        return value.strip().lower() or None
+        return (addr_spec(value) or value.strip().lower()) or None
     if isinstance(value, list) and name in ("never_log", "own_addresses"):
-        return sorted({str(v).strip().lower() for v in value if str(v).strip()})
+        cleaned = {str(v).strip().lower() for v in value if str(v).strip()}
+        return sorted(v if v.startswith("@") else (addr_spec(v) or v) for v in cleaned)
     return value

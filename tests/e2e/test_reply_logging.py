@@ -93,9 +93,13 @@ async def test_reply_logging_end_to_end(client: Client, workdir: Path) -> None:
     anna = await client.call(
         m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example", name="Anna Berg")
     )
-    await client.call(
-        m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=["maja@firma.example"])
+    stored = await client.call(
+        m.SETTINGS_SET,
+        t.SettingsSetParams(
+            bcc_address=f"Loggbok <{BCC.upper()}>", own_addresses=["Maja@Firma.example"]
+        ),
     )
+    assert (stored.bcc_address, stored.own_addresses) == (BCC, ["maja@firma.example"])
 
     added = await client.call(
         m.MAILBOXES_ADD,
