@@ -97,8 +97,10 @@ keys ,
 expect settings "Logging mode"
 keys C-p
 # Under load the first ctrl+p can land before the screen has taken focus: ask again once.
-shown "Add mailbox" 5 || keys C-p
-expect palette "Add mailbox"
+shown "Search for commands" 5 || keys C-p
+expect palette-open "Search for commands"
+keys -l "mailbox"  # a search, so the palette must list matching commands (typed text differs)
+expect palette "Add mailbox" 40
 keys Escape
 keys q
 expect quit "loggbok exited"
