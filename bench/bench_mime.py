@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_mime.py [--seconds 2]
 
-Prints messages/s for `parse_headers` and `parse_message` on the malformed
+Prints messages/s for `parse_headers` and `parse_message` (with its fast paths
+and without them, `fast=False`) on the malformed
 corpus (tests/data/malformed) and on a synthetic set of realistic business
 mail, next to `email.message_from_bytes(policy=default)`: parse only, and
 parse plus reading the headers the rules need.
@@ -81,6 +82,10 @@ def _message(i: int, rng: random.Random) -> bytes:
     ).encode()
 
 
+def _parse_slow(raw: bytes) -> object:
+    return parse_message(raw, fast=False)
+
+
 def _stdlib_parse(raw: bytes) -> object:
     return email.message_from_bytes(raw, policy=email.policy.default)
 
@@ -133,6 +138,7 @@ def main() -> None:
         ("stdlib BytesHeaderParser(compat32), raw fields, undecoded", _stdlib_compat32_headers),
         ("stdlib default policy, header block, fields read", _stdlib_headers_only),
         ("loggbok parse_message", parse_message),
+        ("loggbok parse_message(fast=False), stdlib walk + extractor", _parse_slow),
         ("stdlib message_from_bytes(policy=default)", _stdlib_parse),
         ("stdlib message_from_bytes(policy=default) + fields", _stdlib_parse_and_read),
     ]

@@ -1,9 +1,11 @@
 """Whole-message parsing: raw bytes to `facts.ParsedMessage` for storage and display.
 
-Owns the body: the stdlib parser (compat32, which records defects instead of
-raising) builds the tree, `parts` picks the body and the attachments, `html`
-renders an HTML-only body, `quotes` finds the new text. A body over the limit
-is cut (R10, "body_over_limit"). Nothing here raises: problems go to `errors`.
+Owns the body: `fastmime` walks ordinary mail straight from the bytes; when it
+declines, the stdlib parser (compat32, which records defects instead of
+raising) builds the tree and `parts` picks the body and the attachments, with
+the same result either way. `html` renders an HTML-only body, `quotes` finds
+the new text. A body over the limit is cut (R10, "body_over_limit"). Nothing
+here raises: problems go to `errors`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 
 from .facts import ParsedMessage
+from .fastmime import fast_collect
 from .headers import split_header_block
 from .html import html_to_text
 from .parts import Collected, decode_texts, walk
@@ -26,7 +29,12 @@ _SPACES = re.compile(r"\s+")
 
 def make_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     """The first `limit` characters of `text`, whitespace collapsed, cut at a word."""
-    flat = _SPACES.sub(" ", text).strip()
+    # Collapsing a prefix gives a prefix of the collapsed whole; when it is long
+    # enough that only the whole's last character could be a stripped space, the
+    # rest of a long body need not be touched.
+    flat = _SPACES.sub(" ", text[: limit * 4]).lstrip()
+    if len(flat) < limit + 2:
+        flat = _SPACES.sub(" ", text).strip()
     if len(flat) <= limit:
         return flat
     cut = flat[:limit]
@@ -47,10 +55,17 @@ def _cap(chunks: list[bytes], limit: int) -> list[bytes]:
     return kept
 
 
-def _parse(raw: bytes, limit: int, errors: list[str]) -> ParsedMessage:
-    message = BytesParser(policy=compat32).parsebytes(raw)
-    found = Collected()
-    walk(message, 0, found, errors)
+def _collect(raw: bytes, errors: list[str], fast: bool) -> Collected:
+    found = fast_collect(raw, errors) if fast else None
+    if found is None:
+        message = BytesParser(policy=compat32).parsebytes(raw)
+        found = Collected()
+        walk(message, 0, found, errors)
+    return found
+
+
+def _parse(raw: bytes, limit: int, errors: list[str], fast: bool) -> ParsedMessage:
+    found = _collect(raw, errors, fast)
     body_chunks = found.plain or found.html
     body_size = sum(len(chunk) for chunk in body_chunks)
     if body_size > limit:
@@ -60,7 +75,7 @@ def _parse(raw: bytes, limit: int, errors: list[str]) -> ParsedMessage:
         body_text = decode_texts(_cap(found.plain, limit), found.plain_charsets, errors)
     else:
         body_text = html_to_text(html, errors)
-    fresh = new_text(body_text, None if found.plain else html or None, errors)
+    fresh = new_text(body_text, None if found.plain else html or None, errors, fast=fast)
     return ParsedMessage(
         body_text=body_text,
         new_text=fresh,
@@ -87,15 +102,19 @@ def _fallback(raw: bytes, limit: int, errors: list[str]) -> ParsedMessage:
     )
 
 
-def parse_message(raw: bytes, *, body_limit_bytes: int = BODY_LIMIT_BYTES) -> ParsedMessage:
+def parse_message(
+    raw: bytes, *, body_limit_bytes: int = BODY_LIMIT_BYTES, fast: bool = True
+) -> ParsedMessage:
     """Body text, new text, snippet and attachments of a raw message; never raises.
 
     The snippet is taken from the new text, or from the body when the message
-    has no new text of its own (a bare forward).
+    has no new text of its own (a bare forward). `fast=False` skips the fast
+    paths (`fastmime`, `toppost`) and gives the same result slower: the tests
+    compare the two.
     """
     errors: list[str] = []
     try:
-        return _parse(raw, body_limit_bytes, errors)
+        return _parse(raw, body_limit_bytes, errors, fast)
     except Exception as exc:  # a parser bug must cost a message its body, never the sync
         errors.append(f"message_parser_failed:{type(exc).__name__}")
         try:

@@ -3,7 +3,8 @@
 Owns `new_text`. Quoted lines, attributions ("On ... wrote:", "Den ... skrev"),
 "Original Message" dividers and the quoted thread are removed by
 `email_reply_extractor` (stage 1, which keeps text written between and below
-quotes). On top of that, a small rule set of our own, conservative on purpose:
+quotes); the common top-posted reply takes a shortcut with the same result
+(`toppost`). On top of that, a small rule set of our own, conservative on purpose:
 
 - Outlook's localized header block ("Från: / Skickat: / Till: / Ämne:",
   "Von: / Gesendet: / An: / Betreff:" ...) starts the quoted original;
@@ -21,6 +22,8 @@ from __future__ import annotations
 import re
 
 from email_reply_extractor import STATUS_FAILED, extract_new_text
+
+from .toppost import top_posted_new_text
 
 _MAX_SIGNATURE_LINES = 10
 _MAX_SIGNATURE_LINE = 80
@@ -128,19 +131,43 @@ _QUOTE_MARKERS = re.compile(
     r"|-{3,}\s*\w[\w ]*message|^\s*_{10,}\s*$|^\s*\*?(from|från|von|de)\*?\s*:",
     re.IGNORECASE | re.MULTILINE,
 )
+# `_QUOTE_MARKERS` is slow on long bodies (case-insensitive alternatives tried at
+# every position). It cannot match a body holding none of these characters and
+# none of the letters-only words: every other character it could match is a
+# plain ASCII letter under the regex engine's case folding (the test checks
+# this against every code point), so `str.lower` finds the words.
+_MARKER_CHARS = re.compile("[>:\u00e9\u00c9\u00f3\u00d3\u0142\u0141\u0130\u0131\u017f\u212a]")
+_MARKER_WORDS = ("scrisse", "schreef", "kirjoitti")
 
 
-def new_text(body: str, html: str | None, errors: list[str]) -> str:
+def has_quote_marker(body: str) -> bool:
+    """`_QUOTE_MARKERS.search(body)`, answered without the regex when it cannot match."""
+    if (
+        _MARKER_CHARS.search(body) is None
+        and "---" not in body
+        and "__________" not in body
+        and not any(word in body.lower() for word in _MARKER_WORDS)
+    ):
+        return False
+    return _QUOTE_MARKERS.search(body) is not None
+
+
+def new_text(body: str, html: str | None, errors: list[str], *, fast: bool = True) -> str:
     """The author's new words in `body`; never raises.
 
     The extractor is the costly part of parsing a message (most of it, measured on
     10,000 realistic messages), so it runs only where there is something to take
     out: a body with no quote, attribution or forwarded-header marker is all new
     text. The HTML is handed over only when it is all there is (HTML-only mail).
+    A plain top-posted reply skips the extractor (`toppost`; `fast=False` does not).
     """
     if not body.strip():
         return ""
-    if not _QUOTE_MARKERS.search(body):
+    if fast and not html:
+        top = top_posted_new_text(body)  # only where a line starts with ">": a marker
+        if top is not None:
+            return strip_signature(top)
+    if not (has_quote_marker(body) if fast else _QUOTE_MARKERS.search(body)):
         return strip_signature(body.replace("\r\n", "\n"))
     result = extract_new_text(body, html_body=html or None)
     if result.status == STATUS_FAILED:
