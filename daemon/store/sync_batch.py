@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loggbok.daemon.store.companies import company_for
+from loggbok.daemon.store.companies import companies_for
 from loggbok.daemon.store.db import Row, Transaction
 from loggbok.daemon.store.records import participants as participant
 from loggbok.daemon.sync.planner import Incoming, Plan, PlannedMessage, Snapshot, ThreadState
@@ -148,12 +148,18 @@ async def write_plan(
     visibility: str,
 ) -> None:
     """Write a planned batch with a handful of bulk statements (no per-row round trips)."""
-    for contact_id, address in plan.new_contacts:
-        company = await company_for(tx, address.email)
-        await tx.execute(
-            "INSERT INTO contacts (id, name, company_id, source) VALUES (?, ?, ?, 'bcc_address')",
-            (contact_id, address.name or address.email.partition("@")[0], company),
-        )
+    companies = await companies_for(tx, [address.email for _, address in plan.new_contacts])
+    await tx.executemany(
+        "INSERT INTO contacts (id, name, company_id, source) VALUES (?, ?, ?, 'bcc_address')",
+        [
+            (
+                contact_id,
+                address.name or address.email.partition("@")[0],
+                companies.get(address.email),
+            )
+            for contact_id, address in plan.new_contacts
+        ],
+    )
     await tx.executemany(
         "INSERT OR IGNORE INTO contact_emails (email, contact_id) VALUES (?, ?)",
         [(address.email, contact_id) for contact_id, address in plan.new_contacts],

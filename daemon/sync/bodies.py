@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 
 from loggbok.daemon.mime.body import parse_message
-from loggbok.daemon.store.blobs import BlobStore
+from loggbok.daemon.store.blobs import BlobBatch, BlobStore
 from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody
 
 
-def build_body(raw: bytes, blobs: BlobStore, attachment_limit: int, body_limit: int) -> StoredBody:
+def build_body(
+    raw: bytes, blobs: BlobStore | BlobBatch, attachment_limit: int, body_limit: int
+) -> StoredBody:
+    """The stored form of one message; with a `BlobBatch`, its attachments are durable
+    only when the batch ends."""
     parsed = parse_message(raw, body_limit_bytes=body_limit)
     attachments = []
     for index, part in enumerate(parsed.attachments):

@@ -100,9 +100,7 @@ class SyncRound:
         work = [
             await self._changes(f) for f in await self.backend.folders() if f.role in SYNCED_ROLES
         ]
-        incoming: list[Incoming] = []
-        for item in work:
-            incoming += await self._headers(item)
+        incoming = await self._headers(work)
         incoming.sort(key=lambda i: (i.facts.date_ts, i.folder_id, i.remote_id))
         incoming = decision_order(incoming)
         self.result.seen = sum(len(w.new) for w in work)
@@ -155,31 +153,39 @@ class SyncRound:
         self._folders[row.id] = folder
         return _FolderWork(folder, row, changes.cursor, new)
 
-    async def _headers(self, work: _FolderWork) -> list[Incoming]:
-        """Fetch header chunks while earlier chunks are parsed in the pool (overlapped)."""
-        parsing: list[tuple[list[HeaderItem], asyncio.Task[list[HeaderFacts]]]] = []
-        for start in range(0, len(work.new), HEADER_CHUNK):
-            chunk = work.new[start : start + HEADER_CHUNK]
-            items = await self.backend.fetch_headers(work.folder, chunk)
-            blocks = [item.raw_header for item in items]
-            parsing.append((items, asyncio.ensure_future(parse_header_blocks(blocks))))
-            await self.notify(
-                "sync.progress",
-                SyncProgress(
-                    mailbox_id=self.mailbox.id,
-                    folder=work.folder.name,
-                    phase="headers",
-                    done=min(start + HEADER_CHUNK, len(work.new)),
-                    total=len(work.new),
-                ),
-            )
-        found: list[Incoming] = []
+    async def _headers(self, work: list[_FolderWork]) -> list[Incoming]:
+        """Fetch every folder's header chunks while earlier chunks are parsed in the pool.
+
+        The fetch never waits for a parse (not even at a folder's end): all chunks are
+        fetched back to back, and the parses are collected once the last one is out.
+        """
+        parsing: list[_HeaderChunk] = []
         try:
-            for items, task in parsing:
-                facts = await task
+            for folder_work in work:
+                new = folder_work.new
+                for start in range(0, len(new), HEADER_CHUNK):
+                    items = await self.backend.fetch_headers(
+                        folder_work.folder, new[start : start + HEADER_CHUNK]
+                    )
+                    blocks = [item.raw_header for item in items]
+                    task = asyncio.ensure_future(parse_header_blocks(blocks))
+                    parsing.append(_HeaderChunk(folder_work.row.id, items, task))
+                    await self.notify(
+                        "sync.progress",
+                        SyncProgress(
+                            mailbox_id=self.mailbox.id,
+                            folder=folder_work.folder.name,
+                            phase="headers",
+                            done=min(start + HEADER_CHUNK, len(new)),
+                            total=len(new),
+                        ),
+                    )
+            found: list[Incoming] = []
+            for chunk in parsing:
+                facts = await chunk.parsed
                 found += [
                     Incoming(
-                        work.row.id,
+                        chunk.folder_id,
                         item.remote_id,
                         fact,
                         item.raw_header,
@@ -187,12 +193,12 @@ class SyncRound:
                         item.conversation_key,
                         item.preview,
                     )
-                    for item, fact in zip(items, facts, strict=True)
+                    for item, fact in zip(chunk.items, facts, strict=True)
                 ]
+            return found
         finally:
-            for _, task in parsing:
-                task.cancel()
-        return found
+            for chunk in parsing:
+                chunk.parsed.cancel()
 
     async def _decide(
         self,
@@ -266,6 +272,13 @@ class SyncRound:
             await self.notify(
                 "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderChunk:
+    folder_id: int
+    items: list[HeaderItem]
+    parsed: asyncio.Future[list[HeaderFacts]]
 
 
 @dataclass(frozen=True, slots=True)

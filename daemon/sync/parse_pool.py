@@ -48,8 +48,8 @@ def _pool_executor() -> ProcessPoolExecutor:
 def _build_chunk(
     items: list[tuple[int, bytes]], blob_root: str, attachment_limit: int, body_limit: int
 ) -> list[tuple[int, StoredBody]]:
-    blobs = BlobStore(Path(blob_root))
-    return [(key, build_body(raw, blobs, attachment_limit, body_limit)) for key, raw in items]
+    with BlobStore(Path(blob_root)).batch() as blobs:
+        return [(key, build_body(raw, blobs, attachment_limit, body_limit)) for key, raw in items]
 
 
 async def build_bodies(

@@ -84,6 +84,10 @@ class ServerSettings:
         return self.ssl_context if self.ssl_context is not None else ssl.create_default_context()
 
 
+_RECV_MAX = 4 * 1024 * 1024
+"""Largest single receive into a literal's buffer."""
+
+
 class SocketReader:
     """Buffered reads on a socket, with an optional wait on a wake-up socket.
 
@@ -144,14 +148,34 @@ class SocketReader:
                 return rest
 
     def read(self, size: int = -1) -> bytes:
-        while self.buffered() < size:
-            try:
-                self._fill()
-            except ConnectionClosed:
-                break
-        chunk = bytes(self._buf[self._pos : self._pos + size])
-        self._pos += len(chunk)
-        return chunk
+        """`size` bytes (fewer only when the connection ends first).
+
+        A literal larger than the buffer (a whole message) is received straight into
+        its own buffer, so its bytes are copied once, not through the line buffer.
+        """
+        if size <= self.buffered():
+            with memoryview(self._buf) as view:
+                chunk = bytes(view[self._pos : self._pos + size])
+            self._pos += len(chunk)
+            return chunk
+        out = bytearray(size)
+        have = self.buffered()
+        with memoryview(self._buf) as view:
+            out[:have] = view[self._pos :]
+        self._buf.clear()
+        self._pos = 0
+        with memoryview(out) as target:
+            while have < size:
+                try:
+                    received = self.sock.recv_into(target[have:], min(size - have, _RECV_MAX))
+                except TimeoutError:
+                    raise
+                except OSError:
+                    break
+                if not received:
+                    break
+                have += received
+        return bytes(out) if have == size else bytes(out[:have])
 
     def close(self) -> None:
         self._buf.clear()
