@@ -188,6 +188,12 @@ METHODS: dict[str, Method[Any, Any]] = {
 TIMELINE_APPENDED = Notification(
     "timeline.appended", t.TimelineAppended, "A message was logged onto a contact's timeline."
 )
+TIMELINE_CHANGED = Notification(
+    "timeline.changed",
+    t.TimelineChanged,
+    "Many entries were logged at once onto these contacts' timelines (a bulk sync batch,"
+    " instead of one timeline.appended each); re-read what you show.",
+)
 MAILBOX_STATUS_CHANGED = Notification(
     "mailbox.status_changed", t.MailboxStatusChanged, "A mailbox's connection status changed."
 )
@@ -196,5 +202,5 @@ SYNC_PROGRESS = Notification(
 )
 
 NOTIFICATIONS: dict[str, Notification[Any]] = {
-    n.name: n for n in (TIMELINE_APPENDED, MAILBOX_STATUS_CHANGED, SYNC_PROGRESS)
+    n.name: n for n in (TIMELINE_APPENDED, TIMELINE_CHANGED, MAILBOX_STATUS_CHANGED, SYNC_PROGRESS)
 }

@@ -403,6 +403,18 @@ class TimelineAppended(Record):
     entry: TimelineEntry
 
 
+class TimelineChanged(Record):
+    """Many entries were logged at once (a bulk sync batch): re-read what you show.
+
+    Sent instead of one `timeline.appended` per entry when a batch logs more than a
+    few entries, so an initial sync does not stream every entry's text to every
+    client.
+    """
+
+    contact_ids: list[int]
+    entries: int
+
+
 class MailboxStatusChanged(Record):
     id: int
     status: MailboxStatus

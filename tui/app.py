@@ -65,6 +65,7 @@ class LoggbokApp(App[None]):
         self.socket_path = socket_path
         self.link = DaemonLink(socket_path, self._on_notification)
         self.timeline_appended: Signal[t.TimelineAppended] = Signal(self, "timeline-appended")
+        self.timeline_changed: Signal[t.TimelineChanged] = Signal(self, "timeline-changed")
         self.mailbox_changed: Signal[t.MailboxStatusChanged] = Signal(self, "mailbox-changed")
         self.sync_progress: Signal[t.SyncProgress] = Signal(self, "sync-progress")
         self._unreachable: UnreachableScreen | None = None
@@ -78,6 +79,8 @@ class LoggbokApp(App[None]):
     def _on_notification(self, name: str, params: Any) -> None:
         if isinstance(params, t.TimelineAppended):
             self.timeline_appended.publish(params)
+        elif isinstance(params, t.TimelineChanged):
+            self.timeline_changed.publish(params)
         elif isinstance(params, t.MailboxStatusChanged):
             self.mailbox_changed.publish(params)
             if params.status == "auth_failed":

@@ -60,6 +60,19 @@ class TimelineQueries:
             entries += await self._with_attachments(rows)
         return entries
 
+    async def contacts_of(self, message_ids: list[int]) -> dict[int, int]:
+        """contact id -> how many timeline entries the given messages have there."""
+        counts: dict[int, int] = {}
+        for start in range(0, len(message_ids), 500):
+            chunk = message_ids[start : start + 500]
+            for row in await self._db.fetchall(
+                "SELECT contact_id, count(*) FROM timeline_entries"
+                f" WHERE message IN ({','.join('?' * len(chunk))}) GROUP BY contact_id",
+                chunk,
+            ):
+                counts[row[0]] = counts.get(row[0], 0) + row[1]
+        return counts
+
     async def entries_for(self, message_id: int, contact_ids: list[int]) -> list[TimelineEntry]:
         """The entries of one message on the given contacts' timelines."""
         return [e for e in await self.entries_of([message_id]) if e.contact_id in contact_ids]

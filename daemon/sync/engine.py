@@ -54,13 +54,22 @@ from loggbok.daemon.sync.backend import (
 )
 from loggbok.daemon.sync.parse_pool import build_bodies, parse_header_blocks
 from loggbok.daemon.sync.planner import Incoming, decision_order, plan_batch
-from loggbok.protocol.types import Settings, SyncProgress, SyncResult, TimelineAppended
+from loggbok.protocol.types import (
+    Settings,
+    SyncProgress,
+    SyncResult,
+    TimelineAppended,
+    TimelineChanged,
+)
 
 log = logging.getLogger(__name__)
 
 HEADER_CHUNK = 500
 BATCH = 500
 SYNCED_ROLES = ("inbox", "sent")
+ANNOUNCE_EACH_UP_TO = 20
+"""A body batch with more logged messages than this is announced with one
+`timeline.changed`; smaller ones (every push) with a `timeline.appended` each."""
 
 Notify = Callable[[str, Any], Awaitable[None]]
 
@@ -268,7 +277,21 @@ class SyncRound:
             await write_bodies(tx, bodies)
             await quarantine(tx, unreadable)
         self.result.errors += sum(1 for b in bodies.values() if b.parse_error)
-        for entry in await self.store.timeline.entries_of(sorted(bodies)):
+        await self._announce(sorted(bodies))
+
+    async def _announce(self, message_ids: list[int]) -> None:
+        """Tell clients about new entries: each one for a small change, or a single
+        `timeline.changed` for a bulk batch (an initial sync's entries would otherwise
+        stream every entry's text to every client; measured: 0.9 s of 6.7 s)."""
+        if len(message_ids) > ANNOUNCE_EACH_UP_TO:
+            contacts = await self.store.timeline.contacts_of(message_ids)
+            if contacts:
+                await self.notify(
+                    "timeline.changed",
+                    TimelineChanged(contact_ids=sorted(contacts), entries=sum(contacts.values())),
+                )
+            return
+        for entry in await self.store.timeline.entries_of(message_ids):
             await self.notify(
                 "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
             )

@@ -43,3 +43,56 @@ async def test_dropped_file_is_logged(workdir: Path, polling: str) -> None:
         await client.close()
     finally:
         daemon.stop()
+
+
+async def test_a_bulk_batch_is_announced_once(workdir: Path) -> None:
+    """An initial sync that logs many messages sends one `timeline.changed` per body
+    batch (contacts and entry count), not a `timeline.appended` per entry; a single
+    new message afterwards still gets its own `timeline.appended`."""
+    maildir = make_maildir(workdir / "Maildir", ".Sent")
+    customers = ["anna@kund.example", "bo@kund.example"]
+    for number in range(30):
+        raw = make_message(
+            customers[number % 2],
+            ["me@firma.example"],
+            f"Fråga {number}",
+            f"<b{number}@kund.example>",
+        )
+        deliver(maildir, raw, new=True)
+    (workdir / "data").mkdir()
+    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
+    daemon.start()
+    try:
+        client = await daemon.client()
+        ids = [
+            (await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email=email))).id
+            for email in customers
+        ]
+        await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
+        added = await client.call(
+            m.MAILBOXES_ADD,
+            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+        )
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        deliver(
+            maildir,
+            make_message(customers[0], ["me@firma.example"], "Hej", "<single@kund.example>"),
+            new=True,
+        )
+        changed: list[t.TimelineChanged] = []
+        appended: list[str] = []
+        while "<single@kund.example>" not in appended:
+            name, params = await asyncio.wait_for(client.notifications.get(), 20)
+            if name == "timeline.changed":
+                changed.append(params)
+            elif name == "timeline.appended":
+                appended.append(params.entry.message_id)
+        assert appended == ["<single@kund.example>"]
+        assert sum(c.entries for c in changed) == 30
+        assert {i for c in changed for i in c.contact_ids} == set(ids)
+        for contact_id in ids:
+            page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=contact_id))
+            assert len(page.entries) == 15 + (contact_id == ids[0])
+        await client.close()
+    finally:
+        daemon.stop()

@@ -237,3 +237,26 @@ async def test_unreachable_screen_then_reconnects() -> None:
                     await process.wait()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_timeline_rereads_itself_on_a_bulk_change(
+    demo_daemon: DemoDaemon, script_client: Client
+) -> None:
+    """`timeline.changed` (a bulk sync batch) makes an open timeline read its page again;
+    one for other contacts leaves it alone."""
+    contact, timeline = await contact_with_timeline(script_client)
+    app = build_app(demo_daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        contacts = app.screen
+        assert isinstance(contacts, ContactsScreen)
+        await open_timeline(contacts, pilot, contact.emails[0])
+        screen = await screen_of(app, TimelineScreen)
+        await until(lambda: screen.timeline.entries)
+        screen.timeline.reset()  # as if the shown page had gone stale
+        other = t.TimelineChanged(contact_ids=[contact.id + 10_000], entries=3)
+        app.timeline_changed.publish(other)
+        await pilot.pause(0.5)
+        assert screen.timeline.entries == []
+        app.timeline_changed.publish(t.TimelineChanged(contact_ids=[contact.id], entries=3))
+        shown = await until(lambda: screen.timeline.entries)
+        assert [e.entry_id for e in shown] == [e.entry_id for e in timeline.entries]

@@ -75,10 +75,11 @@ class ContactsScreen(DaemonScreen):
         self.query_one("#import-progress").display = False
         self.query_one("#import-summary").display = False
         self.loggbok.timeline_appended.subscribe(self, self._data_changed)
+        self.loggbok.timeline_changed.subscribe(self, self._data_changed)
         self.loggbok.mailbox_changed.subscribe(self, self._mailbox_changed)
         table.focus()
 
-    def _data_changed(self, _event: t.TimelineAppended) -> None:
+    def _data_changed(self, _event: t.TimelineAppended | t.TimelineChanged) -> None:
         self.schedule_reload()
 
     def _mailbox_changed(self, event: t.MailboxStatusChanged) -> None:

@@ -55,6 +55,7 @@ class TimelineScreen(DaemonScreen):
     def on_mount(self) -> None:
         self.sub_title = f"Timeline · {self.contact.name or self.contact.emails[0]}"
         self.loggbok.timeline_appended.subscribe(self, self._appended)
+        self.loggbok.timeline_changed.subscribe(self, self._changed)
         self.query_one(TimelineList).focus()
 
     @property
@@ -110,6 +111,10 @@ class TimelineScreen(DaemonScreen):
         if event.contact_id == self.contact.id:
             self.timeline.prepend(event.entry)
             self._status()
+
+    def _changed(self, event: t.TimelineChanged) -> None:
+        if self.contact.id in event.contact_ids:
+            self.schedule_reload()
 
     @on(TimelineList.Opened)
     def _opened(self, event: TimelineList.Opened) -> None:

@@ -49,10 +49,11 @@ class UnloggedScreen(DaemonScreen):
     def on_mount(self) -> None:
         self.sub_title = "Unlogged mail"
         self.loggbok.timeline_appended.subscribe(self, self._data_changed)
+        self.loggbok.timeline_changed.subscribe(self, self._data_changed)
         self.loggbok.mailbox_changed.subscribe(self, self._mailbox_changed)
         self.query_one(OptionList).focus()
 
-    def _data_changed(self, _event: t.TimelineAppended) -> None:
+    def _data_changed(self, _event: t.TimelineAppended | t.TimelineChanged) -> None:
         self.schedule_reload()
 
     def _mailbox_changed(self, event: t.MailboxStatusChanged) -> None:
