@@ -41,6 +41,9 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self.generation = 0
+        """Committed write transactions that may change what a sync plan is based on
+        (see `transaction`); a round that carries a snapshot across batches compares it."""
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -64,8 +67,13 @@ class Database:
         await self._writer.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """A write transaction; commits on success, rolls back on any error."""
+    async def transaction(self, *, plan_neutral: bool = False) -> AsyncIterator[Transaction]:
+        """A write transaction; commits on success, rolls back on any error.
+
+        Every commit bumps `generation`, except with `plan_neutral`: the caller
+        promises to touch nothing a sync plan reads (messages by key, threads, thread
+        keys, contacts and their addresses, the id counters), e.g. a body filled in.
+        """
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -74,6 +82,8 @@ class Database:
                 await self._writer.execute("ROLLBACK")
                 raise
             await self._writer.execute("COMMIT")
+            if not plan_neutral:
+                self.generation += 1
 
     async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]:
         async with self._reader.execute(sql, params) as cursor:

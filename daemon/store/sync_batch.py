@@ -142,7 +142,6 @@ def _participants(message: PlannedMessage) -> str:
 async def write_plan(
     tx: Transaction,
     plan: Plan,
-    snapshot: Snapshot,
     mailbox_id: int,
     folder_names: dict[int, str],
     visibility: str,
@@ -164,7 +163,7 @@ async def write_plan(
         "INSERT OR IGNORE INTO contact_emails (email, contact_id) VALUES (?, ?)",
         [(address.email, contact_id) for contact_id, address in plan.new_contacts],
     )
-    threads = [(i, snapshot.threads[i]) for i in sorted(plan.new_threads | plan.touched_threads)]
+    threads = sorted(plan.threads.items())
     await tx.executemany(
         """INSERT INTO threads (id, subject_norm, tracked, tracked_reason, tracked_mailbox_id,
                root_message, conversation_key) VALUES (?, ?, ?, ?, ?, ?, ?)

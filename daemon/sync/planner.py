@@ -16,7 +16,7 @@ map to a thread but to no message.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loggbok.daemon.mime.facts import Address, HeaderFacts
@@ -80,6 +80,9 @@ class Plan:
     touched_threads: set[int] = field(default_factory=set)
     keys: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     new_contacts: list[tuple[int, Address]] = field(default_factory=list)
+    threads: dict[int, ThreadState] = field(default_factory=dict)
+    """The new and touched threads as this plan leaves them (copies: planning the next
+    batch must not change what this one writes)."""
 
     @property
     def logged(self) -> list[PlannedMessage]:
@@ -100,6 +103,9 @@ class _Planner:
                 self.plan.locations.append((item.folder_id, item.remote_id, known))
                 continue
             self._decide(item)
+        for thread_id in sorted(self.plan.new_threads | self.plan.touched_threads):
+            state = self.s.threads[thread_id]
+            self.plan.threads[thread_id] = replace(state, contact_ids=set(state.contact_ids))
         return self.plan
 
     def _match(self, item: Incoming) -> ThreadSnapshot | None:

@@ -1,0 +1,112 @@
+"""Batches planned ahead against a carried snapshot, against a real SQLite store:
+the same result as planning each batch inside its transaction, and a plan that
+went stale (someone else committed) is made again, never written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loggbok.daemon.mime.headers import parse_headers
+from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store.store import Store
+from loggbok.daemon.sync.decider import Decider
+from loggbok.daemon.sync.planner import Incoming
+
+RULES = RuleSettings(bcc_address="log@bcc.example", own_addresses=frozenset({"me@f.example"}))
+
+
+def _incoming(folder: int, uid: str, *lines: str) -> Incoming:
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    return Incoming(folder, uid, parse_headers(raw), raw)
+
+
+def _batches(sent: int, inbox: int) -> tuple[list[Incoming], list[Incoming]]:
+    offer = _incoming(
+        sent, "1", "From: me@f.example", "To: anna@k.example", "Bcc: log@bcc.example",
+        "Subject: Offer", "Message-ID: <offer@f.example>",
+        "Date: Mon, 02 Jan 2023 09:00:00 +0000",
+    )  # fmt: skip
+    reply = _incoming(
+        inbox, "1", "From: anna@k.example", "To: me@f.example", "Subject: Re: Offer",
+        "Message-ID: <reply@k.example>", "In-Reply-To: <offer@f.example>",
+        "Date: Mon, 02 Jan 2023 10:00:00 +0000",
+    )  # fmt: skip
+    news = _incoming(
+        inbox, "2", "From: news@shop.example", "To: me@f.example", "Subject: Sale",
+        "Message-ID: <sale@shop.example>", "Date: Mon, 02 Jan 2023 11:00:00 +0000",
+    )  # fmt: skip
+    return [offer], [reply, news]
+
+
+async def _setup(tmp_path: Path) -> tuple[Store, Decider, list[Incoming], list[Incoming]]:
+    store = await Store.open(tmp_path)
+    mailbox = await store.mailboxes.add("maildir", "me@f.example", {})
+    sent = await store.mailboxes.folder(mailbox, "Sent", "sent")
+    inbox = await store.mailboxes.folder(mailbox, "INBOX", "inbox")
+    first, second = _batches(sent.id, inbox.id)
+    decider = Decider(store, mailbox, RULES, {sent.id: "Sent", inbox.id: "INBOX"}, "everyone")
+    await decider.load(first + second)
+    return store, decider, first, second
+
+
+async def _reasons(store: Store) -> dict[str, tuple[int, str, int]]:
+    rows = await store.db.fetchall("SELECT message_id, logged, reason, thread_id FROM messages")
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+async def test_carried_plans_are_written_as_planned(tmp_path: Path) -> None:
+    store, decider, first, second = await _setup(tmp_path)
+    written_first = await decider.write(first, decider.plan_ahead(first), [])
+    ahead = decider.plan_ahead(second)
+    written_second = await decider.write(second, ahead, [])
+    assert written_second is ahead
+    assert decider.replanned == 0
+    reasons = await _reasons(store)
+    assert reasons["<offer@f.example>"][:2] == (1, "bcc_address")
+    assert reasons["<reply@k.example>"][:2] == (1, "reply_in_tracked_thread")
+    assert reasons["<reply@k.example>"][2] == reasons["<offer@f.example>"][2]
+    assert reasons["<sale@shop.example>"][0] == 0
+    assert [m.id for m in written_first.messages + written_second.messages] == [1, 2, 3]
+    await store.close()
+
+
+async def test_a_plan_gone_stale_is_made_again_inside_the_transaction(tmp_path: Path) -> None:
+    store, decider, first, second = await _setup(tmp_path)
+    await decider.write(first, decider.plan_ahead(first), [])
+    ahead = decider.plan_ahead(second)
+    assert ahead is not None
+    taken_thread = max(m.thread_id for m in ahead.messages)
+    # Another writer (say, another mailbox's round) takes the ids the carried plan chose.
+    async with store.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO threads (id, subject_norm) VALUES (?, 'other')", (taken_thread,)
+        )
+        await tx.execute(
+            "INSERT INTO messages (id, message_key, message_id, mailbox_id, folder, thread_id,"
+            " subject, subject_norm, from_email, from_name, recipients, date, date_ts, direction,"
+            " raw_headers, size, body_state, logged, reason, visibility) VALUES (?, 'other@x',"
+            " '<other@x>', 1, 'INBOX', ?, '', '', '', '', '{}', '', 0, 'inbound', '', 0,"
+            " 'headers', 0, 'other', 'everyone')",
+            (ahead.messages[0].id, taken_thread),
+        )
+    written = await decider.write(second, ahead, [])
+    assert written is not ahead
+    assert decider.replanned == 1
+    assert decider.plan_ahead(second) is None  # every later batch is planned in its transaction
+    reasons = await _reasons(store)
+    assert reasons["<reply@k.example>"][:2] == (1, "reply_in_tracked_thread")
+    assert reasons["<reply@k.example>"][2] == reasons["<offer@f.example>"][2]
+    assert reasons["<sale@shop.example>"][2] != taken_thread
+    assert len(reasons) == 4
+    await store.close()
+
+
+async def test_body_writes_do_not_make_a_plan_stale(tmp_path: Path) -> None:
+    store, decider, first, second = await _setup(tmp_path)
+    await decider.write(first, decider.plan_ahead(first), [])
+    ahead = decider.plan_ahead(second)
+    async with store.db.transaction(plan_neutral=True) as tx:
+        await tx.execute("UPDATE messages SET body_state = 'parsed' WHERE id = 1")
+    assert await decider.write(second, ahead, []) is ahead
+    assert decider.replanned == 0
+    await store.close()
