@@ -149,8 +149,9 @@ class FetchItem:
 _FAST_HEAD = re.compile(
     rb"\* (\d+) FETCH \((.*?)(?:^| )([A-Za-z0-9.]+\[[^\]]*\](?:<\d+>)?) \{\d+\}$"
 )
-_FAST_PAIR = re.compile(rb"([A-Za-z0-9.-]+) (\([^()]*\)|[^ ()]+)")
-_FAST_PAIRS = re.compile(rb"(?:[A-Za-z0-9.-]+ (?:\([^()]*\)|[^ ()]+)(?: (?=.)|$))*")
+_FAST_VALUE = rb'"(?:[^"\\]|\\.)*"|\([^()"]*\)|[^ ()"]+'
+_FAST_PAIR = re.compile(rb"([A-Za-z0-9.-]+) (" + _FAST_VALUE + rb")")
+_FAST_PAIRS = re.compile(rb"(?:[A-Za-z0-9.-]+ (?:" + _FAST_VALUE + rb")(?: (?=.)|$))*")
 
 
 _KEYS: dict[bytes, str] = {}
@@ -166,9 +167,13 @@ def _key(raw: bytes) -> str:
 
 
 def _parse_fetch_fast(response: Response) -> FetchItem | None:
-    """The common shape, one literal last (`... BODY[...] {n}` literal `)`), by regex."""
+    """The common shape, one literal last (`... BODY[...] {n}` literal `)`), by regex.
+
+    Values before the literal may be atoms, flat lists or quoted strings (Dovecot's
+    PREVIEW); anything else (nesting, a quote inside a list) takes the slow path.
+    """
     parts = response.parts
-    if len(parts) != 3 or parts[2] != b")" or b'"' in parts[0]:
+    if len(parts) != 3 or parts[2] != b")":
         return None
     head = _FAST_HEAD.match(parts[0])
     if head is None:
@@ -181,6 +186,8 @@ def _parse_fetch_fast(response: Response) -> FetchItem | None:
     for raw_key, raw in pairs:
         if raw[:1] == b"(":
             attrs[_key(raw_key)] = [w.decode("ascii", "replace") for w in raw[1:-1].split()]
+        elif raw[:1] == b'"':
+            attrs[_key(raw_key)] = _UNQUOTE.sub(rb"\1", raw[1:-1])
         elif raw.upper() == b"NIL":
             attrs[_key(raw_key)] = None
         else:
