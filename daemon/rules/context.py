@@ -38,7 +38,8 @@ class ThreadSnapshot:
     """Store id of the message matched, None for a ghost (referenced, never seen)."""
     matched_key: str
     matched_via: str
-    """"conversation_key", "in-reply-to" or "references"."""
+    """"conversation_key", "in-reply-to", "references", "a later reply" (its own
+    Message-ID was referenced by a message stored earlier) or "late parent"."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,17 +12,20 @@ written from its carried plan only when nothing else has been committed since
 this round's previous commit. Otherwise (another mailbox's round, a contact
 added over RPC) that batch is planned again inside its own transaction against
 a fresh snapshot, and so is every batch after it, exactly as a round without
-carrying would. Either way a batch's messages, decisions, timeline entries and
-(for the last) the folder cursors commit together.
+carrying would. Either way a batch's messages, decisions, timeline entries, the earlier
+replies it makes loggable (`late_replies.py`) and (for the last) the folder
+cursors commit together.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.store.sync_batch import load_snapshot, save_cursor, write_plan
+from loggbok.daemon.sync.late_replies import Relogged, relog_waiting_replies
 from loggbok.daemon.sync.planner import Incoming, Plan, Snapshot, plan_batch
 
 
@@ -59,8 +62,9 @@ class Decider:
 
     async def write(
         self, batch: list[Incoming], planned: Plan | None, cursors: list[tuple[int, dict[str, Any]]]
-    ) -> Plan:
-        """Write `batch` (and `cursors`) in one transaction; returns the plan written."""
+    ) -> Written:
+        """Write `batch` (and `cursors`) in one transaction, with the earlier replies its
+        plan makes loggable (`late_replies.py`); returns what was written."""
         db = self.store.db
         async with db.transaction() as tx:
             if planned is None or self._carried is None or db.generation != self._generation:
@@ -71,7 +75,17 @@ class Decider:
             else:
                 plan = planned
             await write_plan(tx, plan, self.mailbox_id, self.folder_names, self.visibility)
+            relogged = await relog_waiting_replies(tx, plan, self.rules, list(self.folder_names))
             for folder_id, cursor in cursors:
                 await save_cursor(tx, folder_id, cursor)
         self._generation = db.generation
-        return plan
+        if relogged:
+            self._carried = None  # thread contacts changed outside the carried snapshot
+        return Written(plan, relogged)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    plan: Plan
+    relogged: list[Relogged]
+    """Messages stored in earlier rounds that this batch made loggable."""

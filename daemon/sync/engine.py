@@ -50,9 +50,9 @@ from loggbok.daemon.sync.backend import (
     HeaderItem,
     TemporaryError,
 )
-from loggbok.daemon.sync.decider import Decider
+from loggbok.daemon.sync.decider import Decider, Written
 from loggbok.daemon.sync.parse_pool import build_bodies, parse_header_blocks
-from loggbok.daemon.sync.planner import Incoming, Plan, decision_order
+from loggbok.daemon.sync.planner import Incoming, decision_order
 from loggbok.protocol.types import (
     Settings,
     SyncProgress,
@@ -223,7 +223,7 @@ class SyncRound:
         await decider.load(incoming)
         batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
         cursors = [(item.row.id, item.cursor) for item in work]
-        writing: asyncio.Future[Plan] | None = None
+        writing: asyncio.Future[Written] | None = None
         try:
             for number, batch in enumerate(batches, start=1):
                 planned = decider.plan_ahead(batch)
@@ -245,15 +245,19 @@ class SyncRound:
                 decider.replanned,
             )
 
-    async def _written(self, plan: Plan, number: int, total: int, bodies: _BodyPipeline) -> None:
+    async def _written(
+        self, written: Written, number: int, total: int, bodies: _BodyPipeline
+    ) -> None:
         """A batch is committed: count it, queue its bodies, tell the clients."""
+        plan = written.plan
         self.result.new += len(plan.messages)
-        self.result.logged += len(plan.logged)
+        self.result.logged += len(plan.logged) + len(written.relogged)
         bodies.add(
             [
                 Pending(m.id, m.incoming.folder_id, m.incoming.remote_id, m.incoming.preview)
                 for m in plan.logged
             ]
+            + [Pending(r.message_id, r.folder_id, r.remote_id, None) for r in written.relogged]
         )
         await self.notify(
             "sync.progress",

@@ -10,7 +10,8 @@ transaction.
 
 Thread evidence, strongest first: provider conversation key, In-Reply-To,
 References (newest first). Keys seen only as references are "ghosts": they
-map to a thread but to no message.
+map to a thread but to no message; a message whose own key is a ghost of an
+untracked thread (it arrived after a reply to it) joins that thread.
 """
 
 from __future__ import annotations
@@ -120,6 +121,13 @@ class _Planner:
             if key in self.s.keys and key != facts.message_key:
                 thread_id, message = self.s.keys[key]
                 return self._snapshot(thread_id, message, key, via)
+        # A message that arrives after a reply to it (its own key is that reply's ghost)
+        # joins the reply's thread, when that thread is not tracked: its own decision
+        # is the same as in a thread of its own, and `late_replies` can then decide
+        # the waiting reply again once this message tracks the thread.
+        ghost = self.s.keys.get(facts.message_key)
+        if ghost is not None and ghost[1] is None and not self.s.threads[ghost[0]].tracked:
+            return self._snapshot(ghost[0], None, facts.message_key, "a later reply")
         return None
 
     def _snapshot(self, thread_id: int, message: int | None, key: str, via: str) -> ThreadSnapshot:

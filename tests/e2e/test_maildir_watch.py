@@ -11,7 +11,7 @@ import pytest
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from tests.conftest import DaemonProcess
-from tests.support.mail import deliver, make_maildir, make_message
+from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
 
 @pytest.mark.parametrize("polling", ["0", "1"], ids=["inotify", "polling"])
@@ -93,6 +93,73 @@ async def test_a_bulk_batch_is_announced_once(workdir: Path) -> None:
         for contact_id in ids:
             page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=contact_id))
             assert len(page.entries) == 15 + (contact_id == ids[0])
+        await client.close()
+    finally:
+        daemon.stop()
+
+
+async def test_a_reply_synced_before_its_original_is_logged_when_the_original_arrives(
+    workdir: Path,
+) -> None:
+    """The customer's reply is synced first and turned down (nothing tracks its thread);
+    the user's BCC'd original lands in Sent later: the next round logs both, and the
+    reply's body is fetched and parsed like any logged message's."""
+    maildir = make_maildir(workdir / "Maildir", ".Sent")
+    deliver(
+        maildir,
+        make_message(
+            "anna@kund.example",
+            ["me@firma.example"],
+            "Re: Offert",
+            "<svar@kund.example>",
+            in_reply_to="<offert@firma.example>",
+            references=["<offert@firma.example>"],
+            body="Tack, vi tar den!\n",
+            date=days_ago(1),
+        ),
+        new=True,
+    )
+    (workdir / "data").mkdir()
+    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
+    daemon.start()
+    try:
+        client = await daemon.client()
+        await client.call(
+            m.SETTINGS_SET,
+            t.SettingsSetParams(bcc_address="log@bcc.loggbok.example", own_addresses=[]),
+        )
+        added = await client.call(
+            m.MAILBOXES_ADD,
+            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+        )
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        unlogged = await client.call(m.MESSAGES_LIST, t.MessagesListParams(logged=False))
+        assert [x.message_id for x in unlogged.messages] == ["<svar@kund.example>"]
+        deliver(
+            maildir / ".Sent",
+            make_message(
+                "me@firma.example",
+                ["anna@kund.example"],
+                "Offert",
+                "<offert@firma.example>",
+                bcc=["log@bcc.loggbok.example"],
+                date=days_ago(2),
+            ),
+        )
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        found = await client.call(m.CONTACTS_LIST, t.ContactsListParams(query="anna@kund.example"))
+        contact = found.contacts[0]
+        page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=contact.id))
+        assert [(e.message_id, e.reason) for e in page.entries] == [
+            ("<svar@kund.example>", "reply_in_tracked_thread"),
+            ("<offert@firma.example>", "bcc_address"),
+        ]
+        assert "vi tar den" in page.entries[0].new_text
+        why = await client.call(
+            m.MESSAGES_EXPLAIN, t.MessageRefParams(message_id="<svar@kund.example>")
+        )
+        assert why.logged and why.reason == "reply_in_tracked_thread"
+        assert why.evidence.matched_message_id == "<offert@firma.example>"
         await client.close()
     finally:
         daemon.stop()

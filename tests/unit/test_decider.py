@@ -56,9 +56,9 @@ async def _reasons(store: Store) -> dict[str, tuple[int, str, int]]:
 
 async def test_carried_plans_are_written_as_planned(tmp_path: Path) -> None:
     store, decider, first, second = await _setup(tmp_path)
-    written_first = await decider.write(first, decider.plan_ahead(first), [])
+    written_first = (await decider.write(first, decider.plan_ahead(first), [])).plan
     ahead = decider.plan_ahead(second)
-    written_second = await decider.write(second, ahead, [])
+    written_second = (await decider.write(second, ahead, [])).plan
     assert written_second is ahead
     assert decider.replanned == 0
     reasons = await _reasons(store)
@@ -89,7 +89,7 @@ async def test_a_plan_gone_stale_is_made_again_inside_the_transaction(tmp_path: 
             " 'headers', 0, 'other', 'everyone')",
             (ahead.messages[0].id, taken_thread),
         )
-    written = await decider.write(second, ahead, [])
+    written = (await decider.write(second, ahead, [])).plan
     assert written is not ahead
     assert decider.replanned == 1
     assert decider.plan_ahead(second) is None  # every later batch is planned in its transaction
@@ -107,6 +107,69 @@ async def test_body_writes_do_not_make_a_plan_stale(tmp_path: Path) -> None:
     ahead = decider.plan_ahead(second)
     async with store.db.transaction(plan_neutral=True) as tx:
         await tx.execute("UPDATE messages SET body_state = 'parsed' WHERE id = 1")
-    assert await decider.write(second, ahead, []) is ahead
+    assert (await decider.write(second, ahead, [])).plan is ahead
     assert decider.replanned == 0
+    await store.close()
+
+
+async def _round(store: Store, mailbox: int, folders: dict[int, str], batch: list[Incoming]):
+    decider = Decider(store, mailbox, RULES, folders, "everyone")
+    await decider.load(batch)
+    return await decider.write(batch, decider.plan_ahead(batch), [])
+
+
+async def test_a_reply_stored_before_the_message_it_answers_is_logged_when_it_arrives(
+    tmp_path: Path,
+) -> None:
+    """Round 1 has only the customer's reply (nothing tracks its thread: turned down);
+    round 2 brings the user's BCC'd original, which joins the reply's thread and tracks
+    it, and the reply is decided again and logged, with the first decision kept."""
+    store = await Store.open(tmp_path)
+    mailbox = await store.mailboxes.add("maildir", "me@f.example", {})
+    sent = await store.mailboxes.folder(mailbox, "Sent", "sent")
+    inbox = await store.mailboxes.folder(mailbox, "INBOX", "inbox")
+    folders = {sent.id: "Sent", inbox.id: "INBOX"}
+    (offer,), (reply, _) = _batches(sent.id, inbox.id)
+
+    first = await _round(store, mailbox, folders, [reply])
+    assert first.plan.messages[0].decision.reason == "no_contact_participant"
+    assert first.relogged == []
+
+    second = await _round(store, mailbox, folders, [offer])
+    reply_id = first.plan.messages[0].id
+    assert [(r.message_id, r.folder_id, r.remote_id) for r in second.relogged] == [
+        (reply_id, inbox.id, "1")
+    ]
+    reasons = await _reasons(store)
+    assert reasons["<reply@k.example>"][:2] == (1, "reply_in_tracked_thread")
+    assert reasons["<reply@k.example>"][2] == reasons["<offer@f.example>"][2]
+    decisions = await store.db.fetchall(
+        "SELECT reason FROM decisions WHERE message = ? ORDER BY id", (reply_id,)
+    )
+    assert [d[0] for d in decisions] == ["no_contact_participant", "reply_in_tracked_thread"]
+    entries = await store.db.fetchall(
+        "SELECT c.email FROM timeline_entries t JOIN contact_emails c USING (contact_id)"
+        " WHERE t.message = ?",
+        (reply_id,),
+    )
+    assert [e[0] for e in entries] == ["anna@k.example"]
+    await store.close()
+
+
+async def test_a_reply_older_than_the_late_message_stays_as_decided(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    mailbox = await store.mailboxes.add("maildir", "me@f.example", {})
+    sent = await store.mailboxes.folder(mailbox, "Sent", "sent")
+    inbox = await store.mailboxes.folder(mailbox, "INBOX", "inbox")
+    folders = {sent.id: "Sent", inbox.id: "INBOX"}
+    (offer,), _ = _batches(sent.id, inbox.id)
+    early = _incoming(
+        inbox.id, "1", "From: anna@k.example", "To: me@f.example", "Subject: Re: Offer",
+        "Message-ID: <reply@k.example>", "In-Reply-To: <offer@f.example>",
+        "Date: Sun, 01 Jan 2023 10:00:00 +0000",
+    )  # fmt: skip
+    await _round(store, mailbox, folders, [early])
+    second = await _round(store, mailbox, folders, [offer])
+    assert second.relogged == []
+    assert (await _reasons(store))["<reply@k.example>"][:2] == (0, "no_contact_participant")
     await store.close()
