@@ -63,7 +63,7 @@ async def relog_waiting_replies(
             FROM messages m JOIN message_locations l ON l.message = m.id
             WHERE m.thread_id IN ({",".join("?" * len(threads))}) AND m.id < ?
               AND m.logged = 0 AND m.reason IN ({",".join("?" * len(WAITING_REASONS))})
-              AND l.folder_id IN ({",".join("?" * len(folder_ids))})
+              AND l.state = 'ok' AND l.folder_id IN ({",".join("?" * len(folder_ids))})
             GROUP BY m.id ORDER BY m.date_ts, m.id""",
         [*threads, first_new, *WAITING_REASONS, *folder_ids],
     )
