@@ -171,4 +171,9 @@ MIGRATIONS: list[str] = [
         subject, participants, body, tokenize = 'unicode61 remove_diacritics 2'
     );
     """,
+    # 2: timeline entries by message (announcing new entries looked them up by scanning
+    # the whole table, once per push and per body chunk)
+    """
+    CREATE INDEX timeline_entries_message ON timeline_entries(message);
+    """,
 ]

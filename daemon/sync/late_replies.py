@@ -41,12 +41,10 @@ class Relogged:
 
 
 def _trackers(plan: Plan) -> dict[int, PlannedMessage]:
-    """The first message of the plan that tracks each thread."""
-    found: dict[int, PlannedMessage] = {}
-    for message in plan.messages:
-        if message.decision.track_thread and message.thread_id in plan.threads:
-            found.setdefault(message.thread_id, message)
-    return found
+    """The message of the plan that starts tracking each thread (only a thread that was
+    not tracked before can hold replies turned down for want of one)."""
+    by_id = {m.id: m for m in plan.messages}
+    return {thread: by_id[message] for thread, message in plan.newly_tracked.items()}
 
 
 async def relog_waiting_replies(
@@ -58,11 +56,13 @@ async def relog_waiting_replies(
         return []
     first_new = min(m.id for m in plan.messages)
     threads = list(trackers)
+    # CROSS JOIN and the unary + keep SQLite on the thread index, messages first (left
+    # alone it walks every location of the folders, or every turned-down message).
     rows = await tx.fetchall(
         f"""SELECT m.id, m.thread_id, m.raw_headers, m.date_ts, min(l.folder_id), l.remote_id
-            FROM messages m JOIN message_locations l ON l.message = m.id
+            FROM messages m CROSS JOIN message_locations l ON l.message = m.id
             WHERE m.thread_id IN ({",".join("?" * len(threads))}) AND m.id < ?
-              AND m.logged = 0 AND m.reason IN ({",".join("?" * len(WAITING_REASONS))})
+              AND +m.logged = 0 AND +m.reason IN ({",".join("?" * len(WAITING_REASONS))})
               AND l.state = 'ok' AND l.folder_id IN ({",".join("?" * len(folder_ids))})
             GROUP BY m.id ORDER BY m.date_ts, m.id""",
         [*threads, first_new, *WAITING_REASONS, *folder_ids],

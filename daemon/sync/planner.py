@@ -81,6 +81,8 @@ class Plan:
     touched_threads: set[int] = field(default_factory=set)
     keys: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     new_contacts: list[tuple[int, Address]] = field(default_factory=list)
+    newly_tracked: dict[int, int] = field(default_factory=dict)
+    """Threads this plan starts tracking -> the message id that tracks each."""
     threads: dict[int, ThreadState] = field(default_factory=dict)
     """The new and touched threads as this plan leaves them (copies: planning the next
     batch must not change what this one writes)."""
@@ -191,6 +193,7 @@ class _Planner:
             if not thread.tracked:
                 thread.subject_norm = facts.subject_norm
                 thread.tracked_reason = decision.reason
+                self.plan.newly_tracked.setdefault(thread_id, message_id)
             thread.tracked = True
             thread.tracked_mailbox_id = self.mailbox_id
             thread.contact_ids.update(contact_ids)

@@ -1,0 +1,27 @@
+"""Migrations: an existing database is brought up to date and keeps its data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from loggbok.daemon.store.migrations import MIGRATIONS
+from loggbok.daemon.store.store import Store
+
+
+async def test_a_first_version_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "loggbok.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA user_version=1;\nCOMMIT;")
+        conn.execute("INSERT INTO contacts (id, name, source) VALUES (7, 'Anna', 'manual')")
+    conn.close()
+    store = await Store.open(tmp_path)
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("SELECT name FROM contacts WHERE id = 7").fetchone() == ("Anna",)
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT contact_id FROM timeline_entries WHERE message = 1"
+        ).fetchall()
+        assert any("timeline_entries_message" in str(row) for row in plan)
+    conn.close()
