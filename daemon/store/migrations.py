@@ -171,9 +171,12 @@ MIGRATIONS: list[str] = [
         subject, participants, body, tokenize = 'unicode61 remove_diacritics 2'
     );
     """,
-    # 2: timeline entries by message (announcing new entries looked them up by scanning
-    # the whole table, once per push and per body chunk)
+    # 2: lookups that every sync round makes, without walking a whole table: timeline
+    # entries by message (announcing new entries, once per push and per body chunk) and
+    # logged messages still waiting for their body (at the start of every round)
     """
     CREATE INDEX timeline_entries_message ON timeline_entries(message);
+    CREATE INDEX messages_body_pending ON messages(id)
+        WHERE logged = 1 AND body_state = 'headers';
     """,
 ]
