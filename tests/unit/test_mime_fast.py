@@ -192,6 +192,8 @@ def test_missing_close_boundary_declines() -> None:
         HEAD + b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nx\r\n",
         HEAD + b"Content-Type: text/plain\r\nContent-Type: text/html\r\n\r\nx\r\n",
         HEAD + b"Content-Type: text/plain\rX: y\r\n\r\nx\r\n",
+        HEAD + b"Content-Type: text/plain\r\n\r\nold mac\rline ends\r\n",
+        HEAD + b"Content-Type: text/plain\r\n\r\nends in a bare CR\r",
         HEAD + b"Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD!\r\n",
         HEAD + b"no separator line\r\n",
     ],
