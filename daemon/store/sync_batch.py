@@ -37,6 +37,9 @@ class StoredBody:
     snippet: str
     attachments: tuple[StoredAttachment, ...]
     parse_error: str | None = None
+    calendar_method: str | None = None
+    """The iTIP method (REQUEST, REPLY, CANCEL ...) of a calendar part: the message is an
+    invitation or a response, whatever its headers said (R17)."""
 
 
 async def _rows_in(tx: Transaction, sql: str, values: Iterable[Any]) -> list[Row]:
@@ -288,6 +291,59 @@ async def quarantine(tx: Transaction, items: list[tuple[int, str, str]]) -> None
         " WHERE folder_id = ? AND remote_id = ?",
         [(error, folder_id, remote_id) for folder_id, remote_id, error in items],
     )
+
+
+CALENDAR_OVERRIDES = ("contact_email", "reply_in_tracked_thread")
+"""Decisions R17 (calendar) takes precedence over in the rules; a BCC'd message (R2)
+and one logged by hand keep theirs."""
+
+
+async def turn_down_calendar(tx: Transaction, found: dict[int, str]) -> set[int]:
+    """Messages logged from their headers whose body holds a calendar invitation or
+    response (message id -> iTIP method): not logged after all (R17, "calendar"), with
+    a decision of their own and their timeline entries gone. Returns those changed."""
+    if not found:
+        return set()
+    rows = [
+        row
+        for row in await _rows_in(
+            tx,
+            "SELECT id, thread_id, subject_norm, reason FROM messages"
+            " WHERE id IN ({placeholders}) AND logged = 1",
+            list(found),
+        )
+        if row["reason"] in CALENDAR_OVERRIDES
+    ]
+    changed = {row["id"] for row in rows}
+    await tx.executemany(
+        "UPDATE messages SET logged = 0, reason = 'calendar' WHERE id = ?",
+        [(i,) for i in sorted(changed)],
+    )
+    await tx.executemany(
+        "INSERT INTO decisions (message, logged, reason, rule, evidence)"
+        " VALUES (?, 0, 'calendar', 'R17', ?)",
+        [
+            (
+                row["id"],
+                json.dumps(
+                    {
+                        "rule": "R17",
+                        "thread_id": row["thread_id"],
+                        "subject": row["subject_norm"],
+                        "details": {
+                            "calendar_method": found[row["id"]],
+                            "found_in": "the body (a calendar part; the headers did not show it)",
+                        },
+                    }
+                ),
+            )
+            for row in rows
+        ],
+    )
+    await tx.executemany(
+        "DELETE FROM timeline_entries WHERE message = ?", [(i,) for i in sorted(changed)]
+    )
+    return changed
 
 
 async def write_bodies(

@@ -1,18 +1,39 @@
-"""Turn a logged message's raw bytes into what the store keeps (R10, R11).
+"""Turn a logged message's raw bytes into what the store keeps (R10, R11, R17).
 
 Runs off the event loop (`asyncio.to_thread`): whole-message parsing costs
 milliseconds per message. Attachments over the limit are recorded by name and
 size only (`over_limit`); scanner placeholders are recorded as `pending_scan`
-and not stored; everything else goes to the content-addressed blob store.
+and not stored; everything else goes to the content-addressed blob store. A
+calendar part carrying an iTIP method other than PUBLISH (an invitation or a
+response, such as Google Calendar's, which its headers do not show) is noted
+for the sync to turn the decision down (`calendar_method`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 from loggbok.daemon.mime.body import parse_message
+from loggbok.daemon.mime.facts import ParsedAttachment
 from loggbok.daemon.store.blobs import BlobBatch, BlobStore
 from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody
+
+CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
+_ITIP_METHOD = re.compile(
+    rb"^METHOD:[ \t]*(REQUEST|REPLY|CANCEL|ADD|REFRESH|COUNTER|DECLINECOUNTER)[ \t]*\r?$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def calendar_method(attachments: tuple[ParsedAttachment, ...]) -> str | None:
+    """The iTIP method of the first calendar part that is an invitation or a response."""
+    for part in attachments:
+        if part.content_type in CALENDAR_TYPES or part.filename.lower().endswith(".ics"):
+            found = _ITIP_METHOD.search(part.payload)
+            if found is not None:
+                return found.group(1).decode("ascii").upper()
+    return None
 
 
 def build_body(
@@ -38,6 +59,7 @@ def build_body(
         parsed.snippet,
         tuple(attachments),
         "; ".join(parsed.errors) or None,
+        calendar_method(parsed.attachments),
     )
 
 

@@ -41,6 +41,7 @@ from loggbok.daemon.store.store import Store
 from loggbok.daemon.store.sync_batch import (
     StoredBody,
     quarantine,
+    turn_down_calendar,
     write_bodies,
 )
 from loggbok.daemon.sync.backend import (
@@ -302,10 +303,16 @@ class SyncRound:
             raws, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
         )
         bodies = {**parsed, **failed}
+        calendars = {i: b.calendar_method for i, b in parsed.items() if b.calendar_method}
         async with self.store.db.transaction(plan_neutral=True) as tx:
-            await write_bodies(tx, bodies)
+            turned_down = await turn_down_calendar(tx, calendars)
+            await write_bodies(tx, {i: b for i, b in bodies.items() if i not in turned_down})
+            await write_bodies(
+                tx, {i: b for i, b in bodies.items() if i in turned_down}, index=False
+            )
             await quarantine(tx, unreadable)
         self.result.errors += sum(1 for b in bodies.values() if b.parse_error)
+        self.result.logged -= len(turned_down)
         await self._announce(sorted(bodies))
 
     async def _announce(self, message_ids: list[int]) -> None:

@@ -163,3 +163,67 @@ async def test_a_reply_synced_before_its_original_is_logged_when_the_original_ar
         await client.close()
     finally:
         daemon.stop()
+
+
+INVITE = (
+    b"BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nVERSION:2.0\r\n"
+    b"METHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Demo\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+PUBLISHED = INVITE.replace(b"METHOD:REQUEST", b"METHOD:PUBLISH")
+
+
+async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir: Path) -> None:
+    """A Google-Calendar-style invitation (multipart/mixed: nothing in the headers says
+    calendar) from a contact is turned down once its body shows a REQUEST part (R17);
+    an ordinary mail carrying a published .ics file stays on the timeline."""
+    maildir = make_maildir(workdir / "Maildir", ".Sent")
+    deliver(
+        maildir,
+        make_message(
+            "anna@kund.example",
+            ["me@firma.example"],
+            "Inbjudan: Demo",
+            "<invite@kund.example>",
+            attachments=[("invite.ics", "text/calendar", INVITE)],
+        ),
+        new=True,
+    )
+    deliver(
+        maildir,
+        make_message(
+            "anna@kund.example",
+            ["me@firma.example"],
+            "Våra öppettider",
+            "<ics@kund.example>",
+            attachments=[("oppet.ics", "text/calendar", PUBLISHED)],
+        ),
+        new=True,
+    )
+    (workdir / "data").mkdir()
+    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
+    daemon.start()
+    try:
+        client = await daemon.client()
+        created = await client.call(
+            m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example")
+        )
+        await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
+        added = await client.call(
+            m.MAILBOXES_ADD,
+            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+        )
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=created.id))
+        assert [e.message_id for e in page.entries] == ["<ics@kund.example>"]
+        why = await client.call(
+            m.MESSAGES_EXPLAIN, t.MessageRefParams(message_id="<invite@kund.example>")
+        )
+        assert (why.logged, why.reason) == (False, "calendar")
+        assert why.evidence.details["calendar_method"] == "REQUEST"
+        found = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="Inbjudan"))
+        assert found.hits == []
+        found = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="öppettider"))
+        assert [h.message_id for h in found.hits] == ["<ics@kund.example>"]
+        await client.close()
+    finally:
+        daemon.stop()
