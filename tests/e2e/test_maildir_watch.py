@@ -185,6 +185,7 @@ async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir
             "Inbjudan: Demo",
             "<invite@kund.example>",
             attachments=[("invite.ics", "text/calendar", INVITE)],
+            date=days_ago(1),
         ),
         new=True,
     )
@@ -196,6 +197,7 @@ async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir
             "Våra öppettider",
             "<ics@kund.example>",
             attachments=[("oppet.ics", "text/calendar", PUBLISHED)],
+            date=days_ago(3),
         ),
         new=True,
     )
@@ -215,6 +217,8 @@ async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir
         await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
         page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=created.id))
         assert [e.message_id for e in page.entries] == ["<ics@kund.example>"]
+        contact = await client.call(m.CONTACTS_GET, t.IdParams(id=created.id))
+        assert contact.last_activity == page.entries[0].date  # not the invitation's
         why = await client.call(
             m.MESSAGES_EXPLAIN, t.MessageRefParams(message_id="<invite@kund.example>")
         )
