@@ -17,7 +17,12 @@ from loggbok.daemon.store.records import (
     sender,
     summary,
 )
-from loggbok.daemon.store.sync_batch import StoredBody, add_to_timelines, write_bodies
+from loggbok.daemon.store.sync_batch import (
+    StoredBody,
+    add_to_timelines,
+    turn_down_calendar,
+    write_bodies,
+)
 from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import (
     Evidence,
@@ -235,11 +240,15 @@ class MessageQueries:
         return added
 
     async def replace_body(self, message: int, body: StoredBody) -> None:
-        """A re-fetched body (`messages.retry`); leaves quarantine when it was read."""
+        """A re-fetched body (`messages.retry`); leaves quarantine when it was read. A body
+        that shows a calendar invitation turns the decision down, as in a sync."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone("SELECT * FROM messages WHERE id = ?", (message,))
             assert row is not None
-            await _store_body(tx, row, body, with_extras=bool(row["logged"]))
+            calendar = {message: body.calendar_method} if body.calendar_method else {}
+            turned_down = await turn_down_calendar(tx, calendar)
+            logged = bool(row["logged"]) and not turned_down
+            await _store_body(tx, row, body, with_extras=logged)
             await tx.execute(
                 "UPDATE message_locations SET state = 'ok', error = NULL WHERE message = ?",
                 (message,),

@@ -301,8 +301,8 @@ and one logged by hand keep theirs."""
 async def turn_down_calendar(tx: Transaction, found: dict[int, str]) -> set[int]:
     """Messages logged from their headers whose body holds a calendar invitation or
     response (message id -> iTIP method): not logged after all (R17, "calendar"), with
-    a decision of their own, their timeline entries gone and their contacts' last
-    activity taken from what is left. Returns those changed."""
+    a decision of their own, their timeline entries and search rows gone and their
+    contacts' last activity taken from what is left. Returns those changed."""
     if not found:
         return set()
     rows = [
@@ -349,6 +349,7 @@ async def turn_down_calendar(tx: Transaction, found: dict[int, str]) -> set[int]
     await tx.executemany(
         "DELETE FROM timeline_entries WHERE message = ?", [(i,) for i in sorted(changed)]
     )
+    await tx.executemany("DELETE FROM message_fts WHERE rowid = ?", [(i,) for i in sorted(changed)])
     await tx.executemany(
         """UPDATE contacts SET last_activity = (SELECT max(m.date) FROM timeline_entries e
                JOIN messages m ON m.id = e.message WHERE e.contact_id = contacts.id)

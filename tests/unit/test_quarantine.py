@@ -78,3 +78,45 @@ async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> No
         assert [h.id for h in hits.hits] == [message_id]
     finally:
         await store.close()
+
+
+async def test_a_retried_body_that_shows_an_invitation_is_turned_down(tmp_path: Path) -> None:
+    """`messages.retry` applies the body's calendar check as a sync does (R17)."""
+    maildir = make_maildir(tmp_path / "Maildir")
+    invite = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    deliver(
+        maildir,
+        make_message(
+            "anna@kund.example",
+            ["me@firma.example"],
+            "Inbjudan",
+            "<q2@kund.example>",
+            attachments=[("invite.ics", "text/calendar", invite)],
+        ),
+    )
+    store = await Store.open(tmp_path)
+    try:
+        await store.contacts.create("anna@kund.example", "Anna")
+        await store.settings.update(t.SettingsSetParams(logging_mode="all_with_contacts"))
+        mailbox_id = await store.mailboxes.add(
+            "maildir", "me@firma.example", {"path": str(maildir)}
+        )
+        backend = RefusesFirstFetch(maildir)
+        await backend.connect()
+        try:
+            row = await store.mailboxes.get_row(mailbox_id)
+            await SyncRound(store, row, backend, _ignore).run()
+        finally:
+            await backend.close()
+        message_id = await store.messages.resolve(None, "<q2@kund.example>")
+        assert (await store.messages.get(message_id)).logged  # from its headers
+
+        async def factory(mailbox: MailboxRow) -> Backend:
+            return MaildirBackend(Path(mailbox.config["path"]))
+
+        ctx = Context(store, SyncService(store, _ignore, factory), SecretStore(tmp_path), tmp_path)
+        after = await handlers_messages.retry(ctx, t.MessageRefParams(id=message_id))
+        assert (after.logged, after.reason) == (False, "calendar")
+        assert (await store.messages.search("Inbjudan", 10)).hits == []
+    finally:
+        await store.close()
