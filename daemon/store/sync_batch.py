@@ -203,6 +203,8 @@ async def write_plan(
         " DO UPDATE SET thread_id = excluded.thread_id, message = excluded.message",
         [(k, t, m) for k, (t, m) in plan.keys.items()],
     )
+    for other, into in plan.merged.items():
+        await _merge_thread(tx, other, into)
     await tx.executemany(
         "INSERT INTO decisions (message, logged, reason, rule, evidence) VALUES (?, ?, ?, ?, ?)",
         [
@@ -238,6 +240,19 @@ async def write_plan(
         "UPDATE contacts SET last_activity = max(coalesce(last_activity, ''), ?) WHERE id = ?",
         [(date, c) for c, date in activity.items()],
     )
+
+
+async def _merge_thread(tx: Transaction, other: int, into: int) -> None:
+    """Move every message, key and contact of thread `other` to `into`, then drop it."""
+    await tx.execute("UPDATE messages SET thread_id = ? WHERE thread_id = ?", (into, other))
+    await tx.execute("UPDATE thread_keys SET thread_id = ? WHERE thread_id = ?", (into, other))
+    await tx.execute(
+        "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id)"
+        " SELECT ?, contact_id FROM thread_contacts WHERE thread_id = ?",
+        (into, other),
+    )
+    await tx.execute("DELETE FROM thread_contacts WHERE thread_id = ?", (other,))
+    await tx.execute("DELETE FROM threads WHERE id = ?", (other,))
 
 
 def _message_row(

@@ -11,7 +11,8 @@ transaction.
 Thread evidence, strongest first: provider conversation key, In-Reply-To,
 References (newest first). Keys seen only as references are "ghosts": they
 map to a thread but to no message; a message whose own key is a ghost of an
-untracked thread (it arrived after a reply to it) joins that thread.
+untracked thread (it arrived after a reply to it) joins that thread, or, when
+its own evidence places it in another thread, folds that thread into its own.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class Plan:
     touched_threads: set[int] = field(default_factory=set)
     keys: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     new_contacts: list[tuple[int, Address]] = field(default_factory=list)
+    merged: dict[int, int] = field(default_factory=dict)
+    """Threads folded into another by this plan (old id -> new id, in order)."""
     newly_tracked: dict[int, int] = field(default_factory=dict)
     """Threads this plan starts tracking -> the message id that tracks each."""
     threads: dict[int, ThreadState] = field(default_factory=dict)
@@ -173,6 +176,9 @@ class _Planner:
                     self._set_key(key, thread_id, None, overwrite=False)
         else:
             thread_id = match.thread_id
+        ghost = self.s.keys.get(facts.message_key)
+        if ghost is not None and ghost[1] is None and ghost[0] != thread_id:
+            self._merge(ghost[0], into=thread_id)
         self._set_key(facts.message_key, thread_id, message_id, overwrite=True)
 
         contact_ids = list(decision.contact_ids)
@@ -212,6 +218,23 @@ class _Planner:
                 evidence=_evidence(decision, match, thread_id, contact_ids, facts),
             )
         )
+
+    def _merge(self, other: int, *, into: int) -> None:
+        """Fold thread `other` into `into`: a message arrived that `other`'s messages
+        answer (its own Message-ID was their ghost) and that belongs to `into`. Only an
+        untracked thread is folded (a tracked one keeps its own history)."""
+        if self.s.threads[other].tracked:
+            return
+        for key, (thread_id, message) in list(self.s.keys.items()):
+            if thread_id == other:
+                self.s.keys[key] = (into, message)
+                self.plan.keys[key] = (into, message)
+        for conversation, thread_id in list(self.s.conversations.items()):
+            if thread_id == other:
+                self.s.conversations[conversation] = into
+        self.s.threads[into].contact_ids.update(self.s.threads[other].contact_ids)
+        self.plan.merged[other] = into
+        self.plan.touched_threads.add(into)
 
     def _set_key(self, key: str, thread_id: int, message: int | None, *, overwrite: bool) -> None:
         if not key or (not overwrite and key in self.s.keys):

@@ -173,3 +173,46 @@ async def test_a_reply_older_than_the_late_message_stays_as_decided(tmp_path: Pa
     assert second.relogged == []
     assert (await _reasons(store))["<reply@k.example>"][:2] == (0, "no_contact_participant")
     await store.close()
+
+
+async def test_a_late_message_folds_the_thread_of_a_reply_that_only_named_it(
+    tmp_path: Path,
+) -> None:
+    """The reply named only the late message (In-Reply-To, no References), so it sat in
+    a thread of its own; the late message belongs to the customer's first mail's thread
+    by its own In-Reply-To. The reply's thread is folded into that one, and the reply is
+    decided again there."""
+    store = await Store.open(tmp_path)
+    mailbox = await store.mailboxes.add("maildir", "me@f.example", {})
+    sent = await store.mailboxes.folder(mailbox, "Sent", "sent")
+    inbox = await store.mailboxes.folder(mailbox, "INBOX", "inbox")
+    folders = {sent.id: "Sent", inbox.id: "INBOX"}
+    first = _incoming(
+        inbox.id, "1", "From: anna@k.example", "To: me@f.example", "Subject: Offer?",
+        "Message-ID: <ask@k.example>", "Date: Mon, 02 Jan 2023 08:00:00 +0000",
+    )  # fmt: skip
+    reply = _incoming(
+        inbox.id, "2", "From: anna@k.example", "To: me@f.example", "Subject: Re: Offer?",
+        "Message-ID: <reply@k.example>", "In-Reply-To: <offer@f.example>",
+        "Date: Mon, 02 Jan 2023 10:00:00 +0000",
+    )  # fmt: skip
+    late = _incoming(
+        sent.id, "1", "From: me@f.example", "To: anna@k.example", "Bcc: log@bcc.example",
+        "Subject: Re: Offer?", "Message-ID: <offer@f.example>", "In-Reply-To: <ask@k.example>",
+        "References: <ask@k.example>", "Date: Mon, 02 Jan 2023 09:00:00 +0000",
+    )  # fmt: skip
+    before = await _round(store, mailbox, folders, [first, reply])
+    ask_thread, reply_thread = (m.thread_id for m in before.plan.messages)
+    assert ask_thread != reply_thread
+
+    after = await _round(store, mailbox, folders, [late])
+    assert after.plan.merged == {reply_thread: ask_thread}
+    assert [r.remote_id for r in after.relogged] == ["2"]
+    reasons = await _reasons(store)
+    assert reasons["<reply@k.example>"] == (1, "reply_in_tracked_thread", ask_thread)
+    assert reasons["<offer@f.example>"] == (1, "bcc_address", ask_thread)
+    assert reasons["<ask@k.example>"][2] == ask_thread
+    assert await store.db.fetchall("SELECT 1 FROM threads WHERE id = ?", (reply_thread,)) == []
+    keys = await store.db.fetchall("SELECT DISTINCT thread_id FROM thread_keys")
+    assert [k[0] for k in keys] == [ask_thread]
+    await store.close()
