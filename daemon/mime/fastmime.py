@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from .encoded_words import decode_encoded_words
 from .facts import ParsedAttachment
-from .parts import Collected, _safe_filename
+from .parts import Collected, _safe_filename, merge_alternatives
 from .placeholders import is_scan_placeholder
 
 MAX_DEPTH = 6
@@ -268,16 +268,7 @@ def _walk_alternative(part: _Part, found: Collected, errors: list[str]) -> None:
         branch = Collected()
         _walk(child, branch, errors)
         branches.append(branch)
-    plain = next((b for b in branches if b.plain), None)
-    html = next((b for b in branches if b.html), None)
-    if plain is not None:
-        found.plain.extend(plain.plain)
-        found.plain_charsets.extend(plain.plain_charsets)
-    if html is not None:
-        found.html.extend(html.html)
-        found.html_charsets.extend(html.html_charsets)
-    for branch in branches:
-        found.attachments.extend(branch.attachments)
+    merge_alternatives(found, branches)
 
 
 def _walk(part: _Part, found: Collected, errors: list[str]) -> None:

@@ -123,12 +123,19 @@ def _walk_alternative(part: Message, depth: int, found: Collected, errors: list[
             walk(child, depth + 1, branch, errors)
             found.parts_seen = branch.parts_seen
             branches.append(branch)
+    merge_alternatives(found, branches)
+
+
+def merge_alternatives(found: Collected, branches: list[Collected]) -> None:
+    """The branches of one multipart/alternative into `found`: the first plain text and
+    the first HTML (kept even when plain wins: the reply extractor uses it), and every
+    branch's attachments."""
     plain = next((b for b in branches if b.plain), None)
     html = next((b for b in branches if b.html), None)
     if plain is not None:
         found.plain.extend(plain.plain)
         found.plain_charsets.extend(plain.plain_charsets)
-    if html is not None:  # kept even when plain wins: the reply extractor uses it
+    if html is not None:
         found.html.extend(html.html)
         found.html_charsets.extend(html.html_charsets)
     for branch in branches:

@@ -4,12 +4,15 @@ with the polling fallback (LOGGBOK_MAILDIR_POLL=1)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
@@ -45,6 +48,33 @@ async def test_dropped_file_is_logged(workdir: Path, polling: str) -> None:
         daemon.stop()
 
 
+@contextlib.asynccontextmanager
+async def synced_daemon(
+    workdir: Path, maildir: Path, settings: t.SettingsSetParams, contacts: tuple[str, ...] = ()
+) -> AsyncIterator[tuple[Client, int, list[int]]]:
+    """A daemon on `maildir` (address me@firma.example) with `contacts` created and
+    `settings` set, after its first sync: (client, mailbox id, contact ids)."""
+    (workdir / "data").mkdir()
+    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
+    daemon.start()
+    try:
+        client = await daemon.client()
+        ids = [
+            (await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email=email))).id
+            for email in contacts
+        ]
+        await client.call(m.SETTINGS_SET, settings)
+        added = await client.call(
+            m.MAILBOXES_ADD,
+            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+        )
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        yield client, added.id, ids
+        await client.close()
+    finally:
+        daemon.stop()
+
+
 async def test_a_bulk_batch_is_announced_once(workdir: Path) -> None:
     """An initial sync that logs many messages sends one `timeline.changed` per body
     batch (contacts and entry count), not a `timeline.appended` per entry; a single
@@ -59,21 +89,8 @@ async def test_a_bulk_batch_is_announced_once(workdir: Path) -> None:
             f"<b{number}@kund.example>",
         )
         deliver(maildir, raw, new=True)
-    (workdir / "data").mkdir()
-    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
-    daemon.start()
-    try:
-        client = await daemon.client()
-        ids = [
-            (await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email=email))).id
-            for email in customers
-        ]
-        await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
-        added = await client.call(
-            m.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
-        )
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+    settings = t.SettingsSetParams(logging_mode="all_with_contacts")
+    async with synced_daemon(workdir, maildir, settings, tuple(customers)) as (client, _, ids):
         deliver(
             maildir,
             make_message(customers[0], ["me@firma.example"], "Hej", "<single@kund.example>"),
@@ -93,9 +110,6 @@ async def test_a_bulk_batch_is_announced_once(workdir: Path) -> None:
         for contact_id in ids:
             page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=contact_id))
             assert len(page.entries) == 15 + (contact_id == ids[0])
-        await client.close()
-    finally:
-        daemon.stop()
 
 
 async def test_a_reply_synced_before_its_original_is_logged_when_the_original_arrives(
@@ -119,20 +133,8 @@ async def test_a_reply_synced_before_its_original_is_logged_when_the_original_ar
         ),
         new=True,
     )
-    (workdir / "data").mkdir()
-    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
-    daemon.start()
-    try:
-        client = await daemon.client()
-        await client.call(
-            m.SETTINGS_SET,
-            t.SettingsSetParams(bcc_address="log@bcc.loggbok.example", own_addresses=[]),
-        )
-        added = await client.call(
-            m.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
-        )
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+    settings = t.SettingsSetParams(bcc_address="log@bcc.loggbok.example", own_addresses=[])
+    async with synced_daemon(workdir, maildir, settings) as (client, mailbox_id, _):
         unlogged = await client.call(m.MESSAGES_LIST, t.MessagesListParams(logged=False))
         assert [x.message_id for x in unlogged.messages] == ["<svar@kund.example>"]
         deliver(
@@ -146,7 +148,7 @@ async def test_a_reply_synced_before_its_original_is_logged_when_the_original_ar
                 date=days_ago(2),
             ),
         )
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox_id))
         found = await client.call(m.CONTACTS_LIST, t.ContactsListParams(query="anna@kund.example"))
         contact = found.contacts[0]
         page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=contact.id))
@@ -160,9 +162,6 @@ async def test_a_reply_synced_before_its_original_is_logged_when_the_original_ar
         )
         assert why.logged and why.reason == "reply_in_tracked_thread"
         assert why.evidence.matched_message_id == "<offert@firma.example>"
-        await client.close()
-    finally:
-        daemon.stop()
 
 
 INVITE = (
@@ -201,23 +200,15 @@ async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir
         ),
         new=True,
     )
-    (workdir / "data").mkdir()
-    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
-    daemon.start()
-    try:
-        client = await daemon.client()
-        created = await client.call(
-            m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example")
-        )
-        await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
-        added = await client.call(
-            m.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
-        )
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
-        page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=created.id))
+    settings = t.SettingsSetParams(logging_mode="all_with_contacts")
+    async with synced_daemon(workdir, maildir, settings, ("anna@kund.example",)) as (
+        client,
+        _,
+        (anna,),
+    ):
+        page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=anna))
         assert [e.message_id for e in page.entries] == ["<ics@kund.example>"]
-        contact = await client.call(m.CONTACTS_GET, t.IdParams(id=created.id))
+        contact = await client.call(m.CONTACTS_GET, t.IdParams(id=anna))
         assert contact.last_activity == page.entries[0].date  # not the invitation's
         why = await client.call(
             m.MESSAGES_EXPLAIN, t.MessageRefParams(message_id="<invite@kund.example>")
@@ -228,6 +219,3 @@ async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir
         assert found.hits == []
         found = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="öppettider"))
         assert [h.message_id for h in found.hits] == ["<ics@kund.example>"]
-        await client.close()
-    finally:
-        daemon.stop()
