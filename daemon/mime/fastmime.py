@@ -23,15 +23,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import mimetypes
 import quopri
 import re
 from dataclasses import dataclass
 
-from .encoded_words import decode_encoded_words
-from .facts import ParsedAttachment
-from .parts import Collected, _safe_filename, merge_alternatives
-from .placeholders import is_scan_placeholder
+from .parts import Collected, declared_filename, merge_alternatives, numbered_filename
 
 MAX_DEPTH = 6
 MAX_PARTS = 64
@@ -255,11 +251,10 @@ def _filename(part: _Part, index: int, errors: list[str]) -> str:
     if raw is not None:
         raw = _unquote(raw).strip()
     if raw:
-        name = _safe_filename(decode_encoded_words(raw, errors))
+        name = declared_filename(raw, errors)
         if name:
             return name
-    extension = mimetypes.guess_extension(part.ctype, strict=False) or ".bin"
-    return f"part-{index}{extension}"
+    return numbered_filename(part.ctype, index)
 
 
 def _walk_alternative(part: _Part, found: Collected, errors: list[str]) -> None:
@@ -285,26 +280,10 @@ def _walk(part: _Part, found: Collected, errors: list[str]) -> None:
     )
     inline_text = part.ctype in ("text/plain", "text/html")
     if inline_text and not has_name and (part.disposition or "") != "attachment":
-        payload = _payload(part)
-        label = _get_param(part.type_params, "charset")
-        if part.ctype == "text/plain":
-            found.plain.append(payload)
-            found.plain_charsets.append(label)
-        else:
-            found.html.append(payload)
-            found.html_charsets.append(label)
+        found.add_text(part.ctype, _payload(part), _get_param(part.type_params, "charset"))
         return
     name = _filename(part, len(found.attachments) + 1, errors)
-    payload = _payload(part)
-    found.attachments.append(
-        ParsedAttachment(
-            filename=name,
-            content_type=part.ctype,
-            size=len(payload),
-            payload=payload,
-            scan_placeholder=is_scan_placeholder(name, part.ctype, payload),
-        )
-    )
+    found.add_attachment(name, part.ctype, _payload(part))
 
 
 def fast_collect(raw: bytes, errors: list[str]) -> Collected | None:

@@ -40,11 +40,42 @@ class Collected:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     parts_seen: int = 0
 
+    def add_text(self, ctype: str, payload: bytes, charset: str | None) -> None:
+        """An inline text/plain or text/html part, in document order."""
+        if ctype == "text/plain":
+            self.plain.append(payload)
+            self.plain_charsets.append(charset)
+        else:
+            self.html.append(payload)
+            self.html_charsets.append(charset)
+
+    def add_attachment(self, filename: str, ctype: str, payload: bytes) -> None:
+        self.attachments.append(
+            ParsedAttachment(
+                filename=filename,
+                content_type=ctype,
+                size=len(payload),
+                payload=payload,
+                scan_placeholder=is_scan_placeholder(filename, ctype, payload),
+            )
+        )
+
 
 def _safe_filename(name: str) -> str:
     """A display name without paths or control characters, at most 255 characters."""
     name = _UNSAFE_NAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
     return name[:255]
+
+
+def declared_filename(raw: str, errors: list[str]) -> str:
+    """A file name as the part declares it, decoded and made safe ("" if nothing is left)."""
+    return _safe_filename(decode_encoded_words(raw, errors))
+
+
+def numbered_filename(ctype: str, index: int) -> str:
+    """The name of a part that declares none: part-<n> with an extension for its type."""
+    extension = mimetypes.guess_extension(ctype, strict=False) or ".bin"
+    return f"part-{index}{extension}"
 
 
 def _filename(part: Message, ctype: str, index: int, errors: list[str]) -> str:
@@ -55,16 +86,15 @@ def _filename(part: Message, ctype: str, index: int, errors: list[str]) -> str:
         errors.append("attachment_filename_unreadable")
         raw = None
     if raw:
-        name = _safe_filename(decode_encoded_words(str(raw), errors))
+        name = declared_filename(str(raw), errors)
         if name:
             return name
     if ctype == "message/rfc822":
         inner = part.get_payload(0) if part.is_multipart() else None
         subject = inner.get("subject", "") if isinstance(inner, Message) else ""
-        subject = _safe_filename(decode_encoded_words(str(subject), errors))
+        subject = declared_filename(str(subject), errors)
         return f"{subject or 'message'}.eml"
-    extension = mimetypes.guess_extension(ctype, strict=False) or ".bin"
-    return f"part-{index}{extension}"
+    return numbered_filename(ctype, index)
 
 
 def _payload_bytes(part: Message, errors: list[str]) -> bytes:
@@ -99,20 +129,7 @@ def _disposition(part: Message) -> str:
 
 def _add_attachment(part: Message, ctype: str, found: Collected, errors: list[str]) -> None:
     name = _filename(part, ctype, len(found.attachments) + 1, errors)
-    payload = _payload_bytes(part, errors)
-    found.attachments.append(
-        ParsedAttachment(
-            filename=name,
-            content_type=ctype,
-            size=len(payload),
-            payload=payload,
-            scan_placeholder=is_scan_placeholder(name, ctype, payload),
-        )
-    )
-
-
-def _has_text(found: Collected, kind: str) -> bool:
-    return bool(found.plain if kind == "plain" else found.html)
+    found.add_attachment(name, ctype, _payload_bytes(part, errors))
 
 
 def _walk_alternative(part: Message, depth: int, found: Collected, errors: list[str]) -> None:
@@ -167,15 +184,10 @@ def walk(part: Message, depth: int, found: Collected, errors: list[str]) -> None
     )
     inline_text = ctype in ("text/plain", "text/html") and not part.is_multipart()
     if inline_text and not has_name and _disposition(part) != "attachment":
-        payload = _payload_bytes(part, errors)
         charset = part.get_param("charset")
-        label = charset if isinstance(charset, str) else None
-        if ctype == "text/plain":
-            found.plain.append(payload)
-            found.plain_charsets.append(label)
-        else:
-            found.html.append(payload)
-            found.html_charsets.append(label)
+        found.add_text(
+            ctype, _payload_bytes(part, errors), charset if isinstance(charset, str) else None
+        )
         return
     _add_attachment(part, ctype, found, errors)
 
