@@ -176,30 +176,19 @@ async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir
     calendar) from a contact is turned down once its body shows a REQUEST part (R17);
     an ordinary mail carrying a published .ics file stays on the timeline."""
     maildir = make_maildir(workdir / "Maildir", ".Sent")
-    deliver(
-        maildir,
-        make_message(
+    for subject, message_id, (name, ics), age in (
+        ("Inbjudan: Demo", "<invite@kund.example>", ("invite.ics", INVITE), 1),
+        ("Våra öppettider", "<ics@kund.example>", ("oppet.ics", PUBLISHED), 3),
+    ):
+        raw = make_message(
             "anna@kund.example",
             ["me@firma.example"],
-            "Inbjudan: Demo",
-            "<invite@kund.example>",
-            attachments=[("invite.ics", "text/calendar", INVITE)],
-            date=days_ago(1),
-        ),
-        new=True,
-    )
-    deliver(
-        maildir,
-        make_message(
-            "anna@kund.example",
-            ["me@firma.example"],
-            "Våra öppettider",
-            "<ics@kund.example>",
-            attachments=[("oppet.ics", "text/calendar", PUBLISHED)],
-            date=days_ago(3),
-        ),
-        new=True,
-    )
+            subject,
+            message_id,
+            attachments=[(name, "text/calendar", ics)],
+            date=days_ago(age),
+        )
+        deliver(maildir, raw, new=True)
     settings = t.SettingsSetParams(logging_mode="all_with_contacts")
     async with synced_daemon(workdir, maildir, settings, ("anna@kund.example",)) as (
         client,

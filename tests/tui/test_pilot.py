@@ -50,6 +50,19 @@ async def open_timeline(app_screen: ContactsScreen, pilot: object, email: str) -
     await pilot.press("enter")
 
 
+async def timeline_of(app: object, pilot: object, email: str) -> TimelineScreen:
+    """From the Contacts view: open `email`'s timeline and wait for its first page."""
+    from textual.app import App
+
+    assert isinstance(app, App)
+    contacts = app.screen
+    assert isinstance(contacts, ContactsScreen)
+    await open_timeline(contacts, pilot, email)
+    screen = await screen_of(app, TimelineScreen)
+    await until(lambda: screen.timeline.entries)
+    return screen
+
+
 async def test_open_contact_and_see_timeline(
     demo_daemon: DemoDaemon, script_client: Client
 ) -> None:
@@ -57,10 +70,8 @@ async def test_open_contact_and_see_timeline(
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
         contacts = app.screen
-        assert isinstance(contacts, ContactsScreen)
-        await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await screen_of(app, TimelineScreen)
-        shown = await until(lambda: screen.timeline.entries)
+        screen = await timeline_of(app, pilot, contact.emails[0])
+        shown = screen.timeline.entries
         assert [e.entry_id for e in shown] == [e.entry_id for e in timeline.entries]
         first = str(screen.timeline.get_option_at_index(0).prompt)
         assert timeline.entries[0].subject in first
@@ -78,11 +89,7 @@ async def test_live_entry_from_a_reply_dropped_into_the_maildir(
     assert box.path is not None
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
-        contacts = app.screen
-        assert isinstance(contacts, ContactsScreen)
-        await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await screen_of(app, TimelineScreen)
-        await until(lambda: screen.timeline.entries)
+        screen = await timeline_of(app, pilot, contact.emails[0])
         before = len(screen.timeline.entries)
         raw, message_id = reply_to(
             timeline.entries[0],
@@ -109,11 +116,7 @@ async def test_live_entry_logged_by_a_second_client(
     msg = unlogged.messages[0]
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
-        contacts = app.screen
-        assert isinstance(contacts, ContactsScreen)
-        await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await screen_of(app, TimelineScreen)
-        await until(lambda: screen.timeline.entries)
+        screen = await timeline_of(app, pilot, contact.emails[0])
         await script_client.call(
             methods.MESSAGES_LOG, t.MessagesLogParams(id=msg.id, contact_ids=[contact.id])
         )
@@ -128,11 +131,7 @@ async def test_headers_tab_save_and_copy(
     expected = await script_client.call(methods.MESSAGES_HEADERS, t.MessageRefParams(id=entry.id))
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
-        contacts = app.screen
-        assert isinstance(contacts, ContactsScreen)
-        await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await screen_of(app, TimelineScreen)
-        await until(lambda: screen.timeline.entries)
+        await timeline_of(app, pilot, contact.emails[0])
         await pilot.press("h")
         message = await screen_of(app, MessageScreen)
         await until(lambda: message.headers is not None)
@@ -247,11 +246,7 @@ async def test_timeline_rereads_itself_on_a_bulk_change(
     contact, timeline = await contact_with_timeline(script_client)
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
-        contacts = app.screen
-        assert isinstance(contacts, ContactsScreen)
-        await open_timeline(contacts, pilot, contact.emails[0])
-        screen = await screen_of(app, TimelineScreen)
-        await until(lambda: screen.timeline.entries)
+        screen = await timeline_of(app, pilot, contact.emails[0])
         screen.timeline.reset()  # as if the shown page had gone stale
         other = t.TimelineChanged(contact_ids=[contact.id + 10_000], entries=3)
         app.timeline_changed.publish(other)

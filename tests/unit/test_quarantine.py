@@ -19,6 +19,7 @@ from loggbok.daemon.sync.engine import SyncRound
 from loggbok.daemon.sync.maildir import MaildirBackend
 from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol import types as t
+from loggbok.protocol.types import SyncResult
 from tests.support.mail import deliver, make_maildir, make_message
 
 
@@ -31,6 +32,29 @@ class RefusesFirstFetch(MaildirBackend):
 
 async def _ignore(name: str, params: object) -> None:
     return None
+
+
+async def _sync_refusing_bodies(store: Store, maildir: Path) -> tuple[int, SyncResult]:
+    """Anna a contact, all_with_contacts, one round whose body fetches are refused."""
+    await store.contacts.create("anna@kund.example", "Anna")
+    await store.settings.update(t.SettingsSetParams(logging_mode="all_with_contacts"))
+    mailbox_id = await store.mailboxes.add("maildir", "me@firma.example", {"path": str(maildir)})
+    row: MailboxRow = await store.mailboxes.get_row(mailbox_id)
+    backend = RefusesFirstFetch(maildir)
+    await backend.connect()
+    try:
+        return mailbox_id, await SyncRound(store, row, backend, _ignore).run()
+    finally:
+        await backend.close()
+
+
+def _rpc_context(store: Store, root: Path) -> Context:
+    """The handlers' context, with a service that reads the Maildir normally."""
+
+    async def factory(mailbox: MailboxRow) -> Backend:
+        return MaildirBackend(Path(mailbox.config["path"]))
+
+    return Context(store, SyncService(store, _ignore, factory), SecretStore(root), root)
 
 
 async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> None:
@@ -47,18 +71,7 @@ async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> No
     )
     store = await Store.open(tmp_path)
     try:
-        await store.contacts.create("anna@kund.example", "Anna")
-        await store.settings.update(t.SettingsSetParams(logging_mode="all_with_contacts"))
-        mailbox_id = await store.mailboxes.add(
-            "maildir", "me@firma.example", {"path": str(maildir)}
-        )
-        row: MailboxRow = await store.mailboxes.get_row(mailbox_id)
-        backend = RefusesFirstFetch(maildir)
-        await backend.connect()
-        try:
-            result = await SyncRound(store, row, backend, _ignore).run()
-        finally:
-            await backend.close()
+        mailbox_id, result = await _sync_refusing_bodies(store, maildir)
         assert (result.logged, result.errors) == (1, 1)
         [mailbox] = await store.mailboxes.describe(mailbox_id)
         assert mailbox.quarantined == 1
@@ -66,10 +79,7 @@ async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> No
         before = await store.messages.get(message_id)
         assert before.logged and before.parse_error and "EXPUNGEISSUED" in before.parse_error
 
-        async def factory(mailbox: MailboxRow) -> Backend:
-            return MaildirBackend(Path(mailbox.config["path"]))
-
-        ctx = Context(store, SyncService(store, _ignore, factory), SecretStore(tmp_path), tmp_path)
+        ctx = _rpc_context(store, tmp_path)
         after = await handlers_messages.retry(ctx, t.MessageRefParams(id=message_id))
         assert after.parse_error is None and after.body_text.startswith("The body text.")
         [mailbox] = await store.mailboxes.describe(mailbox_id)
@@ -96,25 +106,11 @@ async def test_a_retried_body_that_shows_an_invitation_is_turned_down(tmp_path: 
     )
     store = await Store.open(tmp_path)
     try:
-        await store.contacts.create("anna@kund.example", "Anna")
-        await store.settings.update(t.SettingsSetParams(logging_mode="all_with_contacts"))
-        mailbox_id = await store.mailboxes.add(
-            "maildir", "me@firma.example", {"path": str(maildir)}
-        )
-        backend = RefusesFirstFetch(maildir)
-        await backend.connect()
-        try:
-            row = await store.mailboxes.get_row(mailbox_id)
-            await SyncRound(store, row, backend, _ignore).run()
-        finally:
-            await backend.close()
+        await _sync_refusing_bodies(store, maildir)
         message_id = await store.messages.resolve(None, "<q2@kund.example>")
         assert (await store.messages.get(message_id)).logged  # from its headers
 
-        async def factory(mailbox: MailboxRow) -> Backend:
-            return MaildirBackend(Path(mailbox.config["path"]))
-
-        ctx = Context(store, SyncService(store, _ignore, factory), SecretStore(tmp_path), tmp_path)
+        ctx = _rpc_context(store, tmp_path)
         after = await handlers_messages.retry(ctx, t.MessageRefParams(id=message_id))
         assert (after.logged, after.reason) == (False, "calendar")
         assert (await store.messages.search("Inbjudan", 10)).hits == []
