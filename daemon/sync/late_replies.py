@@ -25,7 +25,8 @@ from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleContext, RuleSettings, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
 from loggbok.daemon.store.db import Transaction
-from loggbok.daemon.sync.planner import Plan, PlannedMessage
+from loggbok.daemon.store.sync_batch import add_to_timelines
+from loggbok.daemon.sync.planner import Plan, PlannedMessage, evidence_for
 
 WAITING_REASONS = ("not_in_tracked_thread", "no_contact_participant")
 """Decisions that only a tracked thread could have changed."""
@@ -72,7 +73,7 @@ async def relog_waiting_replies(
         tracker = trackers[thread_id]
         if date_ts < tracker.incoming.facts.date_ts:
             continue  # older than what tracks the thread: it would not be logged in order
-        if await _relog(tx, message_id, bytes(raw_headers), plan, tracker, rules):
+        if await _relog(tx, message_id, bytes(raw_headers), date_ts, plan, tracker, rules):
             relogged.append(Relogged(message_id, folder_id, remote_id))
     return relogged
 
@@ -81,6 +82,7 @@ async def _relog(
     tx: Transaction,
     message_id: int,
     raw_headers: bytes,
+    date_ts: float,
     plan: Plan,
     tracker: PlannedMessage,
     rules: RuleSettings,
@@ -108,21 +110,10 @@ async def _relog(
     decision = decide(facts, RuleContext(rules, contacts, thread))
     if not decision.logged or decision.new_contacts:
         return False
-    evidence = {
-        "rule": decision.rule,
-        "thread_id": tracker.thread_id,
-        "matched_id": tracker.id,
-        "matched_message_id": tracker.incoming.facts.message_id,
-        "matched_via": "late parent",
-        "thread_subject": state.subject_norm,
-        "subject": facts.subject_norm,
-        "contact_ids": list(decision.contact_ids),
-        "never_logged": list(decision.never_logged),
-        "details": {
-            **decision.details,
-            "decided_again": "the message it answers arrived after it and tracks the thread",
-        },
-    }
+    evidence = evidence_for(decision, thread, tracker.thread_id, list(decision.contact_ids), facts)
+    evidence["details"]["decided_again"] = (
+        "the message it answers arrived after it and tracks the thread"
+    )
     await tx.execute(
         "UPDATE messages SET logged = 1, reason = ? WHERE id = ?", (decision.reason, message_id)
     )
@@ -130,18 +121,9 @@ async def _relog(
         "INSERT INTO decisions (message, logged, reason, rule, evidence) VALUES (?, 1, ?, ?, ?)",
         (message_id, decision.reason, decision.rule, json.dumps(evidence, ensure_ascii=False)),
     )
-    await tx.executemany(
-        "INSERT OR IGNORE INTO timeline_entries (contact_id, message, date_ts, reason)"
-        " SELECT ?, id, date_ts, ? FROM messages WHERE id = ?",
-        [(c, decision.reason, message_id) for c in decision.contact_ids],
-    )
+    await add_to_timelines(tx, message_id, decision.contact_ids, date_ts, decision.reason)
     await tx.executemany(
         "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id) VALUES (?, ?)",
         [(tracker.thread_id, c) for c in decision.contact_ids],
-    )
-    await tx.executemany(
-        """UPDATE contacts SET last_activity = max(coalesce(last_activity, ''),
-               (SELECT date FROM messages WHERE id = ?)) WHERE id = ?""",
-        [(message_id, c) for c in decision.contact_ids],
     )
     return True

@@ -215,7 +215,7 @@ class _Planner:
                 direction="outbound" if is_outbound(facts, self.settings) else "inbound",
                 decision=decision,
                 contact_ids=tuple(contact_ids),
-                evidence=_evidence(decision, match, thread_id, contact_ids, facts),
+                evidence=evidence_for(decision, match, thread_id, contact_ids, facts),
             )
         )
 
@@ -243,7 +243,7 @@ class _Planner:
         self.plan.keys[key] = (thread_id, message)
 
 
-def _evidence(
+def evidence_for(
     decision: Decision,
     match: ThreadSnapshot | None,
     thread_id: int,
