@@ -17,7 +17,11 @@ cache), and measures:
      tracked threads APPENDed one at a time, ~1 s apart; per APPEND, the time
      from APPEND returning to `timeline.appended` on the socket, and, in the
      same instant from a raw IDLE client on INBOX, to Dovecot's untagged
-     `EXISTS` (Dovecot's own notification delay).
+     `EXISTS` (Dovecot's own notification delay);
+  5. two floors (`bench/floors.py`), for proportion: Dovecot alone serving the
+     same header fields cold to stdlib imaplib (per round, a fresh user), and
+     the CPU seconds whole-message parsing takes for what `all_with_contacts`
+     logged, divided by the cores.
 
 Prints one table and writes `bench/results/imap_sync.json`. Never asserts:
 a target missed is a number to look at, not a failure. `--profile` also
@@ -52,6 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bench.floors import HeaderFetchFloor, body_parse_cpu, logged_raws, server_header_fetch
 from bench.imap_corpus import BCC, ME, Corpus, build_corpus, push_reply
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
@@ -578,8 +583,19 @@ def _fmt(value: float | None, unit: str = "s", digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f} {unit}"
 
 
+@dataclass
+class Floors:
+    header_fetch: HeaderFetchFloor | None = None
+    parse_cpu_seconds: float | None = None
+    parsed_messages: int = 0
+
+
 def table(
-    mbsync: MbsyncResult, nofsync: MbsyncResult, runs: dict[str, LoggbokRun], n: int
+    mbsync: MbsyncResult,
+    nofsync: MbsyncResult,
+    runs: dict[str, LoggbokRun],
+    n: int,
+    floors: Floors,
 ) -> tuple[str, dict[str, Any]]:
     rows: list[tuple[str, str, str, str]] = []
     summary: dict[str, Any] = {"mbsync_seconds": mbsync.seconds}
@@ -614,6 +630,7 @@ def table(
                 "" if run.messages_stored == n else f"EXPECTED {n}",
             )
         )
+    rows += floor_rows(floors, base, summary)
     run = runs.get("replies_only")
     if run is not None and run.push is not None:
         push = run.push
@@ -649,6 +666,37 @@ def table(
     return "\n".join(lines), summary
 
 
+def floor_rows(
+    floors: Floors, base: float | None, summary: dict[str, Any]
+) -> list[tuple[str, str, str, str]]:
+    """The floors as table rows, each with its share of mbsync's time."""
+
+    def share(seconds: float | None) -> str:
+        return f"ratio {_fmt(seconds / base, '', 3)} of mbsync" if seconds and base else ""
+
+    rows = []
+    fetch = floors.header_fetch
+    if fetch is not None:
+        summary["floor_header_fetch_seconds"] = fetch.seconds
+        label = "  floor: Dovecot alone, cold header FETCH" + (
+            " + PREVIEW" if fetch.preview else ""
+        )
+        rows.append((label, _fmt(fetch.seconds), share(fetch.seconds), f"{fetch.messages} msgs"))
+    if floors.parse_cpu_seconds is not None:
+        cores = os.cpu_count() or 1
+        wall = floors.parse_cpu_seconds / cores
+        summary["floor_parse_cpu_seconds"] = floors.parse_cpu_seconds
+        rows.append(
+            (
+                f"  floor: parse {floors.parsed_messages} logged, / {cores} cores",
+                _fmt(wall),
+                share(wall),
+                f"{floors.parse_cpu_seconds:.2f} CPU-s",
+            )
+        )
+    return rows
+
+
 def print_phases(run: LoggbokRun) -> None:
     print(f"\nloggbok {run.mode}: phases (seconds from the mailboxes.add call)")
     print(f"  mailboxes.add returned (probe + save): {_fmt(run.add_returned)}")
@@ -668,6 +716,18 @@ def print_phases(run: LoggbokRun) -> None:
         print("  py-spy busy seconds by thread:", run.profile["busy_seconds_by_thread"])
         for name, seconds in run.profile["top_self"][:12]:
             print(f"    {seconds:7.2f} s self  {name}")
+
+
+def measure_parse_floor(corpus: Corpus, workdir: Path) -> Floors:
+    """The parse floor for what this round's `all_with_contacts` run logged."""
+    database = workdir / "lb-all_with_contacts" / "data" / "loggbok.sqlite3"
+    if not database.exists():
+        return Floors()
+    raws = logged_raws(corpus.inbox + corpus.sent, database)
+    defaults = t.Settings()
+    cpu = body_parse_cpu(raws, defaults.attachment_limit_bytes, defaults.body_limit_bytes)
+    print(f"  floor, parsing {len(raws)} logged messages: {cpu:.2f} CPU-s", flush=True)
+    return Floors(parse_cpu_seconds=cpu, parsed_messages=len(raws))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -701,6 +761,8 @@ def main(argv: list[str] | None = None) -> int:
     seeding: dict[str, float] = {}
     peers: list[MbsyncResult] = []
     rounds: dict[str, list[LoggbokRun]] = {"replies_only": [], "all_with_contacts": []}
+    header_floors: list[HeaderFetchFloor] = []
+    floors = Floors()
     with DovecotServer() as server, tempfile.TemporaryDirectory(prefix="lb-bench-") as tmp:
         for number in range(1, max(1, args.rounds) + 1):
             workdir = Path(tmp) / f"round{number}"
@@ -733,12 +795,20 @@ def main(argv: list[str] | None = None) -> int:
                     stderr = workdir / f"lb-{mode}" / "daemon.stderr"
                     with contextlib.suppress(OSError):
                         print(stderr.read_text()[-3000:])
+            user, seeding[f"floor{number}"] = seed_user(server, corpus, f"floor{number}")
+            header_floors.append(
+                server_header_fetch(server.host, server.port, user.name, user.password)
+            )
+            print(f"  floor, Dovecot alone cold header FETCH: {_fmt(header_floors[-1].seconds)}")
+            if number == 1:
+                floors = measure_parse_floor(corpus, workdir)
+        floors.header_fetch = _median_of(header_floors, lambda f: f.seconds)
     mbsync = _median_of(peers, lambda r: r.seconds)
     runs = {mode: _median_of(found, lambda r: r.seconds) for mode, found in rounds.items()}
     push_run = rounds["replies_only"][0]
     if runs["replies_only"] is not push_run:
         runs["replies_only"] = replace(runs["replies_only"], push=push_run.push)
-    rendered, summary = table(mbsync, nofsync, runs, corpus.total)
+    rendered, summary = table(mbsync, nofsync, runs, corpus.total, floors)
     summary["rounds"] = {
         "mbsync_seconds": [r.seconds for r in peers],
         **{f"{mode}_seconds": [r.seconds for r in found] for mode, found in rounds.items()},
