@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 
@@ -14,7 +15,9 @@ from loggbok.daemon.sync.imap.folders import (
     parse_list,
 )
 from loggbok.daemon.sync.imap.responses import (
+    MAX_LITERAL,
     ConnectionClosed,
+    ProtocolError,
     Response,
     compress_uids,
     expand_uids,
@@ -22,6 +25,7 @@ from loggbok.daemon.sync.imap.responses import (
     parse_values,
     read_response,
     response_codes,
+    untagged_kind,
 )
 
 
@@ -97,7 +101,14 @@ def test_response_codes() -> None:
 def test_uid_sets_round_trip() -> None:
     uids = [1, 2, 3, 7, 9, 10, 3]
     assert compress_uids(uids) == "1:3,7,9:10"
-    assert expand_uids("1:3,7,10:9") == [1, 2, 3, 7, 9, 10]
+    assert expand_uids("1:3,7,10:9", 100) == [1, 2, 3, 7, 9, 10]
+
+
+def test_uid_sets_from_the_server_are_bounded_and_checked() -> None:
+    assert expand_uids("5,8:4294967295", 10) == [5, 8, 9, 10]
+    for malformed in ("1:x", "*", "1:2:3", "12345678901", "-4"):
+        with pytest.raises(ProtocolError, match="malformed UID set"):
+            expand_uids(malformed, 10)
 
 
 @pytest.mark.parametrize(
@@ -182,3 +193,55 @@ def test_fast_fetch_path_agrees_with_the_tokenizer(line: bytes) -> None:
         return
     assert fast is not None and fast.seq == 7
     assert fast.attrs == slow
+
+
+@pytest.mark.parametrize("size", [MAX_LITERAL + 1, 10**30])
+def test_a_literal_beyond_the_limit_is_refused_before_reading(size: int) -> None:
+    stream = io.BytesIO(b"* 1 FETCH (UID 1 BODY[] {%d}\r\nabc)\r\n" % size)
+    with pytest.raises(ProtocolError, match="announced a literal"):
+        read_response(stream.readline, stream.read)
+    assert stream.tell() < 60  # nothing of the literal was read
+
+
+SEEDS = [
+    b"* 12 FETCH (UID 34 FLAGS (\\Seen) RFC822.SIZE 1234 BODY[HEADER.FIELDS (From)] {30}\r\n",
+    b'* 1 FETCH (UID 5 PREVIEW "hello \\"x\\"" MODSEQ (77) X-GM-THRID 12 BODY[] {5}\r\n',
+    b'* LIST (\\HasNoChildren \\Sent) "/" "Sent"\r\n',
+    b'* LIST (\\HasNoChildren) "/" {9}\r\nSk&AOQ-ick\r\n',
+    b"* OK [UIDVALIDITY 3857529045] UIDs valid\r\n",
+    b"* VANISHED (EARLIER) 41,43:116,118\r\n",
+    b"* 3 FETCH (UID 9 FLAGS () BODY[] NIL)\r\n",
+]
+
+
+def _mutated(rng: random.Random) -> bytes:
+    data = bytearray(rng.choice(SEEDS))
+    for _ in range(rng.randint(1, 6)):
+        at = rng.randrange(len(data) + 1)
+        roll = rng.random()
+        if roll < 0.4 and len(data) > 1:
+            del data[min(at, len(data) - 1)]
+        elif roll < 0.8:
+            data[at:at] = bytes([rng.choice(b'(){}[]"\\ \r\n0123456789*UIDFLAGSBODY')])
+        else:
+            data[at:at] = str(rng.randint(0, 10 ** rng.randint(1, 30))).encode()
+    return bytes(data) + b"x" * 40 + b"\r\n"
+
+
+def test_mangled_responses_end_in_the_parser_errors_only() -> None:
+    """Seeded mutations of real responses: whatever the server sends, reading and
+    parsing it raise ProtocolError or ConnectionClosed (the connection is then
+    dropped and the round retried), never anything else."""
+    rng = random.Random(20261201)
+    refused = 0
+    for _ in range(5000):
+        stream = io.BytesIO(_mutated(rng))
+        try:
+            response = read_response(stream.readline, stream.read)
+            parse_fetch(response)
+            untagged_kind(response)
+            response_codes(response.first)
+            parse_list(response)
+        except (ProtocolError, ConnectionClosed):
+            refused += 1
+    assert 0 < refused < 5000

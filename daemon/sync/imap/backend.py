@@ -326,7 +326,7 @@ class ImapBackend(Backend):
             if response.first[:11].upper() == b"* VANISHED ":
                 values = parse_values(response.parts, 11)
                 if values and isinstance(values[-1], str):
-                    gone.extend(expand_uids(values[-1]))
+                    gone.extend(expand_uids(values[-1], last))
 
         try:
             conn.collect(

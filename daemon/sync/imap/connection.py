@@ -86,6 +86,12 @@ class ServerSettings:
 
 _RECV_MAX = 4 * 1024 * 1024
 """Largest single receive into a literal's buffer."""
+MAX_LINE = 64 * 1024 * 1024
+"""The longest response line read (a UID SEARCH of millions of messages fits)."""
+_SET_ASIDE = 64 * 1024 * 1024
+"""The most memory set aside for a literal before its bytes arrive: the size a
+server announces is not trusted with more than it has sent (the buffer doubles
+as the bytes come)."""
 
 
 class SocketReader:
@@ -158,23 +164,25 @@ class SocketReader:
                 chunk = bytes(view[self._pos : self._pos + size])
             self._pos += len(chunk)
             return chunk
-        out = bytearray(size)
         have = self.buffered()
+        out = bytearray(min(size, max(have, _SET_ASIDE)))
         with memoryview(self._buf) as view:
             out[:have] = view[self._pos :]
         self._buf.clear()
         self._pos = 0
-        with memoryview(out) as target:
-            while have < size:
-                try:
-                    received = self.sock.recv_into(target[have:], min(size - have, _RECV_MAX))
-                except TimeoutError:
-                    raise
-                except OSError:
-                    break
-                if not received:
-                    break
-                have += received
+        while have < size:
+            if have == len(out):
+                out.extend(bytes(min(size, 2 * len(out)) - len(out)))
+            try:
+                with memoryview(out) as view, view[have:] as target:
+                    received = self.sock.recv_into(target, min(len(out) - have, _RECV_MAX))
+            except TimeoutError:
+                raise
+            except OSError:
+                break
+            if not received:
+                break
+            have += received
         return bytes(out) if have == size else bytes(out[:have])
 
     def close(self) -> None:
@@ -331,7 +339,7 @@ class ImapConnection:
     def read(self) -> Response:
         _, reader = self._require()
         try:
-            return read_response(lambda: reader.readline(1_000_000_000), reader.read)
+            return read_response(lambda: reader.readline(MAX_LINE), reader.read)
         except (OSError, ConnectionClosed, ProtocolError) as exc:
             self._broken = True
             raise map_os_error(exc, self.settings.host, self.settings.port) from None

@@ -23,6 +23,9 @@ from dataclasses import dataclass
 Value = str | bytes | None | list["Value"]
 
 _LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r?\n?$")
+MAX_LITERAL = 1 << 30
+"""The largest literal this client reads (1 GiB, far above any server's message
+limit): a larger announcement is a broken or hostile server, not mail."""
 _TOKEN = re.compile(
     rb"""[ ]*(?:
         (?P<open>\()
@@ -33,6 +36,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+_UID_RANGE = re.compile(r"(\d{1,10})(?::(\d{1,10}))?", re.ASCII)
 _UNQUOTE = re.compile(rb"\\(.)")
 _CODE = re.compile(rb"\[([A-Z0-9.-]+)(?: ([^\]]*))?\]", re.IGNORECASE)
 
@@ -77,11 +81,22 @@ def read_response(readline: Callable[[], bytes], read: Callable[[int], bytes]) -
             parts.append(line.rstrip(b"\r\n"))
             return Response(parts)
         parts.append(line[: match.end(1)] + b"}")
-        size = int(match.group(1))
+        size = literal_size(match.group(1))
         literal = read(size) if size else b""
         if len(literal) != size:
             raise ConnectionClosed("the connection ended in the middle of a literal")
         parts.append(literal)
+
+
+def literal_size(digits: bytes) -> int:
+    """The size a `{n}` announces, refused beyond `MAX_LITERAL`."""
+    if len(digits) > len(str(MAX_LITERAL)) or int(digits) > MAX_LITERAL:
+        shown = digits[:20].decode("ascii") + ("…" if len(digits) > 20 else "")
+        raise ProtocolError(
+            f"the server announced a literal of {shown} bytes; this client reads at most"
+            f" {MAX_LITERAL} bytes in one"
+        )
+    return int(digits)
 
 
 def parse_values(parts: list[bytes], start: int = 0) -> list[Value]:
@@ -261,17 +276,18 @@ def compress_uids(uids: Iterable[int]) -> str:
     return ",".join(ranges)
 
 
-def expand_uids(text: str) -> list[int]:
-    """The UIDs of a sequence set such as `1:3,7` (no `*`)."""
+def expand_uids(text: str, upto: int) -> list[int]:
+    """The UIDs of a sequence set such as `1:3,7` (no `*`), leaving out those above
+    `upto`: a range from the server is not trusted to be small."""
     out: list[int] = []
     for piece in text.split(","):
         if not piece:
             continue
-        if ":" in piece:
-            low, high = sorted(int(p) for p in piece.split(":", 1))
-            out.extend(range(low, high + 1))
-        else:
-            out.append(int(piece))
+        match = _UID_RANGE.fullmatch(piece)
+        if match is None:
+            raise ProtocolError(f"malformed UID set near {piece[:40]!r}")
+        low, high = sorted((int(match[1]), int(match[2] or match[1])))
+        out.extend(range(low, min(high, upto) + 1))
     return out
 
 
