@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 import re
 import sys
 from email.message import Message
@@ -19,6 +20,8 @@ from loggbok.daemon.mime.fastmime import fast_collect
 from loggbok.daemon.mime.parts import Collected, walk
 from loggbok.daemon.mime.quotes import _QUOTE_MARKERS, has_quote_marker, new_text
 from loggbok.daemon.mime.toppost import top_posted_new_text
+from loggbok.daemon.store.blobs import BlobStore
+from loggbok.daemon.sync.bodies import build_body
 
 MALFORMED = Path(__file__).resolve().parent.parent / "data" / "malformed"
 MALFORMED_FILES = sorted(p for p in MALFORMED.iterdir() if p.suffix in (".eml", ".txt"))
@@ -260,3 +263,35 @@ def test_marker_precheck_covers_every_case_folded_character() -> None:
     for sample in ("Scrisse", "SCHREEF", "Kirjoitti", "\u017fkrev:", "a \u00c9crit", "x\n> q",
                    "----- message", "__________", "plain words only", "ſcriſſe"):  # fmt: skip
         assert has_quote_marker(sample) == bool(_QUOTE_MARKERS.search(sample)), sample
+
+
+MUTATIONS = [
+    b"\r\n", b"\n", b"\r", b"--", b'Content-Type: multipart/mixed; boundary="x"\r\n', b"=?utf-8?b?",
+    b"?=", b"=\r\n", b"Content-Transfer-Encoding: base64\r\n", b'charset="x-unknown"', b"\x00",
+    b"\xff\xfe", b":", b";", b'"', b"<", b"@", b"\t", b"text/html", b"message/rfc822", b"--x\r\n",
+    b"--x--\r\n", b"Content-Disposition: attachment; filename*=utf-8''%ff%fe\r\n",
+]  # fmt: skip
+
+
+@pytest.mark.timeout(300)
+def test_mutated_corpus_parses_the_same_both_ways(corpus: list[bytes], tmp_path: Path) -> None:
+    """Seeded mutations of corpus mail (cut bytes, stray boundaries, broken encodings):
+    both walks agree or the fast one declines, and nothing raises."""
+    rng = random.Random(20261201)
+    small = [raw for raw in corpus if len(raw) < 60_000]
+    with BlobStore(tmp_path).batch() as blobs:
+        for _ in range(600):
+            data = bytearray(rng.choice(small))
+            for _ in range(rng.randint(1, 12)):
+                at = rng.randrange(len(data) + 1)
+                roll = rng.random()
+                if roll < 0.3:
+                    del data[at : at + rng.randint(1, 200)]
+                elif roll < 0.8:
+                    data[at:at] = rng.choice(MUTATIONS)
+                else:
+                    data[at:at] = rng.randbytes(rng.randint(1, 8))
+            raw = bytes(data)
+            _assert_same_collect(raw)
+            _assert_same_message(raw)
+            build_body(raw, blobs, 50 << 20, 2 << 20)
