@@ -8,7 +8,7 @@ script is an `Invalid params` error rather than a silent no-op.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -21,6 +21,13 @@ AuthKind = Literal["password", "xoauth2"]
 Direction = Literal["inbound", "outbound"]
 MailboxStatus = Literal["new", "syncing", "idle", "auth_failed", "disconnected", "error"]
 AttachmentStatus = Literal["stored", "over_limit", "pending_scan", "missing"]
+
+RowId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+"""An id the store gave out (a SQLite rowid): a number outside its range is
+`Invalid params`, not a lookup."""
+SearchText = Annotated[str, msgspec.Meta(max_length=1000)]
+"""What a user types to find something; longer is `Invalid params` (SQLite
+refuses LIKE patterns past 50,000 bytes)."""
 
 
 class Params(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -39,13 +46,13 @@ class NoParams(Params):
 
 
 class IdParams(Params):
-    id: int
+    id: RowId
 
 
 class MessageRefParams(Params):
     """A message by the store's `id` or by its `Message-ID` header (with <>)."""
 
-    id: int | None = None
+    id: RowId | None = None
     message_id: str | None = None
 
 
@@ -167,7 +174,7 @@ class MailboxTestResult(Record):
 
 
 class MailboxReconnectParams(Params):
-    id: int
+    id: RowId
     password: str | None = None
 
 
@@ -206,7 +213,7 @@ class Contact(Record):
 
 
 class ContactsListParams(Params):
-    query: str = ""
+    query: SearchText = ""
     limit: int = 50
     cursor: str | None = None
 
@@ -217,7 +224,7 @@ class ContactList(Record):
 
 
 class ContactUpdateParams(Params):
-    id: int
+    id: RowId
     name: str | UnsetType = UNSET
     emails: list[str] | UnsetType = UNSET
 
@@ -246,7 +253,7 @@ class Attachment(Record):
 
 
 class TimelineGetParams(Params):
-    contact_id: int
+    contact_id: RowId
     limit: int = 50
     before: str | None = None
 
@@ -336,8 +343,8 @@ class Explanation(Record):
 
 
 class MessagesLogParams(Params):
-    contact_ids: list[int]
-    id: int | None = None
+    contact_ids: list[RowId]
+    id: RowId | None = None
     message_id: str | None = None
 
 
@@ -347,7 +354,7 @@ class LogResult(Record):
 
 
 class MessagesSearchParams(Params):
-    query: str
+    query: SearchText
     limit: int = 50
 
 
@@ -373,7 +380,7 @@ class SearchResult(Record):
 class MessagesListParams(Params):
     logged: bool | None = None
     reason: str | None = None
-    mailbox_id: int | None = None
+    mailbox_id: RowId | None = None
     limit: int = 50
     before: str | None = None
 
@@ -384,8 +391,8 @@ class MessageList(Record):
 
 
 class AttachmentGetParams(Params):
-    id: int
-    index: int
+    id: RowId
+    index: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class AttachmentContent(Record):

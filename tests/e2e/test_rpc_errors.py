@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import stat
 import subprocess
@@ -72,6 +73,9 @@ async def test_bad_params_and_app_errors(client: Client) -> None:
         ("contacts.import", {"path": "relative.vcf"}, ErrorCode.BAD_INPUT),
         ("contacts.create", {"email": "not an address"}, ErrorCode.INVALID_PARAMS),
         ("contacts.get", {"id": 999}, ErrorCode.NOT_FOUND),
+        ("contacts.get", {"id": 2**63}, ErrorCode.INVALID_PARAMS),
+        ("timeline.get", {"contact_id": 0}, ErrorCode.INVALID_PARAMS),
+        ("contacts.list", {"query": "a" * 100_000}, ErrorCode.INVALID_PARAMS),
         ("messages.explain", {}, ErrorCode.INVALID_PARAMS),
         ("messages.explain", {"message_id": "<nope@x>"}, ErrorCode.NOT_FOUND),
         ("timeline.get", {"contact_id": 1, "before": "garbage"}, ErrorCode.NOT_FOUND),
@@ -94,6 +98,35 @@ async def test_bad_params_and_app_errors(client: Client) -> None:
         await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="a@b.example"))
     assert taken.value.code == ErrorCode.CONFLICT
     assert (await client.call(m.CONTACTS_GET, t.IdParams(id=created.id))).emails == ["a@b.example"]
+
+
+HOSTILE: list[object] = [
+    None, True, 0, -1, 2**63, -(2**63) - 1, 2**70, 1.5, 1e308, "", "x", "a" * 100_000,
+    "\u0000", "../../etc/passwd", "/", [], [1], {}, {"a": 1}, "<x@y>", "@", "2026-13-45",
+]  # fmt: skip
+
+
+async def test_hostile_params_to_every_method_get_a_proper_error(client: Client) -> None:
+    """Seeded junk for every field of every method (out-of-range numbers, huge and
+    odd strings, wrong types, extra fields): each call is answered, never with
+    Internal error (an unhandled exception in the daemon), and the daemon serves on."""
+    await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example"))
+    rng = random.Random(20261201)
+    answered = 0
+    for name, method in sorted(m.METHODS.items()):
+        fields = [f.encode_name for f in msgspec.structs.fields(method.params)]
+        for _ in range(40):
+            params = {f: rng.choice(HOSTILE) for f in fields if rng.random() < 0.7}
+            if rng.random() < 0.1:
+                params["unknown_field"] = 1
+            try:
+                await client.call_raw(name, params)
+            except RpcError as exc:
+                assert exc.code != ErrorCode.INTERNAL_ERROR, (name, params, exc)
+            answered += 1
+    assert answered == 40 * len(m.METHODS)
+    hello = await client.call(m.HELLO, t.HelloParams())
+    assert hello.protocol_version
 
 
 async def test_socket_is_private_and_single(daemon: DaemonProcess) -> None:
