@@ -4,7 +4,8 @@ Owns parsing only; storing the contacts is the store's job. `parse_contacts_file
 sniffs the format from the content and the file extension, decodes UTF-8 (with or
 without BOM), UTF-16 with BOM, or cp1252, and never raises on bad content: each
 card or row that cannot be used is counted in `skipped` and described in `errors`.
-It raises `ValueError` only when the file cannot be read or is in no known format.
+It raises `ValueError` only when the file cannot be read (or is not a regular
+file, or is over `MAX_FILE_BYTES`) or is in no known format.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import io
 import quopri
 import re
+import stat
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
@@ -61,12 +63,14 @@ def normalise_email(value: str) -> str | None:
     return text
 
 
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""Far above any address book export (100,000 cards are ~30 MB); a path to a
+device, a pipe or a huge file by mistake is refused before it is read."""
+
+
 def parse_contacts_file(path: Path) -> ImportBatch:
     """Read a vCard or CSV contacts file; see the module docstring."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ValueError(f"cannot read contacts file {path}: {exc.strerror or exc}") from exc
+    raw = _read_regular_file(path)
     text = _decode(raw)
     kind = _sniff(text, path.suffix.lower())
     if kind is None:
@@ -82,6 +86,20 @@ def parse_contacts_file(path: Path) -> ImportBatch:
     else:
         _parse_csv(text, batch)
     return batch
+
+
+def _read_regular_file(path: Path) -> bytes:
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"cannot read contacts file {path}: not a regular file")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read contacts file {path}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValueError(f"cannot read contacts file {path}: larger than {MAX_FILE_BYTES:,} bytes")
+    return raw
 
 
 def _decode(raw: bytes) -> str:

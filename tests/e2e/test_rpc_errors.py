@@ -86,6 +86,7 @@ async def test_bad_params_and_app_errors(client: Client) -> None:
         ),
         ("messages.search", {"query": '"unbalanced'}, ErrorCode.INVALID_PARAMS),
         ("contacts.import", {"path": "/nonexistent.vcf"}, ErrorCode.BAD_INPUT),
+        ("contacts.import", {"path": "/dev/zero"}, ErrorCode.BAD_INPUT),
     ]:
         try:
             await client.call_raw(name, params)

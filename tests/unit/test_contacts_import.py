@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from loggbok.daemon import contacts_import
 from loggbok.daemon.contacts_import import (
     ImportedContact,
     normalise_email,
@@ -349,3 +351,20 @@ def test_unknown_format_and_unreadable_file(tmp_path: Path) -> None:
 )
 def test_normalise_email(value: str, expected: str | None) -> None:
     assert normalise_email(value) == expected
+
+
+def test_only_regular_files_of_a_sane_size_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe, a device or a huge file given by mistake is refused, never read
+    (a FIFO would block the daemon's thread, /dev/zero would fill its memory)."""
+    fifo = tmp_path / "contacts.vcf"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero"), tmp_path):
+        with pytest.raises(ValueError, match="not a regular file"):
+            parse_contacts_file(path)
+    big = tmp_path / "big.csv"
+    big.write_text("Name,Email\n" + "Anna,anna@kund.example\n" * 10, encoding="utf-8")
+    monkeypatch.setattr(contacts_import, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ValueError, match="larger than 100 bytes"):
+        parse_contacts_file(big)
