@@ -35,7 +35,14 @@ _HEAD_READ = 256 * 1024
 
 
 def remote_id_of(file_name: str) -> str:
-    return file_name.split(":", 1)[0].split("!", 1)[0]
+    return as_text(file_name.split(":", 1)[0].split("!", 1)[0])
+
+
+def as_text(name: str) -> str:
+    """A file or folder name as valid UTF-8 text, for the store: bytes that are not
+    UTF-8 (which Python keeps as surrogates) become `\\xNN`. Names are only keys into
+    the backend's own listing, never turned back into paths."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _is_maildir(path: Path) -> bool:
@@ -64,7 +71,7 @@ def scan_folders(root: Path) -> dict[str, Path]:
             and child.name not in ("cur", "new", "tmp", "INBOX")
             and _is_maildir(child)
         ):
-            found[child.name] = child
+            found[as_text(child.name)] = child
     return found
 
 
