@@ -23,14 +23,31 @@ Row = sqlite3.Row
 SqlParams = Sequence[Any] | dict[str, Any]
 
 
+class StoreUnavailable(Exception):
+    """The database file cannot be used: damaged, not a database, or from a newer loggbok."""
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute("PRAGMA busy_timeout=10000")
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+    except BaseException:
+        await conn.close()  # its thread would keep the process alive
+        raise
     return conn
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"the database {path} cannot be used ({exc}): it is damaged or not a loggbok"
+        " database. Moving it (and its -wal and -shm files) aside starts an empty one:"
+        " contacts, settings, mailboxes and what was logged by hand are in the old file;"
+        " mail is read again from the mailboxes once they are added back"
+    )
 
 
 class Database:
@@ -47,16 +64,32 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        writer = await _connect(path)
+        """Open (and migrate) the database; StoreUnavailable when it cannot be used."""
+        try:
+            writer = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(path, exc) from exc
         db = cls(path, writer, writer)
-        await db._migrate()
-        db._reader = await _connect(path)
+        try:
+            await db._migrate()
+            db._reader = await _connect(path)
+        except BaseException as exc:
+            await writer.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _unusable(path, exc) from exc
+            raise
         return db
 
     async def _migrate(self) -> None:
         async with self._writer.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StoreUnavailable(
+                f"the database {self.path} was written by a newer loggbok (schema {version};"
+                f" this one knows up to {len(MIGRATIONS)}): run that version, or move the"
+                " file aside to start afresh"
+            )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await self._writer.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -178,3 +179,28 @@ async def test_sigterm_and_sigint_shut_down_cleanly(workdir: Path) -> None:
         await client.close()
         log = (data / "loggbokd.log").read_text(encoding="utf-8").splitlines()
         assert json.loads(log[-1])["message"] == "loggbokd stopped"
+
+
+@pytest.mark.parametrize("kind", ["not a database", "newer schema"])
+def test_an_unusable_database_is_a_clear_error_and_exit(workdir: Path, kind: str) -> None:
+    """A damaged database file, or one from a newer loggbok, ends the daemon at once
+    with one line that says what to do (it printed a traceback and then hung: the
+    database thread it had opened kept the process alive)."""
+    data = workdir / "data"
+    data.mkdir()
+    database = data / "loggbok.sqlite3"
+    if kind == "not a database":
+        database.write_bytes(os.urandom(8192))
+    else:
+        sqlite3.connect(database).execute("PRAGMA user_version = 99").connection.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / "d.sock"),
+         "--data-dir", str(data)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"loggbokd: the database {database}")
+    assert "Traceback" not in done.stderr
+    expected = "newer loggbok" if kind == "newer schema" else "damaged or not a loggbok database"
+    assert expected in done.stderr
+    assert not (workdir / "d.sock").exists()
