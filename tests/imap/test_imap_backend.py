@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import re
+import socket
 
 import pytest
 
@@ -16,6 +17,7 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 from loggbok.daemon.sync.imap import ImapBackend, ImapConnectError, probe
+from loggbok.daemon.sync.imap.connection import KEEPALIVE
 from tests.imap.conftest import MakeBackend
 from tests.servers.dovecot import (
     LOCALISED_SENT,
@@ -57,6 +59,22 @@ async def test_login_reads_capabilities_and_enables_qresync(
     backend = make_backend(user)
     await backend.connect()
     assert {"IDLE", "CONDSTORE", "QRESYNC", "SPECIAL-USE"} <= backend.capabilities
+
+
+def assert_keepalive(backend: ImapBackend) -> None:
+    """The fetch connection's socket has TCP keepalive with the daemon's timings."""
+    conn = backend._conn
+    assert conn is not None and conn._imap is not None
+    sock = conn._imap.sock
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    for name, value in KEEPALIVE:
+        assert sock.getsockopt(socket.IPPROTO_TCP, getattr(socket, name)) == value
+
+
+async def test_connections_keep_alive(make_backend: MakeBackend, user: DovecotUser) -> None:
+    backend = make_backend(user)
+    await backend.connect()
+    assert_keepalive(backend)
 
 
 async def test_wrong_password_is_auth_error(make_backend: MakeBackend, user: DovecotUser) -> None:
@@ -365,6 +383,7 @@ async def test_tls_against_the_self_signed_certificate(
         await backend.connect()
         changes = await backend.changes(INBOX, None)
         assert len(changes.new) == 1
+        assert_keepalive(backend)
     finally:
         await backend.close()
 

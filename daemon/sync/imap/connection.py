@@ -190,9 +190,27 @@ class SocketReader:
         self._pos = 0
 
 
+KEEPALIVE = (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 15), ("TCP_KEEPCNT", 4))
+"""Seconds of silence before the first probe, seconds between probes, probes."""
+
+
+def keep_alive(sock: socket.socket) -> None:
+    """TCP keepalive on an IMAP socket. A connection that sits in IDLE for many
+    minutes keeps its NAT and firewall state alive, and a peer that is gone without
+    a word (a laptop woken on another network, a server powered off) is noticed in
+    about two minutes, not at the next IDLE re-issue 29 minutes on."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in KEEPALIVE:
+        option = getattr(socket, name, None)
+        if option is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+
 class _IMAP4(imaplib.IMAP4):
     def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
         super().open(host, port, timeout)
+        keep_alive(self.sock)
         self.file = SocketReader(self.sock)  # type: ignore[assignment]
 
     def starttls(self, ssl_context: ssl.SSLContext | None = None) -> Any:
@@ -204,6 +222,7 @@ class _IMAP4(imaplib.IMAP4):
 class _IMAP4_SSL(imaplib.IMAP4_SSL):
     def open(self, host: str = "", port: int | None = 993, timeout: float | None = None) -> None:
         super().open(host, port, timeout)
+        keep_alive(self.sock)
         self.file = SocketReader(self.sock)  # type: ignore[assignment]
 
 
