@@ -3,8 +3,9 @@
 Folders: the root (or `INBOX/`) is the inbox; Maildir++ subfolders (`.Sent`)
 and plain ones (`Sent/`) each with `cur/ new/ tmp/`. A message's remote id is
 its file name up to the `:2,` info suffix, stable while the file moves from
-`new/` to `cur/` or changes flags. Changes are watched with inotify through
-watchfiles (polling where inotify is unavailable or LOGGBOK_MAILDIR_POLL=1).
+`new/` to `cur/` or changes flags. Changes are watched by `maildir_watch.py`
+(inotify on the event loop; polling where inotify is unavailable or with
+LOGGBOK_MAILDIR_POLL=1).
 All file access runs on worker threads.
 """
 
@@ -16,9 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from watchfiles import awatch
-
 from loggbok.daemon.mime.headers import split_header_block
+from loggbok.daemon.sync import maildir_watch
 from loggbok.daemon.sync.backend import (
     SENT_NAMES,
     Backend,
@@ -188,16 +188,9 @@ class MaildirBackend(Backend):
 
     async def _watch(self) -> None:
         paths = [p / sub for p in self._folders.values() for sub in ("new", "cur")]
-        async for _ in awatch(
-            *paths,
-            stop_event=self._stop,
-            force_polling=self._force_polling,
-            poll_delay_ms=200,
-            debounce=50,
-            step=20,
-            ignore_permission_denied=True,
-        ):
-            self._changed.set()
+        await maildir_watch.watch(
+            paths, self._changed, self._stop, force_polling=self._force_polling
+        )
 
     async def wait_for_changes(self, timeout: float) -> bool:
         with contextlib.suppress(TimeoutError):
