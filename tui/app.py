@@ -88,6 +88,7 @@ class LoggbokApp(App[None]):
                     f"Mailbox {params.id} needs its password again: {params.detail}",
                     severity="warning",
                     timeout=10,
+                    markup=False,
                 )
         elif isinstance(params, t.SyncProgress):
             self.sync_progress.publish(params)

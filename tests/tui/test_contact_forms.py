@@ -47,7 +47,7 @@ async def test_add_then_edit_a_contact(demo_daemon: DemoDaemon, script_client: C
         name.value = "Greta Nyman-Berg"
         name.focus()
         await pilot.press("enter")
-        await until(lambda: table.get_row(str(created.id))[0] == "Greta Nyman-Berg")
+        await until(lambda: str(table.get_row(str(created.id))[0]) == "Greta Nyman-Berg")
         edited = await script_client.call(methods.CONTACTS_GET, t.IdParams(id=created.id))
         assert edited.name == "Greta Nyman-Berg"
         assert edited.emails == [email]

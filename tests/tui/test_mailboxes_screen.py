@@ -43,8 +43,8 @@ async def test_list_add_with_connection_test_and_remove(
         table = screen.query_one(DataTable)
         row = str(demo_box.id)
         assert str(table.get_cell(row, "Address")).startswith(demo_box.address)
-        assert table.get_cell(row, "Provider") == "maildir"
-        assert table.get_cell(row, "Status") == "idle"
+        assert str(table.get_cell(row, "Provider")) == "maildir"
+        assert str(table.get_cell(row, "Status")) == "idle"
 
         await pilot.press("a")
         form = await screen_of(app, MailboxForm)

@@ -36,7 +36,9 @@ class ContactForm(ModalScreen[ContactDraft | None]):
     def compose(self) -> ComposeResult:
         contact = self.contact
         with Vertical(classes="dialog"):
-            yield Label("Edit contact" if contact else "Add contact", classes="dialog-title")
+            yield Label(
+                "Edit contact" if contact else "Add contact", classes="dialog-title", markup=False
+            )
             yield Label("Name")
             yield Input(contact.name if contact else "", id="name", placeholder="Anna Berg")
             yield Label("Email addresses (comma-separated, first is primary)")
@@ -45,7 +47,7 @@ class ContactForm(ModalScreen[ContactDraft | None]):
                 id="emails",
                 placeholder="anna@example.com",
             )
-            yield Label("", id="form-error", classes="error")
+            yield Label("", id="form-error", classes="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")

@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, SelectionList
 from textual.widgets.selection_list import Selection
@@ -45,10 +46,10 @@ class ContactPicker(ModalScreen[list[int] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
-            yield Label(self.picker_title, classes="dialog-title")
+            yield Label(self.picker_title, classes="dialog-title", markup=False)
             yield Input(self.initial_query, placeholder="search contacts", id="picker-query")
             yield SelectionList[int](id="picker-list")
-            yield Label("", id="picker-count")
+            yield Label("", id="picker-count", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Log onto chosen", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
@@ -79,13 +80,13 @@ class ContactPicker(ModalScreen[list[int] | None]):
                     0, await app.link.call(methods.CONTACTS_GET, t.IdParams(id=contact_id))
                 )
         except (RpcError, DaemonUnreachable) as exc:
-            self.notify(f"Searching contacts: {exc}", severity="error")
+            self.notify(f"Searching contacts: {exc}", severity="error", markup=False)
             return
         selections = self.query_one("#picker-list", SelectionList)
         with self.prevent(SelectionList.SelectedChanged):
             selections.clear_options()
             selections.add_options(
-                [Selection(contact_label(c), c.id, c.id in self.chosen) for c in contacts]
+                [Selection(Content(contact_label(c)), c.id, c.id in self.chosen) for c in contacts]
             )
         if contacts:
             selections.highlighted = 0
@@ -111,7 +112,9 @@ class ContactPicker(ModalScreen[list[int] | None]):
 
     def action_save(self) -> None:
         if not self.chosen:
-            self.notify("Choose at least one contact (space toggles).", severity="warning")
+            self.notify(
+                "Choose at least one contact (space toggles).", severity="warning", markup=False
+            )
             return
         self.dismiss(sorted(self.chosen))
 

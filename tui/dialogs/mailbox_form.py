@@ -63,7 +63,7 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
                 placeholder="username (default: the address)", id="username", classes="remote"
             )
             yield Input(placeholder="password", password=True, id="password", classes="remote")
-            yield Static("", id="test-result")
+            yield Static("", id="test-result", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Test connection", id="test")
                 yield Button("Save", variant="primary", id="save")
@@ -147,7 +147,7 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
             self.dismiss(params)
         elif save:
             self._tested = params
-            self.notify("Read the warnings; press Save again to connect anyway.")
+            self.notify("Read the warnings; press Save again to connect anyway.", markup=False)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -27,7 +27,7 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.prompt_title, classes="dialog-title")
+            yield Label(self.prompt_title, classes="dialog-title", markup=False)
             yield Input(
                 self.value, password=self.password, placeholder=self.placeholder, id="prompt-input"
             )

@@ -77,8 +77,8 @@ class DaemonScreen(Screen[None]):
     def report(self, exc: Exception, doing: str) -> None:
         """Tell the user a call failed, in one line."""
         if isinstance(exc, DaemonUnreachable):
-            self.notify(f"{doing}: the daemon is unreachable", severity="warning")
+            self.notify(f"{doing}: the daemon is unreachable", severity="warning", markup=False)
         elif isinstance(exc, RpcError):
-            self.notify(f"{doing}: {problem(exc)} ({exc.code})", severity="error")
+            self.notify(f"{doing}: {problem(exc)} ({exc.code})", severity="error", markup=False)
         else:
-            self.notify(f"{doing}: {exc}", severity="error")
+            self.notify(f"{doing}: {exc}", severity="error", markup=False)

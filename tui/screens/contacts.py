@@ -27,6 +27,7 @@ from loggbok.tui.dialogs.contact_form import ContactDraft, ContactForm
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.screens.timeline import TimelineScreen
+from loggbok.tui.widgets.plain import PlainTable
 
 PAGE = 200
 
@@ -57,11 +58,11 @@ class ContactsScreen(DaemonScreen):
         yield Input(
             placeholder="filter contacts by name, address or company (f)", id="contacts-filter"
         )
-        yield DataTable(id="contacts-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="contacts-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="contacts-status-bar", classes="status-bar"):
-            yield Label("Connecting to the daemon…", id="contacts-status")
+            yield Label("Connecting to the daemon…", id="contacts-status", markup=False)
             yield ProgressBar(id="import-progress", show_eta=False)
-            yield Label("", id="import-summary")
+            yield Label("", id="import-summary", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -191,13 +192,13 @@ class ContactsScreen(DaemonScreen):
                         email=draft.emails[0], name=draft.name or None, emails=draft.emails
                     ),
                 )
-                self.notify(f"Added {draft.name or draft.emails[0]}")
+                self.notify(f"Added {draft.name or draft.emails[0]}", markup=False)
             else:
                 await self.link.call(
                     methods.CONTACTS_UPDATE,
                     t.ContactUpdateParams(id=contact.id, name=draft.name, emails=draft.emails),
                 )
-                self.notify(f"Saved {draft.name or draft.emails[0]}")
+                self.notify(f"Saved {draft.name or draft.emails[0]}", markup=False)
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Saving the contact")
             return
@@ -247,5 +248,6 @@ class ContactsScreen(DaemonScreen):
             summary if not result.errors else summary + "\n" + "\n".join(result.errors[:5]),
             severity="warning" if result.errors else "information",
             timeout=10 if result.errors else 5,
+            markup=False,
         )
         self.load()

@@ -21,6 +21,7 @@ from loggbok.tui.dialogs.confirm import Confirm
 from loggbok.tui.dialogs.mailbox_form import MailboxForm
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen
+from loggbok.tui.widgets.plain import PlainTable
 
 WHERE_CHARS = 40
 
@@ -55,9 +56,9 @@ class MailboxesScreen(DaemonScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="mailboxes-table", cursor_type="row")
+        yield PlainTable(id="mailboxes-table", cursor_type="row")
         yield ProgressBar(id="sync-progress", show_eta=False)
-        yield Label("Loading…", id="mailboxes-status", classes="status-bar")
+        yield Label("Loading…", id="mailboxes-status", classes="status-bar", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -152,7 +153,7 @@ class MailboxesScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Adding the mailbox")
             return
-        self.notify(f"Mailbox {created.id} connected; syncing.")
+        self.notify(f"Mailbox {created.id} connected; syncing.", markup=False)
         self.load()
 
     def action_reconnect(self) -> None:
@@ -182,7 +183,7 @@ class MailboxesScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Reconnecting")
             return
-        self.notify(f"Reconnecting {box.address}.")
+        self.notify(f"Reconnecting {box.address}.", markup=False)
         self.load()
 
     def action_sync(self) -> None:
@@ -192,7 +193,7 @@ class MailboxesScreen(DaemonScreen):
 
     @work(group="mailbox-sync")
     async def sync(self, box: t.Mailbox) -> None:
-        self.notify(f"Syncing {box.address}…")
+        self.notify(f"Syncing {box.address}…", markup=False)
         try:
             result = await self.link.call(methods.MAILBOXES_SYNC, t.IdParams(id=box.id))
         except (RpcError, DaemonUnreachable) as exc:
@@ -200,7 +201,8 @@ class MailboxesScreen(DaemonScreen):
             return
         self.notify(
             f"{box.address}: {result.seen} seen, {result.new} new, "
-            f"{result.logged} logged, {result.errors} errors"
+            f"{result.logged} logged, {result.errors} errors",
+            markup=False,
         )
         self.load()
 
@@ -223,5 +225,5 @@ class MailboxesScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Removing")
             return
-        self.notify(f"Removed {box.address}.")
+        self.notify(f"Removed {box.address}.", markup=False)
         self.load()

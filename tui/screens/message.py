@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import (
     Collapsible,
     Footer,
@@ -89,16 +90,18 @@ class MessageScreen(DaemonScreen):
         yield Header()
         with TabbedContent(initial=self.initial_tab, id="message-tabs"):
             with TabPane("Body (b)", id="body"), VerticalScroll(id="body-scroll"):
-                yield Static("Loading…", id="message-heading")
-                yield Static("", id="message-new-text")
+                yield Static("Loading…", id="message-heading", markup=False)
+                yield Static("", id="message-new-text", markup=False)
                 with Collapsible(title="Quoted history", collapsed=True, id="message-quoted"):
-                    yield Static("", id="message-quoted-text")
+                    yield Static("", id="message-quoted-text", markup=False)
             with TabPane("Attachments (a)", id="attachments"):
-                yield Static("", id="attachments-hint")
+                yield Static("", id="attachments-hint", markup=False)
                 yield OptionList(id="attachments-list")
             with TabPane("Headers (h)", id="headers"):
                 yield Static(
-                    "Raw headers exactly as received · t: save as .txt · y: copy", id="headers-hint"
+                    "Raw headers exactly as received · t: save as .txt · y: copy",
+                    id="headers-hint",
+                    markup=False,
                 )
                 yield TextArea(
                     "", read_only=True, id="headers-text", soft_wrap=False, show_line_numbers=False
@@ -140,7 +143,7 @@ class MessageScreen(DaemonScreen):
         attachments.add_options(
             [
                 Option(
-                    text.attachment_mark(a, settings.attachment_limit_bytes),
+                    Content(text.attachment_mark(a, settings.attachment_limit_bytes)),
                     id=f"a{a.index}",
                     disabled=a.status != "stored",
                 )
@@ -152,7 +155,10 @@ class MessageScreen(DaemonScreen):
         )
         self.refresh_bindings()
         if retry:
-            self.notify("Read again." if msg.parse_error is None else f"Still: {msg.parse_error}")
+            self.notify(
+                "Read again." if msg.parse_error is None else f"Still: {msg.parse_error}",
+                markup=False,
+            )
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -181,7 +187,7 @@ class MessageScreen(DaemonScreen):
     def action_copy_headers(self) -> None:
         if self.headers is not None:
             self.app.copy_to_clipboard(self.headers.raw)
-            self.notify("Headers copied to the clipboard (OSC 52).")
+            self.notify("Headers copied to the clipboard (OSC 52).", markup=False)
 
     def action_save_headers(self) -> None:
         if self.headers is None:
@@ -201,9 +207,9 @@ class MessageScreen(DaemonScreen):
         try:
             target = await files.write_bytes(path, data)
         except OSError as exc:
-            self.notify(f"Could not save {what.lower()}: {exc}", severity="error")
+            self.notify(f"Could not save {what.lower()}: {exc}", severity="error", markup=False)
             return
-        self.notify(f"{what} saved to {target}")
+        self.notify(f"{what} saved to {target}", markup=False)
 
     # ---------------------------------------------------------------- attachments
 

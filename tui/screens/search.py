@@ -42,7 +42,9 @@ class SearchScreen(DaemonScreen):
             placeholder='search logged mail: words, "a phrase", subject:offer …', id="search-query"
         )
         yield OptionList(id="search-results")
-        yield Label("Type a query and press Enter.", id="search-status", classes="status-bar")
+        yield Label(
+            "Type a query and press Enter.", id="search-status", classes="status-bar", markup=False
+        )
         yield Footer()
 
     def on_mount(self) -> None:

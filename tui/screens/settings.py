@@ -55,7 +55,7 @@ class SettingsScreen(DaemonScreen):
                 classes="field-label",
             )
             yield Input(id="attachment-cap", type="number")
-            yield Label("", id="settings-error", classes="error")
+            yield Label("", id="settings-error", classes="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Revert", id="revert")
@@ -133,4 +133,4 @@ class SettingsScreen(DaemonScreen):
             return
         self.show_error("")
         self.show(settings)
-        self.notify("Settings saved.")
+        self.notify("Settings saved.", markup=False)

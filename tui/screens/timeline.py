@@ -42,9 +42,9 @@ class TimelineScreen(DaemonScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self._heading(), id="timeline-heading")
+        yield Static(self._heading(), id="timeline-heading", markup=False)
         yield TimelineList(id="timeline-list")
-        yield Label("Loading…", id="timeline-status", classes="status-bar")
+        yield Label("Loading…", id="timeline-status", classes="status-bar", markup=False)
         yield Footer()
 
     def _heading(self) -> str:

@@ -43,7 +43,7 @@ class UnloggedScreen(DaemonScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield OptionList(id="unlogged-list")
-        yield Label("Loading…", id="unlogged-status", classes="status-bar")
+        yield Label("Loading…", id="unlogged-status", classes="status-bar", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -155,5 +155,5 @@ class UnloggedScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Logging")
             return
-        self.notify(f"Logged “{msg.subject}” onto {len(contact_ids)} contact(s).")
+        self.notify(f"Logged “{msg.subject}” onto {len(contact_ids)} contact(s).", markup=False)
         self.load()

@@ -23,14 +23,15 @@ class UnreachableScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="unreachable"):
-            yield Label("Daemon unreachable — reconnecting…", id="unreachable-title")
+            yield Label("Daemon unreachable — reconnecting…", id="unreachable-title", markup=False)
             yield LoadingIndicator()
-            yield Static(f"Socket: {self.socket_path}", id="unreachable-socket")
-            yield Static("", id="unreachable-detail")
+            yield Static(f"Socket: {self.socket_path}", id="unreachable-socket", markup=False)
+            yield Static("", id="unreachable-detail", markup=False)
             yield Static(
                 "loggbok keeps trying by itself. Start the daemon with `loggbokd`, "
                 "or run `loggbok` which starts it in the background.",
                 id="unreachable-hint",
+                markup=False,
             )
         yield Footer()
 

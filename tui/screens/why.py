@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from loggbok.protocol import methods
@@ -26,6 +27,7 @@ from loggbok.tui.data.reasons import FIX_LABELS, label
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen, problem
+from loggbok.tui.widgets.plain import PlainTable
 
 FIX_ACTIONS = {"log_manually": "log", "add_contact": "add_sender", "reconnect_mailbox": "reconnect"}
 
@@ -56,10 +58,10 @@ class WhyScreen(DaemonScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="why-scroll"):
-            yield Static("Loading…", id="why-verdict")
-            yield Static("", id="why-message")
-            yield Static("", id="why-summary")
-            yield DataTable(id="why-evidence", show_cursor=False)
+            yield Static("Loading…", id="why-verdict", markup=False)
+            yield Static("", id="why-message", markup=False)
+            yield Static("", id="why-summary", markup=False)
+            yield PlainTable(id="why-evidence", show_cursor=False)
             yield Horizontal(id="why-fixes")
         yield Footer()
 
@@ -110,7 +112,7 @@ class WhyScreen(DaemonScreen):
         await fixes.remove_children()
         await fixes.mount_all(
             [
-                Button(FIX_LABELS.get(fix, fix), id=f"fix-{fix}", variant="primary")
+                Button(Content(FIX_LABELS.get(fix, fix)), id=f"fix-{fix}", variant="primary")
                 for fix in expl.fixes
             ]
         )
@@ -165,7 +167,7 @@ class WhyScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Logging")
             return
-        self.notify(f"Logged onto {len(result.contact_ids)} contact(s).")
+        self.notify(f"Logged onto {len(result.contact_ids)} contact(s).", markup=False)
         self.load()
 
     def action_add_sender(self) -> None:
@@ -185,13 +187,14 @@ class WhyScreen(DaemonScreen):
         self.added_contact_ids.append(created.id)
         self.notify(
             f"Added {text.participant(sender)} as contact {created.id}; "
-            "press l to log this message onto them."
+            "press l to log this message onto them.",
+            markup=False,
         )
         self.load()
 
     def action_reconnect(self) -> None:
         if self.message is None or self.message.mailbox_id is None:
-            self.notify("This message's mailbox is not known.", severity="warning")
+            self.notify("This message's mailbox is not known.", severity="warning", markup=False)
             return
         mailbox_id = self.message.mailbox_id
         self.app.push_screen(
@@ -213,5 +216,5 @@ class WhyScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Reconnecting")
             return
-        self.notify("Mailbox reconnecting; missed mail will be synced.")
+        self.notify("Mailbox reconnecting; missed mail will be synced.", markup=False)
         self.load()

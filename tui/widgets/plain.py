@@ -1,0 +1,57 @@
+"""Text from mail, contacts, files and the daemon shown as it is: never read as markup.
+
+Textual reads a `str` as content markup almost everywhere: `Static` and
+`Label` (and their `update`), `DataTable` cells, option and selection
+prompts, button labels, `notify`. A subject holding `[/]` would raise
+`MarkupError` and close the TUI; one holding `[@click=app.quit]…` would
+become a clickable action. loggbok styles with `Content` spans and CSS, never
+with markup inside strings, so the rule in `tui/` is:
+
+- a `Static` or `Label` that shows anything but a fixed string is made with
+  `markup=False`; so is every one with an id (something may update it);
+- every `notify` passes `markup=False`;
+- option, selection and button prompts built from data are `Content(text)`;
+- tables are `PlainTable`, whose `add_row` turns `str` cells into plain `Text`
+  (so `get_cell` gives `Text`: compare `str(cell)`).
+
+`tests/tui/test_plain_text.py` checks the first, second and last rule in the
+sources, and all of them on screen with hostile names, subjects, bodies and
+file names served by a real daemon.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text, TextType
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+
+def plain_cell(value: str | Text, height: int | None = 1) -> Text:
+    """A table cell showing `value` literally, laid out as `DataTable` lays out a `str`.
+
+    Like Textual's own formatter: a one-line row does not wrap, and only the
+    lines the row can show are kept (so a hidden line does not widen the column).
+    """
+    if isinstance(value, Text):
+        return value
+    if height:
+        value = "\n".join(value.split("\n")[:height])
+    return Text(value, no_wrap=height == 1, end="")
+
+
+class PlainTable(DataTable[Text]):
+    """A `DataTable` whose `str` cells are plain text, not markup."""
+
+    def add_row(
+        self,
+        *cells: str | Text,
+        height: int | None = 1,
+        key: str | None = None,
+        label: TextType | None = None,
+    ) -> RowKey:
+        return super().add_row(
+            *(plain_cell(value, height) for value in cells),
+            height=height,
+            key=key,
+            label=None if label is None else plain_cell(label, height),
+        )
