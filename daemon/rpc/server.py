@@ -5,7 +5,10 @@ runs in its own task so a long `mailboxes.sync` does not hold up the next call,
 and every write happens under the connection's lock. A line over the limit is
 answered with an Invalid Request error and the connection is closed (the rest
 of that line cannot be told apart from a new message). Notifications are
-encoded once and written to every connected client.
+encoded once and handed to every connected client without waiting for any of
+them: a client that stops reading (a TUI suspended with Ctrl-Z) must never hold
+up a sync or the other clients. Once it has left `MAX_BACKLOG` bytes unread it
+is disconnected; clients reconnect and re-read what they show.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from loggbok.protocol.framing import MAX_LINE_BYTES, encode
 
 log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 64
+MAX_BACKLOG = 16 * 1024 * 1024
+"""Bytes of notifications a client may leave unread before it is disconnected."""
 
 
 class _Connection:
@@ -38,6 +43,18 @@ class _Connection:
         async with self.lock:
             self.writer.write(line)
             await asyncio.wait_for(self.writer.drain(), 30)
+
+    def push(self, line: bytes) -> bool:
+        """Queue a whole line without waiting (it cannot land inside another line:
+        the transport appends whole writes); False when the client is gone or has
+        fallen `MAX_BACKLOG` bytes behind."""
+        transport = self.writer.transport
+        if transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() + len(line) > MAX_BACKLOG:
+            return False
+        self.writer.write(line)
+        return True
 
 
 class RpcServer:
@@ -76,9 +93,12 @@ class RpcServer:
             return
         line = encode({"jsonrpc": "2.0", "method": method, "params": params})
         for conn in list(self._connections):
-            try:
-                await conn.write(line)
-            except (ConnectionError, TimeoutError, RuntimeError):
+            if not conn.push(line):
+                if not conn.writer.transport.is_closing():
+                    log.warning(
+                        "a client left %d bytes of notifications unread: disconnected",
+                        conn.writer.transport.get_write_buffer_size(),
+                    )
                 conn.writer.close()
                 self._connections.discard(conn)
 
