@@ -240,6 +240,9 @@ class LoggbokRun:
     contacts: int = 0
     attachments_stored: int = 0
     data_dir_mb: float = 0.0
+    peak_rss_mb: float = 0.0
+    """The daemon's peak resident memory (VmHWM) by steady state; parse workers apart."""
+    steady_rss_mb: float = 0.0
     phases: dict[str, Any] = field(default_factory=dict)
     statuses: list[str] = field(default_factory=list)
     push: PushResult | None = None
@@ -311,6 +314,14 @@ def _count(data_dir: Path) -> dict[str, int]:
         }
     finally:
         db.close()
+
+
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """(VmHWM, VmRSS) of `pid` in MB, from /proc."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmHWM", "VmRSS"))  # type: ignore[return-value]
 
 
 def _dir_mb(path: Path) -> float:
@@ -508,6 +519,8 @@ async def run_loggbok(
         for key, value in _count(daemon.data_dir).items():
             setattr(run, key, value)
         run.data_dir_mb = _dir_mb(daemon.data_dir)
+        assert daemon.process is not None
+        run.peak_rss_mb, run.steady_rss_mb = _memory_mb(daemon.process.pid)
         if spy is not None:
             run.profile = summarise_profile(spy.output)
         if push:
@@ -710,7 +723,9 @@ def print_phases(run: LoggbokRun) -> None:
             print(f"  {key}: {value:.2f}")
     print(
         f"  no-op second round: {_fmt(run.no_op_round_seconds)} ({run.no_op_round_new} new); "
-        f"data dir {run.data_dir_mb:.0f} MB; statuses {' -> '.join(run.statuses)}"
+        f"data dir {run.data_dir_mb:.0f} MB; statuses {' -> '.join(run.statuses)}\n"
+        f"  daemon memory: peak {run.peak_rss_mb:.0f} MB, at steady state"
+        f" {run.steady_rss_mb:.0f} MB (parse workers not counted)"
     )
     if run.profile:
         print("  py-spy busy seconds by thread:", run.profile["busy_seconds_by_thread"])

@@ -23,6 +23,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 
+from loggbok.daemon.memory import release_after_bulk
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
@@ -104,6 +105,7 @@ class MailboxWorker:
     async def _round(self, backend: Backend) -> SyncResult:
         await self._set_status("syncing")
         result = await SyncRound(self.store, self.mailbox, backend, self._notify).run()
+        release_after_bulk(result.new)
         await self._set_status("idle")
         return result
 
