@@ -24,6 +24,8 @@ async def _token(secrets: SecretStore, key: str, secret: str) -> str:
     try:
         token = await asyncio.to_thread(access_token, secret)
     except OAuthError as exc:
+        if exc.temporary:
+            raise TemporaryError(str(exc)) from exc
         raise AuthError(str(exc)) from exc
     if token.updated_secret is not None:
         await asyncio.to_thread(secrets.set, key, token.updated_secret)
@@ -81,7 +83,8 @@ async def probe_mailbox(
             try:
                 secret = (await asyncio.to_thread(access_token, secret)).token
             except OAuthError as exc:
-                return MailboxTestResult(ok=False, error_kind="auth", error=str(exc))
+                kind = "network" if exc.temporary else "auth"
+                return MailboxTestResult(ok=False, error_kind=kind, error=str(exc))
         result = await imap_probe(
             config["host"],
             int(config["port"]),
