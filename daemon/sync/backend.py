@@ -7,6 +7,7 @@ the event loop. The engine drives a backend like this:
     await backend.connect()                       # AuthError / TemporaryError
     for folder in await backend.folders():        # roles: inbox, sent, other
         changes = await backend.changes(folder, cursor)   # CursorInvalid -> resync
+        # over 20,000 new in all: backend.arrival_times() orders them into windows
         for chunk in chunks(changes.new, 500):
             for item in await backend.fetch_headers(folder, chunk): ...
             raw = await backend.fetch_message(folder, remote_id)  # only for logged mail
@@ -138,6 +139,14 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def fetch_headers(self, folder: Folder, remote_ids: list[str]) -> list[HeaderItem]:
         """Headers for the given ids; ids that vanished meanwhile are left out."""
+
+    async def arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
+        """When each message arrived (seconds since the epoch), where the source can
+        tell without the headers (IMAP INTERNALDATE, a Maildir file's delivery time).
+        A round with too many new messages to hold at once takes them in windows in
+        this order. The default knows nothing: the windows then follow each
+        folder's own order."""
+        return {}
 
     @abc.abstractmethod
     async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:

@@ -38,6 +38,12 @@ def remote_id_of(file_name: str) -> str:
     return as_text(file_name.split(":", 1)[0].split("!", 1)[0])
 
 
+def delivery_time(remote_id: str) -> float | None:
+    """The delivery time a Maildir name starts with (seconds, as MDAs write it)."""
+    head = remote_id.partition(".")[0]
+    return float(head) if head.isascii() and head.isdigit() and 9 <= len(head) <= 11 else None
+
+
 def as_text(name: str) -> str:
     """A file or folder name as valid UTF-8 text, for the store: bytes that are not
     UTF-8 (which Python keeps as surrogates) become `\\xNN`. Names are only keys into
@@ -129,6 +135,24 @@ class MaildirBackend(Backend):
         files = await asyncio.to_thread(_list_files, path)
         self._files[folder.name] = files
         return Changes(new=sorted(files), cursor={"files": len(files)})
+
+    async def arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
+        """A Maildir file's name starts with its delivery time (`1700000000.M…`);
+        where it does not, the file's modification time stands in."""
+        files = self._files.get(folder.name, {})
+
+        def read() -> dict[str, float]:
+            times: dict[str, float] = {}
+            for remote_id in remote_ids:
+                stamp = delivery_time(remote_id)
+                if stamp is None and (path := files.get(remote_id)) is not None:
+                    with contextlib.suppress(OSError):
+                        stamp = path.stat().st_mtime
+                if stamp is not None:
+                    times[remote_id] = stamp
+            return times
+
+        return await asyncio.to_thread(read)
 
     def _path(self, folder: Folder, remote_id: str) -> Path | None:
         found = self._files.get(folder.name, {}).get(remote_id)

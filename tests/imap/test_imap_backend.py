@@ -6,6 +6,7 @@ import asyncio
 import email
 import re
 import socket
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -231,6 +232,22 @@ async def test_uidvalidity_change_is_cursor_invalid(
     assert [message_id(i.raw_header) for i in await backend.fetch_headers(INBOX, resync.new)] == [
         "<1.seed.example@loggbok.test>"
     ]
+
+
+async def test_arrival_times_are_the_internaldates(
+    dovecot: DovecotServer, make_backend: MakeBackend, user: DovecotUser
+) -> None:
+    """What the engine orders its windows by: when the server received each message."""
+    received = [
+        datetime(2024, 3, day, 9, 30, tzinfo=timezone(timedelta(hours=2))) for day in (3, 1, 2)
+    ]
+    for n, when in enumerate(received):
+        dovecot.append(user, "INBOX", make_message(n), date=when)
+    backend = make_backend(user)
+    await backend.connect()
+    changes = await backend.changes(INBOX, None)
+    times = await backend.arrival_times(INBOX, [*changes.new, "4242"])
+    assert [times[uid] for uid in changes.new] == [when.timestamp() for when in received]
 
 
 async def test_fetch_message_gone_is_permanent(

@@ -21,6 +21,7 @@ from loggbok.daemon.sync.imap.responses import (
     Response,
     compress_uids,
     expand_uids,
+    internal_date,
     parse_fetch,
     parse_values,
     read_response,
@@ -102,6 +103,13 @@ def test_uid_sets_round_trip() -> None:
     uids = [1, 2, 3, 7, 9, 10, 3]
     assert compress_uids(uids) == "1:3,7,9:10"
     assert expand_uids("1:3,7,10:9", 100) == [1, 2, 3, 7, 9, 10]
+
+
+def test_internal_dates() -> None:
+    assert internal_date(b"17-Jul-1996 02:44:25 -0700") == 837596665.0
+    assert internal_date(b" 1-Dec-2026 18:03:27 +0000") == 1796148207.0
+    for unreadable in (b"32-Foo-2026 18:03:27 +0000", b"yesterday", None, [b"x"]):
+        assert internal_date(unreadable) is None
 
 
 def test_uid_sets_from_the_server_are_bounded_and_checked() -> None:

@@ -50,6 +50,7 @@ from loggbok.daemon.sync.imap.responses import (
     Response,
     compress_uids,
     expand_uids,
+    internal_date,
     parse_fetch,
     parse_values,
 )
@@ -67,6 +68,8 @@ BODY_CHUNK = 50
 """Whole messages per UID FETCH: bounded so one response stays a few MB."""
 FETCH_CHUNK = 250
 """UIDs per pipelined UID FETCH command."""
+ARRIVAL_CHUNK = 5000
+"""UIDs per UID FETCH of INTERNALDATE (a few dozen bytes of answer each)."""
 
 
 class ImapBackend(Backend):
@@ -146,6 +149,12 @@ class ImapBackend(Backend):
 
     async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
         return await self._run(self._pool, self._fetch_message, folder, remote_id)
+
+    async def arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
+        """INTERNALDATE (when the server received each message), pipelined."""
+        if not remote_ids:
+            return {}
+        return await self._run(self._pool, self._arrival_times, folder, remote_ids)
 
     async def fetch_messages(
         self, folder: Folder, remote_ids: list[str]
@@ -394,6 +403,34 @@ class ImapBackend(Backend):
             log.info("UID FETCH in %s partly failed (%s); returning what came", folder.name, exc)
         order = {r: i for i, r in enumerate(remote_ids)}
         return sorted(found.values(), key=lambda item: order.get(item.remote_id, 0))
+
+    def _arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
+        conn = self._connection()
+        self._ensure_selected(conn, folder)
+        ordered = sorted({int(r) for r in remote_ids if r.isdigit()})
+        times: dict[str, float] = {}
+
+        def collect(response: Response) -> None:
+            try:
+                fetched = parse_fetch(response)
+            except ProtocolError:
+                return
+            if fetched is None or (uid := fetched.uid()) is None:
+                return
+            stamp = internal_date(fetched.attrs.get("INTERNALDATE"))
+            if stamp is not None:
+                times[str(uid)] = stamp
+
+        commands = [
+            f"UID FETCH {compress_uids(ordered[i : i + ARRIVAL_CHUNK])} (UID INTERNALDATE)"
+            for i in range(0, len(ordered), ARRIVAL_CHUNK)
+        ]
+        try:
+            conn.pipeline(commands, collect)
+        except CommandFailed as exc:
+            if exc.status != "NO":
+                raise TemporaryError(f"UID FETCH failed in {folder.name}: {exc}") from None
+        return times
 
     def _fetch_messages(
         self, folder: Folder, remote_ids: list[str]

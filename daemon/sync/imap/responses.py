@@ -16,6 +16,7 @@ expansion, and the response-code helpers used after SELECT/EXAMINE/STATUS.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -289,6 +290,32 @@ def expand_uids(text: str, upto: int) -> list[int]:
         low, high = sorted((int(match[1]), int(match[2] or match[1])))
         out.extend(range(low, min(high, upto) + 1))
     return out
+
+
+_INTERNALDATE = re.compile(
+    rb" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+)
+_MONTHS = {m: i for i, m in enumerate(
+    (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+     b"dec"), start=1)}  # fmt: skip
+
+
+def internal_date(value: Value) -> float | None:
+    """An INTERNALDATE ("17-Jul-1996 02:44:25 -0700") as seconds since the epoch;
+    None when it is missing or unreadable."""
+    if not isinstance(value, bytes):
+        return None
+    match = _INTERNALDATE.fullmatch(value)
+    month = _MONTHS.get(match[2].lower()) if match else None
+    if match is None or month is None:
+        return None
+    day, year, hour, minute, second = (int(match[i]) for i in (1, 3, 4, 5, 6))
+    offset = (int(match[8]) * 60 + int(match[9])) * 60 * (-1 if match[7] == b"-" else 1)
+    try:
+        stamp = calendar.timegm((year, month, day, hour, minute, second))
+    except (ValueError, OverflowError):
+        return None
+    return float(stamp - offset)
 
 
 def quote(text: str) -> str:

@@ -1,0 +1,114 @@
+"""A round with more than `WINDOW` new messages takes them in windows, in arrival
+order across the folders, and ends where one window would: the same messages
+logged for the same reasons on the same timelines, every message once, the
+cursors saved, progress counted over the whole round.
+
+A realistic corpus (`bench/imap_corpus.py`: BCC-tracked threads, replies in
+INBOX and Sent, newsletters, changed subjects) in a real Maildir whose file
+names carry the delivery time, real SQLite.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.imap_corpus import BCC, ME, build_corpus
+from loggbok.daemon.store.store import Store
+from loggbok.daemon.sync import engine
+from loggbok.daemon.sync.backend import Folder
+from loggbok.daemon.sync.engine import SyncRound
+from loggbok.daemon.sync.maildir import MaildirBackend
+from loggbok.daemon.sync.windows import FolderWork, windows
+from loggbok.protocol import types as t
+from loggbok.protocol.types import SyncProgress
+from tests.support.mail import make_maildir
+
+DATE = re.compile(rb"^Date: (.+?)\r?$", re.MULTILINE)
+
+
+def _work(*new: str) -> FolderWork:
+    return FolderWork(Folder("F", "inbox"), None, {}, list(new), total=len(new))  # type: ignore[arg-type]
+
+
+def _names(parts: list[list[FolderWork]]) -> list[list[list[str]]]:
+    return [[w.new for w in part] for part in parts]
+
+
+def test_windows_follow_arrival_across_folders() -> None:
+    inbox, sent = _work("i1", "i2", "i3", "i4"), _work("s1", "s2")
+    expected = [[["i1", "i2"], ["s1"]], [["i3", "i4"], ["s2"]]]
+    parts = windows([inbox, sent], 3, [{"i1": 1, "i2": 2, "i3": 5, "i4": 6}, {"s1": 3, "s2": 4}])
+    assert _names(parts) == expected
+    assert [[w.offset for w in part] for part in parts] == [[0, 0], [2, 1]]
+    unknown_follow_their_neighbour = [{"i1": 1, "i3": 5}, {"s1": 3, "s2": 4}]
+    assert _names(windows([inbox, sent], 3, unknown_follow_their_neighbour)) == expected
+    assert _names(windows([inbox, sent], 3, [{}, {}])) == expected  # shares
+    assert windows([inbox], 10, [{}]) == [[inbox]]
+    assert windows([], 10, []) == [[]]
+
+
+def _seed(root: Path) -> Path:
+    corpus = build_corpus(400)
+    maildir = make_maildir(root / "Maildir", ".Sent")
+    for folder, raws in ((maildir, corpus.inbox), (maildir / ".Sent", corpus.sent)):
+        for number, raw in enumerate(raws):
+            match = DATE.search(raw)
+            assert match is not None
+            delivered = int(email.utils.parsedate_to_datetime(match[1].decode()).timestamp())
+            (folder / "cur" / f"{delivered}.M{number}P1.host:2,S").write_bytes(raw)
+    return maildir
+
+
+async def _sync(root: Path, maildir: Path, mode: str) -> tuple[set[tuple[str, ...]], list[int]]:
+    store = await Store.open(root)
+    progress: list[int] = []
+
+    async def note(name: str, params: object) -> None:
+        if isinstance(params, SyncProgress) and params.phase == "decide":
+            progress.append(params.done)
+
+    backend = MaildirBackend(maildir)
+    try:
+        await store.settings.update(
+            t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME], logging_mode=mode)  # type: ignore[arg-type]
+        )
+        mailbox_id = await store.mailboxes.add("maildir", ME, {"path": str(maildir)})
+        await backend.connect()
+        result = await SyncRound(
+            store, await store.mailboxes.get_row(mailbox_id), backend, note
+        ).run()
+        assert result.new == result.seen == 400
+        first_round = list(progress)
+        again = SyncRound(store, await store.mailboxes.get_row(mailbox_id), backend, note)
+        assert (await again.run()).new == 0
+        rows = await store.db.fetchall(
+            """SELECT m.message_id, m.logged, m.reason, (
+                   SELECT group_concat(email, ' ') FROM (
+                       SELECT min(ce.email) AS email FROM timeline_entries e
+                       JOIN contact_emails ce ON ce.contact_id = e.contact_id
+                       WHERE e.message = m.id GROUP BY e.contact_id ORDER BY 1))
+               FROM messages m"""
+        )
+        return {tuple(str(v) for v in r) for r in rows}, first_round
+    finally:
+        await backend.close()
+        await store.close()
+
+
+@pytest.mark.parametrize("mode", ["replies_only", "all_with_contacts"])
+async def test_windows_end_where_one_window_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    maildir = _seed(tmp_path)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "many").mkdir()
+    whole, _ = await _sync(tmp_path / "one", maildir, mode)
+    monkeypatch.setattr(engine, "WINDOW", 60)
+    windowed, progress = await _sync(tmp_path / "many", maildir, mode)
+    assert len(whole) == 400
+    assert windowed == whole
+    assert progress[-1] == 400 and progress == sorted(progress)
