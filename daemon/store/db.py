@@ -108,15 +108,39 @@ class Database:
         keys, contacts and their addresses, the id counters), e.g. a body filled in.
         """
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._run_to_end("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                await self._run_to_end("ROLLBACK")  # the BEGIN ran all the same
+                raise
             try:
                 yield Transaction(self._writer)
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._run_to_end("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
-            if not plan_neutral:
-                self.generation += 1
+            try:
+                await self._run_to_end("COMMIT")
+            finally:
+                if not plan_neutral:
+                    self.generation += 1
+
+    async def _run_to_end(self, sql: str) -> None:
+        """Run `sql` on the writer and wait for it to finish even if this task is
+        cancelled meanwhile: it runs on the connection's thread whatever the task does,
+        and the transaction it begins or ends must be settled before the write lock is
+        let go (a BEGIN cut off by a cancellation used to leave the connection inside
+        a transaction: every later write failed until a restart). A cancellation that
+        came meanwhile is raised once the statement is done."""
+        step = asyncio.ensure_future(self._writer.execute(sql))
+        cancelled = False
+        while not step.done():
+            try:
+                await asyncio.shield(step)
+            except asyncio.CancelledError:
+                cancelled = True
+        step.result()
+        if cancelled:
+            raise asyncio.CancelledError
 
     async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]:
         async with self._reader.execute(sql, params) as cursor:

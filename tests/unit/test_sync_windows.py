@@ -10,6 +10,8 @@ names carry the delivery time, real SQLite.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
 import re
 from pathlib import Path
@@ -63,7 +65,11 @@ def _seed(root: Path) -> Path:
     return maildir
 
 
-async def _sync(root: Path, maildir: Path, mode: str) -> tuple[set[tuple[str, ...]], list[int]]:
+async def _sync(
+    root: Path, maildir: Path, mode: str, *, fresh: bool = True
+) -> tuple[set[tuple[str, ...]], list[int]]:
+    """Sync `maildir` into the store at `root` (a new mailbox unless not `fresh`);
+    every message's decision and timeline contacts, and the round's progress."""
     store = await Store.open(root)
     progress: list[int] = []
 
@@ -76,12 +82,15 @@ async def _sync(root: Path, maildir: Path, mode: str) -> tuple[set[tuple[str, ..
         await store.settings.update(
             t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME], logging_mode=mode)  # type: ignore[arg-type]
         )
-        mailbox_id = await store.mailboxes.add("maildir", ME, {"path": str(maildir)})
+        if fresh:
+            mailbox_id = await store.mailboxes.add("maildir", ME, {"path": str(maildir)})
+        else:
+            mailbox_id = 1
         await backend.connect()
         result = await SyncRound(
             store, await store.mailboxes.get_row(mailbox_id), backend, note
         ).run()
-        assert result.new == result.seen == 400
+        assert result.new == result.seen == (400 if fresh else 0)
         first_round = list(progress)
         again = SyncRound(store, await store.mailboxes.get_row(mailbox_id), backend, note)
         assert (await again.run()).new == 0
@@ -112,3 +121,53 @@ async def test_windows_end_where_one_window_ends(
     assert len(whole) == 400
     assert windowed == whole
     assert progress[-1] == 400 and progress == sorted(progress)
+
+
+async def test_a_round_cut_off_between_windows_resumes_without_loss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The round is cancelled once some windows are committed (as a crash would cut
+    it off); the next round takes the rest, and the store ends as one window ends."""
+    maildir = _seed(tmp_path)
+    (tmp_path / "one").mkdir()
+    whole, _ = await _sync(tmp_path / "one", maildir, "all_with_contacts")
+    monkeypatch.setattr(engine, "WINDOW", 60)
+    (tmp_path / "cut").mkdir()
+    store = await Store.open(tmp_path / "cut")
+    backend = MaildirBackend(maildir)
+    cut = asyncio.Event()
+
+    async def note(name: str, params: object) -> None:
+        if isinstance(params, SyncProgress) and params.phase == "decide" and params.done >= 150:
+            cut.set()
+
+    try:
+        await store.settings.update(
+            t.SettingsSetParams(
+                bcc_address=BCC, own_addresses=[ME], logging_mode="all_with_contacts"
+            )
+        )
+        mailbox_id = await store.mailboxes.add("maildir", ME, {"path": str(maildir)})
+        await backend.connect()
+        first = asyncio.ensure_future(
+            SyncRound(store, await store.mailboxes.get_row(mailbox_id), backend, note).run()
+        )
+        await asyncio.wait(
+            [first, asyncio.ensure_future(cut.wait())], return_when="FIRST_COMPLETED"
+        )
+        assert not first.done(), "the round ended before it could be cut off"
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        [row] = await store.db.fetchall("SELECT count(*) FROM messages")
+        stored = int(row[0])
+        assert 0 < stored < 400
+        rest = await SyncRound(
+            store, await store.mailboxes.get_row(mailbox_id), backend, note
+        ).run()
+        assert rest.new == 400 - stored
+    finally:
+        await backend.close()
+        await store.close()
+    resumed, _ = await _sync(tmp_path / "cut", maildir, "all_with_contacts", fresh=False)
+    assert resumed == whole
