@@ -9,7 +9,7 @@ in place). Elsewhere, or with LOGGBOK_MAILDIR_POLL=1, watchfiles polls.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import sys
 from pathlib import Path
 
@@ -19,6 +19,8 @@ try:
     from asyncinotify import Inotify, Mask
 except ImportError:  # not Linux: the package imports but cannot work; see below
     Inotify = None  # type: ignore[assignment, misc]
+
+log = logging.getLogger(__name__)
 
 POLL_DELAY_MS = 200
 
@@ -48,12 +50,26 @@ async def watch(
     if force_polling or not inotify_available():
         await _poll(paths, changed, stop, force_polling=force_polling)
         return
-    with Inotify() as inotify:
+    try:
+        inotify = Inotify()
+    except OSError as exc:  # e.g. fs.inotify.max_user_instances reached
+        log.warning("cannot use inotify (%s); polling the Maildir instead", exc)
+        await _poll(paths, changed, stop, force_polling=True)
+        return
+    with inotify:
         for path in paths:
-            with contextlib.suppress(OSError):  # a folder removed since the scan
+            try:
                 inotify.add_watch(path, _MASK)
-        async for _event in inotify:
-            changed.set()
+            except FileNotFoundError:  # removed since the scan: the next round sees it
+                continue
+            except OSError as exc:  # e.g. fs.inotify.max_user_watches reached
+                log.warning("cannot watch %s with inotify (%s); polling instead", path, exc)
+                break
+        else:
+            async for _event in inotify:
+                changed.set()
+            return
+    await _poll(paths, changed, stop, force_polling=True)
 
 
 async def _poll(
