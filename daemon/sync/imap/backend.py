@@ -395,12 +395,7 @@ class ImapBackend(Backend):
                 preview=preview.decode("utf-8", "replace") if isinstance(preview, bytes) else None,
             )
 
-        try:
-            conn.pipeline(commands, collect)
-        except CommandFailed as exc:
-            if exc.status != "NO":
-                raise TemporaryError(f"UID FETCH failed in {folder.name}: {exc}") from None
-            log.info("UID FETCH in %s partly failed (%s); returning what came", folder.name, exc)
+        _fetch_pipeline(conn, folder, commands, collect)
         order = {r: i for i, r in enumerate(remote_ids)}
         return sorted(found.values(), key=lambda item: order.get(item.remote_id, 0))
 
@@ -425,11 +420,7 @@ class ImapBackend(Backend):
             f"UID FETCH {compress_uids(ordered[i : i + ARRIVAL_CHUNK])} (UID INTERNALDATE)"
             for i in range(0, len(ordered), ARRIVAL_CHUNK)
         ]
-        try:
-            conn.pipeline(commands, collect)
-        except CommandFailed as exc:
-            if exc.status != "NO":
-                raise TemporaryError(f"UID FETCH failed in {folder.name}: {exc}") from None
+        _fetch_pipeline(conn, folder, commands, collect)
         return times
 
     def _fetch_messages(
@@ -452,11 +443,7 @@ class ImapBackend(Backend):
             f"UID FETCH {compress_uids(wanted[i : i + BODY_CHUNK])} (UID BODY.PEEK[])"
             for i in range(0, len(wanted), BODY_CHUNK)
         ]
-        try:
-            conn.pipeline(commands, collect)
-        except CommandFailed as exc:
-            if exc.status != "NO":
-                raise TemporaryError(f"UID FETCH failed in {folder.name}: {exc}") from None
+        _fetch_pipeline(conn, folder, commands, collect)
         for remote_id in remote_ids:
             found.setdefault(
                 remote_id, PermanentError(f"message {remote_id} is gone from {folder.name}")
@@ -484,3 +471,19 @@ class ImapBackend(Backend):
         if body is None:
             raise PermanentError(f"message {remote_id} is gone from {folder.name}")
         return body
+
+
+def _fetch_pipeline(
+    conn: ImapConnection,
+    folder: Folder,
+    commands: list[str],
+    collect: Callable[[Response], None],
+) -> None:
+    """Send UID FETCH `commands` in one pipeline, every answer to `collect`. A NO
+    (messages expunged meanwhile) keeps what came; any other failure is temporary."""
+    try:
+        conn.pipeline(commands, collect)
+    except CommandFailed as exc:
+        if exc.status != "NO":
+            raise TemporaryError(f"UID FETCH failed in {folder.name}: {exc}") from None
+        log.info("UID FETCH in %s partly failed (%s); returning what came", folder.name, exc)
