@@ -10,11 +10,13 @@ inotify descriptor read by the event loop wakes it only for a change.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
-from loggbok.protocol import methods as m
+import pytest
+
 from loggbok.protocol import types as t
-from tests.conftest import DaemonProcess
+from tests.e2e.test_maildir_watch import synced_daemon
 from tests.support.mail import deliver, make_maildir, make_message
 
 QUIET_SECONDS = 5.0
@@ -34,20 +36,18 @@ def _wakeups(pid: int) -> int:
     return total
 
 
+@pytest.mark.skipif(
+    os.environ.get("LOGGBOK_MAILDIR_POLL") == "1", reason="polling was asked for: it wakes"
+)
 async def test_an_idle_daemon_sleeps_until_mail_arrives(workdir: Path) -> None:
     maildir = make_maildir(workdir / "Maildir")
-    (workdir / "data").mkdir()
-    daemon = DaemonProcess(workdir / "d.sock", workdir / "data", env={"LOGGBOK_MAILDIR_POLL": ""})
-    daemon.start()
-    try:
-        client = await daemon.client()
-        await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
-        await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example"))
-        added = await client.call(
-            m.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
-        )
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+    settings = t.SettingsSetParams(logging_mode="all_with_contacts")
+    async with synced_daemon(workdir, maildir, settings, ("anna@kund.example",)) as (
+        client,
+        _,
+        _,
+        daemon,
+    ):
         await asyncio.sleep(1.0)  # the worker is back in its wait
         assert daemon.process is not None
         before = _wakeups(daemon.process.pid)
@@ -66,6 +66,3 @@ async def test_an_idle_daemon_sleeps_until_mail_arrives(workdir: Path) -> None:
         )
         entry = await asyncio.wait_for(appended, 30)
         assert entry.entry.message_id == "<wake@kund>"
-        await client.close()
-    finally:
-        daemon.stop()

@@ -51,9 +51,9 @@ async def test_dropped_file_is_logged(workdir: Path, polling: str) -> None:
 @contextlib.asynccontextmanager
 async def synced_daemon(
     workdir: Path, maildir: Path, settings: t.SettingsSetParams, contacts: tuple[str, ...] = ()
-) -> AsyncIterator[tuple[Client, int, list[int]]]:
+) -> AsyncIterator[tuple[Client, int, list[int], DaemonProcess]]:
     """A daemon on `maildir` (address me@firma.example) with `contacts` created and
-    `settings` set, after its first sync: (client, mailbox id, contact ids)."""
+    `settings` set, after its first sync: (client, mailbox id, contact ids, daemon)."""
     (workdir / "data").mkdir()
     daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
     daemon.start()
@@ -69,7 +69,7 @@ async def synced_daemon(
             t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
         )
         await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
-        yield client, added.id, ids
+        yield client, added.id, ids, daemon
         await client.close()
     finally:
         daemon.stop()
@@ -90,7 +90,7 @@ async def test_a_bulk_batch_is_announced_once(workdir: Path) -> None:
         )
         deliver(maildir, raw, new=True)
     settings = t.SettingsSetParams(logging_mode="all_with_contacts")
-    async with synced_daemon(workdir, maildir, settings, tuple(customers)) as (client, _, ids):
+    async with synced_daemon(workdir, maildir, settings, tuple(customers)) as (client, _, ids, _):
         deliver(
             maildir,
             make_message(customers[0], ["me@firma.example"], "Hej", "<single@kund.example>"),
@@ -134,7 +134,7 @@ async def test_a_reply_synced_before_its_original_is_logged_when_the_original_ar
         new=True,
     )
     settings = t.SettingsSetParams(bcc_address="log@bcc.loggbok.example", own_addresses=[])
-    async with synced_daemon(workdir, maildir, settings) as (client, mailbox_id, _):
+    async with synced_daemon(workdir, maildir, settings) as (client, mailbox_id, _, _):
         unlogged = await client.call(m.MESSAGES_LIST, t.MessagesListParams(logged=False))
         assert [x.message_id for x in unlogged.messages] == ["<svar@kund.example>"]
         deliver(
@@ -194,6 +194,7 @@ async def test_a_calendar_invitation_seen_only_in_the_body_is_not_logged(workdir
         client,
         _,
         (anna,),
+        _,
     ):
         page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=anna))
         assert [e.message_id for e in page.entries] == ["<ics@kund.example>"]
