@@ -17,23 +17,18 @@ from loggbok.tui.dialogs.confirm import Confirm
 from loggbok.tui.dialogs.mailbox_form import MailboxForm
 from loggbok.tui.screens.contacts import ContactsScreen
 from loggbok.tui.screens.mailboxes import MailboxesScreen
+from tests.support.mail import make_maildir
 
 from .conftest import DemoDaemon, screen_of, until, until_async
 
 SIZE = (160, 48)
 
 
-def _maildir(root: Path) -> Path:
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True)
-    return root
-
-
 async def test_list_add_with_connection_test_and_remove(
     demo_daemon: DemoDaemon, script_client: Client, tmp_path: Path
 ) -> None:
     demo_box = (await script_client.call(methods.MAILBOXES_LIST)).mailboxes[0]
-    second = _maildir(tmp_path / "second")
+    second = make_maildir(tmp_path / "second")
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)

@@ -42,6 +42,7 @@ from loggbok.tui.screens.search import SearchScreen
 from loggbok.tui.screens.timeline import TimelineScreen
 from loggbok.tui.screens.unlogged import UnloggedScreen
 from loggbok.tui.screens.why import WhyScreen
+from tests.support.mail import make_maildir
 
 from .conftest import DemoDaemon, screen_of, until, until_async
 from .helpers import UNFOLDED, contact_by_email
@@ -158,10 +159,7 @@ async def _stored(client: Client, message_id: str) -> t.Message:
 def _hostile_maildir(root: Path) -> Path:
     """A Maildir whose path ends in markup: its last directories `[`, `b] [@click=app.quit]x[`
     and `]` read `[/b] [@click=app.quit]x[/]` (a file name cannot hold a slash)."""
-    path = root / "[" / "b] [@click=app.quit]x[" / "]"
-    for sub in ("cur", "new", "tmp"):
-        (path / sub).mkdir(parents=True)
-    return path
+    return make_maildir(root / "[" / "b] [@click=app.quit]x[" / "]")
 
 
 async def test_hostile_text_shows_literally_on_every_screen(
