@@ -256,13 +256,13 @@ class MessageQueries:
 
     async def pending_bodies(self, mailbox_id: int) -> list[Row]:
         """Logged messages of a mailbox whose body has not been stored yet (a sync stopped
-        between a batch's decisions and its bodies): id, folder id, remote id.
+        between a batch's decisions and its bodies): id, folder id, remote id, size.
 
         Runs at the start of every round (every push): the partial index holds only the
         waiting messages and CROSS JOIN keeps SQLite starting from it, so the cost
         follows what waits, not the size of the store."""
         return await self._db.fetchall(
-            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id
+            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id, m.size
                FROM messages m INDEXED BY messages_body_pending
                CROSS JOIN message_locations l ON l.message = m.id
                CROSS JOIN folders f ON f.id = l.folder_id

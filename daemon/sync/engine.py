@@ -75,6 +75,10 @@ BATCH = 500
 2,000 end within the run-to-run noise; smaller keeps each transaction short)."""
 BODY_BATCH = 500
 """Logged messages whose bodies are fetched, parsed and stored together."""
+BODY_BYTES = 64 * 1024 * 1024
+"""Raw mail (by the sizes the headers gave) fetched and parsed together at most: a
+chunk of large messages would otherwise hold hundreds of MB, twice over (the
+fetched bytes and their copy in a parse worker). A larger message goes alone."""
 WINDOW = 20_000
 """New messages whose headers a round holds and decides together: ~4 KB of memory
 each (measured peak 133 MB at 10,000 new messages, 286 MB at 50,000 in one)."""
@@ -121,7 +125,7 @@ class SyncRound:
             settings, self.mailbox.address, await self.store.settings.user_can_log()
         )
         pending = [
-            Pending(r["id"], r["folder_id"], r["remote_id"], None)
+            Pending(r["id"], r["folder_id"], r["remote_id"], None, r["size"] or 0)
             for r in await self.store.messages.pending_bodies(self.mailbox.id)
             if r["folder_id"] in self._folders
         ]
@@ -277,7 +281,13 @@ class SyncRound:
         self.result.logged += len(plan.logged) + len(written.relogged)
         bodies.add(
             [
-                Pending(m.id, m.incoming.folder_id, m.incoming.remote_id, m.incoming.preview)
+                Pending(
+                    m.id,
+                    m.incoming.folder_id,
+                    m.incoming.remote_id,
+                    m.incoming.preview,
+                    m.incoming.size,
+                )
                 for m in plan.logged
             ]
             + [Pending(r.message_id, r.folder_id, r.remote_id, None) for r in written.relogged]
@@ -370,11 +380,30 @@ class Pending:
     folder_id: int
     remote_id: str
     preview: str | None
+    size: int = 0
+    """Its size as the headers' fetch gave it; 0 when unknown."""
+
+
+def body_chunks(pending: list[Pending]) -> list[list[Pending]]:
+    """`pending` in order, in chunks of at most `BODY_BATCH` messages and `BODY_BYTES`
+    bytes (a message larger than that alone)."""
+    chunks: list[list[Pending]] = []
+    current: list[Pending] = []
+    size = 0
+    for item in pending:
+        if current and (len(current) == BODY_BATCH or size + item.size > BODY_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += item.size
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 class _BodyPipeline:
-    """Body work for decided batches, running behind the decisions in chunks of
-    `BODY_BATCH` (at most two chunks in flight, so memory stays bounded); `finish`
+    """Body work for decided batches, running behind the decisions in `body_chunks`
+    (at most two chunks in flight, so memory stays bounded); `finish`
     waits for all of it and raises the first error (a dropped connection ends the
     round like any other)."""
 
@@ -385,8 +414,7 @@ class _BodyPipeline:
         self._tasks: list[asyncio.Task[None]] = []
 
     def add(self, pending: list[Pending]) -> None:
-        for start in range(0, len(pending), BODY_BATCH):
-            chunk = pending[start : start + BODY_BATCH]
+        for chunk in body_chunks(pending):
             self._tasks.append(asyncio.ensure_future(self._run(chunk)))
 
     async def _run(self, pending: list[Pending]) -> None:
