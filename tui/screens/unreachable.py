@@ -36,10 +36,10 @@ class UnreachableScreen(Screen[None]):
         yield Footer()
 
     def _update_detail(self) -> None:
-        if self.is_mounted:
-            self.query_one("#unreachable-detail", Static).update(
-                f"Attempt {self.attempts}: {self.error}"
-            )
+        # A reconnect attempt can report before the screen's widgets are composed
+        # (it is mounted, its children not yet): then on_mount shows it.
+        for detail in self.query("#unreachable-detail").results(Static):
+            detail.update(f"Attempt {self.attempts}: {self.error}")
 
     def watch_attempts(self) -> None:
         self._update_detail()
