@@ -1,4 +1,5 @@
-"""Small helpers shared by the TUI tests: finding demo data over a second client."""
+"""Small helpers shared by the TUI tests: finding demo data over a second client,
+and steps through the TUI that several tests take."""
 
 from __future__ import annotations
 
@@ -6,10 +7,19 @@ import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
+from loggbok.tui.dialogs.prompt import TextPrompt
+
+from .conftest import screen_of
 
 UNFOLDED = email.policy.default.clone(max_line_length=998)
 """Long Message-IDs stay as they are (folding would turn them into encoded words)."""
@@ -80,3 +90,11 @@ def reply_to(entry: t.TimelineEntry, sender: str, to: str, body: str) -> tuple[b
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg.set_content(body)
     return msg.as_bytes(), message_id
+
+
+async def import_contacts_file(app: App[Any], pilot: Pilot[Any], path: Path) -> None:
+    """On the contacts screen: open the import prompt, give it `path`, confirm."""
+    await pilot.press("i")
+    prompt = await screen_of(app, TextPrompt)
+    prompt.query_one(Input).value = str(path)
+    await pilot.press("enter")

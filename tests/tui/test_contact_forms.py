@@ -11,11 +11,10 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.tui.app import build_app
 from loggbok.tui.dialogs.contact_form import ContactForm
-from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.contacts import ContactsScreen
 
 from .conftest import DemoDaemon, screen_of, until
-from .helpers import contact_by_email
+from .helpers import contact_by_email, import_contacts_file
 
 SIZE = (160, 48)
 
@@ -71,10 +70,7 @@ async def test_import_shows_its_summary_after_the_bar(
     async with app.run_test(size=SIZE) as pilot:
         screen = await screen_of(app, ContactsScreen)
         await until(lambda: screen.contacts)
-        await pilot.press("i")
-        prompt = await screen_of(app, TextPrompt)
-        prompt.query_one(Input).value = str(cards)
-        await pilot.press("enter")
+        await import_contacts_file(app, pilot, cards)
         summary = screen.query_one("#import-summary", Label)
         await until(lambda: "created" in str(summary.render()))
         # Anna is already a contact with that name and address: nothing changes, so skipped.

@@ -45,7 +45,7 @@ from loggbok.tui.screens.why import WhyScreen
 from tests.support.mail import make_maildir
 
 from .conftest import DemoDaemon, screen_of, until, until_async
-from .helpers import UNFOLDED, contact_by_email
+from .helpers import UNFOLDED, contact_by_email, import_contacts_file
 
 SIZE = (160, 48)
 TUI_DIR = Path(__file__).resolve().parents[2] / "tui"
@@ -192,10 +192,7 @@ async def test_hostile_text_shows_literally_on_every_screen(
         await until(lambda: contacts.contacts)
 
         # Contacts: the import (its error names the card), then the list.
-        await pilot.press("i")
-        prompt = await screen_of(app, TextPrompt)
-        prompt.query_one(Input).value = str(cards)
-        await pilot.press("enter")
+        await import_contacts_file(app, pilot, cards)
         await until(lambda: any(NAMELESS in toast for toast in toasts(app)))
         eve = await until_async(lambda: contact_by_email(script_client, EVE))
         assert eve.name == NAME
