@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from loggbok.protocol import types as t
-from tests.e2e.test_maildir_watch import synced_daemon
+from tests.support.daemons import synced_daemon
 from tests.support.mail import deliver, make_maildir, make_message
 
 QUIET_SECONDS = 5.0

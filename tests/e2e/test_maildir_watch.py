@@ -4,16 +4,14 @@ with the polling fallback (LOGGBOK_MAILDIR_POLL=1)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
-from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
+from tests.support.daemons import synced_daemon
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
 
@@ -43,33 +41,6 @@ async def test_dropped_file_is_logged(workdir: Path, polling: str) -> None:
             name, params = await asyncio.wait_for(client.notifications.get(), 20)
             if name == "timeline.appended" and params.entry.message_id == "<w1@kund.example>":
                 break
-        await client.close()
-    finally:
-        daemon.stop()
-
-
-@contextlib.asynccontextmanager
-async def synced_daemon(
-    workdir: Path, maildir: Path, settings: t.SettingsSetParams, contacts: tuple[str, ...] = ()
-) -> AsyncIterator[tuple[Client, int, list[int], DaemonProcess]]:
-    """A daemon on `maildir` (address me@firma.example) with `contacts` created and
-    `settings` set, after its first sync: (client, mailbox id, contact ids, daemon)."""
-    (workdir / "data").mkdir()
-    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
-    daemon.start()
-    try:
-        client = await daemon.client()
-        ids = [
-            (await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email=email))).id
-            for email in contacts
-        ]
-        await client.call(m.SETTINGS_SET, settings)
-        added = await client.call(
-            m.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
-        )
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
-        yield client, added.id, ids, daemon
         await client.close()
     finally:
         daemon.stop()
