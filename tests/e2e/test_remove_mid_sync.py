@@ -12,15 +12,12 @@ from bench.imap_corpus import ME, build_corpus
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from tests.conftest import DaemonProcess
-from tests.support.mail import make_maildir
+from tests.support.mail import seed_dated_maildir
 
 
 def _maildir(root: Path) -> tuple[Path, list[str]]:
     corpus = build_corpus(3000)
-    maildir = make_maildir(root / "Maildir", ".Sent")
-    for folder, raws in ((maildir, corpus.inbox), (maildir / ".Sent", corpus.sent)):
-        for number, raw in enumerate(raws):
-            (folder / "cur" / f"{1_700_000_000 + number}.M{number}.host:2,S").write_bytes(raw)
+    maildir = seed_dated_maildir(root / "Maildir", corpus.inbox, corpus.sent)
     return maildir, [p.email for p in corpus.people[:50]]
 
 

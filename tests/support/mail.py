@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import itertools
 import os
 import socket
@@ -9,7 +10,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 _counter = itertools.count()
@@ -58,6 +59,19 @@ def make_maildir(root: Path, *folders: str) -> Path:
         for sub in ("cur", "new", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
     return root
+
+
+def seed_dated_maildir(root: Path, inbox: Iterable[bytes], sent: Iterable[bytes]) -> Path:
+    """A Maildir (root INBOX, `.Sent`) whose files are named, as MDAs name them, by
+    their delivery time: here each message's own Date."""
+    maildir = make_maildir(root, ".Sent")
+    for folder, raws in ((maildir, inbox), (maildir / ".Sent", sent)):
+        for number, raw in enumerate(raws):
+            header = raw.partition(b"\r\n\r\n")[0].decode("utf-8", "replace")
+            date = email.message_from_string(header + "\r\n\r\n")["Date"]
+            delivered = int(parsedate_to_datetime(date).timestamp())
+            (folder / "cur" / f"{delivered}.M{number}P1.host:2,S").write_bytes(raw)
+    return maildir
 
 
 def deliver(folder: Path, raw: bytes, *, new: bool = False) -> Path:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
-import re
 from pathlib import Path
 
 import pytest
@@ -27,9 +25,7 @@ from loggbok.daemon.sync.maildir import MaildirBackend
 from loggbok.daemon.sync.windows import FolderWork, windows
 from loggbok.protocol import types as t
 from loggbok.protocol.types import SyncProgress
-from tests.support.mail import make_maildir
-
-DATE = re.compile(rb"^Date: (.+?)\r?$", re.MULTILINE)
+from tests.support.mail import seed_dated_maildir
 
 
 def _work(*new: str) -> FolderWork:
@@ -55,14 +51,7 @@ def test_windows_follow_arrival_across_folders() -> None:
 
 def _seed(root: Path) -> Path:
     corpus = build_corpus(400)
-    maildir = make_maildir(root / "Maildir", ".Sent")
-    for folder, raws in ((maildir, corpus.inbox), (maildir / ".Sent", corpus.sent)):
-        for number, raw in enumerate(raws):
-            match = DATE.search(raw)
-            assert match is not None
-            delivered = int(email.utils.parsedate_to_datetime(match[1].decode()).timestamp())
-            (folder / "cur" / f"{delivered}.M{number}P1.host:2,S").write_bytes(raw)
-    return maildir
+    return seed_dated_maildir(root / "Maildir", corpus.inbox, corpus.sent)
 
 
 async def _sync(
