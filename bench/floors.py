@@ -25,13 +25,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from loggbok.daemon.mime.headers import parse_headers, split_header_block
 from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.sync.bodies import build_body
 from loggbok.daemon.sync.imap.backend import HEADER_FIELDS
 
 FOLDERS = ("Sent", "INBOX")
 _MESSAGE_START = re.compile(rb"^\d+ \(")
-_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass
@@ -62,21 +62,14 @@ def server_header_fetch(host: str, port: int, username: str, password: str) -> H
 
 
 def logged_raws(raws: list[bytes], database: Path) -> list[bytes]:
-    """The messages of `raws` that the store at `database` logged, by Message-ID."""
+    """The messages of `raws` that the store at `database` logged, by Message-ID as
+    loggbok's own header parser reads it."""
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
-        logged = {
-            str(r[0]).lower()
-            for r in db.execute("SELECT message_id FROM messages WHERE logged = 1")
-        }
+        logged = {str(r[0]) for r in db.execute("SELECT message_id FROM messages WHERE logged = 1")}
     finally:
         db.close()
-    found = []
-    for raw in raws:
-        match = _MESSAGE_ID.search(raw, 0, raw.find(b"\r\n\r\n"))
-        if match is not None and match.group(1).decode("ascii", "replace").lower() in logged:
-            found.append(raw)
-    return found
+    return [r for r in raws if parse_headers(split_header_block(r)[0]).message_id in logged]
 
 
 def body_parse_cpu(raws: list[bytes], attachment_limit: int, body_limit: int) -> float:
