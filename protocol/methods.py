@@ -201,6 +201,19 @@ SYNC_PROGRESS = Notification(
     "sync.progress", t.SyncProgress, "Progress of a running sync, per folder and phase."
 )
 
+CONTACTS_IMPORT_PROGRESS = Notification(
+    "contacts.import_progress",
+    t.ContactsImportProgress,
+    "Progress of a running contacts.import, after each batch it wrote.",
+)
+
 NOTIFICATIONS: dict[str, Notification[Any]] = {
-    n.name: n for n in (TIMELINE_APPENDED, TIMELINE_CHANGED, MAILBOX_STATUS_CHANGED, SYNC_PROGRESS)
+    n.name: n
+    for n in (
+        TIMELINE_APPENDED,
+        TIMELINE_CHANGED,
+        MAILBOX_STATUS_CHANGED,
+        SYNC_PROGRESS,
+        CONTACTS_IMPORT_PROGRESS,
+    )
 }

@@ -436,4 +436,20 @@ class SyncProgress(Record):
     total: int
 
 
+class ContactsImportProgress(Record):
+    """How far a running `contacts.import` has got, after each batch it wrote.
+
+    Every count only grows; the last one of an import has `bytes_read ==
+    total_bytes`. `done` counts the cards (or rows) read so far.
+    """
+
+    path: str
+    done: int
+    total_bytes: int
+    bytes_read: int
+    created: int
+    updated: int
+    skipped: int
+
+
 OpenRpcDocument = dict[str, Any]

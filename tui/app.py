@@ -68,6 +68,7 @@ class LoggbokApp(App[None]):
         self.timeline_changed: Signal[t.TimelineChanged] = Signal(self, "timeline-changed")
         self.mailbox_changed: Signal[t.MailboxStatusChanged] = Signal(self, "mailbox-changed")
         self.sync_progress: Signal[t.SyncProgress] = Signal(self, "sync-progress")
+        self.import_progress: Signal[t.ContactsImportProgress] = Signal(self, "import-progress")
         self._unreachable: UnreachableScreen | None = None
 
     def on_mount(self) -> None:
@@ -92,6 +93,8 @@ class LoggbokApp(App[None]):
                 )
         elif isinstance(params, t.SyncProgress):
             self.sync_progress.publish(params)
+        elif isinstance(params, t.ContactsImportProgress):
+            self.import_progress.publish(params)
 
     @work(exclusive=True, group="connection")
     async def maintain_connection(self) -> None:

@@ -7,7 +7,9 @@ from msgspec import UNSET
 from loggbok.daemon.importing import import_contacts
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
+from loggbok.daemon.rpc.hangup import cancel_on_hangup
 from loggbok.daemon.store.timeline import require_contact
+from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 
 
@@ -32,7 +34,14 @@ async def update(ctx: Context, params: t.ContactUpdateParams) -> t.Contact:
 
 
 async def import_(ctx: Context, params: t.ContactsImportParams) -> t.ImportResult:
-    return await import_contacts(ctx.store, params.path)
+    """Streams the file; progress goes to clients as `contacts.import_progress`, and
+    the import stops (what it wrote so far stays) when its client hangs up."""
+    cancel_on_hangup()
+
+    async def progress(update: t.ContactsImportProgress) -> None:
+        await ctx.sync.notify(m.CONTACTS_IMPORT_PROGRESS.name, update)
+
+    return await import_contacts(ctx.store, params.path, progress)
 
 
 async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:

@@ -22,6 +22,7 @@ from typing import Any
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Bound, dispatch
+from loggbok.daemon.rpc.hangup import Hangup, peer_closed
 from loggbok.protocol.errors import ErrorCode
 from loggbok.protocol.framing import MAX_LINE_BYTES, encode
 
@@ -38,6 +39,7 @@ class _Connection:
         self.lock = asyncio.Lock()
         self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.tasks: set[asyncio.Task[None]] = set()
+        self.hangup = Hangup()
 
     async def write(self, line: bytes) -> None:
         async with self.lock:
@@ -132,6 +134,8 @@ class RpcServer:
             pass
         finally:
             self._connections.discard(conn)
+            if peer_closed(writer.get_extra_info("socket")):
+                conn.hangup.cancel()
             if conn.tasks:
                 await asyncio.gather(*conn.tasks, return_exceptions=True)
             writer.close()
@@ -139,6 +143,7 @@ class RpcServer:
                 await writer.wait_closed()
 
     async def _handle(self, conn: _Connection, line: bytes) -> None:
+        conn.hangup.enter()
         try:
             try:
                 text = line.decode("utf-8")

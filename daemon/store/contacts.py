@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from loggbok.daemon.contacts_import import ImportedContact
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
+from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import Contact, ContactList
@@ -146,6 +148,10 @@ class ContactQueries:
             )
             found.update({r[0]: r[1] for r in rows})
         return found
+
+    async def merge_imported(self, cards: Sequence[ImportedContact]) -> MergeCounts:
+        """Merge a batch of imported cards in one transaction (`contact_merge`)."""
+        return await merge_imported(self._db, cards)
 
     async def exists(self, contact_ids: Iterable[int]) -> list[int]:
         ids = list(contact_ids)

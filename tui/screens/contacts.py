@@ -2,8 +2,9 @@
 
 The list reloads by itself (debounced) when a message is logged onto a
 timeline or a mailbox's sync finishes, so last-activity dates stay current.
-An import shows a pulsing bar while the daemon works (it sends no progress),
-then its summary (created/updated/skipped/errors) stays in the status bar.
+An import shows a bar that follows the daemon's `contacts.import_progress`
+(bytes of the file read), then its summary (created/updated/skipped/errors)
+stays in the status bar.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class ContactsScreen(DaemonScreen):
         super().__init__()
         self.contacts: list[t.Contact] = []
         self.next_cursor: str | None = None
+        self.importing: str | None = None
+        """The path of the import in flight, whose progress the bar shows."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,10 +81,22 @@ class ContactsScreen(DaemonScreen):
         self.loggbok.timeline_appended.subscribe(self, self._data_changed)
         self.loggbok.timeline_changed.subscribe(self, self._data_changed)
         self.loggbok.mailbox_changed.subscribe(self, self._mailbox_changed)
+        self.loggbok.import_progress.subscribe(self, self._import_progress)
         table.focus()
 
     def _data_changed(self, _event: t.TimelineAppended | t.TimelineChanged) -> None:
         self.schedule_reload()
+
+    def _import_progress(self, event: t.ContactsImportProgress) -> None:
+        if event.path != self.importing:
+            return
+        self.query_one("#import-progress", ProgressBar).update(
+            total=max(event.total_bytes, 1), progress=event.bytes_read
+        )
+        self.import_summary = (
+            f"Importing {Path(event.path).name}: {event.created} created,"
+            f" {event.updated} updated, {event.skipped} skipped"
+        )
 
     def _mailbox_changed(self, event: t.MailboxStatusChanged) -> None:
         if event.status == "idle":
@@ -226,9 +241,10 @@ class ContactsScreen(DaemonScreen):
     @work(exclusive=True, group="contacts-import")
     async def import_contacts(self, path: str) -> None:
         bar = self.query_one("#import-progress", ProgressBar)
-        bar.update(total=None, progress=0)  # no total: the bar pulses
+        bar.update(total=None, progress=0)  # pulses until the first progress
         bar.display = True
         self.import_summary = f"Importing {Path(path).name}…"
+        self.importing = path
         try:
             result = await self.link.call(
                 methods.CONTACTS_IMPORT, t.ContactsImportParams(path=path)
@@ -239,6 +255,7 @@ class ContactsScreen(DaemonScreen):
             return
         finally:
             bar.display = False
+            self.importing = None
         summary = (
             f"Import: {result.created} created, {result.updated} updated, "
             f"{result.skipped} skipped, {len(result.errors)} errors"
