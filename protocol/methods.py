@@ -151,7 +151,8 @@ ATTACHMENTS_GET = Method(
     "attachments.get",
     t.AttachmentGetParams,
     t.AttachmentContent,
-    "A stored attachment's content, base64.",
+    "A stored attachment's content, base64, at most 16 MiB a call from `offset`;"
+    " `next_offset` says where the next piece starts (null after the last).",
 )
 
 METHODS: dict[str, Method[Any, Any]] = {

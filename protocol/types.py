@@ -390,16 +390,30 @@ class MessageList(Record):
     next: str | None = None
 
 
+ATTACHMENT_PIECE_BYTES = 16 * 1024 * 1024
+"""The most `attachments.get` returns per call (21.3 MiB of base64, well inside a line)."""
+
+
 class AttachmentGetParams(Params):
+    """A piece of a stored attachment: `length` bytes (at most
+    `ATTACHMENT_PIECE_BYTES`, the default) from `offset` (0 by default)."""
+
     id: RowId
     index: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+    offset: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] = 0
+    length: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | None = None
 
 
 class AttachmentContent(Record):
+    """One piece of an attachment; `size` is the whole attachment's, `next_offset`
+    where the next piece starts (null after the last)."""
+
     filename: str
     content_type: str
     size: int
     data_base64: str
+    offset: int = 0
+    next_offset: int | None = None
 
 
 # ---------------------------------------------------------------- notifications

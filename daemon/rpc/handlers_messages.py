@@ -88,6 +88,7 @@ async def list_(ctx: Context, params: t.MessagesListParams) -> t.MessageList:
 
 
 async def attachment(ctx: Context, params: t.AttachmentGetParams) -> t.AttachmentContent:
+    """A piece of at most `ATTACHMENT_PIECE_BYTES`, so any attachment fits in a line."""
     message = await ctx.store.messages.resolve(params.id, None, ctx.viewer)
     row = await ctx.store.messages.attachment_blob(message, params.index)
     if row["status"] != "stored" or not row["sha256"]:
@@ -96,12 +97,29 @@ async def attachment(ctx: Context, params: t.AttachmentGetParams) -> t.Attachmen
             "Attachment not stored",
             {"status": row["status"], "filename": row["filename"]},
         )
-    data = await asyncio.to_thread(ctx.store.blobs.get, row["sha256"])
+    length = min(params.length or t.ATTACHMENT_PIECE_BYTES, t.ATTACHMENT_PIECE_BYTES)
+    try:
+        size, data = await asyncio.to_thread(
+            ctx.store.blobs.read, row["sha256"], params.offset, length
+        )
+    except FileNotFoundError:
+        raise RpcError(
+            ErrorCode.NOT_FOUND, "Attachment file missing", {"filename": row["filename"]}
+        ) from None
+    if params.offset > size:
+        raise RpcError(
+            ErrorCode.INVALID_PARAMS,
+            "Invalid params",
+            f"offset {params.offset} is past the end of the attachment ({size} bytes)",
+        )
+    end = params.offset + len(data)
     return t.AttachmentContent(
         filename=row["filename"],
         content_type=row["content_type"],
-        size=row["size"],
+        size=size,
         data_base64=base64.b64encode(data).decode(),
+        offset=params.offset,
+        next_offset=end if end < size else None,
     )
 
 

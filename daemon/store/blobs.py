@@ -37,6 +37,13 @@ class BlobStore:
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
+    def read(self, sha256: str, offset: int, length: int) -> tuple[int, bytes]:
+        """(the blob's size, up to `length` of its bytes from `offset`), blocking."""
+        with self.path(sha256).open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            file.seek(min(offset, size))
+            return size, file.read(length)
+
 
 class BlobBatch:
     """Blobs written now and made durable together when the `with` block ends."""

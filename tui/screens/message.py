@@ -4,6 +4,8 @@ The Headers tab shows the header block exactly as received, with "save as
 .txt" (the bytes as received) and "copy" (OSC 52 through the terminal); those
 two keys show in the footer only while the Headers tab is open. A message
 whose body could not be read (quarantined) offers `r`: fetch and parse again.
+An attachment is saved piece by piece (`attachments.get` with `offset`, at
+most 16 MiB a call) into a temp file renamed at the end, with a progress bar.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from textual.widgets import (
     Footer,
     Header,
     OptionList,
+    ProgressBar,
     Static,
     TabbedContent,
     TabPane,
@@ -79,9 +82,13 @@ class MessageScreen(DaemonScreen):
         Binding("r", "retry", "Read again"),
     ]
 
-    def __init__(self, message_id: int, tab: str = "body") -> None:
+    def __init__(
+        self, message_id: int, tab: str = "body", piece_bytes: int = t.ATTACHMENT_PIECE_BYTES
+    ) -> None:
         super().__init__()
         self.message_id = message_id
+        self.piece_bytes = piece_bytes
+        """How much of an attachment to ask for a call (the daemon gives at most 16 MiB)."""
         self.initial_tab = tab
         self.message: t.Message | None = None
         self.headers: t.MessageHeaders | None = None
@@ -97,6 +104,7 @@ class MessageScreen(DaemonScreen):
             with TabPane("Attachments (a)", id="attachments"):
                 yield Static("", id="attachments-hint", markup=False)
                 yield OptionList(id="attachments-list")
+                yield ProgressBar(id="attachment-progress", show_eta=False)
             with TabPane("Headers (h)", id="headers"):
                 yield Static(
                     "Raw headers exactly as received · t: save as .txt · y: copy",
@@ -230,11 +238,34 @@ class MessageScreen(DaemonScreen):
 
     @work(group="message-save")
     async def save_attachment(self, index: int, path: str) -> None:
+        bar = self.query_one("#attachment-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        out = files.PieceFile(path)
+        saved = False
         try:
-            content = await self.link.call(
-                methods.ATTACHMENTS_GET, t.AttachmentGetParams(id=self.message_id, index=index)
-            )
+            await out.open()
+            offset: int | None = 0
+            while offset is not None:
+                piece = await self.link.call(
+                    methods.ATTACHMENTS_GET,
+                    t.AttachmentGetParams(
+                        id=self.message_id, index=index, offset=offset, length=self.piece_bytes
+                    ),
+                )
+                data = base64.b64decode(piece.data_base64)
+                await out.write(data)
+                bar.update(total=max(piece.size, 1), progress=piece.offset + len(data))
+                offset = piece.next_offset
+            target = await out.commit()
+            saved = True
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Fetching the attachment")
-            return
-        self.write_file(path, base64.b64decode(content.data_base64), "Attachment")
+        except OSError as exc:
+            self.notify(f"Could not save attachment: {exc}", severity="error", markup=False)
+        finally:
+            if not saved:
+                out.abort()
+            bar.display = False
+        if saved:
+            self.notify(f"Attachment saved to {target}", markup=False)
