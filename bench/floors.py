@@ -28,7 +28,7 @@ from pathlib import Path
 from loggbok.daemon.mime.headers import parse_headers, split_header_block
 from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.sync.bodies import build_body
-from loggbok.daemon.sync.imap.backend import HEADER_FIELDS
+from loggbok.daemon.sync.providers.imap.backend import HEADER_FIELDS
 
 FOLDERS = ("Sent", "INBOX")
 _MESSAGE_START = re.compile(rb"^\d+ \(")

@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from loggbok.daemon.sync.imap import ImapBackend
-from loggbok.daemon.sync.imap.backend import HEADER_FIELDS
+from loggbok.daemon.sync.providers.imap import ImapBackend
+from loggbok.daemon.sync.providers.imap.backend import HEADER_FIELDS
 from tests.servers.dovecot import DovecotServer, DovecotUser
 
 WORDS = [

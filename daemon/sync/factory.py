@@ -12,9 +12,9 @@ from loggbok.daemon.oauth import OAuthError, access_token
 from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import AuthError, Backend, PermanentError, TemporaryError
-from loggbok.daemon.sync.imap import ImapBackend
-from loggbok.daemon.sync.imap import probe as imap_probe
-from loggbok.daemon.sync.maildir import MaildirBackend, scan_folders
+from loggbok.daemon.sync.providers.imap import ImapBackend
+from loggbok.daemon.sync.providers.imap import probe as imap_probe
+from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend, scan_folders
 from loggbok.protocol.types import MailboxTestResult
 
 BackendFactory = Callable[[MailboxRow], Awaitable[Backend]]

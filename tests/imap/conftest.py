@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from loggbok.daemon.sync.imap import ImapBackend
+from loggbok.daemon.sync.providers.imap import ImapBackend
 from tests.servers.dovecot import DovecotServer, DovecotUser, dovecot, dovecot_tls
 
 __all__ = ["dovecot", "dovecot_tls"]

@@ -17,8 +17,8 @@ from loggbok.daemon.sync.backend import (
     PermanentError,
     TemporaryError,
 )
-from loggbok.daemon.sync.imap import ImapBackend, ImapConnectError, probe
-from loggbok.daemon.sync.imap.connection import KEEPALIVE
+from loggbok.daemon.sync.providers.imap import ImapBackend, ImapConnectError, probe
+from loggbok.daemon.sync.providers.imap.connection import KEEPALIVE
 from tests.imap.conftest import MakeBackend
 from tests.servers.dovecot import (
     LOCALISED_SENT,

@@ -7,14 +7,14 @@ import random
 
 import pytest
 
-from loggbok.daemon.sync.imap.folders import (
+from loggbok.daemon.sync.providers.imap.folders import (
     ListedFolder,
     assign_roles,
     decode_mutf7,
     encode_mutf7,
     parse_list,
 )
-from loggbok.daemon.sync.imap.responses import (
+from loggbok.daemon.sync.providers.imap.responses import (
     MAX_LITERAL,
     ConnectionClosed,
     ProtocolError,
@@ -189,7 +189,7 @@ def test_roles_without_any_sent_folder() -> None:
 def test_fast_fetch_path_agrees_with_the_tokenizer(line: bytes) -> None:
     """Quoted values (Dovecot's PREVIEW) stay on the regex path and give what the
     general tokenizer gives; shapes it does not cover are left to the tokenizer."""
-    from loggbok.daemon.sync.imap.responses import _parse_fetch_fast
+    from loggbok.daemon.sync.providers.imap.responses import _parse_fetch_fast
 
     response = Response([line, b"X: y", b")"])
     fast = _parse_fetch_fast(response)

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from loggbok.daemon.sync.imap import connection
-from loggbok.daemon.sync.imap.connection import SocketReader
+from loggbok.daemon.sync.providers.imap import connection
+from loggbok.daemon.sync.providers.imap.connection import SocketReader
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.engine import SyncRound
-from loggbok.daemon.sync.maildir import MaildirBackend
+from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend
 from loggbok.protocol import types as t
 from tests.support.mail import make_maildir, make_message
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loggbok.daemon.sync import maildir_watch
+from loggbok.daemon.sync.providers.maildir import watch as maildir_watch
 from tests.support.mail import deliver, make_maildir, make_message
 
 HANG_GUARD = 30.0

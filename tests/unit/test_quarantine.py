@@ -16,7 +16,7 @@ from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import Backend, BackendError, Folder, PermanentError
 from loggbok.daemon.sync.engine import SyncRound
-from loggbok.daemon.sync.maildir import MaildirBackend
+from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend
 from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol import types as t
 from loggbok.protocol.types import SyncResult

@@ -21,7 +21,7 @@ from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import engine
 from loggbok.daemon.sync.backend import Folder
 from loggbok.daemon.sync.engine import SyncRound
-from loggbok.daemon.sync.maildir import MaildirBackend
+from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend
 from loggbok.daemon.sync.windows import FolderWork, windows
 from loggbok.protocol import types as t
 from loggbok.protocol.types import SyncProgress

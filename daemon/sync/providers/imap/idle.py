@@ -24,12 +24,12 @@ import threading
 import time
 
 from loggbok.daemon.sync.backend import TemporaryError
-from loggbok.daemon.sync.imap.connection import (
+from loggbok.daemon.sync.providers.imap.connection import (
     ImapConnection,
     Interrupted,
     ServerSettings,
 )
-from loggbok.daemon.sync.imap.responses import Response, untagged_kind
+from loggbok.daemon.sync.providers.imap.responses import Response, untagged_kind
 
 MAX_IDLE = 29 * 60.0
 """RFC 2177: re-issue IDLE at least every 29 minutes."""

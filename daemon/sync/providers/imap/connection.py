@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from loggbok.daemon.sync.backend import AuthError, TemporaryError
-from loggbok.daemon.sync.imap.responses import (
+from loggbok.daemon.sync.providers.imap.responses import (
     ConnectionClosed,
     ProtocolError,
     Response,
@@ -413,7 +413,7 @@ class ImapConnection:
 
     def examine(self, name: str) -> dict[str, int]:
         """EXAMINE (read-only) a folder; returns UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, EXISTS."""
-        from loggbok.daemon.sync.imap.folders import encode_mutf7
+        from loggbok.daemon.sync.providers.imap.folders import encode_mutf7
 
         self.selected = None
         suffix = " (CONDSTORE)" if "CONDSTORE" in self.capabilities and not self.enabled else ""
@@ -431,8 +431,8 @@ class ImapConnection:
 
     def status(self, name: str) -> dict[str, int]:
         """STATUS of a folder that is not selected: UIDVALIDITY, UIDNEXT (HIGHESTMODSEQ)."""
-        from loggbok.daemon.sync.imap.folders import encode_mutf7
-        from loggbok.daemon.sync.imap.responses import parse_values
+        from loggbok.daemon.sync.providers.imap.folders import encode_mutf7
+        from loggbok.daemon.sync.providers.imap.responses import parse_values
 
         items = "UIDVALIDITY UIDNEXT MESSAGES"
         if "CONDSTORE" in self.capabilities:

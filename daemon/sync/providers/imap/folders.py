@@ -12,7 +12,7 @@ import base64
 from dataclasses import dataclass
 
 from loggbok.daemon.sync.backend import SENT_NAMES, Folder, FolderRole
-from loggbok.daemon.sync.imap.responses import Response, parse_values
+from loggbok.daemon.sync.providers.imap.responses import Response, parse_values
 
 _NOSELECT = {"\\NOSELECT", "\\NONEXISTENT"}
 

@@ -36,16 +36,16 @@ from loggbok.daemon.sync.backend import (
     PermanentError,
     TemporaryError,
 )
-from loggbok.daemon.sync.imap.connection import (
+from loggbok.daemon.sync.providers.imap.connection import (
     AuthMethod,
     CommandFailed,
     ImapConnection,
     Security,
     ServerSettings,
 )
-from loggbok.daemon.sync.imap.folders import assign_roles, parse_list
-from loggbok.daemon.sync.imap.idle import IdleWatcher, Known
-from loggbok.daemon.sync.imap.responses import (
+from loggbok.daemon.sync.providers.imap.folders import assign_roles, parse_list
+from loggbok.daemon.sync.providers.imap.idle import IdleWatcher, Known
+from loggbok.daemon.sync.providers.imap.responses import (
     ProtocolError,
     Response,
     compress_uids,

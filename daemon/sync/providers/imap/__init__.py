@@ -6,9 +6,9 @@ blocking logged-in connection and error mapping), `idle` (push on its own
 connection), `backend` (the Backend contract), `probe` (mailboxes.test).
 """
 
-from loggbok.daemon.sync.imap.backend import ImapBackend
-from loggbok.daemon.sync.imap.connection import ImapConnectError, ServerSettings
-from loggbok.daemon.sync.imap.probe import ProbeResult, ProbeWarning, probe
+from loggbok.daemon.sync.providers.imap.backend import ImapBackend
+from loggbok.daemon.sync.providers.imap.connection import ImapConnectError, ServerSettings
+from loggbok.daemon.sync.providers.imap.probe import ProbeResult, ProbeWarning, probe
 
 __all__ = [
     "ImapBackend",

@@ -13,7 +13,7 @@ import ssl
 from typing import NamedTuple
 
 from loggbok.daemon.sync.backend import AuthError, TemporaryError
-from loggbok.daemon.sync.imap.connection import (
+from loggbok.daemon.sync.providers.imap.connection import (
     AuthMethod,
     ImapConnectError,
     ImapConnection,

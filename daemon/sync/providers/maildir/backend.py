@@ -3,7 +3,7 @@
 Folders: the root (or `INBOX/`) is the inbox; Maildir++ subfolders (`.Sent`)
 and plain ones (`Sent/`) each with `cur/ new/ tmp/`. A message's remote id is
 its file name up to the `:2,` info suffix, stable while the file moves from
-`new/` to `cur/` or changes flags. Changes are watched by `maildir_watch.py`
+`new/` to `cur/` or changes flags. Changes are watched by `watch.py`
 (inotify on the event loop; polling where inotify is unavailable or with
 LOGGBOK_MAILDIR_POLL=1).
 All file access runs on worker threads.
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from loggbok.daemon.mime.headers import split_header_block
-from loggbok.daemon.sync import maildir_watch
 from loggbok.daemon.sync.backend import (
     SENT_NAMES,
     Backend,
@@ -30,6 +29,7 @@ from loggbok.daemon.sync.backend import (
     PermanentError,
     TemporaryError,
 )
+from loggbok.daemon.sync.providers.maildir import watch as maildir_watch
 
 _HEAD_READ = 256 * 1024
 

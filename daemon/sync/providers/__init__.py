@@ -1,0 +1,1 @@
+"""Mail providers, one package each: `maildir/` and `imap/` (IMAP and Gmail)."""
