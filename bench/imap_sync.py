@@ -486,8 +486,8 @@ async def run_loggbok(
         add_at = time.perf_counter()
         created = await client.call(
             m.MAILBOXES_ADD,
-            t.MailboxAddParams(
-                provider="imap", host=server.host, port=server.port, security="none",
+            t.ImapAddParams(
+                host=server.host, port=server.port, security="none",
                 username=user.name, password=user.password, address=ME,
             ),
         )  # fmt: skip

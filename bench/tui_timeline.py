@@ -71,7 +71,7 @@ async def prepare(socket: Path, maildir: Path) -> int:
         )
         box = await client.call(
             methods.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", address=ME, path=str(maildir)),
+            t.MaildirAddParams(address=ME, path=str(maildir)),
         )
         started = time.perf_counter()
         await client.call(methods.MAILBOXES_SYNC, t.IdParams(id=box.id))

@@ -24,7 +24,7 @@ from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
-from loggbok.daemon.sync.factory import backend_factory
+from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,9 @@ and `openrpc.py` generates the published document from it.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from loggbok.protocol import types as t
 
@@ -19,10 +20,18 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Method(Generic[P, R]):
+    """A method: `params` is a Params struct, or a tagged union of them (the
+    `provider` variants of `mailboxes.add`), which msgspec decodes the same way."""
+
     name: str
     params: type[P]
     result: type[R]
     summary: str
+
+
+def param_variants(params: Any) -> tuple[type[t.Params], ...]:
+    """The structs a method's params may be: itself, or each variant of a tagged union."""
+    return typing.get_args(params) or (params,)
 
 
 @dataclass(frozen=True)
@@ -54,11 +63,18 @@ SETTINGS_SET = Method(
     "Change the named settings; returns all settings.",
 )
 # mailboxes
-MAILBOXES_ADD = Method(
+_MAILBOX_ADD_PARAMS = cast("type[t.MailboxAddParams]", t.MailboxAddParams)
+MAILBOXES_ADD = Method[t.MailboxAddParams, t.Created](
     "mailboxes.add",
-    t.MailboxAddParams,
+    _MAILBOX_ADD_PARAMS,
     t.Created,
-    "Connect a mailbox; secrets go to the keyring, never the database.",
+    "Connect a mailbox (params by provider); secrets go to the keyring, never the database.",
+)
+MAILBOXES_PROVIDERS = Method(
+    "mailboxes.providers",
+    t.NoParams,
+    t.ProviderList,
+    "The providers this daemon can connect, with the fields each one takes.",
 )
 MAILBOXES_LIST = Method(
     "mailboxes.list", t.NoParams, t.MailboxList, "Every connected mailbox with status and folders."
@@ -69,9 +85,9 @@ MAILBOXES_REMOVE = Method(
 MAILBOXES_SYNC = Method(
     "mailboxes.sync", t.IdParams, t.SyncResult, "Sync a mailbox now; returns when done."
 )
-MAILBOXES_TEST = Method(
+MAILBOXES_TEST = Method[t.MailboxAddParams, t.MailboxTestResult](
     "mailboxes.test",
-    t.MailboxAddParams,
+    _MAILBOX_ADD_PARAMS,
     t.MailboxTestResult,
     "Check login and capabilities without saving anything.",
 )
@@ -163,6 +179,7 @@ METHODS: dict[str, Method[Any, Any]] = {
         SETTINGS_GET,
         SETTINGS_SET,
         MAILBOXES_ADD,
+        MAILBOXES_PROVIDERS,
         MAILBOXES_LIST,
         MAILBOXES_REMOVE,
         MAILBOXES_SYNC,

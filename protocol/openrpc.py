@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import typing
 from typing import Any
 
 import msgspec
@@ -18,34 +19,62 @@ from loggbok.protocol.version import PROTOCOL_VERSION
 _REF_PREFIX = "#/components/schemas/"
 
 
-def _params_of(struct: type[Any], schemas: dict[str, Any]) -> list[dict[str, Any]]:
-    params = []
-    for field in msgspec.structs.fields(struct):
-        (schema,), components = msgspec.json.schema_components(
-            [field.type], ref_template=_REF_PREFIX + "{name}"
+def _schema(kind: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    (schema,), components = msgspec.json.schema_components(
+        [kind], ref_template=_REF_PREFIX + "{name}"
+    )
+    schemas.update(components)
+    return dict(schema)
+
+
+def _params_of(params: Any, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    """By-name params of a struct. For a tagged union of structs: the tag first, then
+    every variant's fields, required only where every variant requires them, and
+    `x-variants` naming the tags of a field that only some variants take."""
+    variants = typing.get_args(params) or (params,)
+    found: dict[str, list[tuple[str, msgspec.structs.FieldInfo]]] = {}
+    for struct in variants:
+        tag = str(msgspec.inspect.type_info(struct).tag)  # type: ignore[attr-defined]
+        for field in msgspec.structs.fields(struct):
+            found.setdefault(field.encode_name, []).append((tag, field))
+    result: list[dict[str, Any]] = []
+    if len(variants) > 1:
+        first = msgspec.inspect.type_info(variants[0])
+        tags = [str(msgspec.inspect.type_info(v).tag) for v in variants]  # type: ignore[attr-defined]
+        result.append(
+            {
+                "name": first.tag_field,  # type: ignore[attr-defined]
+                "required": True,
+                "schema": {"type": "string", "enum": tags},
+            }
         )
-        schemas.update(components)
-        params.append({"name": field.encode_name, "required": field.required, "schema": schema})
-    return params
+    for name, fields in found.items():
+        entry: dict[str, Any] = {
+            "name": name,
+            "required": len(fields) == len(variants) and all(f.required for _, f in fields),
+            "schema": _schema(fields[0][1].type, schemas),
+        }
+        if len(fields) < len(variants):
+            entry["x-variants"] = [tag for tag, _ in fields]
+        result.append(entry)
+    return result
 
 
 def build() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     methods = []
     for method in METHODS.values():
-        (result_schema,), components = msgspec.json.schema_components(
-            [method.result], ref_template=_REF_PREFIX + "{name}"
-        )
-        schemas.update(components)
-        methods.append(
-            {
-                "name": method.name,
-                "summary": method.summary,
-                "paramStructure": "by-name",
-                "params": _params_of(method.params, schemas),
-                "result": {"name": "result", "schema": result_schema},
-            }
-        )
+        entry: dict[str, Any] = {
+            "name": method.name,
+            "summary": method.summary,
+            "paramStructure": "by-name",
+            "params": _params_of(method.params, schemas),
+            "result": {"name": "result", "schema": _schema(method.result, schemas)},
+        }
+        if typing.get_args(method.params):
+            # The exact shape of a tagged union: one variant per tag value.
+            entry["x-params-oneOf"] = _schema(method.params, schemas)
+        methods.append(entry)
     notifications = []
     for notification in NOTIFICATIONS.values():
         notifications.append(

@@ -113,17 +113,86 @@ class SettingsSetParams(Params):
 # ---------------------------------------------------------------- mailboxes
 
 
-class MailboxAddParams(Params):
-    provider: Provider
-    address: str
-    path: str | None = None
-    host: str | None = None
-    port: int | None = None
-    security: Security = "tls"
-    username: str | None = None
-    password: str | None = None
-    auth: AuthKind = "password"
-    display_name: str = ""
+class _MailboxAddBase(Params, tag_field="provider", kw_only=True):
+    """What every provider needs. The `provider` field names the variant (a
+    tagged union: `MailboxAddParams`); each variant lists only its own fields,
+    so a field of another provider is `Invalid params` naming that field."""
+
+    address: Annotated[str, msgspec.Meta(title="Address", description="you@example.com")]
+    display_name: Annotated[str, msgspec.Meta(title="Name shown for the mailbox")] = ""
+
+
+class MaildirAddParams(_MailboxAddBase, tag="maildir", kw_only=True):
+    """A local Maildir++ tree (mbsync, offlineimap, a local delivery agent)."""
+
+    path: Annotated[str, msgspec.Meta(title="Maildir path", description="~/Mail/work")]
+
+
+class ImapAddParams(_MailboxAddBase, tag="imap", kw_only=True):
+    """Any IMAP server. `port` defaults by `security` (993 for TLS, else 143);
+    `password` is the password, or for `auth: xoauth2` a JSON token secret."""
+
+    host: Annotated[str, msgspec.Meta(title="IMAP host", description="imap.example.com")]
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535, title="Port")] | None = None
+    security: Annotated[Security, msgspec.Meta(title="Security")] = "tls"
+    username: (
+        Annotated[str, msgspec.Meta(title="User name", description="default: the address")] | None
+    ) = None
+    password: Annotated[str, msgspec.Meta(title="Password", extra={"secret": True})] | None = None
+    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in")] = "password"
+
+
+class GmailAddParams(_MailboxAddBase, tag="gmail", kw_only=True):
+    """Gmail and Google Workspace over IMAP: imap.gmail.com over TLS and the
+    address as user name, unless told otherwise."""
+
+    host: Annotated[str, msgspec.Meta(title="IMAP host")] = "imap.gmail.com"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535, title="Port")] | None = None
+    security: Annotated[Security, msgspec.Meta(title="Security")] = "tls"
+    username: (
+        Annotated[str, msgspec.Meta(title="User name", description="default: the address")] | None
+    ) = None
+    password: (
+        Annotated[str, msgspec.Meta(title="App password or token", extra={"secret": True})] | None
+    ) = None
+    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in")] = "password"
+
+
+MailboxAddParams = MaildirAddParams | ImapAddParams | GmailAddParams
+"""`mailboxes.add` and `mailboxes.test`: one variant per provider, chosen by `provider`."""
+
+MAILBOX_ADD_VARIANTS: tuple[type[_MailboxAddBase], ...] = (
+    MaildirAddParams,
+    ImapAddParams,
+    GmailAddParams,
+)
+
+
+class FieldInfo(Record):
+    """One field of a provider's form, read from its params struct."""
+
+    name: str
+    title: str
+    kind: Literal["text", "secret", "integer", "choice"]
+    required: bool
+    default: str | int | None = None
+    hint: str = ""
+    choices: list[str] = msgspec.field(default_factory=list)
+
+
+class ProviderInfo(Record):
+    """A provider the daemon can connect, with the fields `mailboxes.add` takes."""
+
+    name: Provider
+    title: str
+    description: str
+    fields: list[FieldInfo]
+    needs_secret: bool
+    capabilities: list[str] = msgspec.field(default_factory=list)
+
+
+class ProviderList(Record):
+    providers: list[ProviderInfo]
 
 
 class FolderState(Record):

@@ -18,8 +18,8 @@ from jsonrpcserver import Error, InvalidParams, Success
 from jsonrpcserver.async_main import dispatch_to_serializable
 
 from loggbok.daemon.rpc.context import Context
-from loggbok.protocol.errors import RpcError
-from loggbok.protocol.methods import METHODS, Method
+from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.protocol.methods import METHODS, Method, param_variants
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,30 @@ Handler = Callable[[Context, Any], Awaitable[Any]]
 Bound = Callable[..., Awaitable[Any]]
 
 
+def _unknown_variant(method: Method[Any, Any], params: dict[str, Any]) -> Any:
+    """For params that are a tagged union (`mailboxes.add`'s providers): a tag value
+    that names no variant is Unsupported, naming the ones there are (None otherwise)."""
+    variants = param_variants(method.params)
+    if len(variants) < 2:
+        return None
+    tag_field = msgspec.inspect.type_info(variants[0]).tag_field  # type: ignore[attr-defined]
+    tags = [msgspec.inspect.type_info(v).tag for v in variants]  # type: ignore[attr-defined]
+    value = params.get(tag_field)
+    if not isinstance(value, str) or value in tags:
+        return None
+    return Error(
+        ErrorCode.UNSUPPORTED,
+        f"{tag_field.capitalize()} not supported yet",
+        {tag_field: value, "supported": tags},
+    )
+
+
 def _bind(method: Method[Any, Any], handler: Handler) -> Bound:
     async def call(context: Context, **params: Any) -> Any:
         try:
             typed = msgspec.convert(params, method.params)
         except msgspec.ValidationError as exc:
-            return InvalidParams(str(exc))
+            return _unknown_variant(method, params) or InvalidParams(str(exc))
         try:
             result = await handler(context, typed)
         except RpcError as exc:

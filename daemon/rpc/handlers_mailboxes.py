@@ -1,4 +1,4 @@
-"""Handlers: mailboxes.add/list/remove/sync/test/reconnect/audit.
+"""Handlers: mailboxes.add/providers/list/remove/sync/test/reconnect/audit.
 
 Secrets given with `mailboxes.add` or `mailboxes.reconnect` go to the secret
 store (system keyring or a 0600 file) under "mailbox:<id>", never into the
@@ -8,7 +8,7 @@ database, the logs or an error message.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from typing import Any
 
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rpc.context import Context
@@ -16,52 +16,39 @@ from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.secrets import mailbox_secret_key as secret_key
 from loggbok.daemon.sync.backend import AuthError, BackendError
 from loggbok.daemon.sync.engine import SYNCED_ROLES
-from loggbok.daemon.sync.factory import probe_mailbox
+from loggbok.daemon.sync.providers.base import Provider
+from loggbok.daemon.sync.providers.registry import describe_providers, provider_for
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
 
 
-def _config(params: t.MailboxAddParams) -> dict[str, object]:
-    if params.provider == "maildir":
-        if not params.path:
-            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "path is required")
-        return {"path": str(Path(params.path).expanduser().resolve())}
-    if params.provider in ("imap", "gmail"):
-        # Gmail: imap.gmail.com over TLS unless told otherwise; the user name is the address.
-        host = params.host or ("imap.gmail.com" if params.provider == "gmail" else None)
-        username = params.username or (params.address if params.provider == "gmail" else None)
-        if not host or not username:
-            raise RpcError(
-                ErrorCode.INVALID_PARAMS, "Invalid params", "host and username are required"
-            )
-        default_port = {"tls": 993, "starttls": 143, "none": 143}[params.security]
-        return {
-            "host": host,
-            "port": params.port or default_port,
-            "security": params.security,
-            "username": username,
-            "auth": params.auth,
-        }
-    raise RpcError(
-        ErrorCode.UNSUPPORTED, "Provider not supported yet", {"provider": params.provider}
-    )
+async def _probe(
+    params: t.MailboxAddParams,
+) -> tuple[Provider, dict[str, Any], t.MailboxTestResult]:
+    if "@" not in params.address:
+        raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "address is not an address")
+    provider = provider_for(params)
+    config = provider.config_of(params)
+    return provider, config, await provider.probe(config, provider.secret_of(params))
 
 
 async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:
-    if "@" not in params.address:
-        raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "address is not an address")
-    config = _config(params)
-    probe = await probe_mailbox(params.provider, config, params.password)
+    provider, config, probe = await _probe(params)
     if not probe.ok:
         code = ErrorCode.AUTH_FAILED if probe.error_kind == "auth" else ErrorCode.CONNECTION_FAILED
         raise RpcError(
             code, "Cannot connect the mailbox", {"kind": probe.error_kind, "error": probe.error}
         )
-    mailbox_id = await ctx.store.mailboxes.add(params.provider, params.address, config)
-    if params.password is not None:
-        await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), params.password)
+    mailbox_id = await ctx.store.mailboxes.add(provider.name, params.address, config)
+    secret = provider.secret_of(params)
+    if secret is not None:
+        await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), secret)
     await ctx.sync.added(mailbox_id)
     return t.Created(id=mailbox_id)
+
+
+async def providers(ctx: Context, params: t.NoParams) -> t.ProviderList:
+    return t.ProviderList(providers=describe_providers())
 
 
 async def list_(ctx: Context, params: t.NoParams) -> t.MailboxList:
@@ -86,7 +73,7 @@ async def sync(ctx: Context, params: t.IdParams) -> t.SyncResult:
 
 
 async def test(ctx: Context, params: t.MailboxAddParams) -> t.MailboxTestResult:
-    return await probe_mailbox(params.provider, _config(params), params.password)
+    return (await _probe(params))[2]
 
 
 async def reconnect(ctx: Context, params: t.MailboxReconnectParams) -> t.Ok:
@@ -144,6 +131,7 @@ async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
 
 HANDLERS: dict[str, Handler] = {
     "mailboxes.add": add,
+    "mailboxes.providers": providers,
     "mailboxes.list": list_,
     "mailboxes.remove": remove,
     "mailboxes.sync": sync,

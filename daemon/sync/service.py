@@ -12,7 +12,7 @@ from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import Backend, Folder, FolderRole
 from loggbok.daemon.sync.engine import Notify
-from loggbok.daemon.sync.factory import BackendFactory
+from loggbok.daemon.sync.providers.registry import BackendFactory
 from loggbok.daemon.sync.worker import MailboxWorker
 from loggbok.protocol.errors import ErrorCode, RpcError
 

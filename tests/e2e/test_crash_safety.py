@@ -72,7 +72,7 @@ async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(
     )
     await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+        t.MaildirAddParams(path=str(maildir), address="me@firma.example"),
     )
     while True:  # wait until some batches, not all, have committed
         name, progress = await asyncio.wait_for(client.notifications.get(), 120)

@@ -52,8 +52,7 @@ async def test_sigkill_during_10k_imap_sync(dovecot: DovecotServer, daemon: Daem
     await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(
-            provider="imap",
+        t.ImapAddParams(
             host=dovecot.host,
             port=dovecot.port,
             security="none",

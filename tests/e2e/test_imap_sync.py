@@ -53,8 +53,7 @@ async def _add(client: Client, server: DovecotServer, user: DovecotUser) -> int:
     await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(
-            provider="imap",
+        t.ImapAddParams(
             host=server.host,
             port=server.port,
             security="none",
@@ -188,8 +187,7 @@ async def test_password_changed_then_reconnect(own_dovecot: DovecotServer, clien
     try:
         await client.call(
             m.MAILBOXES_ADD,
-            t.MailboxAddParams(
-                provider="imap",
+            t.ImapAddParams(
                 host=own_dovecot.host,
                 port=own_dovecot.port,
                 security="none",

@@ -91,8 +91,7 @@ async def test_xoauth2_login_with_refreshed_token(oauth: OAuthServer, client: Cl
                 "client_secret": "s3cret",
             }
         )
-        params = t.MailboxAddParams(
-            provider="gmail",
+        params = t.GmailAddParams(
             host=dovecot.host,
             port=dovecot.port,
             security="none",
@@ -110,8 +109,7 @@ async def test_xoauth2_login_with_refreshed_token(oauth: OAuthServer, client: Cl
         assert explained.reason == "contact_email"
         assert oauth.issued and set(oauth.introspected) <= set(oauth.issued)
 
-        bad = t.MailboxAddParams(
-            provider="gmail",
+        bad = t.GmailAddParams(
             host=dovecot.host,
             port=dovecot.port,
             security="none",

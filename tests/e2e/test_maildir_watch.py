@@ -29,7 +29,7 @@ async def test_dropped_file_is_logged(workdir: Path, polling: str) -> None:
         await client.call(m.SETTINGS_SET, t.SettingsSetParams(logging_mode="all_with_contacts"))
         added = await client.call(
             m.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+            t.MaildirAddParams(path=str(maildir), address="me@firma.example"),
         )
         await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
         deliver(

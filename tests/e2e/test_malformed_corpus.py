@@ -27,7 +27,7 @@ async def test_malformed_corpus_syncs(daemon: DaemonProcess, client: Client, wor
     await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="bperson@dom.ain"))
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@example.com"),
+        t.MaildirAddParams(path=str(maildir), address="me@example.com"),
     )
     await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:

@@ -43,7 +43,7 @@ async def test_removing_a_mailbox_mid_sync_leaves_the_daemon_writing(workdir: Pa
         )
         for email in people:
             await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email=email))
-        add = t.MailboxAddParams(provider="maildir", path=str(maildir), address=ME)
+        add = t.MaildirAddParams(path=str(maildir), address=ME)
         first = await client.call(m.MAILBOXES_ADD, add)
         await asyncio.wait_for(deciding.wait(), 60)
         await client.call(m.MAILBOXES_REMOVE, t.IdParams(id=first.id))

@@ -103,7 +103,7 @@ async def test_reply_logging_end_to_end(client: Client, workdir: Path) -> None:
 
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(provider="maildir", path=str(maildir), address="maja@firma.example"),
+        t.MaildirAddParams(path=str(maildir), address="maja@firma.example"),
     )
     result = await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     assert result.errors == 0
@@ -208,7 +208,7 @@ async def test_never_log_recipient_gets_nothing(client: Client, workdir: Path) -
     )
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(provider="maildir", path=str(maildir), address="maja@firma.example"),
+        t.MaildirAddParams(path=str(maildir), address="maja@firma.example"),
     )
     await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     sent = await explain(client, "<n1@firma.example>")

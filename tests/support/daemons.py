@@ -30,7 +30,7 @@ async def synced_daemon(
         await client.call(m.SETTINGS_SET, settings)
         added = await client.call(
             m.MAILBOXES_ADD,
-            t.MailboxAddParams(provider="maildir", path=str(maildir), address="me@firma.example"),
+            t.MaildirAddParams(path=str(maildir), address="me@firma.example"),
         )
         await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
         yield client, added.id, ids, daemon

@@ -177,7 +177,7 @@ async def test_hostile_text_shows_literally_on_every_screen(
     hostile_box = _hostile_maildir(tmp_path)
     await script_client.call(
         methods.MAILBOXES_ADD,
-        t.MailboxAddParams(provider="maildir", address=BOX_ADDRESS, path=str(hostile_box)),
+        t.MaildirAddParams(address=BOX_ADDRESS, path=str(hostile_box)),
     )
     cards = tmp_path / "cards.vcf"
     cards.write_text(

@@ -1,6 +1,9 @@
 """`MailboxForm`: connect a mailbox; saving runs `mailboxes.test` first.
 
-The form returns the params for `mailboxes.add` only after a passing
+The form is built from what the daemon says its providers take
+(`mailboxes.providers`): one labelled field per name any provider uses, shown
+only while the chosen provider has it, with that provider's title, hint and
+default. It returns the params for `mailboxes.add` only after a passing
 connection test; warnings (say, a provider that does not fit the domain) are
 shown and need a second press of Save. Enter moves to the next field and, in
 the last one, tests and saves; ctrl+s tests and saves from anywhere.
@@ -8,13 +11,15 @@ the last one, tests and saves; ctrl+s tests and saves from anywhere.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+import msgspec
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from loggbok.protocol import methods
@@ -25,18 +30,10 @@ from loggbok.tui.data.link import DaemonUnreachable
 if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
 
-PROVIDERS: list[tuple[str, t.Provider]] = [
-    ("Maildir (mbsync, offlineimap)", "maildir"),
-    ("IMAP", "imap"),
-    ("Gmail", "gmail"),
-    ("Microsoft 365 (Graph)", "graph"),
-    ("Exchange (EWS)", "ews"),
-]
-SECURITY: list[tuple[str, t.Security]] = [
-    ("TLS", "tls"),
-    ("STARTTLS", "starttls"),
-    ("none", "none"),
-]
+
+def _field_names(providers: list[t.ProviderInfo]) -> list[str]:
+    """Every field any provider takes, once, in the order providers declare them."""
+    return list(dict.fromkeys(f.name for p in providers for f in p.fields))
 
 
 class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
@@ -46,23 +43,39 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
         Binding("ctrl+t", "test", "Test connection"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, providers: list[t.ProviderInfo]) -> None:
         super().__init__()
+        self._providers: dict[str, t.ProviderInfo] = {p.name: p for p in providers}
         self._tested: t.MailboxAddParams | None = None
 
+    @property
+    def provider(self) -> t.ProviderInfo:
+        return self._providers[cast(str, self.query_one("#provider", Select).value)]
+
     def compose(self) -> ComposeResult:
+        providers = list(self._providers.values())
         with VerticalScroll(classes="dialog dialog-tall"):
             yield Label("Add a mailbox", classes="dialog-title")
-            yield Select(PROVIDERS, value="maildir", allow_blank=False, id="provider")
-            yield Input(placeholder="address: you@example.com", id="address")
-            yield Input(placeholder="Maildir path: ~/Mail/work", id="path")
-            yield Input(placeholder="IMAP host", id="host", classes="remote")
-            yield Input(placeholder="port (993)", id="port", type="integer", classes="remote")
-            yield Select(SECURITY, value="tls", allow_blank=False, id="security", classes="remote")
-            yield Input(
-                placeholder="username (default: the address)", id="username", classes="remote"
+            yield Label("Provider", classes="field-label")
+            yield Select(
+                [(p.title, p.name) for p in providers],
+                value=providers[0].name,
+                allow_blank=False,
+                id="provider",
             )
-            yield Input(placeholder="password", password=True, id="password", classes="remote")
+            for name in _field_names(providers):
+                yield Label("", id=f"label-{name}", classes="field-label", markup=False)
+                same_name = [f for p in providers for f in p.fields if f.name == name]
+                kinds = {f.kind for f in same_name}
+                if kinds == {"choice"}:
+                    choices = dict.fromkeys(c for f in same_name for c in f.choices)
+                    yield Select([(c, c) for c in choices], allow_blank=False, id=name)
+                else:
+                    yield Input(
+                        id=name,
+                        password="secret" in kinds,
+                        type="integer" if kinds == {"integer"} else "text",
+                    )
             yield Static("", id="test-result", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Test connection", id="test")
@@ -70,33 +83,62 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self._show_fields("maildir")
+        self._show_fields()
 
     @on(Select.Changed, "#provider")
     def _provider_changed(self, event: Select.Changed) -> None:
-        self._show_fields(str(event.value))
+        self._show_fields()
+        self.query_one("#test-result", Static).update("")
 
-    def _show_fields(self, provider: str) -> None:
-        self.query_one("#path").display = provider == "maildir"
-        for widget in self.query(".remote"):
-            widget.display = provider != "maildir"
+    def _show_fields(self) -> None:
+        chosen = {f.name: f for f in self.provider.fields}
+        for name in _field_names(list(self._providers.values())):
+            field = chosen.get(name)
+            label = self.query_one(f"#label-{name}", Label)
+            widget = self.query_one(f"#{name}")
+            label.display = widget.display = field is not None
+            if field is None:
+                continue
+            label.update(field.title + ("" if field.required else " (optional)"))
+            if isinstance(widget, Select):
+                widget.set_options([(c, c) for c in field.choices])
+                if field.default is not None:
+                    widget.value = str(field.default)
+            elif isinstance(widget, Input):
+                widget.placeholder = field.hint or (
+                    "" if field.default is None else f"default: {field.default}"
+                )
+
+    def _shown_fields(self) -> list[tuple[t.FieldInfo, Widget]]:
+        return [(f, self.query_one(f"#{f.name}")) for f in self.provider.fields]
 
     def params(self) -> t.MailboxAddParams:
-        def text(widget_id: str) -> str | None:
-            return self.query_one(f"#{widget_id}", Input).value.strip() or None
+        """The params the form shows; `ValueError` names a field that is not valid."""
+        values: dict[str, Any] = {"provider": self.provider.name}
+        for field, widget in self._shown_fields():
+            if isinstance(widget, Select):
+                values[field.name] = widget.value
+                continue
+            text = cast(Input, widget).value.strip()
+            if not text:
+                continue
+            if field.kind == "integer":
+                if not text.isdigit():
+                    raise ValueError(f"{field.title} must be a whole number")
+                values[field.name] = int(text)
+            else:
+                values[field.name] = text
+        try:
+            return msgspec.convert(values, cast("type[t.MailboxAddParams]", t.MailboxAddParams))
+        except msgspec.ValidationError as exc:
+            raise ValueError(self._explain(exc)) from None
 
-        port = text("port")
-        provider = cast(t.Provider, self.query_one("#provider", Select).value)
-        return t.MailboxAddParams(
-            provider=provider,
-            address=text("address") or "",
-            path=text("path") if provider == "maildir" else None,
-            host=text("host") if provider != "maildir" else None,
-            port=int(port) if port and provider != "maildir" else None,
-            security=cast(t.Security, self.query_one("#security", Select).value),
-            username=text("username") if provider != "maildir" else None,
-            password=text("password") if provider != "maildir" else None,
-        )
+    def _explain(self, error: msgspec.ValidationError) -> str:
+        message = str(error)
+        for field in self.provider.fields:
+            if f"`{field.name}`" in message or f"$.{field.name}`" in message:
+                return f"{field.title}: {message.split(' - at ')[0].lower()}"
+        return message
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -122,10 +164,15 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
 
     @work(exclusive=True, group="mailbox-test")
     async def run_test(self, save: bool) -> None:
-        params = self.params()
         result_view = self.query_one("#test-result", Static)
-        if not params.address:
+        address = self.query_one("#address", Input).value.strip()
+        if not address:
             result_view.update("Give the mailbox's address.")
+            return
+        try:
+            params = self.params()
+        except ValueError as exc:
+            result_view.update(str(exc))
             return
         result_view.update("Testing the connection…")
         app = cast("LoggbokApp", self.app)

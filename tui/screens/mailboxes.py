@@ -53,6 +53,7 @@ class MailboxesScreen(DaemonScreen):
         super().__init__()
         self.mailboxes: list[t.Mailbox] = []
         self.progress: dict[int, t.SyncProgress] = {}
+        self.providers: dict[str, t.ProviderInfo] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -139,8 +140,21 @@ class MailboxesScreen(DaemonScreen):
 
     # ---------------------------------------------------------------- actions
 
-    def action_add_mailbox(self) -> None:
-        self.app.push_screen(MailboxForm(), self._add)
+    async def _known_providers(self) -> dict[str, t.ProviderInfo]:
+        """What the daemon's providers take (asked once; the form is built from it)."""
+        if not self.providers:
+            found = await self.link.call(methods.MAILBOXES_PROVIDERS)
+            self.providers = {p.name: p for p in found.providers}
+        return self.providers
+
+    @work(exclusive=True, group="mailbox-form")
+    async def action_add_mailbox(self) -> None:
+        try:
+            providers = await self._known_providers()
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Reading the providers")
+            return
+        self.app.push_screen(MailboxForm(list(providers.values())), self._add)
 
     def _add(self, params: t.MailboxAddParams | None) -> None:
         if params is not None:
@@ -156,17 +170,24 @@ class MailboxesScreen(DaemonScreen):
         self.notify(f"Mailbox {created.id} connected; syncing.", markup=False)
         self.load()
 
-    def action_reconnect(self) -> None:
+    @work(exclusive=True, group="mailbox-form")
+    async def action_reconnect(self) -> None:
         box = self.current
         if box is None:
             return
+        try:
+            provider = (await self._known_providers()).get(box.provider)
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Reading the providers")
+            return
+        needs_secret = provider is not None and provider.needs_secret
         prompt = (
             "Reconnect: password (empty to retry as is)"
-            if box.provider != "maildir"
-            else "Reconnect the Maildir (press Enter)"
+            if needs_secret
+            else f"Reconnect {box.address} (press Enter)"
         )
         self.app.push_screen(
-            TextPrompt(prompt, password=box.provider != "maildir"),
+            TextPrompt(prompt, password=needs_secret),
             lambda pw: self._reconnect(box, pw),
         )
 

@@ -1,0 +1,68 @@
+"""The contract every provider implements, and the secret lookups they share.
+
+A provider is stateless: one instance serves every mailbox of its kind. The
+config it stores is a plain JSON object in `mailboxes.config` (never a secret:
+those live in the secret store under `mailbox_secret_key(id)`).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from typing import Any, ClassVar
+
+from loggbok.daemon.oauth import OAuthError, access_token
+from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
+from loggbok.daemon.store.mailboxes import MailboxRow
+from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
+from loggbok.protocol import types as t
+
+
+class Provider(abc.ABC):
+    """One kind of mail source. See the package docstring for what it brings."""
+
+    name: ClassVar[t.Provider]
+    title: ClassVar[str]
+    params: ClassVar[type[Any]]
+    """Its variant of `t.MailboxAddParams`."""
+    needs_secret: ClassVar[bool] = False
+    capabilities: ClassVar[tuple[str, ...]] = ()
+
+    @abc.abstractmethod
+    def config_of(self, params: Any) -> dict[str, Any]:
+        """The config to store for these params (no secret in it)."""
+
+    def secret_of(self, params: Any) -> str | None:
+        """The secret that came with the params (a password), to go to the secret store."""
+        return None
+
+    @abc.abstractmethod
+    async def open(self, mailbox: MailboxRow, secrets: SecretStore) -> Backend:
+        """A backend for the mailbox, not yet connected; AuthError when no secret is stored."""
+
+    @abc.abstractmethod
+    async def probe(self, config: dict[str, Any], secret: str | None) -> t.MailboxTestResult:
+        """Can this mailbox be read? Never raises for trouble on the far side."""
+
+
+async def stored_secret(secrets: SecretStore, mailbox: MailboxRow) -> str:
+    """The mailbox's password or token secret, or AuthError asking for a reconnect."""
+    secret = await asyncio.to_thread(secrets.get, mailbox_secret_key(mailbox.id))
+    if secret is None:
+        raise AuthError("no password or token is stored: reconnect the mailbox")
+    return secret
+
+
+async def oauth_access_token(secrets: SecretStore, mailbox: MailboxRow, secret: str) -> str:
+    """A fresh access token from a stored OAuth secret; a rotated refresh token is
+    stored again. A refused token is AuthError, a failing token endpoint temporary."""
+    try:
+        token = await asyncio.to_thread(access_token, secret)
+    except OAuthError as exc:
+        if exc.temporary:
+            raise TemporaryError(str(exc)) from exc
+        raise AuthError(str(exc)) from exc
+    if token.updated_secret is not None:
+        key = mailbox_secret_key(mailbox.id)
+        await asyncio.to_thread(secrets.set, key, token.updated_secret)
+    return token.token

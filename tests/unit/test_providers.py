@@ -1,0 +1,71 @@
+"""The provider registry: every `mailboxes.add` variant has a provider and every
+provider a variant; the forms clients build come from the params structs; a
+provider the daemon does not have is Unsupported, a field of another provider
+Invalid params, over the real socket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from loggbok.daemon.sync.providers.registry import PROVIDERS, describe_providers
+from loggbok.protocol import methods as m
+from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.protocol.forms import form_fields
+from tests.support.mail import make_maildir
+
+
+def test_every_variant_has_one_provider_and_back() -> None:
+    tags = {msgspec.inspect.type_info(v).tag for v in t.MAILBOX_ADD_VARIANTS}  # type: ignore[attr-defined]
+    assert tags == set(PROVIDERS)
+    for name, provider in PROVIDERS.items():
+        assert msgspec.inspect.type_info(provider.params).tag == name  # type: ignore[attr-defined]
+
+
+def test_form_fields_follow_the_params_struct() -> None:
+    fields = {f.name: f for f in form_fields(t.ImapAddParams)}
+    assert list(fields)[:3] == ["address", "display_name", "host"]
+    assert fields["host"].required and fields["host"].title == "IMAP host"
+    assert fields["password"].kind == "secret" and not fields["password"].required
+    assert fields["port"].kind == "integer"
+    assert fields["security"].kind == "choice" and fields["security"].default == "tls"
+    assert set(fields["security"].choices) == {"tls", "starttls", "none"}
+    gmail = {f.name: f for f in form_fields(t.GmailAddParams)}
+    assert gmail["host"].default == "imap.gmail.com" and not gmail["host"].required
+
+
+def test_providers_are_described_with_their_capabilities() -> None:
+    described = {p.name: p for p in describe_providers()}
+    assert described["maildir"].needs_secret is False
+    assert described["imap"].needs_secret is True
+    assert [f.name for f in described["maildir"].fields] == ["address", "display_name", "path"]
+
+
+async def test_mailbox_params_by_provider_over_the_socket(client: Client, tmp_path: Path) -> None:
+    listed = await client.call(m.MAILBOXES_PROVIDERS)
+    assert {p.name for p in listed.providers} == set(PROVIDERS)
+
+    with pytest.raises(RpcError) as unsupported:
+        await client.call_raw("mailboxes.test", {"provider": "graph", "address": "a@b.example"})
+    assert unsupported.value.code == ErrorCode.UNSUPPORTED
+    assert unsupported.value.data == {
+        "provider": "graph",
+        "supported": ["maildir", "imap", "gmail"],
+    }
+
+    with pytest.raises(RpcError) as foreign:
+        await client.call_raw(
+            "mailboxes.test", {"provider": "imap", "address": "a@b.example", "path": "/x"}
+        )
+    assert foreign.value.code == ErrorCode.INVALID_PARAMS
+    assert "path" in str(foreign.value.data)
+
+    box = make_maildir(tmp_path / "box")
+    result = await client.call_raw(
+        "mailboxes.test", {"provider": "maildir", "address": "a@b.example", "path": str(box)}
+    )
+    assert result["ok"] is True
