@@ -1,0 +1,1 @@
+"""The backend contract suite: the same properties against every provider."""
