@@ -1,7 +1,8 @@
 """Form fields read from a params struct: what a client needs to ask a user for
 each field (title, kind, default, hint, choices), so a form follows the
 protocol instead of a copy of it. Titles and hints come from the fields'
-`msgspec.Meta`; `extra={"secret": True}` marks a field to type hidden."""
+`msgspec.Meta`; `extra={"secret": True}` marks a field to type hidden,
+`extra={"form": False}` one that forms leave out."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def form_fields(params: type[Any]) -> list[FieldInfo]:
     fields: list[FieldInfo] = []
     for field in info.fields:
         kind, metas = _unwrap(field.type)
+        if any((m.extra or {}).get("form") is False for m in metas):
+            continue
         title = next(((m.extra_json_schema or {}).get("title") for m in metas), None)
         hint = next(((m.extra_json_schema or {}).get("description") for m in metas), "")
         secret = any((m.extra or {}).get("secret") for m in metas)

@@ -119,7 +119,14 @@ class _MailboxAddBase(Params, tag_field="provider", kw_only=True):
     so a field of another provider is `Invalid params` naming that field."""
 
     address: Annotated[str, msgspec.Meta(title="Address", description="you@example.com")]
-    display_name: Annotated[str, msgspec.Meta(title="Name shown for the mailbox")] = ""
+    display_name: Annotated[
+        str,
+        msgspec.Meta(
+            title="Name shown for the mailbox",
+            description="accepted and not used yet",
+            extra={"form": False},
+        ),
+    ] = ""
 
 
 class MaildirAddParams(_MailboxAddBase, tag="maildir", kw_only=True):

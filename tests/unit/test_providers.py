@@ -28,7 +28,7 @@ def test_every_variant_has_one_provider_and_back() -> None:
 
 def test_form_fields_follow_the_params_struct() -> None:
     fields = {f.name: f for f in form_fields(t.ImapAddParams)}
-    assert list(fields)[:3] == ["address", "display_name", "host"]
+    assert list(fields)[:2] == ["address", "host"]
     assert fields["host"].required and fields["host"].title == "IMAP host"
     assert fields["password"].kind == "secret" and not fields["password"].required
     assert fields["port"].kind == "integer"
@@ -42,7 +42,7 @@ def test_providers_are_described_with_their_capabilities() -> None:
     described = {p.name: p for p in describe_providers()}
     assert described["maildir"].needs_secret is False
     assert described["imap"].needs_secret is True
-    assert [f.name for f in described["maildir"].fields] == ["address", "display_name", "path"]
+    assert [f.name for f in described["maildir"].fields] == ["address", "path"]
 
 
 async def test_mailbox_params_by_provider_over_the_socket(client: Client, tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
                     widget.value = str(field.default)
             elif isinstance(widget, Input):
                 widget.placeholder = field.hint or (
-                    "" if field.default is None else f"default: {field.default}"
+                    f"default: {field.default}" if field.default not in (None, "") else ""
                 )
 
     def _shown_fields(self) -> list[tuple[t.FieldInfo, Widget]]:
