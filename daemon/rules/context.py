@@ -27,6 +27,17 @@ class RuleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectRef:
+    """A normalised subject and the message it belongs to (R3/R4 compare a reply with it)."""
+
+    subject_norm: str
+    message_id: str
+    """The message's Message-ID as shown ("<...>"); "" when not known."""
+    id: int | None = None
+    """The message's store id; None when not known."""
+
+
+@dataclass(frozen=True, slots=True)
 class ThreadSnapshot:
     """The thread a message's In-Reply-To/References (or conversation key) found."""
 
@@ -40,6 +51,12 @@ class ThreadSnapshot:
     matched_via: str
     """"conversation_key", "in-reply-to", "references", "a later reply" (its own
     Message-ID was referenced by a message stored earlier) or "late parent"."""
+    parent: SubjectRef | None = None
+    """The message this one answers, when it is stored in this thread: the one named by
+    In-Reply-To, else the newest References entry that is stored."""
+    subjects: tuple[SubjectRef, ...] = ()
+    """Every subject the thread is tracked under (oldest first), with the message that
+    tracked it under each; empty for an untracked thread."""
 
 
 @dataclass(frozen=True, slots=True)

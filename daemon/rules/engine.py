@@ -6,7 +6,8 @@ Order of evaluation (first match wins):
   R2/R7 outbound with the logging (BCC) address   -> bcc_address (creates contacts, tracks)
   R17  bounce, auto-reply, calendar, bulk         -> bounce / auto_reply / calendar / bulk
   R17  only the user's own addresses/colleagues   -> internal_only
-  R4   reply in a tracked thread, subject changed -> subject_changed (new untracked thread)
+  R4   reply in a tracked thread, subject changed -> subject_changed (new untracked thread);
+       compared with the message it answers, else the thread's subjects (subjects.py)
   R3   reply in a tracked thread                  -> reply_in_tracked_thread
   R16  every contact participant is never-logged  -> never_log
   R6   no participant is a contact                -> no_contact_participant
@@ -23,6 +24,7 @@ from collections.abc import Iterable
 from loggbok.daemon.mime.facts import Address, HeaderFacts
 from loggbok.daemon.rules.classify import classify
 from loggbok.daemon.rules.context import Decision, RuleContext, RuleSettings
+from loggbok.daemon.rules.subjects import compare_subject
 
 
 def domain_of(email: str) -> str:
@@ -89,8 +91,9 @@ def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
 
     thread = ctx.thread
     if thread is not None and thread.tracked:
-        if facts.subject_norm != thread.subject_norm:
-            details = {"thread_subject": thread.subject_norm, "subject": facts.subject_norm}
+        verdict = compare_subject(facts, thread)
+        details = verdict.details
+        if not verdict.kept:
             if settings.mode == "all_with_contacts" and known:
                 return Decision(
                     True,
@@ -123,6 +126,7 @@ def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
             _unique(ids),
             track_thread=True,
             never_logged=blocked,
+            details=details,
         )
 
     if not known:

@@ -13,13 +13,13 @@ _SUMMARIES: dict[str, str] = {
     "bcc_address": "Logged: you sent it with your logging address ({bcc}) in Bcc, To or Cc; "
     "the thread is tracked from here.",
     "reply_in_tracked_thread": "Logged: a reply in a tracked thread (it answers {matched}) "
-    "that kept the subject line.",
+    "that kept the subject line of {compared_message_id} ({compared_with}).",
     "contact_email": "Logged: an email exchanged with a contact (mode all_with_contacts).",
     "manual": "Logged by hand.",
     "forwarded_to_log": "Logged: forwarded to your forwarding address.",
     "team_inbox": "Logged: sent to a team address.",
-    "subject_changed": "Not logged: the subject line changed from “{thread_subject}” to "
-    "“{subject}”; this started a new thread.",
+    "subject_changed": "Not logged: the subject line changed from “{compared_subject}” "
+    "({compared_with}, {compared_message_id}) to “{subject}”; this started a new thread.",
     "not_in_tracked_thread": "Not logged: a new email from a contact, not a reply in a tracked "
     "thread (mode replies_only).",
     "no_contact_participant": "Not logged: none of the participants is a contact, and no "

@@ -138,6 +138,10 @@ class MessageQueries:
         }
         if evidence.thread_subject:
             words.setdefault("thread_subject", evidence.thread_subject)
+            # Decisions stored before replies were compared with the message they answer.
+            words.setdefault("compared_subject", evidence.thread_subject)
+            words.setdefault("compared_with", "the thread's subject")
+            words.setdefault("compared_message_id", words["matched"])
         logged = bool(decision["logged"])
         return Explanation(
             id=message,

@@ -3,9 +3,10 @@
 Tables: users and their settings; mailboxes, folders and folder sync cursors;
 companies and contacts (several addresses each); messages (raw headers kept)
 with their locations in folders; thread keys (seen and ghost Message-IDs);
-threads; decisions with reason and evidence; timeline entries (one message may
-sit on several contacts' timelines); attachments (content-addressed files
-beside the database); an FTS5 index over logged mail.
+threads and the subjects each is tracked under; decisions with reason and
+evidence; timeline entries (one message may sit on several contacts'
+timelines); attachments (content-addressed files beside the database); an FTS5
+index over logged mail.
 """
 
 from __future__ import annotations
@@ -178,5 +179,25 @@ MIGRATIONS: list[str] = [
     CREATE INDEX timeline_entries_message ON timeline_entries(message);
     CREATE INDEX messages_body_pending ON messages(id)
         WHERE logged = 1 AND body_state = 'headers';
+    """,
+    # 3: a thread is tracked under every subject its tracking messages carried (a follow-up
+    # sent with the logging address under a new subject, each patch of a series), each
+    # with the message that brought it; threads tracked before get the subjects of their
+    # logged messages, oldest first, then the one they were tracked under
+    """
+    CREATE TABLE thread_subjects (
+        thread_id INTEGER NOT NULL REFERENCES threads(id),
+        subject_norm TEXT NOT NULL,
+        message INTEGER,
+        PRIMARY KEY (thread_id, subject_norm)
+    );
+    INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm, message)
+        SELECT m.thread_id, m.subject_norm, m.id FROM messages m
+        JOIN threads t ON t.id = m.thread_id
+        WHERE t.tracked = 1 AND m.logged = 1
+          AND m.reason IN ('bcc_address', 'reply_in_tracked_thread', 'sent_from_crm')
+        ORDER BY m.id;
+    INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm)
+        SELECT id, subject_norm FROM threads WHERE tracked = 1;
     """,
 ]

@@ -106,6 +106,22 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming]) -> Snapshot:
         thread_ids,
     ):
         threads[row[0]].contact_ids.add(row[1])
+    for row in await _rows_in(
+        tx,
+        """SELECT s.thread_id, s.subject_norm, s.message, coalesce(m.message_id, '')
+           FROM thread_subjects s LEFT JOIN messages m ON m.id = s.message
+           WHERE s.thread_id IN ({placeholders}) ORDER BY s.rowid""",
+        thread_ids,
+    ):
+        threads[row[0]].subjects.setdefault(row[1], (row[2], row[3]))
+    messages = {
+        r[0]: (r[1], r[2])
+        for r in await _rows_in(
+            tx,
+            "SELECT id, subject_norm, message_id FROM messages WHERE id IN ({placeholders})",
+            [message for _, message in keys.values() if message is not None],
+        )
+    }
     contacts = {
         r[0]: r[1]
         for r in await _rows_in(
@@ -127,6 +143,7 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming]) -> Snapshot:
         await next_id("messages"),
         await next_id("threads"),
         await next_id("contacts"),
+        messages,
     )
 
 
@@ -199,6 +216,10 @@ async def write_plan(
         [_message_row(m, mailbox_id, folder_names, visibility) for m in plan.messages],
     )
     await tx.executemany(
+        "INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)",
+        [(i, subject, message) for i, t in threads for subject, (message, _) in t.subjects.items()],
+    )
+    await tx.executemany(
         "INSERT INTO thread_keys (key, thread_id, message) VALUES (?, ?, ?) ON CONFLICT (key)"
         " DO UPDATE SET thread_id = excluded.thread_id, message = excluded.message",
         [(k, t, m) for k, (t, m) in plan.keys.items()],
@@ -252,6 +273,10 @@ async def _merge_thread(tx: Transaction, other: int, into: int) -> None:
         (into, other),
     )
     await tx.execute("DELETE FROM thread_contacts WHERE thread_id = ?", (other,))
+    await tx.execute(
+        "UPDATE OR IGNORE thread_subjects SET thread_id = ? WHERE thread_id = ?", (into, other)
+    )
+    await tx.execute("DELETE FROM thread_subjects WHERE thread_id = ?", (other,))
     await tx.execute("DELETE FROM threads WHERE id = ?", (other,))
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import parse_headers
-from loggbok.daemon.rules.context import RuleContext, RuleSettings, ThreadSnapshot
+from loggbok.daemon.rules.context import RuleContext, RuleSettings, SubjectRef, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
 from loggbok.daemon.store.db import Transaction
 from loggbok.daemon.store.sync_batch import add_to_timelines
-from loggbok.daemon.sync.planner import Plan, PlannedMessage, evidence_for
+from loggbok.daemon.sync.planner import Plan, PlannedMessage, evidence_for, find_parent
 
 WAITING_REASONS = ("not_in_tracked_thread", "no_contact_participant")
 """Decisions that only a tracked thread could have changed."""
@@ -106,6 +107,11 @@ async def _relog(
         tracker.id,
         tracker.incoming.facts.message_key,
         "late parent",
+        parent=await _parent(tx, facts, tracker.thread_id),
+        subjects=tuple(
+            SubjectRef(subject, shown, stored)
+            for subject, (stored, shown) in state.subjects.items()
+        ),
     )
     decision = decide(facts, RuleContext(rules, contacts, thread))
     if not decision.logged or decision.new_contacts:
@@ -126,4 +132,24 @@ async def _relog(
         "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id) VALUES (?, ?)",
         [(tracker.thread_id, c) for c in decision.contact_ids],
     )
+    await tx.execute(
+        "INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)",
+        (tracker.thread_id, facts.subject_norm, message_id),
+    )
     return True
+
+
+async def _parent(tx: Transaction, facts: HeaderFacts, thread_id: int) -> SubjectRef | None:
+    """The stored message the reply answers (the plan is written: the store knows all)."""
+    named = list(dict.fromkeys((*facts.in_reply_to, *facts.references)))
+    if not named:
+        return None
+    rows = await tx.fetchall(
+        "SELECT k.key, k.thread_id, k.message, m.subject_norm, m.message_id"
+        " FROM thread_keys k JOIN messages m ON m.id = k.message"
+        f" WHERE k.key IN ({','.join('?' * len(named))})",
+        named,
+    )
+    keys = {row[0]: (row[1], row[2]) for row in rows}
+    messages = {row[2]: (row[3], row[4]) for row in rows}
+    return find_parent(facts, thread_id, keys, messages)

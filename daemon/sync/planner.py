@@ -18,11 +18,18 @@ its own evidence places it in another thread, folds that thread into its own.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loggbok.daemon.mime.facts import Address, HeaderFacts
-from loggbok.daemon.rules.context import Decision, RuleContext, RuleSettings, ThreadSnapshot
+from loggbok.daemon.rules.context import (
+    Decision,
+    RuleContext,
+    RuleSettings,
+    SubjectRef,
+    ThreadSnapshot,
+)
 from loggbok.daemon.rules.engine import decide, is_outbound
 
 
@@ -46,6 +53,9 @@ class ThreadState:
     root_message: int | None = None
     conversation_key: str | None = None
     contact_ids: set[int] = field(default_factory=set)
+    subjects: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+    """Every subject the thread is tracked under (in the order it got them) -> the
+    message that tracked it under that subject: (store id, Message-ID as shown)."""
 
 
 @dataclass(slots=True)
@@ -60,6 +70,9 @@ class Snapshot:
     next_message_id: int
     next_thread_id: int
     next_contact_id: int
+    messages: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Message id -> (normalised subject, Message-ID as shown), for the stored messages
+    `keys` names (the parents a reply's subject is compared with)."""
 
 
 @dataclass(slots=True)
@@ -111,7 +124,9 @@ class _Planner:
             self._decide(item)
         for thread_id in sorted(self.plan.new_threads | self.plan.touched_threads):
             state = self.s.threads[thread_id]
-            self.plan.threads[thread_id] = replace(state, contact_ids=set(state.contact_ids))
+            self.plan.threads[thread_id] = replace(
+                state, contact_ids=set(state.contact_ids), subjects=dict(state.subjects)
+            )
         return self.plan
 
     def _match(self, item: Incoming) -> ThreadSnapshot | None:
@@ -119,23 +134,25 @@ class _Planner:
         candidates: list[tuple[str, str]] = []
         if item.conversation_key and item.conversation_key in self.s.conversations:
             thread_id = self.s.conversations[item.conversation_key]
-            return self._snapshot(thread_id, None, item.conversation_key, "conversation_key")
+            return self._snapshot(thread_id, None, item.conversation_key, "conversation_key", facts)
         candidates += [(k, "in-reply-to") for k in facts.in_reply_to]
         candidates += [(k, "references") for k in reversed(facts.references)]
         for key, via in candidates:
             if key in self.s.keys and key != facts.message_key:
                 thread_id, message = self.s.keys[key]
-                return self._snapshot(thread_id, message, key, via)
+                return self._snapshot(thread_id, message, key, via, facts)
         # A message that arrives after a reply to it (its own key is that reply's ghost)
         # joins the reply's thread, when that thread is not tracked: its own decision
         # is the same as in a thread of its own, and `late_replies` can then decide
         # the waiting reply again once this message tracks the thread.
         ghost = self.s.keys.get(facts.message_key)
         if ghost is not None and ghost[1] is None and not self.s.threads[ghost[0]].tracked:
-            return self._snapshot(ghost[0], None, facts.message_key, "a later reply")
+            return self._snapshot(ghost[0], None, facts.message_key, "a later reply", facts)
         return None
 
-    def _snapshot(self, thread_id: int, message: int | None, key: str, via: str) -> ThreadSnapshot:
+    def _snapshot(
+        self, thread_id: int, message: int | None, key: str, via: str, facts: HeaderFacts
+    ) -> ThreadSnapshot:
         thread = self.s.threads[thread_id]
         return ThreadSnapshot(
             thread_id,
@@ -145,6 +162,11 @@ class _Planner:
             message,
             key,
             via,
+            parent=find_parent(facts, thread_id, self.s.keys, self.s.messages),
+            subjects=tuple(
+                SubjectRef(subject, shown, stored)
+                for subject, (stored, shown) in thread.subjects.items()
+            ),
         )
 
     def _new_thread(self, item: Incoming) -> int:
@@ -200,12 +222,14 @@ class _Planner:
                 thread.subject_norm = facts.subject_norm
                 thread.tracked_reason = decision.reason
                 self.plan.newly_tracked.setdefault(thread_id, message_id)
+            thread.subjects.setdefault(facts.subject_norm, (message_id, facts.message_id))
             thread.tracked = True
             thread.tracked_mailbox_id = self.mailbox_id
             thread.contact_ids.update(contact_ids)
             self.plan.touched_threads.add(thread_id)
 
         self.s.existing[facts.message_key] = message_id
+        self.s.messages[message_id] = (facts.subject_norm, facts.message_id)
         self.plan.locations.append((item.folder_id, item.remote_id, message_id))
         self.plan.messages.append(
             PlannedMessage(
@@ -233,6 +257,8 @@ class _Planner:
             if thread_id == other:
                 self.s.conversations[conversation] = into
         self.s.threads[into].contact_ids.update(self.s.threads[other].contact_ids)
+        for subject, source in self.s.threads[other].subjects.items():
+            self.s.threads[into].subjects.setdefault(subject, source)
         self.plan.merged[other] = into
         self.plan.touched_threads.add(into)
 
@@ -241,6 +267,26 @@ class _Planner:
             return
         self.s.keys[key] = (thread_id, message)
         self.plan.keys[key] = (thread_id, message)
+
+
+def find_parent(
+    facts: HeaderFacts,
+    thread_id: int,
+    keys: Mapping[str, tuple[int, int | None]],
+    messages: Mapping[int, tuple[str, str]],
+) -> SubjectRef | None:
+    """The message `facts` answers, when it is stored in `thread_id`: the one named by
+    In-Reply-To, else the newest References entry that is stored. `keys` maps thread
+    keys to (thread id, message id or None); `messages` message ids to (normalised
+    subject, Message-ID as shown)."""
+    for key in (*facts.in_reply_to, *reversed(facts.references)):
+        found = keys.get(key)
+        if key == facts.message_key or found is None or found[0] != thread_id:
+            continue
+        stored = messages.get(found[1]) if found[1] is not None else None
+        if stored is not None:
+            return SubjectRef(stored[0], stored[1], found[1])
+    return None
 
 
 def evidence_for(
