@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from loggbok.protocol.methods import METHODS, NOTIFICATIONS
+from loggbok.protocol.reasons import REASON_CODES
 from loggbok.protocol.version import PROTOCOL_VERSION
 
 _REF_PREFIX = "#/components/schemas/"
@@ -85,6 +86,12 @@ def build() -> dict[str, Any]:
                 "params": _params_of(notification.params, schemas),
             }
         )
+    schemas["ReasonCode"] = {
+        "title": "ReasonCode",
+        "description": "Why a message was (not) logged; carried as a plain string.",
+        "type": "string",
+        "oneOf": [{"const": code, "description": text} for code, text in REASON_CODES.items()],
+    }
     return {
         "openrpc": "1.3.2",
         "info": {"title": "loggbok daemon", "version": PROTOCOL_VERSION},

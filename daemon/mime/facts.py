@@ -55,6 +55,9 @@ class HeaderFacts:
     return_path: str
     errors: tuple[str, ...] = field(default=())
     """Problems met while reading the headers; the message is still kept."""
+    log_flag: bool | None = None
+    """The user's own log flag (R7), `X-Loggbok-Log: yes` or `no`; None when absent or
+    unreadable."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,6 +160,19 @@ def _autoreply_names(block: bytes, fields: dict[bytes, list[bytes]]) -> tuple[st
     return tuple(names)
 
 
+LOG_FLAG_VALUES = {"yes": True, "true": True, "on": True, "1": True,
+                   "no": False, "false": False, "off": False, "0": False}  # fmt: skip
+"""`X-Loggbok-Log` values (case-insensitive); any other value counts as absent."""
+
+
+def _log_flag(reader: _Reader) -> bool | None:
+    """R7's log flag: "no" wins over "yes" when a message carries both."""
+    found = {LOG_FLAG_VALUES.get(v.strip().casefold()) for v in reader.raw_all(b"x-loggbok-log")}
+    if False in found:
+        return False
+    return True if True in found else None
+
+
 def _build(block: bytes, errors: list[str]) -> HeaderFacts:
     fields = _fields(block)
     if not fields:
@@ -173,6 +186,7 @@ def _build(block: bytes, errors: list[str]) -> HeaderFacts:
     date_iso, date_ts = parse_date(reader.raw(b"date"), errors)
     ctype, params = parse_content_type(reader.raw(b"content-type"), errors)
     delivered = reader.addresses(b"delivered-to", b"x-original-to")
+    log_flag = _log_flag(reader)
     return HeaderFacts(
         message_key=key,
         message_id=display,
@@ -200,6 +214,7 @@ def _build(block: bytes, errors: list[str]) -> HeaderFacts:
         thread_index=reader.raw(b"thread-index"),
         return_path=reader.raw(b"return-path"),
         errors=tuple(dict.fromkeys(errors)),
+        log_flag=log_flag,
     )
 
 

@@ -3,6 +3,8 @@
 Order of evaluation (first match wins):
 
   R12  the user may not log                      -> seat_cannot_log
+  R7   outbound with `X-Loggbok-Log: no`          -> log_flag_off (even with the BCC address)
+  R2/R7 outbound with `X-Loggbok-Log: yes`        -> log_flag    (as the BCC address does)
   R2/R7 outbound with the logging (BCC) address   -> bcc_address (creates contacts, tracks)
   R17  bounce, auto-reply, calendar, bulk         -> bounce / auto_reply / calendar / bulk
   R17  only the user's own addresses/colleagues   -> internal_only
@@ -77,7 +79,11 @@ def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
     known = _unique(ctx.contacts[a.email] for a in allowed if a.email in ctx.contacts)
     outbound = is_outbound(facts, settings)
 
-    if outbound and uses_logging_address(facts, settings):
+    if outbound and facts.log_flag is False:
+        return Decision(
+            False, "log_flag_off", "R7", never_logged=blocked, details={"log_flag": "no"}
+        )
+    if outbound and (facts.log_flag or uses_logging_address(facts, settings)):
         return _logged_by_bcc(facts, ctx, allowed, known, blocked)
 
     reason = classify(facts)
@@ -153,13 +159,17 @@ def _logged_by_bcc(
         return Decision(False, reason, "R16" if blocked else "R17", never_logged=blocked)
     # Colleagues on Cc are participants, not customers: no contact is made for them.
     new_contacts = tuple(a for a in customers if a.email not in ctx.contacts)
+    if facts.log_flag:
+        reason, details = "log_flag", {"log_flag": "yes"}
+    else:
+        reason, details = "bcc_address", {"bcc": ctx.settings.bcc_address or ""}
     return Decision(
         True,
-        "bcc_address",
+        reason,
         rule,
         known,
         new_contacts=new_contacts,
         track_thread=True,
         never_logged=blocked,
-        details={"bcc": ctx.settings.bcc_address or ""},
+        details=details,
     )

@@ -12,6 +12,8 @@ _SUMMARIES: dict[str, str] = {
     "sent_from_crm": "Logged: sent from loggbok with logging on.",
     "bcc_address": "Logged: you sent it with your logging address ({bcc}) in Bcc, To or Cc; "
     "the thread is tracked from here.",
+    "log_flag": "Logged: you sent it with the log flag on (X-Loggbok-Log: yes); the thread "
+    "is tracked from here.",
     "reply_in_tracked_thread": "Logged: a reply in a tracked thread (it answers {matched}) "
     "that kept the subject line of {compared_message_id} ({compared_with}).",
     "contact_email": "Logged: an email exchanged with a contact (mode all_with_contacts).",
@@ -20,6 +22,8 @@ _SUMMARIES: dict[str, str] = {
     "team_inbox": "Logged: sent to a team address.",
     "subject_changed": "Not logged: the subject line changed from “{compared_subject}” "
     "({compared_with}, {compared_message_id}) to “{subject}”; this started a new thread.",
+    "log_flag_off": "Not logged: you sent it with the log flag off (X-Loggbok-Log: no), "
+    "which wins over the logging address and every other rule.",
     "not_in_tracked_thread": "Not logged: a new email from a contact, not a reply in a tracked "
     "thread (mode replies_only).",
     "no_contact_participant": "Not logged: none of the participants is a contact, and no "
@@ -38,6 +42,7 @@ _SUMMARIES: dict[str, str] = {
 _FIXES: dict[str, list[str]] = {
     "subject_changed": ["log_manually"],
     "not_in_tracked_thread": ["log_manually"],
+    "log_flag_off": ["log_manually"],
     "no_contact_participant": ["add_contact", "log_manually"],
     "never_log": ["log_manually"],
     "mailbox_unavailable": ["reconnect_mailbox"],

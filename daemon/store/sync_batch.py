@@ -169,12 +169,13 @@ async def write_plan(
     """Write a planned batch with a handful of bulk statements (no per-row round trips)."""
     companies = await companies_for(tx, [address.email for _, address in plan.new_contacts])
     await tx.executemany(
-        "INSERT INTO contacts (id, name, company_id, source) VALUES (?, ?, ?, 'bcc_address')",
+        "INSERT INTO contacts (id, name, company_id, source) VALUES (?, ?, ?, ?)",
         [
             (
                 contact_id,
                 address.name or address.email.partition("@")[0],
                 companies.get(address.email),
+                plan.contact_sources.get(contact_id, "bcc_address"),
             )
             for contact_id, address in plan.new_contacts
         ],

@@ -95,6 +95,8 @@ class Plan:
     touched_threads: set[int] = field(default_factory=set)
     keys: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     new_contacts: list[tuple[int, Address]] = field(default_factory=list)
+    contact_sources: dict[int, str] = field(default_factory=dict)
+    """New contact id -> the reason that made it (`bcc_address`, `log_flag`)."""
     merged: dict[int, int] = field(default_factory=dict)
     """Threads folded into another by this plan (old id -> new id, in order)."""
     newly_tracked: dict[int, int] = field(default_factory=dict)
@@ -211,6 +213,7 @@ class _Planner:
                 self.s.next_contact_id += 1
                 self.s.contacts[address.email] = contact_id
                 self.plan.new_contacts.append((contact_id, address))
+                self.plan.contact_sources[contact_id] = decision.reason
             contact_ids.append(contact_id)
         contact_ids = list(dict.fromkeys(contact_ids))
 

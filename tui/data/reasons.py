@@ -6,6 +6,7 @@ LABELS: dict[str, str] = {
     "sent_from_crm": "Sent from loggbok",
     "bcc_address": "Logging address in Bcc",
     "log_flag": "Logged with the log flag",
+    "log_flag_off": "Log flag off",
     "reply_in_tracked_thread": "Reply in a tracked thread",
     "contact_email": "Email with a contact",
     "manual": "Logged by hand",
