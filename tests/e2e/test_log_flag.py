@@ -77,8 +77,8 @@ async def test_log_flag_on_dovecot(dovecot: DovecotServer, client: Client) -> No
     )
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(
-            provider="imap", host=dovecot.host, port=dovecot.port, security="none",
+        t.ImapAddParams(
+            host=dovecot.host, port=dovecot.port, security="none",
             username=user.name, password=user.password, address="me@firma.example",
         ),
     )  # fmt: skip

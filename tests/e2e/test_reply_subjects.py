@@ -88,8 +88,8 @@ async def test_follow_up_with_a_new_subject_on_dovecot(
     )
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(
-            provider="imap", host=dovecot.host, port=dovecot.port, security="none",
+        t.ImapAddParams(
+            host=dovecot.host, port=dovecot.port, security="none",
             username=user.name, password=user.password, address=ME_EMAIL,
         ),
     )  # fmt: skip
