@@ -1,5 +1,6 @@
 """Shared fixtures: a real `loggbokd` on a temporary socket and data dir, and a
-protocol client connected to it."""
+protocol client connected to it. `tests.support.leftovers` checks that the
+session leaves no process of its own behind."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 
 from loggbok.protocol.client import Client
 
-pytest_plugins = ["tests.servers.dovecot"]
+pytest_plugins = ["tests.servers.dovecot", "tests.support.leftovers"]
 
 
 def _answers(path: Path) -> bool:

@@ -5,15 +5,23 @@ message), so large batches go to a process pool sized to the machine's cores
 and run beside the network and database work; a handful is parsed on a
 thread instead, where starting processes would cost more than it saves.
 Workers are started with "spawn" (never fork a process that holds SQLite and
-event-loop threads).
+event-loop threads) and die with their daemon, even a SIGKILLed one: each
+arms a parent-death signal (Linux `PR_SET_PDEATHSIG`) and checks that its
+parent is still the daemon after arming it; elsewhere a thread watches the
+parent id (`_follow_parent`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -25,6 +33,8 @@ from loggbok.daemon.sync.bodies import build_body
 
 POOL_THRESHOLD = 16
 IDLE_SECONDS = 60.0
+PARENT_POLL_SECONDS = 1.0
+_PR_SET_PDEATHSIG = 1
 _pool: ProcessPoolExecutor | None = None
 _idle_timer: asyncio.TimerHandle | None = None
 
@@ -41,8 +51,43 @@ def _pool_executor() -> ProcessPoolExecutor:
     with contextlib.suppress(RuntimeError):  # no running loop: no idle timer
         _idle_timer = asyncio.get_running_loop().call_later(IDLE_SECONDS, _stop_idle)
     if _pool is None:
-        _pool = ProcessPoolExecutor(_workers(), mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            _workers(),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_follow_parent,
+            initargs=(os.getpid(),),
+        )
     return _pool
+
+
+def _arm_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
+def _follow_parent(parent: int) -> None:
+    """A worker's initializer: die with the daemon (`parent`), however it ends.
+
+    The signal is armed first, then the parent checked: a daemon that died before
+    the signal was armed has already left this worker to another parent.
+    """
+    armed = _arm_parent_death_signal()
+    if os.getppid() != parent:
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def _build_chunk(
