@@ -25,6 +25,28 @@ class ErrorCode(IntEnum):
     FORBIDDEN = -32006
     UNSUPPORTED = -32007
     BAD_INPUT = -32008
+    STORAGE_FULL = -32009
+    """The disk (or quota) holding the daemon's data is full: nothing of the call was
+    written; it may be made again once space is freed."""
+
+
+ERROR_MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.PARSE_ERROR: "Parse error",
+    ErrorCode.INVALID_REQUEST: "Invalid Request",
+    ErrorCode.METHOD_NOT_FOUND: "Method not found",
+    ErrorCode.INVALID_PARAMS: "Invalid params",
+    ErrorCode.INTERNAL_ERROR: "Internal error: a bug in the daemon",
+    ErrorCode.NOT_FOUND: "Not found",
+    ErrorCode.CONFLICT: "Conflict",
+    ErrorCode.MAILBOX_UNAVAILABLE: "Mailbox unavailable",
+    ErrorCode.AUTH_FAILED: "Authentication failed",
+    ErrorCode.CONNECTION_FAILED: "Connection failed",
+    ErrorCode.FORBIDDEN: "Forbidden",
+    ErrorCode.UNSUPPORTED: "Unsupported",
+    ErrorCode.BAD_INPUT: "Bad input",
+    ErrorCode.STORAGE_FULL: "Storage full: free space on the disk holding loggbok's data",
+}
+"""Each code's meaning, as the OpenRPC document lists it (a response's message may say more)."""
 
 
 class RpcError(Exception):

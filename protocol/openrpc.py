@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from loggbok.protocol.errors import ERROR_MESSAGES
 from loggbok.protocol.methods import METHODS, NOTIFICATIONS
 from loggbok.protocol.reasons import REASON_CODES
 from loggbok.protocol.version import PROTOCOL_VERSION
@@ -96,7 +97,13 @@ def build() -> dict[str, Any]:
         "openrpc": "1.3.2",
         "info": {"title": "loggbok daemon", "version": PROTOCOL_VERSION},
         "methods": methods,
-        "components": {"schemas": dict(sorted(schemas.items()))},
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "errors": {
+                code.name: {"code": int(code), "message": message}
+                for code, message in ERROR_MESSAGES.items()
+            },
+        },
         "x-notifications": notifications,
     }
 

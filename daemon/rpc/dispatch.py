@@ -3,8 +3,9 @@
 Each handler is `async def handler(ctx, params) -> result` with the typed
 params struct of its method. `build_methods` wraps them so jsonrpcserver sees
 `(context, **params)`; params are converted with msgspec (a wrong name or type
-is `Invalid params` with the reason), `RpcError` becomes an error response,
-and results are turned into plain JSON values.
+is `Invalid params` with the reason), `RpcError` becomes an error response, a
+write refused for want of space is `Storage full` (-32009), and results are
+turned into plain JSON values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from jsonrpcserver import Error, InvalidParams, Success
 from jsonrpcserver.async_main import dispatch_to_serializable
 
 from loggbok.daemon.rpc.context import Context
-from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.daemon.store.db import is_storage_full, storage_full
+from loggbok.protocol.errors import ERROR_MESSAGES, ErrorCode, RpcError
 from loggbok.protocol.methods import METHODS, Method, param_variants
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,15 @@ def _bind(method: Method[Any, Any], handler: Handler) -> Bound:
             result = await handler(context, typed)
         except RpcError as exc:
             return Error(exc.code, exc.message, exc.data)
+        except Exception as exc:
+            if not is_storage_full(exc):
+                raise
+            log.warning("%s: %s", method.name, storage_full(exc))
+            return Error(
+                ErrorCode.STORAGE_FULL,
+                ERROR_MESSAGES[ErrorCode.STORAGE_FULL],
+                str(storage_full(exc)),
+            )
         return Success(msgspec.to_builtins(result))
 
     call.__name__ = method.name

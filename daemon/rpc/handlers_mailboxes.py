@@ -52,7 +52,7 @@ async def providers(ctx: Context, params: t.NoParams) -> t.ProviderList:
 
 
 async def list_(ctx: Context, params: t.NoParams) -> t.MailboxList:
-    return t.MailboxList(mailboxes=await ctx.store.mailboxes.describe())
+    return t.MailboxList(mailboxes=ctx.sync.live(await ctx.store.mailboxes.describe()))
 
 
 async def remove(ctx: Context, params: t.IdParams) -> t.Ok:

@@ -4,11 +4,22 @@ One writer connection (all writes, serialised by a lock, in explicit
 `BEGIN IMMEDIATE` transactions) and one reader connection (RPC reads see only
 committed data, thanks to WAL). Both run on aiosqlite's threads, so no query
 blocks the event loop.
+
+A write that finds the disk full (SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from
+a file beside the database) is rolled back and raised as `StorageFull`; the
+writer stays usable, and writes succeed again once space returns.
+
+Test hook: `LOGGBOK_TEST_MAX_PAGE_COUNT=N` in the daemon's environment caps the
+database at N pages on the writer connection (`PRAGMA max_page_count`), so a
+test can fill it (from its own connection, under the same cap) and free it
+again: a real SQLITE_FULL without a full file system. Never set it otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -23,8 +34,37 @@ Row = sqlite3.Row
 SqlParams = Sequence[Any] | dict[str, Any]
 
 
+MAX_PAGE_COUNT_VARIABLE = "LOGGBOK_TEST_MAX_PAGE_COUNT"
+_SQLITE_FULL = 13
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
 class StoreUnavailable(Exception):
     """The database file cannot be used: damaged, not a database, or from a newer loggbok."""
+
+
+class StorageFull(Exception):
+    """A write found no space left: the disk (or quota) holding the data dir is full.
+    Nothing of that write was kept; it can be done again once space returns."""
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """True for a write refused for want of space, from SQLite or from the file system."""
+    if isinstance(exc, StorageFull):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        code: int | None = getattr(exc, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF == _SQLITE_FULL
+        return "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+
+
+def storage_full(exc: BaseException) -> StorageFull:
+    """`exc` (for which `is_storage_full` holds) as a StorageFull with a clear message."""
+    if isinstance(exc, StorageFull):
+        return exc
+    return StorageFull(f"no space left for loggbok's data ({exc})")
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -72,6 +112,8 @@ class Database:
         db = cls(path, writer, writer)
         try:
             await db._migrate()
+            if cap := os.environ.get(MAX_PAGE_COUNT_VARIABLE):
+                await writer.execute(f"PRAGMA max_page_count={int(cap)}")
             db._reader = await _connect(path)
         except BaseException as exc:
             await writer.close()
@@ -115,14 +157,29 @@ class Database:
                 raise
             try:
                 yield Transaction(self._writer)
-            except BaseException:
-                await self._run_to_end("ROLLBACK")
+            except BaseException as exc:
+                await self._roll_back()
+                if is_storage_full(exc):
+                    raise storage_full(exc) from exc
                 raise
             try:
                 await self._run_to_end("COMMIT")
+            except BaseException as exc:
+                # A COMMIT refused (disk full, say) leaves the transaction open: end it,
+                # or every later BEGIN on this connection fails.
+                await self._roll_back()
+                if is_storage_full(exc):
+                    raise storage_full(exc) from exc
+                raise
             finally:
                 if not plan_neutral:
                     self.generation += 1
+
+    async def _roll_back(self) -> None:
+        """ROLLBACK when a transaction is open (SQLite ends some by itself on an
+        error such as SQLITE_FULL; a ROLLBACK then would fail and hide that error)."""
+        if self._writer.in_transaction:
+            await self._run_to_end("ROLLBACK")
 
     async def _run_to_end(self, sql: str) -> None:
         """Run `sql` on the writer and wait for it to finish even if this task is

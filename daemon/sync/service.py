@@ -1,20 +1,33 @@
 """The sync service: one `MailboxWorker` per connected mailbox, started and
 stopped with the mailboxes, and fresh backends for one-off reads (audit,
-manual logging, retry)."""
+manual logging, retry).
+
+It also supervises the workers: a worker's task that ends while its mailbox
+is still connected (it should never: only `removed` and `stop` end one) is
+logged, its mailbox set to `error`, and the task started again after a
+back-off (1 s, doubling up to 5 min).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+
+import msgspec
 
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import Backend, Folder, FolderRole
 from loggbok.daemon.sync.engine import Notify
 from loggbok.daemon.sync.providers.registry import BackendFactory
-from loggbok.daemon.sync.worker import MailboxWorker
+from loggbok.daemon.sync.worker import MAX_BACKOFF, MailboxWorker
 from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.protocol.types import Mailbox
+
+log = logging.getLogger(__name__)
 
 
 class SyncService:
@@ -23,6 +36,9 @@ class SyncService:
         self.notify = notify
         self.backend_factory = backend_factory
         self.workers: dict[int, MailboxWorker] = {}
+        self.restarts: dict[int, int] = {}
+        """Unexpected ends of each mailbox's worker task, and restarts, since the start."""
+        self._revivals: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         for mailbox in await self.store.mailboxes.active():
@@ -31,8 +47,46 @@ class SyncService:
     def _start(self, mailbox: MailboxRow) -> MailboxWorker:
         worker = MailboxWorker(self.store, mailbox, self.backend_factory, self.notify)
         self.workers[mailbox.id] = worker
-        worker.start()
+        self._run(worker)
         return worker
+
+    def _run(self, worker: MailboxWorker) -> None:
+        worker.start()
+        assert worker.task is not None
+        worker.task.add_done_callback(lambda task: self._ended(worker, task))
+
+    def _ended(self, worker: MailboxWorker, task: asyncio.Task[None]) -> None:
+        """A worker's task ended: expected after `stop`, otherwise revived."""
+        if worker.stopping or self.workers.get(worker.mailbox.id) is not worker:
+            return
+        reason = "cancelled" if task.cancelled() else repr(task.exception() or "returned")
+        log.error(
+            "mailbox %s: worker ended unexpectedly (%s); restarting", worker.mailbox.id, reason
+        )
+        revival = asyncio.ensure_future(self._revive(worker, reason))
+        self._revivals.add(revival)
+        revival.add_done_callback(self._revivals.discard)
+
+    async def _revive(self, worker: MailboxWorker, reason: str) -> None:
+        mailbox_id = worker.mailbox.id
+        ends = self.restarts[mailbox_id] = self.restarts.get(mailbox_id, 0) + 1
+        await worker.close_backend()
+        await worker.set_status("error", f"worker ended unexpectedly ({reason}); restarting")
+        await asyncio.sleep(min(2.0 ** (ends - 1), MAX_BACKOFF))
+        if not worker.stopping and self.workers.get(mailbox_id) is worker:
+            self._run(worker)
+
+    def live(self, mailboxes: Sequence[Mailbox]) -> list[Mailbox]:
+        """`mailboxes` as stored, with each status its worker holds but could not write."""
+        result = []
+        for mailbox in mailboxes:
+            worker = self.workers.get(mailbox.id)
+            if worker is not None and worker.unsaved:
+                mailbox = msgspec.structs.replace(
+                    mailbox, status=worker.status, status_detail=worker.detail or ""
+                )
+            result.append(mailbox)
+        return result
 
     async def added(self, mailbox_id: int) -> None:
         self._start(await self.store.mailboxes.get_row(mailbox_id))
@@ -65,5 +119,9 @@ class SyncService:
             return await backend.fetch_message(Folder(folder, role), remote_id)
 
     async def stop(self) -> None:
+        for revival in list(self._revivals):
+            revival.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await revival
         await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
         self.workers.clear()

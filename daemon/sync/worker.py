@@ -11,8 +11,17 @@ The mailbox state machine (persisted as `mailboxes.status`):
      └──reconnect── auth_failed   (nothing retried until mailboxes.reconnect)
 
 Any other exception: status `error`, logged with its traceback, retried with
-back-off. While a mailbox is unavailable its tracked threads count as blind
-(R13); the next successful round syncs the missed interval.
+back-off. A full disk (`StorageFull`) is such an error, with the detail
+"storage full: ...": nothing of the failed write was kept, and the round that
+succeeds once space returns logs what the failed ones did not. While a
+mailbox is unavailable its tracked threads count as blind (R13); the next
+successful round syncs the missed interval.
+
+The task never ends of an error: only `stop` ends it. A status that cannot be
+written (the disk is full) is still announced (`mailbox.status_changed`), held
+here (`status`, `detail`, `unsaved`; `mailboxes.list` shows it) and written
+with the next change that can be. `SyncService` restarts a task that ends
+all the same.
 """
 
 from __future__ import annotations
@@ -22,8 +31,10 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from loggbok.daemon.memory import release_after_bulk
+from loggbok.daemon.store.db import is_storage_full, storage_full
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
@@ -52,17 +63,27 @@ class MailboxWorker:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.status: str = mailbox.status
+        self.status: MailboxStatus = cast(MailboxStatus, mailbox.status)
+        self.detail: str | None = None
+        """The last status detail announced (None: none yet since the daemon started)."""
+        self.unsaved = False
+        """The announced status could not be written to the database (yet)."""
+        self.stopping = False
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"mailbox-{self.mailbox.id}")
 
     async def stop(self) -> None:
+        self.stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._close_backend()
+        await self.close_backend()
 
     def reconnect(self, mailbox: MailboxRow | None = None) -> None:
         """Leave auth_failed/back-off now (after a new password, say)."""
@@ -71,18 +92,69 @@ class MailboxWorker:
         self._wake.set()
 
     async def sync_now(self) -> SyncResult:
-        """One round right away (`mailboxes.sync`); raises on failure."""
+        """One round right away (`mailboxes.sync`); raises on failure (a full disk as
+        `StorageFull`), after the status says so and the task is woken to retry."""
         async with self._lock:
-            backend = await self._connected()
-            return await self._round(backend)
+            try:
+                backend = await self._connected()
+                return await self._round(backend)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await self._failed(exc)
+                self._wake.set()
+                if is_storage_full(exc):
+                    raise storage_full(exc) from exc
+                raise
 
-    async def _set_status(self, status: MailboxStatus, detail: str = "") -> None:
-        self.status = status
-        if await self.store.mailboxes.set_status(self.mailbox.id, status, detail):
-            await self._notify(
-                "mailbox.status_changed",
-                MailboxStatusChanged(id=self.mailbox.id, status=status, detail=detail),
-            )
+    async def set_status(self, status: MailboxStatus, detail: str = "") -> None:
+        """Persist and announce a status; never raises (but a cancellation).
+
+        Clients hear of every change even when the database cannot take it; it is
+        then held in memory (`unsaved`) and written with the next status that can be.
+        """
+        changed = (status, detail) != (self.status, self.detail)
+        self.status, self.detail = status, detail
+        try:
+            stored_change = await self.store.mailboxes.set_status(self.mailbox.id, status, detail)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not self.unsaved:
+                log.warning(
+                    "mailbox %s: status %s kept in memory, not written: %s",
+                    self.mailbox.id,
+                    status,
+                    exc,
+                )
+            self.unsaved = True
+            stored_change = False
+        else:
+            self.unsaved = False
+        if changed or stored_change:
+            try:
+                await self._notify(
+                    "mailbox.status_changed",
+                    MailboxStatusChanged(id=self.mailbox.id, status=status, detail=detail),
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("mailbox %s: status change not announced", self.mailbox.id)
+
+    async def _failed(self, exc: Exception) -> None:
+        """Close the backend and set the status an error calls for."""
+        await self.close_backend()
+        if isinstance(exc, AuthError):
+            await self.set_status("auth_failed", str(exc))
+        elif isinstance(exc, TemporaryError):
+            await self.set_status("disconnected", str(exc))
+        elif is_storage_full(exc):
+            log.warning("mailbox %s: %s; retrying with back-off", self.mailbox.id, exc)
+            await self.set_status("error", f"storage full: {storage_full(exc)}")
+        else:
+            log.exception("mailbox %s: unexpected error", self.mailbox.id, exc_info=exc)
+            await self.set_status("error", f"{type(exc).__name__}: {exc}")
 
     async def _connected(self) -> Backend:
         if self._backend is None:
@@ -96,17 +168,17 @@ class MailboxWorker:
             self._backend = backend
         return self._backend
 
-    async def _close_backend(self) -> None:
+    async def close_backend(self) -> None:
         backend, self._backend = self._backend, None
         if backend is not None:
             with contextlib.suppress(Exception):
                 await backend.close()
 
     async def _round(self, backend: Backend) -> SyncResult:
-        await self._set_status("syncing")
+        await self.set_status("syncing")
         result = await SyncRound(self.store, self.mailbox, backend, self._notify).run()
         release_after_bulk(result.new)
-        await self._set_status("idle")
+        await self.set_status("idle")
         return result
 
     async def _run(self) -> None:
@@ -119,21 +191,14 @@ class MailboxWorker:
                 backoff = 1.0
                 await self._wait(backend)
                 continue
-            except AuthError as exc:
-                await self._close_backend()
-                await self._set_status("auth_failed", str(exc))
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            except TemporaryError as exc:
-                await self._close_backend()
-                await self._set_status("disconnected", str(exc))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.exception("mailbox %s: unexpected error", self.mailbox.id)
-                await self._close_backend()
-                await self._set_status("error", f"{type(exc).__name__}: {exc}")
+                await self._failed(exc)
+                if isinstance(exc, AuthError):
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
             delay = backoff * random.uniform(0.5, 1.5)
             backoff = min(backoff * 2, MAX_BACKOFF)
             self._wake.clear()

@@ -20,9 +20,7 @@ def _pool_workers(daemon_pid: int, timeout: float = 60.0) -> list[int]:
     deadline = time.monotonic() + timeout
     while True:
         workers = [
-            pid
-            for pid in processes.children(daemon_pid)
-            if "spawn_main" in processes.command(pid)
+            pid for pid in processes.children(daemon_pid) if "spawn_main" in processes.command(pid)
         ]
         if workers or time.monotonic() > deadline:
             return workers

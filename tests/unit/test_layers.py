@@ -54,6 +54,15 @@ def test_openrpc_document_is_current() -> None:
     )
 
 
+def test_openrpc_document_lists_every_error_code() -> None:
+    from loggbok.protocol.errors import ErrorCode
+    from loggbok.protocol.openrpc import build
+
+    errors = build()["components"]["errors"]
+    assert {e["code"] for e in errors.values()} == {int(c) for c in ErrorCode}
+    assert errors["STORAGE_FULL"]["code"] == -32009
+
+
 def test_pyproject_lists_every_package() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
