@@ -155,7 +155,8 @@ MESSAGES_LIST = Method(
     "messages.list",
     t.MessagesListParams,
     t.MessageList,
-    "Recent messages, filtered by logged/reason/mailbox, newest first.",
+    "Recent messages, filtered by logged/reason/mailbox, newest first"
+    " (reason `forward_unparsed`: forwards waiting for review).",
 )
 MESSAGES_RETRY = Method(
     "messages.retry",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
@@ -40,8 +41,15 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
     if missing:
         raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"ids": missing})
     body = None
-    if await ctx.store.messages.body_state(message) == "headers":
+    state = await ctx.store.messages.body_state(message)
+    if state == "headers":
         body = await _fetch_body(ctx, message)
+    elif not await ctx.store.messages.is_logged(message):
+        # The body of a message that was not logged (a forward_unparsed, a calendar
+        # turned down) was kept without its attachments and search row: read it again
+        # so the logged message is whole; when the mailbox cannot give it, log it as is.
+        with contextlib.suppress(RpcError):
+            body = await _fetch_body(ctx, message)
     added = await ctx.store.messages.log_manually(message, wanted, body)
     for entry in await ctx.store.timeline.entries_for(message, added):
         await ctx.sync.notify(

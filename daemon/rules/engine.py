@@ -4,6 +4,8 @@ Order of evaluation (first match wins):
 
   R12  the user may not log                      -> seat_cannot_log
   R7   outbound with `X-Loggbok-Log: no`          -> log_flag_off (even with the BCC address)
+  R8   sent to the forwarding address            -> forwarded_to_log (contacts from the body:
+                                                    rules/forwarded.py)
   R2/R7 outbound with `X-Loggbok-Log: yes`        -> log_flag    (as the BCC address does)
   R2/R7 outbound with the logging (BCC) address   -> bcc_address (creates contacts, tracks)
   R17  bounce, auto-reply, calendar, bulk         -> bounce / auto_reply / calendar / bulk
@@ -26,6 +28,7 @@ from collections.abc import Iterable
 from loggbok.daemon.mime.facts import Address, HeaderFacts
 from loggbok.daemon.rules.classify import classify
 from loggbok.daemon.rules.context import Decision, RuleContext, RuleSettings
+from loggbok.daemon.rules.forwarded import forward_received, is_forward
 from loggbok.daemon.rules.subjects import compare_subject
 
 
@@ -83,6 +86,8 @@ def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
         return Decision(
             False, "log_flag_off", "R7", never_logged=blocked, details={"log_flag": "no"}
         )
+    if is_forward(facts, settings):
+        return forward_received(settings)
     if outbound and (facts.log_flag or uses_logging_address(facts, settings)):
         return _logged_by_bcc(facts, ctx, allowed, known, blocked)
 

@@ -18,7 +18,10 @@ _SUMMARIES: dict[str, str] = {
     "that kept the subject line of {compared_message_id} ({compared_with}).",
     "contact_email": "Logged: an email exchanged with a contact (mode all_with_contacts).",
     "manual": "Logged by hand.",
-    "forwarded_to_log": "Logged: forwarded to your forwarding address.",
+    "forwarded_to_log": "Logged: you forwarded it to your forwarding address ({forwarding}); "
+    "the original from {original_from} is on the timeline.",
+    "forward_unparsed": "Not logged yet: you forwarded it to your forwarding address, but the "
+    "original sender's address could not be read ({why}). Choose the contact by hand.",
     "team_inbox": "Logged: sent to a team address.",
     "subject_changed": "Not logged: the subject line changed from “{compared_subject}” "
     "({compared_with}, {compared_message_id}) to “{subject}”; this started a new thread.",
@@ -40,6 +43,7 @@ _SUMMARIES: dict[str, str] = {
 }
 
 _FIXES: dict[str, list[str]] = {
+    "forward_unparsed": ["log_manually"],
     "subject_changed": ["log_manually"],
     "not_in_tracked_thread": ["log_manually"],
     "log_flag_off": ["log_manually"],

@@ -27,9 +27,11 @@ from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import (
     Evidence,
     Explanation,
+    Forwarded,
     Message,
     MessageHeaders,
     MessageList,
+    Participant,
     SearchResult,
 )
 
@@ -99,6 +101,7 @@ class MessageQueries:
             thread_id=row["thread_id"],
             parse_error=row["parse_error"],
             visibility=row["visibility"],
+            forwarded=_forwarded(row["forwarded"]),
         )
 
     async def headers(self, message: int) -> MessageHeaders:
@@ -266,7 +269,7 @@ class MessageQueries:
         waiting messages and CROSS JOIN keeps SQLite starting from it, so the cost
         follows what waits, not the size of the store."""
         return await self._db.fetchall(
-            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id, m.size
+            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id, m.size, m.reason
                FROM messages m INDEXED BY messages_body_pending
                CROSS JOIN message_locations l ON l.message = m.id
                CROSS JOIN folders f ON f.id = l.folder_id
@@ -286,6 +289,10 @@ class MessageQueries:
             (message,),
         )
 
+    async def is_logged(self, message: int) -> bool:
+        row = await self._row(message)
+        return bool(row["logged"])
+
     async def body_state(self, message: int) -> str:
         row = await self._row(message)
         return str(row["body_state"])
@@ -299,6 +306,21 @@ class MessageQueries:
                 ErrorCode.NOT_FOUND, "No such attachment", {"id": message, "index": index}
             )
         return row
+
+
+def _forwarded(data: str | None) -> Forwarded | None:
+    """The forward a message was logged from (R8), from `messages.forwarded`."""
+    if not data:
+        return None
+    own = json.loads(data)
+    email, name = own.get("from") or ["", ""]
+    return Forwarded(
+        by=Participant(email=email, name=name),
+        subject=own.get("subject", ""),
+        date=own.get("date", ""),
+        original_message_id=own.get("original_message_id"),
+        found_in=own.get("found_in", ""),
+    )
 
 
 async def _store_body(tx: Transaction, row: Row, body: StoredBody, *, with_extras: bool) -> None:

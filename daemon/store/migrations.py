@@ -200,4 +200,9 @@ MIGRATIONS: list[str] = [
     INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm)
         SELECT id, subject_norm FROM threads WHERE tracked = 1;
     """,
+    # 4: R8, a forward logged as its original keeps its own sender, subject and date here
+    # (JSON: from, subject, date, original_message_id, found_in); NULL for other mail
+    """
+    ALTER TABLE messages ADD COLUMN forwarded TEXT;
+    """,
 ]

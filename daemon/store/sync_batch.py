@@ -31,6 +31,24 @@ class StoredAttachment:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredForward:
+    """What a forward to the forwarding address turned out to carry (R8): the original's
+    fields, or why its sender could not be read (`unparsed`)."""
+
+    unparsed: str | None = None
+    sender_email: str = ""
+    sender_name: str = ""
+    subject: str = ""
+    date_iso: str = ""
+    date_ts: float = 0.0
+    date_shown: bool = False
+    to: tuple[tuple[str, str], ...] = ()
+    cc: tuple[tuple[str, str], ...] = ()
+    message_id: str | None = None
+    found_in: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class StoredBody:
     body_text: str
     new_text: str
@@ -40,6 +58,9 @@ class StoredBody:
     calendar_method: str | None = None
     """The iTIP method (REQUEST, REPLY, CANCEL ...) of a calendar part: the message is an
     invitation or a response, whatever its headers said (R17)."""
+    forward: StoredForward | None = None
+    """For a forward to the forwarding address: the original read out of it (R8); the
+    body and attachments above are then the original's."""
 
 
 async def _rows_in(tx: Transaction, sql: str, values: Iterable[Any]) -> list[Row]:

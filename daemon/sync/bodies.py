@@ -6,7 +6,10 @@ size only (`over_limit`); scanner placeholders are recorded as `pending_scan`
 and not stored; everything else goes to the content-addressed blob store. A
 calendar part carrying an iTIP method other than PUBLISH (an invitation or a
 response, such as Google Calendar's, which its headers do not show) is noted
-for the sync to turn the decision down (`calendar_method`).
+for the sync to turn the decision down (`calendar_method`). A forward to the
+forwarding address (R8) is read for the original it carries: the stored body and
+attachments are the original's, and `forward` says whose it is (or why that
+cannot be read, in which case the forward's own body is kept).
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import re
 
-from loggbok.daemon.mime.body import parse_message
-from loggbok.daemon.mime.facts import ParsedAttachment
+from loggbok.daemon.mime.body import make_snippet, parse_message
+from loggbok.daemon.mime.facts import ParsedAttachment, ParsedMessage
+from loggbok.daemon.mime.forward import ForwardedOriginal, parse_forward
 from loggbok.daemon.store.blobs import BlobBatch, BlobStore
-from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody
+from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody, StoredForward
 
 CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 _ITIP_METHOD = re.compile(
@@ -36,12 +40,54 @@ def calendar_method(attachments: tuple[ParsedAttachment, ...]) -> str | None:
     return None
 
 
+def _original(found: ForwardedOriginal, body_limit: int) -> tuple[ParsedMessage, StoredForward]:
+    """The forwarded original as the message to store, and what the forward said."""
+    text = found.body_text
+    errors: list[str] = []
+    if len(text.encode("utf-8")) > body_limit:
+        errors.append("body_over_limit")
+        text = text.encode("utf-8")[:body_limit].decode("utf-8", "ignore")
+    parsed = ParsedMessage(
+        body_text=text,
+        new_text=text,
+        snippet=make_snippet(text),
+        attachments=found.attachments,
+        body_size=len(found.body_text),
+        errors=tuple(errors),
+    )
+    forward = StoredForward(
+        sender_email=found.sender.email,
+        sender_name=found.sender.name,
+        subject=found.subject,
+        date_iso=found.date_iso,
+        date_ts=found.date_ts,
+        date_shown=found.date_shown,
+        to=tuple((a.email, a.name) for a in found.to),
+        cc=tuple((a.email, a.name) for a in found.cc),
+        message_id=found.message_id,
+        found_in=found.found_in,
+    )
+    return parsed, forward
+
+
 def build_body(
-    raw: bytes, blobs: BlobStore | BlobBatch, attachment_limit: int, body_limit: int
+    raw: bytes,
+    blobs: BlobStore | BlobBatch,
+    attachment_limit: int,
+    body_limit: int,
+    *,
+    forward: bool = False,
 ) -> StoredBody:
     """The stored form of one message; with a `BlobBatch`, its attachments are durable
-    only when the batch ends."""
-    parsed = parse_message(raw, body_limit_bytes=body_limit)
+    only when the batch ends. With `forward`, the original it carries (R8)."""
+    stored_forward: StoredForward | None = None
+    found = parse_forward(raw) if forward else None
+    if isinstance(found, ForwardedOriginal):
+        parsed, stored_forward = _original(found, body_limit)
+    else:
+        parsed = parse_message(raw, body_limit_bytes=body_limit)
+        if found is not None:
+            stored_forward = StoredForward(unparsed=found.reason, sender_name=found.sender_name)
     attachments = []
     for index, part in enumerate(parsed.attachments):
         if part.scan_placeholder:
@@ -59,11 +105,14 @@ def build_body(
         parsed.snippet,
         tuple(attachments),
         "; ".join(parsed.errors) or None,
-        calendar_method(parsed.attachments),
+        None if forward else calendar_method(parsed.attachments),
+        stored_forward,
     )
 
 
 async def build_body_async(
-    raw: bytes, blobs: BlobStore, attachment_limit: int, body_limit: int
+    raw: bytes, blobs: BlobStore, attachment_limit: int, body_limit: int, *, forward: bool = False
 ) -> StoredBody:
-    return await asyncio.to_thread(build_body, raw, blobs, attachment_limit, body_limit)
+    return await asyncio.to_thread(
+        lambda: build_body(raw, blobs, attachment_limit, body_limit, forward=forward)
+    )

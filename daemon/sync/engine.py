@@ -40,6 +40,7 @@ from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.engine import domain_of
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
+from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.store.sync_batch import (
@@ -114,6 +115,8 @@ class SyncRound:
         self._folders: dict[int, Folder] = {}
         self._decided = 0
         """New messages decided in earlier windows (for progress)."""
+        self.rules = RuleSettings()
+        """The rules of this round (`run` reads them from the settings)."""
 
     async def run(self) -> SyncResult:
         work = [
@@ -124,8 +127,16 @@ class SyncRound:
         rules = rule_settings(
             settings, self.mailbox.address, await self.store.settings.user_can_log()
         )
+        self.rules = rules
         pending = [
-            Pending(r["id"], r["folder_id"], r["remote_id"], None, r["size"] or 0)
+            Pending(
+                r["id"],
+                r["folder_id"],
+                r["remote_id"],
+                None,
+                r["size"] or 0,
+                forward=r["reason"] == "forwarded_to_log",
+            )
             for r in await self.store.messages.pending_bodies(self.mailbox.id)
             if r["folder_id"] in self._folders
         ]
@@ -287,6 +298,7 @@ class SyncRound:
                     m.incoming.remote_id,
                     m.incoming.preview,
                     m.incoming.size,
+                    forward=m.decision.reason == "forwarded_to_log",
                 )
                 for m in plan.logged
             ]
@@ -331,13 +343,20 @@ class SyncRound:
                 error = f"could not fetch: {raw or 'gone from the mailbox'}"
                 failed[item.message_id] = StoredBody("", "", item.preview or "", (), error)
                 unreadable.append((folder_id, item.remote_id, error))
+        forwards = frozenset(i.message_id for i in pending if i.forward)
         parsed = await build_bodies(
-            raws, self.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
+            raws,
+            self.store.blobs,
+            settings.attachment_limit_bytes,
+            settings.body_limit_bytes,
+            forwards,
         )
         bodies = {**parsed, **failed}
         calendars = {i: b.calendar_method for i, b in parsed.items() if b.calendar_method}
-        async with self.store.db.transaction(plan_neutral=True) as tx:
-            turned_down = await turn_down_calendar(tx, calendars)
+        # Settling a forward can create a contact, which changes plans: not plan-neutral.
+        async with self.store.db.transaction(plan_neutral=not forwards) as tx:
+            settled = await settle_forwards(tx, parsed, self.rules)
+            turned_down = await turn_down_calendar(tx, calendars) | settled.turned_down
             await write_bodies(tx, {i: b for i, b in bodies.items() if i not in turned_down})
             await write_bodies(
                 tx, {i: b for i, b in bodies.items() if i in turned_down}, index=False
@@ -382,6 +401,8 @@ class Pending:
     preview: str | None
     size: int = 0
     """Its size as the headers' fetch gave it; 0 when unknown."""
+    forward: bool = False
+    """A forward to the forwarding address, waiting for its original to be read (R8)."""
 
 
 def body_chunks(pending: list[Pending]) -> list[list[Pending]]:

@@ -91,21 +91,35 @@ def _follow_parent(parent: int) -> None:
 
 
 def _build_chunk(
-    items: list[tuple[int, bytes]], blob_root: str, attachment_limit: int, body_limit: int
+    items: list[tuple[int, bytes]],
+    blob_root: str,
+    attachment_limit: int,
+    body_limit: int,
+    forwards: frozenset[int] = frozenset(),
 ) -> list[tuple[int, StoredBody]]:
     with BlobStore(Path(blob_root)).batch() as blobs:
-        return [(key, build_body(raw, blobs, attachment_limit, body_limit)) for key, raw in items]
+        return [
+            (key, build_body(raw, blobs, attachment_limit, body_limit, forward=key in forwards))
+            for key, raw in items
+        ]
 
 
 async def build_bodies(
-    items: list[tuple[int, bytes]], blobs: BlobStore, attachment_limit: int, body_limit: int
+    items: list[tuple[int, bytes]],
+    blobs: BlobStore,
+    attachment_limit: int,
+    body_limit: int,
+    forwards: frozenset[int] = frozenset(),
 ) -> dict[int, StoredBody]:
-    """Parse many raw messages (keyed by any int) off the event loop."""
+    """Parse many raw messages (keyed by any int) off the event loop; the keys in
+    `forwards` are forwards to the forwarding address, read for their original (R8)."""
     if not items:
         return {}
     root = str(blobs.root)
     if len(items) < POOL_THRESHOLD:
-        done = await asyncio.to_thread(_build_chunk, items, root, attachment_limit, body_limit)
+        done = await asyncio.to_thread(
+            _build_chunk, items, root, attachment_limit, body_limit, forwards
+        )
         return dict(done)
     loop = asyncio.get_running_loop()
     size = -(-len(items) // (_workers() * 2))
@@ -113,7 +127,7 @@ async def build_bodies(
     results = await asyncio.gather(
         *(
             loop.run_in_executor(
-                _pool_executor(), _build_chunk, chunk, root, attachment_limit, body_limit
+                _pool_executor(), _build_chunk, chunk, root, attachment_limit, body_limit, forwards
             )
             for chunk in chunks
         )

@@ -1,0 +1,126 @@
+"""End to end, R8: forwards to the forwarding address, over the socket, on a Maildir.
+
+A forward in Sent (the original attached), another delivered into INBOX (inline,
+Swedish Outlook) and one whose original sender is shown by name only: the first
+two are logged on the original sender's contact (created, with its company) as
+the original (sender, subject, date, body, attachment), the forward's own headers
+kept; the third waits in the review list (`messages.list` by `forward_unparsed`)
+until it is logged by hand (`manual`). The same flow on the real Dovecot is in
+`tests/imap/test_imap_forwarding.py`.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from loggbok.protocol import methods as m
+from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+from tests.support.daemons import synced_daemon
+from tests.support.mail import deliver, make_maildir
+
+FORWARDS = Path(__file__).parents[1] / "data" / "forwards"
+SETTINGS = t.SettingsSetParams(
+    forwarding_address="Log <Forward@Log.example>", own_addresses=["ulla@seller.example"]
+)
+
+
+def fixture(name: str) -> bytes:
+    return (FORWARDS / name).read_bytes()
+
+
+async def check_forwards(client: Client) -> None:
+    """What every backend must show after syncing the three forwards."""
+    attached = await client.call(
+        m.MESSAGES_GET, t.MessageRefParams(message_id="<attached-0001@seller.example>")
+    )
+    assert (attached.logged, attached.reason) == (True, "forwarded_to_log")
+    assert (attached.from_.email, attached.from_.name) == ("karin@customer.example", "Karin Kund")
+    assert (attached.subject, attached.date) == ("Offer Q3", "2024-01-08T09:12:00+00:00")
+    assert attached.direction == "inbound"
+    assert [p.email for p in attached.cc] == ["per@customer.example"]
+    assert "please find our requirements attached" in attached.body_text
+    assert [(a.filename, a.status) for a in attached.attachments] == [
+        ("requirements.pdf", "stored")
+    ]
+    assert attached.forwarded is not None
+    assert attached.forwarded.by.email == "ulla@seller.example"
+    assert attached.forwarded.subject == "Fwd: Offer Q3"
+    assert attached.forwarded.original_message_id == "<orig-attached-0001@customer.example>"
+    assert attached.forwarded.found_in == "attached message"
+    pdf = await client.call(m.ATTACHMENTS_GET, t.AttachmentGetParams(id=attached.id, index=0))
+    assert base64.b64decode(pdf.data_base64).startswith(b"%PDF")
+
+    headers = await client.call(m.MESSAGES_HEADERS, t.MessageRefParams(id=attached.id))
+    assert "Subject: Fwd: Offer Q3" in headers.raw
+    assert "To: forward@log.example" in headers.raw
+
+    (karin_id,) = attached.contact_ids
+    karin = await client.call(m.CONTACTS_GET, t.IdParams(id=karin_id))
+    assert (karin.name, karin.emails, karin.company) == (
+        "Karin Kund",
+        ["karin@customer.example"],
+        "Customer",
+    )
+    why = await client.call(m.MESSAGES_EXPLAIN, t.MessageRefParams(id=attached.id))
+    assert (why.reason, why.evidence.rule) == ("forwarded_to_log", "R8")
+    assert why.evidence.details["created_contacts"] == "karin@customer.example"
+    assert "karin@customer.example" in why.summary
+
+    inline = await client.call(
+        m.MESSAGES_GET,
+        t.MessageRefParams(message_id="<HE1P190MB0003SV@HE1P190MB0003.EURP190.PROD.OUTLOOK.COM>"),
+    )
+    assert (inline.logged, inline.reason, inline.subject) == (
+        True,
+        "forwarded_to_log",
+        "Offert serviceavtal",
+    )
+    assert inline.from_.email == "karin@kund.example"
+    assert inline.date == "2024-01-08T09:12:00+00:00"
+    assert inline.body_text.startswith("Hej Ulla,")
+    timeline = await client.call(
+        m.TIMELINE_GET, t.TimelineGetParams(contact_id=inline.contact_ids[0])
+    )
+    assert [e.subject for e in timeline.entries] == ["Offert serviceavtal"]
+
+    review = await client.call(
+        m.MESSAGES_LIST, t.MessagesListParams(reason="forward_unparsed", limit=10)
+    )
+    assert [s.message_id for s in review.messages] == ["<nameonly-0001@seller.example>"]
+    unparsed = review.messages[0]
+    assert (unparsed.logged, unparsed.subject) == (False, "FW: Offer Q3")
+    why = await client.call(m.MESSAGES_EXPLAIN, t.MessageRefParams(id=unparsed.id))
+    assert (why.reason, why.evidence.rule, why.fixes) == (
+        "forward_unparsed",
+        "R8",
+        ["log_manually"],
+    )
+    assert why.evidence.details["named_sender"] == "Karin Kund"
+    assert "without an address" in why.summary
+
+    logged = await client.call(
+        m.MESSAGES_LOG, t.MessagesLogParams(id=unparsed.id, contact_ids=[karin_id])
+    )
+    assert logged.contact_ids == [karin_id]
+    after = await client.call(m.MESSAGES_GET, t.MessageRefParams(id=unparsed.id))
+    assert (after.logged, after.reason) == (True, "manual")
+    assert "the offer looks fine" in after.body_text
+    review = await client.call(
+        m.MESSAGES_LIST, t.MessagesListParams(reason="forward_unparsed", limit=10)
+    )
+    assert review.messages == []
+    hits = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="requirements"))
+    assert attached.id in [h.id for h in hits.hits]
+    hits = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="fine"))
+    assert [h.id for h in hits.hits] == [unparsed.id]
+
+
+async def test_forwards_on_a_maildir(workdir: Path) -> None:
+    maildir = make_maildir(workdir / "Maildir", ".Sent")
+    deliver(maildir / ".Sent", fixture("attached_rfc822.eml"))
+    deliver(maildir, fixture("outlook_desktop_sv.eml"))
+    deliver(maildir / ".Sent", fixture("name_only_outlook_en.eml"))
+    async with synced_daemon(workdir, maildir, SETTINGS) as (client, _, _, _):
+        await check_forwards(client)
