@@ -5,18 +5,22 @@ Swedish Outlook) and one whose original sender is shown by name only: the first
 two are logged on the original sender's contact (created, with its company) as
 the original (sender, subject, date, body, attachment), the forward's own headers
 kept; the third waits in the review list (`messages.list` by `forward_unparsed`)
-until it is logged by hand (`manual`). The same flow on the real Dovecot is in
-`tests/imap/test_imap_forwarding.py`.
+until it is logged by hand (`manual`). The same on the real Dovecot over IMAP,
+and a forward arriving there while the daemon idles lands on the contact the
+first one created.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
+from typing import Any
 
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
+from tests.servers.dovecot import DovecotServer
 from tests.support.daemons import synced_daemon
 from tests.support.mail import deliver, make_maildir
 
@@ -124,3 +128,42 @@ async def test_forwards_on_a_maildir(workdir: Path) -> None:
     deliver(maildir / ".Sent", fixture("name_only_outlook_en.eml"))
     async with synced_daemon(workdir, maildir, SETTINGS) as (client, _, _, _):
         await check_forwards(client)
+
+
+async def _appended(client: Client, message_id: str) -> Any:
+    while True:
+        name, params = await client.notifications.get()
+        if name == "timeline.appended" and params.entry.message_id == message_id:
+            return params
+
+
+async def test_forwards_on_dovecot(dovecot: DovecotServer, client: Client) -> None:
+    user = dovecot.add_user()
+    await asyncio.to_thread(dovecot.append, user, "Sent", fixture("attached_rfc822.eml"))
+    await asyncio.to_thread(dovecot.append, user, "INBOX", fixture("outlook_desktop_sv.eml"))
+    await asyncio.to_thread(dovecot.append, user, "Sent", fixture("name_only_outlook_en.eml"))
+    await client.call(m.SETTINGS_SET, SETTINGS)
+    added = await client.call(
+        m.MAILBOXES_ADD,
+        t.MailboxAddParams(
+            provider="imap",
+            host=dovecot.host,
+            port=dovecot.port,
+            security="none",
+            username=user.name,
+            password=user.password,
+            address="ulla@seller.example",
+        ),
+    )
+    await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+    await check_forwards(client)
+
+    karin = await client.call(
+        m.MESSAGES_GET, t.MessageRefParams(message_id="<attached-0001@seller.example>")
+    )
+    await asyncio.to_thread(dovecot.append, user, "Sent", fixture("gmail_en.eml"))
+    appended = await asyncio.wait_for(_appended(client, "<CAFwd0001gmailen@mail.gmail.com>"), 30)
+    assert appended.contact_id == karin.contact_ids[0]
+    assert (appended.entry.subject, appended.entry.reason) == ("Offer Q3", "forwarded_to_log")
+    contacts = await client.call(m.CONTACTS_LIST, t.ContactsListParams(query="customer.example"))
+    assert [c.id for c in contacts.contacts] == [appended.contact_id]
