@@ -1,7 +1,7 @@
 """The Textual app: modes for the main views, the daemon link, reconnecting, signals.
 
 `build_app(socket_path)` is the factory the CLI and the tests use. The footer
-shows the current screen's keys; the view keys (c u m / ,) are hidden there to
+shows the current screen's keys; the view keys (c u v m / ,) are hidden there to
 fit 80 columns, and are listed by `?` (the keys panel) and the palette. The app
 owns one `DaemonLink`; a worker keeps it connected and shows the
 "daemon unreachable" screen while it is not. Daemon notifications are
@@ -27,6 +27,7 @@ from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.screens.contacts import ContactsScreen
 from loggbok.tui.screens.mailboxes import MailboxesScreen
+from loggbok.tui.screens.review import ForwardReviewScreen
 from loggbok.tui.screens.search import SearchScreen
 from loggbok.tui.screens.settings import SettingsScreen
 from loggbok.tui.screens.unlogged import UnloggedScreen
@@ -45,6 +46,7 @@ class LoggbokApp(App[None]):
     MODES: ClassVar[dict[str, Any]] = {
         "contacts": ContactsScreen,
         "unlogged": UnloggedScreen,
+        "review": ForwardReviewScreen,
         "mailboxes": MailboxesScreen,
         "search": SearchScreen,
         "settings": SettingsScreen,
@@ -53,6 +55,7 @@ class LoggbokApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "switch_mode('contacts')", "Contacts", show=False),
         Binding("u", "switch_mode('unlogged')", "Unlogged mail", show=False),
+        Binding("v", "switch_mode('review')", "Forwards to review", show=False),
         Binding("m", "switch_mode('mailboxes')", "Mailboxes", show=False),
         Binding("slash", "switch_mode('search')", "Search", key_display="/", show=False),
         Binding("comma", "switch_mode('settings')", "Settings", key_display=",", show=False),

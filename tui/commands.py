@@ -22,6 +22,12 @@ GLOBAL_ACTIONS: list[tuple[str, str | None, str | None, str]] = [
     ("Add contact", "contacts", "add_contact", "Create a contact by name and address"),
     ("Import contacts (vCard/CSV)", "contacts", "import_contacts", "Import a .vcf or .csv file"),
     ("Unlogged mail", "unlogged", None, "Recent mail that was not logged, by reason · key: u"),
+    (
+        "Forwards to review",
+        "review",
+        None,
+        "Forwards whose original sender could not be read: choose the contact · key: v",
+    ),
     ("Mailboxes", "mailboxes", None, "Connected mailboxes, status and sync · key: m"),
     ("Add mailbox", "mailboxes", "add_mailbox", "Connect a mailbox after a connection test"),
     ("Search logged mail", "search", None, "Full-text search over logged mail · key: /"),

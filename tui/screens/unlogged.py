@@ -29,6 +29,10 @@ LIMIT = 500
 
 
 class UnloggedScreen(DaemonScreen):
+    REASON: t.ReasonCode | None = None
+    """Only messages decided with this reason (a subclass's review list)."""
+    SUBTITLE = "Unlogged mail"
+    NOTHING = "Nothing unlogged."
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "log", "Log manually"),
         Binding("w", "why", "Why?"),
@@ -47,7 +51,7 @@ class UnloggedScreen(DaemonScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "Unlogged mail"
+        self.sub_title = self.SUBTITLE
         self.loggbok.timeline_appended.subscribe(self, self._data_changed)
         self.loggbok.timeline_changed.subscribe(self, self._data_changed)
         self.loggbok.mailbox_changed.subscribe(self, self._mailbox_changed)
@@ -70,10 +74,11 @@ class UnloggedScreen(DaemonScreen):
     async def fetch(self) -> None:
         try:
             result = await self.link.call(
-                methods.MESSAGES_LIST, t.MessagesListParams(logged=False, limit=LIMIT)
+                methods.MESSAGES_LIST,
+                t.MessagesListParams(logged=False, reason=self.REASON, limit=LIMIT),
             )
         except (RpcError, DaemonUnreachable) as exc:
-            self.report(exc, "Loading unlogged mail")
+            self.report(exc, f"Loading {self.SUBTITLE.lower()}")
             return
         self.mark_loaded()
         options = self.query_one(OptionList)
@@ -101,7 +106,7 @@ class UnloggedScreen(DaemonScreen):
         self.query_one("#unlogged-status", Label).update(
             f"{len(result.messages)} unlogged messages in {len(groups)} groups{more}"
             if result.messages
-            else "Nothing unlogged."
+            else self.NOTHING
         )
 
     @property
@@ -135,10 +140,12 @@ class UnloggedScreen(DaemonScreen):
         sender = (
             msg.from_.email if msg.direction == "inbound" else (msg.to[0].email if msg.to else "")
         )
+        self.pick_contacts(msg, f"Log “{msg.subject}” onto…", sender)
+
+    def pick_contacts(self, msg: t.MessageSummary, title: str, query: str) -> None:
+        """Ask for the contacts to log `msg` onto, then log it there (R9)."""
         self.app.push_screen(
-            ContactPicker(
-                f"Log “{msg.subject}” onto…", suggested=list(msg.contact_ids), query=sender
-            ),
+            ContactPicker(title, suggested=list(msg.contact_ids), query=query),
             lambda ids: self._log_onto(msg, ids),
         )
 
