@@ -8,9 +8,11 @@ import contextlib
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
+from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.sync_batch import StoredBody
 from loggbok.daemon.sync.backend import BackendError
 from loggbok.daemon.sync.bodies import build_body_async
+from loggbok.daemon.sync.engine import rule_settings
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
 
@@ -60,11 +62,26 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
 
 async def retry(ctx: Context, params: t.MessageRefParams) -> t.Message:
     message = await _resolve(ctx, params)
-    await ctx.store.messages.replace_body(message, await _fetch_body(ctx, message))
+    if await ctx.store.messages.awaits_original(message):
+        # A forward whose body could not be read in its sync: read its original now (R8).
+        body = await _fetch_body(ctx, message, forward=True)
+        await ctx.store.messages.replace_body(message, body, await _rules_for(ctx, message))
+    else:
+        await ctx.store.messages.replace_body(message, await _fetch_body(ctx, message))
     return await ctx.store.messages.get(message)
 
 
-async def _fetch_body(ctx: Context, message: int) -> StoredBody:
+async def _rules_for(ctx: Context, message: int) -> RuleSettings:
+    """The rules a sync of the message's mailbox decides with."""
+    location = await ctx.store.messages.location(message)
+    assert location is not None, "a message whose body was just fetched has a location"
+    mailbox = await ctx.store.mailboxes.get_row(location["mailbox_id"])
+    return rule_settings(
+        await ctx.store.settings.get(), mailbox.address, await ctx.store.settings.user_can_log()
+    )
+
+
+async def _fetch_body(ctx: Context, message: int, *, forward: bool = False) -> StoredBody:
     """The message's body, fetched from its mailbox and parsed off the loop."""
     location = await ctx.store.messages.location(message)
     if location is None:
@@ -79,7 +96,11 @@ async def _fetch_body(ctx: Context, message: int) -> StoredBody:
         raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Cannot read the message", str(exc)) from None
     settings = await ctx.store.settings.get()
     return await build_body_async(
-        raw, ctx.store.blobs, settings.attachment_limit_bytes, settings.body_limit_bytes
+        raw,
+        ctx.store.blobs,
+        settings.attachment_limit_bytes,
+        settings.body_limit_bytes,
+        forward=forward,
     )
 
 

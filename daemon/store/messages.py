@@ -8,7 +8,9 @@ import json
 
 from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rules import reasons
+from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
     VISIBLE,
@@ -246,14 +248,19 @@ class MessageQueries:
             )
         return added
 
-    async def replace_body(self, message: int, body: StoredBody) -> None:
+    async def replace_body(
+        self, message: int, body: StoredBody, rules: RuleSettings | None = None
+    ) -> None:
         """A re-fetched body (`messages.retry`); leaves quarantine when it was read. A body
-        that shows a calendar invitation turns the decision down, as in a sync."""
+        that shows a calendar invitation turns the decision down, and a forward still
+        waiting for its original is settled with `rules` (R8), as in a sync."""
         async with self._db.transaction() as tx:
-            row = await tx.fetchone("SELECT * FROM messages WHERE id = ?", (message,))
-            assert row is not None
             calendar = {message: body.calendar_method} if body.calendar_method else {}
             turned_down = await turn_down_calendar(tx, calendar)
+            if rules is not None:
+                turned_down |= (await settle_forwards(tx, {message: body}, rules)).turned_down
+            row = await tx.fetchone("SELECT * FROM messages WHERE id = ?", (message,))
+            assert row is not None
             logged = bool(row["logged"]) and not turned_down
             await _store_body(tx, row, body, with_extras=logged)
             await tx.execute(
@@ -288,6 +295,11 @@ class MessageQueries:
                WHERE l.message = ? LIMIT 1""",
             (message,),
         )
+
+    async def awaits_original(self, message: int) -> bool:
+        """A forward logged from its headers whose original has not been read yet (R8)."""
+        row = await self._row(message)
+        return row["reason"] == "forwarded_to_log" and row["forwarded"] is None
 
     async def is_logged(self, message: int) -> bool:
         row = await self._row(message)

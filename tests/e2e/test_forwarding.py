@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
+from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
 from tests.support.daemons import synced_daemon
 from tests.support.mail import deliver, make_maildir
@@ -167,3 +169,77 @@ async def test_forwards_on_dovecot(dovecot: DovecotServer, client: Client) -> No
     assert (appended.entry.subject, appended.entry.reason) == ("Offer Q3", "forwarded_to_log")
     contacts = await client.call(m.CONTACTS_LIST, t.ContactsListParams(query="customer.example"))
     assert [c.id for c in contacts.contacts] == [appended.contact_id]
+
+
+def _unsettle(database: Path, message_id: str, subject: str, *, quarantined: bool) -> None:
+    """Put a forward back where a crash (or a failed fetch) leaves it: decided from its
+    headers (logged, on no contact), its original not read yet."""
+    with sqlite3.connect(database) as db:
+        (message,) = db.execute(
+            "SELECT id FROM messages WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        db.execute("DELETE FROM timeline_entries WHERE message = ?", (message,))
+        db.execute("DELETE FROM attachments WHERE message = ?", (message,))
+        db.execute("DELETE FROM message_fts WHERE rowid = ?", (message,))
+        db.execute(
+            """UPDATE messages SET logged = 1, reason = 'forwarded_to_log', forwarded = NULL,
+                   body_state = 'headers', body_text = NULL, subject = ?,
+                   from_email = 'ulla@seller.example', from_name = 'Ulla Saljare'
+               WHERE id = ?""",
+            (subject, message),
+        )
+        if quarantined:
+            db.execute(
+                "UPDATE message_locations SET state = 'quarantined', error = 'could not fetch'"
+                " WHERE message = ?",
+                (message,),
+            )
+
+
+async def test_forward_read_after_a_crash_and_by_retry(workdir: Path) -> None:
+    """The next round reads a forward a crash left unread; `messages.retry` one whose fetch
+    failed."""
+    maildir = make_maildir(workdir / "Maildir", ".Sent")
+    deliver(maildir / ".Sent", fixture("attached_rfc822.eml"))
+    deliver(maildir / ".Sent", fixture("gmail_de.eml"))
+    async with synced_daemon(workdir, maildir, SETTINGS):
+        pass
+    database = workdir / "data" / "loggbok.sqlite3"
+    _unsettle(database, "<attached-0001@seller.example>", "Fwd: Offer Q3", quarantined=False)
+    _unsettle(
+        database,
+        "<CAFwd0002gmailde@mail.gmail.com>",
+        "Fwd: Angebot Wartungsvertrag",
+        quarantined=True,
+    )
+    daemon = DaemonProcess(workdir / "d.sock", workdir / "data")
+    daemon.start()
+    try:
+        client = await daemon.client()
+        (box,) = (await client.call(m.MAILBOXES_LIST)).mailboxes
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=box.id))
+        attached = await client.call(
+            m.MESSAGES_GET, t.MessageRefParams(message_id="<attached-0001@seller.example>")
+        )
+        assert (attached.reason, attached.subject, attached.from_.email) == (
+            "forwarded_to_log",
+            "Offer Q3",
+            "karin@customer.example",
+        )
+        assert len(attached.contact_ids) == 1
+        assert [a.filename for a in attached.attachments] == ["requirements.pdf"]
+        assert attached.forwarded is not None and attached.forwarded.subject == "Fwd: Offer Q3"
+
+        waiting = t.MessageRefParams(message_id="<CAFwd0002gmailde@mail.gmail.com>")
+        before = await client.call(m.MESSAGES_GET, waiting)
+        assert (before.contact_ids, before.forwarded) == ([], None)
+        after = await client.call(m.MESSAGES_RETRY, waiting)
+        assert (after.reason, after.subject, after.from_.email) == (
+            "forwarded_to_log",
+            "Angebot Wartungsvertrag",
+            "joerg.mueller@kunde.example",
+        )
+        assert len(after.contact_ids) == 1
+        await client.close()
+    finally:
+        daemon.stop()
