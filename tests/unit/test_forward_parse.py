@@ -135,3 +135,24 @@ def test_shown_dates(shown: str, offset: int, iso: str) -> None:
 
 def test_unreadable_date_is_none() -> None:
     assert read_shown_date("last Tuesday", 0) is None
+
+
+def test_long_bodies_are_read_without_quotequail() -> None:
+    """Past quotequail's bound the own reader alone finds the block; a long body of
+    "From:" lines without a block gives a name only, not a hang."""
+    lines = ["Fwd below", "", "From: Karin Kund <karin@customer.example>"]
+    lines += ["Date: Mon, 8 Jan 2024 10:12:00 +0100", "Subject: Offer Q3", ""]
+    lines += ["A long line of the original."] * 3000
+    raw = (
+        "From: ulla@seller.example\nTo: forward@log.example\nSubject: Fwd: Offer Q3\n"
+        "Date: Tue, 9 Jan 2024 08:00:00 +0100\n\n" + "\n".join(lines)
+    ).encode()
+    found = parse_forward(raw)
+    assert isinstance(found, ForwardedOriginal)
+    assert (found.sender.email, found.found_in) == (
+        "karin@customer.example",
+        "inline text (header block)",
+    )
+    assert found.body_text.count("A long line") == 3000
+    hostile = b"From: u@seller.example\nContent-Type: text/html\n\n" + b"<div>From: x</div>" * 20000
+    assert isinstance(parse_forward(hostile), Unparsed)
