@@ -16,7 +16,10 @@ REASON_CODES: dict[str, str] = {
     "reply_in_tracked_thread": "R3: a reply in a tracked thread that kept the subject line",
     "contact_email": "R5: an email with a contact (mode all_with_contacts)",
     "manual": "R9: logged by hand",
-    "forwarded_to_log": "R8: forwarded to the forwarding address",
+    "forwarded_to_log": "R8: forwarded by the user to the forwarding address; logged as the"
+    " original it carries, on the original sender's contact",
+    "forward_unparsed": "R8: forwarded to the forwarding address, but the original sender's"
+    " address cannot be read; not logged, waits for review (`messages.list` by this reason)",
     "team_inbox": "R15: sent to a team address",
     "subject_changed": "R4: a reply whose sender changed the subject line; not logged",
     "not_in_tracked_thread": "R5: a new email from a contact, no tracked thread; not logged",

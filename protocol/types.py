@@ -21,30 +21,6 @@ AuthKind = Literal["password", "xoauth2"]
 Direction = Literal["inbound", "outbound"]
 MailboxStatus = Literal["new", "syncing", "idle", "auth_failed", "disconnected", "error"]
 AttachmentStatus = Literal["stored", "over_limit", "pending_scan", "missing"]
-ReasonCode = Literal[
-    "sent_from_crm",
-    "bcc_address",
-    "reply_in_tracked_thread",
-    "contact_email",
-    "manual",
-    "forwarded_to_log",
-    "forward_unparsed",
-    "team_inbox",
-    "subject_changed",
-    "not_in_tracked_thread",
-    "no_contact_participant",
-    "never_log",
-    "auto_reply",
-    "bounce",
-    "bulk",
-    "calendar",
-    "internal_only",
-    "seat_cannot_log",
-    "mailbox_unavailable",
-    "parse_error",
-]
-"""Every reason code a decision can carry (docs/rules.md). Results carry it as a plain
-string, so a client keeps working when a newer daemon adds one."""
 
 RowId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 """An id the store gave out (a SQLite rowid): a number outside its range is
@@ -492,9 +468,9 @@ class SearchResult(Record):
 
 class MessagesListParams(Params):
     logged: bool | None = None
-    reason: ReasonCode | None = None
-    """Only messages decided with this reason: `forward_unparsed` is the review list of
-    forwards whose original sender could not be read."""
+    reason: str | None = None
+    """Only messages decided with this reason (one of `ReasonCode`); `forward_unparsed`
+    is the review list of forwards whose original sender could not be read."""
     mailbox_id: RowId | None = None
     limit: int = 50
     before: str | None = None

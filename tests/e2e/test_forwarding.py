@@ -147,8 +147,7 @@ async def test_forwards_on_dovecot(dovecot: DovecotServer, client: Client) -> No
     await client.call(m.SETTINGS_SET, SETTINGS)
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(
-            provider="imap",
+        t.ImapAddParams(
             host=dovecot.host,
             port=dovecot.port,
             security="none",

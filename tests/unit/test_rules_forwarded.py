@@ -104,3 +104,11 @@ def test_internal_and_never_logged_originals_are_not_logged() -> None:
         "never_log",
         ("spy@konkurrent.example",),
     )
+
+
+def test_the_log_flag_off_wins_over_a_forward() -> None:
+    """`X-Loggbok-Log: no` keeps any message of the user's unlogged (R7), a forward too."""
+    lines = ("From: maja@firma.example", "To: fwd@log.example", "X-Loggbok-Log: no")
+    assert decided(*lines) == (False, "log_flag_off", "R7")
+    flagged = ("From: maja@firma.example", "To: fwd@log.example", "X-Loggbok-Log: yes")
+    assert decided(*flagged) == (True, "forwarded_to_log", "R8")

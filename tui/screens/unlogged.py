@@ -29,7 +29,7 @@ LIMIT = 500
 
 
 class UnloggedScreen(DaemonScreen):
-    REASON: t.ReasonCode | None = None
+    REASON: str | None = None
     """Only messages decided with this reason (a subclass's review list)."""
     SUBTITLE = "Unlogged mail"
     NOTHING = "Nothing unlogged."
