@@ -26,6 +26,7 @@ from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
+from loggbok.protocol import socket_check
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ CAPABILITIES = ["maildir", "notifications", "explain", "manual_log", "fts5", "ba
 
 class AlreadyRunning(RuntimeError):
     pass
+
+
+class SocketPathRefused(RuntimeError):
+    """The socket path is not safe to listen on (see `prepare_socket_path`)."""
 
 
 def _socket_answers(path: Path) -> bool:
@@ -49,13 +54,23 @@ def _socket_answers(path: Path) -> bool:
 def prepare_socket_path(path: Path) -> None:
     """Make the private folder; refuse when a daemon answers; clear a stale socket.
 
-    A folder of our own (created here, or named loggbok*) is forced to 0700; a
-    folder the user named (`--socket /some/dir/x.sock`) is left as it is.
+    The folder must belong to this user and be private: a folder of our own
+    (created here, or named loggbok*) is forced to 0700; any other folder that is
+    open to other users, or a folder owned by someone else (another user may have
+    made `/tmp/loggbok-<uid>` first), is refused with `SocketPathRefused`.
     """
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    if path.parent.name.startswith("loggbok"):
-        os.chmod(path.parent, 0o700)
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+        problem = socket_check.folder_problem(folder)
+        if problem and folder.name.startswith("loggbok") and folder.stat().st_uid == os.getuid():
+            os.chmod(folder, 0o700)
+            problem = socket_check.folder_problem(folder)
+    except OSError as exc:
+        raise SocketPathRefused(f"cannot listen on {path}: {exc}") from None
+    if problem:
+        raise SocketPathRefused(f"refusing to listen on {path}: {problem}")
     if path.exists() or path.is_socket():
         if _socket_answers(path):
             raise AlreadyRunning(f"another loggbokd is answering on {path}")

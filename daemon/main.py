@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from loggbok.daemon.app import AlreadyRunning, Daemon
+from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.db import StoreUnavailable
 from loggbok.protocol.paths import default_data_dir, default_socket_path
@@ -42,7 +42,7 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, SocketPathRefused) as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -4,6 +4,7 @@ Used by the CLI, the TUI and the tests. Calls are typed through the method
 registry: `await client.call(methods.CONTACTS_GET, IdParams(id=1))` returns a
 `Contact`. Notifications are delivered to subscribers and to an optional
 queue. A lost connection fails every pending call with `ConnectionError`.
+`connect` refuses a socket that is not the user's own (`socket_check`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.protocol.framing import MAX_LINE_BYTES, encode
 from loggbok.protocol.methods import NOTIFICATIONS, Method, Notification
+from loggbok.protocol.socket_check import check_path, check_peer
 
 P = TypeVar("P", bound=t.Params)
 R = TypeVar("R")
@@ -43,7 +45,17 @@ class Client:
 
     @classmethod
     async def connect(cls, socket_path: str | Path) -> Client:
-        reader, writer = await asyncio.open_unix_connection(str(socket_path), limit=MAX_LINE_BYTES)
+        """Connect once the socket, its folder and the listening process are found to
+        be this user's own (`UnsafeSocket`, a `PermissionError`, otherwise): nothing
+        is sent to a socket another user could have put in place."""
+        path = Path(socket_path)
+        check_path(path)
+        reader, writer = await asyncio.open_unix_connection(str(path), limit=MAX_LINE_BYTES)
+        try:
+            check_peer(writer.get_extra_info("socket"), path)
+        except BaseException:
+            writer.close()
+            raise
         return cls(reader, writer)
 
     def subscribe(self, handler: NotificationHandler) -> None:

@@ -20,6 +20,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import RpcError
+from loggbok.protocol.socket_check import UnsafeSocket
 from loggbok.tui import launcher, paths
 
 
@@ -87,6 +88,9 @@ def run_call(socket: Path, name: str, pairs: Sequence[str], raw: str | None) -> 
     except RpcError as exc:
         detail = f": {json.dumps(exc.data, ensure_ascii=False)}" if exc.data is not None else ""
         print(f"error {exc.code}: {exc.message}{detail}", file=sys.stderr)
+        return 1
+    except UnsafeSocket as exc:
+        print(f"loggbok: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"loggbok: no daemon answers on {socket} ({exc})", file=sys.stderr)

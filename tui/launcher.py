@@ -15,6 +15,7 @@ from pathlib import Path
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
+from loggbok.protocol.socket_check import UnsafeSocket
 
 LOG_NAME = "loggbokd.out.log"
 PID_NAME = "loggbokd.spawned.pid"
@@ -28,10 +29,13 @@ class DaemonStartError(RuntimeError):
 
 
 async def answers(socket_path: Path) -> bool:
-    """True when a daemon answers `daemon.hello` on the socket."""
+    """True when a daemon answers `daemon.hello` on the socket; `DaemonStartError` when
+    the socket is not the user's own (another user may have put it there)."""
     try:
         async with asyncio.timeout(ANSWER_SECONDS):
             client = await Client.connect(socket_path)
+    except UnsafeSocket as exc:
+        raise DaemonStartError(str(exc)) from None
     except (OSError, TimeoutError):
         return False
     try:
