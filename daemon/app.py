@@ -57,7 +57,8 @@ def prepare_socket_path(path: Path) -> None:
     The folder must belong to this user and be private: a folder of our own
     (created here, or named loggbok*) is forced to 0700; any other folder that is
     open to other users, or a folder owned by someone else (another user may have
-    made `/tmp/loggbok-<uid>` first), is refused with `SocketPathRefused`.
+    made `/tmp/loggbok-<uid>` first), is refused with `SocketPathRefused`, as is a
+    path that holds anything but a socket of ours (it is never deleted).
     """
     folder = path.parent
     try:
@@ -71,7 +72,10 @@ def prepare_socket_path(path: Path) -> None:
         raise SocketPathRefused(f"cannot listen on {path}: {exc}") from None
     if problem:
         raise SocketPathRefused(f"refusing to listen on {path}: {problem}")
-    if path.exists() or path.is_socket():
+    if path.exists() or path.is_symlink():
+        problem = socket_check.socket_problem(path)
+        if problem:
+            raise SocketPathRefused(f"refusing to listen on {path}: {problem} (left untouched)")
         if _socket_answers(path):
             raise AlreadyRunning(f"another loggbokd is answering on {path}")
         path.unlink()

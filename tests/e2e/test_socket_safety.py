@@ -231,3 +231,24 @@ def test_daemon_makes_its_own_folder_private(workdir: Path) -> None:
         assert os.stat(folder).st_mode & 0o777 == 0o700
     finally:
         daemon.stop()
+
+
+@pytest.mark.parametrize("kind", ["regular file", "folder", "fifo"])
+def test_socket_option_never_deletes_what_is_not_a_socket(workdir: Path, kind: str) -> None:
+    """`--socket` naming an existing file used to delete it and listen in its place."""
+    target = workdir / "precious"
+    if kind == "regular file":
+        target.write_text("keep me\n")
+    elif kind == "folder":
+        target.mkdir()
+        (target / "inside").write_text("keep me too\n")
+    else:
+        os.mkfifo(target)
+    done = _loggbokd(target, workdir / "data")
+    _one_clear_line(done, f"{target} is not a socket (left untouched)")
+    if kind == "regular file":
+        assert target.read_text() == "keep me\n"
+    elif kind == "folder":
+        assert (target / "inside").read_text() == "keep me too\n"
+    else:
+        assert target.is_fifo()
