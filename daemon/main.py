@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -48,12 +51,34 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
     return 0
 
 
+def make_private(data_dir: Path) -> tuple[int, str] | None:
+    """Create the data dir 0700, or make an existing one of ours 0700 when group or
+    others could enter it; returns (level, line) to log when it was, or stays, open."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = data_dir.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & 0o077:
+        return None
+    if info.st_uid != os.getuid():
+        return logging.WARNING, (
+            f"the data dir {data_dir} is open to other users (mode {mode:04o}) and belongs"
+            f" to uid {info.st_uid}: it is left as it is"
+        )
+    os.chmod(data_dir, 0o700)
+    return logging.INFO, (
+        f"the data dir {data_dir} was open to other users (mode {mode:04o}): made it 0700"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    os.umask(0o077)  # every file and folder the daemon (and its workers) makes is private
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    opened = make_private(data_dir)
     setup_logging(data_dir, args.verbose)
+    if opened:
+        logging.getLogger("loggbok.daemon").log(opened[0], "%s", opened[1])
     raise SystemExit(asyncio.run(_run(args, socket_path, data_dir)))
 
 
