@@ -6,17 +6,30 @@ params struct of its method. `build_methods` wraps them so jsonrpcserver sees
 is `Invalid params` with the reason), `RpcError` becomes an error response, a
 write refused for want of space is `Storage full` (-32009), and results are
 turned into plain JSON values.
+
+A line is taken apart here, not by jsonrpcserver: `parse` turns it into the
+requests it holds (a batch into its items, each checked and answered on its
+own) so the server can run a batch's items in bounded chunks, and `run` calls
+one checked request. The checks jsonrpcserver lacks: an id is a string, an
+integer or null (a NaN, infinite or fractional number is an Invalid Request),
+and no text anywhere in a request may hold a lone surrogate (`"\\ud800"` is
+valid JSON but no text: SQLite and the encoder refuse it) - in a method name or
+id that is an Invalid Request, in the params Invalid params.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from jsonrpcserver import Error, InvalidParams, Success
-from jsonrpcserver.async_main import dispatch_to_serializable
+from jsonrpcserver.async_dispatcher import dispatch_deserialized
+from jsonrpcserver.response import to_serializable
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.store.db import is_storage_full, storage_full
@@ -27,6 +40,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, Any], Awaitable[Any]]
 Bound = Callable[..., Awaitable[Any]]
+Response = dict[str, Any]
+_REQUEST_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
 
 
 def _unknown_variant(method: Method[Any, Any], params: dict[str, Any]) -> Any:
@@ -82,6 +97,131 @@ def build_methods(handlers: dict[str, Handler]) -> dict[str, Bound]:
     return {name: _bind(METHODS[name], handler) for name, handler in handlers.items()}
 
 
+def error(code: int, message: str, data: Any = None, request_id: Any = None) -> Response:
+    return {"jsonrpc": "2.0", "error": {"code": code, "message": message, "data": data},
+            "id": request_id}  # fmt: skip
+
+
+@dataclass
+class Parsed:
+    """What one line holds: requests to run (in order, each with its slot in the
+    answer) and the answers already known (parse errors, invalid items)."""
+
+    batch: bool
+    requests: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    answers: list[Response | None] = field(default_factory=list)
+
+    def answer(self) -> Response | list[Response] | None:
+        """The line's answer once every request has run (None: nothing to send)."""
+        given = [a for a in self.answers if a is not None]
+        if not self.batch:
+            return given[0] if given else None
+        return given or None
+
+
+def parse(text: str) -> Parsed:
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return Parsed(batch=False, answers=[error(ErrorCode.PARSE_ERROR, "Parse error", str(exc))])
+    if isinstance(message, list):
+        if not message:
+            return Parsed(batch=False, answers=[_invalid("an empty batch")])
+        parsed = Parsed(batch=True, answers=[None] * len(message))
+        items = message
+    else:
+        parsed = Parsed(batch=False, answers=[None])
+        items = [message]
+    for slot, item in enumerate(items):
+        problem = _check(item)
+        if problem is not None:
+            parsed.answers[slot] = problem
+        else:
+            parsed.requests.append((slot, item))
+    return parsed
+
+
+def _invalid(why: str) -> Response:
+    return error(ErrorCode.INVALID_REQUEST, "Invalid request", why)
+
+
+def _check(item: Any) -> Response | None:
+    """None for a well-formed request, else its error answer."""
+    if not isinstance(item, dict):
+        return _invalid("a request must be an object")
+    if item.keys() - _REQUEST_KEYS:
+        return _invalid("a request has only jsonrpc, method, params and id")
+    if item.get("jsonrpc") != "2.0":
+        return _invalid('jsonrpc must be "2.0"')
+    request_id = item.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int | float | None):
+        return _invalid("an id is a string, an integer or null")
+    if isinstance(request_id, float) and not (
+        math.isfinite(request_id) and request_id.is_integer()
+    ):
+        return _invalid("an id is a string, an integer or null, not a fractional number")
+    if isinstance(request_id, str) and _surrogate_at(request_id) is not None:
+        return _invalid("the id holds a lone surrogate")
+    method = item.get("method")
+    if not isinstance(method, str):
+        return _invalid("method must be a string")
+    if _surrogate_at(method) is not None:
+        return _invalid("the method name holds a lone surrogate")
+    params = item.get("params", {})
+    if not isinstance(params, dict | list):
+        return _invalid("params must be an object or an array")
+    where = _surrogate_at(params)
+    if where is not None:
+        return error(
+            ErrorCode.INVALID_PARAMS,
+            "Invalid params",
+            f"a lone surrogate (not text) at `$.{where}`" if where else "a lone surrogate",
+            int(request_id) if isinstance(request_id, float) else request_id,
+        )
+    return None
+
+
+def _surrogate_at(value: Any) -> str | None:
+    """Where in `value` a string (or an object key) holds a lone surrogate, as a
+    path ("" for `value` itself); None when there is none. Iterative: a request
+    nested as deep as the JSON parser allows must not exhaust the stack here."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if not _is_text(item):
+                return path
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if not _is_text(key):
+                    return f"{path}.<key>" if path else "<key>"
+                shown = key if key.isidentifier() else "<key>"
+                stack.append((inner, f"{path}.{shown}" if path else shown))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{path}[{i}]") for i, inner in enumerate(item))
+    return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+async def run(request: dict[str, Any], methods: dict[str, Bound], context: Context) -> Any:
+    """One checked request -> its answer (None for a notification)."""
+    if isinstance(request.get("id"), float):
+        request = {**request, "id": int(request["id"])}
+    post_process: Any = to_serializable  # its declared type is narrower than it is used
+    return await dispatch_deserialized(methods, context, post_process, request)
+
+
 async def dispatch(line: str, methods: dict[str, Bound], context: Context) -> Any:
-    """One request line (single or batch) -> response value (None for notifications)."""
-    return await dispatch_to_serializable(line, methods=methods, context=context)
+    """One request line (single or batch) -> response value (None for notifications),
+    every request of a batch one after the other (the server runs them in chunks)."""
+    parsed = parse(line)
+    for slot, request in parsed.requests:
+        parsed.answers[slot] = await run(request, methods, context)
+    return parsed.answer()
