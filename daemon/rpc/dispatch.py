@@ -216,12 +216,3 @@ async def run(request: dict[str, Any], methods: dict[str, Bound], context: Conte
         request = {**request, "id": int(request["id"])}
     post_process: Any = to_serializable  # its declared type is narrower than it is used
     return await dispatch_deserialized(methods, context, post_process, request)
-
-
-async def dispatch(line: str, methods: dict[str, Bound], context: Context) -> Any:
-    """One request line (single or batch) -> response value (None for notifications),
-    every request of a batch one after the other (the server runs them in chunks)."""
-    parsed = parse(line)
-    for slot, request in parsed.requests:
-        parsed.answers[slot] = await run(request, methods, context)
-    return parsed.answer()

@@ -1,43 +1,63 @@
-"""The Unix-socket transport: framing, one task per request, push notifications.
+"""The Unix-socket transport: framing, requests run in bounded shares, push notifications.
 
-Every connection reads one JSON-RPC message (or batch) per line; each request
-runs in its own task so a long `mailboxes.sync` does not hold up the next call,
-and every write happens under the connection's lock. A line over the limit is
+Every connection reads one JSON-RPC message (or batch) per line; each line runs
+in its own task so a long `mailboxes.sync` does not hold up the next call, and
+every write happens under the connection's lock. A line over the limit is
 answered with an Invalid Request error and the connection is closed (the rest
-of that line cannot be told apart from a new message). Notifications are
-encoded once and handed to every connected client without waiting for any of
-them: a client that stops reading (a TUI suspended with Ctrl-Z) must never hold
-up a sync or the other clients. Once it has left `MAX_BACKLOG` bytes unread it
-is disconnected; clients reconnect and re-read what they show.
+of that line cannot be told apart from a new message).
+
+No client may hold the daemon from the others (`limits.Limits`): a connection
+runs at most `per_connection` requests at once and all of them together at
+most `total`; a batch runs its items in chunks of `batch_chunk`, each item a
+request like any other; a connection with `lines_per_connection` lines
+unanswered is not read further. The store's reader hands out its turns fairly
+between connections (`store.fair`), each connection's requests running under
+its own `caller`. On stop every request still running is cancelled.
+
+Notifications are encoded once and handed to every connected client without
+waiting for any of them: a client that stops reading (a TUI suspended with
+Ctrl-Z) must never hold up a sync or the other clients. Once it has left
+`MAX_BACKLOG` bytes unread it is disconnected; clients reconnect and re-read
+what they show.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from loggbok.daemon.rpc.context import Context
-from loggbok.daemon.rpc.dispatch import Bound, dispatch
+from loggbok.daemon.rpc.dispatch import Bound, error, parse, run
 from loggbok.daemon.rpc.hangup import Hangup, peer_closed
+from loggbok.daemon.rpc.limits import Limits
+from loggbok.daemon.store.fair import caller
 from loggbok.protocol.errors import ErrorCode
 from loggbok.protocol.framing import MAX_LINE_BYTES, encode
 
 log = logging.getLogger(__name__)
-MAX_IN_FLIGHT = 64
 MAX_BACKLOG = 16 * 1024 * 1024
 """Bytes of notifications a client may leave unread before it is disconnected."""
 
 
 class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        number: int,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        limits: Limits,
+    ) -> None:
+        self.number = number
         self.reader = reader
         self.writer = writer
         self.lock = asyncio.Lock()
-        self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self.lines = asyncio.Semaphore(limits.lines_per_connection)
+        self.requests = asyncio.Semaphore(limits.per_connection)
         self.tasks: set[asyncio.Task[None]] = set()
         self.hangup = Hangup()
 
@@ -60,10 +80,19 @@ class _Connection:
 
 
 class RpcServer:
-    def __init__(self, socket_path: Path, methods: dict[str, Bound], context: Context) -> None:
+    def __init__(
+        self,
+        socket_path: Path,
+        methods: dict[str, Bound],
+        context: Context,
+        limits: Limits | None = None,
+    ) -> None:
         self.socket_path = socket_path
         self.methods = methods
         self.context = context
+        self.limits = Limits.from_env() if limits is None else limits
+        self._total = asyncio.Semaphore(self.limits.total)
+        self._numbers = itertools.count(1)
         self._connections: set[_Connection] = set()
         self._server: asyncio.AbstractServer | None = None
 
@@ -78,12 +107,18 @@ class RpcServer:
         os.chmod(self.socket_path, 0o600)
 
     async def stop(self) -> None:
+        """Stop listening, cancel every request still running (a batch of thousands
+        stops at its current chunk), close every connection."""
         if self._server is not None:
             self._server.close()
+        running: list[asyncio.Task[None]] = []
         for conn in list(self._connections):
             conn.writer.close()
+            running.extend(conn.tasks)
             for task in conn.tasks:
                 task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=5)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
@@ -105,7 +140,8 @@ class RpcServer:
                 self._connections.discard(conn)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = _Connection(reader, writer)
+        conn = _Connection(next(self._numbers), reader, writer, self.limits)
+        caller.set(conn.number)  # the reader's turns are shared out by connection
         self._connections.add(conn)
         try:
             while True:
@@ -114,7 +150,7 @@ class RpcServer:
                 except (ValueError, asyncio.LimitOverrunError):
                     await conn.write(
                         encode(
-                            _error(
+                            error(
                                 ErrorCode.INVALID_REQUEST,
                                 "Invalid request",
                                 f"line longer than {MAX_LINE_BYTES} bytes",
@@ -126,7 +162,7 @@ class RpcServer:
                     break
                 if not line.strip():
                     continue
-                await conn.slots.acquire()
+                await conn.lines.acquire()
                 task = asyncio.create_task(self._handle(conn, line))
                 conn.tasks.add(task)
                 task.add_done_callback(conn.tasks.discard)
@@ -148,18 +184,33 @@ class RpcServer:
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
-                response: Any = _error(ErrorCode.PARSE_ERROR, "Parse error", "not UTF-8")
+                response: Any = error(ErrorCode.PARSE_ERROR, "Parse error", "not UTF-8")
             else:
-                response = await dispatch(text, self.methods, self.context)
-            if response is not None and response != []:
+                response = await self._answer(conn, text)
+            if response is not None:
                 await conn.write(encode(response))
         except (ConnectionError, TimeoutError):
             pass
         except Exception:
             log.exception("failed to answer a request")
         finally:
-            conn.slots.release()
+            conn.lines.release()
 
+    async def _answer(self, conn: _Connection, text: str) -> Any:
+        """Run the line's requests, a batch in chunks of `batch_chunk`, and build its answer."""
+        parsed = parse(text)
+        requests = parsed.requests
+        chunk = max(1, self.limits.batch_chunk)
+        for start in range(0, len(requests), chunk):
+            part = requests[start : start + chunk]
+            if len(part) == 1:
+                answers = [await self._run(conn, part[0][1])]
+            else:
+                answers = await asyncio.gather(*(self._run(conn, r) for _, r in part))
+            for (slot, _), answer in zip(part, answers, strict=True):
+                parsed.answers[slot] = answer
+        return parsed.answer()
 
-def _error(code: int, message: str, data: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "error": {"code": code, "message": message, "data": data}, "id": None}
+    async def _run(self, conn: _Connection, request: dict[str, Any]) -> Any:
+        async with conn.requests, self._total:
+            return await run(request, self.methods, self.context)

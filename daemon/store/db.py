@@ -3,7 +3,8 @@
 One writer connection (all writes, serialised by a lock, in explicit
 `BEGIN IMMEDIATE` transactions) and one reader connection (RPC reads see only
 committed data, thanks to WAL). Both run on aiosqlite's threads, so no query
-blocks the event loop.
+blocks the event loop. Reads take turns at the reader fairly between callers
+(`fair.FairGate`).
 
 A write that finds the disk full (SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from
 a file beside the database) is rolled back and raised as `StorageFull`; the
@@ -28,6 +29,7 @@ from typing import Any
 
 import aiosqlite
 
+from loggbok.daemon.store.fair import FairGate
 from loggbok.daemon.store.migrations import MIGRATIONS
 
 Row = sqlite3.Row
@@ -98,6 +100,7 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self._reader_gate = FairGate()
         self.generation = 0
         """Committed write transactions that may change what a sync plan is based on
         (see `transaction`); a round that carries a snapshot across batches compares it."""
@@ -200,11 +203,11 @@ class Database:
             raise asyncio.CancelledError
 
     async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]:
-        async with self._reader.execute(sql, params) as cursor:
+        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: SqlParams = ()) -> Row | None:
-        async with self._reader.execute(sql, params) as cursor:
+        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
             row: Row | None = await cursor.fetchone()
             return row
 

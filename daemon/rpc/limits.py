@@ -1,0 +1,38 @@
+"""The RPC server's resource bounds, in one place (docs/security.md lists them).
+
+Each bound can be lowered (or raised) for one daemon through an environment
+variable `LOGGBOK_RPC_<NAME>` (the tests use small ones to stay fast); the
+defaults are what a real daemon runs with.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from loggbok.protocol.framing import MAX_LINE_BYTES
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_line: int = MAX_LINE_BYTES
+    """Bytes of one request line (64 MiB and a margin)."""
+    per_connection: int = 16
+    """Requests of one connection that run at once (batch items count one each)."""
+    lines_per_connection: int = 64
+    """Lines of one connection taken in before their answers are written: past it,
+    the connection is not read until one is answered."""
+    total: int = 64
+    """Requests of all connections that run at once."""
+    batch_chunk: int = 16
+    """A batch runs this many items at a time, chunk after chunk."""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
+        environ = dict(os.environ) if environ is None else environ
+        given = {
+            f.name: int(environ[key])
+            for f in fields(cls)
+            if (key := f"LOGGBOK_RPC_{f.name.upper()}") in environ and environ[key]
+        }
+        return cls(**given)
