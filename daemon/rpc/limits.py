@@ -17,6 +17,8 @@ from loggbok.protocol.framing import MAX_LINE_BYTES
 class Limits:
     max_line: int = MAX_LINE_BYTES
     """Bytes of one request line (64 MiB and a margin)."""
+    line_buffer_total: int = 256 * 1024 * 1024
+    """Bytes of unfinished request lines held for all connections together."""
     per_connection: int = 16
     """Requests of one connection that run at once (batch items count one each)."""
     lines_per_connection: int = 64

@@ -4,7 +4,9 @@ Every connection reads one JSON-RPC message (or batch) per line; each line runs
 in its own task so a long `mailboxes.sync` does not hold up the next call, and
 every write happens under the connection's lock. A line over the limit is
 answered with an Invalid Request error and the connection is closed (the rest
-of that line cannot be told apart from a new message).
+of that line cannot be told apart from a new message); so is a connection
+whose unfinished line would take the budget all connections share past its
+total (`lines.py`).
 
 No client may hold the daemon from the others (`limits.Limits`): a connection
 runs at most `per_connection` requests at once and all of them together at
@@ -35,9 +37,10 @@ from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Bound, error, parse, run
 from loggbok.daemon.rpc.hangup import Hangup, peer_closed
 from loggbok.daemon.rpc.limits import Limits
+from loggbok.daemon.rpc.lines import CHUNK, BudgetExhausted, LineBudget, LineReader, LineTooLong
 from loggbok.daemon.store.fair import caller
 from loggbok.protocol.errors import ErrorCode
-from loggbok.protocol.framing import MAX_LINE_BYTES, encode
+from loggbok.protocol.framing import encode
 
 log = logging.getLogger(__name__)
 MAX_BACKLOG = 16 * 1024 * 1024
@@ -92,6 +95,7 @@ class RpcServer:
         self.context = context
         self.limits = Limits.from_env() if limits is None else limits
         self._total = asyncio.Semaphore(self.limits.total)
+        self.line_budget = LineBudget(self.limits.line_buffer_total)
         self._numbers = itertools.count(1)
         self._connections: set[_Connection] = set()
         self._server: asyncio.AbstractServer | None = None
@@ -100,7 +104,7 @@ class RpcServer:
         old_umask = os.umask(0o177)
         try:
             self._server = await asyncio.start_unix_server(
-                self._serve, path=str(self.socket_path), limit=MAX_LINE_BYTES
+                self._serve, path=str(self.socket_path), limit=CHUNK
             )
         finally:
             os.umask(old_umask)
@@ -143,20 +147,14 @@ class RpcServer:
         conn = _Connection(next(self._numbers), reader, writer, self.limits)
         caller.set(conn.number)  # the reader's turns are shared out by connection
         self._connections.add(conn)
+        lines = LineReader(reader, self.line_budget, self.limits.max_line)
         try:
             while True:
                 try:
-                    line = await reader.readline()
-                except (ValueError, asyncio.LimitOverrunError):
-                    await conn.write(
-                        encode(
-                            error(
-                                ErrorCode.INVALID_REQUEST,
-                                "Invalid request",
-                                f"line longer than {MAX_LINE_BYTES} bytes",
-                            )
-                        )
-                    )
+                    line = await lines.readline()
+                except (LineTooLong, BudgetExhausted) as exc:
+                    lines.release()
+                    await conn.write(encode(self._refusal(exc)))
                     break
                 if not line:
                     break
@@ -169,6 +167,7 @@ class RpcServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            lines.release()
             self._connections.discard(conn)
             if peer_closed(writer.get_extra_info("socket")):
                 conn.hangup.cancel()
@@ -177,6 +176,17 @@ class RpcServer:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _refusal(self, exc: Exception) -> dict[str, Any]:
+        if isinstance(exc, LineTooLong):
+            why = f"line longer than {self.limits.max_line} bytes"
+        else:
+            why = (
+                f"the daemon holds {self.limits.line_buffer_total} bytes of unfinished lines"
+                " from all connections: this one is closed"
+            )
+            log.warning("unfinished lines of all connections reached the budget: one closed")
+        return error(ErrorCode.INVALID_REQUEST, "Invalid request", why)
 
     async def _handle(self, conn: _Connection, line: bytes) -> None:
         conn.hangup.enter()
