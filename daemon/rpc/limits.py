@@ -28,6 +28,9 @@ class Limits:
     """Requests of all connections that run at once."""
     batch_chunk: int = 16
     """A batch runs this many items at a time, chunk after chunk."""
+    max_pending_output: int = 16 * 1024 * 1024
+    """Bytes of answers and notifications a client may leave unread before it is
+    disconnected (one line larger than this still goes to a client that keeps up)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:

@@ -18,9 +18,10 @@ its own `caller`. On stop every request still running is cancelled.
 
 Notifications are encoded once and handed to every connected client without
 waiting for any of them: a client that stops reading (a TUI suspended with
-Ctrl-Z) must never hold up a sync or the other clients. Once it has left
-`MAX_BACKLOG` bytes unread it is disconnected; clients reconnect and re-read
-what they show.
+Ctrl-Z) must never hold up a sync or the other clients. Answers and
+notifications count alike: a client that has left `max_pending_output` bytes
+of them unread is disconnected and what it left is freed; clients reconnect
+and re-read what they show.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ from loggbok.protocol.errors import ErrorCode
 from loggbok.protocol.framing import encode
 
 log = logging.getLogger(__name__)
-MAX_BACKLOG = 16 * 1024 * 1024
-"""Bytes of notifications a client may leave unread before it is disconnected."""
+DRAIN_SECONDS = 30.0
+"""How long an answer waits for its client to take it before the next may be written."""
 
 
 class _Connection:
@@ -58,25 +59,37 @@ class _Connection:
         self.number = number
         self.reader = reader
         self.writer = writer
-        self.lock = asyncio.Lock()
+        self.max_pending = limits.max_pending_output
         self.lines = asyncio.Semaphore(limits.lines_per_connection)
         self.requests = asyncio.Semaphore(limits.per_connection)
         self.tasks: set[asyncio.Task[None]] = set()
         self.hangup = Hangup()
 
     async def write(self, line: bytes) -> None:
-        async with self.lock:
-            self.writer.write(line)
-            await asyncio.wait_for(self.writer.drain(), 30)
+        """Queue an answer, then wait (a while) for the client to take it in: a
+        client that reads slowly slows its own requests down. `ConnectionError`
+        when the client is gone or was disconnected by `push`."""
+        if not self.push(line):
+            raise ConnectionError("the client is gone")
+        await asyncio.wait_for(self.writer.drain(), DRAIN_SECONDS)
 
     def push(self, line: bytes) -> bool:
         """Queue a whole line without waiting (it cannot land inside another line:
-        the transport appends whole writes); False when the client is gone or has
-        fallen `MAX_BACKLOG` bytes behind."""
+        the transport appends whole writes); False when the client is gone. A client
+        that has left more than `max_pending` bytes of answers and notifications
+        unread is disconnected at once, and what it left is dropped (closing would
+        keep it until the client read it, which it may never do). One line larger
+        than the bound still goes to a client that has taken everything else."""
         transport = self.writer.transport
         if transport.is_closing():
             return False
-        if transport.get_write_buffer_size() + len(line) > MAX_BACKLOG:
+        pending = transport.get_write_buffer_size()
+        if pending and pending + len(line) > self.max_pending:
+            log.warning(
+                "a client left %d bytes of answers and notifications unread: disconnected",
+                pending,
+            )
+            transport.abort()
             return False
         self.writer.write(line)
         return True
@@ -135,12 +148,6 @@ class RpcServer:
         line = encode({"jsonrpc": "2.0", "method": method, "params": params})
         for conn in list(self._connections):
             if not conn.push(line):
-                if not conn.writer.transport.is_closing():
-                    log.warning(
-                        "a client left %d bytes of notifications unread: disconnected",
-                        conn.writer.transport.get_write_buffer_size(),
-                    )
-                conn.writer.close()
                 self._connections.discard(conn)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
