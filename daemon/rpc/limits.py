@@ -28,9 +28,11 @@ class Limits:
     """Requests of all connections that run at once."""
     batch_chunk: int = 16
     """A batch runs this many items at a time, chunk after chunk."""
-    max_pending_output: int = 16 * 1024 * 1024
+    max_pending_output: int = 32 * 1024 * 1024
     """Bytes of answers and notifications a client may leave unread before it is
-    disconnected (one line larger than this still goes to a client that keeps up)."""
+    disconnected: room for one 16 MiB attachment piece (21.4 MiB as base64) and the
+    notifications sent meanwhile; one line larger than this still goes to a client
+    that keeps up."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
