@@ -24,6 +24,8 @@ SURROGATE = '"\\ud800"'
 
 def _sample(kind: mi.Type) -> Any:
     """A plausible value of `kind` (the surrogate check must not depend on it)."""
+    if isinstance(kind, mi.Metadata):
+        return _sample(kind.type)
     if isinstance(kind, mi.IntType):
         return max(kind.ge or 1, 1)
     if isinstance(kind, mi.StrType):
@@ -41,6 +43,8 @@ def _sample(kind: mi.Type) -> Any:
 
 def _takes_text(kind: mi.Type) -> str | None:
     """The field's value with a surrogate in it, as raw JSON, or None if it takes no text."""
+    if isinstance(kind, mi.Metadata):
+        return _takes_text(kind.type)
     if isinstance(kind, mi.StrType):
         return SURROGATE
     if isinstance(kind, mi.ListType) and _takes_text(kind.item_type):
@@ -50,29 +54,41 @@ def _takes_text(kind: mi.Type) -> str | None:
     return None
 
 
+def _variants(params: type) -> list[tuple[mi.StructType, dict[str, Any]]]:
+    """The params struct, or each struct of a tagged union with its tag."""
+    info = mi.type_info(params)
+    if isinstance(info, mi.StructType):
+        return [(info, {})]
+    assert isinstance(info, mi.UnionType)
+    variants = []
+    for kind in info.types:
+        assert isinstance(kind, mi.StructType) and kind.tag_field is not None
+        variants.append((kind, {kind.tag_field: kind.tag}))
+    return variants
+
+
 def _cases() -> list[tuple[str, str, bytes]]:
     cases = []
     for name, method in sorted(m.METHODS.items()):
-        info = mi.type_info(method.params)
-        assert isinstance(info, mi.StructType)
-        base = {f.encode_name: _sample(f.type) for f in info.fields if f.required}
-        for field in info.fields:
-            raw = _takes_text(field.type)
-            if raw is None:
-                continue
-            params = {k: v for k, v in base.items() if k != field.encode_name}
-            body = json.dumps(params)[1:-1]
-            joined = f"{body}, " if body else ""
-            line = (
-                f'{{"jsonrpc": "2.0", "id": 7, "method": "{name}", '
-                f'"params": {{{joined}"{field.encode_name}": {raw}}}}}\n'
-            )
-            cases.append((name, field.encode_name, line.encode()))
-        cases.append(
-            (name, "a surrogate key", msgspec.json.encode(
-                {"jsonrpc": "2.0", "id": 7, "method": name, "params": base}
-            )[:-2] + (b", " if base else b"") + b'"\\udfff": 1}}\n')
-        )  # fmt: skip
+        for info, tag in _variants(method.params):
+            base = {**tag, **{f.encode_name: _sample(f.type) for f in info.fields if f.required}}
+            for field in info.fields:
+                raw = _takes_text(field.type)
+                if raw is None:
+                    continue
+                params = {k: v for k, v in base.items() if k != field.encode_name}
+                body = json.dumps(params)[1:-1]
+                joined = f"{body}, " if body else ""
+                line = (
+                    f'{{"jsonrpc": "2.0", "id": 7, "method": "{name}", '
+                    f'"params": {{{joined}"{field.encode_name}": {raw}}}}}\n'
+                )
+                cases.append((name, f"{tag} {field.encode_name}", line.encode()))
+            cases.append(
+                (name, f"{tag} a surrogate key", msgspec.json.encode(
+                    {"jsonrpc": "2.0", "id": 7, "method": name, "params": base}
+                )[:-2] + (b", " if base else b"") + b'"\\udfff": 1}}\n')
+            )  # fmt: skip
     return cases
 
 
