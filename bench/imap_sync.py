@@ -458,7 +458,8 @@ async def run_loggbok(
 ) -> LoggbokRun:
     run = LoggbokRun(mode)
     base = workdir / f"lb-{mode}"
-    (base / "data").mkdir(parents=True)
+    base.mkdir(mode=0o700)  # the socket's folder must be private
+    (base / "data").mkdir()
     daemon = DaemonProcess(
         base / "d.sock", base / "data", env={"LOGGBOK_NO_KEYRING": "1", "LOGGBOK_MAILDIR_POLL": ""}
     )

@@ -233,6 +233,7 @@ def main() -> None:
         return
     root = args.keep or Path(tempfile.mkdtemp(prefix="lbb-"))
     root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)  # the socket's folder must be private
     socket = root / "d.sock"
     started = time.perf_counter()
     maildir = build_maildir(root / "Mail", args.entries)
