@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,13 @@ from loggbok.daemon.sync.backend import (
 )
 from loggbok.daemon.sync.providers.maildir import watch as maildir_watch
 
+log = logging.getLogger(__name__)
+
 _HEAD_READ = 256 * 1024
+HEADER_CAP = 1024 * 1024
+"""The most of a file read for its header block: a longer one is cut here (a file
+without a blank line after its headers is otherwise read, and was once searched
+again from the start, to its end)."""
 
 
 def remote_id_of(file_name: str) -> str:
@@ -91,18 +99,55 @@ def _list_files(path: Path) -> dict[str, Path]:
     return files
 
 
-def _read_head(path: Path) -> tuple[bytes, int]:
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A message file's header block as `read_head` found it."""
+
+    header: bytes
+    size: int
+    """The file's size."""
+    scanned: int
+    """Bytes searched for the blank line (the work done: at most `HEADER_CAP` and a read)."""
+    cut: bool
+    """No end of the header block within `HEADER_CAP`: `header` is what was read, up
+    to its last whole line."""
+
+
+def _blank_line(data: bytearray, start: int) -> bool:
+    """A blank line (LF or CRLF) starts at or after `start`, or the data opens with one."""
+    return (
+        data.find(b"\n\n", start) >= 0
+        or data.find(b"\n\r\n", start) >= 0
+        or data.startswith((b"\n", b"\r\n"))
+    )
+
+
+def read_head(path: Path) -> Head:
+    """The header block of a message file, read in pieces until a blank line.
+
+    Each piece is searched once (with a 3-byte overlap for a blank line split
+    between pieces), so the work is linear; a header block longer than
+    `HEADER_CAP` is cut there (`cut`) and the message is kept with what was read.
+    """
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        data = handle.read(_HEAD_READ)
-        header, body = split_header_block(data)
-        while not body and len(data) < size:
-            more = handle.read(_HEAD_READ)
+        data = bytearray()
+        scanned = 0
+        ended = False
+        while len(data) < HEADER_CAP and not ended:
+            more = handle.read(min(_HEAD_READ, HEADER_CAP - len(data)))
             if not more:
                 break
+            start = max(0, len(data) - 3)
             data += more
-            header, body = split_header_block(data)
-    return header, size
+            scanned += len(data) - start
+            ended = _blank_line(data, start)
+    header, _ = split_header_block(bytes(data))
+    whole_lines = data.rfind(b"\n") + 1
+    if ended or len(data) >= size or len(header) < whole_lines:
+        return Head(header, size, scanned, False)
+    # Header lines up to the cap and more in the file: keep the whole lines read.
+    return Head(bytes(data[:whole_lines]), size, scanned, True)
 
 
 class MaildirBackend(Backend):
@@ -172,11 +217,17 @@ class MaildirBackend(Backend):
                 if path is None:
                     continue
                 try:
-                    header, size = _read_head(path)
+                    head = read_head(path)
                 except FileNotFoundError:
                     continue
+                if head.cut:
+                    log.warning(
+                        "%s: no end of the header block in its first %d bytes; cut there",
+                        path,
+                        HEADER_CAP,
+                    )
                 flags = path.name.partition(":2,")[2]
-                items.append(HeaderItem(remote_id, header, size, tuple(flags)))
+                items.append(HeaderItem(remote_id, head.header, head.size, tuple(flags)))
             return items
 
         return await asyncio.to_thread(read_all)
