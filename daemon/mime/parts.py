@@ -26,7 +26,10 @@ MAX_DEPTH = 256
 """Nesting deeper than this is not walked (noted as "mime_too_deep")."""
 MAX_PARTS = 2000
 
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+"""Control characters (C0, DEL, C1), line and paragraph separators and the
+bidirectional controls (LRM/RLM/ALM, embeddings, overrides, isolates): removed from
+file names, where an override could show "exe.pdf" for "fdp.exe"."""
 
 
 @dataclass(slots=True)
@@ -62,9 +65,10 @@ class Collected:
 
 
 def _safe_filename(name: str) -> str:
-    """A display name without paths or control characters, at most 255 characters."""
-    name = _UNSAFE_NAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
-    return name[:255]
+    """A display name without paths, control or bidirectional control characters,
+    at most 255 characters."""
+    name = _INVISIBLE.sub("", name).replace("\\", "/").rsplit("/", 1)[-1]
+    return name.strip(" .")[:255]
 
 
 def declared_filename(raw: str, errors: list[str]) -> str:

@@ -135,3 +135,16 @@ def test_entry_without_new_text_folds_the_snippet() -> None:
     lines = str(entry_content(entry)).splitlines()
     assert "  Looks good!" in lines
     assert "  ┄ quoted history folded (1 lines)" in lines
+
+
+def test_bidi_and_control_characters_never_show_or_name_a_saved_file() -> None:
+    from loggbok.tui.data import files
+
+    hostile = "report\u202efdp\u2066\u200f\u061c\x85\x1b.exe"
+    assert files.shown_name(hostile) == "reportfdp_.exe"
+    assert files.safe_name(hostile) == "reportfdp_.exe"
+    assert files.default_path("a/\u202eb.pdf").name == "a_b.pdf"
+    att = t.Attachment(
+        index=0, filename=hostile, content_type="application/x-msdownload", size=2, status="stored"
+    )
+    assert text.attachment_mark(att) == "reportfdp_.exe (2 B)"

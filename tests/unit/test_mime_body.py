@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from loggbok.daemon.mime.body import make_snippet, parse_message
 from loggbok.daemon.mime.placeholders import is_scan_placeholder
 from loggbok.daemon.mime.quotes import new_text, strip_signature
@@ -83,6 +85,30 @@ def test_attachment_filename_is_made_safe() -> None:
         b'filename="../../etc/passwd"\n\nroot',
     )
     assert parse_message(raw).attachments[0].filename == "passwd"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(
+    "declared",
+    [
+        b'filename="=?utf-8?q?report=E2=80=AEfdp.exe?="',  # U+202E RIGHT-TO-LEFT OVERRIDE
+        b"filename*=utf-8''report%E2%80%AEfdp%E2%81%A6%E2%80%8F%C2%85%1b.exe",
+        b'filename="=?utf-8?b?'
+        + base64.b64encode("report\u2067\u061cfdp\u202b.exe".encode())
+        + b'?="',
+    ],
+)
+def test_bidi_and_control_characters_leave_attachment_names(declared: bytes, fast: bool) -> None:
+    raw = _multipart(
+        "mixed",
+        b"Content-Type: text/plain\n\nx",
+        b"Content-Type: application/octet-stream\nContent-Disposition: attachment; "
+        + declared
+        + b"\n\nMZ",
+    )
+    (attachment,) = parse_message(raw, fast=fast).attachments
+    assert attachment.filename == "reportfdp.exe"
+    assert attachment.filename.isprintable()
 
 
 def test_rfc2231_filename() -> None:

@@ -1,5 +1,7 @@
-"""Writing what the user saves (headers, attachments) to files, off the event loop.
+"""File names as shown and saved, and writing what the user saves (headers,
+attachments) to files, off the event loop.
 
+`shown_name` and `safe_name` drop control and bidirectional control characters.
 `PieceFile` writes a large file as it arrives, piece by piece, into a temp file
 beside the target, renamed over it only once whole; an interrupted save leaves
 no half file under the name the user gave.
@@ -15,10 +17,21 @@ import secrets
 from pathlib import Path
 from typing import BinaryIO
 
+_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+"""DEL, C1 controls, line and paragraph separators and the bidirectional controls
+(LRM/RLM/ALM, embeddings, overrides, isolates): an override in "report\u202efdp.exe"
+shows as "reportexe.pdf". The daemon removes them too; a client does not rely on it."""
+
+
+def shown_name(name: str) -> str:
+    """A file name as it may be shown: without control or bidirectional control
+    characters (C0 controls become "_")."""
+    return re.sub(r"[\x00-\x1f]", "_", _INVISIBLE.sub("", name))
+
 
 def safe_name(name: str, fallback: str = "file") -> str:
-    """A file name without path separators or control characters."""
-    cleaned = re.sub(r"[\x00-\x1f/\\:]+", "_", name).strip(" .")
+    """A file name to save under: `shown_name`, without path separators."""
+    cleaned = re.sub(r"[\x00-\x1f/\\:]+", "_", _INVISIBLE.sub("", name)).strip(" .")
     return cleaned[:200] or fallback
 
 

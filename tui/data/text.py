@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from loggbok.protocol import types as t
+from loggbok.tui.data.files import shown_name
 
 _QUOTE_HEADER = re.compile(
     r"^\s*(?:"
@@ -120,7 +121,7 @@ def short_participant(p: t.Participant) -> str:
 
 def attachment_mark(att: t.Attachment, limit_bytes: int | None = None) -> str:
     """ "name (size)" with the store's mark: not stored over the cap, pending scan, missing."""
-    base = f"{att.filename or '(unnamed)'} ({format_size(att.size)})"
+    base = f"{shown_name(att.filename) or '(unnamed)'} ({format_size(att.size)})"
     if att.status == "over_limit":
         cap = format_size(limit_bytes) if limit_bytes else "the limit"
         cap = cap.replace(".0 ", " ")

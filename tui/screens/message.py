@@ -228,7 +228,9 @@ class MessageScreen(DaemonScreen):
             return
         att = self.message.attachments[event.option_index]
         self.app.push_screen(
-            TextPrompt(f"Save {att.filename} as", str(files.default_path(att.filename))),
+            TextPrompt(
+                f"Save {files.shown_name(att.filename)} as", str(files.default_path(att.filename))
+            ),
             lambda path: self._save_attachment(att, path),
         )
 
