@@ -10,6 +10,7 @@ the event loop. The engine drives a backend like this:
         # over 20,000 new in all: backend.arrival_times() orders them into windows
         for chunk in chunks(changes.new, 500):
             for item in await backend.fetch_headers(folder, chunk): ...
+            await backend.body_starts(folder, ids_without_message_id)  # their keys
             raw = await backend.fetch_message(folder, remote_id)  # only for logged mail
         commit(batch, decisions, changes.cursor)  # one transaction
     await backend.wait_for_changes(timeout)       # IDLE / inotify / poll
@@ -28,6 +29,8 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, split_header_block
 
 FolderRole = Literal["inbox", "sent", "other"]
 
@@ -147,6 +150,20 @@ class Backend(abc.ABC):
         this order. The default knows nothing: the windows then follow each
         folder's own order."""
         return {}
+
+    async def body_starts(self, folder: Folder, remote_ids: list[str]) -> dict[str, bytes]:
+        """The first `mime.headers.BODY_SAMPLE_READ` bytes of each message's body (after
+        its header block), for the key of a message without a Message-ID; ids that
+        vanished are left out. Backends read only that much; this default reads the
+        whole message."""
+        found: dict[str, bytes] = {}
+        for remote_id in remote_ids:
+            try:
+                raw = await self.fetch_message(folder, remote_id)
+            except (PermanentError, CursorInvalid):
+                continue
+            found[remote_id] = split_header_block(raw)[1][:BODY_SAMPLE_READ]
+        return found
 
     @abc.abstractmethod
     async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:

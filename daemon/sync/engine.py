@@ -31,12 +31,14 @@ messages that a crash left without one.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from loggbok.daemon.mime.facts import HeaderFacts
+from loggbok.daemon.mime.headers import content_key
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.engine import domain_of
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
@@ -233,10 +235,28 @@ class SyncRound:
                     )
                     for item, fact in zip(chunk.items, facts, strict=True)
                 ]
+            await self._content_keys(found)
             return found
         finally:
             for chunk in parsing:
                 chunk.parsed.cancel()
+
+    async def _content_keys(self, incoming: list[Incoming]) -> None:
+        """Key every message without a Message-ID by its header block and the start of
+        its body (`mime.headers.synthetic_key`), read for those messages only."""
+        by_folder: dict[int, list[int]] = {}
+        for index, item in enumerate(incoming):
+            if not item.facts.has_message_id:
+                by_folder.setdefault(item.folder_id, []).append(index)
+        for folder_id, indexes in by_folder.items():
+            starts = await self.backend.body_starts(
+                self._folders[folder_id], [incoming[i].remote_id for i in indexes]
+            )
+            for i in indexes:
+                item = incoming[i]
+                key = content_key(item.raw_header, starts.get(item.remote_id, b""))
+                facts = dataclasses.replace(item.facts, message_key=key)
+                incoming[i] = dataclasses.replace(item, facts=facts)
 
     async def _decide(
         self,

@@ -7,6 +7,7 @@ import email
 import re
 import socket
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -422,3 +423,26 @@ async def test_untrusted_certificate_is_a_tls_error(dovecot_tls: DovecotServer) 
 async def test_starttls_missing_is_a_tls_error(dovecot: DovecotServer, user: DovecotUser) -> None:
     result = await probe(dovecot.host, dovecot.port, "starttls", user.name, user.password)
     assert (result.ok, result.error_kind) == (False, "tls")
+
+
+async def test_body_starts_give_the_keys_a_maildir_gives(
+    dovecot: DovecotServer, make_backend: MakeBackend, user: DovecotUser, tmp_path: Path
+) -> None:
+    """Only the start of a body is fetched, and its key is the one the same message
+    gets from a Maildir file (LF line ends where IMAP gives CRLF)."""
+    from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, body_sample
+    from loggbok.daemon.sync.providers.maildir.backend import read_body_start
+
+    header = b"From: noreply@junk.example\nSubject: no id\n\n"
+    bodies = [b"short\n", b"".join(b"line %d\n" % n for n in range(20_000))]
+    for body in bodies:
+        dovecot.append(user, "INBOX", (header + body).replace(b"\n", b"\r\n"))
+    backend = make_backend(user)
+    await backend.connect()
+    await backend.folders()
+    changes = await backend.changes(INBOX, None)
+    starts = await backend.body_starts(INBOX, changes.new)
+    assert [len(starts[uid]) for uid in changes.new] == [7, BODY_SAMPLE_READ]
+    for uid, body in zip(changes.new, bodies, strict=True):
+        (tmp_path / uid).write_bytes(header + body)
+        assert body_sample(starts[uid]) == body_sample(read_body_start(tmp_path / uid))

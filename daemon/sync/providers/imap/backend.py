@@ -26,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from loggbok.daemon.mime.headers import BODY_SAMPLE_READ
 from loggbok.daemon.sync.backend import (
     Backend,
     BackendError,
@@ -150,6 +151,12 @@ class ImapBackend(Backend):
 
     async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
         return await self._run(self._pool, self._fetch_message, folder, remote_id)
+
+    async def body_starts(self, folder: Folder, remote_ids: list[str]) -> dict[str, bytes]:
+        """BODY.PEEK[TEXT]<0.n>: the start of each body only, pipelined."""
+        if not remote_ids:
+            return {}
+        return await self._run(self._pool, self._body_starts, folder, remote_ids)
 
     async def arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
         """INTERNALDATE (when the server received each message), pipelined."""
@@ -399,6 +406,29 @@ class ImapBackend(Backend):
         _fetch_pipeline(conn, folder, commands, collect)
         order = {r: i for i, r in enumerate(remote_ids)}
         return sorted(found.values(), key=lambda item: order.get(item.remote_id, 0))
+
+    def _body_starts(self, folder: Folder, remote_ids: list[str]) -> dict[str, bytes]:
+        conn = self._connection()
+        self._ensure_selected(conn, folder)
+        ordered = sorted({int(r) for r in remote_ids if r.isdigit()})
+        found: dict[str, bytes] = {}
+
+        def collect(response: Response) -> None:
+            with contextlib.suppress(ProtocolError):
+                fetched = parse_fetch(response)
+                uid = fetched.uid() if fetched is not None else None
+                text = fetched.section("BODY[TEXT]") if fetched is not None else None
+                if uid is not None and text is not None:
+                    found[str(uid)] = text
+
+        commands = [
+            f"UID FETCH {compress_uids(ordered[i : i + FETCH_CHUNK])}"
+            f" (UID BODY.PEEK[TEXT]<0.{BODY_SAMPLE_READ}>)"
+            for i in range(0, len(ordered), FETCH_CHUNK)
+        ]
+        if commands:
+            _fetch_pipeline(conn, folder, commands, collect)
+        return found
 
     def _arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
         conn = self._connection()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loggbok.daemon.mime.headers import split_header_block
+from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, split_header_block
 from loggbok.daemon.sync.backend import (
     SENT_NAMES,
     Backend,
@@ -150,6 +150,15 @@ def read_head(path: Path) -> Head:
     return Head(bytes(data[:whole_lines]), size, scanned, True)
 
 
+def read_body_start(path: Path) -> bytes:
+    """The first `BODY_SAMPLE_READ` bytes after a file's header block (as `read_head`
+    finds it, so after the cut of a cut one)."""
+    head = read_head(path)
+    with open(path, "rb") as handle:
+        handle.seek(len(head.header))
+        return handle.read(BODY_SAMPLE_READ)
+
+
 class MaildirBackend(Backend):
     def __init__(self, root: Path, *, force_polling: bool | None = None) -> None:
         self.root = root
@@ -229,6 +238,19 @@ class MaildirBackend(Backend):
                 flags = path.name.partition(":2,")[2]
                 items.append(HeaderItem(remote_id, head.header, head.size, tuple(flags)))
             return items
+
+        return await asyncio.to_thread(read_all)
+
+    async def body_starts(self, folder: Folder, remote_ids: list[str]) -> dict[str, bytes]:
+        def read_all() -> dict[str, bytes]:
+            found: dict[str, bytes] = {}
+            for remote_id in remote_ids:
+                path = self._path(folder, remote_id)
+                if path is None:
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    found[remote_id] = read_body_start(path)
+            return found
 
         return await asyncio.to_thread(read_all)
 
