@@ -20,7 +20,7 @@ Security = Literal["tls", "starttls", "none"]
 AuthKind = Literal["password", "xoauth2"]
 Direction = Literal["inbound", "outbound"]
 MailboxStatus = Literal["new", "syncing", "idle", "auth_failed", "disconnected", "error"]
-AttachmentStatus = Literal["stored", "over_limit", "pending_scan", "missing"]
+AttachmentStatus = Literal["stored", "over_limit", "pending_scan", "missing", "undecodable"]
 
 RowId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 """An id the store gave out (a SQLite rowid): a number outside its range is

@@ -68,6 +68,9 @@ class ParsedAttachment:
     payload: bytes
     scan_placeholder: bool = False
     """True when this looks like a security scanner's stand-in (R11)."""
+    undecodable: bool = False
+    """Its transfer encoding could not be undone (base64 that is mostly not base64):
+    `payload` is empty and `size` is the encoded size."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,43 @@ class Collected:
             )
         )
 
+    def add_undecodable(self, filename: str, ctype: str, encoded_size: int) -> None:
+        """An attachment whose transfer encoding cannot be undone: recorded by its
+        encoded size, with nothing to store."""
+        self.attachments.append(
+            ParsedAttachment(filename, ctype, encoded_size, b"", undecodable=True)
+        )
+
+
+_ALPHABET = bytes(range(65, 91)) + bytes(range(97, 123)) + b"0123456789+/"
+_SPACE = b" \t\r\n\x0b\x0c"
+MAX_JUNK_SHARE = 0.1
+"""Base64 with more than this share of its non-blank bytes outside the alphabet is
+undecodable (decoders skip such bytes: a 20 MB part of junk decoded to nothing)."""
+
+
+def base64_undecodable(encoded: bytes) -> bool:
+    """True when `encoded` cannot be read as base64: more than `MAX_JUNK_SHARE` of its
+    non-blank bytes are outside the alphabet (and not "="), or its characters leave
+    one over a multiple of four, which no padding mends (the stdlib then returns the
+    encoded text itself)."""
+    data = encoded.translate(None, _SPACE)
+    if not data:
+        return False
+    letters = len(data) - len(data.translate(None, _ALPHABET))
+    junk = len(data) - letters - data.count(b"=")
+    return junk > len(data) * MAX_JUNK_SHARE or letters % 4 == 1
+
+
+def _encoded_base64(part: Message) -> bytes | None:
+    """The encoded content of a base64 leaf, or None for any other part."""
+    if part.is_multipart() or str(part.get("content-transfer-encoding", "")).lower() != "base64":
+        return None
+    payload = part.get_payload()
+    if isinstance(payload, str):
+        return payload.encode("ascii", "surrogateescape")
+    return payload if isinstance(payload, bytes) else None
+
 
 def _safe_filename(name: str) -> str:
     """A display name without paths, control or bidirectional control characters,
@@ -133,6 +170,11 @@ def _disposition(part: Message) -> str:
 
 def _add_attachment(part: Message, ctype: str, found: Collected, errors: list[str]) -> None:
     name = _filename(part, ctype, len(found.attachments) + 1, errors)
+    encoded = _encoded_base64(part)
+    if encoded is not None and base64_undecodable(encoded):
+        errors.append("attachment_undecodable")
+        found.add_undecodable(name, ctype, len(encoded))
+        return
     found.add_attachment(name, ctype, _payload_bytes(part, errors))
 
 
@@ -189,6 +231,9 @@ def walk(part: Message, depth: int, found: Collected, errors: list[str]) -> None
     inline_text = ctype in ("text/plain", "text/html") and not part.is_multipart()
     if inline_text and not has_name and _disposition(part) != "attachment":
         charset = part.get_param("charset")
+        encoded = _encoded_base64(part)
+        if encoded is not None and base64_undecodable(encoded):
+            errors.append("text_undecodable")  # kept as well as it decodes: text is text
         found.add_text(
             ctype, _payload_bytes(part, errors), charset if isinstance(charset, str) else None
         )

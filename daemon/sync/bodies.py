@@ -3,7 +3,9 @@
 Runs off the event loop (`asyncio.to_thread`): whole-message parsing costs
 milliseconds per message. Attachments over the limit are recorded by name and
 size only (`over_limit`); scanner placeholders are recorded as `pending_scan`
-and not stored; everything else goes to the content-addressed blob store. A
+and not stored; a part whose transfer encoding cannot be undone is recorded by
+name and encoded size as `undecodable` (noted "attachment_undecodable");
+everything else goes to the content-addressed blob store. A
 calendar part carrying an iTIP method other than PUBLISH (an invitation or a
 response, such as Google Calendar's, which its headers do not show) is noted
 for the sync to turn the decision down (`calendar_method`). A forward to the
@@ -90,7 +92,9 @@ def build_body(
             stored_forward = StoredForward(unparsed=found.reason, sender_name=found.sender_name)
     attachments = []
     for index, part in enumerate(parsed.attachments):
-        if part.scan_placeholder:
+        if part.undecodable:
+            status, digest = "undecodable", None
+        elif part.scan_placeholder:
             status, digest = "pending_scan", None
         elif part.size > attachment_limit:
             status, digest = "over_limit", None

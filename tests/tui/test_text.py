@@ -148,3 +148,14 @@ def test_bidi_and_control_characters_never_show_or_name_a_saved_file() -> None:
         index=0, filename=hostile, content_type="application/x-msdownload", size=2, status="stored"
     )
     assert text.attachment_mark(att) == "reportfdp_.exe (2 B)"
+
+
+def test_an_undecodable_attachment_is_marked() -> None:
+    att = t.Attachment(
+        index=0,
+        filename="a.bin",
+        content_type="application/octet-stream",
+        size=2048,
+        status="undecodable",
+    )
+    assert text.attachment_mark(att) == "a.bin (2.0 kB) — not stored: its encoding is broken"

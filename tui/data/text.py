@@ -120,7 +120,8 @@ def short_participant(p: t.Participant) -> str:
 
 
 def attachment_mark(att: t.Attachment, limit_bytes: int | None = None) -> str:
-    """ "name (size)" with the store's mark: not stored over the cap, pending scan, missing."""
+    """ "name (size)" with the store's mark: not stored over the cap, pending scan,
+    undecodable (the size is the encoded one), missing."""
     base = f"{shown_name(att.filename) or '(unnamed)'} ({format_size(att.size)})"
     if att.status == "over_limit":
         cap = format_size(limit_bytes) if limit_bytes else "the limit"
@@ -128,6 +129,8 @@ def attachment_mark(att: t.Attachment, limit_bytes: int | None = None) -> str:
         return f"{base} — not stored: over {cap}"
     if att.status == "pending_scan":
         return f"{base} — pending security scan"
+    if att.status == "undecodable":
+        return f"{base} — not stored: its encoding is broken"
     if att.status == "missing":
         return f"{base} — not stored"
     return base
