@@ -14,12 +14,13 @@ import re
 from email.parser import BytesParser
 from email.policy import compat32
 
-from .facts import ParsedMessage
+from .facts import ParsedAttachment, ParsedMessage
 from .fastmime import fast_collect
 from .headers import split_header_block
 from .html import html_to_text
 from .parts import Collected, decode_texts, walk
 from .quotes import new_text
+from .stream import restore
 
 BODY_LIMIT_BYTES = 2_097_152
 SNIPPET_CHARS = 200
@@ -64,8 +65,27 @@ def _collect(raw: bytes, errors: list[str], fast: bool) -> Collected:
     return found
 
 
-def _parse(raw: bytes, limit: int, errors: list[str], fast: bool) -> ParsedMessage:
+def _restore_skipped(found: Collected, skipped: dict[str, int], errors: list[str]) -> None:
+    """Turn the stand-ins of parts `stream.reduce_message` skipped back into attachments
+    of their real size, with nothing to store."""
+    for index, part in enumerate(found.attachments):
+        size = restore(part.payload, skipped)
+        if size is not None:
+            found.attachments[index] = ParsedAttachment(
+                part.filename, part.content_type, size, b"", skipped=True
+            )
+    for chunks in (found.plain, found.html):
+        if any(restore(chunk, skipped) is not None for chunk in chunks):
+            errors.append("text_part_skipped")
+            chunks[:] = [c if restore(c, skipped) is None else b"" for c in chunks]
+
+
+def _parse(
+    raw: bytes, limit: int, errors: list[str], fast: bool, skipped: dict[str, int] | None = None
+) -> ParsedMessage:
     found = _collect(raw, errors, fast)
+    if skipped:
+        _restore_skipped(found, skipped, errors)
     body_chunks = found.plain or found.html
     body_size = sum(len(chunk) for chunk in body_chunks)
     if body_size > limit:
@@ -103,18 +123,23 @@ def _fallback(raw: bytes, limit: int, errors: list[str]) -> ParsedMessage:
 
 
 def parse_message(
-    raw: bytes, *, body_limit_bytes: int = BODY_LIMIT_BYTES, fast: bool = True
+    raw: bytes,
+    *,
+    body_limit_bytes: int = BODY_LIMIT_BYTES,
+    fast: bool = True,
+    skipped: dict[str, int] | None = None,
 ) -> ParsedMessage:
     """Body text, new text, snippet and attachments of a raw message; never raises.
 
     The snippet is taken from the new text, or from the body when the message
     has no new text of its own (a bare forward). `fast=False` skips the fast
     paths (`fastmime`, `toppost`) and gives the same result slower: the tests
-    compare the two.
+    compare the two. `skipped` comes with a message `stream.reduce_message` reduced:
+    its stand-ins become attachments of their real size (`ParsedAttachment.skipped`).
     """
     errors: list[str] = []
     try:
-        return _parse(raw, body_limit_bytes, errors, fast)
+        return _parse(raw, body_limit_bytes, errors, fast, skipped)
     except Exception as exc:  # a parser bug must cost a message its body, never the sync
         errors.append(f"message_parser_failed:{type(exc).__name__}")
         try:

@@ -68,6 +68,9 @@ class ParsedAttachment:
     payload: bytes
     scan_placeholder: bool = False
     """True when this looks like a security scanner's stand-in (R11)."""
+    skipped: bool = False
+    """Over the attachment cap while it streamed (`stream.reduce_message`): never held,
+    `payload` is empty and `size` is the decoded size counted on the way."""
     undecodable: bool = False
     """Its transfer encoding could not be undone (base64 that is mostly not base64):
     `payload` is empty and `size` is the encoded size."""

@@ -88,18 +88,24 @@ async def _fetch_body(ctx: Context, message: int, *, forward: bool = False) -> S
         raise RpcError(
             ErrorCode.MAILBOX_UNAVAILABLE, "The message's mailbox is gone", {"id": message}
         )
+    settings = await ctx.store.settings.get()
     try:
-        raw = await ctx.sync.fetch_message(
-            location["mailbox_id"], location["folder"], location["role"], location["remote_id"]
+        reduced = await ctx.sync.read_message(
+            location["mailbox_id"],
+            location["folder"],
+            location["role"],
+            location["remote_id"],
+            settings.attachment_limit_bytes,
+            settings.body_limit_bytes,
         )
     except BackendError as exc:
         raise RpcError(ErrorCode.MAILBOX_UNAVAILABLE, "Cannot read the message", str(exc)) from None
-    settings = await ctx.store.settings.get()
     return await build_body_async(
-        raw,
+        reduced.raw,
         ctx.store.blobs,
         settings.attachment_limit_bytes,
         settings.body_limit_bytes,
+        reduced.skipped,
         forward=forward,
     )
 

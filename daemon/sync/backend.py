@@ -12,6 +12,7 @@ the event loop. The engine drives a backend like this:
             for item in await backend.fetch_headers(folder, chunk): ...
             await backend.body_starts(folder, ids_without_message_id)  # their keys
             raw = await backend.fetch_message(folder, remote_id)  # only for logged mail
+            file = await backend.open_message(folder, remote_id, spool)  # a large one
         commit(batch, decisions, changes.cursor)  # one transaction
     await backend.wait_for_changes(timeout)       # IDLE / inotify / poll
     await backend.close()
@@ -27,8 +28,11 @@ loses mail.
 from __future__ import annotations
 
 import abc
+import asyncio
+import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
 
 from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, split_header_block
 
@@ -168,6 +172,21 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def fetch_message(self, folder: Folder, remote_id: str) -> bytes:
         """The whole message; raises PermanentError when it is gone or unreadable."""
+
+    async def open_message(self, folder: Folder, remote_id: str, spool: Path) -> BinaryIO:
+        """The whole message as a binary file open at its start, for a message too large
+        to hold in memory (the caller closes it); raises like `fetch_message`. A Maildir
+        opens its own file; IMAP writes the message in pieces into a temporary file in
+        `spool` that is gone once closed. This default holds it whole once."""
+        data = await self.fetch_message(folder, remote_id)
+
+        def write() -> BinaryIO:
+            handle = tempfile.TemporaryFile(dir=spool)  # noqa: SIM115 - the caller closes it
+            handle.write(data)
+            handle.seek(0)
+            return handle
+
+        return await asyncio.to_thread(write)
 
     async def fetch_messages(
         self, folder: Folder, remote_ids: list[str]

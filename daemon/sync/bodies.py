@@ -1,5 +1,9 @@
 """Turn a logged message's raw bytes into what the store keeps (R10, R11, R17).
 
+A large message is first read as a file and reduced while it streams
+(`read_reduced`, `mime/stream.py`): a part over the attachment cap is counted
+and skipped, never held.
+
 Runs off the event loop (`asyncio.to_thread`): whole-message parsing costs
 milliseconds per message. Attachments over the limit are recorded by name and
 size only (`over_limit`); scanner placeholders are recorded as `pending_scan`
@@ -18,13 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 from loggbok.daemon.mime.body import make_snippet, parse_message
 from loggbok.daemon.mime.facts import ParsedAttachment, ParsedMessage
 from loggbok.daemon.mime.forward import ForwardedOriginal, parse_forward
+from loggbok.daemon.mime.stream import Reduced, reduce_message
 from loggbok.daemon.store.blobs import BlobBatch, BlobStore
 from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody, StoredForward
+from loggbok.daemon.sync.backend import Backend, Folder
 
+STREAM_ABOVE = 16 * 1024 * 1024
+"""Messages larger than this (or than the attachment cap, if lower) are read as a file
+and reduced while they stream (`read_reduced`), never held whole: a part past the cap
+is only counted. Smaller ones are fetched in bulk and parsed whole."""
 CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 _ITIP_METHOD = re.compile(
     rb"^METHOD:[ \t]*(REQUEST|REPLY|CANCEL|ADD|REFRESH|COUNTER|DECLINECOUNTER)[ \t]*\r?$",
@@ -77,17 +88,19 @@ def build_body(
     blobs: BlobStore | BlobBatch,
     attachment_limit: int,
     body_limit: int,
+    skipped: dict[str, int] | None = None,
     *,
     forward: bool = False,
 ) -> StoredBody:
-    """The stored form of one message; with a `BlobBatch`, its attachments are durable
-    only when the batch ends. With `forward`, the original it carries (R8)."""
+    """The stored form of one message (`skipped`: from `read_reduced`); with a
+    `BlobBatch`, its attachments are durable only when the batch ends. With
+    `forward`, the original it carries (R8)."""
     stored_forward: StoredForward | None = None
     found = parse_forward(raw) if forward else None
     if isinstance(found, ForwardedOriginal):
         parsed, stored_forward = _original(found, body_limit)
     else:
-        parsed = parse_message(raw, body_limit_bytes=body_limit)
+        parsed = parse_message(raw, body_limit_bytes=body_limit, skipped=skipped)
         if found is not None:
             stored_forward = StoredForward(unparsed=found.reason, sender_name=found.sender_name)
     attachments = []
@@ -115,8 +128,42 @@ def build_body(
 
 
 async def build_body_async(
-    raw: bytes, blobs: BlobStore, attachment_limit: int, body_limit: int, *, forward: bool = False
+    raw: bytes,
+    blobs: BlobStore,
+    attachment_limit: int,
+    body_limit: int,
+    skipped: dict[str, int] | None = None,
+    *,
+    forward: bool = False,
 ) -> StoredBody:
     return await asyncio.to_thread(
-        lambda: build_body(raw, blobs, attachment_limit, body_limit, forward=forward)
+        lambda: build_body(raw, blobs, attachment_limit, body_limit, skipped, forward=forward)
     )
+
+
+def streams(size: int, attachment_limit: int) -> bool:
+    """Whether a message of `size` bytes (0: unknown) is read through `read_reduced`."""
+    return size == 0 or size > min(attachment_limit, STREAM_ABOVE)
+
+
+def spool_dir(blobs: BlobStore) -> Path:
+    """Where large messages are spooled while they are read: the data dir (temporary
+    files there are unlinked at once, so a crash leaves nothing behind)."""
+    return blobs.root.parent
+
+
+async def read_reduced(
+    backend: Backend,
+    folder: Folder,
+    remote_id: str,
+    blobs: BlobStore,
+    attachment_limit: int,
+    body_limit: int,
+) -> Reduced:
+    """A message read as a file and reduced while it streams (`mime/stream.py`): never
+    held whole, whatever its size; raises what `Backend.open_message` raises."""
+    handle = await backend.open_message(folder, remote_id, spool_dir(blobs))
+    try:
+        return await asyncio.to_thread(reduce_message, handle, attachment_limit, body_limit)
+    finally:
+        handle.close()

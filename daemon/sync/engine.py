@@ -56,10 +56,12 @@ from loggbok.daemon.sync.backend import (
     CursorInvalid,
     Folder,
     HeaderItem,
+    PermanentError,
     TemporaryError,
 )
+from loggbok.daemon.sync.bodies import read_reduced, streams
 from loggbok.daemon.sync.decider import Decider, Written
-from loggbok.daemon.sync.parse_pool import build_bodies, parse_header_blocks
+from loggbok.daemon.sync.parse_pool import RawMessage, build_bodies, parse_header_blocks
 from loggbok.daemon.sync.planner import Incoming, decision_order
 from loggbok.daemon.sync.windows import FolderWork, windows
 from loggbok.protocol.types import (
@@ -343,12 +345,23 @@ class SyncRound:
         """
         if not pending:
             return
-        raws: list[tuple[int, bytes]] = []
+        raws: list[RawMessage] = []
         failed: dict[int, StoredBody] = {}
         unreadable: list[tuple[int, str, str]] = []
         by_folder: dict[int, list[Pending]] = {}
+        large: list[Pending] = []
+        cap = settings.attachment_limit_bytes
         for item in pending:
-            by_folder.setdefault(item.folder_id, []).append(item)
+            if streams(item.size, cap):
+                large.append(item)
+            else:
+                by_folder.setdefault(item.folder_id, []).append(item)
+
+        def unread(item: Pending, reason: object) -> None:
+            error = f"could not fetch: {reason or 'gone from the mailbox'}"
+            failed[item.message_id] = StoredBody("", "", item.preview or "", (), error)
+            unreadable.append((item.folder_id, item.remote_id, error))
+
         for folder_id, items in by_folder.items():
             found = await self.backend.fetch_messages(
                 self._folders[folder_id], [i.remote_id for i in items]
@@ -358,11 +371,23 @@ class SyncRound:
                 if isinstance(raw, TemporaryError):
                     raise raw
                 if isinstance(raw, bytes):
-                    raws.append((item.message_id, raw))
-                    continue
-                error = f"could not fetch: {raw or 'gone from the mailbox'}"
-                failed[item.message_id] = StoredBody("", "", item.preview or "", (), error)
-                unreadable.append((folder_id, item.remote_id, error))
+                    raws.append((item.message_id, raw, {}))
+                else:
+                    unread(item, raw)
+        for item in large:  # one at a time, each read as a file and never held whole
+            try:
+                reduced = await read_reduced(
+                    self.backend,
+                    self._folders[item.folder_id],
+                    item.remote_id,
+                    self.store.blobs,
+                    cap,
+                    settings.body_limit_bytes,
+                )
+            except (PermanentError, CursorInvalid) as exc:
+                unread(item, exc)
+                continue
+            raws.append((item.message_id, reduced.raw, reduced.skipped))
         forwards = frozenset(i.message_id for i in pending if i.forward)
         parsed = await build_bodies(
             raws,

@@ -90,8 +90,12 @@ def _follow_parent(parent: int) -> None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
+RawMessage = tuple[int, bytes, dict[str, int]]
+"""(any int key, raw message, the parts `stream.reduce_message` skipped in it)."""
+
+
 def _build_chunk(
-    items: list[tuple[int, bytes]],
+    items: list[RawMessage],
     blob_root: str,
     attachment_limit: int,
     body_limit: int,
@@ -99,13 +103,18 @@ def _build_chunk(
 ) -> list[tuple[int, StoredBody]]:
     with BlobStore(Path(blob_root)).batch() as blobs:
         return [
-            (key, build_body(raw, blobs, attachment_limit, body_limit, forward=key in forwards))
-            for key, raw in items
+            (
+                key,
+                build_body(
+                    raw, blobs, attachment_limit, body_limit, skipped, forward=key in forwards
+                ),
+            )
+            for key, raw, skipped in items
         ]
 
 
 async def build_bodies(
-    items: list[tuple[int, bytes]],
+    items: list[RawMessage],
     blobs: BlobStore,
     attachment_limit: int,
     body_limit: int,

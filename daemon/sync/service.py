@@ -18,9 +18,11 @@ from contextlib import asynccontextmanager
 
 import msgspec
 
+from loggbok.daemon.mime.stream import Reduced
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import Backend, Folder, FolderRole
+from loggbok.daemon.sync.bodies import read_reduced
 from loggbok.daemon.sync.engine import Notify
 from loggbok.daemon.sync.providers.registry import BackendFactory
 from loggbok.daemon.sync.worker import MAX_BACKOFF, MailboxWorker
@@ -112,11 +114,25 @@ class SyncService:
         finally:
             await backend.close()
 
-    async def fetch_message(
-        self, mailbox_id: int, folder: str, role: FolderRole, remote_id: str
-    ) -> bytes:
+    async def read_message(
+        self,
+        mailbox_id: int,
+        folder: str,
+        role: FolderRole,
+        remote_id: str,
+        attachment_limit: int,
+        body_limit: int,
+    ) -> Reduced:
+        """One message, read as a file and reduced while it streams (never held whole)."""
         async with self.open_backend(mailbox_id) as backend:
-            return await backend.fetch_message(Folder(folder, role), remote_id)
+            return await read_reduced(
+                backend,
+                Folder(folder, role),
+                remote_id,
+                self.store.blobs,
+                attachment_limit,
+                body_limit,
+            )
 
     async def stop(self) -> None:
         for revival in list(self._revivals):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import os
 import re
 import socket
 from datetime import datetime, timedelta, timezone
@@ -446,3 +447,25 @@ async def test_body_starts_give_the_keys_a_maildir_gives(
     for uid, body in zip(changes.new, bodies, strict=True):
         (tmp_path / uid).write_bytes(header + body)
         assert body_sample(starts[uid]) == body_sample(read_body_start(tmp_path / uid))
+
+
+async def test_open_message_spools_a_large_message_in_pieces(
+    dovecot: DovecotServer, make_backend: MakeBackend, user: DovecotUser, tmp_path: Path
+) -> None:
+    """A message larger than a few pieces comes back as a file, byte for byte what a
+    whole-message fetch gives, never held whole."""
+    from loggbok.daemon.sync.providers.imap.backend import SPOOL_PIECE
+
+    lines = b"".join(b"line %07d of a long message\r\n" % n for n in range(600_000))
+    dovecot.append(user, "INBOX", b"From: a@x.se\r\nSubject: long\r\n\r\n" + lines)
+    backend = make_backend(user)
+    await backend.connect()
+    await backend.folders()
+    [uid] = (await backend.changes(INBOX, None)).new
+    whole = await backend.fetch_message(INBOX, uid)
+    assert len(whole) > 2 * SPOOL_PIECE
+    with await backend.open_message(INBOX, uid, tmp_path) as spooled:
+        assert spooled.read() == whole
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []  # the spool file is unnamed
+    with pytest.raises(PermanentError):
+        await backend.open_message(INBOX, "4242", tmp_path)

@@ -17,7 +17,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, split_header_block
 from loggbok.daemon.sync.backend import (
@@ -265,6 +265,25 @@ class MaildirBackend(Backend):
                 raise PermanentError(f"{folder.name}/{remote_id}: {exc}") from exc
 
         return await asyncio.to_thread(read)
+
+    async def open_message(self, folder: Folder, remote_id: str, spool: Path) -> BinaryIO:
+        """The message's own file, read where it lies (it may move from new/ to cur/
+        meanwhile: an open file follows it)."""
+
+        def open_file() -> BinaryIO:
+            for _ in range(2):
+                path = self._path(folder, remote_id)
+                if path is None:
+                    break
+                try:
+                    return open(path, "rb")
+                except FileNotFoundError:
+                    continue  # renamed between the listing and the open: look again
+                except OSError as exc:
+                    raise PermanentError(f"{folder.name}/{remote_id}: {exc}") from exc
+            raise PermanentError(f"{folder.name}/{remote_id} is gone")
+
+        return await asyncio.to_thread(open_file)
 
     async def fetch_messages(
         self, folder: Folder, remote_ids: list[str]
