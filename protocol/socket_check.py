@@ -60,14 +60,31 @@ def check_path(path: Path) -> None:
         raise UnsafeSocket(f"refusing to talk to {path}: {problem}")
 
 
-def peer_uid(sock: socket.socket) -> int | None:
-    """The uid of the process at the other end (None where the OS cannot say)."""
+def _peer_credentials(sock: socket.socket) -> tuple[int, int] | None:
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None:
         return None
     raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", raw)
-    return int(uid)
+    pid, uid, _gid = struct.unpack("3i", raw)
+    return int(pid), int(uid)
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end (None where the OS cannot say)."""
+    found = _peer_credentials(sock)
+    return None if found is None else found[1]
+
+
+def listener_pid(path: Path) -> int | None:
+    """The pid of the process listening on the Unix socket at `path` (None when nothing
+    listens there or the OS cannot say)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return None
+        found = _peer_credentials(probe)
+    return None if found is None else found[0]
 
 
 def check_peer(sock: socket.socket, path: Path) -> None:

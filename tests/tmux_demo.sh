@@ -23,7 +23,7 @@ mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 
 cleanup() {
     tmux kill-session -t "$SESSION" 2>/dev/null || true
-    pidfile=$(find "$XDG_DATA_HOME" -name loggbokd.spawned.pid 2>/dev/null | head -n1)
+    pidfile=$(find "$XDG_DATA_HOME" -name loggbokd.spawned.pid 2>/dev/null | head -n1 || true)
     if [[ -n "$pidfile" ]]; then
         kill "$(cat "$pidfile")" 2>/dev/null || true
     fi

@@ -15,11 +15,12 @@ from pathlib import Path
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
-from loggbok.protocol.socket_check import UnsafeSocket
+from loggbok.protocol.socket_check import UnsafeSocket, listener_pid
 
 LOG_NAME = "loggbokd.out.log"
 PID_NAME = "loggbokd.spawned.pid"
-"""Written beside the log: the pid of the daemon this launcher started (for scripts)."""
+"""Written beside the log once the daemon this launcher started answers: its pid (for
+scripts). A daemon that lost a start race to another one never gets it."""
 ANSWER_SECONDS = 2.0
 START_SECONDS = 60.0
 
@@ -73,7 +74,6 @@ def spawn(socket_path: Path, data_dir: Path, demo: bool = False) -> subprocess.P
             close_fds=True,
             env=os.environ.copy(),
         )
-    (data_dir / PID_NAME).write_text(f"{process.pid}\n")
     return process
 
 
@@ -87,12 +87,17 @@ async def ensure_daemon(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + start_seconds
     while loop.time() < deadline:
+        if await answers(socket_path):
+            # Two starts at once (the TUI and a script): the one whose daemon listens
+            # started it; the other's daemon exits by itself ("another loggbokd").
+            if listener_pid(socket_path) in (process.pid, None):
+                (data_dir / PID_NAME).write_text(f"{process.pid}\n")
+                return True
+            return False
         if process.poll() is not None:
             raise DaemonStartError(
                 f"loggbokd exited with status {process.returncode}; see {data_dir / LOG_NAME}"
             )
-        if await answers(socket_path):
-            return True
         await asyncio.sleep(0.1)
     raise DaemonStartError(
         f"loggbokd did not answer on {socket_path} within {start_seconds:.0f} s; "
