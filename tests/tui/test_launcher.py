@@ -43,5 +43,7 @@ async def test_two_starts_at_once_leave_one_daemon_and_its_pid(tmp_path: Path) -
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
-        while _alive(pid) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                break
             await asyncio.sleep(0.05)
