@@ -157,6 +157,10 @@ def _error(status: int, code: str, message: str, **headers: str) -> web.Response
     return web.json_response(body, status=status, headers=headers)
 
 
+def _not_found() -> web.Response:
+    return _error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+
+
 def _token_error(error: str, description: str) -> web.Response:
     body = shape(
         "token_error",
@@ -344,10 +348,15 @@ class GraphRoutes:
                 if kind == "removed" or stored is None or stored.folder_id != folder.id:
                     items.append(shape("removed", id=message_id))
                 elif kind == "read":
+                    key = f"CQAAAB{stored.change_key}"
                     items.append(
-                        shape("updated_partial", id=message_id, changeKey=f"CQAAAB{stored.change_key}",
-                              parentFolderId=folder.id)
-                    )  # fmt: skip
+                        shape(
+                            "updated_partial",
+                            id=message_id,
+                            changeKey=key,
+                            parentFolderId=folder.id,
+                        )
+                    )
                 else:
                     items.append(properties(stored))
         offset = state.get("offset", 0)

@@ -66,12 +66,15 @@ class StoredMessage:
         return parsed
 
 
+EventKind = Literal["upsert", "removed", "read"]
+
+
 @dataclass(frozen=True)
 class Event:
     seq: int
     folder_id: str
     message_id: str
-    kind: Literal["upsert", "removed", "read"]
+    kind: EventKind
 
 
 @dataclass
