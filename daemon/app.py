@@ -26,6 +26,7 @@ from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
+from loggbok.daemon.sync.sign_ins import SignIns
 from loggbok.protocol import socket_check
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Daemon:
         self.store: Store | None = None
         self.sync: SyncService | None = None
         self.server: RpcServer | None = None
+        self.sign_ins: SignIns | None = None
 
     def _lock_data_dir(self) -> None:
         fd = os.open(self.data_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -111,7 +113,15 @@ class Daemon:
             await seed_demo(self.store, self.data_dir)
         secrets = SecretStore(self.data_dir)
         self.sync = SyncService(self.store, self._notify, backend_factory(secrets))
-        context = Context(self.store, self.sync, secrets, self.data_dir, list(CAPABILITIES))
+        self.sign_ins = SignIns(self.sync, secrets)
+        context = Context(
+            self.store,
+            self.sync,
+            secrets,
+            self.data_dir,
+            list(CAPABILITIES),
+            sign_ins=self.sign_ins,
+        )
         handlers = {
             **handlers_daemon.HANDLERS,
             **handlers_contacts.HANDLERS,
@@ -131,6 +141,8 @@ class Daemon:
     async def stop(self) -> None:
         if self.server is not None:
             await self.server.stop()
+        if self.sign_ins is not None:
+            await self.sign_ins.stop()
         if self.sync is not None:
             await self.sync.stop()
         parse_pool.shutdown()

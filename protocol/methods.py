@@ -97,6 +97,13 @@ MAILBOXES_RECONNECT = Method(
     t.Ok,
     "Retry a failing mailbox, optionally with a new password.",
 )
+MAILBOXES_SIGN_IN = Method(
+    "mailboxes.sign_in",
+    t.IdParams,
+    t.SignInPrompt,
+    "Start signing a mailbox in (a device code to enter in a browser); returns at once,"
+    " the outcome follows as mailbox.status_changed. -32007 for providers without sign-in.",
+)
 MAILBOXES_AUDIT = Method(
     "mailboxes.audit", t.IdParams, t.AuditResult, "Compare the server's messages with the store."
 )
@@ -186,6 +193,7 @@ METHODS: dict[str, Method[Any, Any]] = {
         MAILBOXES_SYNC,
         MAILBOXES_TEST,
         MAILBOXES_RECONNECT,
+        MAILBOXES_SIGN_IN,
         MAILBOXES_AUDIT,
         CONTACTS_CREATE,
         CONTACTS_GET,

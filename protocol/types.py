@@ -165,13 +165,55 @@ class GmailAddParams(_MailboxAddBase, tag="gmail", kw_only=True):
     auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in")] = "password"
 
 
-MailboxAddParams = MaildirAddParams | ImapAddParams | GmailAddParams
+class GraphAddParams(_MailboxAddBase, tag="graph", kw_only=True):
+    """Microsoft 365 (Exchange Online) through Microsoft Graph; you sign in with a
+    code in a browser (`mailboxes.sign_in`) instead of giving a password.
+
+    `client_id` is the Application (client) ID of an app registered in Microsoft
+    Entra ID (public client flows on, delegated Mail.Read); without it the
+    daemon's `LOGGBOK_GRAPH_CLIENT_ID` is used. `graph_url` and `authority` are
+    for national clouds (US Government: https://graph.microsoft.us/v1.0 and
+    https://login.microsoftonline.us/{tenant}; China:
+    https://microsoftgraph.chinacloudapi.cn/v1.0 and
+    https://login.chinacloudapi.cn/{tenant})."""
+
+    client_id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Application (client) ID",
+                description="from your app registration; default: the daemon's",
+            ),
+        ]
+        | None
+    ) = None
+    tenant: Annotated[
+        str,
+        msgspec.Meta(title="Tenant", description="organizations, a tenant id or domain"),
+    ] = "organizations"
+    graph_url: Annotated[
+        str, msgspec.Meta(title="Graph URL", description="national clouds have their own")
+    ] = "https://graph.microsoft.com/v1.0"
+    authority: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Sign-in authority",
+                description="default: https://login.microsoftonline.com/{tenant}",
+            ),
+        ]
+        | None
+    ) = None
+
+
+MailboxAddParams = MaildirAddParams | ImapAddParams | GmailAddParams | GraphAddParams
 """`mailboxes.add` and `mailboxes.test`: one variant per provider, chosen by `provider`."""
 
 MAILBOX_ADD_VARIANTS: tuple[type[_MailboxAddBase], ...] = (
     MaildirAddParams,
     ImapAddParams,
     GmailAddParams,
+    GraphAddParams,
 )
 
 
@@ -247,6 +289,18 @@ class MailboxTestResult(Record):
     error_kind: str | None = None
     error: str | None = None
     warnings: list[str] = msgspec.field(default_factory=list)
+    next_step: str = ""
+    """What the user does after adding the mailbox (say, sign in), when anything."""
+
+
+class SignInPrompt(Record):
+    """`mailboxes.sign_in`: what to show the user. The outcome follows as a
+    `mailbox.status_changed` (syncing/idle on success, auth_failed with the reason)."""
+
+    verification_uri: str
+    user_code: str
+    expires_in: int
+    message: str
 
 
 class MailboxReconnectParams(Params):

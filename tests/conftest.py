@@ -20,7 +20,11 @@ import pytest
 
 from loggbok.protocol.client import Client
 
-pytest_plugins = ["tests.servers.dovecot", "tests.support.leftovers"]
+pytest_plugins = [
+    "tests.servers.dovecot",
+    "tests.servers.graph.server",
+    "tests.support.leftovers",
+]
 
 
 def _answers(path: Path) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.service import SyncService
+from loggbok.daemon.sync.sign_ins import SignIns
 
 
 @dataclass
@@ -18,3 +19,5 @@ class Context:
     data_dir: Path
     capabilities: list[str] = field(default_factory=list)
     viewer: int = 1
+    sign_ins: SignIns | None = None
+    """Sign-ins under way (`mailboxes.sign_in`); None where sign-in is not offered."""

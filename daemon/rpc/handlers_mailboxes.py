@@ -1,4 +1,4 @@
-"""Handlers: mailboxes.add/providers/list/remove/sync/test/reconnect/audit.
+"""Handlers: mailboxes.add/providers/list/remove/sync/test/reconnect/sign_in/audit.
 
 Secrets given with `mailboxes.add` or `mailboxes.reconnect` go to the secret
 store (system keyring or a 0600 file) under "mailbox:<id>", never into the
@@ -16,8 +16,12 @@ from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.secrets import mailbox_secret_key as secret_key
 from loggbok.daemon.sync.backend import AuthError, BackendError
 from loggbok.daemon.sync.engine import SYNCED_ROLES
-from loggbok.daemon.sync.providers.base import Provider
-from loggbok.daemon.sync.providers.registry import describe_providers, provider_for
+from loggbok.daemon.sync.providers.base import SIGN_IN_NEEDED, Provider
+from loggbok.daemon.sync.providers.registry import (
+    describe_providers,
+    provider_for,
+    provider_of,
+)
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
 
@@ -43,6 +47,12 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:
     secret = provider.secret_of(params)
     if secret is not None:
         await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), secret)
+    elif provider.signs_in:  # told before the answer, so a client's sign-in comes after
+        await ctx.store.mailboxes.set_status(mailbox_id, "auth_failed", SIGN_IN_NEEDED)
+        await ctx.sync.notify(
+            "mailbox.status_changed",
+            t.MailboxStatusChanged(id=mailbox_id, status="auth_failed", detail=SIGN_IN_NEEDED),
+        )
     await ctx.sync.added(mailbox_id)
     return t.Created(id=mailbox_id)
 
@@ -58,6 +68,8 @@ async def list_(ctx: Context, params: t.NoParams) -> t.MailboxList:
 async def remove(ctx: Context, params: t.IdParams) -> t.Ok:
     await ctx.store.mailboxes.remove(params.id)
     await ctx.sync.removed(params.id)
+    if ctx.sign_ins is not None:
+        ctx.sign_ins.forget(params.id)
     await asyncio.to_thread(ctx.secrets.delete, secret_key(params.id))
     return t.Ok()
 
@@ -82,6 +94,24 @@ async def reconnect(ctx: Context, params: t.MailboxReconnectParams) -> t.Ok:
         await asyncio.to_thread(ctx.secrets.set, secret_key(params.id), params.password)
     ctx.sync.worker(params.id).reconnect(row)
     return t.Ok()
+
+
+async def sign_in(ctx: Context, params: t.IdParams) -> t.SignInPrompt:
+    row = await ctx.store.mailboxes.get_row(params.id)
+    try:
+        provider = provider_of(row.provider)
+    except BackendError:
+        provider = None
+    if provider is None or not provider.signs_in or ctx.sign_ins is None:
+        raise RpcError(
+            ErrorCode.UNSUPPORTED,
+            "This mailbox does not sign in",
+            {"provider": row.provider, "hint": "use mailboxes.reconnect with a password"},
+        )
+    try:
+        return await ctx.sign_ins.start(row, provider)
+    except BackendError as exc:
+        raise RpcError(ErrorCode.CONNECTION_FAILED, "Cannot start signing in", str(exc)) from None
 
 
 async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
@@ -137,5 +167,6 @@ HANDLERS: dict[str, Handler] = {
     "mailboxes.sync": sync,
     "mailboxes.test": test,
     "mailboxes.reconnect": reconnect,
+    "mailboxes.sign_in": sign_in,
     "mailboxes.audit": audit,
 }

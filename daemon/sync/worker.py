@@ -91,6 +91,14 @@ class MailboxWorker:
             self.mailbox = mailbox
         self._wake.set()
 
+    async def sign_in_failed(self, detail: str) -> None:
+        """A sign-in did not complete: a mailbox waiting for one stays auth_failed
+        with the reason; a working one keeps working (the reason is still told)."""
+        status: MailboxStatus = (
+            "auth_failed" if self.status in ("auth_failed", "new") else self.status  # type: ignore[assignment]
+        )
+        await self._set_status(status, detail)
+
     async def sync_now(self) -> SyncResult:
         """One round right away (`mailboxes.sync`); raises on failure (a full disk as
         `StorageFull`), after the status says so and the task is woken to retry."""

@@ -1,16 +1,20 @@
-"""The `harness` fixture: each contract test runs once per provider."""
+"""The `harness` fixture: each contract test runs once per provider; the
+`daemon` here gets what the harness's source needs (a CA to trust)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.backends.harnesses import Harness, ImapHarness, MaildirHarness
+from tests.backends.harnesses import GraphHarness, Harness, ImapHarness, MaildirHarness
+from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
+from tests.servers.graph.server import GraphServer
 
-PROVIDERS = ["maildir", "imap"]
+PROVIDERS = ["maildir", "imap", "graph"]
 
 
 @pytest.fixture(params=PROVIDERS)
@@ -18,8 +22,28 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
     made: Harness
     if request.param == "maildir":
         made = MaildirHarness(tmp_path / "Mail")
-    else:
+    elif request.param == "imap":
         dovecot: DovecotServer = request.getfixturevalue("dovecot")
         made = ImapHarness(dovecot)
+    else:
+        server: GraphServer = request.getfixturevalue("graph_server")
+        made = GraphHarness(server)
     yield made
     made.close()
+
+
+@pytest.fixture
+def daemon(workdir: Path, harness: Harness) -> Iterator[DaemonProcess]:
+    (workdir / "data").mkdir()
+    proc = DaemonProcess(
+        workdir / "d.sock",
+        workdir / "data",
+        env={
+            "LOGGBOK_MAILDIR_POLL": os.environ.get("LOGGBOK_MAILDIR_POLL", ""),
+            **harness.daemon_env(),
+        },
+    )
+    proc.start()
+    yield proc
+    if proc.process is not None:
+        proc.stop()

@@ -5,11 +5,14 @@ A harness speaks in folder names "INBOX", "Sent" and "Archive". `renumber`
 gives a folder's messages new remote ids, as a provider does when its cursor
 can no longer be trusted (IMAP: a new UIDVALIDITY; a Maildir re-fetched by
 mbsync: new file names). `stalled_backend` is None where a source has no
-network to stall.
+network to stall. `daemon_env` is what a `loggbokd` needs to reach the source
+(a CA to trust), `sign_in` what a mailbox needs after `mailboxes.add` before it
+syncs (a Graph mailbox's device-code sign-in).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -18,10 +21,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from loggbok.daemon.sync.backend import Backend, Folder
+from loggbok.daemon.sync.providers.graph.backend import GraphBackend
+from loggbok.daemon.sync.providers.graph.client import GraphClient
 from loggbok.daemon.sync.providers.imap import ImapBackend
 from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend
+from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
 from tests.servers.dovecot import DovecotServer, DovecotUser
+from tests.servers.graph.server import GraphServer
 from tests.servers.stall_proxy import StallingProxy
 from tests.support.mail import deliver, make_maildir
 
@@ -37,7 +45,19 @@ class Harness(Protocol):
     def backend(self) -> Backend: ...
     def stalled_backend(self) -> tuple[Backend, StallingProxy] | None: ...
     def add_params(self, address: str) -> t.MailboxAddParams: ...
+    def daemon_env(self) -> dict[str, str]: ...
+    async def sign_in(self, client: Client, mailbox_id: int) -> None: ...
     def close(self) -> None: ...
+
+
+class _NoSignIn:
+    """Sources read with what `mailboxes.add` was given."""
+
+    def daemon_env(self) -> dict[str, str]:
+        return {}
+
+    async def sign_in(self, client: Client, mailbox_id: int) -> None:
+        pass
 
 
 def folder_of(backend_folders: list[Folder], name: str) -> Folder:
@@ -53,7 +73,7 @@ def _message_id_of(raw: bytes) -> str:
     return found.group(1).decode() if found else ""
 
 
-class MaildirHarness:
+class MaildirHarness(_NoSignIn):
     """A Maildir++ tree: INBOX at the root, `.Sent` and `.Archive` beside it."""
 
     name = "maildir"
@@ -95,7 +115,7 @@ class MaildirHarness:
         pass
 
 
-class ImapHarness:
+class ImapHarness(_NoSignIn):
     """A fresh user on the real Dovecot, with Sent and Archive folders."""
 
     name = "imap"
@@ -158,3 +178,88 @@ class ImapHarness:
     def close(self) -> None:
         for proxy in self._proxies:
             proxy.__exit__(None, None, None)
+
+
+GRAPH_FOLDERS = {"INBOX": "inbox", "Sent": "sentitems", "Archive": "archive"}
+GRAPH_CLIENT_ID = "loggbok-test-client"
+
+
+class GraphHarness:
+    """A mailbox on the Graph test server, read by the real aiohttp client with
+    tokens the server issued (the backend) or through a device-code sign-in (the
+    daemon)."""
+
+    name = "graph"
+    address = "maja@firma.example"
+
+    def __init__(self, server: GraphServer) -> None:
+        self.server = server
+        self._proxies: list[StallingProxy] = []
+
+    def deliver(self, folder: str, raw: bytes) -> None:
+        self.server.deliver(self.address, GRAPH_FOLDERS[folder], raw)
+
+    def move(self, message_id: str, source: str, target: str) -> None:
+        def change(state: Any) -> None:
+            box = state.mailbox(self.address)
+            box.move(box.find(message_id, GRAPH_FOLDERS[source]), GRAPH_FOLDERS[target])
+
+        self.server.control(change)
+
+    def renumber(self, folder: str) -> None:
+        self.server.control(lambda s: s.mailbox(self.address).renumber(GRAPH_FOLDERS[folder]))
+
+    async def _token(self, force_refresh: bool) -> str:
+        issued = await asyncio.to_thread(self.server.token_for, self.address, GRAPH_CLIENT_ID)
+        return str(issued["access_token"])
+
+    def _backend(self, graph_url: str, timeout: float) -> GraphBackend:
+        client = GraphClient(
+            graph_url, self._token, ssl=self.server.client_ssl_context(), timeout=timeout
+        )
+        return GraphBackend(client, poll_interval=0.2)
+
+    def backend(self) -> Backend:
+        return self._backend(self.server.graph_url, 30.0)
+
+    def stalled_backend(self) -> tuple[Backend, StallingProxy] | None:
+        proxy = StallingProxy("127.0.0.1", self.server.port).__enter__()
+        self._proxies.append(proxy)
+        return self._backend(f"https://127.0.0.1:{proxy.port}/v1.0", 1.0), proxy
+
+    def add_params(self, address: str) -> t.MailboxAddParams:
+        return t.GraphAddParams(
+            address=address,
+            client_id=GRAPH_CLIENT_ID,
+            graph_url=self.server.graph_url,
+            authority=self.server.authority(),
+        )
+
+    def daemon_env(self) -> dict[str, str]:
+        return {**self.server.client_env(), "LOGGBOK_GRAPH_POLL_SECONDS": "0.2"}
+
+    async def sign_in(self, client: Client, mailbox_id: int) -> None:
+        """Sign in with a device code the server approves, then wait until the
+        mailbox works."""
+        prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=mailbox_id))
+        await asyncio.to_thread(self.server.approve, prompt.user_code, self.address)
+        await wait_for_status(client, mailbox_id, ("syncing", "idle"))
+
+    def close(self) -> None:
+        for proxy in self._proxies:
+            proxy.__exit__(None, None, None)
+
+
+async def wait_for_status(
+    client: Client, mailbox_id: int, statuses: tuple[str, ...], timeout: float = 60.0
+) -> t.MailboxStatusChanged:
+    """The next `mailbox.status_changed` of the mailbox with one of `statuses`."""
+    async with asyncio.timeout(timeout):
+        while True:
+            name, params = await client.notifications.get()
+            if (
+                name == "mailbox.status_changed"
+                and params.id == mailbox_id
+                and params.status in statuses
+            ):
+                return params  # type: ignore[no-any-return]

@@ -43,6 +43,7 @@ async def connect(client: Client, harness: Harness) -> int:
             ),
         )  # fmt: skip
     added = await client.call(m.MAILBOXES_ADD, harness.add_params(ME))
+    await harness.sign_in(client, added.id)
     result = await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     assert result.errors == 0
     return added.id

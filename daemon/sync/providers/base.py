@@ -17,6 +17,9 @@ from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
 from loggbok.protocol import types as t
 
+SIGN_IN_NEEDED = "sign in to connect"
+"""The status detail of a mailbox whose provider signs in and that has not yet."""
+
 
 class Provider(abc.ABC):
     """One kind of mail source. See the package docstring for what it brings."""
@@ -43,6 +46,31 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def probe(self, config: dict[str, Any], secret: str | None) -> t.MailboxTestResult:
         """Can this mailbox be read? Never raises for trouble on the far side."""
+
+    @property
+    def signs_in(self) -> bool:
+        """Connected by `mailboxes.sign_in` (a browser), not by a secret in the params."""
+        return "sign_in" in self.capabilities
+
+    async def start_sign_in(self, mailbox: MailboxRow) -> SignInFlow:
+        """Start signing the mailbox in (providers with the "sign_in" capability):
+        TemporaryError when the sign-in service cannot be reached."""
+        raise NotImplementedError(f"{self.name} has no sign-in")
+
+
+class SignInFlow(abc.ABC):
+    """A sign-in under way: `prompt` for the user, `wait` for the secret to store."""
+
+    prompt: t.SignInPrompt
+
+    @abc.abstractmethod
+    async def wait(self) -> str:
+        """The secret once the user is done; AuthError when refused or expired,
+        TemporaryError when the service failed."""
+
+    @abc.abstractmethod
+    def cancel(self) -> None:
+        """Make `wait` give up soon (a newer sign-in replaces this one)."""
 
 
 async def stored_secret(secrets: SecretStore, mailbox: MailboxRow) -> str:

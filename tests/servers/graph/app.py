@@ -425,6 +425,21 @@ class GraphRoutes:
                 )  # fmt: skip
                 continue
             parts = url.split("?")[0].strip("/").split("/")
+            # mail folders by id or well-known name, messages, their $value
+            if len(parts) == 3 and parts[:2] == ["me", "mailFolders"]:
+                folder = mailbox.folder(urllib.parse.unquote(parts[2]))
+                responses.append(
+                    {
+                        "id": item["id"],
+                        "status": 200 if folder else 404,
+                        "headers": {"Content-Type": "application/json"},
+                        "body": self._folder_json(mailbox, folder.id) if folder
+                        else shape("error", code="ErrorItemNotFound",
+                                   message="The specified object was not found.",
+                                   date="", requestId=""),
+                    }
+                )  # fmt: skip
+                continue
             stored = (
                 mailbox.messages.get(parts[2])
                 if len(parts) >= 3 and parts[:2] == ["me", "messages"]

@@ -147,6 +147,30 @@ class Mailbox:
         message.change_key += 1
         self._log(message.folder_id, message.id, "upsert")
 
+    def renumber(self, folder_ref: str) -> None:
+        """Every message of the folder under a new id, and every delta token expired:
+        what a client sees when the ids it kept can no longer be trusted (a mailbox
+        moved to another database, ids that were not immutable)."""
+        folder = self.folder(folder_ref)
+        assert folder is not None, folder_ref
+        for old in self.in_folder(folder.id):
+            del self.messages[old.id]
+            self._log(folder.id, old.id, "removed")
+            old.id = _graph_id("message", next(_ids))
+            self.messages[old.id] = old
+            self._log(folder.id, old.id, "upsert")
+        self.epoch += 1
+
+    def find(self, internet_message_id: str, folder_ref: str | None = None) -> str:
+        """The id of the message with this Message-ID (in that folder)."""
+        folder = self.folder(folder_ref) if folder_ref else None
+        for message in self.messages.values():
+            if folder is not None and message.folder_id != folder.id:
+                continue
+            if str(message.parsed().get("Message-ID", "")).strip() == internet_message_id:
+                return message.id
+        raise LookupError(internet_message_id)
+
     def mark_read(self, message_id: str) -> None:
         message = self.messages[message_id]
         message.is_read = True
