@@ -50,12 +50,18 @@ async def test_mailbox_params_by_provider_over_the_socket(client: Client, tmp_pa
     assert {p.name for p in listed.providers} == set(PROVIDERS)
 
     with pytest.raises(RpcError) as unsupported:
-        await client.call_raw("mailboxes.test", {"provider": "graph", "address": "a@b.example"})
+        await client.call_raw("mailboxes.test", {"provider": "ews", "address": "a@b.example"})
     assert unsupported.value.code == ErrorCode.UNSUPPORTED
     assert unsupported.value.data == {
-        "provider": "graph",
-        "supported": ["maildir", "imap", "gmail"],
+        "provider": "ews",
+        "supported": ["maildir", "imap", "gmail", "graph"],
     }
+
+    with pytest.raises(RpcError) as no_app:  # no client id given, none set for the daemon
+        await client.call_raw("mailboxes.test", {"provider": "graph", "address": "a@b.example"})
+    assert no_app.value.code == ErrorCode.BAD_INPUT
+    assert "App registrations" in str(no_app.value.data)
+    assert "LOGGBOK_GRAPH_CLIENT_ID" in str(no_app.value.data)
 
     with pytest.raises(RpcError) as foreign:
         await client.call_raw(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import time
 import urllib.parse
@@ -335,36 +336,25 @@ class GraphRoutes:
                     )
                 return _error(400, "syncStateNotFound", "The sync state cannot be found.")
             select = state["select"]
+            expand = state.get("expand", [])
         else:
             select = [s for s in query.get("$select", "").split(",") if s]
+            expand = _expanded(query.get("$expand", ""))
             state = {"folder": folder.id, "epoch": mailbox.epoch, "since": None, "offset": 0}
         until = state.get("until", mailbox.seq)
         if state.get("since") is None:
-            items = [properties(m) for m in mailbox.in_folder(folder.id)]
+            listed = [(m.id, "upsert") for m in mailbox.in_folder(folder.id)]
         else:
-            items = []
-            for message_id, kind in mailbox.changes_since(folder.id, state["since"], until):
-                stored = mailbox.messages.get(message_id)
-                if kind == "removed" or stored is None or stored.folder_id != folder.id:
-                    items.append(shape("removed", id=message_id))
-                elif kind == "read":
-                    key = f"CQAAAB{stored.change_key}"
-                    items.append(
-                        shape(
-                            "updated_partial",
-                            id=message_id,
-                            changeKey=key,
-                            parentFolderId=folder.id,
-                        )
-                    )
-                else:
-                    items.append(properties(stored))
+            listed = mailbox.changes_since(folder.id, state["since"], until)
         offset = state.get("offset", 0)
-        page = [_selected(item, select) for item in items[offset : offset + page_size]]
+        page = [
+            _selected(self._item(mailbox, folder.id, message_id, kind), select, expand)
+            for message_id, kind in listed[offset : offset + page_size]
+        ]
         body = shape("delta_page", base=self.state.base)
         body["value"] = page
-        common = {"folder": folder.id, "epoch": mailbox.epoch, "select": select}
-        if offset + page_size < len(items):
+        common = {"folder": folder.id, "epoch": mailbox.epoch, "select": select, "expand": expand}
+        if offset + page_size < len(listed):
             token = encode_token(
                 common | {"since": state.get("since"), "until": until, "offset": offset + page_size}
             )
@@ -373,6 +363,21 @@ class GraphRoutes:
             token = encode_token(common | {"since": until, "offset": 0})
             body["@odata.deltaLink"] = self._link(folder.id, "$deltatoken", token)
         return web.json_response(body)
+
+    @staticmethod
+    def _item(mailbox: Mailbox, folder_id: str, message_id: str, kind: str) -> dict[str, Any]:
+        """One delta item: the message, a partial update, or @removed."""
+        stored = mailbox.messages.get(message_id)
+        if kind == "removed" or stored is None or stored.folder_id != folder_id:
+            return shape("removed", id=message_id)
+        if kind == "read":
+            return shape(
+                "updated_partial",
+                id=message_id,
+                changeKey=f"CQAAAB{stored.change_key}",
+                parentFolderId=folder_id,
+            )
+        return properties(stored)
 
     def _link(self, folder_id: str, key: str, token: str) -> str:
         quoted = urllib.parse.quote(token, safe="")
@@ -427,6 +432,7 @@ class GraphRoutes:
             parts = url.split("?")[0].strip("/").split("/")
             # mail folders by id or well-known name, messages, their $value
             if len(parts) == 3 and parts[:2] == ["me", "mailFolders"]:
+                self.state.observed.requests["batch_folder"] += 1
                 folder = mailbox.folder(urllib.parse.unquote(parts[2]))
                 responses.append(
                     {
@@ -457,6 +463,7 @@ class GraphRoutes:
                     }
                 )  # fmt: skip
             elif parts[-1] == "$value":
+                self.state.observed.requests["batch_value"] += 1
                 responses.append(
                     {
                         "id": item["id"],
@@ -466,12 +473,17 @@ class GraphRoutes:
                     }
                 )
             else:
+                self.state.observed.requests["batch_message"] += 1
                 responses.append(
                     {
                         "id": item["id"],
                         "status": 200,
                         "headers": {"Content-Type": "application/json"},
-                        "body": properties(stored),
+                        "body": _selected(
+                            properties(stored),
+                            _select_of(url),
+                            _expanded(_query_of(url, "$expand")),
+                        ),
                     }
                 )
         body = shape("batch_response")
@@ -480,11 +492,40 @@ class GraphRoutes:
         return web.json_response(body)
 
 
-def _selected(item: dict[str, Any], select: list[str]) -> dict[str, Any]:
-    if not select or "@removed" in item:
+def _selected(
+    item: dict[str, Any], select: list[str], expand: list[str] | None = None
+) -> dict[str, Any]:
+    """The item with only the `$select`ed properties, and the extended properties
+    `$expand` asked for (those the message has)."""
+    if "@removed" in item:
         return item
     keep = {"id", "@odata.type", "@odata.etag", *select}
-    return {k: v for k, v in item.items() if k in keep}
+    found = {k: v for k, v in item.items() if not k.startswith("_") and (not select or k in keep)}
+    if expand:
+        extended = item.get("_extended", {})
+        found["singleValueExtendedProperties"] = [
+            shape("extended_property", id=prop, value=extended[prop])
+            for prop in expand
+            if prop in extended
+        ]
+    return found
+
+
+def _expanded(expand: str) -> list[str]:
+    """The extended property ids named in `$expand=singleValueExtendedProperties(
+    $filter=id eq 'String 0x1042' or id eq ...)`."""
+    if "singleValueExtendedProperties" not in expand:
+        return []
+    return re.findall(r"id eq '([^']+)'", expand)
+
+
+def _query_of(url: str, name: str) -> str:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get(name, [""])[0]
+
+
+def _select_of(url: str) -> list[str]:
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    return [s for s in query.get("$select", [""])[0].split(",") if s]
 
 
 def _max_page_size(prefer: str) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any, Literal
 
@@ -59,6 +59,8 @@ class StoredMessage:
     """False for mail that never crossed a transport (Sent Items): no internet headers."""
     change_key: int = 1
     is_read: bool = False
+    conversation: str = ""
+    """Exchange's ConversationId: one per thread, found by following the parents."""
 
     def parsed(self) -> EmailMessage:
         parsed = BytesParser(policy=policy.default).parsebytes(self.mime)
@@ -84,6 +86,8 @@ class Mailbox:
     messages: dict[str, StoredMessage] = field(default_factory=dict)
     log: list[Event] = field(default_factory=list)
     epoch: int = 1
+    conversations: dict[str, str] = field(default_factory=dict)
+    """Message-ID -> conversation id of every message delivered."""
 
     def __post_init__(self) -> None:
         root = _graph_id("root", next(_ids))
@@ -123,6 +127,16 @@ class Mailbox:
             received=received or datetime.now(UTC),
             transported=folder.well_known not in ("sentitems", "drafts"),
         )
+        head = BytesHeaderParser(policy=policy.compat32).parsebytes(mime)
+        own = str(head.get("Message-ID", "")).strip()
+        replied = str(head.get("In-Reply-To", "")).split()
+        refs = str(head.get("References", "")).split()
+        known = next(
+            (self.conversations[p] for p in replied + refs if p in self.conversations), None
+        )
+        message.conversation = known or conversation_id((refs or replied or [own])[0])
+        if own:
+            self.conversations.setdefault(own, message.conversation)
         self.messages[message.id] = message
         self._log(folder.id, message.id, "upsert")
         return message.id
@@ -207,16 +221,27 @@ def _recipients(message: EmailMessage, header: str) -> list[dict[str, Any]]:
     return [_recipient(n, a) for n, a in getaddresses(values) if a]
 
 
-def conversation_id(parsed: EmailMessage) -> str:
-    """Graph gives every message of a conversation one id; here: the thread's root
-    Message-ID (the first References entry, else In-Reply-To, else its own)."""
-    refs = str(parsed.get("References", "")).split()
-    root = refs[0] if refs else str(parsed.get("In-Reply-To", "") or parsed.get("Message-ID", ""))
+def conversation_id(root: str) -> str:
+    """Exchange gives every message of a conversation one id: a new one for a message
+    whose parents it has not seen (here a hash of the oldest reference), else the
+    parent's (`Mailbox.deliver`)."""
     return "AAQk" + base64.urlsafe_b64encode(hashlib.sha256(root.encode()).digest()).decode()[:40]
 
 
+_properties: dict[tuple[str, int, str, bool], dict[str, Any]] = {}
+
+
 def properties(message: StoredMessage) -> dict[str, Any]:
-    """Every property the test server knows of a message, as message.json shows them."""
+    """Every property the test server knows of a message, as message.json shows them
+    (kept while the message is unchanged: parsing MIME is the server's slow part)."""
+    key = (message.id, message.change_key, message.folder_id, message.is_read)
+    found = _properties.get(key)
+    if found is None:
+        found = _properties[key] = _properties_of(message)
+    return found
+
+
+def _properties_of(message: StoredMessage) -> dict[str, Any]:
     parsed = message.parsed()
     sender = _recipients(parsed, "From")
     try:
@@ -240,7 +265,7 @@ def properties(message: StoredMessage) -> dict[str, Any]:
         "internetMessageId": str(parsed.get("Message-ID", "")),
         "subject": str(parsed.get("Subject", "")),
         "bodyPreview": preview,
-        "conversationId": conversation_id(parsed),
+        "conversationId": message.conversation,
         "parentFolderId": message.folder_id,
         "isRead": message.is_read,
         "isDraft": False,
@@ -251,11 +276,22 @@ def properties(message: StoredMessage) -> dict[str, Any]:
         "bccRecipients": _recipients(parsed, "Bcc"),
         "replyTo": _recipients(parsed, "Reply-To"),
     }
+    extended = {
+        prop: " ".join(str(parsed.get(header, "")).split())
+        for prop, header in EXTENDED_HEADERS.items()
+        if parsed.get(header)
+    }
+    if extended:
+        props["_extended"] = extended  # sent only when $expand asks for them
     if message.transported:
         props["internetMessageHeaders"] = [
             {"name": name, "value": str(value)} for name, value in parsed.items()
         ]
     return props
+
+
+EXTENDED_HEADERS = {"String 0x1042": "In-Reply-To", "String 0x1039": "References"}
+"""MAPI properties a client can `$expand` (PidTagInReplyToId, PidTagInternetReferences)."""
 
 
 def _iso(when: datetime) -> str:

@@ -12,6 +12,7 @@ runs on the server's own loop (`control`), between requests.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import ssl
 import tempfile
 import threading
@@ -82,6 +83,7 @@ class GraphServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(30)
         self._loop.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     # ------------------------------------------------------------ control
 
@@ -98,6 +100,20 @@ class GraphServer:
 
     def deliver(self, address: str, folder: str, mime: bytes) -> str:
         return self.control(lambda s: s.mailbox(address).deliver(folder, mime))
+
+    def deliver_many(self, address: str, items: list[tuple[str, bytes]]) -> list[str]:
+        """(folder, MIME) pairs delivered in this order (give threads in time order:
+        a message joins its parent's conversation only when the parent came first)."""
+        return self.control(lambda s: [s.mailbox(address).deliver(f, m) for f, m in items])
+
+    def expire_device_codes(self) -> None:
+        """Every device code waiting for its user expires now."""
+
+        def change(state: GraphState) -> None:
+            for pending in state.identity.pending.values():
+                pending["expires"] = 0.0
+
+        self.control(change)
 
     def approve(self, user_code: str, address: str) -> None:
         self.control(lambda s: s.identity.approved.__setitem__(user_code, address.lower()))

@@ -8,7 +8,7 @@
   is the folder's cursor {"delta_link": ...}. `@removed` items are `vanished`.
   An expired token (410, `syncStateNotFound`) is CursorInvalid: the engine
   resyncs the folder and finds every message again by its Message-ID.
-- Header first: delta brings the properties the rules need (`headers.SELECT`,
+- Header first: delta brings the properties the rules need (`headers.QUERY`,
   with `internetMessageHeaders`); `fetch_headers` answers from what `changes`
   kept, so mail that is not logged costs no request of its own. Only ids that
   came as partial updates are looked up, 20 to a `$batch`.
@@ -40,7 +40,7 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 from loggbok.daemon.sync.providers.graph.client import GraphClient, GraphHttpError
-from loggbok.daemon.sync.providers.graph.headers import SELECT, Summary, is_full, summary
+from loggbok.daemon.sync.providers.graph.headers import QUERY, Summary, is_full, summary
 
 PAGE_SIZE = 100
 """`Prefer: odata.maxpagesize` for message delta (Graph's default is 10)."""
@@ -134,7 +134,7 @@ class GraphBackend(Backend):
 
     def _first_link(self, folder: Folder) -> str:
         folder_id = _quote(self._folder_id(folder))
-        return f"me/mailFolders/{folder_id}/messages/delta?$select={','.join(SELECT)}"
+        return f"me/mailFolders/{folder_id}/messages/delta?{QUERY}"
 
     async def _delta(self, start: str) -> DeltaResult:
         """Page from `start` to the deltaLink, keeping what each listed message says."""
@@ -196,7 +196,7 @@ class GraphBackend(Backend):
         missing = [r for r in remote_ids if r not in known]
         if missing:  # listed as partial updates only: look them up, 20 to a $batch
             answers = await self.client.batch(
-                {r: f"me/messages/{_quote(r)}?$select={','.join(SELECT)}" for r in missing}
+                {r: f"me/messages/{_quote(r)}?{QUERY}" for r in missing}
             )
             for remote_id, answer in answers.items():
                 if answer.status == 200 and isinstance(answer.body, dict):

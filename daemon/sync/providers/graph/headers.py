@@ -36,6 +36,19 @@ SELECT = (
 )
 """The properties delta is asked for (`$select`): what the rules need, no body."""
 
+EXTENDED = {"String 0x1042": "In-Reply-To", "String 0x1039": "References"}
+"""MAPI properties (PidTagInReplyToId, PidTagInternetReferences) asked for beside
+them: mail without internet headers (Sent Items) still names its parents, so a
+reply is threaded and ordered after its parent even when clocks disagree."""
+
+EXPAND = (
+    "singleValueExtendedProperties($filter="
+    + " or ".join(f"id eq '{prop}'" for prop in EXTENDED)
+    + ")"
+)
+QUERY = f"$select={','.join(SELECT)}&$expand={EXPAND.replace(' ', '%20')}"
+"""The query options of a first delta request and of a single message's lookup."""
+
 _MARKER = "internetMessageId"
 """A property every full item has and a partial update (isRead changed) lacks."""
 
@@ -110,6 +123,12 @@ def synthesise(item: dict[str, Any]) -> bytes:
         lines.append(("Date", format_datetime(sent)))
     if message_id := str(item.get("internetMessageId") or "").strip():
         lines.append(("Message-ID", message_id))
+    for prop in item.get("singleValueExtendedProperties") or []:
+        if not isinstance(prop, dict):
+            continue
+        header = EXTENDED.get(str(prop.get("id", "")))
+        if header and (value := " ".join(str(prop.get("value") or "").split())):
+            lines.append((header, value))
     lines.append(("MIME-Version", "1.0"))
     return "".join(f"{k}: {v}\r\n" for k, v in lines).encode("ascii", "replace") + b"\r\n"
 
