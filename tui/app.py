@@ -89,7 +89,7 @@ class LoggbokApp(App[None]):
             self.mailbox_changed.publish(params)
             if params.status == "auth_failed":
                 self.notify(
-                    f"Mailbox {params.id} needs its password again: {params.detail}",
+                    f"Mailbox {params.id} needs a new password or sign-in: {params.detail}",
                     severity="warning",
                     timeout=10,
                     markup=False,

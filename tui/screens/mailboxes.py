@@ -1,6 +1,8 @@
 """Mailboxes: provider, status with sync progress, blind threads, last sync.
 
-Add (after a connection test), reconnect with a password, sync now, remove.
+Add (after a connection test), sign in (providers that sign in with a code in a
+browser; started at once after adding one), reconnect with a password, sync
+now, remove.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.dialogs.confirm import Confirm
 from loggbok.tui.dialogs.mailbox_form import MailboxForm
 from loggbok.tui.dialogs.prompt import TextPrompt
+from loggbok.tui.dialogs.sign_in import SignInDialog
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.plain import PlainTable
 
@@ -44,6 +47,7 @@ class MailboxesScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_mailbox", "Add"),
         Binding("k", "reconnect", "Reconnect"),
+        Binding("i", "sign_in", "Sign in"),
         Binding("s", "sync", "Sync now"),
         Binding("d", "remove", "Remove"),
         Binding("r", "reload", "Refresh"),
@@ -167,7 +171,34 @@ class MailboxesScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Adding the mailbox")
             return
-        self.notify(f"Mailbox {created.id} connected; syncing.", markup=False)
+        self.load()
+        provider = self.providers.get(str(type(params).__struct_config__.tag))
+        if provider is not None and "sign_in" in provider.capabilities:
+            self.sign_in(created.id, params.address)
+        else:
+            self.notify(f"Mailbox {created.id} connected; syncing.", markup=False)
+
+    def action_sign_in(self) -> None:
+        box = self.current
+        if box is not None:
+            self.sign_in(box.id, box.address)
+
+    @work(exclusive=True, group="mailbox-sign-in")
+    async def sign_in(self, mailbox_id: int, address: str) -> None:
+        try:
+            prompt = await self.link.call(methods.MAILBOXES_SIGN_IN, t.IdParams(id=mailbox_id))
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Signing in")
+            return
+        self.app.push_screen(SignInDialog(mailbox_id, address, prompt), self._signed_in)
+
+    def _signed_in(self, outcome: t.MailboxStatusChanged | None) -> None:
+        if outcome is None:
+            return
+        if outcome.status == "auth_failed":
+            self.notify(f"Sign-in failed: {outcome.detail}", severity="error", markup=False)
+        else:
+            self.notify("Signed in; syncing.", markup=False)
         self.load()
 
     @work(exclusive=True, group="mailbox-form")

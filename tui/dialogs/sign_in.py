@@ -1,0 +1,74 @@
+"""`SignInDialog`: the address to open and the code to enter for a mailbox's
+sign-in (`mailboxes.sign_in`). The code is copied to the clipboard (OSC 52)
+when the dialog opens; the dialog closes itself when `mailbox.status_changed`
+tells the outcome, and returns it (None when closed by hand: the sign-in goes
+on in the daemon)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from loggbok.protocol import types as t
+
+if TYPE_CHECKING:
+    from loggbok.tui.app import LoggbokApp
+
+
+class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("c", "copy", "Copy the code"),
+    ]
+
+    def __init__(self, mailbox_id: int, address: str, prompt: t.SignInPrompt) -> None:
+        super().__init__()
+        self.mailbox_id = mailbox_id
+        self.address = address
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Sign in {self.address}", classes="dialog-title", markup=False)
+            yield Label("Open this address in a browser:", markup=False)
+            yield Static(self.prompt.verification_uri, id="sign-in-uri", markup=False)
+            yield Label("and enter the code:", markup=False)
+            yield Static(self.prompt.user_code, id="sign-in-code", markup=False)
+            yield Static(
+                f"The code was copied to the clipboard (press c to copy it again). "
+                f"It is valid for {max(1, self.prompt.expires_in // 60)} minutes; "
+                "this closes by itself once you are signed in.",
+                id="sign-in-status",
+                markup=False,
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Copy code", id="copy")
+                yield Button("Close", id="close")
+
+    def on_mount(self) -> None:
+        app = cast("LoggbokApp", self.app)
+        app.mailbox_changed.subscribe(self, self._status_changed)
+        self.action_copy()
+
+    def _status_changed(self, event: t.MailboxStatusChanged) -> None:
+        if event.id == self.mailbox_id:
+            self.dismiss(event)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.prompt.user_code)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "copy":
+            self.action_copy()
+            self.notify("Code copied to the clipboard.", markup=False)
+        else:
+            self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
