@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-tui clean
+.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-graph bench-tui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ test: lint typecheck pytest
 
 bench-imap: setup system-deps
 	$(BIN)/python -m bench.imap_sync
+
+bench-graph: setup system-deps
+	$(BIN)/python -m bench.graph_sync
 
 bench-tui: setup
 	$(BIN)/python -m bench.tui_timeline
