@@ -18,7 +18,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any, Literal
@@ -216,9 +217,17 @@ def _recipient(name: str, address: str) -> dict[str, Any]:
     return {"emailAddress": {"name": name, "address": address}}
 
 
-def _recipients(message: EmailMessage, header: str) -> list[dict[str, Any]]:
+def _decoded(value: Any) -> str:
+    """A raw header value with its encoded words decoded (as Graph shows names)."""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (ValueError, LookupError, UnicodeError):
+        return str(value)
+
+
+def _recipients(message: Message, header: str) -> list[dict[str, Any]]:
     values = [str(v) for v in message.get_all(header, [])]
-    return [_recipient(n, a) for n, a in getaddresses(values) if a]
+    return [_recipient(_decoded(n), a) for n, a in getaddresses(values) if a]
 
 
 def conversation_id(root: str) -> str:
@@ -241,8 +250,32 @@ def properties(message: StoredMessage) -> dict[str, Any]:
     return found
 
 
+PREVIEW_SCAN = 16 * 1024
+"""Bytes of a message's body looked at for `bodyPreview` (a large attachment is
+never parsed for a preview)."""
+
+
+def _preview(mime: bytes) -> str:
+    """bodyPreview: the first text part within the first bytes of the message."""
+    head = mime[:PREVIEW_SCAN]
+    parsed = BytesParser(policy=policy.compat32).parsebytes(head)
+    for part in parsed.walk():
+        if part.get_content_maintype() == "text":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                charset = part.get_content_charset() or "utf-8"
+                try:
+                    text = payload.decode(charset, "replace")
+                except LookupError:
+                    text = payload.decode("utf-8", "replace")
+                return " ".join(text.split())[:255]
+    return ""
+
+
 def _properties_of(message: StoredMessage) -> dict[str, Any]:
-    parsed = message.parsed()
+    """Properties from the header block (parsed alone) and a preview from the start
+    of the body: what Exchange keeps, without parsing a whole large message."""
+    parsed = BytesHeaderParser(policy=policy.compat32).parsebytes(message.mime)
     sender = _recipients(parsed, "From")
     try:
         sent = parsedate_to_datetime(str(parsed.get("Date", "")))
@@ -250,8 +283,7 @@ def _properties_of(message: StoredMessage) -> dict[str, Any]:
         sent = message.received
     if sent.tzinfo is None:
         sent = sent.replace(tzinfo=UTC)
-    body = parsed.get_body(("plain", "html"))
-    preview = body.get_content()[:255] if body is not None else ""
+    preview = _preview(message.mime)
     props: dict[str, Any] = {
         "@odata.type": "#microsoft.graph.message",
         "@odata.etag": f'W/"CQAAAB{message.change_key}"',
@@ -261,9 +293,9 @@ def _properties_of(message: StoredMessage) -> dict[str, Any]:
         "lastModifiedDateTime": _iso(message.received),
         "receivedDateTime": _iso(message.received),
         "sentDateTime": _iso(sent),
-        "hasAttachments": any(True for _ in parsed.iter_attachments()),
-        "internetMessageId": str(parsed.get("Message-ID", "")),
-        "subject": str(parsed.get("Subject", "")),
+        "hasAttachments": b"content-disposition: attachment" in message.mime.lower(),
+        "internetMessageId": str(parsed.get("Message-ID", "")).strip(),
+        "subject": _decoded(parsed.get("Subject", "")),
         "bodyPreview": preview,
         "conversationId": message.conversation,
         "parentFolderId": message.folder_id,
@@ -285,7 +317,7 @@ def _properties_of(message: StoredMessage) -> dict[str, Any]:
         props["_extended"] = extended  # sent only when $expand asks for them
     if message.transported:
         props["internetMessageHeaders"] = [
-            {"name": name, "value": str(value)} for name, value in parsed.items()
+            {"name": name, "value": " ".join(str(value).split())} for name, value in parsed.items()
         ]
     return props
 
