@@ -47,13 +47,12 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:
     secret = provider.secret_of(params)
     if secret is not None:
         await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), secret)
-    elif provider.signs_in:  # told before the answer, so a client's sign-in comes after
-        await ctx.store.mailboxes.set_status(mailbox_id, "auth_failed", SIGN_IN_NEEDED)
-        await ctx.sync.notify(
-            "mailbox.status_changed",
-            t.MailboxStatusChanged(id=mailbox_id, status="auth_failed", detail=SIGN_IN_NEEDED),
-        )
     await ctx.sync.added(mailbox_id)
+    if secret is None and provider.signs_in:
+        # Told through the worker (whose task has not run yet) before the answer, so
+        # the worker's own "sign in to connect" is no change and a client's sign-in
+        # dialog never sees it.
+        await ctx.sync.worker(mailbox_id).set_status("auth_failed", SIGN_IN_NEEDED)
     return t.Created(id=mailbox_id)
 
 

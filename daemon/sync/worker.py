@@ -95,9 +95,9 @@ class MailboxWorker:
         """A sign-in did not complete: a mailbox waiting for one stays auth_failed
         with the reason; a working one keeps working (the reason is still told)."""
         status: MailboxStatus = (
-            "auth_failed" if self.status in ("auth_failed", "new") else self.status  # type: ignore[assignment]
+            "auth_failed" if self.status in ("auth_failed", "new") else self.status
         )
-        await self._set_status(status, detail)
+        await self.set_status(status, detail)
 
     async def sync_now(self) -> SyncResult:
         """One round right away (`mailboxes.sync`); raises on failure (a full disk as
