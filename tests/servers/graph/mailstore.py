@@ -313,8 +313,8 @@ def _properties_of(message: StoredMessage) -> dict[str, Any]:
         for prop, header in EXTENDED_HEADERS.items()
         if parsed.get(header)
     }
-    if extended:
-        props["_extended"] = extended  # sent only when $expand asks for them
+    extended[MESSAGE_SIZE] = str(len(message.mime))
+    props["_extended"] = extended  # sent only when $expand asks for them
     if message.transported:
         props["internetMessageHeaders"] = [
             {"name": name, "value": " ".join(str(value).split())} for name, value in parsed.items()
@@ -324,6 +324,11 @@ def _properties_of(message: StoredMessage) -> dict[str, Any]:
 
 EXTENDED_HEADERS = {"String 0x1042": "In-Reply-To", "String 0x1039": "References"}
 """MAPI properties a client can `$expand` (PidTagInReplyToId, PidTagInternetReferences)."""
+MESSAGE_SIZE = "Integer 0x0E08"
+"""PidTagMessageSize, the message's size in bytes (https://learn.microsoft.com/en-us/office/
+client-developer/outlook/mapi/pidtagmessagesize-canonical-property); an extended
+property's value is always a string (https://learn.microsoft.com/en-us/graph/api/resources/
+singlevaluelegacyextendedproperty)."""
 
 
 def _iso(when: datetime) -> str:

@@ -210,7 +210,7 @@ class GraphBackend(Backend):
                 HeaderItem(
                     remote_id,
                     found.raw_header,
-                    0,
+                    found.size,
                     ("\\Seen",) if found.read else (),
                     found.conversation_id,
                     found.preview,

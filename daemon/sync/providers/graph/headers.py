@@ -41,9 +41,13 @@ EXTENDED = {"String 0x1042": "In-Reply-To", "String 0x1039": "References"}
 them: mail without internet headers (Sent Items) still names its parents, so a
 reply is threaded and ordered after its parent even when clocks disagree."""
 
+SIZE = "Integer 0x0E08"
+"""PidTagMessageSize: the message's size in bytes, so a large one is read in pieces
+(`Backend.open_message`) and a small one fetched in a `$batch`, as on IMAP."""
+
 EXPAND = (
     "singleValueExtendedProperties($filter="
-    + " or ".join(f"id eq '{prop}'" for prop in EXTENDED)
+    + " or ".join(f"id eq '{prop}'" for prop in (*EXTENDED, SIZE))
     + ")"
 )
 QUERY = f"$select={','.join(SELECT)}&$expand={EXPAND.replace(' ', '%20')}"
@@ -60,6 +64,8 @@ class Summary:
     conversation_id: str | None
     preview: str | None
     read: bool
+    size: int = 0
+    """0 when Graph did not say."""
 
 
 def is_full(item: dict[str, Any]) -> bool:
@@ -147,6 +153,14 @@ def header_block(item: dict[str, Any]) -> bytes:
     return "".join(lines).encode("utf-8", "surrogateescape") + b"\r\n"
 
 
+def _size(item: dict[str, Any]) -> int:
+    for prop in item.get("singleValueExtendedProperties") or []:
+        if isinstance(prop, dict) and prop.get("id") == SIZE:
+            value = str(prop.get("value") or "")
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
 def summary(item: dict[str, Any]) -> Summary:
     received = _when(item.get("receivedDateTime"))
     conversation = item.get("conversationId")
@@ -157,4 +171,5 @@ def summary(item: dict[str, Any]) -> Summary:
         conversation_id=str(conversation) if conversation else None,
         preview=str(preview) if preview else None,
         read=bool(item.get("isRead")),
+        size=_size(item),
     )
