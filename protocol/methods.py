@@ -125,6 +125,18 @@ CONTACTS_IMPORT = Method(
     t.ImportResult,
     "Import contacts from a vCard (.vcf) or CSV file.",
 )
+CONTACTS_DELETE = Method(
+    "contacts.delete",
+    t.IdParams,
+    t.ContactDeleteResult,
+    "Delete a contact: its timeline entries go, its addresses are freed, messages stay.",
+)
+CONTACTS_MERGE = Method(
+    "contacts.merge",
+    t.ContactMergeParams,
+    t.Contact,
+    "Merge a contact into another: entries and addresses move, duplicates collapse.",
+)
 # timeline
 TIMELINE_GET = Method(
     "timeline.get",
@@ -171,6 +183,18 @@ MESSAGES_RETRY = Method(
     t.Message,
     "Fetch and parse a message again (quarantined, or kept by its headers only).",
 )
+MESSAGES_UNLOG = Method(
+    "messages.unlog",
+    t.MessagesUnlogParams,
+    t.UnlogResult,
+    "Take a message off timelines by hand (manual_unlog); nothing logs it there again.",
+)
+MESSAGES_REDECIDE = Method(
+    "messages.redecide",
+    t.MessagesRedecideParams,
+    t.RedecideResult,
+    "Decide stored messages again with today's contacts and settings (dry_run previews).",
+)
 ATTACHMENTS_GET = Method(
     "attachments.get",
     t.AttachmentGetParams,
@@ -200,6 +224,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         CONTACTS_LIST,
         CONTACTS_UPDATE,
         CONTACTS_IMPORT,
+        CONTACTS_DELETE,
+        CONTACTS_MERGE,
         TIMELINE_GET,
         MESSAGES_GET,
         MESSAGES_HEADERS,
@@ -208,6 +234,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         MESSAGES_SEARCH,
         MESSAGES_LIST,
         MESSAGES_RETRY,
+        MESSAGES_UNLOG,
+        MESSAGES_REDECIDE,
         ATTACHMENTS_GET,
     )
 }
@@ -219,7 +247,8 @@ TIMELINE_CHANGED = Notification(
     "timeline.changed",
     t.TimelineChanged,
     "Many entries were logged at once onto these contacts' timelines (a bulk sync batch,"
-    " instead of one timeline.appended each); re-read what you show.",
+    " instead of one timeline.appended each), or entries were removed or moved (unlog,"
+    " redecide, contact delete or merge); re-read what you show.",
 )
 MAILBOX_STATUS_CHANGED = Notification(
     "mailbox.status_changed", t.MailboxStatusChanged, "A mailbox's connection status changed."

@@ -16,6 +16,8 @@ REASON_CODES: dict[str, str] = {
     "reply_in_tracked_thread": "R3: a reply in a tracked thread that kept the subject line",
     "contact_email": "R5: an email with a contact (mode all_with_contacts)",
     "manual": "R9: logged by hand",
+    "manual_unlog": "R9: taken off timelines by hand (messages.unlog, or its contact deleted);"
+    " nothing logs it there again",
     "forwarded_to_log": "R8: forwarded by the user to the forwarding address; logged as the"
     " original it carries, on the original sender's contact",
     "forward_unparsed": "R8: forwarded to the forwarding address, but the original sender's"

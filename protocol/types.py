@@ -370,6 +370,21 @@ class ImportResult(Record):
     errors: list[str]
 
 
+class ContactMergeParams(Params):
+    """Merge contact `id` into contact `into`: its entries and addresses move there."""
+
+    id: RowId
+    into: RowId
+
+
+class ContactDeleteResult(Record):
+    id: int
+    entries_removed: int
+    """Timeline entries of the contact that went with it."""
+    messages_unlogged: int
+    """Messages that were on no other timeline: now unlogged (`manual_unlog`)."""
+
+
 # ---------------------------------------------------------------- timeline
 
 
@@ -494,6 +509,72 @@ class MessagesLogParams(Params):
 class LogResult(Record):
     id: int
     contact_ids: list[int]
+
+
+class MessagesUnlogParams(Params):
+    """Take a message off timelines: all of them, or only the given contacts'."""
+
+    id: RowId | None = None
+    message_id: str | None = None
+    contact_ids: Annotated[list[RowId], msgspec.Meta(max_length=1000)] | None = None
+
+
+class UnlogResult(Record):
+    id: int
+    removed: list[int]
+    """Contacts whose timeline no longer shows the message."""
+    contact_ids: list[int]
+    """Contacts whose timeline still shows it."""
+
+
+class MessagesRedecideParams(Params):
+    """Decide stored messages again with today's contacts and settings.
+
+    `dry_run: true` changes nothing and returns what would change. `since` (an ISO
+    date or date-time; a date is midnight UTC) limits it to messages dated from then
+    on; `ids` to the given messages (since 1.4)."""
+
+    dry_run: bool
+    since: str | None = None
+    ids: Annotated[list[RowId], msgspec.Meta(max_length=1000)] | None = None
+
+
+class ReasonChange(Record):
+    from_: str = msgspec.field(name="from")
+    to: str
+    count: int
+
+
+class RedecidedMessage(Record):
+    id: int
+    message_id: str
+    subject: str
+    date: str
+    old_reason: str
+    new_reason: str
+    old_logged: bool
+    new_logged: bool
+    contacts_gained: list[int]
+    contacts_lost: list[int]
+
+
+class RedecideResult(Record):
+    dry_run: bool
+    examined: int
+    """Messages decided again."""
+    changed: int
+    """Messages whose decision changes (or changed): reason, logged or contacts."""
+    kept: int
+    """Messages left as they are whatever the rules say now (decided by hand)."""
+    changes: list[ReasonChange]
+    """Counts by old -> new reason, most first."""
+    sample: list[RedecidedMessage]
+    """Up to 50 of the changed messages, oldest first."""
+    entries_added: int = 0
+    entries_removed: int = 0
+    bodies_pending: int = 0
+    """Newly logged messages whose body is still to be fetched (applied only; it is
+    fetched before the call returns when the mailbox can be reached)."""
 
 
 class MessagesSearchParams(Params):

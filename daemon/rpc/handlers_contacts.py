@@ -1,4 +1,4 @@
-"""Handlers: contacts.create/get/list/update/import and timeline.get."""
+"""Handlers: contacts.create/get/list/update/import/delete/merge and timeline.get."""
 
 from __future__ import annotations
 
@@ -44,6 +44,33 @@ async def import_(ctx: Context, params: t.ContactsImportParams) -> t.ImportResul
     return await import_contacts(ctx.store, params.path, progress)
 
 
+async def delete(ctx: Context, params: t.IdParams) -> t.ContactDeleteResult:
+    async with ctx.sync.edits:
+        done = await ctx.store.by_hand.delete_contact(params.id)
+    await ctx.sync.notify(
+        "timeline.changed",
+        t.TimelineChanged(contact_ids=done.contact_ids, entries=done.entries_removed),
+    )
+    return t.ContactDeleteResult(
+        id=params.id,
+        entries_removed=done.entries_removed,
+        messages_unlogged=done.messages_unlogged,
+    )
+
+
+async def merge(ctx: Context, params: t.ContactMergeParams) -> t.Contact:
+    async with ctx.sync.edits:
+        done = await ctx.store.by_hand.merge_contacts(params.id, params.into)
+    await ctx.sync.notify(
+        "timeline.changed",
+        t.TimelineChanged(
+            contact_ids=sorted({params.id, params.into}),
+            entries=done.entries_moved + done.duplicates,
+        ),
+    )
+    return await ctx.store.contacts.get(params.into)
+
+
 async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
     await require_contact(ctx.store.db, params.contact_id)
     return await ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
@@ -55,5 +82,7 @@ HANDLERS: dict[str, Handler] = {
     "contacts.list": list_,
     "contacts.update": update,
     "contacts.import": import_,
+    "contacts.delete": delete,
+    "contacts.merge": merge,
     "timeline.get": timeline,
 }

@@ -1,23 +1,28 @@
-"""Handlers: messages.get/headers/explain/log/search/list and attachments.get."""
+"""Handlers: messages.get/headers/explain/log/unlog/redecide/search/list and attachments.get."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
+from datetime import UTC, datetime
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store.redecisions import Scope
 from loggbok.daemon.store.sync_batch import StoredBody
 from loggbok.daemon.sync.backend import BackendError
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.daemon.sync.engine import rule_settings
+from loggbok.daemon.sync.redecide import redecide as redecide_messages
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
 
 
-async def _resolve(ctx: Context, params: t.MessageRefParams | t.MessagesLogParams) -> int:
+async def _resolve(
+    ctx: Context, params: t.MessageRefParams | t.MessagesLogParams | t.MessagesUnlogParams
+) -> int:
     return await ctx.store.messages.resolve(params.id, params.message_id, ctx.viewer)
 
 
@@ -38,10 +43,7 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
     wanted = list(dict.fromkeys(params.contact_ids))
     if not wanted:
         raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "contact_ids is empty")
-    known = await ctx.store.contacts.exists(wanted)
-    missing = [c for c in wanted if c not in known]
-    if missing:
-        raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"ids": missing})
+    await _require_contacts(ctx, wanted)
     body = None
     state = await ctx.store.messages.body_state(message)
     if state == "headers":
@@ -58,6 +60,60 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
             "timeline.appended", t.TimelineAppended(contact_id=entry.contact_id, entry=entry)
         )
     return t.LogResult(id=message, contact_ids=await ctx.store.messages.contact_ids(message))
+
+
+async def _require_contacts(ctx: Context, wanted: list[int]) -> None:
+    known = await ctx.store.contacts.exists(wanted)
+    missing = [c for c in wanted if c not in known]
+    if missing:
+        raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"ids": missing})
+
+
+async def unlog(ctx: Context, params: t.MessagesUnlogParams) -> t.UnlogResult:
+    message = await _resolve(ctx, params)
+    wanted = None if params.contact_ids is None else list(dict.fromkeys(params.contact_ids))
+    if wanted is not None:
+        if not wanted:
+            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "contact_ids is empty")
+        await _require_contacts(ctx, wanted)
+    async with ctx.sync.edits:
+        done = await ctx.store.by_hand.unlog(message, wanted)
+    if done.removed:
+        await ctx.sync.notify(
+            "timeline.changed",
+            t.TimelineChanged(contact_ids=sorted(done.removed), entries=len(done.removed)),
+        )
+    return t.UnlogResult(id=message, removed=done.removed, contact_ids=done.remaining)
+
+
+def _since(value: str | None) -> float | None:
+    """An ISO date (midnight UTC) or date-time (UTC unless it names its offset)."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise RpcError(
+            ErrorCode.INVALID_PARAMS,
+            "Invalid params",
+            f"since: {value!r} is not an ISO date or date-time",
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+async def redecide(ctx: Context, params: t.MessagesRedecideParams) -> t.RedecideResult:
+    ids = None
+    if params.ids is not None:
+        ids = tuple(
+            [
+                await ctx.store.messages.resolve(i, None, ctx.viewer)
+                for i in dict.fromkeys(params.ids)
+            ]
+        )
+    scope = Scope(since_ts=_since(params.since), ids=ids)
+    return await redecide_messages(ctx.store, ctx.sync, scope, dry_run=params.dry_run)
 
 
 async def retry(ctx: Context, params: t.MessageRefParams) -> t.Message:
@@ -166,5 +222,7 @@ HANDLERS: dict[str, Handler] = {
     "messages.search": search,
     "messages.list": list_,
     "messages.retry": retry,
+    "messages.unlog": unlog,
+    "messages.redecide": redecide,
     "attachments.get": attachment,
 }

@@ -18,6 +18,8 @@ _SUMMARIES: dict[str, str] = {
     "that kept the subject line of {compared_message_id} ({compared_with}).",
     "contact_email": "Logged: an email exchanged with a contact (mode all_with_contacts).",
     "manual": "Logged by hand.",
+    "manual_unlog": "Taken off by hand ({taken_off}{contact_deleted}); loggbok does not log it "
+    "there again.",
     "forwarded_to_log": "Logged: you forwarded it to your forwarding address ({forwarding}); "
     "the original from {original_from} is on the timeline.",
     "forward_unparsed": "Not logged yet: you forwarded it to your forwarding address, but the "
@@ -43,6 +45,7 @@ _SUMMARIES: dict[str, str] = {
 }
 
 _FIXES: dict[str, list[str]] = {
+    "manual_unlog": ["log_manually"],
     "forward_unparsed": ["log_manually"],
     "subject_changed": ["log_manually"],
     "not_in_tracked_thread": ["log_manually"],
@@ -61,7 +64,11 @@ _FIXES: dict[str, list[str]] = {
 
 class _Missing(dict[str, str]):
     def __missing__(self, key: str) -> str:
-        return "?"
+        return "" if key in _OPTIONAL else "?"
+
+
+_OPTIONAL = frozenset({"taken_off", "contact_deleted"})
+"""Details that only some decisions of a reason carry (empty when absent)."""
 
 
 def summary(reason: str, details: Mapping[str, str]) -> str:

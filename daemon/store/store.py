@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from loggbok.daemon.store.blobs import BlobStore
+from loggbok.daemon.store.by_hand import ByHand
 from loggbok.daemon.store.contacts import ContactQueries
 from loggbok.daemon.store.db import Database
 from loggbok.daemon.store.mailboxes import MailboxQueries
 from loggbok.daemon.store.messages import MessageQueries
+from loggbok.daemon.store.redecisions import RedecisionQueries
 from loggbok.daemon.store.settings import SettingsQueries
 from loggbok.daemon.store.timeline import TimelineQueries
 
@@ -22,6 +24,8 @@ class Store:
         self.contacts = ContactQueries(db)
         self.messages = MessageQueries(db)
         self.timeline = TimelineQueries(db)
+        self.redecisions = RedecisionQueries(db)
+        self.by_hand = ByHand(db)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:

@@ -41,6 +41,9 @@ class SyncService:
         self.restarts: dict[int, int] = {}
         """Unexpected ends of each mailbox's worker task, and restarts, since the start."""
         self._revivals: set[asyncio.Task[None]] = set()
+        self.edits = asyncio.Lock()
+        """Held by changes made by hand to what is logged (`messages.redecide`,
+        `messages.unlog`, `contacts.delete`, `contacts.merge`): one at a time."""
 
     async def start(self) -> None:
         for mailbox in await self.store.mailboxes.active():
@@ -133,6 +136,27 @@ class SyncService:
                 attachment_limit,
                 body_limit,
             )
+
+    @asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No sync round runs inside (running ones are waited for), and no other edit."""
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self.edits)
+            for _, worker in sorted(self.workers.items()):
+                await stack.enter_async_context(worker.round_lock)
+            yield
+
+    async def sync_bodies(self, mailbox_id: int) -> None:
+        """A round for `mailbox_id` now: it first fetches the bodies of logged messages
+        still without one. A mailbox that cannot be reached keeps them waiting for its
+        next round."""
+        worker = self.workers.get(mailbox_id)
+        if worker is None:
+            return
+        try:
+            await worker.sync_now()
+        except Exception as exc:  # unavailable: its next round fetches them
+            log.warning("mailbox %s: bodies wait for the next round: %s", mailbox_id, exc)
 
     async def stop(self) -> None:
         for revival in list(self._revivals):

@@ -85,6 +85,11 @@ class MailboxWorker:
                 await self._task
         await self.close_backend()
 
+    @property
+    def round_lock(self) -> asyncio.Lock:
+        """Held for the length of every round: holding it keeps rounds from starting."""
+        return self._lock
+
     def reconnect(self, mailbox: MailboxRow | None = None) -> None:
         """Leave auth_failed/back-off now (after a new password, say)."""
         if mailbox is not None:

@@ -10,6 +10,7 @@ LABELS: dict[str, str] = {
     "reply_in_tracked_thread": "Reply in a tracked thread",
     "contact_email": "Email with a contact",
     "manual": "Logged by hand",
+    "manual_unlog": "Taken off by hand",
     "forwarded_to_log": "Forwarded to log",
     "forward_unparsed": "Forward could not be read",
     "team_inbox": "Team inbox",

@@ -1,0 +1,176 @@
+"""Changes made by hand to what is logged: a message taken off timelines
+(`messages.unlog`), a contact deleted, one contact merged into another.
+
+A message taken off by hand gets a decision of its own (`manual_unlog`, R9);
+`messages.redecide` never changes a message decided by hand, a sync never
+decides a stored message again, and late replies are only ever those turned
+down for want of a tracked thread, so nothing logs it there again. A message
+left on no timeline leaves the search index.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from loggbok.daemon.store.db import Database, Transaction
+from loggbok.daemon.store.redecisions import refresh_activity
+from loggbok.protocol.errors import ErrorCode, RpcError
+
+
+@dataclass(frozen=True, slots=True)
+class Unlogged:
+    removed: list[int]
+    remaining: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    entries_removed: int
+    messages_unlogged: int
+    contact_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    entries_moved: int
+    duplicates: int
+
+
+async def _unlog_decision(
+    tx: Transaction, message: int, remaining: list[int], details: dict[str, str]
+) -> None:
+    row = await tx.fetchone(
+        "SELECT reason, thread_id, subject_norm FROM messages WHERE id = ?", (message,)
+    )
+    assert row is not None
+    await tx.execute(
+        "UPDATE messages SET logged = ?, reason = 'manual_unlog' WHERE id = ?",
+        (int(bool(remaining)), message),
+    )
+    evidence = {
+        "rule": "R9",
+        "thread_id": row["thread_id"],
+        "subject": row["subject_norm"],
+        "contact_ids": remaining,
+        "details": {"previous_reason": row["reason"], **details},
+    }
+    await tx.execute(
+        "INSERT INTO decisions (message, logged, reason, rule, evidence)"
+        " VALUES (?, ?, 'manual_unlog', 'R9', ?)",
+        (message, int(bool(remaining)), json.dumps(evidence, ensure_ascii=False)),
+    )
+    if not remaining:
+        await tx.execute("DELETE FROM message_fts WHERE rowid = ?", (message,))
+
+
+class ByHand:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def unlog(self, message: int, contact_ids: list[int] | None) -> Unlogged:
+        """Take `message` off the given contacts' timelines (all when None)."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT contact_id FROM timeline_entries WHERE message = ? ORDER BY id", (message,)
+            )
+            current = [int(r[0]) for r in rows]
+            wanted = current if contact_ids is None else list(dict.fromkeys(contact_ids))
+            removed = [c for c in current if c in wanted]
+            remaining = [c for c in current if c not in wanted]
+            await tx.executemany(
+                "DELETE FROM timeline_entries WHERE message = ? AND contact_id = ?",
+                [(message, c) for c in removed],
+            )
+            taken = ", ".join(f"#{c}" for c in wanted) or "every timeline"
+            await _unlog_decision(tx, message, remaining, {"taken_off": taken})
+            await refresh_activity(tx, removed)
+        return Unlogged(removed, remaining)
+
+    async def delete_contact(self, contact_id: int) -> Deleted:
+        """Delete a contact: its entries go (a message on no other timeline is unlogged,
+        `manual_unlog`), its addresses are freed, its threads forget it."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT name FROM contacts WHERE id = ?", (contact_id,))
+            if row is None:
+                raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"id": contact_id})
+            messages = [
+                int(r[0])
+                for r in await tx.fetchall(
+                    "SELECT message FROM timeline_entries WHERE contact_id = ? ORDER BY message",
+                    (contact_id,),
+                )
+            ]
+            await tx.execute("DELETE FROM timeline_entries WHERE contact_id = ?", (contact_id,))
+            unlogged = 0
+            for message in messages:
+                left = await tx.fetchall(
+                    "SELECT contact_id FROM timeline_entries WHERE message = ?", (message,)
+                )
+                if left:
+                    continue
+                unlogged += 1
+                details = {
+                    "contact_deleted": f"the contact {row['name']} (#{contact_id}) was deleted"
+                }
+                await _unlog_decision(tx, message, [], details)
+            await tx.execute("DELETE FROM thread_contacts WHERE contact_id = ?", (contact_id,))
+            await tx.execute("DELETE FROM contact_emails WHERE contact_id = ?", (contact_id,))
+            await tx.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+        return Deleted(len(messages), unlogged, [contact_id])
+
+    async def merge_contacts(self, contact_id: int, into: int) -> Merged:
+        """Move `contact_id`'s entries, addresses and threads to `into`, then delete it.
+        An entry for a message `into` already shows collapses into that one."""
+        if contact_id == into:
+            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "id and into are the same")
+        async with self._db.transaction() as tx:
+            found = {
+                int(r["id"]): r
+                for r in await tx.fetchall(
+                    "SELECT id, company_id, last_activity FROM contacts WHERE id IN (?, ?)",
+                    (contact_id, into),
+                )
+            }
+            missing = [c for c in (contact_id, into) if c not in found]
+            if missing:
+                raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"ids": missing})
+            duplicates = int(
+                await tx.fetchval(
+                    """SELECT count(*) FROM timeline_entries e WHERE e.contact_id = ? AND EXISTS
+                           (SELECT 1 FROM timeline_entries o
+                            WHERE o.contact_id = ? AND o.message = e.message)""",
+                    (contact_id, into),
+                )
+            )
+            moved = int(
+                await tx.fetchval(
+                    "SELECT count(*) FROM timeline_entries WHERE contact_id = ?", (contact_id,)
+                )
+            )
+            await tx.execute(
+                "UPDATE OR IGNORE timeline_entries SET contact_id = ? WHERE contact_id = ?",
+                (into, contact_id),
+            )
+            await tx.execute("DELETE FROM timeline_entries WHERE contact_id = ?", (contact_id,))
+            position = await tx.fetchval(
+                "SELECT coalesce(max(position), -1) + 1 FROM contact_emails WHERE contact_id = ?",
+                (into,),
+            )
+            await tx.execute(
+                "UPDATE contact_emails SET contact_id = ?, position = position + ?"
+                " WHERE contact_id = ?",
+                (into, int(position), contact_id),
+            )
+            await tx.execute(
+                "UPDATE OR IGNORE thread_contacts SET contact_id = ? WHERE contact_id = ?",
+                (into, contact_id),
+            )
+            await tx.execute("DELETE FROM thread_contacts WHERE contact_id = ?", (contact_id,))
+            await tx.execute(
+                "UPDATE contacts SET company_id = coalesce(company_id, ?) WHERE id = ?",
+                (found[contact_id]["company_id"], into),
+            )
+            await tx.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+            await refresh_activity(tx, [into])
+        return Merged(moved - duplicates, duplicates)
