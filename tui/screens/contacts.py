@@ -4,7 +4,8 @@ The list reloads by itself (debounced) when a message is logged onto a
 timeline or a mailbox's sync finishes, so last-activity dates stay current.
 An import shows a bar that follows the daemon's `contacts.import_progress`
 (bytes of the file read), then its summary (created/updated/skipped/errors)
-stays in the status bar.
+stays in the status bar, and past mail is re-checked with the new contacts
+(asked first; `p` asks any time).
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from loggbok.tui.data import text
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.dialogs.contact_form import ContactDraft, ContactForm
 from loggbok.tui.dialogs.prompt import TextPrompt
-from loggbok.tui.screens.base import DaemonScreen
+from loggbok.tui.screens.past_mail import PastMailScreen
 from loggbok.tui.screens.timeline import TimelineScreen
 from loggbok.tui.widgets.plain import PlainTable
 
 PAGE = 200
 
 
-class ContactsScreen(DaemonScreen):
+class ContactsScreen(PastMailScreen):
     """The contact list; the app's first view."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -43,6 +44,7 @@ class ContactsScreen(DaemonScreen):
         Binding("e", "edit_contact", "Edit"),
         Binding("i", "import_contacts", "Import"),
         Binding("r", "reload", "Refresh"),
+        Binding("p", "recheck_past_mail", "Re-check past mail", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -268,3 +270,5 @@ class ContactsScreen(DaemonScreen):
             markup=False,
         )
         self.load()
+        if result.created or result.updated:
+            self.recheck_past_mail(quiet=True)

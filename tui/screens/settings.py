@@ -1,7 +1,9 @@
 """Settings: logging mode, BCC and forwarding addresses, never-log list, attachment cap.
 
 The daemon validates: when it refuses a change, its reason shows under the
-form (and the form keeps what the user typed) until the next save.
+form (and the form keeps what the user typed) until the next save. A saved
+change to what the rules read (mode, addresses, never-log list) offers to
+re-check past mail (`PastMailScreen`); Ctrl+R offers it any time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
-from loggbok.tui.screens.base import DaemonScreen, problem
+from loggbok.tui.screens.base import problem
+from loggbok.tui.screens.past_mail import PastMailScreen
 
 MB = 1024 * 1024
 
@@ -27,11 +30,24 @@ def parse_list(value: str) -> list[str]:
     return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
 
 
-class SettingsScreen(DaemonScreen):
+RULE_SETTINGS = ("logging_mode", "bcc_address", "forwarding_address", "never_log", "own_addresses")
+"""What the rules read: changing one may change past decisions."""
+
+
+def rules_changed(before: t.Settings | None, after: t.Settings) -> bool:
+    return before is not None and any(
+        getattr(before, name) != getattr(after, name) for name in RULE_SETTINGS
+    )
+
+
+class SettingsScreen(PastMailScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
         Binding("r", "reload", "Revert"),
+        Binding("ctrl+r", "recheck_past_mail", "Re-check past mail"),
     ]
+
+    saved: t.Settings | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -59,6 +75,7 @@ class SettingsScreen(DaemonScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Revert", id="revert")
+                yield Button("Re-check past mail", id="recheck")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,6 +97,7 @@ class SettingsScreen(DaemonScreen):
             return
         self.mark_loaded()
         self.show_error("")
+        self.saved = settings
         self.show(settings)
 
     def show(self, settings: t.Settings) -> None:
@@ -107,6 +125,8 @@ class SettingsScreen(DaemonScreen):
             self.action_save()
         elif event.button.id == "revert":
             self.load()
+        elif event.button.id == "recheck":
+            self.action_recheck_past_mail()
 
     def show_error(self, problem: str) -> None:
         label = self.query_one("#settings-error", Label)
@@ -132,5 +152,8 @@ class SettingsScreen(DaemonScreen):
             self.report(exc, "Saving settings")
             return
         self.show_error("")
+        before, self.saved = self.saved, settings
         self.show(settings)
         self.notify("Settings saved.", markup=False)
+        if rules_changed(before, settings):
+            self.recheck_past_mail(quiet=True)

@@ -1,7 +1,8 @@
 """Why?: why a message was or was not logged, in plain words, with the fixes that apply.
 
 The fixes come from `messages.explain`: log manually onto chosen contacts,
-add the sender as a contact, reconnect the mailbox (with a new password).
+add the sender as a contact (the message is then decided again at once,
+`messages.redecide` with its id), reconnect the mailbox (with a new password).
 A message is named by the store's id or, for one found in a mail client, by
 its Message-ID header (`WhyScreen.for_header`).
 """
@@ -185,10 +186,21 @@ class WhyScreen(DaemonScreen):
             self.report(exc, "Adding the sender")
             return
         self.added_contact_ids.append(created.id)
+        try:
+            again = await self.link.call(
+                methods.MESSAGES_REDECIDE,
+                t.MessagesRedecideParams(dry_run=False, ids=[self.message_id]),
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Deciding the message again")
+            self.load()
+            return
+        if again.sample and again.sample[0].new_logged:
+            now = f"it is now logged ({label(again.sample[0].new_reason)})."
+        else:
+            now = "the rules still do not log this message: press l to log it onto them."
         self.notify(
-            f"Added {text.participant(sender)} as contact {created.id}; "
-            "press l to log this message onto them.",
-            markup=False,
+            f"Added {text.participant(sender)} as contact {created.id}; {now}", markup=False
         )
         self.load()
 
