@@ -125,8 +125,9 @@ class Replay:
         created = {contact_id for contact_id, _ in plan.new_contacts}
         for _, address in plan.new_contacts:  # a replay creates no contact
             s.contacts.pop(address.email, None)
-        for thread in s.threads.values():
-            thread.contact_ids -= created
+        if created:
+            for thread in s.threads.values():
+                thread.contact_ids -= created
         self.folded.update(plan.merged)
         self.batch.merged.update(plan.merged)
         self.batch.keys.update(plan.keys)
