@@ -44,7 +44,7 @@ async def run(messages: int) -> None:
             )
             added = await client.call(
                 m.MAILBOXES_ADD,
-                t.MailboxAddParams(provider="maildir", path=str(maildir), address=ME),
+                t.MaildirAddParams(path=str(maildir), address=ME),
             )
             start = time.perf_counter()
             await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))

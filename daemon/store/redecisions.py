@@ -78,6 +78,8 @@ class StoredThread:
     root_message: int | None
     conversation_key: str | None
     contact_ids: frozenset[int]
+    subjects: tuple[tuple[str, int | None, str], ...] = ()
+    """The subjects it is tracked under, in order: (subject, message id, Message-ID)."""
 
 
 @dataclass(slots=True)
@@ -86,6 +88,8 @@ class BatchContext:
     keys: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     threads: dict[int, StoredThread] = field(default_factory=dict)
     conversations: dict[str, int] = field(default_factory=dict)
+    messages: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Message id -> (normalised subject, Message-ID), for the messages `keys` names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +260,21 @@ class RedecisionQueries:
             thread_ids,
         ):
             contacts.setdefault(r[0], set()).add(r[1])
+        subjects: dict[int, list[tuple[str, int | None, str]]] = {}
+        for r in await _rows_in(
+            self._db,
+            """SELECT s.thread_id, s.subject_norm, s.message, coalesce(m.message_id, '')
+               FROM thread_subjects s LEFT JOIN messages m ON m.id = s.message
+               WHERE s.thread_id IN ({placeholders}) ORDER BY s.rowid""",
+            thread_ids,
+        ):
+            subjects.setdefault(r[0], []).append((r[1], r[2], r[3]))
+        for r in await _rows_in(
+            self._db,
+            "SELECT id, subject_norm, message_id FROM messages WHERE id IN ({placeholders})",
+            [message for _, message in ctx.keys.values() if message is not None],
+        ):
+            ctx.messages[r[0]] = (r[1], r[2])
         for r in await _rows_in(
             self._db, "SELECT * FROM threads WHERE id IN ({placeholders})", thread_ids
         ):
@@ -268,6 +287,7 @@ class RedecisionQueries:
                 root_message=r["root_message"],
                 conversation_key=r["conversation_key"],
                 contact_ids=frozenset(contacts.get(r["id"], ())),
+                subjects=tuple(subjects.get(r["id"], ())),
             )
         return ctx
 
@@ -408,6 +428,14 @@ async def _write_threads(tx: Transaction, batch: BatchWrite) -> None:
         [(t.id, c) for t in batch.threads for c in sorted(t.contact_ids)],
     )
     await tx.executemany(
+        "DELETE FROM thread_subjects WHERE thread_id = ?", [(t.id,) for t in batch.threads]
+    )
+    await tx.executemany(
+        "INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm, message)"
+        " VALUES (?, ?, (SELECT id FROM messages WHERE id = ?))",
+        [(t.id, subject, message) for t in batch.threads for subject, message, _ in t.subjects],
+    )
+    await tx.executemany(
         "UPDATE messages SET thread_id = ? WHERE id = ? AND thread_id IS NOT ?",
         [(thread, message, thread) for message, thread in batch.moves.items()],
     )
@@ -424,6 +452,9 @@ async def _write_threads(tx: Transaction, batch: BatchWrite) -> None:
             " SELECT ?, contact_id FROM thread_contacts WHERE thread_id = ?",
             (into, other),
         )
+        await tx.execute(
+            "UPDATE OR IGNORE thread_subjects SET thread_id = ? WHERE thread_id = ?", (into, other)
+        )
         batch.orphans.add(other)
 
 
@@ -433,4 +464,5 @@ async def _drop_orphans(tx: Transaction, candidates: Iterable[int]) -> None:
             continue
         await tx.execute("DELETE FROM thread_keys WHERE thread_id = ?", (thread,))
         await tx.execute("DELETE FROM thread_contacts WHERE thread_id = ?", (thread,))
+        await tx.execute("DELETE FROM thread_subjects WHERE thread_id = ?", (thread,))
         await tx.execute("DELETE FROM threads WHERE id = ?", (thread,))

@@ -87,6 +87,8 @@ class Replay:
     def add_context(self, ctx: BatchContext) -> None:
         """Today's contacts, and what the messages outside the scope hold (as stored)."""
         self.s.contacts.update(ctx.contacts)
+        for message_id, subject in ctx.messages.items():
+            self.s.messages.setdefault(message_id, subject)
         for key, value in ctx.keys.items():
             self.s.keys.setdefault(key, value)
         for conversation, thread_id in ctx.conversations.items():
@@ -101,6 +103,7 @@ class Replay:
                     t.root_message,
                     t.conversation_key,
                     set(t.contact_ids),
+                    {subject: (message, shown) for subject, message, shown in t.subjects},
                 )
 
     def _final(self, thread_id: int) -> int:
@@ -165,6 +168,7 @@ def _stored(thread_id: int, t: ThreadState) -> StoredThread:
         t.root_message,
         t.conversation_key,
         frozenset(t.contact_ids),
+        tuple((subject, message, shown) for subject, (message, shown) in t.subjects.items()),
     )
 
 

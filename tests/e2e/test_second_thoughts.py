@@ -118,8 +118,8 @@ def drain(client: Client) -> None:
         client.notifications.get_nowait()
 
 
-async def connect(client: Client, **mailbox: object) -> int:
-    added = await client.call(m.MAILBOXES_ADD, t.MailboxAddParams(**mailbox))  # type: ignore[arg-type]
+async def connect(client: Client, mailbox: t.MaildirAddParams | t.ImapAddParams) -> int:
+    added = await client.call(m.MAILBOXES_ADD, mailbox)
     result = await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
     assert result.errors == 0
     return added.id
@@ -179,7 +179,7 @@ async def test_import_then_redecide_unlog_delete_merge_on_maildir(
         m.SETTINGS_SET,
         t.SettingsSetParams(logging_mode="all_with_contacts", bcc_address=BCC),
     )
-    await connect(client, provider="maildir", path=str(maildir), address="me@firma.example")
+    await connect(client, t.MaildirAddParams(path=str(maildir), address="me@firma.example"))
     await import_then_redecide(client, workdir)
     bo = await contact_id(client, "bo@kund.example")
     carl = await contact_id(client, "carl@kund2.example")
@@ -231,15 +231,19 @@ async def test_import_then_redecide_unlog_delete_merge_on_maildir(
     assert await timeline(client, again.id) == []
 
 
-def threads_of(daemon: DaemonProcess) -> tuple[dict[str, int], set[tuple[int, int]], list[object]]:
-    """Straight from the database: each message's thread, the tracked threads and
-    their contacts, and what the foreign-key check finds (nothing, when all is well)."""
+def threads_of(
+    daemon: DaemonProcess,
+) -> tuple[dict[str, int], set[tuple[int, int, str]], list[object]]:
+    """Straight from the database: each message's thread, the tracked threads with
+    their contacts and subjects, and what the foreign-key check and a look for threads
+    without messages find (nothing, when all is well)."""
     with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
         threads = dict(db.execute("SELECT message_id, thread_id FROM messages").fetchall())
         tracked = set(
             db.execute(
-                "SELECT t.id, c.contact_id FROM threads t"
-                " JOIN thread_contacts c ON c.thread_id = t.id WHERE t.tracked = 1"
+                "SELECT t.id, c.contact_id, s.subject_norm FROM threads t"
+                " JOIN thread_contacts c ON c.thread_id = t.id"
+                " JOIN thread_subjects s ON s.thread_id = t.id WHERE t.tracked = 1"
             ).fetchall()
         )
         problems = db.execute("PRAGMA foreign_key_check").fetchall()
@@ -276,7 +280,7 @@ async def test_bcc_mode_and_never_log_changes_on_maildir(
         await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example"))
     ).id
     await client.call(m.SETTINGS_SET, t.SettingsSetParams(own_addresses=["me@firma.example"]))
-    await connect(client, provider="maildir", path=str(maildir), address="me@firma.example")
+    await connect(client, t.MaildirAddParams(path=str(maildir), address="me@firma.example"))
     assert await reason(client, "<a1@firma.example>") == "not_in_tracked_thread"
     assert await reason(client, "<b1@kund.example>") == "not_in_tracked_thread"
 
@@ -292,7 +296,7 @@ async def test_bcc_mode_and_never_log_changes_on_maildir(
     assert await timeline(client, anna) == ["<b1@kund.example>", "<a1@firma.example>"]
     threads, tracked, problems = threads_of(daemon)
     assert threads == before[0] and problems == []
-    assert tracked == {(threads["<a1@firma.example>"], anna)}
+    assert tracked == {(threads["<a1@firma.example>"], anna, "offer q3")}
     assert await reason(client, "<b1@kund.example>") == "reply_in_tracked_thread"
     # The thread is tracked in the store: a new reply is logged as it arrives.
     drain(client)
@@ -380,13 +384,14 @@ async def test_import_then_redecide_on_dovecot(
     )
     await connect(
         client,
-        provider="imap",
-        host=dovecot.host,
-        port=dovecot.port,
-        security="none",
-        username=user.name,
-        password=user.password,
-        address="me@firma.example",
+        t.ImapAddParams(
+            host=dovecot.host,
+            port=dovecot.port,
+            security="none",
+            username=user.name,
+            password=user.password,
+            address="me@firma.example",
+        ),
     )
     await import_then_redecide(client, workdir)
 
