@@ -95,6 +95,11 @@ class Settings(Record):
     never_log: list[str] = msgspec.field(default_factory=list)
     own_addresses: list[str] = msgspec.field(default_factory=list)
     default_visibility: Visibility = "everyone"
+    excluded_folders: list[str] = msgspec.field(default_factory=list)
+    """Folders not synced, besides Junk, Trash and Drafts: names or patterns ("/"
+    between levels, `*` and `?` as wildcards, case-insensitive; a folder's
+    subfolders go with it). INBOX and Sent are always synced. Applied at the next
+    round: an excluded folder's locations go, its messages stay."""
 
 
 class SettingsSetParams(Params):
@@ -108,6 +113,7 @@ class SettingsSetParams(Params):
     never_log: list[str] | UnsetType = UNSET
     own_addresses: list[str] | UnsetType = UNSET
     default_visibility: Visibility | UnsetType = UNSET
+    excluded_folders: list[str] | UnsetType = UNSET
 
 
 # ---------------------------------------------------------------- mailboxes
@@ -321,6 +327,8 @@ class AuditResult(Record):
     stored_messages: int
     missing: list[AuditEntry]
     extra: list[AuditEntry]
+    folders: list[str] = msgspec.field(default_factory=list)
+    """The folders compared: every synced folder (with Gmail's labels, All Mail)."""
 
 
 # ---------------------------------------------------------------- contacts
@@ -465,6 +473,9 @@ class Message(Record):
     parse_error: str | None = None
     visibility: Visibility = "everyone"
     forwarded: Forwarded | None = None
+    folders: list[str] = msgspec.field(default_factory=list)
+    """Every folder the message is in now (one message, several locations; with
+    Gmail, All Mail and the message's labels); `folder` is where it was first seen."""
 
 
 class MessageHeaders(Record):

@@ -63,10 +63,29 @@ def _check_settings(params: t.SettingsSetParams) -> None:
         for value in params.never_log:
             if not (_is_address(value) or _is_domain(value.strip())):
                 raise _refuse("never_log", f"{value!r} is neither an address nor an @domain")
+    if isinstance(params.excluded_folders, list):
+        _check_folder_patterns(params.excluded_folders)
     for name in ("attachment_limit_bytes", "body_limit_bytes"):
         value = getattr(params, name)
         if isinstance(value, int) and value < 0:
             raise _refuse(name, "must be >= 0")
+
+
+MAX_EXCLUDED = 500
+"""Folder exclusions at most (each round matches every folder against each)."""
+
+
+def _check_folder_patterns(patterns: list[str]) -> None:
+    if len(patterns) > MAX_EXCLUDED:
+        raise _refuse("excluded_folders", f"has more than {MAX_EXCLUDED} entries")
+    for value in patterns:
+        cleaned = value.strip().strip("/").strip()
+        if not cleaned or len(cleaned) > 1000:
+            raise _refuse("excluded_folders", f"{value!r} is not a folder name or pattern")
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in cleaned):
+            raise _refuse("excluded_folders", f"{value!r} holds a control character")
+        if cleaned.casefold() == "inbox":
+            raise _refuse("excluded_folders", "cannot exclude INBOX (it is always synced)")
 
 
 async def settings_set(ctx: Context, params: t.SettingsSetParams) -> t.Settings:

@@ -15,7 +15,7 @@ from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.secrets import mailbox_secret_key as secret_key
 from loggbok.daemon.sync.backend import AuthError, BackendError
-from loggbok.daemon.sync.engine import SYNCED_ROLES
+from loggbok.daemon.sync.folder_choice import chosen, skipped_by_labels
 from loggbok.daemon.sync.providers.base import SIGN_IN_NEEDED, Provider
 from loggbok.daemon.sync.providers.registry import (
     describe_providers,
@@ -119,15 +119,19 @@ async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
     stored_ids = {(r["folder"], r["remote_id"]): r for r in stored}
     missing: list[t.AuditEntry] = []
     server_ids: set[tuple[str, str]] = set()
+    excluded = (await ctx.store.settings.get()).excluded_folders
+    audited: list[str] = []
     try:
         async with ctx.sync.open_backend(params.id) as backend:
-            for folder in await backend.folders():
-                if folder.role not in SYNCED_ROLES:
-                    continue
+            for folder in chosen(await backend.folders(), excluded, labels=backend.labels):
+                audited.append(folder.name)
                 changes = await backend.changes(folder, None)
                 server_ids.update((folder.name, r) for r in changes.new)
                 absent = [r for r in changes.new if (folder.name, r) not in stored_ids]
                 for item in await backend.fetch_headers(folder, absent):
+                    if item.labels is not None and skipped_by_labels(item.labels, excluded):
+                        server_ids.discard((folder.name, item.remote_id))
+                        continue
                     facts = parse_headers(item.raw_header)
                     missing.append(
                         t.AuditEntry(
@@ -155,6 +159,7 @@ async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
         stored_messages=len(stored_ids),
         missing=missing,
         extra=extra,
+        folders=audited,
     )
 
 

@@ -172,6 +172,38 @@ class MailboxQueries:
                 "UPDATE folders SET cursor = NULL, state = 'initial' WHERE id = ?", (folder_id,)
             )
 
+    async def keep_folders(self, mailbox_id: int, names: list[str]) -> list[str]:
+        """Forget the folders of a mailbox that are not in `names` (gone from the server,
+        or no longer synced): their locations go, their messages stay (with their
+        decisions, timeline entries and other locations). Returns the names forgotten."""
+        async with self._db.transaction(plan_neutral=True) as tx:
+            rows = await tx.fetchall(
+                "SELECT id, name FROM folders WHERE mailbox_id = ?", (mailbox_id,)
+            )
+            gone = [(r["id"], r["name"]) for r in rows if r["name"] not in set(names)]
+            for folder_id, _ in gone:
+                await tx.execute("DELETE FROM message_locations WHERE folder_id = ?", (folder_id,))
+                await tx.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+        return [name for _, name in gone]
+
+    async def remote_ids(self, folder_id: int) -> set[str]:
+        """Every remote id the store has in a folder."""
+        rows = await self._db.fetchall(
+            "SELECT remote_id FROM message_locations WHERE folder_id = ?", (folder_id,)
+        )
+        return {r[0] for r in rows}
+
+    async def drop_locations(self, folder_id: int, remote_ids: list[str]) -> None:
+        """Messages that left a folder (moved or deleted): only their location there goes."""
+        async with self._db.transaction(plan_neutral=True) as tx:
+            for start in range(0, len(remote_ids), 500):
+                chunk = remote_ids[start : start + 500]
+                await tx.execute(
+                    "DELETE FROM message_locations WHERE folder_id = ?"
+                    f" AND remote_id IN ({','.join('?' * len(chunk))})",
+                    (folder_id, *chunk),
+                )
+
     async def known_among(self, folder_id: int, remote_ids: list[str]) -> set[str]:
         """Which of `remote_ids` the store already has in this folder (cheap for a few)."""
         known: set[str] = set()

@@ -102,6 +102,7 @@ class MessageQueries:
             contact_ids=await self.contact_ids(message),
             thread_id=row["thread_id"],
             parse_error=row["parse_error"],
+            folders=await self.folders(message),
             visibility=row["visibility"],
             forwarded=_forwarded(row["forwarded"]),
         )
@@ -267,6 +268,21 @@ class MessageQueries:
                 "UPDATE message_locations SET state = 'ok', error = NULL WHERE message = ?",
                 (message,),
             )
+
+    async def folders(self, message: int) -> list[str]:
+        """Every folder a message is in now: its locations' folders, and the labels
+        (Gmail) a location carries."""
+        rows = await self._db.fetchall(
+            """SELECT f.name, l.labels FROM message_locations l
+               JOIN folders f ON f.id = l.folder_id WHERE l.message = ? ORDER BY f.id""",
+            (message,),
+        )
+        names: list[str] = []
+        for row in rows:
+            names.append(row["name"])
+            if row["labels"]:
+                names += [str(label) for label in json.loads(row["labels"])]
+        return list(dict.fromkeys(names))
 
     async def pending_bodies(self, mailbox_id: int) -> list[Row]:
         """Logged messages of a mailbox whose body has not been stored yet (a sync stopped

@@ -205,4 +205,9 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN forwarded TEXT;
     """,
+    # 5: every folder is synced; Gmail's All Mail is read alone, and a message's labels
+    # there (its folders, as a JSON list) ride on its location
+    """
+    ALTER TABLE message_locations ADD COLUMN labels TEXT;
+    """,
 ]

@@ -43,4 +43,7 @@ def _normalise(name: str, value: object) -> object:
     if isinstance(value, list) and name in ("never_log", "own_addresses"):
         cleaned = {str(v).strip().lower() for v in value if str(v).strip()}
         return sorted(v if v.startswith("@") else (addr_spec(v) or v) for v in cleaned)
+    if isinstance(value, list) and name == "excluded_folders":
+        stripped = (str(v).strip().strip("/").strip() for v in value)
+        return list(dict.fromkeys(v for v in stripped if v))
     return value

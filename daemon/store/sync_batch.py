@@ -342,6 +342,17 @@ async def add_to_timelines(
     return added
 
 
+async def write_labels(tx: Transaction, items: list[tuple[int, str, tuple[str, ...]]]) -> None:
+    """The labels (Gmail) of (folder id, remote id) locations just written."""
+    await tx.executemany(
+        "UPDATE message_locations SET labels = ? WHERE folder_id = ? AND remote_id = ?",
+        [
+            (json.dumps(list(labels), ensure_ascii=False), folder_id, remote_id)
+            for folder_id, remote_id, labels in items
+        ],
+    )
+
+
 async def save_cursor(tx: Transaction, folder_id: int, cursor: dict[str, Any]) -> None:
     await tx.execute("UPDATE folders SET cursor = ? WHERE id = ?", (json.dumps(cursor), folder_id))
 

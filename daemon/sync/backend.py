@@ -5,7 +5,7 @@ backend's own thread (`asyncio.to_thread` or a dedicated executor), never on
 the event loop. The engine drives a backend like this:
 
     await backend.connect()                       # AuthError / TemporaryError
-    for folder in await backend.folders():        # roles: inbox, sent, other
+    for folder in folder_choice.chosen(await backend.folders(), ...):  # LIST every round
         changes = await backend.changes(folder, cursor)   # CursorInvalid -> resync
         # over 20,000 new in all: backend.arrival_times() orders them into windows
         for chunk in chunks(changes.new, 500):
@@ -36,7 +36,8 @@ from typing import Any, BinaryIO, Literal
 
 from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, split_header_block
 
-FolderRole = Literal["inbox", "sent", "other"]
+FolderRole = Literal["inbox", "sent", "junk", "trash", "drafts", "all", "other"]
+"""What a folder is for; `folder_choice.py` decides from it which folders are synced."""
 
 SENT_NAMES = (
     "sent",
@@ -106,7 +107,15 @@ class PermanentError(BackendError):
 @dataclass(frozen=True, slots=True)
 class Folder:
     name: str
+    """The backend's own name for it (the key of its stored row)."""
     role: FolderRole
+    path: str = ""
+    """The name as the user reads it, "/" between levels (`.Customers.ACME` in a
+    Maildir is "Customers/ACME"); empty when it is `name`."""
+
+    @property
+    def display(self) -> str:
+        return self.path or self.name
 
 
 @dataclass(slots=True)
@@ -116,6 +125,10 @@ class Changes:
     new: list[str]
     cursor: dict[str, Any]
     vanished: list[str] = field(default_factory=list)
+    """Remote ids known to have left the folder since the cursor (IMAP QRESYNC)."""
+    complete: bool = False
+    """`new` lists every message in the folder (a Maildir's listing): whatever the
+    store has in the folder and is not in it has left (moved or deleted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +142,25 @@ class HeaderItem:
     conversation_key: str | None = None
     """Provider conversation id (X-GM-THRID, conversationId): strongest thread evidence."""
     preview: str | None = None
+    labels: tuple[str, ...] | None = None
+    """Where the source has labels (Gmail's X-GM-LABELS): the folders the message is
+    in, by their names (`\\Inbox` as "INBOX"); None elsewhere."""
 
 
 class Backend(abc.ABC):
     """One mail source. See the module docstring for how the engine drives it."""
+
+    @property
+    def labels(self) -> bool:
+        """Whether the source has labels (Gmail's X-GM-EXT-1): its All Mail folder is
+        then read alone, and each message's labels are its folders. Known after
+        `connect`."""
+        return False
+
+    def watch(self, folders: list[Folder]) -> None:  # noqa: B027 (optional hook)
+        """The folders the rounds read, told each round, so that `wait_for_changes`
+        notices changes in all of them (IMAP watches INBOX and Sent with IDLE and
+        checks the others by polling). The default watches whatever it does anyway."""
 
     @abc.abstractmethod
     async def connect(self) -> None: ...

@@ -24,7 +24,7 @@ from typing import Any
 
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.store import Store
-from loggbok.daemon.store.sync_batch import load_snapshot, save_cursor, write_plan
+from loggbok.daemon.store.sync_batch import load_snapshot, save_cursor, write_labels, write_plan
 from loggbok.daemon.sync.late_replies import Relogged, relog_waiting_replies
 from loggbok.daemon.sync.planner import Incoming, Plan, Snapshot, plan_batch
 
@@ -75,6 +75,9 @@ class Decider:
             else:
                 plan = planned
             await write_plan(tx, plan, self.mailbox_id, self.folder_names, self.visibility)
+            await write_labels(
+                tx, [(i.folder_id, i.remote_id, i.labels) for i in batch if i.labels is not None]
+            )
             relogged = await relog_waiting_replies(tx, plan, self.rules, list(self.folder_names))
             for folder_id, cursor in cursors:
                 await save_cursor(tx, folder_id, cursor)

@@ -2,11 +2,19 @@
 
 `SyncRound.run()`:
 
-  1. for the inbox and sent folders: ask the backend for changes since the
-     folder's cursor (CursorInvalid -> forget the folder's locations and start
-     it over; messages are keyed by Message-ID, so nothing is logged twice);
-  2. drop remote ids the store already has; more than `WINDOW` new messages are
-     taken in windows in arrival order across the folders
+  1. list the folders (every round: a folder created meanwhile is synced from
+     its start) and keep those `folder_choice.chosen` reads (every folder but
+     junk, trash, drafts and the user's `excluded_folders`; with Gmail's labels,
+     All Mail alone); a folder no longer listed or chosen loses its locations
+     (its messages, decisions and timeline entries stay). For each: ask the
+     backend for changes since the folder's cursor (CursorInvalid -> forget
+     the folder's locations and start it over; messages are keyed by
+     Message-ID, so nothing is logged twice), and drop the locations of
+     messages that left it (a move is not a delete: the message keeps its
+     decision and entries, and gains its new folder as another location);
+  2. drop remote ids the store already has (a message already stored from
+     another folder becomes one more location of it, decided once); more than
+     `WINDOW` new messages are taken in windows in arrival order across the folders
      (`Backend.arrival_times`), so a round holds one window's headers in memory
      at a time; per window, fetch the headers in chunks and parse them off the
      loop (the process pool for large sets) while the next chunk is fetched;
@@ -61,6 +69,7 @@ from loggbok.daemon.sync.backend import (
 )
 from loggbok.daemon.sync.bodies import read_reduced, streams
 from loggbok.daemon.sync.decider import Decider, Written
+from loggbok.daemon.sync.folder_choice import chosen, skipped_by_labels
 from loggbok.daemon.sync.parse_pool import RawMessage, build_bodies, parse_header_blocks
 from loggbok.daemon.sync.planner import Incoming, decision_order
 from loggbok.daemon.sync.windows import FolderWork, windows
@@ -87,12 +96,19 @@ fetched bytes and their copy in a parse worker). A larger message goes alone."""
 WINDOW = 20_000
 """New messages whose headers a round holds and decides together: ~4 KB of memory
 each (measured peak 133 MB at 10,000 new messages, 286 MB at 50,000 in one)."""
-SYNCED_ROLES = ("inbox", "sent")
 ANNOUNCE_EACH_UP_TO = 20
 """A body batch with more logged messages than this is announced with one
 `timeline.changed`; smaller ones (every push) with a `timeline.appended` each."""
 
 Notify = Callable[[str, Any], Awaitable[None]]
+
+
+async def synced_folders(backend: Backend, excluded: list[str]) -> list[Folder]:
+    """The folders a round reads (`folder_choice.py`), listed afresh; the backend is
+    told, so that it watches them all."""
+    synced = chosen(await backend.folders(), excluded, labels=backend.labels)
+    backend.watch(synced)
+    return synced
 
 
 def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> RuleSettings:
@@ -121,13 +137,15 @@ class SyncRound:
         """New messages decided in earlier windows (for progress)."""
         self.rules = RuleSettings()
         """The rules of this round (`run` reads them from the settings)."""
+        self._excluded: list[str] = []
 
     async def run(self) -> SyncResult:
-        work = [
-            await self._changes(f) for f in await self.backend.folders() if f.role in SYNCED_ROLES
-        ]
-        self.result.seen = sum(len(w.new) for w in work)
         settings = await self.store.settings.get()
+        self._excluded = settings.excluded_folders
+        synced = await synced_folders(self.backend, self._excluded)
+        await self.store.mailboxes.keep_folders(self.mailbox.id, [f.name for f in synced])
+        work = [await self._changes(f) for f in synced]
+        self.result.seen = sum(len(w.new) for w in work)
         rules = rule_settings(
             settings, self.mailbox.address, await self.store.settings.user_can_log()
         )
@@ -189,7 +207,16 @@ class SyncRound:
             )
             await self.store.mailboxes.reset_folder(row.id)
             changes = await self.backend.changes(folder, None)
-        known = await self.store.mailboxes.known_among(row.id, changes.new)
+        if changes.complete:
+            stored = await self.store.mailboxes.remote_ids(row.id)
+            listed = set(changes.new)
+            known = stored & listed
+            gone = sorted(stored - listed)
+        else:
+            known = await self.store.mailboxes.known_among(row.id, changes.new)
+            gone = changes.vanished
+        if gone:
+            await self.store.mailboxes.drop_locations(row.id, gone)
         new = [r for r in changes.new if r not in known]
         await self.store.mailboxes.set_folder_state(row.id, "syncing")
         self._folders[row.id] = folder
@@ -206,9 +233,13 @@ class SyncRound:
             for folder_work in work:
                 new = folder_work.new
                 for start in range(0, len(new), HEADER_CHUNK):
-                    items = await self.backend.fetch_headers(
-                        folder_work.folder, new[start : start + HEADER_CHUNK]
-                    )
+                    items = [
+                        item
+                        for item in await self.backend.fetch_headers(
+                            folder_work.folder, new[start : start + HEADER_CHUNK]
+                        )
+                        if item.labels is None or not skipped_by_labels(item.labels, self._excluded)
+                    ]
                     blocks = [item.raw_header for item in items]
                     task = asyncio.ensure_future(parse_header_blocks(blocks))
                     parsing.append(_HeaderChunk(folder_work.row.id, items, task))
@@ -234,6 +265,7 @@ class SyncRound:
                         item.size,
                         item.conversation_key,
                         item.preview,
+                        item.labels,
                     )
                     for item, fact in zip(chunk.items, facts, strict=True)
                 ]

@@ -42,6 +42,8 @@ class Incoming:
     size: int = 0
     conversation_key: str | None = None
     preview: str | None = None
+    labels: tuple[str, ...] | None = None
+    """Gmail's labels: the folders the message is in (`Backend.labels`)."""
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""Settings: logging mode, BCC and forwarding addresses, never-log list, attachment cap.
+"""Settings: logging mode, BCC and forwarding addresses, never-log list, folders not
+synced, attachment cap.
 
 The daemon validates: when it refuses a change, its reason shows under the
 form (and the form keeps what the user typed) until the next save. A saved
@@ -67,6 +68,11 @@ class SettingsScreen(PastMailScreen):
             )
             yield Input(id="never-log", placeholder="ceo@example.com, @lawfirm.example")
             yield Label(
+                "Folders not synced besides Junk, Trash and Drafts (comma-separated, * wildcards)",
+                classes="field-label",
+            )
+            yield Input(id="excluded-folders", placeholder="Newsletters, Lists/*")
+            yield Label(
                 "Attachment cap (MB): larger attachments are recorded, not stored",
                 classes="field-label",
             )
@@ -105,6 +111,7 @@ class SettingsScreen(PastMailScreen):
         self.query_one("#bcc-address", Input).value = settings.bcc_address or ""
         self.query_one("#forwarding-address", Input).value = settings.forwarding_address or ""
         self.query_one("#never-log", Input).value = ", ".join(settings.never_log)
+        self.query_one("#excluded-folders", Input).value = ", ".join(settings.excluded_folders)
         cap = settings.attachment_limit_bytes / MB
         self.query_one("#attachment-cap", Input).value = f"{cap:g}"
 
@@ -117,6 +124,7 @@ class SettingsScreen(PastMailScreen):
             bcc_address=self.query_one("#bcc-address", Input).value.strip() or None,
             forwarding_address=self.query_one("#forwarding-address", Input).value.strip() or None,
             never_log=parse_list(self.query_one("#never-log", Input).value),
+            excluded_folders=parse_list(self.query_one("#excluded-folders", Input).value),
             attachment_limit_bytes=int(cap * MB),
         )
 

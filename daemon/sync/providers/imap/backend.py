@@ -7,6 +7,13 @@ Three connections, three single-thread executors, never the event loop:
   IDLE thread       `IdleWatcher`: IDLE on INBOX      } wait_for_changes: the first
   Sent IDLE thread  `IdleWatcher`: IDLE on Sent       } change wins, the other is ended
 
+The rounds read every folder but junk, trash and drafts (`folder_choice.py`);
+the other synced folders are checked between IDLE spans on the Sent connection
+(every `poll_interval`, 60 s: STATUS, or one LIST-STATUS where offered), which
+also LISTs the folders, so a new one starts a round. With Gmail's X-GM-EXT-1,
+All Mail alone is read (with X-GM-LABELS, the message's folders) and watched
+with IDLE instead of INBOX.
+
 loggbok never writes to a mailbox: folders are opened with EXAMINE and bodies
 read with BODY.PEEK, so not even \\Seen changes. Remote ids are UIDs as text;
 the folder cursor is {uidvalidity, uidnext, highestmodseq, last_uid}, and a
@@ -47,7 +54,7 @@ from loggbok.daemon.sync.providers.imap.connection import (
     Security,
     ServerSettings,
 )
-from loggbok.daemon.sync.providers.imap.folders import assign_roles, parse_list
+from loggbok.daemon.sync.providers.imap.folders import assign_roles, decode_mutf7, parse_list
 from loggbok.daemon.sync.providers.imap.idle import IdleWatcher, Known
 from loggbok.daemon.sync.providers.imap.responses import (
     ProtocolError,
@@ -117,6 +124,8 @@ class ImapBackend(Backend):
         self.capabilities: frozenset[str] = frozenset()
         self._conn: ImapConnection | None = None
         self._folders: list[Folder] = []
+        self._watched: list[Folder] = []
+        """The folders the rounds read (`watch`)."""
         self._known: Known = {}
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"imap-fetch-{host}")
         self._idle_pool = ThreadPoolExecutor(1, thread_name_prefix=f"imap-idle-{host}")
@@ -143,6 +152,13 @@ class ImapBackend(Backend):
         return await loop.run_in_executor(pool, functools.partial(fn, *args))
 
     # the contract ----------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> bool:
+        return "X-GM-EXT-1" in self.capabilities
+
+    def watch(self, folders: list[Folder]) -> None:
+        self._watched = list(folders)
 
     async def connect(self) -> None:
         await self._run(self._pool, self._connect)
@@ -187,39 +203,33 @@ class ImapBackend(Backend):
         return await self._run(self._pool, self._fetch_messages, folder, remote_ids)
 
     async def wait_for_changes(self, timeout: float) -> bool:
-        """IDLE on INBOX and on Sent, each on its own connection; the first change wins."""
+        """IDLE on INBOX and on Sent, each on its own connection; the other synced
+        folders, and the folder list, are polled on the Sent one (or INBOX's, when there
+        is no Sent); the first change wins. With Gmail's labels, IDLE on All Mail."""
         self._ticket += 1
         ticket = self._ticket
-        sent = [f.name for f in self._folders if f.role == "sent"]
-        inbox = next((f.name for f in self._folders if f.role == "inbox"), "INBOX")
+        watched = self._watched or [f for f in self._folders if f.role in ("inbox", "sent")]
+        gmail = [f.name for f in watched if f.role == "all"]
+        sent = [f.name for f in watched if f.role == "sent"]
+        inbox = gmail[0] if gmail else "INBOX"
+        others = [f.name for f in watched if f.name not in (inbox, *sent[:1])]
+        listed = None if gmail else frozenset(f.name for f in self._folders)
         known = dict(self._known)
+        plan = [(self._watcher, self._idle_pool, inbox, others, listed)]
+        if sent:
+            plan = [
+                (self._watcher, self._idle_pool, inbox, [], None),
+                (self._sent_watcher, self._sent_pool, sent[0], others, listed),
+            ]
         waits = [
             (
-                self._watcher,
+                watcher,
                 asyncio.ensure_future(
-                    self._run(
-                        self._idle_pool, self._watcher.wait, ticket, timeout, inbox, [], known
-                    )
+                    self._run(pool, watcher.wait, ticket, timeout, name, rest, known, folders)
                 ),
             )
+            for watcher, pool, name, rest, folders in plan
         ]
-        if sent:
-            waits.append(
-                (
-                    self._sent_watcher,
-                    asyncio.ensure_future(
-                        self._run(
-                            self._sent_pool,
-                            self._sent_watcher.wait,
-                            ticket,
-                            timeout,
-                            sent[0],
-                            sent[1:],
-                            known,
-                        )
-                    ),
-                )
-            )
         pending = {future for _, future in waits}
         try:
             while pending:
@@ -370,7 +380,7 @@ class ImapBackend(Backend):
     def _fetch_items(self, conn: ImapConnection) -> str:
         items = f"UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"
         if "X-GM-EXT-1" in conn.capabilities:
-            items += " X-GM-THRID"
+            items += " X-GM-THRID X-GM-LABELS"
         if self.fetch_preview and "PREVIEW" in conn.capabilities:
             items += " PREVIEW"
         return f"({items})"
@@ -406,6 +416,7 @@ class ImapBackend(Backend):
             size = attrs.get("RFC822.SIZE")
             thread = attrs.get("X-GM-THRID")
             preview = attrs.get("PREVIEW")
+            labels = attrs.get("X-GM-LABELS")
             found[uid] = HeaderItem(
                 remote_id=str(uid),
                 raw_header=header,
@@ -415,6 +426,7 @@ class ImapBackend(Backend):
                 else (),
                 conversation_key=thread if isinstance(thread, str) else None,
                 preview=preview.decode("utf-8", "replace") if isinstance(preview, bytes) else None,
+                labels=self._labels(labels) if isinstance(labels, list) else None,
             )
 
         _fetch_pipeline(conn, folder, commands, collect)
@@ -443,6 +455,21 @@ class ImapBackend(Backend):
         if commands:
             _fetch_pipeline(conn, folder, commands, collect)
         return found
+
+    def _labels(self, values: list[Any]) -> tuple[str, ...]:
+        """X-GM-LABELS as folder names: `\\Inbox` is INBOX, `\\Sent` the Sent folder;
+        other system labels stay as Gmail gives them (`\\Important`, `\\Draft`)."""
+        sent = next((f.name for f in self._folders if f.role == "sent"), "\\Sent")
+        names: list[str] = []
+        for value in values:
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            if not isinstance(value, str):
+                continue
+            label = decode_mutf7(value)
+            folded = label.casefold()
+            names.append("INBOX" if folded == "\\inbox" else sent if folded == "\\sent" else label)
+        return tuple(dict.fromkeys(names))
 
     def _arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
         conn = self._connection()

@@ -1,9 +1,9 @@
 """IMAP folder names and roles: modified UTF-7, LIST parsing, INBOX and Sent.
 
 Pure code. `parse_list` reads `* LIST (flags) "delim" name` responses (names
-quoted, atoms or literals, in modified UTF-7); `assign_roles` picks INBOX and
-the Sent folder: the SPECIAL-USE `\\Sent` flag first, else a localised name.
-Every other selectable folder gets role "other".
+quoted, atoms or literals, in modified UTF-7); `assign_roles` gives INBOX,
+Sent, Junk, Trash, Drafts and All their roles: the SPECIAL-USE attribute first,
+else a localised name. Every other selectable folder gets role "other".
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import base64
 from dataclasses import dataclass
 
 from loggbok.daemon.sync.backend import SENT_NAMES, Folder, FolderRole
+from loggbok.daemon.sync.folder_choice import SPECIAL_USE, role_by_name
 from loggbok.daemon.sync.providers.imap.responses import Response, parse_values
 
 _NOSELECT = {"\\NOSELECT", "\\NONEXISTENT"}
@@ -107,8 +108,24 @@ def _leaf(folder: ListedFolder) -> str:
     return name.casefold()
 
 
+def _path(folder: ListedFolder) -> str:
+    """The name with "/" between levels, as exclusions and labels name folders."""
+    if folder.delimiter and folder.delimiter != "/":
+        return folder.name.replace(folder.delimiter, "/")
+    return folder.name
+
+
+def _special_use(folder: ListedFolder) -> FolderRole | None:
+    for flag, role in SPECIAL_USE.items():
+        if flag in folder.flags:
+            return role
+    return None
+
+
 def assign_roles(listed: list[ListedFolder]) -> list[Folder]:
-    """INBOX, Sent (`\\Sent`, else the best localised name) and the rest as "other"."""
+    """INBOX; Sent (`\\Sent`, else the best localised name); junk, trash, drafts and
+    all (their SPECIAL-USE attribute, else a localised name: `folder_choice.py`); the
+    rest "other"."""
     usable = [f for f in listed if f.selectable]
     sent: ListedFolder | None = next((f for f in usable if "\\SENT" in f.flags), None)
     if sent is None:
@@ -122,12 +139,17 @@ def assign_roles(listed: list[ListedFolder]) -> list[Folder]:
         if f.name in seen:
             continue
         seen.add(f.name)
-        role: FolderRole = "other"
+        role: FolderRole | None
         if f.name == "INBOX":
             role = "inbox"
         elif sent is not None and f.name == sent.name:
             role = "sent"
-        folders.append(Folder(f.name, role))
+        else:
+            role = _special_use(f)
+            if role is None or role == "sent":  # a second \\Sent is just a folder
+                role = role_by_name(_path(f)) or "other"
+        path = _path(f)
+        folders.append(Folder(f.name, role, path if path != f.name else ""))
     if "INBOX" not in seen:
         folders.insert(0, Folder("INBOX", "inbox"))
     return folders

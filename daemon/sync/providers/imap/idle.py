@@ -3,12 +3,16 @@
 `IdleWatcher` runs on the backend's IDLE thread, never the fetch thread, so
 fetching never waits for IDLE. One `wait()`:
 
-  1. re-EXAMINE INBOX and STATUS the other watched folders (Sent); if any has
-     a UIDVALIDITY or UIDNEXT the fetch side has not seen yet -> True at once
-     (mail that arrived between the last sync and this wait is never missed);
+  1. re-EXAMINE INBOX and STATUS the other watched folders (every synced
+     folder but the two IDLE watches); if any has a UIDVALIDITY or UIDNEXT the
+     fetch side has not seen yet, or (when given the folder names the fetch side
+     last listed) LIST shows a folder come or gone -> True at once (mail that
+     arrived between the last sync and this wait is never missed); with
+     LIST-STATUS (RFC 5819) one command does both;
   2. IDLE on INBOX in rounds of at most 29 minutes (and at most the poll
-     interval while other folders are watched), returning True on EXISTS,
-     RECENT, EXPUNGE, FETCH or VANISHED; between rounds, STATUS again;
+     interval while other folders or the folder list are watched), returning
+     True on EXISTS, RECENT, EXPUNGE, FETCH or VANISHED; between rounds, check
+     the others again;
   3. without IDLE: NOOP every poll interval instead.
 
 `interrupt()` (any thread) ends a pending wait promptly through a wake-up
@@ -29,7 +33,7 @@ from loggbok.daemon.sync.providers.imap.connection import (
     Interrupted,
     ServerSettings,
 )
-from loggbok.daemon.sync.providers.imap.responses import Response, untagged_kind
+from loggbok.daemon.sync.providers.imap.responses import Response, parse_values, untagged_kind
 
 MAX_IDLE = 29 * 60.0
 """RFC 2177: re-issue IDLE at least every 29 minutes."""
@@ -115,33 +119,45 @@ class IdleWatcher:
         return self.conn
 
     def wait(
-        self, ticket: int, timeout: float, inbox: str, others: list[str], known: Known
+        self,
+        ticket: int,
+        timeout: float,
+        inbox: str,
+        others: list[str],
+        known: Known,
+        listed: frozenset[str] | None = None,
     ) -> bool:
         self._drain()
         if self._cancelled(ticket):
             return False
         try:
-            return self._wait(ticket, timeout, inbox, others, known)
+            return self._wait(ticket, timeout, inbox, others, known, listed)
         except (TemporaryError, Interrupted):
             if self._cancelled(ticket):
                 return False
             raise
 
     def _wait(
-        self, ticket: int, timeout: float, inbox: str, others: list[str], known: Known
+        self,
+        ticket: int,
+        timeout: float,
+        inbox: str,
+        others: list[str],
+        known: Known,
+        listed: frozenset[str] | None,
     ) -> bool:
         deadline = time.monotonic() + timeout
         conn = self._connection()
         if _differs(conn.examine(inbox), known.get(inbox)):
             return True
-        if self._others_changed(conn, others, known):
+        if self._others_changed(conn, others, known, listed):
             return True
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._cancelled(ticket):
                 return False
             span = min(remaining, MAX_IDLE)
-            if others or "IDLE" not in conn.capabilities:
+            if others or listed is not None or "IDLE" not in conn.capabilities:
                 span = min(span, self.poll_interval)
             if "IDLE" in conn.capabilities:
                 changed = self._idle_round(conn, span)
@@ -151,11 +167,20 @@ class IdleWatcher:
                 return True
             if self._cancelled(ticket):
                 return False
-            if self._others_changed(conn, others, known):
+            if self._others_changed(conn, others, known, listed):
                 return True
 
-    def _others_changed(self, conn: ImapConnection, others: list[str], known: Known) -> bool:
-        return any(_differs(conn.status(name), known.get(name)) for name in others)
+    def _others_changed(
+        self, conn: ImapConnection, others: list[str], known: Known, listed: frozenset[str] | None
+    ) -> bool:
+        if listed is not None and "LIST-STATUS" in conn.capabilities:
+            names, states = _list_status(conn)
+            if names != listed:
+                return True
+            return any(_differs(states.get(name, {}), known.get(name)) for name in others)
+        if any(_differs(conn.status(name), known.get(name)) for name in others):
+            return True
+        return listed is not None and _list_names(conn) != listed
 
     def _idle_round(self, conn: ImapConnection, span: float) -> bool:
         changed = False
@@ -203,3 +228,42 @@ class IdleWatcher:
             if untagged_kind(response)[0] in CHANGE_KINDS:
                 changed = True
         return changed
+
+
+def _list_names(conn: ImapConnection) -> frozenset[str]:
+    """The folder names LIST shows, as the fetch side lists them (`assign_roles`)."""
+    return _list_status(conn, with_status=False)[0]
+
+
+def _list_status(
+    conn: ImapConnection, *, with_status: bool = True
+) -> tuple[frozenset[str], dict[str, dict[str, int]]]:
+    """LIST (with STATUS of every folder where LIST-STATUS is offered): the names and
+    each folder's UIDVALIDITY and UIDNEXT."""
+    from loggbok.daemon.sync.providers.imap.folders import assign_roles, decode_mutf7, parse_list
+
+    command = 'LIST "" "*"'
+    if with_status:
+        command += " RETURN (STATUS (UIDVALIDITY UIDNEXT))"
+    listed = []
+    states: dict[str, dict[str, int]] = {}
+    for response in conn.command(command):
+        folder = parse_list(response)
+        if folder is not None:
+            listed.append(folder)
+            continue
+        if response.first[:9].upper() != b"* STATUS ":
+            continue
+        values = parse_values(response.parts, 9)
+        if len(values) < 2 or not isinstance(values[-1], list):
+            continue
+        raw = values[0]
+        name = decode_mutf7(raw) if isinstance(raw, str | bytes) else ""
+        name = "INBOX" if name.upper() == "INBOX" else name
+        pairs = values[-1]
+        state: dict[str, int] = {}
+        for key, value in zip(pairs[::2], pairs[1::2], strict=False):
+            if isinstance(key, str) and isinstance(value, str) and value.isdigit():
+                state[key.lower()] = int(value)
+        states[name] = state
+    return frozenset(f.name for f in assign_roles(listed)), states

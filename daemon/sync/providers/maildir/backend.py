@@ -1,7 +1,9 @@
 """The Maildir backend: a local Maildir as mbsync, offlineimap or notmuch keep it.
 
-Folders: the root (or `INBOX/`) is the inbox; Maildir++ subfolders (`.Sent`)
-and plain ones (`Sent/`) each with `cur/ new/ tmp/`. A message's remote id is
+Folders: the root (or `INBOX/`) is the inbox; Maildir++ subfolders (`.Sent`,
+`.Customers.ACME`) and plain ones (`Sent/`, nested `Customers/ACME/`) each with
+`cur/ new/ tmp/`, listed again at every round (a new folder is synced without a
+restart; the watcher also watches the folder tree for new directories). A message's remote id is
 its file name up to the `:2,` info suffix, stable while the file moves from
 `new/` to `cur/` or changes flags. Changes are watched by `watch.py`
 (inotify on the event loop; polling where inotify is unavailable or with
@@ -31,6 +33,8 @@ from loggbok.daemon.sync.backend import (
     PermanentError,
     TemporaryError,
 )
+from loggbok.daemon.sync.folder_choice import role_by_name
+from loggbok.daemon.sync.providers.imap.folders import decode_mutf7
 from loggbok.daemon.sync.providers.maildir import watch as maildir_watch
 
 log = logging.getLogger(__name__)
@@ -63,30 +67,91 @@ def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
 
+MAX_DEPTH = 6
+"""Levels of plain nested folders (`Customers/ACME/` with its own `cur/ new/`) looked
+into; Maildir++ keeps every level in one name (`.Customers.ACME`)."""
+
+
+def display_path(name: str) -> str:
+    """A folder's name as the user reads it, "/" between levels: `.Customers.ACME`
+    (Maildir++) is "Customers/ACME"; names in modified UTF-7 (Dovecot's) are decoded."""
+    if name.startswith("."):
+        name = name[1:].replace(".", "/")
+    return decode_mutf7(name)
+
+
 def _role(name: str) -> FolderRole:
     if name == "INBOX":
         return "inbox"
-    cleaned = name.lstrip(".").replace(".", "/").lower()
+    cleaned = display_path(name).lower()
     last = cleaned.rsplit("/", 1)[-1]
-    return "sent" if cleaned in SENT_NAMES or last in SENT_NAMES else "other"
+    if cleaned in SENT_NAMES or last in SENT_NAMES:
+        return "sent"
+    return role_by_name(cleaned) or "other"
 
 
 def scan_folders(root: Path) -> dict[str, Path]:
+    return scan_tree(root)[0]
+
+
+def scan_tree(root: Path) -> tuple[dict[str, Path], list[Path]]:
+    """The folders by name, and the directories to watch for folders that come and go
+    (the root and every directory that holds or may become a folder)."""
     if not root.is_dir():
         raise TemporaryError(f"Maildir {root} does not exist or is not a folder")
     found: dict[str, Path] = {}
+    tree = [root]
     if _is_maildir(root):
         found["INBOX"] = root
     elif _is_maildir(root / "INBOX"):
         found["INBOX"] = root / "INBOX"
-    for child in sorted(root.iterdir()):
-        if (
-            child.is_dir()
-            and child.name not in ("cur", "new", "tmp", "INBOX")
-            and _is_maildir(child)
-        ):
+    for child in _subdirs(root):
+        if child.name == "INBOX":
+            tree.append(child)
+            _scan_plain(child, "INBOX/", found, tree, 1)
+            continue
+        tree.append(child)
+        if _is_maildir(child):
             found[as_text(child.name)] = child
-    return found
+        if not child.name.startswith("."):
+            _scan_plain(child, as_text(child.name) + "/", found, tree, 1)
+    return found, tree
+
+
+def _subdirs(path: Path) -> list[Path]:
+    try:
+        children = sorted(path.iterdir())
+    except OSError:
+        return []
+    return [c for c in children if c.name not in ("cur", "new", "tmp") and _is_dir(c)]
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _scan_plain(
+    parent: Path, prefix: str, found: dict[str, Path], tree: list[Path], depth: int
+) -> None:
+    """Plain nested folders below `parent` (mbsync's `SubFolders Verbatim`)."""
+    if depth >= MAX_DEPTH:
+        return
+    for child in _subdirs(parent):
+        if child.name.startswith("."):
+            continue
+        tree.append(child)
+        name = prefix + as_text(child.name)
+        if _is_maildir(child):
+            found[name] = child
+        _scan_plain(child, name + "/", found, tree, depth + 1)
+
+
+def _path_if_other(name: str) -> str:
+    path = display_path(name)
+    return "" if path == name else path
 
 
 def _list_files(path: Path) -> dict[str, Path]:
@@ -163,6 +228,7 @@ class MaildirBackend(Backend):
     def __init__(self, root: Path, *, force_polling: bool | None = None) -> None:
         self.root = root
         self._folders: dict[str, Path] = {}
+        self._tree: list[Path] = []
         self._files: dict[str, dict[str, Path]] = {}
         self._force_polling = (
             os.environ.get("LOGGBOK_MAILDIR_POLL") == "1"
@@ -174,13 +240,25 @@ class MaildirBackend(Backend):
         self._watcher: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        self._folders = await asyncio.to_thread(scan_folders, self.root)
+        await self._scan()
+
+    async def _scan(self) -> None:
+        """List the folders again; watch the new set when it changed."""
+        folders, tree = await asyncio.to_thread(scan_tree, self.root)
+        before = (set(self._folders.values()), set(self._tree))
+        changed = (set(folders.values()), set(tree)) != before
+        self._folders, self._tree = folders, tree
+        if self._watcher is not None and changed:
+            await self._stop_watching()
         if self._watcher is None:
             self._stop = asyncio.Event()
             self._watcher = asyncio.create_task(self._watch(), name=f"maildir-watch:{self.root}")
+            await asyncio.sleep(0)  # its watches are in place before the folders are listed
 
     async def folders(self) -> list[Folder]:
-        return [Folder(name, _role(name)) for name in self._folders]
+        """Every round lists the folders again: one created meanwhile is synced."""
+        await self._scan()
+        return [Folder(name, _role(name), _path_if_other(name)) for name in self._folders]
 
     async def changes(self, folder: Folder, cursor: dict[str, Any] | None) -> Changes:
         path = self._folders.get(folder.name)
@@ -188,7 +266,7 @@ class MaildirBackend(Backend):
             raise TemporaryError(f"folder {folder.name} disappeared")
         files = await asyncio.to_thread(_list_files, path)
         self._files[folder.name] = files
-        return Changes(new=sorted(files), cursor={"files": len(files)})
+        return Changes(new=sorted(files), cursor={"files": len(files)}, complete=True)
 
     async def arrival_times(self, folder: Folder, remote_ids: list[str]) -> dict[str, float]:
         """A Maildir file's name starts with its delivery time (`1700000000.M…`);
@@ -305,8 +383,16 @@ class MaildirBackend(Backend):
     async def _watch(self) -> None:
         paths = [p / sub for p in self._folders.values() for sub in ("new", "cur")]
         await maildir_watch.watch(
-            paths, self._changed, self._stop, force_polling=self._force_polling
+            paths, self._changed, self._stop, force_polling=self._force_polling, trees=self._tree
         )
+
+    async def _stop_watching(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watcher
+            self._watcher = None
 
     async def wait_for_changes(self, timeout: float) -> bool:
         with contextlib.suppress(TimeoutError):
@@ -316,9 +402,4 @@ class MaildirBackend(Backend):
         return changed
 
     async def close(self) -> None:
-        self._stop.set()
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._watcher
-            self._watcher = None
+        await self._stop_watching()
