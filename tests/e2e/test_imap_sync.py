@@ -127,7 +127,12 @@ async def test_initial_sync_idle_and_changed_subject(
     assert await _reason(client, "<i2@kund.example>") == "reply_in_tracked_thread"
     assert await _reason(client, "<i3@kund.example>") == "subject_changed"
     [mailbox] = (await client.call(m.MAILBOXES_LIST)).mailboxes
-    assert {f.role for f in mailbox.folders} == {"inbox", "sent"}
+    # every folder but Drafts and Trash (SPECIAL-USE \\Drafts, \\Trash)
+    assert {f.name: f.role for f in mailbox.folders} == {
+        "INBOX": "inbox",
+        "Sent": "sent",
+        "Archive": "other",
+    }
 
     await asyncio.to_thread(dovecot.append, user, "INBOX", _reply(1))
     appended = await asyncio.wait_for(

@@ -254,6 +254,11 @@ class MaildirBackend(Backend):
             self._stop = asyncio.Event()
             self._watcher = asyncio.create_task(self._watch(), name=f"maildir-watch:{self.root}")
             await asyncio.sleep(0)  # its watches are in place before the folders are listed
+            # A folder half made while the watches were set up (`new/` made before its
+            # watch existed) is seen by looking again: the next round takes it.
+            again = await asyncio.to_thread(scan_tree, self.root)
+            if (set(again[0].values()), set(again[1])) != (set(folders.values()), set(tree)):
+                self._changed.set()
 
     async def folders(self) -> list[Folder]:
         """Every round lists the folders again: one created meanwhile is synced."""
