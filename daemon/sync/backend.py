@@ -36,8 +36,9 @@ from typing import Any, BinaryIO, Literal
 
 from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, split_header_block
 
-FolderRole = Literal["inbox", "sent", "junk", "trash", "drafts", "all", "other"]
-"""What a folder is for; `folder_choice.py` decides from it which folders are synced."""
+FolderRole = Literal["inbox", "sent", "junk", "trash", "drafts", "all", "shared", "other"]
+"""What a folder is for; `folder_choice.py` decides from it which folders are synced
+("shared": another user's or a public folder, in an IMAP namespace not the user's)."""
 
 SENT_NAMES = (
     "sent",
@@ -96,6 +97,11 @@ class CursorInvalid(BackendError):
     """The folder's cursor no longer applies (UIDVALIDITY changed): resync it."""
 
     kind = "cursor_invalid"
+
+
+class FolderUnavailable(TemporaryError):
+    """The server refuses to open this one folder (it went, or it may not be read):
+    the round leaves it for now and reads the others."""
 
 
 class PermanentError(BackendError):

@@ -63,6 +63,7 @@ from loggbok.daemon.sync.backend import (
     Backend,
     CursorInvalid,
     Folder,
+    FolderUnavailable,
     HeaderItem,
     PermanentError,
     TemporaryError,
@@ -144,7 +145,7 @@ class SyncRound:
         self._excluded = settings.excluded_folders
         synced = await synced_folders(self.backend, self._excluded)
         await self.store.mailboxes.keep_folders(self.mailbox.id, [f.name for f in synced])
-        work = [await self._changes(f) for f in synced]
+        work = [w for w in [await self._changes(f) for f in synced] if w is not None]
         self.result.seen = sum(len(w.new) for w in work)
         rules = rule_settings(
             settings, self.mailbox.address, await self.store.settings.user_can_log()
@@ -197,10 +198,18 @@ class SyncRound:
         arrived = [await self.backend.arrival_times(w.folder, w.new) for w in work]
         return windows(work, WINDOW, arrived)
 
-    async def _changes(self, folder: Folder) -> FolderWork:
+    async def _changes(self, folder: Folder) -> FolderWork | None:
+        """What is new in a folder (None: the server would not open it this time; a
+        folder of its own, not INBOX or Sent, is then left until the next round)."""
         row = await self.store.mailboxes.folder(self.mailbox.id, folder.name, folder.role)
         try:
             changes = await self.backend.changes(folder, row.cursor)
+        except FolderUnavailable as exc:
+            if folder.role in ("inbox", "sent", "all"):
+                raise
+            log.warning("mailbox %s: %s; left for the next round", self.mailbox.id, exc)
+            await self.store.mailboxes.set_folder_state(row.id, "temporary_error", str(exc))
+            return None
         except CursorInvalid as exc:
             log.warning(
                 "mailbox %s folder %s: %s; resyncing the folder", self.mailbox.id, folder.name, exc

@@ -11,6 +11,8 @@ user's own server rules file mail into) and leaves out:
 
   - junk, trash and drafts (not mail exchanged with anyone; Outbox and
     Templates count as drafts: not sent yet);
+  - other users' and public folders (IMAP's "other users" and "shared"
+    namespaces): not the user's own mail;
   - a folder other than INBOX and Sent that matches one of the user's
     `excluded_folders` patterns, or lies under one (a pattern names a folder
     path with "/" between levels, matched case-insensitively, `*` and `?` as
@@ -33,7 +35,7 @@ from collections.abc import Iterable, Sequence
 
 from loggbok.daemon.sync.backend import SENT_NAMES, Folder, FolderRole
 
-SKIPPED_ROLES: frozenset[FolderRole] = frozenset({"junk", "trash", "drafts"})
+SKIPPED_ROLES: frozenset[FolderRole] = frozenset({"junk", "trash", "drafts", "shared"})
 
 JUNK_NAMES = (
     "junk",

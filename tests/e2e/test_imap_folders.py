@@ -266,3 +266,30 @@ async def test_gmail_all_mail_once_with_labels(
         assert audit.folders == [ALL_MAIL]
         assert (audit.missing, audit.extra) == ([], [])
         assert audit.server_messages == audit.stored_messages == 5
+
+
+async def test_a_folder_the_server_will_not_open_leaves_the_others(
+    dovecot: DovecotServer, client: Client
+) -> None:
+    user = dovecot.add_user()
+    dovecot.create_folder(user, "Locked")
+    await asyncio.to_thread(dovecot.append, user, "Sent", offer())
+    await asyncio.to_thread(dovecot.append, user, "Locked", reply(1, 2))
+    await asyncio.to_thread(dovecot.append, user, "INBOX", reply(2, 1))
+    locked = dovecot.maildir_path(user, "Locked")
+    locked.chmod(0)  # Dovecot lists it but answers NO to EXAMINE
+    try:
+        mailbox_id = await add(client, dovecot.host, dovecot.port, user)
+        assert (await get(client, "<r2@kund.example>")).logged
+        assert not await stored(client, "<r1@kund.example>")
+        [mailbox] = (await client.call(m.MAILBOXES_LIST)).mailboxes
+        states = {f.name: f.state for f in mailbox.folders}
+        assert (mailbox.status, states["Locked"], states["INBOX"]) == (
+            "idle",
+            "temporary_error",
+            "idle",
+        )
+    finally:
+        locked.chmod(0o700)
+    await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox_id))
+    assert (await get(client, "<r1@kund.example>")).folders == ["Locked"]

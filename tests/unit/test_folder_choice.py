@@ -192,3 +192,30 @@ async def test_maildir_roles_and_choice(tmp_path: Path) -> None:
         assert [f.display for f in chosen(folders, [], labels=False)] == ["INBOX", "A/B", "Sent"]
     finally:
         await backend.close()
+
+
+def test_other_users_and_shared_folders_are_not_synced() -> None:
+    from loggbok.daemon.sync.imap.folders import parse_namespace
+    from loggbok.daemon.sync.imap.responses import Response
+
+    prefixes = parse_namespace(
+        Response([b'* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Public/" "/"))'])
+    )
+    assert prefixes == ("Other Users/", "Public/")
+    assert parse_namespace(Response([b'* NAMESPACE (("" "/")) NIL NIL'])) == ()
+    folders = assign_roles(
+        [
+            listed("INBOX"),
+            listed("Other Users/boss/Sent", "\\Sent"),
+            listed("Public/Support"),
+            listed("Sent"),
+        ],
+        prefixes,
+    )
+    assert [(f.name, f.role) for f in folders] == [
+        ("INBOX", "inbox"),
+        ("Other Users/boss/Sent", "shared"),
+        ("Public/Support", "shared"),
+        ("Sent", "sent"),
+    ]
+    assert [f.name for f in chosen(folders, [], labels=False)] == ["INBOX", "Sent"]

@@ -43,6 +43,7 @@ from loggbok.daemon.sync.backend import (
     Changes,
     CursorInvalid,
     Folder,
+    FolderUnavailable,
     HeaderItem,
     PermanentError,
     TemporaryError,
@@ -54,7 +55,12 @@ from loggbok.daemon.sync.providers.imap.connection import (
     Security,
     ServerSettings,
 )
-from loggbok.daemon.sync.providers.imap.folders import assign_roles, decode_mutf7, parse_list
+from loggbok.daemon.sync.providers.imap.folders import (
+    assign_roles,
+    decode_mutf7,
+    parse_list,
+    parse_namespace,
+)
 from loggbok.daemon.sync.providers.imap.idle import IdleWatcher, Known
 from loggbok.daemon.sync.providers.imap.responses import (
     ProtocolError,
@@ -297,14 +303,24 @@ class ImapBackend(Backend):
         except CommandFailed as exc:
             raise TemporaryError(f"LIST failed: {exc}") from None
         listed = [f for f in (parse_list(r) for r in responses) if f is not None]
-        self._folders = assign_roles(listed)
+        self._folders = assign_roles(listed, self._shared_prefixes(conn))
         return list(self._folders)
+
+    def _shared_prefixes(self, conn: ImapConnection) -> tuple[str, ...]:
+        """Where other users' and public folders are (NAMESPACE): never synced."""
+        if "NAMESPACE" not in conn.capabilities:
+            return ()
+        try:
+            responses = conn.command("NAMESPACE")
+        except CommandFailed:
+            return ()
+        return tuple(p for r in responses for p in parse_namespace(r))
 
     def _examine(self, conn: ImapConnection, folder: Folder) -> dict[str, int]:
         try:
             state = conn.examine(folder.name)
         except CommandFailed as exc:
-            raise TemporaryError(f"cannot open folder {folder.name}: {exc.text}") from None
+            raise FolderUnavailable(f"cannot open folder {folder.name}: {exc.text}") from None
         return state
 
     def _ensure_selected(self, conn: ImapConnection, folder: Folder) -> None:

@@ -122,15 +122,17 @@ def _special_use(folder: ListedFolder) -> FolderRole | None:
     return None
 
 
-def assign_roles(listed: list[ListedFolder]) -> list[Folder]:
+def assign_roles(listed: list[ListedFolder], shared: tuple[str, ...] = ()) -> list[Folder]:
     """INBOX; Sent (`\\Sent`, else the best localised name); junk, trash, drafts and
-    all (their SPECIAL-USE attribute, else a localised name: `folder_choice.py`); the
-    rest "other"."""
+    all (their SPECIAL-USE attribute, else a localised name: `folder_choice.py`);
+    "shared" under one of the `shared` prefixes (other users' and public namespaces);
+    the rest "other"."""
     usable = [f for f in listed if f.selectable]
-    sent: ListedFolder | None = next((f for f in usable if "\\SENT" in f.flags), None)
+    own = [f for f in usable if not _under(f, shared)]
+    sent: ListedFolder | None = next((f for f in own if "\\SENT" in f.flags), None)
     if sent is None:
         rank = {name: i for i, name in enumerate(SENT_NAMES)}
-        candidates = [f for f in usable if _leaf(f) in rank and f.name != "INBOX"]
+        candidates = [f for f in own if _leaf(f) in rank and f.name != "INBOX"]
         if candidates:
             sent = min(candidates, key=lambda f: rank[_leaf(f)])
     folders: list[Folder] = []
@@ -142,6 +144,8 @@ def assign_roles(listed: list[ListedFolder]) -> list[Folder]:
         role: FolderRole | None
         if f.name == "INBOX":
             role = "inbox"
+        elif _under(f, shared):
+            role = "shared"
         elif sent is not None and f.name == sent.name:
             role = "sent"
         else:
@@ -153,3 +157,25 @@ def assign_roles(listed: list[ListedFolder]) -> list[Folder]:
     if "INBOX" not in seen:
         folders.insert(0, Folder("INBOX", "inbox"))
     return folders
+
+
+def _under(folder: ListedFolder, prefixes: tuple[str, ...]) -> bool:
+    return any(p and folder.name.startswith(p) for p in prefixes)
+
+
+def parse_namespace(response: Response) -> tuple[str, ...]:
+    """The prefixes of the other users' and shared namespaces of a `* NAMESPACE`
+    response (RFC 2342); () for any other response."""
+    if response.first[:12].upper() != b"* NAMESPACE ":
+        return ()
+    values = parse_values(response.parts, 12)
+    prefixes: list[str] = []
+    for group in values[1:3]:
+        if not isinstance(group, list):
+            continue
+        for entry in group:
+            if isinstance(entry, list) and entry and isinstance(entry[0], str | bytes):
+                prefix = decode_mutf7(entry[0])
+                if prefix:
+                    prefixes.append(prefix)
+    return tuple(prefixes)

@@ -29,6 +29,7 @@ from loggbok.daemon.sync.backend import (
     Changes,
     Folder,
     FolderRole,
+    FolderUnavailable,
     HeaderItem,
     PermanentError,
     TemporaryError,
@@ -268,7 +269,7 @@ class MaildirBackend(Backend):
     async def changes(self, folder: Folder, cursor: dict[str, Any] | None) -> Changes:
         path = self._folders.get(folder.name)
         if path is None:
-            raise TemporaryError(f"folder {folder.name} disappeared")
+            raise FolderUnavailable(f"folder {folder.name} disappeared")
         files = await asyncio.to_thread(_list_files, path)
         self._files[folder.name] = files
         return Changes(new=sorted(files), cursor={"files": len(files)}, complete=True)
