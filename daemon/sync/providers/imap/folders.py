@@ -1,4 +1,4 @@
-"""IMAP folder names and roles: modified UTF-7, LIST parsing, INBOX and Sent.
+"""IMAP folder names and roles: modified UTF-7, LIST and NAMESPACE parsing, roles.
 
 Pure code. `parse_list` reads `* LIST (flags) "delim" name` responses (names
 quoted, atoms or literals, in modified UTF-7); `assign_roles` gives INBOX,
