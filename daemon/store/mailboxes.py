@@ -148,13 +148,7 @@ class MailboxQueries:
                 (mailbox_id, name),
             )
         assert row is not None
-        return FolderRow(
-            row["id"],
-            row["name"],
-            row["role"],
-            row["state"],
-            json.loads(row["cursor"]) if row["cursor"] else None,
-        )
+        return _folder_row(row)
 
     async def set_folder_state(self, folder_id: int, state: str, error: str | None = None) -> None:
         synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
@@ -172,19 +166,40 @@ class MailboxQueries:
                 "UPDATE folders SET cursor = NULL, state = 'initial' WHERE id = ?", (folder_id,)
             )
 
-    async def keep_folders(self, mailbox_id: int, names: list[str]) -> list[str]:
-        """Forget the folders of a mailbox that are not in `names` (gone from the server,
-        or no longer synced): their locations go, their messages stay (with their
-        decisions, timeline entries and other locations). Returns the names forgotten."""
+    async def sync_folders(
+        self, mailbox_id: int, folders: list[tuple[str, str]]
+    ) -> dict[str, FolderRow]:
+        """The rows of the (name, role) folders a round reads, made where missing, in
+        one transaction; the mailbox's other folders (gone from the server, or no
+        longer synced) are forgotten: their locations go, their messages stay (with
+        their decisions, timeline entries and other locations)."""
+        wanted = {name for name, _ in folders}
         async with self._db.transaction(plan_neutral=True) as tx:
-            rows = await tx.fetchall(
+            for row in await tx.fetchall(
                 "SELECT id, name FROM folders WHERE mailbox_id = ?", (mailbox_id,)
+            ):
+                if row["name"] not in wanted:
+                    await tx.execute("DELETE FROM message_locations WHERE folder_id = ?", (row[0],))
+                    await tx.execute("DELETE FROM folders WHERE id = ?", (row[0],))
+            await tx.executemany(
+                "INSERT INTO folders (mailbox_id, name, role) VALUES (?, ?, ?)"
+                " ON CONFLICT (mailbox_id, name) DO UPDATE SET role = excluded.role",
+                [(mailbox_id, name, role) for name, role in folders],
             )
-            gone = [(r["id"], r["name"]) for r in rows if r["name"] not in set(names)]
-            for folder_id, _ in gone:
-                await tx.execute("DELETE FROM message_locations WHERE folder_id = ?", (folder_id,))
-                await tx.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
-        return [name for _, name in gone]
+            rows = await tx.fetchall(
+                "SELECT id, name, role, state, cursor FROM folders WHERE mailbox_id = ?",
+                (mailbox_id,),
+            )
+        return {r["name"]: _folder_row(r) for r in rows}
+
+    async def set_folders_state(self, folder_ids: list[int], state: str) -> None:
+        """`set_folder_state` for many folders in one transaction (no error)."""
+        synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
+        async with self._db.transaction(plan_neutral=True) as tx:
+            await tx.executemany(
+                f"UPDATE folders SET state = ?, error = NULL{synced} WHERE id = ?",
+                [(state, folder_id) for folder_id in folder_ids],
+            )
 
     async def remote_ids(self, folder_id: int) -> set[str]:
         """Every remote id the store has in a folder."""
@@ -224,6 +239,11 @@ class MailboxQueries:
                LEFT JOIN messages m ON m.id = l.message WHERE f.mailbox_id = ?""",
             (mailbox_id,),
         )
+
+
+def _folder_row(row: Row) -> FolderRow:
+    cursor = json.loads(row["cursor"]) if row["cursor"] else None
+    return FolderRow(row["id"], row["name"], row["role"], row["state"], cursor)
 
 
 def _mailbox_row(row: Row) -> MailboxRow:

@@ -51,7 +51,7 @@ from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.engine import domain_of
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
 from loggbok.daemon.store.forwards import settle_forwards
-from loggbok.daemon.store.mailboxes import MailboxRow
+from loggbok.daemon.store.mailboxes import FolderRow, MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.store.sync_batch import (
     StoredBody,
@@ -144,8 +144,11 @@ class SyncRound:
         settings = await self.store.settings.get()
         self._excluded = settings.excluded_folders
         synced = await synced_folders(self.backend, self._excluded)
-        await self.store.mailboxes.keep_folders(self.mailbox.id, [f.name for f in synced])
-        work = [w for w in [await self._changes(f) for f in synced] if w is not None]
+        rows = await self.store.mailboxes.sync_folders(
+            self.mailbox.id, [(f.name, f.role) for f in synced]
+        )
+        work = [w for w in [await self._changes(f, rows[f.name]) for f in synced] if w is not None]
+        await self.store.mailboxes.set_folders_state([w.row.id for w in work], "syncing")
         self.result.seen = sum(len(w.new) for w in work)
         rules = rule_settings(
             settings, self.mailbox.address, await self.store.settings.user_can_log()
@@ -173,8 +176,7 @@ class SyncRound:
             await bodies.finish()
         finally:
             bodies.cancel()
-        for item in work:
-            await self.store.mailboxes.set_folder_state(item.row.id, "idle")
+        await self.store.mailboxes.set_folders_state([w.row.id for w in work], "idle")
         return self.result
 
     async def _take(
@@ -198,10 +200,9 @@ class SyncRound:
         arrived = [await self.backend.arrival_times(w.folder, w.new) for w in work]
         return windows(work, WINDOW, arrived)
 
-    async def _changes(self, folder: Folder) -> FolderWork | None:
+    async def _changes(self, folder: Folder, row: FolderRow) -> FolderWork | None:
         """What is new in a folder (None: the server would not open it this time; a
         folder of its own, not INBOX or Sent, is then left until the next round)."""
-        row = await self.store.mailboxes.folder(self.mailbox.id, folder.name, folder.role)
         try:
             changes = await self.backend.changes(folder, row.cursor)
         except FolderUnavailable as exc:
@@ -227,7 +228,6 @@ class SyncRound:
         if gone:
             await self.store.mailboxes.drop_locations(row.id, gone)
         new = [r for r in changes.new if r not in known]
-        await self.store.mailboxes.set_folder_state(row.id, "syncing")
         self._folders[row.id] = folder
         return FolderWork(folder, row, changes.cursor, new, total=len(new))
 

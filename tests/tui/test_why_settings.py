@@ -100,11 +100,13 @@ async def test_settings_show_the_daemons_refusal_then_save(
 
         cap.value = "25"
         screen.query_one("#never-log", Input).value = "ceo@nordvik-sales.example, @lawfirm.example"
+        screen.query_one("#excluded-folders", Input).value = "Newsletters, Lists/*"
         await pilot.press("ctrl+s")
         await until(lambda: not error.display)
         saved = await script_client.call(methods.SETTINGS_GET)
         assert saved.attachment_limit_bytes == 25 * 1024 * 1024
         assert sorted(saved.never_log) == ["@lawfirm.example", "ceo@nordvik-sales.example"]
+        assert saved.excluded_folders == ["Newsletters", "Lists/*"]
 
 
 async def test_reconnect_a_mailbox(demo_daemon: DemoDaemon, script_client: Client) -> None:
