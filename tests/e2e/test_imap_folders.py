@@ -65,8 +65,7 @@ async def add(client: Client, host: str, port: int, user: DovecotUser, **setting
     )
     added = await client.call(
         m.MAILBOXES_ADD,
-        t.MailboxAddParams(
-            provider="imap",
+        t.ImapAddParams(
             host=host,
             port=port,
             security="none",

@@ -115,7 +115,7 @@ class GmailProxy:
 
     @staticmethod
     def _folders(imap: imaplib.IMAP4) -> list[str]:
-        from loggbok.daemon.sync.imap.folders import decode_mutf7
+        from loggbok.daemon.sync.providers.imap.folders import decode_mutf7
 
         _, data = imap.list('""', "*")
         names = []
@@ -170,7 +170,7 @@ class GmailProxy:
         with contextlib.suppress(OSError), source.makefile("rb") as reader:
             while line := reader.readline():
                 if selected := _SELECT.match(line):
-                    from loggbok.daemon.sync.imap.folders import decode_mutf7
+                    from loggbok.daemon.sync.providers.imap.folders import decode_mutf7
 
                     session.selected = decode_mutf7(selected.group(1).decode())
                 elif _FETCH.match(line) and b"X-GM-" in line.upper():

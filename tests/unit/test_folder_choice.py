@@ -9,8 +9,8 @@ import pytest
 
 from loggbok.daemon.sync.backend import Folder
 from loggbok.daemon.sync.folder_choice import chosen, excluded, role_by_name, skipped_by_labels
-from loggbok.daemon.sync.imap.folders import ListedFolder, assign_roles
-from loggbok.daemon.sync.maildir import MaildirBackend, display_path, scan_folders
+from loggbok.daemon.sync.providers.imap.folders import ListedFolder, assign_roles
+from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend, display_path, scan_folders
 from tests.support.mail import make_maildir
 
 
@@ -195,8 +195,8 @@ async def test_maildir_roles_and_choice(tmp_path: Path) -> None:
 
 
 def test_other_users_and_shared_folders_are_not_synced() -> None:
-    from loggbok.daemon.sync.imap.folders import parse_namespace
-    from loggbok.daemon.sync.imap.responses import Response
+    from loggbok.daemon.sync.providers.imap.folders import parse_namespace
+    from loggbok.daemon.sync.providers.imap.responses import Response
 
     prefixes = parse_namespace(
         Response([b'* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Public/" "/"))'])

@@ -35,7 +35,7 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 from loggbok.daemon.sync.folder_choice import role_by_name
-from loggbok.daemon.sync.providers.imap.folders import decode_mutf7
+from loggbok.daemon.sync.mutf7 import decode_mutf7
 from loggbok.daemon.sync.providers.maildir import watch as maildir_watch
 
 log = logging.getLogger(__name__)
