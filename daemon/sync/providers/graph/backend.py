@@ -2,7 +2,10 @@
 
 - Folders: `/me/mailFolders` and every folder's `childFolders`, named by their
   display-name path ("Inbox/Projects"); roles from the well-known folders
-  (`inbox`, `sentitems`; `drafts`, `deleteditems`, `junkemail` stay `other`).
+  (`inbox`, `sentitems`, `drafts`, `outbox`, `deleteditems`, `junkemail`), else
+  from a localised name (`folder_choice.py`, which leaves Junk, Deleted Items
+  and Drafts out of the rounds). Listed again every `FOLDER_REFRESH` seconds:
+  a new folder is synced within five minutes.
 - Changes: one delta query per folder (`/me/mailFolders/{id}/messages/delta`,
   `Prefer: odata.maxpagesize`, immutable ids), paged to its deltaLink, which
   is the folder's cursor {"delta_link": ...}. `@removed` items are `vanished`.
@@ -39,6 +42,7 @@ from loggbok.daemon.sync.backend import (
     PermanentError,
     TemporaryError,
 )
+from loggbok.daemon.sync.folder_choice import role_by_name
 from loggbok.daemon.sync.providers.graph.client import GraphClient, GraphHttpError
 from loggbok.daemon.sync.providers.graph.headers import QUERY, Summary, is_full, summary
 
@@ -49,9 +53,16 @@ OTHER_FOLDERS_EVERY = 10
 """Other folders are polled every this many polls of Inbox and Sent."""
 FOLDER_REFRESH = 300.0
 """Seconds a folder listing is trusted before the next round lists again."""
-ROLES: dict[str, FolderRole] = {"inbox": "inbox", "sentitems": "sent"}
-LEFT_OUT = ("drafts", "deleteditems", "junkemail")
-"""Well-known folders that are never mail to log (role `other`)."""
+ROLES: dict[str, FolderRole] = {
+    "inbox": "inbox",
+    "sentitems": "sent",
+    "drafts": "drafts",
+    "outbox": "drafts",
+    "deleteditems": "trash",
+    "junkemail": "junk",
+}
+"""Well-known folders and their roles (`folder_choice.py` reads every folder but
+junk, trash and drafts)."""
 EXPIRED_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
 DELTA_HEADERS = {"Prefer": f'odata.maxpagesize={PAGE_SIZE}, IdType="ImmutableId"'}
 
@@ -106,7 +117,8 @@ class GraphBackend(Backend):
                 for folder in page.get("value", []):
                     name = prefix + str(folder.get("displayName", "")).replace("/", "∕")
                     folder_id = str(folder["id"])
-                    found[name] = (folder_id, well_known.get(folder_id, "other"))
+                    role = well_known.get(folder_id) or role_by_name(name) or "other"
+                    found[name] = (folder_id, role)
                     if int(folder.get("childFolderCount") or 0) > 0:
                         pending.append(
                             (
