@@ -64,11 +64,12 @@ SETTINGS_SET = Method(
 )
 # mailboxes
 _MAILBOX_ADD_PARAMS = cast("type[t.MailboxAddParams]", t.MailboxAddParams)
-MAILBOXES_ADD = Method[t.MailboxAddParams, t.Created](
+MAILBOXES_ADD = Method[t.MailboxAddParams, t.MailboxAdded](
     "mailboxes.add",
     _MAILBOX_ADD_PARAMS,
-    t.Created,
-    "Connect a mailbox (params by provider); secrets go to the keyring, never the database.",
+    t.MailboxAdded,
+    "Connect a mailbox (params by provider); secrets go to the keyring, never the database;"
+    " the result carries the warnings `mailboxes.test` would give (R14 provider_mismatch).",
 )
 MAILBOXES_PROVIDERS = Method(
     "mailboxes.providers",

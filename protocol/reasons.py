@@ -4,6 +4,10 @@
 `messages.list` filter carry one of these. They stay plain strings on the wire
 (a client meeting a code newer than itself shows it as it is); the list is
 published in the OpenRPC document (`rpc.discover`) as the `ReasonCode` schema.
+Two codes mark something other than a message's decision: `provider_mismatch`
+is a warning of `mailboxes.test`/`mailboxes.add` (`warning_codes`), and
+`attachment_pending_scan` a note on a logged message's attachments in
+`messages.explain` (its evidence details).
 """
 
 from __future__ import annotations
@@ -35,4 +39,9 @@ REASON_CODES: dict[str, str] = {
     "seat_cannot_log": "R12: the user's seat may not log",
     "mailbox_unavailable": "R13: the mailbox was unavailable",
     "parse_error": "the message could not be read; not logged yet",
+    "attachment_pending_scan": "R11: an attachment was a security scanner's placeholder"
+    " (Dynamic Delivery), fetched again until the real file replaced it (a note in"
+    " messages.explain, beside the decision)",
+    "provider_mismatch": "R14: the mailbox's provider does not fit its address's domain"
+    " (a warning of mailboxes.test and mailboxes.add, naming the right provider)",
 }

@@ -295,8 +295,22 @@ class MailboxTestResult(Record):
     error_kind: str | None = None
     error: str | None = None
     warnings: list[str] = msgspec.field(default_factory=list)
+    warning_codes: list[str] = msgspec.field(default_factory=list)
+    """Machine-readable codes of what `warnings` say, each once (since 1.12):
+    `provider_mismatch` (R14) when the provider does not fit the address's domain."""
+    suggested_provider: Provider | None = None
+    """With `provider_mismatch`: the provider the domain calls for (since 1.12)."""
     next_step: str = ""
     """What the user does after adding the mailbox (say, sign in), when anything."""
+
+
+class MailboxAdded(Created):
+    """`mailboxes.add`: the new mailbox's id, and the warnings its test gave (since 1.12;
+    a mailbox is connected whatever they say)."""
+
+    warnings: list[str] = msgspec.field(default_factory=list)
+    warning_codes: list[str] = msgspec.field(default_factory=list)
+    suggested_provider: Provider | None = None
 
 
 class SignInPrompt(Record):

@@ -57,7 +57,8 @@ class DaemonProcess:
         ]
         self.process = subprocess.Popen(
             command,
-            env={**os.environ, **self.env},
+            # No DNS lookups (R14) unless a test points the daemon at its own server.
+            env={"LOGGBOK_DNS_SERVER": "none", **os.environ, **self.env},
             stdout=subprocess.DEVNULL,
             stderr=open(self.data_dir.parent / "daemon.stderr", "ab"),  # noqa: SIM115
         )

@@ -1,5 +1,9 @@
 """Handlers: mailboxes.add/providers/list/remove/sync/test/reconnect/sign_in/audit.
 
+`mailboxes.test` and `mailboxes.add` run the provider's probe and the R14
+check of the address's domain (`providers/domains.py`) side by side; a
+mismatch is a warning with the code `provider_mismatch`, never a refusal.
+
 Secrets given with `mailboxes.add` or `mailboxes.reconnect` go to the secret
 store (system keyring or a 0600 file) under "mailbox:<id>", never into the
 database, the logs or an error message.
@@ -8,6 +12,7 @@ database, the logs or an error message.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from loggbok.daemon.mime.headers import parse_headers
@@ -16,6 +21,7 @@ from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.secrets import mailbox_secret_key as secret_key
 from loggbok.daemon.sync.backend import AuthError, BackendError
 from loggbok.daemon.sync.folder_choice import chosen, skipped_by_labels
+from loggbok.daemon.sync.providers import domains
 from loggbok.daemon.sync.providers.base import SIGN_IN_NEEDED, Provider
 from loggbok.daemon.sync.providers.registry import (
     describe_providers,
@@ -25,6 +31,8 @@ from loggbok.daemon.sync.providers.registry import (
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
 
+log = logging.getLogger(__name__)
+
 
 async def _probe(
     params: t.MailboxAddParams,
@@ -33,10 +41,20 @@ async def _probe(
         raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "address is not an address")
     provider = provider_for(params)
     config = provider.config_of(params)
-    return provider, config, await provider.probe(config, provider.secret_of(params))
+    probe, found = await asyncio.gather(
+        provider.probe(config, provider.secret_of(params)),
+        domains.check(provider, config, params.address),
+    )
+    if found is not None:
+        log.info("mailbox %s: %s", params.address, found.message)
+        probe.warnings.append(found.message)
+        if found.code not in probe.warning_codes:
+            probe.warning_codes.append(found.code)
+        probe.suggested_provider = found.suggested_provider
+    return provider, config, probe
 
 
-async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:
+async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
     provider, config, probe = await _probe(params)
     if not probe.ok:
         code = ErrorCode.AUTH_FAILED if probe.error_kind == "auth" else ErrorCode.CONNECTION_FAILED
@@ -53,7 +71,12 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.Created:
         # the worker's own "sign in to connect" is no change and a client's sign-in
         # dialog never sees it.
         await ctx.sync.worker(mailbox_id).set_status("auth_failed", SIGN_IN_NEEDED)
-    return t.Created(id=mailbox_id)
+    return t.MailboxAdded(
+        id=mailbox_id,
+        warnings=probe.warnings,
+        warning_codes=probe.warning_codes,
+        suggested_provider=probe.suggested_provider,
+    )
 
 
 async def providers(ctx: Context, params: t.NoParams) -> t.ProviderList:

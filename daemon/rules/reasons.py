@@ -42,6 +42,10 @@ _SUMMARIES: dict[str, str] = {
     "seat_cannot_log": "Not logged: your seat may not log email.",
     "mailbox_unavailable": "Not logged: the mailbox was unavailable.",
     "parse_error": "Not logged yet: the message could not be read ({error}).",
+    "attachment_pending_scan": "An attachment was a security scanner's placeholder "
+    "({placeholders}) and is fetched again until the real file replaces it.",
+    "provider_mismatch": "Warning: the mailbox's provider does not fit its domain; "
+    "use {suggested_provider}.",
 }
 
 _FIXES: dict[str, list[str]] = {

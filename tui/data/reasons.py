@@ -26,6 +26,8 @@ LABELS: dict[str, str] = {
     "seat_cannot_log": "Seat may not log",
     "mailbox_unavailable": "Mailbox unavailable",
     "parse_error": "Could not be read",
+    "attachment_pending_scan": "Attachment pending a security scan",
+    "provider_mismatch": "Provider does not fit the domain",
 }
 
 FIX_LABELS: dict[str, str] = {

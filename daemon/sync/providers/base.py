@@ -15,6 +15,7 @@ from loggbok.daemon.oauth import OAuthError, access_token
 from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
+from loggbok.daemon.sync.providers.domains import ProviderFamily
 from loggbok.protocol import types as t
 
 SIGN_IN_NEEDED = "sign in to connect"
@@ -30,6 +31,9 @@ class Provider(abc.ABC):
     """Its variant of `t.MailboxAddParams`."""
     needs_secret: ClassVar[bool] = False
     capabilities: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[ProviderFamily] = "other"
+    """Whose mail service it reads (R14, `domains.py`): `microsoft` (Graph, EWS),
+    `google`, `other`, or `local` (never checked against the address's domain)."""
 
     @abc.abstractmethod
     def config_of(self, params: Any) -> dict[str, Any]:
@@ -38,6 +42,11 @@ class Provider(abc.ABC):
     def secret_of(self, params: Any) -> str | None:
         """The secret that came with the params (a password), to go to the secret store."""
         return None
+
+    def family_of(self, config: dict[str, Any]) -> ProviderFamily:
+        """The family of a connection with this config (IMAP to Google's own host is
+        `google`); the class's `family` unless the config tells more."""
+        return self.family
 
     @abc.abstractmethod
     async def open(self, mailbox: MailboxRow, secrets: SecretStore) -> Backend:

@@ -16,6 +16,7 @@ from loggbok.daemon.sync.providers.base import (
     oauth_access_token,
     stored_secret,
 )
+from loggbok.daemon.sync.providers.domains import ProviderFamily, is_google_host
 from loggbok.daemon.sync.providers.imap.backend import ImapBackend
 from loggbok.daemon.sync.providers.imap.probe import probe
 from loggbok.protocol import types as t
@@ -29,6 +30,7 @@ class ImapProvider(Provider):
     params: ClassVar[type[Any]] = t.ImapAddParams
     needs_secret = True
     capabilities: ClassVar[tuple[str, ...]] = ("push", "password", "xoauth2")
+    family: ClassVar[ProviderFamily] = "other"
 
     def config_of(self, params: t.ImapAddParams | t.GmailAddParams) -> dict[str, Any]:
         return {
@@ -38,6 +40,10 @@ class ImapProvider(Provider):
             "username": params.username or params.address,
             "auth": params.auth,
         }
+
+    def family_of(self, config: dict[str, Any]) -> ProviderFamily:
+        """IMAP to Google's own host (imap.gmail.com) reads Google's mail service."""
+        return "google" if is_google_host(str(config.get("host", ""))) else self.family
 
     def secret_of(self, params: t.ImapAddParams | t.GmailAddParams) -> str | None:
         return params.password
@@ -89,6 +95,7 @@ class GmailProvider(ImapProvider):
     name: ClassVar[t.Provider] = "gmail"
     title = "Gmail"
     params: ClassVar[type[Any]] = t.GmailAddParams
+    family: ClassVar[ProviderFamily] = "google"
     capabilities: ClassVar[tuple[str, ...]] = (
         "push",
         "password",

@@ -10,6 +10,7 @@ from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import Backend, TemporaryError
 from loggbok.daemon.sync.providers.base import Provider
+from loggbok.daemon.sync.providers.domains import ProviderFamily
 from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend, scan_folders
 from loggbok.protocol import types as t
 
@@ -19,6 +20,8 @@ class MaildirProvider(Provider):
     title = "Maildir (mbsync, offlineimap)"
     params = t.MaildirAddParams
     capabilities: ClassVar[tuple[str, ...]] = ("push",)
+    family: ClassVar[ProviderFamily] = "local"
+    """Files on this machine: whatever fetched them (mbsync, offlineimap) is not ours to judge."""
 
     def config_of(self, params: t.MaildirAddParams) -> dict[str, Any]:
         return {"path": str(Path(params.path).expanduser().resolve())}
