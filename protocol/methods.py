@@ -251,6 +251,12 @@ TIMELINE_CHANGED = Notification(
     " instead of one timeline.appended each), or entries were removed or moved (unlog,"
     " redecide, contact delete or merge); re-read what you show.",
 )
+MESSAGE_CHANGED = Notification(
+    "message.changed",
+    t.MessageChanged,
+    "A stored message changed (R11: its real attachments replaced a scanner's placeholders);"
+    " re-read it and the timelines it is on.",
+)
 MAILBOX_STATUS_CHANGED = Notification(
     "mailbox.status_changed", t.MailboxStatusChanged, "A mailbox's connection status changed."
 )
@@ -269,6 +275,7 @@ NOTIFICATIONS: dict[str, Notification[Any]] = {
     for n in (
         TIMELINE_APPENDED,
         TIMELINE_CHANGED,
+        MESSAGE_CHANGED,
         MAILBOX_STATUS_CHANGED,
         SYNC_PROGRESS,
         CONTACTS_IMPORT_PROGRESS,

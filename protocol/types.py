@@ -687,6 +687,18 @@ class TimelineChanged(Record):
     entries: int
 
 
+class MessageChanged(Record):
+    """A stored message changed after clients heard of it (since 1.9): re-read it, and
+    the timelines of `contact_ids` (it is on them). `change` says what:
+    `attachments_scanned` (R11: the real files replaced a security scanner's
+    placeholders, now `stored`), `scan_gave_up` (none came within a day: those
+    attachments are `missing`). A client meeting another value re-reads all the same."""
+
+    id: int
+    contact_ids: list[int]
+    change: str
+
+
 class MailboxStatusChanged(Record):
     id: int
     status: MailboxStatus

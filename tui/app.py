@@ -69,6 +69,7 @@ class LoggbokApp(App[None]):
         self.link = DaemonLink(socket_path, self._on_notification)
         self.timeline_appended: Signal[t.TimelineAppended] = Signal(self, "timeline-appended")
         self.timeline_changed: Signal[t.TimelineChanged] = Signal(self, "timeline-changed")
+        self.message_changed: Signal[t.MessageChanged] = Signal(self, "message-changed")
         self.mailbox_changed: Signal[t.MailboxStatusChanged] = Signal(self, "mailbox-changed")
         self.sync_progress: Signal[t.SyncProgress] = Signal(self, "sync-progress")
         self.import_progress: Signal[t.ContactsImportProgress] = Signal(self, "import-progress")
@@ -85,6 +86,8 @@ class LoggbokApp(App[None]):
             self.timeline_appended.publish(params)
         elif isinstance(params, t.TimelineChanged):
             self.timeline_changed.publish(params)
+        elif isinstance(params, t.MessageChanged):
+            self.message_changed.publish(params)
         elif isinstance(params, t.MailboxStatusChanged):
             self.mailbox_changed.publish(params)
             if params.status == "auth_failed":

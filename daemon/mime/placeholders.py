@@ -9,6 +9,10 @@ Graph API clients): an attachment named "ATP Scan In Progress" (Graph) or
 Progress"; a few hundred bytes to a few KB of text or HTML saying the scan is
 running.
 
+Mail that Safe Attachments scanned carries `X-MS-Exchange-AtpMessageProperties:
+SA` (or `SA|SL`, Safe Links too): a hint that placeholders are to be expected,
+kept as evidence (`atp_properties`), never taken as proof on its own.
+
 The heuristic, kept deliberately narrow so a real attachment is never marked:
   1. the file name (any case, any extension) says "ATP scan in progress" or
      "Safe Attachment(s) scan in progress"; or
@@ -32,6 +36,23 @@ _BODY_SCANNING = re.compile(
     rb"scan(?:ning)?\s+(?:is\s+)?in\s+progress|being\s+scanned", re.IGNORECASE
 )
 _TEXTUAL_SUFFIXES = (".eml", ".htm", ".html", ".txt")
+_ATP_HEADER = re.compile(
+    rb"^x-ms-exchange-atpmessageproperties[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def atp_properties(raw_header: bytes) -> str | None:
+    """The value of `X-MS-Exchange-AtpMessageProperties` (say "SA|SL"), None without one."""
+    found = _ATP_HEADER.search(raw_header)
+    if found is None:
+        return None
+    return " ".join(found.group(1).decode("ascii", "replace").split()) or None
+
+
+def scanned_by_safe_attachments(properties: str | None) -> bool:
+    """Whether those properties say Safe Attachments scanned the message ("SA")."""
+    return properties is not None and "SA" in (p.strip().upper() for p in properties.split("|"))
 
 
 def is_scan_placeholder(filename: str, content_type: str, payload: bytes) -> bool:

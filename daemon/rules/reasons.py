@@ -80,5 +80,24 @@ def summary(reason: str, details: Mapping[str, str]) -> str:
     return template.format_map(_Missing(details))
 
 
+def scan_note(details: Mapping[str, str]) -> str:
+    """R11's sentence after the decision's, from the rescan's evidence ("" without one)."""
+    names = details.get("attachment_pending_scan")
+    if not names:
+        return ""
+    head = (
+        f"An attachment arrived as a security scanner's placeholder ({names}, Dynamic"
+        f" Delivery) at {details.get('scan_pending_since', '?')}"
+    )
+    if "scan_replaced_at" in details:
+        return f"{head}; the real file replaced it at {details['scan_replaced_at']}."
+    if "scan_gave_up_at" in details:
+        return f"{head}; no real file came in time ({details['scan_gave_up_at']}): not stored."
+    return (
+        f"{head}; it is fetched again until the real file replaces it"
+        f" ({details.get('scan_attempts', '0')} attempts so far)."
+    )
+
+
 def fixes(reason: str, logged: bool) -> list[str]:
     return [] if logged else list(_FIXES.get(reason, []))

@@ -7,6 +7,7 @@ import base64
 import json
 
 from loggbok.daemon.mime.msgids import normalise_id
+from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.db import Database, Row, Transaction
@@ -19,6 +20,7 @@ from loggbok.daemon.store.records import (
     sender,
     summary,
 )
+from loggbok.daemon.store.rescans import evidence as scan_evidence
 from loggbok.daemon.store.sync_batch import (
     StoredBody,
     add_to_timelines,
@@ -136,6 +138,8 @@ class MessageQueries:
             never_logged=data.get("never_logged", []),
             details={k: str(v) for k, v in data.get("details", {}).items()},
         )
+        scan = await self._scan_details(message, row["raw_headers"])
+        evidence.details.update(scan)
         words = {
             **evidence.details,
             "never_logged": ", ".join(evidence.never_logged),
@@ -154,11 +158,30 @@ class MessageQueries:
             message_id=row["message_id"],
             logged=logged,
             reason=decision["reason"],
-            summary=reasons.summary(decision["reason"], words),
+            summary=" ".join(
+                filter(None, [reasons.summary(decision["reason"], words), reasons.scan_note(scan)])
+            ),
             evidence=evidence,
             fixes=reasons.fixes(decision["reason"], logged),
             decided_at=decision["decided_at"],
         )
+
+    async def _scan_details(self, message: int, raw_headers: bytes) -> dict[str, str]:
+        """R11's evidence: the attachments that were a scanner's placeholders and how
+        their re-fetch went; and Safe Attachments' own header, a hint (never proof)
+        that placeholders were to be expected."""
+        row = await self._db.fetchone(
+            "SELECT * FROM attachment_rescans WHERE message = ?", (message,)
+        )
+        details = dict(scan_evidence(row))
+        properties = atp_properties(raw_headers)
+        if properties is not None:
+            details["atp_message_properties"] = properties
+            if scanned_by_safe_attachments(properties):
+                details["placeholders_expected"] = (
+                    "Safe Attachments scanned it (Dynamic Delivery may deliver placeholders)"
+                )
+        return details
 
     async def recent(
         self,
@@ -283,6 +306,28 @@ class MessageQueries:
             if row["labels"]:
                 names += [str(label) for label in json.loads(row["labels"])]
         return list(dict.fromkeys(names))
+
+    async def replace_scanned(self, message: int, body: StoredBody, now: float) -> bool:
+        """R11: the message fetched again with its real attachments in place of a
+        scanner's placeholders: attachments, body and search row replaced, the rescan
+        ended (`rescans.track_placeholders`). False when it is no longer pending
+        (stored meanwhile by another path) or no longer logged."""
+        async with self._db.transaction(plan_neutral=True) as tx:
+            pending = await tx.fetchval(
+                """SELECT 1 FROM attachment_rescans r JOIN messages m ON m.id = r.message
+                   WHERE r.message = ? AND r.state = 'pending' AND m.logged = 1""",
+                (message,),
+            )
+            if not pending:
+                return False
+            await tx.execute("DELETE FROM attachments WHERE message = ?", (message,))
+            await tx.execute(
+                "UPDATE attachment_rescans SET attempts = attempts + 1, last_at = ?,"
+                " last_error = NULL WHERE message = ?",
+                (now, message),
+            )
+            await write_bodies(tx, {message: body}, now=now)
+        return True
 
     async def pending_bodies(self, mailbox_id: int) -> list[Row]:
         """Logged messages of a mailbox whose body has not been stored yet (a sync stopped

@@ -5,7 +5,8 @@ companies and contacts (several addresses each); messages (raw headers kept)
 with their locations in folders; thread keys (seen and ghost Message-IDs);
 threads and the subjects each is tracked under; decisions with reason and
 evidence; timeline entries (one message may sit on several contacts'
-timelines); attachments (content-addressed files beside the database); an FTS5
+timelines); attachments (content-addressed files beside the database) and the
+re-fetching of those a scanner's placeholder stands in for (R11); an FTS5
 index over logged mail.
 """
 
@@ -209,5 +210,28 @@ MIGRATIONS: list[str] = [
     # there (its folders, as a JSON list) ride on its location
     """
     ALTER TABLE message_locations ADD COLUMN labels TEXT;
+    # 6: R11, a logged message whose attachments are a security scanner's placeholders
+    # (Dynamic Delivery) is fetched again with back-off until the real files replace
+    # them: when it was first seen so, the attempts made, when the next is due (NULL:
+    # the schedule's first step after first_at), and how it ended. Messages stored
+    # before get a row, due at once.
+    """
+    CREATE TABLE attachment_rescans (
+        message INTEGER PRIMARY KEY REFERENCES messages(id),
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'replaced', 'gave_up')),
+        placeholders TEXT NOT NULL DEFAULT '[]',
+        first_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL,
+        last_at REAL,
+        last_error TEXT,
+        done_at REAL
+    );
+    CREATE INDEX attachment_rescans_pending ON attachment_rescans(message)
+        WHERE state = 'pending';
+    INSERT OR IGNORE INTO attachment_rescans (message, placeholders, first_at, next_at)
+        SELECT message, json_group_array(filename), strftime('%s', 'now'), strftime('%s', 'now')
+        FROM attachments WHERE status = 'pending_scan' GROUP BY message;
     """,
 ]

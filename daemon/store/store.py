@@ -11,6 +11,7 @@ from loggbok.daemon.store.db import Database
 from loggbok.daemon.store.mailboxes import MailboxQueries
 from loggbok.daemon.store.messages import MessageQueries
 from loggbok.daemon.store.redecisions import RedecisionQueries
+from loggbok.daemon.store.rescans import RescanQueries
 from loggbok.daemon.store.settings import SettingsQueries
 from loggbok.daemon.store.timeline import TimelineQueries
 
@@ -26,6 +27,7 @@ class Store:
         self.timeline = TimelineQueries(db)
         self.redecisions = RedecisionQueries(db)
         self.by_hand = ByHand(db)
+        self.rescans = RescanQueries(db)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:

@@ -15,6 +15,7 @@ from typing import Any
 from loggbok.daemon.store.companies import companies_for
 from loggbok.daemon.store.db import Row, Transaction
 from loggbok.daemon.store.records import participants as participant
+from loggbok.daemon.store.rescans import track_placeholders
 from loggbok.daemon.sync.planner import Incoming, Plan, PlannedMessage, Snapshot, ThreadState
 
 _CHUNK = 500
@@ -433,10 +434,16 @@ async def turn_down_calendar(tx: Transaction, found: dict[int, str]) -> set[int]
 
 
 async def write_bodies(
-    tx: Transaction, bodies: dict[int, StoredBody], *, index: bool = True
+    tx: Transaction,
+    bodies: dict[int, StoredBody],
+    *,
+    index: bool = True,
+    now: float | None = None,
 ) -> None:
     """Parsed bodies onto stored messages (bulk statements). With `index` (the message is
-    logged) also its attachments and its full-text row."""
+    logged) also its attachments, its full-text row and the re-fetch of attachments a
+    scanner's placeholder stands in for (R11, `rescans.py`; `now` is when, by default
+    the clock's)."""
     items = sorted(bodies.items())
     await tx.executemany(
         """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?, body_state = ?,
@@ -452,6 +459,7 @@ async def write_bodies(
         [(message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
          for message_id, b in items for a in b.attachments],
     )  # fmt: skip
+    await track_placeholders(tx, items, now)
     rows = await _rows_in(
         tx,
         "SELECT id, subject, from_name, from_email, recipients FROM messages"

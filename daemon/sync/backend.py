@@ -135,6 +135,11 @@ class Changes:
     complete: bool = False
     """`new` lists every message in the folder (a Maildir's listing): whatever the
     store has in the folder and is not in it has left (moved or deleted)."""
+    changed: list[str] = field(default_factory=list)
+    """Remote ids already synced whose content the source reports changed in place (a
+    Graph delta update, an EWS SyncFolderItems Update; IMAP and Maildir cannot say).
+    A message among them still waiting for a scanner's real attachments (R11) is
+    fetched again at once (`sync/rescan.py`); the rest are left alone."""
 
 
 @dataclass(frozen=True, slots=True)

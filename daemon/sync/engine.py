@@ -29,7 +29,11 @@
   4. behind the decisions, a body pipeline fetches, parses (in worker
      processes) and stores the bodies of the logged messages in chunks, and
      then tells clients about the new timeline entries (one `timeline.changed`
-     for a bulk chunk); the round ends when the last body is stored.
+     for a bulk chunk);
+  5. logged messages waiting for a scanner's real attachments (R11,
+     `rescan.py`) that are due are fetched again: at once when this round met
+     one under a new remote id or the backend reported it changed in place
+     (`Changes.changed`), else by their back-off. The round ends then.
 
 A crash between batches loses nothing: the next round sees the committed
 locations and carries on after them, and first fills in the bodies of logged
@@ -73,6 +77,7 @@ from loggbok.daemon.sync.decider import Decider, Written
 from loggbok.daemon.sync.folder_choice import chosen, skipped_by_labels
 from loggbok.daemon.sync.parse_pool import RawMessage, build_bodies, parse_header_blocks
 from loggbok.daemon.sync.planner import Incoming, decision_order
+from loggbok.daemon.sync.rescan import Rescanner
 from loggbok.daemon.sync.windows import FolderWork, windows
 from loggbok.protocol.types import (
     Settings,
@@ -139,6 +144,7 @@ class SyncRound:
         self.rules = RuleSettings()
         """The rules of this round (`run` reads them from the settings)."""
         self._excluded: list[str] = []
+        self.rescans = Rescanner(store, mailbox.id, backend, notify)
 
     async def run(self) -> SyncResult:
         settings = await self.store.settings.get()
@@ -176,6 +182,7 @@ class SyncRound:
             await bodies.finish()
         finally:
             bodies.cancel()
+        await self.rescans.run_due()
         await self.store.mailboxes.set_folders_state([w.row.id for w in work], "idle")
         return self.result
 
@@ -227,6 +234,7 @@ class SyncRound:
             gone = changes.vanished
         if gone:
             await self.store.mailboxes.drop_locations(row.id, gone)
+        await self.rescans.nudge_changed(row.id, changes.changed)
         new = [r for r in changes.new if r not in known]
         self._folders[row.id] = folder
         return FolderWork(folder, row, changes.cursor, new, total=len(new))
@@ -352,6 +360,8 @@ class SyncRound:
         """A batch is committed: count it, queue its bodies, tell the clients."""
         plan = written.plan
         self.result.new += len(plan.messages)
+        planned = {m.id for m in plan.messages}
+        await self.rescans.nudge({m for _, _, m in plan.locations if m not in planned})
         self.result.logged += len(plan.logged) + len(written.relogged)
         bodies.add(
             [

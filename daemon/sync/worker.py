@@ -10,6 +10,9 @@ The mailbox state machine (persisted as `mailboxes.status`):
      │                  ▼
      └──reconnect── auth_failed   (nothing retried until mailboxes.reconnect)
 
+The wait for changes ends early when a re-fetch of attachments waiting for a
+scanner (R11, `rescan.py`) falls due: the round that follows runs it.
+
 Any other exception: status `error`, logged with its traceback, retried with
 back-off. A full disk (`StorageFull`) is such an error, with the detail
 "storage full: ...": nothing of the failed write was kept, and the round that
@@ -30,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import cast
 
@@ -39,6 +43,7 @@ from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
 from loggbok.daemon.sync.engine import Notify, SyncRound
+from loggbok.daemon.sync.rescan import next_due
 from loggbok.protocol.types import MailboxStatus, MailboxStatusChanged, SyncResult
 
 log = logging.getLogger(__name__)
@@ -218,10 +223,18 @@ class MailboxWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 
+    async def _timeout(self) -> float:
+        """How long to wait for changes: `IDLE_TIMEOUT`, or less when a re-fetch of
+        attachments waiting for a scan (R11) falls due sooner."""
+        due = await next_due(self.store, self.mailbox.id)
+        if due is None:
+            return IDLE_TIMEOUT
+        return min(IDLE_TIMEOUT, max(0.0, due - time.time()))
+
     async def _wait(self, backend: Backend) -> None:
         """Until the backend reports a change, a reconnect is asked for, or the timeout."""
         self._wake.clear()
-        changes = asyncio.ensure_future(backend.wait_for_changes(IDLE_TIMEOUT))
+        changes = asyncio.ensure_future(backend.wait_for_changes(await self._timeout()))
         woken = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({changes, woken}, return_when=asyncio.FIRST_COMPLETED)

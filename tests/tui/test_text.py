@@ -57,7 +57,7 @@ def test_sizes_and_attachment_marks() -> None:
         size=300,
         status="pending_scan",
     )
-    assert text.attachment_mark(pending).endswith("pending security scan")
+    assert text.attachment_mark(pending).endswith("— scan pending")
 
 
 def test_format_date_passes_unparseable_text_through() -> None:

@@ -128,7 +128,7 @@ def attachment_mark(att: t.Attachment, limit_bytes: int | None = None) -> str:
         cap = cap.replace(".0 ", " ")
         return f"{base} — not stored: over {cap}"
     if att.status == "pending_scan":
-        return f"{base} — pending security scan"
+        return f"{base} — scan pending"
     if att.status == "undecodable":
         return f"{base} — not stored: its encoding is broken"
     if att.status == "missing":

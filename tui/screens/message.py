@@ -6,6 +6,9 @@ two keys show in the footer only while the Headers tab is open. A message
 whose body could not be read (quarantined) offers `r`: fetch and parse again.
 An attachment is saved piece by piece (`attachments.get` with `offset`, at
 most 16 MiB a call) into a temp file renamed at the end, with a progress bar.
+An attachment a security scanner's placeholder stands in for shows "scan
+pending" (R11); when the daemon says the real file came (`message.changed`),
+the view reads the message again.
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ def message_heading(msg: t.Message) -> str:
     )
     if msg.parse_error:
         lines.append(f"Parse error: {msg.parse_error}")
+    pending = sum(1 for a in msg.attachments if a.status == "pending_scan")
+    if pending:
+        lines.append(
+            f"Attachments: {pending} scan pending (a security scanner holds the real"
+            " file; it comes in when the scan is done)"
+        )
     return "\n".join(lines)
 
 
@@ -118,6 +127,11 @@ class MessageScreen(DaemonScreen):
 
     def on_mount(self) -> None:
         self.sub_title = "Message"
+        self.loggbok.message_changed.subscribe(self, self._message_changed)
+
+    def _message_changed(self, event: t.MessageChanged) -> None:
+        if event.id == self.message_id:
+            self.fetch()
 
     def load(self) -> None:
         self.fetch()

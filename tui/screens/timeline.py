@@ -1,7 +1,9 @@
 """Timeline of one contact: logged emails newest first, paged on scroll, live.
 
 Pages come from `timeline.get` with `before`; a `timeline.appended`
-notification for this contact puts the entry on top without a refresh.
+notification for this contact puts the entry on top without a refresh;
+`timeline.changed` and `message.changed` (an entry's attachments came in after a
+scan, R11) for this contact re-read it.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class TimelineScreen(DaemonScreen):
         self.sub_title = f"Timeline · {self.contact.name or self.contact.emails[0]}"
         self.loggbok.timeline_appended.subscribe(self, self._appended)
         self.loggbok.timeline_changed.subscribe(self, self._changed)
+        self.loggbok.message_changed.subscribe(self, self._changed)
         self.query_one(TimelineList).focus()
 
     @property
@@ -112,7 +115,7 @@ class TimelineScreen(DaemonScreen):
             self.timeline.prepend(event.entry)
             self._status()
 
-    def _changed(self, event: t.TimelineChanged) -> None:
+    def _changed(self, event: t.TimelineChanged | t.MessageChanged) -> None:
         if self.contact.id in event.contact_ids:
             self.schedule_reload()
 

@@ -80,7 +80,7 @@ HEADER_FIELDS = (
     "Message-ID In-Reply-To References Subject From To Cc Bcc Reply-To Date Delivered-To "
     "X-Original-To Content-Type Auto-Submitted Precedence List-Id List-Unsubscribe "
     "X-Autoreply X-Autorespond X-Auto-Response-Suppress Content-Class Thread-Index Return-Path "
-    "X-Loggbok-Log"
+    "X-Loggbok-Log X-MS-Exchange-AtpMessageProperties"
 )
 BODY_CHUNK = 50
 """Whole messages per UID FETCH: bounded so one response stays a few MB."""
