@@ -39,6 +39,8 @@ class Rescan:
     attempts: int
     next_at: float | None
     placeholders: tuple[str, ...]
+    forward: bool = False
+    """Logged from a forward (R8): the body stored is the forwarded original's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ def _rescan(row: Row) -> Rescan:
         row["attempts"],
         row["next_at"],
         tuple(json.loads(row["placeholders"])),
+        bool(row["forward"]),
     )
 
 
@@ -98,7 +101,8 @@ class RescanQueries:
         """Every pending rescan of a logged message this mailbox holds (a handful:
         placeholders are rare, and each is settled within a day)."""
         rows = await self._db.fetchall(
-            f"""SELECT r.* FROM attachment_rescans r INDEXED BY attachment_rescans_pending
+            f"""SELECT r.*, m.reason = 'forwarded_to_log' AS forward
+                FROM attachment_rescans r INDEXED BY attachment_rescans_pending
                 JOIN messages m ON m.id = r.message
                 WHERE r.state = 'pending' AND m.logged = 1 AND {_IN_MAILBOX}
                 ORDER BY r.message""",

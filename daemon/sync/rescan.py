@@ -50,9 +50,8 @@ from loggbok.daemon.sync.backend import (
     Folder,
     FolderRole,
     PermanentError,
-    TemporaryError,
 )
-from loggbok.daemon.sync.bodies import build_body_async
+from loggbok.daemon.sync.bodies import build_body_async, read_reduced
 from loggbok.protocol.types import MessageChanged
 
 log = logging.getLogger(__name__)
@@ -181,17 +180,26 @@ class Rescanner:
         error: str | None = None
         for location in await self.store.rescans.locations(rescan.message, self.mailbox_id):
             folder = Folder(location.folder, cast(FolderRole, location.role))
-            try:
-                found = await self.backend.fetch_messages(folder, [location.remote_id])
-            except (PermanentError, CursorInvalid) as exc:  # the folder itself is gone
-                found = {location.remote_id: exc}
-            raw = found.get(location.remote_id)
-            if isinstance(raw, TemporaryError):
-                raise raw
-            if not isinstance(raw, bytes):
-                error = f"{location.folder}/{location.remote_id}: {raw or 'gone'}"
+            try:  # read as a file: a new copy's size is unknown, the real file may be large
+                reduced = await read_reduced(
+                    self.backend,
+                    folder,
+                    location.remote_id,
+                    self.store.blobs,
+                    attachment_limit,
+                    body_limit,
+                )
+            except (PermanentError, CursorInvalid) as exc:  # gone, or its folder is
+                error = f"{location.folder}/{location.remote_id}: {exc}"
                 continue
-            body = await build_body_async(raw, self.store.blobs, attachment_limit, body_limit)
+            body = await build_body_async(
+                reduced.raw,
+                self.store.blobs,
+                attachment_limit,
+                body_limit,
+                reduced.skipped,
+                forward=rescan.forward,
+            )
             if any(a.status == PENDING_SCAN for a in body.attachments):
                 error = "the attachments are still the scanner's placeholders"
                 continue

@@ -2,7 +2,10 @@
 logs a message whose attachment is a Dynamic Delivery placeholder as pending, and
 the real file replaces it when the provider delivers the final copy under the same
 Message-ID: on a Maildir (the file deleted, a new one written) and on the real
-Dovecot (the real message APPENDed, the placeholder EXPUNGEd). Exactly one
+Dovecot (the real message APPENDed, the placeholder EXPUNGEd); on the Graph test
+server, with a back-off of an hour so only the provider's signals can find it, the
+same item updated in place (delta lists it again: `Changes.changed`) or deleted
+and created again with the same Message-ID. Exactly one
 message and one timeline entry; `message.changed` tells the clients;
 `messages.explain` says what happened. A restart in between goes on from what
 was persisted."""
@@ -16,11 +19,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
+from tests.servers.graph.server import GraphServer
+from tests.support.graph import add_signed_in
 from tests.support.mail import deliver, make_maildir
 from tests.support.placeholders import PDF, dynamic_delivery
 
@@ -50,10 +57,11 @@ async def _prepare(client: Client) -> int:
 
 
 async def _changed(client: Client, message: int) -> t.MessageChanged:
-    while True:
-        name, params = await asyncio.wait_for(client.notifications.get(), 60)
-        if name == "message.changed" and params.id == message:
-            return params  # type: ignore[no-any-return]
+    async with asyncio.timeout(60):
+        while True:
+            name, params = await client.notifications.get()
+            if name == "message.changed" and params.id == message:
+                return params  # type: ignore[no-any-return]
 
 
 async def _pending(client: Client, message_id: str) -> t.Message:
@@ -168,3 +176,26 @@ async def _until_stored(client: Client, message: int) -> Any:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(client.notifications.get(), 0.1)
     raise AssertionError("the real attachment never replaced the placeholder")
+
+
+@pytest.mark.parametrize("how", ["updated in place", "deleted and created again"])
+async def test_graph_item_replaced(workdir: Path, graph_server: GraphServer, how: str) -> None:
+    env = {
+        **graph_server.client_env(),
+        "LOGGBOK_GRAPH_POLL_SECONDS": "0.2",
+        "LOGGBOK_RESCAN_BACKOFF": "3600",
+    }
+    item = graph_server.deliver(ME, "inbox", dynamic_delivery("<dd-g@kund.example>", scanned=False))
+    async with _daemon(workdir, env) as client:
+        contact = await _prepare(client)
+        mailbox = await add_signed_in(client, graph_server, ME)
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox))
+        message = await _pending(client, "<dd-g@kund.example>")
+        final = dynamic_delivery("<dd-g@kund.example>", scanned=True)
+        if how == "updated in place":
+            graph_server.control(lambda s: s.mailbox(ME).replace_mime(item, final))
+        else:
+            graph_server.control(lambda s: s.mailbox(ME).delete(item))
+            graph_server.deliver(ME, "inbox", final)
+        await _changed(client, message.id)
+        await _replaced(client, message.id, contact)

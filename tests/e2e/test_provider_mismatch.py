@@ -2,7 +2,8 @@
 server, probing a real Dovecot. A Microsoft 365 domain over IMAP is told to use
 Microsoft 365 (graph); a Google domain over IMAP to a host that is not Google's
 to use Gmail; DNS down (nothing listening, or a server that never answers)
-warns of nothing and connects."""
+warns of nothing and connects. A Google domain connected as Microsoft 365 (Graph,
+against its test server) is told to use Gmail."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.servers.dns import DnsServer
 from tests.servers.dovecot import DovecotServer, DovecotUser
+from tests.servers.graph.server import GraphServer
+from tests.support.graph import graph_params
 
 ZONE = {
     "m365.example": {"MX": ["0 m365-example.mail.protection.outlook.com."]},
@@ -34,10 +37,14 @@ def dns_server() -> Iterator[DnsServer]:
 
 
 @contextlib.asynccontextmanager
-async def _daemon(workdir: Path, dns_setting: str) -> AsyncIterator[Client]:
+async def _daemon(
+    workdir: Path, dns_setting: str, env: dict[str, str] | None = None
+) -> AsyncIterator[Client]:
     (workdir / "data").mkdir()
     daemon = DaemonProcess(
-        workdir / "d.sock", workdir / "data", env={"LOGGBOK_DNS_SERVER": dns_setting}
+        workdir / "d.sock",
+        workdir / "data",
+        env={**(env or {}), "LOGGBOK_DNS_SERVER": dns_setting},
     )
     daemon.start()
     client = await daemon.client()
@@ -104,6 +111,17 @@ async def test_a_failing_login_still_names_the_right_provider(
     result = await client_with_dns.call(m.MAILBOXES_TEST, _imap(dovecot, wrong, "bo@m365.example"))
     assert not result.ok and result.error_kind == "auth"
     assert result.suggested_provider == "graph"
+
+
+async def test_a_google_domain_over_graph_is_told_to_use_gmail(
+    workdir: Path, dns_server: DnsServer, graph_server: GraphServer
+) -> None:
+    async with _daemon(workdir, dns_server.address, graph_server.client_env()) as client:
+        result = await client.call(m.MAILBOXES_TEST, graph_params(graph_server, "bo@gws.example"))
+        assert result.warning_codes == ["provider_mismatch"]
+        assert result.suggested_provider == "gmail"
+        result = await client.call(m.MAILBOXES_TEST, graph_params(graph_server, "bo@m365.example"))
+        assert result.warning_codes == [] and result.suggested_provider is None
 
 
 def _closed_udp_port() -> int:

@@ -75,6 +75,7 @@ def test_families_of_the_registered_providers() -> None:
     assert PROVIDERS["imap"].family_of({"host": "outlook.office365.com"}) == "other"
     assert PROVIDERS["imap"].family_of({"host": "imap.gmail.com"}) == "google"
     assert PROVIDERS["gmail"].family_of({"host": "imap.gmail.com"}) == "google"
+    assert PROVIDERS["graph"].family_of({}) == "microsoft"
 
 
 class _GraphLike(Provider):

@@ -8,7 +8,10 @@
   a new folder is synced within five minutes.
 - Changes: one delta query per folder (`/me/mailFolders/{id}/messages/delta`,
   `Prefer: odata.maxpagesize`, immutable ids), paged to its deltaLink, which
-  is the folder's cursor {"delta_link": ...}. `@removed` items are `vanished`.
+  is the folder's cursor {"delta_link": ...}. `@removed` items are `vanished`;
+  from a delta link (not a first sync) every item listed is also `changed`:
+  delta lists an item again when it changed in place (Dynamic Delivery
+  swapping the real attachment in, R11).
   An expired token (410, `syncStateNotFound`) is CursorInvalid: the engine
   resyncs the folder and finds every message again by its Message-ID.
 - Header first: delta brings the properties the rules need (`headers.QUERY`,
@@ -198,7 +201,10 @@ class GraphBackend(Backend):
         self._summaries[folder.name] = result.summaries
         self._links[folder.name] = result.delta_link
         return Changes(
-            new=result.new, cursor={"delta_link": result.delta_link}, vanished=result.vanished
+            new=result.new,
+            cursor={"delta_link": result.delta_link},
+            vanished=result.vanished,
+            changed=result.new if start is not None else [],
         )
 
     # ------------------------------------------------------------ headers

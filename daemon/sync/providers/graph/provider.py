@@ -21,6 +21,7 @@ from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import Backend
 from loggbok.daemon.sync.providers.base import Provider, SignInFlow
+from loggbok.daemon.sync.providers.domains import ProviderFamily
 from loggbok.daemon.sync.providers.graph.backend import POLL_INTERVAL, GraphBackend
 from loggbok.daemon.sync.providers.graph.client import GraphClient, ssl_context
 from loggbok.daemon.sync.providers.graph.sign_in import (
@@ -55,6 +56,7 @@ class GraphProvider(Provider):
     params: ClassVar[type[Any]] = t.GraphAddParams
     needs_secret = False
     capabilities: ClassVar[tuple[str, ...]] = ("sign_in", "conversation_keys")
+    family: ClassVar[ProviderFamily] = "microsoft"
 
     def config_of(self, params: t.GraphAddParams) -> dict[str, Any]:
         client_id = params.client_id or os.environ.get(CLIENT_ID_ENV, "")
