@@ -210,6 +210,7 @@ MIGRATIONS: list[str] = [
     # there (its folders, as a JSON list) ride on its location
     """
     ALTER TABLE message_locations ADD COLUMN labels TEXT;
+    """,
     # 6: R11, a logged message whose attachments are a security scanner's placeholders
     # (Dynamic Delivery) is fetched again with back-off until the real files replace
     # them: when it was first seen so, the attempts made, when the next is due (NULL:
