@@ -93,6 +93,12 @@ async def ensure_daemon(
             if listener_pid(socket_path) in (process.pid, None):
                 (data_dir / PID_NAME).write_text(f"{process.pid}\n")
                 return True
+            # Ours is surplus: end it, or it would take over once that daemon stops.
+            process.terminate()
+            try:
+                await asyncio.to_thread(process.wait, 30)
+            except subprocess.TimeoutExpired:
+                process.kill()
             return False
         if process.poll() is not None:
             raise DaemonStartError(
