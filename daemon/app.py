@@ -1,5 +1,7 @@
 """The daemon assembled: store, secrets, sync service and RPC server, with a
-single-instance guard and an orderly start and stop."""
+single-instance guard and an orderly start and stop; under systemd it serves
+the socket it was handed and reports readiness, stopping and watchdog pings
+(`systemd.py`)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from loggbok.daemon.sync import parse_pool
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
 from loggbok.daemon.sync.sign_ins import SignIns
+from loggbok.daemon.systemd import Notifier
 from loggbok.protocol import socket_check
 
 log = logging.getLogger(__name__)
@@ -83,10 +86,21 @@ def prepare_socket_path(path: Path) -> None:
 
 
 class Daemon:
-    def __init__(self, socket_path: Path, data_dir: Path, demo: bool = False) -> None:
+    def __init__(
+        self,
+        socket_path: Path,
+        data_dir: Path,
+        demo: bool = False,
+        *,
+        listening: socket.socket | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.socket_path = socket_path
         self.data_dir = data_dir
         self.demo = demo
+        self.listening = listening
+        """The listening socket systemd passed, if socket-activated."""
+        self.notifier = notifier or Notifier({})
         self._lock_file: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
@@ -105,7 +119,8 @@ class Daemon:
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock_data_dir()
-        prepare_socket_path(self.socket_path)
+        if self.listening is None:
+            prepare_socket_path(self.socket_path)
         self.store = await Store.open(self.data_dir)
         if self.demo:
             from loggbok.daemon.demo_setup import seed_demo
@@ -128,7 +143,9 @@ class Daemon:
             **handlers_mailboxes.HANDLERS,
             **handlers_messages.HANDLERS,
         }
-        self.server = RpcServer(self.socket_path, build_methods(handlers), context)
+        self.server = RpcServer(
+            self.socket_path, build_methods(handlers), context, listening=self.listening
+        )
         await self.server.start()
         parse_pool.warm_up()
         await self.sync.start()
@@ -161,10 +178,25 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        watchdog: asyncio.Task[None] | None = None
         try:
             await self.start()
+            self.notifier.ready(f"listening on {self.socket_path}")
+            if self.notifier.watchdog_seconds is not None:
+                watchdog = asyncio.create_task(self._watchdog(self.notifier.watchdog_seconds))
             await stop.wait()
         finally:
+            self.notifier.stopping()
+            if watchdog is not None:
+                watchdog.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             await self.stop()
+            self.notifier.close()
+
+    async def _watchdog(self, interval: float) -> None:
+        """WATCHDOG=1 at half the interval systemd asked for, from the event loop
+        itself: a loop that stops turning stops the pings, and systemd restarts it."""
+        while True:
+            self.notifier.watchdog()
+            await asyncio.sleep(interval / 2)

@@ -1,4 +1,7 @@
-"""Structured logging: one JSON object per line in `<data dir>/loggbokd.log`.
+"""Logging: one JSON object per line in `<data dir>/loggbokd.log`; under systemd
+(stderr is the journal stream named by `$JOURNAL_STREAM`) plain lines on stderr
+with `<N>` syslog priority prefixes instead, which journald reads as each line's
+priority (sd-daemon(3)).
 
 Secrets never reach a log record: handlers log ids and error texts from
 backends, which are built without credentials.
@@ -148,16 +151,47 @@ class RateLimitedHandler(logging.Handler):
         super().close()
 
 
-def setup_logging(data_dir: Path, verbose: bool = False) -> None:
-    handler = logging.handlers.RotatingFileHandler(
-        data_dir / "loggbokd.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(JsonFormatter())
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(logging.Formatter("loggbokd: %(levelname)s %(message)s"))
-    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+SYSLOG_PRIORITIES = {
+    logging.CRITICAL: 2,
+    logging.ERROR: 3,
+    logging.WARNING: 4,
+    logging.INFO: 6,
+    logging.DEBUG: 7,
+}
+
+
+class JournalFormatter(logging.Formatter):
+    """`<N>logger: message`, every line of a multi-line record (a traceback) with
+    the same prefix, so journald keeps each at the record's priority."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = SYSLOG_PRIORITIES.get(record.levelno)
+        if priority is None:
+            priority = 3 if record.levelno > logging.WARNING else 6
+        text = f"{record.name}: {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return "\n".join(f"<{priority}>{line}" for line in text.splitlines() or [""])
+
+
+def setup_logging(data_dir: Path, verbose: bool = False, journal: bool = False) -> None:
+    """The JSON file (and warnings on stderr), or with `journal` only stderr for
+    journald; rate-limited either way."""
     root = logging.getLogger()
-    root.handlers[:] = [RateLimitedHandler([handler, console])]
+    if journal:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(JournalFormatter())
+        targets: list[logging.Handler] = [stream]
+    else:
+        handler = logging.handlers.RotatingFileHandler(
+            data_dir / "loggbokd.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8"
+        )
+        handler.setFormatter(JsonFormatter())
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter("loggbokd: %(levelname)s %(message)s"))
+        console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        targets = [handler, console]
+    root.handlers[:] = [RateLimitedHandler(targets)]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("watchfiles").setLevel(logging.WARNING)

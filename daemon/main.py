@@ -13,6 +13,7 @@ from pathlib import Path
 from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.db import StoreUnavailable
+from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_data_dir, default_socket_path
 
 
@@ -41,7 +42,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> int:
     try:
-        await Daemon(socket_path, data_dir, demo=args.demo).serve()
+        listening = inherited_socket(socket_path)
+    except ActivationError as exc:
+        print(f"loggbokd: {exc}", file=sys.stderr)
+        return 1
+    daemon = Daemon(socket_path, data_dir, demo=args.demo, listening=listening, notifier=Notifier())
+    try:
+        await daemon.serve()
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2
@@ -76,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
     opened = make_private(data_dir)
-    setup_logging(data_dir, args.verbose)
+    setup_logging(data_dir, args.verbose, journal=journal_stream())
     if opened:
         logging.getLogger("loggbok.daemon").log(opened[0], "%s", opened[1])
     raise SystemExit(asyncio.run(_run(args, socket_path, data_dir)))

@@ -21,7 +21,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import RpcError
 from loggbok.protocol.socket_check import UnsafeSocket
-from loggbok.tui import launcher, paths
+from loggbok.tui import launcher, paths, service
 
 
 def parse_value(text: str) -> Any:
@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="the daemon's version and the mailboxes' state")
     sub.add_parser("demo", help="open the TUI on the demo mailbox and contacts")
     sub.add_parser("tui", help="open the TUI (the default)")
+    service = sub.add_parser("service", help="run loggbokd as a systemd user service")
+    service_sub = service.add_subparsers(dest="service_command", required=True)
+    install = service_sub.add_parser(
+        "install", help="write loggbokd.service and loggbokd.socket to ~/.config/systemd/user"
+    )
+    install.add_argument("--print", action="store_true", help="show the units, write nothing")
     return parser
 
 
@@ -152,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_call(socket, args.method, args.params, args.params_json)
     if args.command == "status":
         return run_status(socket)
+    if args.command == "service":
+        return service.install(args.print)
     return run_tui(socket, data_dir, demo)
 
 

@@ -22,6 +22,10 @@ Ctrl-Z) must never hold up a sync or the other clients. Answers and
 notifications count alike: a client that has left `max_pending_output` bytes
 of them unread is disconnected and what it left is freed; clients reconnect
 and re-read what they show.
+
+Under socket activation the listening socket comes from systemd
+(`daemon/systemd.py`): it is served as it is and left in place at the end
+(systemd owns it, and starts the daemon again on the next connection).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import contextlib
 import itertools
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +107,7 @@ class RpcServer:
         methods: dict[str, Bound],
         context: Context,
         limits: Limits | None = None,
+        listening: socket.socket | None = None,
     ) -> None:
         self.socket_path = socket_path
         self.methods = methods
@@ -110,10 +116,17 @@ class RpcServer:
         self._total = asyncio.Semaphore(self.limits.total)
         self.line_budget = LineBudget(self.limits.line_buffer_total)
         self._numbers = itertools.count(1)
+        self.listening = listening
+        """A socket systemd passed (socket activation), served instead of binding one."""
         self._connections: set[_Connection] = set()
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
+        if self.listening is not None:
+            self._server = await asyncio.start_unix_server(
+                self._serve, sock=self.listening, limit=CHUNK
+            )
+            return
         old_umask = os.umask(0o177)
         try:
             self._server = await asyncio.start_unix_server(
@@ -139,8 +152,9 @@ class RpcServer:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
-        with contextlib.suppress(FileNotFoundError):
-            self.socket_path.unlink()
+        if self.listening is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.socket_path.unlink()
 
     async def notify(self, method: str, params: Any) -> None:
         if not self._connections:
