@@ -14,7 +14,9 @@ import signal
 import socket
 from pathlib import Path
 
+from loggbok.daemon.config.service import ConfigService
 from loggbok.daemon.rpc import (
+    handlers_config,
     handlers_contacts,
     handlers_daemon,
     handlers_mailboxes,
@@ -31,10 +33,19 @@ from loggbok.daemon.sync.service import SyncService
 from loggbok.daemon.sync.sign_ins import SignIns
 from loggbok.daemon.systemd import Notifier
 from loggbok.protocol import socket_check
+from loggbok.protocol import types as t
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES = ["maildir", "notifications", "explain", "manual_log", "fts5", "batch"]
+CAPABILITIES = [
+    "maildir",
+    "notifications",
+    "explain",
+    "manual_log",
+    "fts5",
+    "batch",
+    "config_file",
+]
 
 
 class AlreadyRunning(RuntimeError):
@@ -94,6 +105,7 @@ class Daemon:
         *,
         listening: socket.socket | None = None,
         notifier: Notifier | None = None,
+        config_path: Path | None = None,
     ) -> None:
         self.socket_path = socket_path
         self.data_dir = data_dir
@@ -101,6 +113,10 @@ class Daemon:
         self.listening = listening
         """The listening socket systemd passed, if socket-activated."""
         self.notifier = notifier or Notifier({})
+        self.config_path = config_path
+        """The config file to read and watch (None: none, as in demo mode)."""
+        self.config: ConfigService | None = None
+        self._background: set[asyncio.Future[t.ConfigStatus]] = set()
         self._lock_file: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
@@ -129,6 +145,10 @@ class Daemon:
         secrets = SecretStore(self.data_dir)
         self.sync = SyncService(self.store, self._notify, backend_factory(secrets))
         self.sign_ins = SignIns(self.sync, secrets)
+        if self.config_path is not None:
+            self.config = ConfigService(
+                self.config_path, self.store, self.sync, secrets, self._config_changed
+            )
         context = Context(
             self.store,
             self.sync,
@@ -136,9 +156,11 @@ class Daemon:
             self.data_dir,
             list(CAPABILITIES),
             sign_ins=self.sign_ins,
+            config=self.config,
         )
         handlers = {
             **handlers_daemon.HANDLERS,
+            **handlers_config.HANDLERS,
             **handlers_contacts.HANDLERS,
             **handlers_mailboxes.HANDLERS,
             **handlers_messages.HANDLERS,
@@ -146,16 +168,37 @@ class Daemon:
         self.server = RpcServer(
             self.socket_path, build_methods(handlers), context, listening=self.listening
         )
-        await self.server.start()
         parse_pool.warm_up()
         await self.sync.start()
+        if self.config is not None:  # before the socket: no client sees settings it replaces
+            await self.config.start()
+        await self.server.start()
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
 
     async def _notify(self, method: str, params: object) -> None:
         if self.server is not None:
             await self.server.notify(method, params)
 
+    async def _config_changed(self, status: t.ConfigStatus) -> None:
+        error = status.error
+        if error is not None:
+            line = f" line {error.line}" if error.line else ""
+            self.notifier.status(
+                f"config file not applied ({self.config_path}{line}): {error.message}"
+            )
+        else:
+            self.notifier.status(f"listening on {self.socket_path}")
+        await self._notify("config.changed", status)
+
+    def _reload_config(self) -> None:
+        if self.config is not None:
+            task = asyncio.ensure_future(self.config.reload())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
     async def stop(self) -> None:
+        if self.config is not None:
+            await self.config.stop()
         if self.server is not None:
             await self.server.stop()
         if self.sign_ins is not None:
@@ -178,6 +221,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self._reload_config)
         watchdog: asyncio.Task[None] | None = None
         try:
             await self.start()
@@ -189,7 +233,7 @@ class Daemon:
             self.notifier.stopping()
             if watchdog is not None:
                 watchdog.cancel()
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             await self.stop()
             self.notifier.close()

@@ -14,7 +14,7 @@ from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.db import StoreUnavailable
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
-from loggbok.protocol.paths import default_data_dir, default_socket_path
+from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -32,6 +32,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="database, attachments and log (default: the user data dir)",
     )
     parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="the config file (default: $XDG_CONFIG_HOME/loggbok/config.toml; not read with"
+        " --demo)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="on a fresh data dir, build a demo Maildir with contacts and use it",
@@ -46,7 +53,15 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
     except ActivationError as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 1
-    daemon = Daemon(socket_path, data_dir, demo=args.demo, listening=listening, notifier=Notifier())
+    config = None if args.demo and args.config is None else (args.config or default_config_path())
+    daemon = Daemon(
+        socket_path,
+        data_dir,
+        demo=args.demo,
+        listening=listening,
+        notifier=Notifier(),
+        config_path=config.expanduser().absolute() if config else None,
+    )
     try:
         await daemon.serve()
     except AlreadyRunning as exc:

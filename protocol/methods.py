@@ -62,6 +62,19 @@ SETTINGS_SET = Method(
     t.Settings,
     "Change the named settings; returns all settings.",
 )
+# config file
+CONFIG_STATUS = Method(
+    "config.status",
+    t.NoParams,
+    t.ConfigStatus,
+    "The config file as last read: its path, the settings and mailboxes it manages, its error.",
+)
+CONFIG_RELOAD = Method(
+    "config.reload",
+    t.NoParams,
+    t.ConfigStatus,
+    "Read the config file again now (as SIGHUP does); an invalid file changes nothing.",
+)
 # mailboxes
 _MAILBOX_ADD_PARAMS = cast("type[t.MailboxAddParams]", t.MailboxAddParams)
 MAILBOXES_ADD = Method[t.MailboxAddParams, t.MailboxAdded](
@@ -211,6 +224,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         DISCOVER,
         SETTINGS_GET,
         SETTINGS_SET,
+        CONFIG_STATUS,
+        CONFIG_RELOAD,
         MAILBOXES_ADD,
         MAILBOXES_PROVIDERS,
         MAILBOXES_LIST,
@@ -270,6 +285,12 @@ CONTACTS_IMPORT_PROGRESS = Notification(
     "Progress of a running contacts.import, after each batch it wrote.",
 )
 
+CONFIG_CHANGED = Notification(
+    "config.changed",
+    t.ConfigStatus,
+    "The config file was read again (at a change, SIGHUP or config.reload); error when invalid.",
+)
+
 NOTIFICATIONS: dict[str, Notification[Any]] = {
     n.name: n
     for n in (
@@ -279,5 +300,6 @@ NOTIFICATIONS: dict[str, Notification[Any]] = {
         MAILBOX_STATUS_CHANGED,
         SYNC_PROGRESS,
         CONTACTS_IMPORT_PROGRESS,
+        CONFIG_CHANGED,
     )
 }

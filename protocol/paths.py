@@ -3,6 +3,7 @@
 Socket: `$XDG_RUNTIME_DIR/loggbok/daemon.sock`; without XDG_RUNTIME_DIR, a
 private per-user folder under the system temp dir (made 0700 by the daemon).
 Data: platformdirs' user data dir (`~/.local/share/loggbok` on Linux).
+Config file: `$XDG_CONFIG_HOME/loggbok/config.toml` (`~/.config/loggbok/config.toml`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def default_socket_path() -> Path:
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("loggbok", appauthor=False))
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("loggbok", appauthor=False)) / "config.toml"
 
 
 def demo_paths() -> tuple[Path, Path]:

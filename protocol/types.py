@@ -116,6 +116,32 @@ class SettingsSetParams(Params):
     excluded_folders: list[str] | UnsetType = UNSET
 
 
+# ---------------------------------------------------------------- config file
+
+
+class ConfigError(Record):
+    """Why the config file was not applied, with the line it is about (1-based)."""
+
+    message: str
+    line: int | None = None
+
+
+class ConfigStatus(Record):
+    """The config file as the daemon last read it (`docs/config.md`).
+
+    `settings` names the keys the file manages (a socket change to one of them is
+    undone at the next reload); `mailboxes` the ids of the mailboxes it declares.
+    With `error` set the file was not applied: everything stays as it was.
+    """
+
+    path: str
+    exists: bool
+    error: ConfigError | None = None
+    loaded_at: str | None = None
+    settings: list[str] = msgspec.field(default_factory=list)
+    mailboxes: list[int] = msgspec.field(default_factory=list)
+
+
 # ---------------------------------------------------------------- mailboxes
 
 
@@ -275,6 +301,8 @@ class Mailbox(Record):
     blind_threads: int = 0
     quarantined: int = 0
     folders: list[FolderState] = msgspec.field(default_factory=list)
+    managed_by_config: bool = False
+    """Declared in the config file: it changes (or goes) when the file does (since 1.9)."""
 
 
 class MailboxList(Record):

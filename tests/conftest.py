@@ -57,8 +57,14 @@ class DaemonProcess:
         ]
         self.process = subprocess.Popen(
             command,
-            # No DNS lookups (R14) unless a test points the daemon at its own server.
-            env={"LOGGBOK_DNS_SERVER": "none", **os.environ, **self.env},
+            # No DNS lookups (R14) unless a test points the daemon at its own server; the
+            # config file is the test's own (none unless it writes one), never the user's.
+            env={
+                "LOGGBOK_DNS_SERVER": "none",
+                **os.environ,
+                "XDG_CONFIG_HOME": str(self.data_dir.parent / "config"),
+                **self.env,
+            },
             stdout=subprocess.DEVNULL,
             stderr=open(self.data_dir.parent / "daemon.stderr", "ab"),  # noqa: SIM115
         )
@@ -86,6 +92,21 @@ class DaemonProcess:
 
     async def client(self) -> Client:
         return await Client.connect(self.socket)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_config_home() -> Iterator[None]:
+    """Daemons started by any test read a config file of the session's own (none),
+    never the user's `~/.config/loggbok/config.toml`."""
+    home = Path(tempfile.mkdtemp(prefix="lb-config-"))
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(home)
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

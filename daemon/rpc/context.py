@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loggbok.daemon.config.service import ConfigService
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.service import SyncService
@@ -21,3 +22,4 @@ class Context:
     viewer: int = 1
     sign_ins: SignIns | None = None
     """Sign-ins under way (`mailboxes.sign_in`); None where sign-in is not offered."""
+    config: ConfigService | None = None

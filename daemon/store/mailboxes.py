@@ -25,6 +25,8 @@ class MailboxRow:
     address: str
     config: dict[str, Any]
     status: str
+    origin: str = "socket"
+    """'socket' (added over RPC) or 'config' (declared in the config file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +46,33 @@ class MailboxQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, provider: str, address: str, config: dict[str, Any]) -> int:
+    async def add(
+        self, provider: str, address: str, config: dict[str, Any], origin: str = "socket"
+    ) -> int:
         async with self._db.transaction() as tx:
             return await tx.execute(
-                "INSERT INTO mailboxes (user_id, provider, address, config) VALUES (1, ?, ?, ?)",
-                (provider, address.lower(), json.dumps(config)),
+                "INSERT INTO mailboxes (user_id, provider, address, config, origin)"
+                " VALUES (1, ?, ?, ?, ?)",
+                (provider, address.lower(), json.dumps(config), origin),
+            )
+
+    async def reconfigure(self, mailbox_id: int, config: dict[str, Any], origin: str) -> None:
+        """A new config (the config file changed it) and where the mailbox now comes from."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE mailboxes SET config = ?, origin = ? WHERE id = ?",
+                (json.dumps(config), origin, mailbox_id),
             )
 
     async def active(self) -> list[MailboxRow]:
         rows = await self._db.fetchall(
-            "SELECT id, provider, address, config, status FROM mailboxes WHERE removed = 0"
+            "SELECT id, provider, address, config, status, origin FROM mailboxes WHERE removed = 0"
         )
         return [_mailbox_row(r) for r in rows]
 
     async def get_row(self, mailbox_id: int) -> MailboxRow:
         row = await self._db.fetchone(
-            "SELECT id, provider, address, config, status FROM mailboxes"
+            "SELECT id, provider, address, config, status, origin FROM mailboxes"
             " WHERE id = ? AND removed = 0",
             (mailbox_id,),
         )
@@ -102,6 +115,7 @@ class MailboxQueries:
                     last_sync=row["last_sync"],
                     blind_threads=row["tracked_threads"] if row["status"] in UNAVAILABLE else 0,
                     quarantined=row["quarantined"],
+                    managed_by_config=row["origin"] == "config",
                     folders=[
                         FolderState(
                             name=f["name"],
@@ -248,5 +262,10 @@ def _folder_row(row: Row) -> FolderRow:
 
 def _mailbox_row(row: Row) -> MailboxRow:
     return MailboxRow(
-        row["id"], row["provider"], row["address"], json.loads(row["config"]), row["status"]
+        row["id"],
+        row["provider"],
+        row["address"],
+        json.loads(row["config"]),
+        row["status"],
+        row["origin"],
     )

@@ -235,4 +235,9 @@ MIGRATIONS: list[str] = [
         SELECT message, json_group_array(filename), strftime('%s', 'now'), strftime('%s', 'now')
         FROM attachments WHERE status = 'pending_scan' GROUP BY message;
     """,
+    # 7: where a mailbox came from: 'socket' (mailboxes.add) or 'config' (the config file,
+    # which updates and removes only its own)
+    """
+    ALTER TABLE mailboxes ADD COLUMN origin TEXT NOT NULL DEFAULT 'socket';
+    """,
 ]

@@ -12,6 +12,7 @@ import asyncio
 from typing import Any, ClassVar
 
 from loggbok.daemon.oauth import OAuthError, access_token
+from loggbok.daemon.password_command import run_password_command
 from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
@@ -83,7 +84,13 @@ class SignInFlow(abc.ABC):
 
 
 async def stored_secret(secrets: SecretStore, mailbox: MailboxRow) -> str:
-    """The mailbox's password or token secret, or AuthError asking for a reconnect."""
+    """The mailbox's password or token secret, or AuthError asking for a reconnect.
+
+    A mailbox from the config file with a `password_command` gets it from that
+    command, run now (`password_command.py`); others from the secret store."""
+    command = mailbox.config.get("password_command")
+    if isinstance(command, str) and command:
+        return await run_password_command(command)
     secret = await asyncio.to_thread(secrets.get, mailbox_secret_key(mailbox.id))
     if secret is None:
         raise AuthError("no password or token is stored: reconnect the mailbox")
