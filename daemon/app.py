@@ -16,6 +16,7 @@ from pathlib import Path
 
 from loggbok.daemon.config.service import ConfigService
 from loggbok.daemon.rpc import (
+    handlers_archive,
     handlers_config,
     handlers_contacts,
     handlers_daemon,
@@ -45,6 +46,7 @@ CAPABILITIES = [
     "fts5",
     "batch",
     "config_file",
+    "archive",
 ]
 
 
@@ -161,6 +163,7 @@ class Daemon:
         handlers = {
             **handlers_daemon.HANDLERS,
             **handlers_config.HANDLERS,
+            **handlers_archive.HANDLERS,
             **handlers_contacts.HANDLERS,
             **handlers_mailboxes.HANDLERS,
             **handlers_messages.HANDLERS,

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
+from loggbok.daemon.backup import RestoreRefused, restore
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.db import StoreUnavailable
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
@@ -43,7 +44,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="on a fresh data dir, build a demo Maildir with contacts and use it",
     )
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--restore",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="copy the backup in PATH (from `loggbok backup`) into the data dir, which must"
+        " hold no database and have no daemon running, then exit",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
     return parser.parse_args(argv)
 
 
@@ -92,11 +101,26 @@ def make_private(data_dir: Path) -> tuple[int, str] | None:
     )
 
 
+def _restore(source: Path, data_dir: Path) -> int:
+    try:
+        done = restore(source, data_dir)
+    except RestoreRefused as exc:
+        print(f"loggbokd: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"loggbokd: restored {source} into {data_dir} ({done.database_bytes} bytes of database,"
+        f" {done.blobs_copied} attachment files); start loggbokd to use it"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     os.umask(0o077)  # every file and folder the daemon (and its workers) makes is private
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    if args.restore is not None:
+        raise SystemExit(_restore(args.restore.expanduser().resolve(), data_dir))
     opened = make_private(data_dir)
     setup_logging(data_dir, args.verbose, journal=journal_stream())
     if opened:

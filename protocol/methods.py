@@ -216,6 +216,27 @@ ATTACHMENTS_GET = Method(
     "A stored attachment's content, base64, at most 16 MiB a call from `offset`;"
     " `next_offset` says where the next piece starts (null after the last).",
 )
+# archive
+ARCHIVE_EXPORT = Method(
+    "archive.export",
+    t.ArchiveExportParams,
+    t.ArchivePage,
+    "A page of logged mail with its timeline entries and contacts, oldest first;"
+    " with `raw` the original bytes.",
+)
+ARCHIVE_IMPORT = Method(
+    "archive.import",
+    t.ArchiveImportParams,
+    t.ArchiveImportResult,
+    "Put exported mail on timelines: contacts matched by address or created,"
+    " messages already stored only gain missing entries.",
+)
+ARCHIVE_BACKUP = Method(
+    "archive.backup",
+    t.ArchiveBackupParams,
+    t.ArchiveBackupResult,
+    "A consistent copy of the database (SQLite backup API) and the attachments into a folder.",
+)
 
 METHODS: dict[str, Method[Any, Any]] = {
     m.name: m
@@ -253,6 +274,9 @@ METHODS: dict[str, Method[Any, Any]] = {
         MESSAGES_UNLOG,
         MESSAGES_REDECIDE,
         ATTACHMENTS_GET,
+        ARCHIVE_EXPORT,
+        ARCHIVE_IMPORT,
+        ARCHIVE_BACKUP,
     )
 }
 

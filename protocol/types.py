@@ -695,6 +695,100 @@ class AttachmentContent(Record):
     next_offset: int | None = None
 
 
+# ---------------------------------------------------------------- archive (export, import, backup)
+
+EXPORT_PAGE_MAX = 200
+
+
+class ArchiveExportParams(Params):
+    """A page of logged mail, oldest first: every message on any timeline (or on
+    `contact_id`'s), dated `since` or later (an ISO date or date-time), after the
+    `after` cursor of the previous page. With `raw`, each message's original bytes
+    (read from its mailbox; rebuilt from what is stored when that cannot be read)."""
+
+    contact_id: RowId | None = None
+    since: str | None = None
+    after: str | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=EXPORT_PAGE_MAX)] = 100
+    raw: bool = False
+
+
+class ArchiveContact(Record):
+    id: int
+    name: str
+    emails: list[str]
+    company: str | None = None
+
+
+class ArchiveEntry(Record):
+    """The message sits on this contact's timeline, logged for this reason."""
+
+    contact_id: int
+    reason: str
+
+
+class ArchiveMessage(Record):
+    id: int
+    message_id: str
+    subject: str
+    from_: Participant = msgspec.field(name="from")
+    to: list[Participant]
+    cc: list[Participant]
+    date: str
+    date_ts: float
+    direction: Direction
+    reason: str
+    visibility: Visibility
+    snippet: str
+    body_text: str
+    new_text: str
+    attachments: list[Attachment]
+    entries: list[ArchiveEntry]
+    thread_id: int | None = None
+    raw_base64: str | None = None
+    raw_source: Literal["mailbox", "rebuilt"] | None = None
+    """Where `raw_base64` came from: the mailbox (the original bytes), or rebuilt from
+    the stored headers, text and attachments when the mailbox could not be read."""
+
+
+class ArchivePage(Record):
+    messages: list[ArchiveMessage]
+    contacts: list[ArchiveContact]
+    """The contacts this page's entries name."""
+    next: str | None = None
+
+
+class ArchiveImportParams(Params):
+    """Logged mail to put on timelines, as `archive.export` gave it. Entries name
+    contacts by the `id` they have in `contacts` (the exporting store's ids); each is
+    matched here by address, or created."""
+
+    contacts: list[ArchiveContact] = msgspec.field(default_factory=list)
+    messages: list[ArchiveMessage] = msgspec.field(default_factory=list)
+
+
+class ArchiveImportResult(Record):
+    contacts_created: int
+    contacts_matched: int
+    messages_created: int
+    messages_existing: int
+    entries_created: int
+
+
+class ArchiveBackupParams(Params):
+    """A folder (absolute path) to copy the database and attachments into."""
+
+    path: str
+
+
+class ArchiveBackupResult(Record):
+    path: str
+    database_bytes: int
+    blobs_copied: int
+    blobs_present: int
+    """Attachment files already in the folder from an earlier backup (content-addressed)."""
+
+
 # ---------------------------------------------------------------- notifications
 
 

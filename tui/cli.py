@@ -12,16 +12,18 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import msgspec
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import RpcError
 from loggbok.protocol.socket_check import UnsafeSocket
-from loggbok.tui import launcher, paths, service
+from loggbok.tui import archive, launcher, paths, service
 
 
 def parse_value(text: str) -> Any:
@@ -69,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="the daemon's version and the mailboxes' state")
     sub.add_parser("demo", help="open the TUI on the demo mailbox and contacts")
     sub.add_parser("tui", help="open the TUI (the default)")
+    export = sub.add_parser(
+        "export", help="write logged mail to stdout as jsonl, mbox (mboxrd) or csv"
+    )
+    export.add_argument("--format", choices=archive.FORMATS, required=True)
+    export.add_argument("--contact", type=int, default=None, metavar="ID", help="one contact's")
+    export.add_argument("--since", default=None, metavar="DATE", help="e.g. 2025-01-31")
+    restore_in = sub.add_parser("import", help="put a jsonl export on the timelines")
+    restore_in.add_argument("--format", choices=["jsonl"], default="jsonl")
+    restore_in.add_argument("file", help="the export, or - for stdin")
+    backup = sub.add_parser(
+        "backup", help="copy the database and attachments into PATH (consistent, online)"
+    )
+    backup.add_argument("path", type=Path)
     service = sub.add_parser("service", help="run loggbokd as a systemd user service")
     service_sub = service.add_subparsers(dest="service_command", required=True)
     install = service_sub.add_parser(
@@ -135,6 +150,72 @@ def run_status(socket: Path) -> int:
     return 0
 
 
+def _client_run(socket: Path, work: Callable[[Client], Awaitable[int]]) -> int:
+    """Run `work` with a client; a daemon error or a missing daemon is exit status 1."""
+
+    async def go() -> int:
+        async with await Client.connect(socket) as client:
+            return await work(client)
+
+    try:
+        return asyncio.run(go())
+    except RpcError as exc:
+        detail = f": {json.dumps(exc.data, ensure_ascii=False)}" if exc.data is not None else ""
+        print(f"error {exc.code}: {exc.message}{detail}", file=sys.stderr)
+        return 1
+    except UnsafeSocket as exc:
+        print(f"loggbok: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"loggbok: no daemon answers on {socket} ({exc})", file=sys.stderr)
+        return 1
+
+
+def run_export(socket: Path, fmt: str, contact: int | None, since: str | None) -> int:
+    async def work(client: Client) -> int:
+        count = await archive.export(client, sys.stdout.buffer, fmt, contact, since)
+        print(f"loggbok: exported {count} messages", file=sys.stderr)
+        return 0
+
+    return _client_run(socket, work)
+
+
+def run_import(socket: Path, file: str) -> int:
+    try:
+        handle: IO[bytes] = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        print(f"loggbok: {exc}", file=sys.stderr)
+        return 1
+
+    async def work(client: Client) -> int:
+        result = await archive.import_jsonl(client, handle)
+        print(json.dumps(msgspec.to_builtins(result), indent=2))
+        return 0
+
+    try:
+        return _client_run(socket, work)
+    except archive.ImportFileError as exc:
+        print(f"loggbok: {file}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+
+
+def run_backup(socket: Path, path: Path) -> int:
+    target = str(path.expanduser().absolute())
+
+    async def work(client: Client) -> int:
+        done = await client.call(methods.ARCHIVE_BACKUP, t.ArchiveBackupParams(path=target))
+        print(
+            f"backup in {done.path}: database {done.database_bytes} bytes,"
+            f" {done.blobs_copied} attachment files copied, {done.blobs_present} already there"
+        )
+        return 0
+
+    return _client_run(socket, work)
+
+
 def run_tui(socket: Path, data_dir: Path, demo: bool) -> int:
     try:
         started = asyncio.run(launcher.ensure_daemon(socket, data_dir, demo=demo))
@@ -160,6 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_status(socket)
     if args.command == "service":
         return service.install(args.print)
+    if args.command == "export":
+        return run_export(socket, args.format, args.contact, args.since)
+    if args.command == "import":
+        return run_import(socket, args.file)
+    if args.command == "backup":
+        return run_backup(socket, args.path)
     return run_tui(socket, data_dir, demo)
 
 

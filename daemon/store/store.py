@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loggbok.daemon.store.archive import ArchiveQueries
 from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.store.by_hand import ByHand
 from loggbok.daemon.store.contacts import ContactQueries
@@ -28,6 +29,7 @@ class Store:
         self.redecisions = RedecisionQueries(db)
         self.by_hand = ByHand(db)
         self.rescans = RescanQueries(db)
+        self.archive = ArchiveQueries(db)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:

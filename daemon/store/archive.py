@@ -1,0 +1,271 @@
+"""Logged mail in and out of the store, whole: export pages and imported batches.
+
+Export pages are keyset-paged on (date_ts, id), oldest first, with each
+message's timeline entries, attachments and the contacts they name; the raw
+bytes are the handler's business (they live in the mailbox, not here).
+
+An imported batch is written in one transaction. Contacts are matched by any of
+their addresses, else created (source `import`). A message already stored (by
+its normalised Message-ID) only gains the entries it lacks; a new one is stored
+as exported (subject, participants, date, direction, reason, visibility, text),
+threaded with what it references (`thread_keys`, as a sync threads), with a
+decision whose rule is `import`. Imported threads are not tracked: the rules
+track threads from what they see in a mailbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from loggbok.daemon.contacts_import import normalise_email as addr_spec
+from loggbok.daemon.mime.facts import HeaderFacts
+from loggbok.daemon.store.contacts import insert_contact, owners_in
+from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, participants, sender
+from loggbok.daemon.store.sync_batch import StoredBody, add_to_timelines, write_bodies
+from loggbok.protocol import types as t
+from loggbok.protocol.errors import ErrorCode, RpcError
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One message to import: as exported, with its headers' facts and its body."""
+
+    message: t.ArchiveMessage
+    key: str
+    raw_headers: bytes
+    facts: HeaderFacts | None
+    body: StoredBody
+
+
+def _cursor(after: str | None) -> tuple[float, int] | None:
+    if not after:
+        return None
+    try:
+        ts, _, last = after.partition(":")
+        return float(ts), int(last)
+    except ValueError:
+        raise RpcError(
+            ErrorCode.INVALID_PARAMS, "Invalid params", "after: not a cursor from archive.export"
+        ) from None
+
+
+class ArchiveQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def page(
+        self,
+        contact_id: int | None,
+        since_ts: float | None,
+        after: str | None,
+        limit: int,
+        viewer: int = 1,
+    ) -> tuple[list[t.ArchiveMessage], list[t.ArchiveContact], str | None, dict[int, Row]]:
+        """Messages, the contacts they name, the next cursor, and each message's row
+        (with raw headers, for a rebuild)."""
+        params: dict[str, object] = {"viewer": viewer, "limit": limit + 1}
+        where = [VISIBLE]
+        on_contact = ""
+        if contact_id is not None:
+            on_contact = " AND e.contact_id = :contact"
+            params["contact"] = contact_id
+        where.append(
+            f"EXISTS (SELECT 1 FROM timeline_entries e WHERE e.message = m.id{on_contact})"
+        )
+        if since_ts is not None:
+            where.append("m.date_ts >= :since")
+            params["since"] = since_ts
+        cursor = _cursor(after)
+        if cursor is not None:
+            params["ts"], params["last"] = cursor
+            where.append("(m.date_ts > :ts OR (m.date_ts = :ts AND m.id > :last))")
+        rows = await self._db.fetchall(
+            f"""SELECT {MESSAGE_COLUMNS}, m.date_ts, m.body_text, m.raw_headers
+                FROM messages m WHERE {" AND ".join(where)}
+                ORDER BY m.date_ts, m.id LIMIT :limit""",
+            params,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ids = [r["id"] for r in rows]
+        entries: dict[int, list[t.ArchiveEntry]] = {}
+        files: dict[int, list[t.Attachment]] = {}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for e in await self._db.fetchall(
+                "SELECT message, contact_id, reason FROM timeline_entries"
+                f" WHERE message IN ({marks}) ORDER BY message, contact_id",
+                ids,
+            ):
+                entries.setdefault(e["message"], []).append(
+                    t.ArchiveEntry(contact_id=e["contact_id"], reason=e["reason"])
+                )
+            for a in await self._db.fetchall(
+                f"SELECT * FROM attachments WHERE message IN ({marks}) ORDER BY message, idx", ids
+            ):
+                files.setdefault(a["message"], []).append(attachment(a))
+        messages = [
+            t.ArchiveMessage(
+                id=r["id"],
+                message_id=r["message_id"],
+                subject=r["subject"],
+                from_=sender(r),
+                to=participants(r["recipients"], "to"),
+                cc=participants(r["recipients"], "cc"),
+                date=r["date"],
+                date_ts=r["date_ts"],
+                direction=r["direction"],
+                reason=r["reason"],
+                visibility=r["visibility"],
+                snippet=r["snippet"],
+                body_text=r["body_text"] or "",
+                new_text=r["new_text"] or "",
+                attachments=files.get(r["id"], []),
+                entries=entries.get(r["id"], []),
+                thread_id=r["thread_id"],
+            )
+            for r in rows
+        ]
+        wanted = sorted({e.contact_id for m in messages for e in m.entries})
+        last = rows[-1] if more and rows else None
+        next_cursor = f"{last['date_ts']!r}:{last['id']}" if last is not None else None
+        return messages, await self._contacts(wanted), next_cursor, {r["id"]: r for r in rows}
+
+    async def _contacts(self, ids: Sequence[int]) -> list[t.ArchiveContact]:
+        if not ids:
+            return []
+        rows = await self._db.fetchall(
+            f"""SELECT c.id, c.name, co.name AS company,
+                   (SELECT group_concat(email, char(31)) FROM (SELECT email FROM contact_emails x
+                    WHERE x.contact_id = c.id ORDER BY position, email)) AS emails
+                FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+                WHERE c.id IN ({",".join("?" * len(ids))}) ORDER BY c.id""",
+            list(ids),
+        )
+        return [
+            t.ArchiveContact(
+                id=r["id"],
+                name=r["name"],
+                emails=r["emails"].split("\x1f") if r["emails"] else [],
+                company=r["company"],
+            )
+            for r in rows
+        ]
+
+    async def import_batch(
+        self, contacts: Sequence[t.ArchiveContact], items: Sequence[ImportItem]
+    ) -> t.ArchiveImportResult:
+        created = matched = new_messages = existing = new_entries = 0
+        async with self._db.transaction() as tx:
+            mapping: dict[int, int] = {}
+            for contact in contacts:
+                emails = list(dict.fromkeys(a for a in map(addr_spec, contact.emails) if a))
+                if not emails:
+                    continue
+                owners = await owners_in(tx, emails)
+                if owners:
+                    mapping[contact.id] = next(iter(owners.values()))
+                    matched += 1
+                else:
+                    mapping[contact.id] = await insert_contact(tx, contact.name, emails, "import")
+                    created += 1
+            for item in items:
+                unknown = [
+                    e.contact_id for e in item.message.entries if e.contact_id not in mapping
+                ]
+                if unknown:
+                    raise RpcError(
+                        ErrorCode.INVALID_PARAMS,
+                        "Invalid params",
+                        f"message {item.message.message_id}: entries name contacts {unknown}"
+                        " that are not in contacts",
+                    )
+                stored = await tx.fetchval(
+                    "SELECT id FROM messages WHERE message_key = ?", (item.key,)
+                )
+                if stored is None:
+                    stored = await _insert(tx, item)
+                    new_messages += 1
+                else:
+                    existing += 1
+                    await tx.execute(
+                        "UPDATE messages SET logged = 1, reason = ? WHERE id = ? AND logged = 0",
+                        (item.message.reason, stored),
+                    )
+                for entry in item.message.entries:
+                    new_entries += len(
+                        await add_to_timelines(
+                            tx,
+                            stored,
+                            [mapping[entry.contact_id]],
+                            item.message.date_ts,
+                            entry.reason,
+                        )
+                    )
+        return t.ArchiveImportResult(
+            contacts_created=created,
+            contacts_matched=matched,
+            messages_created=new_messages,
+            messages_existing=existing,
+            entries_created=new_entries,
+        )
+
+
+async def _thread_for(tx: Transaction, item: ImportItem) -> int:
+    """The thread of a stored message this one references, else a new one; its keys
+    are recorded so later messages (imported or synced) find it."""
+    facts = item.facts
+    parents = (*facts.in_reply_to, *reversed(facts.references)) if facts else ()
+    thread = None
+    for key in (item.key, *parents):
+        thread = await tx.fetchval("SELECT thread_id FROM thread_keys WHERE key = ?", (key,))
+        if thread is not None:
+            break
+    if thread is None:
+        subject_norm = facts.subject_norm if facts else ""
+        thread = await tx.execute("INSERT INTO threads (subject_norm) VALUES (?)", (subject_norm,))
+    await tx.executemany(
+        "INSERT OR IGNORE INTO thread_keys (key, thread_id, message) VALUES (?, ?, NULL)",
+        [(k, thread) for k in parents],
+    )
+    return int(thread)
+
+
+async def _insert(tx: Transaction, item: ImportItem) -> int:
+    m = item.message
+    thread = await _thread_for(tx, item)
+    recipients = json.dumps(
+        {"to": [[p.email, p.name] for p in m.to], "cc": [[p.email, p.name] for p in m.cc]},
+        ensure_ascii=False,
+    )
+    message = await tx.execute(
+        """INSERT INTO messages (message_key, message_id, thread_id, subject, subject_norm,
+               from_email, from_name, recipients, date, date_ts, direction, raw_headers, size,
+               snippet, body_state, logged, reason, visibility)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'headers',1,?,?)""",
+        (
+            item.key, m.message_id, thread, m.subject,
+            item.facts.subject_norm if item.facts else "", m.from_.email, m.from_.name,
+            recipients, m.date, m.date_ts, m.direction, item.raw_headers,
+            len(item.raw_headers), m.snippet, m.reason, m.visibility,
+        ),
+    )  # fmt: skip
+    await tx.execute(
+        "INSERT INTO thread_keys (key, thread_id, message) VALUES (?, ?, ?) ON CONFLICT (key)"
+        " DO UPDATE SET thread_id = excluded.thread_id, message = excluded.message",
+        (item.key, thread, message),
+    )
+    await tx.execute(
+        "INSERT INTO decisions (message, logged, reason, rule, evidence) VALUES (?, 1, ?, ?, ?)",
+        (
+            message,
+            m.reason,
+            "import",
+            json.dumps({"rule": "import", "thread_id": thread, "details": {"source": "archive"}}),
+        ),
+    )
+    await write_bodies(tx, {message: item.body}, index=True)
+    return message
