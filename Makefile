@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-graph bench-tui clean
+.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-graph bench-tui man clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: setup
 	$(BIN)/loggbok demo
 
 lint: setup
-	$(BIN)/ruff check daemon tui protocol tests bench
+	$(BIN)/ruff check daemon tui protocol tests bench tools
 	$(BIN)/ruff format --check daemon tui protocol
 
 # mypy cannot see through the editable install's package-dir mapping: give it a
@@ -37,6 +37,10 @@ pytest: setup system-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
+
+# the man pages from the parsers of loggbok and loggbokd (docs/man/, installed with the package)
+man: setup
+	$(BIN)/python -m tools.manpages
 
 bench-imap: setup system-deps
 	$(BIN)/python -m bench.imap_sync

@@ -1,4 +1,10 @@
-"""`loggbokd`: the daemon's command line (foreground; `--demo` seeds demo data)."""
+"""`loggbokd`: the daemon's command line (foreground; `--demo` seeds demo data).
+
+Exit status: 0 after an orderly stop (SIGTERM, SIGINT) or a restore; 1 when it
+cannot start (an unusable database, a socket from systemd it cannot serve, a
+refused restore); 2 for a command-line mistake, or when another loggbokd
+already serves the socket or uses the data dir (`docs/cli.md`).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,29 @@ import stat
 import sys
 from pathlib import Path
 
+from loggbok.daemon import __version__
 from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
 from loggbok.daemon.backup import RestoreRefused, restore
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.db import StoreUnavailable
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
+from loggbok.protocol.version import PROTOCOL_VERSION
+
+DESCRIPTION = (
+    "The loggbok daemon: syncs your mailboxes, decides by rules R1-R18 which emails go on"
+    " which contact's timeline, stores them, and answers JSON-RPC on a private Unix socket."
+    " Runs in the foreground; under systemd see `loggbok service install`."
+)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="loggbokd", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loggbokd", description=DESCRIPTION)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"loggbokd {__version__} (protocol {PROTOCOL_VERSION})",
+    )
     parser.add_argument(
         "--socket",
         type=Path,
@@ -53,7 +72,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " hold no database and have no daemon running, then exit",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,7 +24,8 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import RpcError
 from loggbok.protocol.socket_check import UnsafeSocket
-from loggbok.tui import archive, launcher, paths, service
+from loggbok.protocol.version import PROTOCOL_VERSION
+from loggbok.tui import archive, completion, launcher, paths, service
 
 
 def parse_value(text: str) -> Any:
@@ -50,9 +52,23 @@ def parse_params(pairs: Sequence[str], raw: str | None) -> dict[str, Any]:
     return params
 
 
+def client_version() -> str:
+    try:
+        return importlib.metadata.version("loggbok")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="loggbok", description="Log email conversations onto contacts' timelines."
+        prog="loggbok",
+        description="Log email conversations onto contacts' timelines: the terminal UI (run"
+        " alone) and commands that talk to the daemon loggbokd over its socket.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"loggbok {client_version()} (protocol {PROTOCOL_VERSION})",
     )
     parser.add_argument(
         "--socket",
@@ -84,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         "backup", help="copy the database and attachments into PATH (consistent, online)"
     )
     backup.add_argument("path", type=Path)
+    completion_p = sub.add_parser(
+        "completion", help="print a shell completion script (method and parameter names too)"
+    )
+    completion_p.add_argument("shell", choices=completion.SHELLS)
     service = sub.add_parser("service", help="run loggbokd as a systemd user service")
     service_sub = service.add_subparsers(dest="service_command", required=True)
     install = service_sub.add_parser(
@@ -230,7 +250,23 @@ def run_tui(socket: Path, data_dir: Path, demo: bool) -> int:
     return 0
 
 
+def _complete(argv: Sequence[str]) -> int | None:
+    """`loggbok [--socket PATH] _complete methods|params [METHOD]`, for the completion
+    scripts (kept out of the parser, so it is not in `--help`)."""
+    words = list(argv)
+    socket = paths.socket_path()
+    if words[:1] == ["--socket"] and len(words) > 2:
+        socket, words = Path(words[1]), words[2:]
+    if words[:1] != ["_complete"] or len(words) < 2 or words[1] not in ("methods", "params"):
+        return None
+    print("\n".join(completion.words(socket, words[1], words[2] if len(words) > 2 else None)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    hidden = _complete(sys.argv[1:] if argv is None else argv)
+    if hidden is not None:
+        return hidden
     args = build_parser().parse_args(argv)
     demo = args.command == "demo"
     socket: Path = args.socket or (paths.demo_socket_path() if demo else paths.socket_path())
@@ -241,6 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_status(socket)
     if args.command == "service":
         return service.install(args.print)
+    if args.command == "completion":
+        print(completion.script(args.shell), end="")
+        return 0
     if args.command == "export":
         return run_export(socket, args.format, args.contact, args.since)
     if args.command == "import":
