@@ -73,6 +73,7 @@ class LoggbokApp(App[None]):
         self.mailbox_changed: Signal[t.MailboxStatusChanged] = Signal(self, "mailbox-changed")
         self.sync_progress: Signal[t.SyncProgress] = Signal(self, "sync-progress")
         self.import_progress: Signal[t.ContactsImportProgress] = Signal(self, "import-progress")
+        self.config_changed: Signal[t.ConfigStatus] = Signal(self, "config-changed")
         self._unreachable: UnreachableScreen | None = None
 
     def on_mount(self) -> None:
@@ -101,6 +102,16 @@ class LoggbokApp(App[None]):
             self.sync_progress.publish(params)
         elif isinstance(params, t.ContactsImportProgress):
             self.import_progress.publish(params)
+        elif isinstance(params, t.ConfigStatus):
+            self.config_changed.publish(params)
+            if params.error is not None:
+                line = f" line {params.error.line}" if params.error.line else ""
+                self.notify(
+                    f"Config file not applied ({params.path}{line}): {params.error.message}",
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
 
     @work(exclusive=True, group="connection")
     async def maintain_connection(self) -> None:

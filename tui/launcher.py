@@ -17,6 +17,8 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.socket_check import UnsafeSocket, listener_pid
 
+DAEMON_MODULE = "loggbok.daemon.main"
+"""Run as `python -m DAEMON_MODULE`: the daemon's entry point (nothing of it is imported)."""
 LOG_NAME = "loggbokd.out.log"
 PID_NAME = "loggbokd.spawned.pid"
 """Written beside the log once the daemon this launcher started answers: its pid (for
@@ -56,7 +58,7 @@ def spawn(socket_path: Path, data_dir: Path, demo: bool = False) -> subprocess.P
     argv = [
         sys.executable,
         "-m",
-        "loggbok.daemon.main",
+        DAEMON_MODULE,
         "--socket",
         str(socket_path),
         "--data-dir",

@@ -14,6 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from loggbok.tui.launcher import DAEMON_MODULE
+
 SERVICE_NAME = "loggbokd.service"
 SOCKET_NAME = "loggbokd.socket"
 WATCHDOG_SECONDS = 60
@@ -33,7 +35,7 @@ def daemon_command() -> list[str]:
     found = shutil.which("loggbokd")
     if found:
         return [str(Path(found).resolve())]
-    return [sys.executable, "-m", "loggbok.daemon.main"]
+    return [sys.executable, "-m", DAEMON_MODULE]
 
 
 def _quote(word: str) -> str:

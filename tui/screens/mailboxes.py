@@ -2,7 +2,8 @@
 
 Add (after a connection test), sign in (providers that sign in with a code in a
 browser; started at once after adding one), reconnect with a password, sync
-now, remove.
+now, remove, audit (server against store, `mailboxes.audit`, key v). A mailbox
+the config file declares says so beside its provider.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data import text
 from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.dialogs.audit import AuditDialog
 from loggbok.tui.dialogs.confirm import Confirm
 from loggbok.tui.dialogs.mailbox_form import MailboxForm
 from loggbok.tui.dialogs.prompt import TextPrompt
@@ -50,6 +52,7 @@ class MailboxesScreen(DaemonScreen):
         Binding("i", "sign_in", "Sign in"),
         Binding("s", "sync", "Sync now"),
         Binding("d", "remove", "Remove"),
+        Binding("v", "audit", "Audit"),
         Binding("r", "reload", "Refresh"),
     ]
 
@@ -104,7 +107,7 @@ class MailboxesScreen(DaemonScreen):
                 status_text(box, self.progress.get(box.id)),
                 text.format_date(box.last_sync) if box.last_sync else "never",
                 str(box.blind_threads) if box.blind_threads else "—",
-                box.provider,
+                f"{box.provider} (config.toml)" if box.managed_by_config else box.provider,
                 key=str(box.id),
                 height=2 if (box.path or box.host) else 1,
             )
@@ -257,6 +260,21 @@ class MailboxesScreen(DaemonScreen):
             markup=False,
         )
         self.load()
+
+    def action_audit(self) -> None:
+        box = self.current
+        if box is not None:
+            self.audit(box)
+
+    @work(exclusive=True, group="mailbox-audit")
+    async def audit(self, box: t.Mailbox) -> None:
+        self.notify(f"Auditing {box.address}…", markup=False)
+        try:
+            result = await self.link.call(methods.MAILBOXES_AUDIT, t.IdParams(id=box.id))
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Auditing")
+            return
+        await self.app.push_screen(AuditDialog(box.address, result))
 
     def action_remove(self) -> None:
         box = self.current

@@ -1,10 +1,13 @@
-"""Settings: logging mode, BCC and forwarding addresses, never-log list, folders not
-synced, attachment cap.
+"""Settings: logging mode, BCC and forwarding addresses, own addresses, never-log
+list, folders not synced, default visibility, attachment and body caps.
 
 The daemon validates: when it refuses a change, its reason shows under the
 form (and the form keeps what the user typed) until the next save. A saved
 change to what the rules read (mode, addresses, never-log list) offers to
-re-check past mail (`PastMailScreen`); Ctrl+R offers it any time.
+re-check past mail (`PastMailScreen`); Ctrl+R offers it any time. Keys the
+config file sets are marked "set by config.toml" (a change here lasts until the
+file is read again), and a config file the daemon refused shows its error and
+line (`config.status`, `config.changed`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,36 @@ from loggbok.tui.screens.base import problem
 from loggbok.tui.screens.past_mail import PastMailScreen
 
 MB = 1024 * 1024
+VISIBILITIES: tuple[t.Visibility, ...] = ("everyone", "team", "owner")
+LABELS: dict[str, str] = {
+    "logging_mode": "Logging mode",
+    "bcc_address": "BCC logging address",
+    "forwarding_address": "Forwarding address",
+    "own_addresses": "Your own addresses (comma-separated): mail among them is not logged",
+    "never_log": "Never log (addresses and @domains, comma-separated)",
+    "excluded_folders": "Folders not synced besides Junk, Trash and Drafts (comma-separated,"
+    " * wildcards)",
+    "default_visibility": "Who sees what is logged from now on",
+    "attachment_limit_bytes": "Attachment cap (MB): larger attachments are recorded, not stored",
+    "body_limit_bytes": "Body cap (MB): longer bodies are cut",
+}
+"""Each setting's label; its widget's id is the key with dashes."""
+MANAGED = "  · set by config.toml"
+
+
+def config_text(status: t.ConfigStatus | None) -> str:
+    """One line about the config file: its error, or what it manages; "" when neither."""
+    if status is None:
+        return ""
+    if status.error is not None:
+        line = f" line {status.error.line}" if status.error.line else ""
+        return f"{status.path}{line}: {status.error.message} (not applied; nothing changed)"
+    if status.settings:
+        return (
+            f"{status.path} sets {', '.join(status.settings)}: a change here lasts until"
+            " the file is read again"
+        )
+    return ""
 
 
 def parse_list(value: str) -> list[str]:
@@ -50,33 +83,42 @@ class SettingsScreen(PastMailScreen):
 
     saved: t.Settings | None = None
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: t.ConfigStatus | None = None
+
+    def _label(self, key: str) -> Label:
+        return Label(LABELS[key], id=f"label-{key}", classes="field-label", markup=False)
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="settings-form"):
-            yield Label("Logging mode", classes="field-label")
+            yield Label("", id="config-note", classes="config-note", markup=False)
+            yield self._label("logging_mode")
             with RadioSet(id="logging-mode"):
                 yield RadioButton("Replies only: log replies in tracked threads", id="replies_only")
                 yield RadioButton(
                     "All with contacts: every email exchanged with contacts", id="all_with_contacts"
                 )
-            yield Label("BCC logging address", classes="field-label")
+            yield self._label("bcc_address")
             yield Input(id="bcc-address", placeholder="log-123@loggbok.example")
-            yield Label("Forwarding address", classes="field-label")
+            yield self._label("forwarding_address")
             yield Input(id="forwarding-address", placeholder="forward-123@loggbok.example")
-            yield Label(
-                "Never log (addresses and @domains, comma-separated)", classes="field-label"
-            )
+            yield self._label("own_addresses")
+            yield Input(id="own-addresses", placeholder="me@example.com, me@private.example")
+            yield self._label("never_log")
             yield Input(id="never-log", placeholder="ceo@example.com, @lawfirm.example")
-            yield Label(
-                "Folders not synced besides Junk, Trash and Drafts (comma-separated, * wildcards)",
-                classes="field-label",
-            )
+            yield self._label("excluded_folders")
             yield Input(id="excluded-folders", placeholder="Newsletters, Lists/*")
-            yield Label(
-                "Attachment cap (MB): larger attachments are recorded, not stored",
-                classes="field-label",
-            )
+            yield self._label("default_visibility")
+            with RadioSet(id="default-visibility"):
+                yield RadioButton("Everyone", id="visibility-everyone")
+                yield RadioButton("My team", id="visibility-team")
+                yield RadioButton("Only me", id="visibility-owner")
+            yield self._label("attachment_limit_bytes")
             yield Input(id="attachment-cap", type="number")
+            yield self._label("body_limit_bytes")
+            yield Input(id="body-cap", type="number")
             yield Label("", id="settings-error", classes="error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
@@ -87,6 +129,8 @@ class SettingsScreen(PastMailScreen):
     def on_mount(self) -> None:
         self.sub_title = "Settings"
         self.show_error("")
+        self.show_config(None)
+        self.loggbok.config_changed.subscribe(self, self.show_config)
 
     def load(self) -> None:
         self.fetch()
@@ -105,27 +149,66 @@ class SettingsScreen(PastMailScreen):
         self.show_error("")
         self.saved = settings
         self.show(settings)
+        try:
+            config = await self.link.call(methods.CONFIG_STATUS)
+        except RpcError:  # a daemon that reads no config file (the demo)
+            self.show_config(None)
+        except DaemonUnreachable as exc:
+            self.report(exc, "Loading settings")
+        else:
+            self.show_config(config)
+
+    def show_config(self, status: t.ConfigStatus | None) -> None:
+        """Mark the keys the config file sets; show its error when it was refused."""
+        self.config = status
+        managed = set(status.settings) if status is not None else set()
+        for key, text in LABELS.items():
+            label = self.query_one(f"#label-{key}", Label)
+            label.update(text + (MANAGED if key in managed else ""))
+            label.set_class(key in managed, "managed")
+        note = self.query_one("#config-note", Label)
+        note.update(config_text(status))
+        note.display = bool(config_text(status))
+        note.set_class(status is not None and status.error is not None, "error")
 
     def show(self, settings: t.Settings) -> None:
         self.query_one(f"#{settings.logging_mode}", RadioButton).value = True
         self.query_one("#bcc-address", Input).value = settings.bcc_address or ""
         self.query_one("#forwarding-address", Input).value = settings.forwarding_address or ""
+        self.query_one("#own-addresses", Input).value = ", ".join(settings.own_addresses)
         self.query_one("#never-log", Input).value = ", ".join(settings.never_log)
         self.query_one("#excluded-folders", Input).value = ", ".join(settings.excluded_folders)
+        self.query_one(f"#visibility-{settings.default_visibility}", RadioButton).value = True
         cap = settings.attachment_limit_bytes / MB
         self.query_one("#attachment-cap", Input).value = f"{cap:g}"
+        body = settings.body_limit_bytes / MB
+        self.query_one("#body-cap", Input).value = f"{body:g}"
 
     def params(self) -> t.SettingsSetParams:
-        pressed = self.query_one(RadioSet).pressed_button
+        """The form as settings; ValueError naming the field when a cap is not a number."""
+        pressed = self.query_one("#logging-mode", RadioSet).pressed_button
         mode = cast(t.LoggingMode, pressed.id if pressed and pressed.id else "replies_only")
-        cap = float(self.query_one("#attachment-cap", Input).value or "50")
+        shown = self.query_one("#default-visibility", RadioSet).pressed_button
+        visibility = cast(
+            t.Visibility,
+            (shown.id or "").removeprefix("visibility-") if shown else "everyone",
+        )
+        caps: dict[str, int] = {}
+        for field, default in (("attachment-cap", "50"), ("body-cap", "2")):
+            try:
+                caps[field] = int(float(self.query_one(f"#{field}", Input).value or default) * MB)
+            except ValueError:
+                raise ValueError(f"the {field.replace('-', ' ')} must be a number of MB") from None
         return t.SettingsSetParams(
             logging_mode=mode,
             bcc_address=self.query_one("#bcc-address", Input).value.strip() or None,
             forwarding_address=self.query_one("#forwarding-address", Input).value.strip() or None,
+            own_addresses=parse_list(self.query_one("#own-addresses", Input).value),
             never_log=parse_list(self.query_one("#never-log", Input).value),
             excluded_folders=parse_list(self.query_one("#excluded-folders", Input).value),
-            attachment_limit_bytes=int(cap * MB),
+            default_visibility=visibility if visibility in VISIBILITIES else "everyone",
+            attachment_limit_bytes=caps["attachment-cap"],
+            body_limit_bytes=caps["body-cap"],
         )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -144,8 +227,8 @@ class SettingsScreen(PastMailScreen):
     def action_save(self) -> None:
         try:
             params = self.params()
-        except ValueError:
-            self.show_error("the attachment cap must be a number of MB")
+        except ValueError as exc:
+            self.show_error(str(exc))
             return
         self.save(params)
 
