@@ -16,33 +16,61 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from loggbok.daemon.config.parse import PASSWORD_COMMAND, ConfigFile
+from loggbok.daemon.config.parse import PASSWORD_COMMAND, ConfigFile, ConfigInvalid
 from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
 from loggbok.daemon.store.store import Store
+from loggbok.daemon.sync.providers.base import Provider
 from loggbok.daemon.sync.providers.registry import provider_for
 from loggbok.daemon.sync.service import SyncService
+from loggbok.protocol.errors import RpcError
 
 log = logging.getLogger(__name__)
 
 CONFIG = "config"
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A declared mailbox as it is to be stored: its provider and config."""
+
+    provider: Provider
+    address: str
+    config: dict[str, Any]
+
+
+def plan(config: ConfigFile) -> list[Planned]:
+    """Each declared mailbox's stored config, as `mailboxes.add` would make it; a
+    provider that refuses its params (Graph without a client id) is ConfigInvalid
+    at the entry's line, before anything is applied."""
+    planned = []
+    for entry in config.mailboxes:
+        provider = provider_for(entry.params)
+        try:
+            wanted: dict[str, Any] = provider.config_of(entry.params)
+        except RpcError as exc:
+            why = exc.data if isinstance(exc.data, str) else exc.message
+            raise ConfigInvalid(f"mailbox: {why}", entry.line) from None
+        if entry.password_command:
+            wanted[PASSWORD_COMMAND] = entry.password_command
+        planned.append(Planned(provider, entry.params.address.strip().lower(), wanted))
+    return planned
+
+
 async def apply(
     config: ConfigFile, store: Store, sync: SyncService, secrets: SecretStore
 ) -> list[int]:
-    """Apply `config`; returns the ids of the mailboxes it declares."""
+    """Apply `config` (ConfigInvalid before any change when a mailbox cannot be
+    planned); returns the ids of the mailboxes it declares."""
+    planned = plan(config)
     if config.settings_keys:
         await store.settings.update(config.settings)
     existing = {(row.provider, row.address.lower()): row for row in await store.mailboxes.active()}
     declared: list[int] = []
-    for entry in config.mailboxes:
-        provider = provider_for(entry.params)
-        wanted: dict[str, Any] = provider.config_of(entry.params)
-        if entry.password_command:
-            wanted[PASSWORD_COMMAND] = entry.password_command
-        address = entry.params.address.strip().lower()
+    for item in planned:
+        provider, wanted, address = item.provider, item.config, item.address
         row = existing.pop((provider.name, address), None)
         if row is None:
             mailbox_id = await store.mailboxes.add(provider.name, address, wanted, origin=CONFIG)

@@ -93,6 +93,8 @@ class ConfigService:
                 return await self._failed(True, exc)
             try:
                 declared = await apply(config, self.store, self.sync, self.secrets)
+            except ConfigInvalid as exc:
+                return await self._failed(True, exc)
             except Exception as exc:  # the store refused (a full disk, say)
                 log.exception("config file %s could not be applied", self.path)
                 return await self._failed(True, ConfigInvalid(f"could not be applied: {exc}"))

@@ -75,3 +75,22 @@ def test_each_mistake_is_one_error_with_its_line(text: str, line: int, words: st
     assert caught.value.line == line, caught.value
     assert words in caught.value.message
     assert "hunter2" not in str(caught.value)
+
+
+GRAPH = '[[mailboxes]]\nprovider = "graph"\naddress = "me@firma.example"\n'
+
+
+def test_a_graph_mailbox_needs_a_client_id_before_anything_is_applied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loggbok.daemon.config.apply import plan
+    from loggbok.daemon.sync.providers.graph.provider import CLIENT_ID_ENV
+
+    monkeypatch.delenv(CLIENT_ID_ENV, raising=False)
+    with pytest.raises(ConfigInvalid) as caught:
+        plan(parse("[settings]\nbody_limit_bytes = 1\n\n" + GRAPH))
+    assert caught.value.line == 4 and "client" in caught.value.message
+    (planned,) = plan(parse(GRAPH + 'client_id = "abc-123"\n'))
+    assert planned.config["client_id"] == "abc-123" and planned.provider.name == "graph"
+    with pytest.raises(ConfigInvalid, match="takes no password"):
+        parse(GRAPH + 'password_command = "pass show x"\n')
