@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from loggbok.daemon.rules.planner import Incoming, Plan, PlannedMessage, Snapshot, ThreadState
 from loggbok.daemon.store.companies import companies_for
 from loggbok.daemon.store.db import Row, Transaction
 from loggbok.daemon.store.records import participants as participant
 from loggbok.daemon.store.rescans import track_placeholders
-from loggbok.daemon.sync.planner import Incoming, Plan, PlannedMessage, Snapshot, ThreadState
 
 _CHUNK = 500
 

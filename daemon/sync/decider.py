@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.planner import Incoming, Plan, Snapshot, plan_batch
+from loggbok.daemon.store.late_replies import Relogged, relog_waiting_replies
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.store.sync_batch import load_snapshot, save_cursor, write_labels, write_plan
-from loggbok.daemon.sync.late_replies import Relogged, relog_waiting_replies
-from loggbok.daemon.sync.planner import Incoming, Plan, Snapshot, plan_batch
 
 
 class Decider:

@@ -53,6 +53,7 @@ from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import content_key
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.engine import domain_of
+from loggbok.daemon.rules.planner import Incoming, decision_order
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.mailboxes import FolderRow, MailboxRow
@@ -76,7 +77,6 @@ from loggbok.daemon.sync.bodies import read_reduced, streams
 from loggbok.daemon.sync.decider import Decider, Written
 from loggbok.daemon.sync.folder_choice import chosen, skipped_by_labels
 from loggbok.daemon.sync.parse_pool import RawMessage, build_bodies, parse_header_blocks
-from loggbok.daemon.sync.planner import Incoming, decision_order
 from loggbok.daemon.sync.rescan import Rescanner
 from loggbok.daemon.sync.windows import FolderWork, windows
 from loggbok.protocol.types import (

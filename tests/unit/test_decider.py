@@ -8,9 +8,9 @@ from pathlib import Path
 
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.decider import Decider
-from loggbok.daemon.sync.planner import Incoming
 
 RULES = RuleSettings(bcc_address="log@bcc.example", own_addresses=frozenset({"me@f.example"}))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loggbok.daemon.mime.headers import parse_headers
-from loggbok.daemon.sync.planner import Incoming, decision_order
+from loggbok.daemon.rules.planner import Incoming, decision_order
 
 
 def _item(msgid: str, date: str, parent: str | None = None) -> Incoming:

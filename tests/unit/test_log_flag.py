@@ -17,7 +17,7 @@ from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleContext, RuleSettings, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
-from loggbok.daemon.sync.planner import Incoming, Snapshot, plan_batch
+from loggbok.daemon.rules.planner import Incoming, Snapshot, plan_batch
 from loggbok.daemon.sync.providers.imap.backend import HEADER_FIELDS
 from loggbok.protocol.openrpc import build
 from loggbok.protocol.reasons import REASON_CODES

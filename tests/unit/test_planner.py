@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
-from loggbok.daemon.sync.planner import Incoming, Snapshot, plan_batch
+from loggbok.daemon.rules.planner import Incoming, Snapshot, plan_batch
 
 SETTINGS = RuleSettings(bcc_address="log@bcc.example", own_addresses=frozenset({"me@f.example"}))
 

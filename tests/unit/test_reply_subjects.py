@@ -17,10 +17,10 @@ import pytest
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleContext, RuleSettings, SubjectRef, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
+from loggbok.daemon.rules.planner import Incoming, Snapshot, decision_order, plan_batch
 from loggbok.daemon.store.migrations import MIGRATIONS
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.decider import Decider
-from loggbok.daemon.sync.planner import Incoming, Snapshot, decision_order, plan_batch
 from tests.support.threads import ME_EMAIL, SHAPES, Shaped
 
 ANNA = 1

@@ -1,19 +1,12 @@
-"""Replies stored before the message that tracks their thread: decided again.
+"""The store's side of deciding late replies again (`rules/late_replies.py` decides).
 
-A customer's reply can reach the store in an earlier round than the user's
-own message it answers: the Sent copy is uploaded late by the user's mail
-program, or lands in Sent only after the reply has come in. Decided then,
-the reply found no tracked thread and was turned down ("not_in_tracked_thread",
-or "no_contact_participant" when no contact was on it). When that message
-arrives, it joins the reply's thread (`planner.py`: its own Message-ID is
-the reply's ghost), and when its decision tracks the thread, the replies
-waiting there that are not older than it are decided again against the
-now-tracked thread. Those the rules log get a decision of their own (the
-first stays in the history), timeline entries, their contacts on the thread
-and a body fetch; the others are left exactly as they were.
-
-Runs inside the batch's write transaction, so the batch and what it changes
-in earlier messages commit together.
+Inside a batch's write transaction, after its plan is written: find the replies
+stored earlier that wait in the threads the plan starts tracking (not logged for
+want of a tracked thread, not older than the message that tracks it, still in one
+of the round's folders), read what the rules need for each (its contacts, the
+stored message it answers), and write what they decide: the message logged, a
+decision of its own (the first stays in the history), timeline entries, its
+contacts and subject on the thread.
 """
 
 from __future__ import annotations
@@ -23,14 +16,11 @@ from dataclasses import dataclass
 
 from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import parse_headers
-from loggbok.daemon.rules.context import RuleContext, RuleSettings, SubjectRef, ThreadSnapshot
-from loggbok.daemon.rules.engine import decide
+from loggbok.daemon.rules.context import RuleSettings, SubjectRef
+from loggbok.daemon.rules.late_replies import WAITING_REASONS, relog, trackers
+from loggbok.daemon.rules.planner import Plan, PlannedMessage, find_parent
 from loggbok.daemon.store.db import Transaction
 from loggbok.daemon.store.sync_batch import add_to_timelines
-from loggbok.daemon.sync.planner import Plan, PlannedMessage, evidence_for, find_parent
-
-WAITING_REASONS = ("not_in_tracked_thread", "no_contact_participant")
-"""Decisions that only a tracked thread could have changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,22 +32,15 @@ class Relogged:
     remote_id: str
 
 
-def _trackers(plan: Plan) -> dict[int, PlannedMessage]:
-    """The message of the plan that starts tracking each thread (only a thread that was
-    not tracked before can hold replies turned down for want of one)."""
-    by_id = {m.id: m for m in plan.messages}
-    return {thread: by_id[message] for thread, message in plan.newly_tracked.items()}
-
-
 async def relog_waiting_replies(
     tx: Transaction, plan: Plan, rules: RuleSettings, folder_ids: list[int]
 ) -> list[Relogged]:
-    """Decide again the earlier-stored replies in the threads this plan tracks."""
-    trackers = _trackers(plan)
-    if not trackers or not folder_ids:
+    """Decide again the earlier-stored replies in the threads this (written) plan tracks."""
+    tracking = trackers(plan)
+    if not tracking or not folder_ids:
         return []
     first_new = min(m.id for m in plan.messages)
-    threads = list(trackers)
+    threads = list(tracking)
     # CROSS JOIN and the unary + keep SQLite on the thread index, messages first (left
     # alone it walks every location of the folders, or every turned-down message).
     rows = await tx.fetchall(
@@ -71,7 +54,7 @@ async def relog_waiting_replies(
     )
     relogged: list[Relogged] = []
     for message_id, thread_id, raw_headers, date_ts, folder_id, remote_id in rows:
-        tracker = trackers[thread_id]
+        tracker = tracking[thread_id]
         if date_ts < tracker.incoming.facts.date_ts:
             continue  # older than what tracks the thread: it would not be logged in order
         if await _relog(tx, message_id, bytes(raw_headers), date_ts, plan, tracker, rules):
@@ -89,7 +72,6 @@ async def _relog(
     rules: RuleSettings,
 ) -> bool:
     facts = parse_headers(raw_headers)
-    state = plan.threads[tracker.thread_id]
     emails = [a.email for a in (facts.from_, *facts.to, *facts.cc, *facts.bcc) if a.email]
     contacts = {
         row[0]: row[1]
@@ -99,33 +81,22 @@ async def _relog(
             emails,
         )
     } if emails else {}  # fmt: skip
-    thread = ThreadSnapshot(
-        tracker.thread_id,
-        True,
-        state.subject_norm,
-        tuple(sorted(state.contact_ids)),
-        tracker.id,
-        tracker.incoming.facts.message_key,
-        "late parent",
-        parent=await _parent(tx, facts, tracker.thread_id),
-        subjects=tuple(
-            SubjectRef(subject, shown, stored)
-            for subject, (stored, shown) in state.subjects.items()
-        ),
-    )
-    decision = decide(facts, RuleContext(rules, contacts, thread))
-    if not decision.logged or decision.new_contacts:
+    parent = await _parent(tx, facts, tracker.thread_id)
+    decided = relog(facts, contacts, parent, plan, tracker, rules)
+    if decided is None:
         return False
-    evidence = evidence_for(decision, thread, tracker.thread_id, list(decision.contact_ids), facts)
-    evidence["details"]["decided_again"] = (
-        "the message it answers arrived after it and tracks the thread"
-    )
+    decision = decided.decision
     await tx.execute(
         "UPDATE messages SET logged = 1, reason = ? WHERE id = ?", (decision.reason, message_id)
     )
     await tx.execute(
         "INSERT INTO decisions (message, logged, reason, rule, evidence) VALUES (?, 1, ?, ?, ?)",
-        (message_id, decision.reason, decision.rule, json.dumps(evidence, ensure_ascii=False)),
+        (
+            message_id,
+            decision.reason,
+            decision.rule,
+            json.dumps(decided.evidence, ensure_ascii=False),
+        ),
     )
     await add_to_timelines(tx, message_id, decision.contact_ids, date_ts, decision.reason)
     await tx.executemany(
