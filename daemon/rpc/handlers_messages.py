@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.redecisions import Scope
-from loggbok.daemon.store.sync_batch import StoredBody
 from loggbok.daemon.sync.backend import BackendError
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.daemon.sync.engine import rule_settings

@@ -4,9 +4,11 @@ Given the incoming messages (header facts, in date order) and a `Snapshot` of
 what the store already knows about them, `plan_batch` decides every message
 with the rules engine and returns a `Plan`: the rows to write. Messages in the
 same batch see each other (a BCC'd message tracks its thread before the reply
-that follows it is decided). Ids are allocated from the snapshot's counters,
-which is safe because the plan is made and written inside one write
-transaction.
+that follows it is decided). What a plan creates (messages, threads,
+contacts) gets its ids from the snapshot's `Ids`: for a sync round plan-local
+ids (`LocalIds`, negative), which the store maps to real ids when it writes the
+plan, inside its write transaction (`store/rounds.py`); a later batch planned
+on the same snapshot may name them, and the store keeps the map for the round.
 
 Thread evidence, strongest first: provider conversation key, In-Reply-To,
 References (newest first). Keys seen only as references are "ghosts": they
@@ -20,7 +22,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from loggbok.daemon.mime.facts import Address, HeaderFacts
 from loggbok.daemon.rules.context import (
@@ -60,6 +62,64 @@ class ThreadState:
     message that tracked it under that subject: (store id, Message-ID as shown)."""
 
 
+class Ids(Protocol):
+    """Where a plan's new ids come from."""
+
+    def message(self) -> int: ...
+    def thread(self) -> int: ...
+    def contact(self) -> int: ...
+
+
+class LocalIds:
+    """Plan-local ids: negative, counting down, one sequence for messages, threads and
+    contacts, so the store tells them from stored ids and maps each to a real one when
+    it writes the plan."""
+
+    def __init__(self) -> None:
+        self._next = -1
+
+    def _take(self) -> int:
+        taken = self._next
+        self._next -= 1
+        return taken
+
+    def message(self) -> int:
+        return self._take()
+
+    def thread(self) -> int:
+        return self._take()
+
+    def contact(self) -> int:
+        return self._take()
+
+
+@dataclass(slots=True)
+class Counters:
+    """Ids counted up from given starts, one counter per kind (tests; a replay that
+    plans stored messages under their own ids)."""
+
+    next_message: int
+    next_thread: int
+    next_contact: int
+
+    def message(self) -> int:
+        self.next_message += 1
+        return self.next_message - 1
+
+    def thread(self) -> int:
+        self.next_thread += 1
+        return self.next_thread - 1
+
+    def contact(self) -> int:
+        self.next_contact += 1
+        return self.next_contact - 1
+
+
+def is_local(id_: int) -> bool:
+    """True for a plan-local id (`LocalIds`), one the store has not given yet."""
+    return id_ < 0
+
+
 @dataclass(slots=True)
 class Snapshot:
     existing: dict[str, int]
@@ -69,9 +129,8 @@ class Snapshot:
     threads: dict[int, ThreadState]
     conversations: dict[str, int]
     contacts: dict[str, int]
-    next_message_id: int
-    next_thread_id: int
-    next_contact_id: int
+    ids: Ids = field(default_factory=LocalIds)
+    """Ids for what the plans create."""
     messages: dict[int, tuple[str, str]] = field(default_factory=dict)
     """Message id -> (normalised subject, Message-ID as shown), for the stored messages
     `keys` names (the parents a reply's subject is compared with)."""
@@ -174,8 +233,7 @@ class _Planner:
         )
 
     def _new_thread(self, item: Incoming) -> int:
-        thread_id = self.s.next_thread_id
-        self.s.next_thread_id += 1
+        thread_id = self.s.ids.thread()
         self.s.threads[thread_id] = ThreadState(
             item.facts.subject_norm, conversation_key=item.conversation_key
         )
@@ -193,8 +251,7 @@ class _Planner:
         }
         decision = decide(facts, RuleContext(self.settings, contacts, match))
 
-        message_id = self.s.next_message_id
-        self.s.next_message_id += 1
+        message_id = self.s.ids.message()
         if match is None or decision.new_thread:
             thread_id = self._new_thread(item)
             if match is None:
@@ -211,8 +268,7 @@ class _Planner:
         for address in decision.new_contacts:
             contact_id = self.s.contacts.get(address.email)
             if contact_id is None:
-                contact_id = self.s.next_contact_id
-                self.s.next_contact_id += 1
+                contact_id = self.s.ids.contact()
                 self.s.contacts[address.email] = contact_id
                 self.plan.new_contacts.append((contact_id, address))
                 self.plan.contact_sources[contact_id] = decision.reason

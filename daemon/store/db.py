@@ -38,6 +38,7 @@ SqlParams = Sequence[Any] | dict[str, Any]
 
 MAX_PAGE_COUNT_VARIABLE = "LOGGBOK_TEST_MAX_PAGE_COUNT"
 _SQLITE_FULL = 13
+_IN_CHUNK = 500
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -238,3 +239,17 @@ class Transaction:
     async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Row]:
+        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
+        unique = list(dict.fromkeys(values))
+        rows: list[Row] = []
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
+            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
+        return rows
+
+    async def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version` on this connection: it changes when another
+        connection (another process) commits, never for this connection's own commits."""
+        return int(await self.fetchval("PRAGMA data_version"))

@@ -27,9 +27,10 @@ from loggbok.daemon.mime.facts import Address
 from loggbok.daemon.mime.subject import normalise_subject
 from loggbok.daemon.rules.context import Decision, RuleSettings
 from loggbok.daemon.rules.forwarded import OriginalFacts, decide_original
+from loggbok.daemon.store.bodies import StoredBody, StoredForward
 from loggbok.daemon.store.contacts import insert_contact
 from loggbok.daemon.store.db import Row, Transaction
-from loggbok.daemon.store.sync_batch import StoredBody, StoredForward, add_to_timelines
+from loggbok.daemon.store.plans import add_to_timelines
 
 CONTACT_SOURCE = "forwarded_to_log"
 

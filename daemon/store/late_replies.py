@@ -20,7 +20,7 @@ from loggbok.daemon.rules.context import RuleSettings, SubjectRef
 from loggbok.daemon.rules.late_replies import WAITING_REASONS, relog, trackers
 from loggbok.daemon.rules.planner import Plan, PlannedMessage, find_parent
 from loggbok.daemon.store.db import Transaction
-from loggbok.daemon.store.sync_batch import add_to_timelines
+from loggbok.daemon.store.plans import add_to_timelines
 
 
 @dataclass(frozen=True, slots=True)

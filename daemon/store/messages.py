@@ -10,8 +10,10 @@ from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.forwards import settle_forwards
+from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
     VISIBLE,
@@ -21,12 +23,6 @@ from loggbok.daemon.store.records import (
     summary,
 )
 from loggbok.daemon.store.rescans import evidence as scan_evidence
-from loggbok.daemon.store.sync_batch import (
-    StoredBody,
-    add_to_timelines,
-    turn_down_calendar,
-    write_bodies,
-)
 from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import (
     Evidence,

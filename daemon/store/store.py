@@ -13,6 +13,7 @@ from loggbok.daemon.store.mailboxes import MailboxQueries
 from loggbok.daemon.store.messages import MessageQueries
 from loggbok.daemon.store.redecisions import RedecisionQueries
 from loggbok.daemon.store.rescans import RescanQueries
+from loggbok.daemon.store.rounds import RoundQueries
 from loggbok.daemon.store.settings import SettingsQueries
 from loggbok.daemon.store.timeline import TimelineQueries
 
@@ -30,6 +31,7 @@ class Store:
         self.by_hand = ByHand(db)
         self.rescans = RescanQueries(db)
         self.archive = ArchiveQueries(db)
+        self.rounds = RoundQueries(db)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:

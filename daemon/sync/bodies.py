@@ -29,7 +29,7 @@ from loggbok.daemon.mime.facts import ParsedAttachment, ParsedMessage
 from loggbok.daemon.mime.forward import ForwardedOriginal, parse_forward
 from loggbok.daemon.mime.stream import Reduced, reduce_message
 from loggbok.daemon.store.blobs import BlobBatch, BlobStore
-from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody, StoredForward
+from loggbok.daemon.store.bodies import StoredAttachment, StoredBody, StoredForward
 from loggbok.daemon.sync.backend import Backend, Folder
 
 STREAM_ABOVE = 16 * 1024 * 1024

@@ -54,16 +54,11 @@ from loggbok.daemon.mime.headers import content_key
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.engine import domain_of
 from loggbok.daemon.rules.planner import Incoming, decision_order
+from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.companies import FREE_MAIL_DOMAINS
-from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.mailboxes import FolderRow, MailboxRow
+from loggbok.daemon.store.rounds import Round, Written
 from loggbok.daemon.store.store import Store
-from loggbok.daemon.store.sync_batch import (
-    StoredBody,
-    quarantine,
-    turn_down_calendar,
-    write_bodies,
-)
 from loggbok.daemon.sync.backend import (
     Backend,
     CursorInvalid,
@@ -74,7 +69,7 @@ from loggbok.daemon.sync.backend import (
     TemporaryError,
 )
 from loggbok.daemon.sync.bodies import read_reduced, streams
-from loggbok.daemon.sync.decider import Decider, Written
+from loggbok.daemon.sync.decider import Decider
 from loggbok.daemon.sync.folder_choice import chosen, skipped_by_labels
 from loggbok.daemon.sync.parse_pool import RawMessage, build_bodies, parse_header_blocks
 from loggbok.daemon.sync.rescan import Rescanner
@@ -145,6 +140,7 @@ class SyncRound:
         """The rules of this round (`run` reads them from the settings)."""
         self._excluded: list[str] = []
         self.rescans = Rescanner(store, mailbox.id, backend, notify)
+        self._store_round: Round | None = None
 
     async def run(self) -> SyncResult:
         settings = await self.store.settings.get()
@@ -160,6 +156,9 @@ class SyncRound:
             settings, self.mailbox.address, await self.store.settings.user_can_log()
         )
         self.rules = rules
+        self._store_round = self.store.rounds.begin(
+            self.mailbox.id, rules, self._folder_names(), settings.default_visibility
+        )
         pending = [
             Pending(
                 r["id"],
@@ -324,11 +323,7 @@ class SyncRound:
         pipeline, so the next batches are decided while these are fetched and parsed.
         """
         decider = Decider(
-            self.store,
-            self.mailbox.id,
-            rules,
-            {folder_id: folder.name for folder_id, folder in self._folders.items()},
-            settings.default_visibility,
+            self.store, self.mailbox.id, rules, self._folder_names(), settings.default_visibility
         )
         await decider.load(incoming)
         batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
@@ -353,6 +348,14 @@ class SyncRound:
                 self.mailbox.id,
                 decider.replanned,
             )
+
+    def _folder_names(self) -> dict[int, str]:
+        return {folder_id: folder.name for folder_id, folder in self._folders.items()}
+
+    def _stored(self) -> Round:
+        """The store's side of this round's body writes (`store/rounds.py`)."""
+        assert self._store_round is not None, "run() begins the store's round"
+        return self._store_round
 
     async def _written(
         self, written: Written, number: int, total: int, bodies: _BodyPipeline
@@ -448,16 +451,9 @@ class SyncRound:
             forwards,
         )
         bodies = {**parsed, **failed}
-        calendars = {i: b.calendar_method for i, b in parsed.items() if b.calendar_method}
-        # Settling a forward can create a contact, which changes plans: not plan-neutral.
-        async with self.store.db.transaction(plan_neutral=not forwards) as tx:
-            settled = await settle_forwards(tx, parsed, self.rules)
-            turned_down = await turn_down_calendar(tx, calendars) | settled.turned_down
-            await write_bodies(tx, {i: b for i, b in bodies.items() if i not in turned_down})
-            await write_bodies(
-                tx, {i: b for i, b in bodies.items() if i in turned_down}, index=False
-            )
-            await quarantine(tx, unreadable)
+        turned_down = await self._stored().write_bodies(
+            parsed, failed, unreadable, forwards=bool(forwards)
+        )
         self.result.errors += sum(1 for b in bodies.values() if b.parse_error)
         self.result.logged -= len(turned_down)
         await self._announce(sorted(bodies))

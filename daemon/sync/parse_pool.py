@@ -28,7 +28,7 @@ from pathlib import Path
 from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.store.blobs import BlobStore
-from loggbok.daemon.store.sync_batch import StoredBody
+from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.sync.bodies import build_body
 
 POOL_THRESHOLD = 16

@@ -216,3 +216,39 @@ async def test_a_late_message_folds_the_thread_of_a_reply_that_only_named_it(
     keys = await store.db.fetchall("SELECT DISTINCT thread_id FROM thread_keys")
     assert [k[0] for k in keys] == [ask_thread]
     await store.close()
+
+
+async def test_a_commit_by_another_process_makes_a_carried_plan_stale(tmp_path: Path) -> None:
+    """Another daemon on the same database (its own connections, its own counters) takes
+    the next ids between this round's plan and its write: the carried plan is made again
+    inside the transaction, and what it creates gets ids after the other's."""
+    store, decider, first, second = await _setup(tmp_path)
+    await decider.write(first, decider.plan_ahead(first), [])
+    ahead = decider.plan_ahead(second)
+    assert ahead is not None
+    other = await Store.open(tmp_path)
+    async with other.db.transaction() as tx:
+        taken_thread = await tx.fetchval("SELECT max(id) + 1 FROM threads")
+        taken_message = await tx.fetchval("SELECT max(id) + 1 FROM messages")
+        await tx.execute(
+            "INSERT INTO threads (id, subject_norm) VALUES (?, 'other')", (taken_thread,)
+        )
+        await tx.execute(
+            "INSERT INTO messages (id, message_key, message_id, mailbox_id, folder, thread_id,"
+            " subject, subject_norm, from_email, from_name, recipients, date, date_ts, direction,"
+            " raw_headers, size, body_state, logged, reason, visibility) VALUES (?, 'other@x',"
+            " '<other@x>', 1, 'INBOX', ?, '', '', '', '', '{}', '', 0, 'inbound', '', 0,"
+            " 'headers', 0, 'other', 'everyone')",
+            (taken_message, taken_thread),
+        )
+    await other.close()
+    written = (await decider.write(second, ahead, [])).plan
+    assert written is not ahead
+    assert decider.replanned == 1
+    reasons = await _reasons(store)
+    assert reasons["<reply@k.example>"][:2] == (1, "reply_in_tracked_thread")
+    assert reasons["<reply@k.example>"][2] == reasons["<offer@f.example>"][2]
+    assert reasons["<sale@shop.example>"][2] > taken_thread
+    assert min(m.id for m in written.messages) > taken_message
+    assert len(reasons) == 4
+    await store.close()

@@ -17,7 +17,7 @@ from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleContext, RuleSettings, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
-from loggbok.daemon.rules.planner import Incoming, Snapshot, plan_batch
+from loggbok.daemon.rules.planner import Counters, Incoming, Snapshot, plan_batch
 from loggbok.daemon.sync.providers.imap.backend import HEADER_FIELDS
 from loggbok.protocol.openrpc import build
 from loggbok.protocol.reasons import REASON_CODES
@@ -127,7 +127,7 @@ def test_contacts_made_by_the_flag_say_so_and_replies_follow() -> None:
         "From: bo@kund.example", f"To: {ME}", "Subject: SV: Offer", "Message-ID: <b@kund.example>",
         "In-Reply-To: <a1@firma.example>",
     )  # fmt: skip
-    snapshot = Snapshot({}, {}, {}, {}, {"anna@kund.example": ANNA}, 1, 1, 2)
+    snapshot = Snapshot({}, {}, {}, {}, {"anna@kund.example": ANNA}, Counters(1, 1, 2))
     plan = plan_batch(
         [
             Incoming(1, "1", parse_headers(sent), sent),

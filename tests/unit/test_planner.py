@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
-from loggbok.daemon.rules.planner import Incoming, Snapshot, plan_batch
+from loggbok.daemon.rules.planner import Counters, Incoming, Snapshot, plan_batch
 
 SETTINGS = RuleSettings(bcc_address="log@bcc.example", own_addresses=frozenset({"me@f.example"}))
 
@@ -15,7 +15,7 @@ def _incoming(folder: int, uid: str, *lines: str, conversation: str | None = Non
 
 
 def _empty() -> Snapshot:
-    return Snapshot({}, {}, {}, {}, {"anna@k.example": 1}, 1, 1, 2)
+    return Snapshot({}, {}, {}, {}, {"anna@k.example": 1}, Counters(1, 1, 2))
 
 
 SENT = (

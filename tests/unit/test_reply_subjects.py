@@ -17,7 +17,7 @@ import pytest
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleContext, RuleSettings, SubjectRef, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
-from loggbok.daemon.rules.planner import Incoming, Snapshot, decision_order, plan_batch
+from loggbok.daemon.rules.planner import Counters, Incoming, Snapshot, decision_order, plan_batch
 from loggbok.daemon.store.migrations import MIGRATIONS
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.decider import Decider
@@ -118,7 +118,7 @@ def _check(shapes: list[Shaped], decided: dict[str, tuple[str, dict[str, str]]])
 def test_shapes_in_one_round(name: str) -> None:
     build, bcc = SHAPES[name]
     shapes = build()
-    snapshot = Snapshot({}, {}, {}, {}, {"anna@kund.example": ANNA}, 1, 1, 2)
+    snapshot = Snapshot({}, {}, {}, {}, {"anna@kund.example": ANNA}, Counters(1, 1, 2))
     plan = plan_batch(decision_order(_incoming(shapes)), snapshot, _rules(bcc), 1)
     _check(
         shapes,

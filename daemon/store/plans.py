@@ -1,80 +1,23 @@
-"""Read the snapshot a sync batch is planned against, and write the plan.
-
-Both run inside the same write transaction (see `Database.transaction`), so a
-batch's messages, decisions, timeline entries, thread changes and the folder
-cursors commit together or not at all.
+"""The SQL of a sync round's plans: read the snapshot a batch is planned against
+(`load_snapshot`), write a plan with a handful of bulk statements (`write_plan`),
+timeline entries, Gmail labels and folder cursors. Run inside a transaction `rounds.py` holds;
+the plan's ids are real by then (`rounds.py` maps the plan-local ones).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from loggbok.daemon.rules.planner import Incoming, Plan, PlannedMessage, Snapshot, ThreadState
+from loggbok.daemon.rules.planner import Ids, Incoming, Plan, PlannedMessage, Snapshot, ThreadState
 from loggbok.daemon.store.companies import companies_for
-from loggbok.daemon.store.db import Row, Transaction
-from loggbok.daemon.store.records import participants as participant
-from loggbok.daemon.store.rescans import track_placeholders
-
-_CHUNK = 500
+from loggbok.daemon.store.db import Transaction
 
 
-@dataclass(frozen=True, slots=True)
-class StoredAttachment:
-    index: int
-    filename: str
-    content_type: str
-    size: int
-    status: str
-    sha256: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class StoredForward:
-    """What a forward to the forwarding address turned out to carry (R8): the original's
-    fields, or why its sender could not be read (`unparsed`)."""
-
-    unparsed: str | None = None
-    sender_email: str = ""
-    sender_name: str = ""
-    subject: str = ""
-    date_iso: str = ""
-    date_ts: float = 0.0
-    date_shown: bool = False
-    to: tuple[tuple[str, str], ...] = ()
-    cc: tuple[tuple[str, str], ...] = ()
-    message_id: str | None = None
-    found_in: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBody:
-    body_text: str
-    new_text: str
-    snippet: str
-    attachments: tuple[StoredAttachment, ...]
-    parse_error: str | None = None
-    calendar_method: str | None = None
-    """The iTIP method (REQUEST, REPLY, CANCEL ...) of a calendar part: the message is an
-    invitation or a response, whatever its headers said (R17)."""
-    forward: StoredForward | None = None
-    """For a forward to the forwarding address: the original read out of it (R8); the
-    body and attachments above are then the original's."""
-
-
-async def _rows_in(tx: Transaction, sql: str, values: Iterable[Any]) -> list[Row]:
-    """Run `sql` (with one `{in}` placeholder) over `values` in chunks."""
-    unique = list(dict.fromkeys(values))
-    rows: list[Row] = []
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        rows += await tx.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
-    return rows
-
-
-async def load_snapshot(tx: Transaction, batch: Sequence[Incoming]) -> Snapshot:
+async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) -> Snapshot:
+    """What the store knows about `batch`'s messages, threads and addresses; what the
+    plans create takes its ids from `ids`."""
     message_keys = [i.facts.message_key for i in batch]
     thread_keys = [
         k for i in batch for k in (i.facts.message_key, *i.facts.in_reply_to, *i.facts.references)
@@ -89,31 +32,30 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming]) -> Snapshot:
 
     existing = {
         r[0]: r[1]
-        for r in await _rows_in(
-            tx,
+        for r in await tx.fetchall_in(
             "SELECT message_key, id FROM messages WHERE message_key IN ({placeholders})",
             message_keys,
         )
     }
     keys = {
         r[0]: (r[1], r[2])
-        for r in await _rows_in(
-            tx,
+        for r in await tx.fetchall_in(
             "SELECT key, thread_id, message FROM thread_keys WHERE key IN ({placeholders})",
             thread_keys,
         )
     }
     conversations = {
         r[0]: r[1]
-        for r in await _rows_in(
-            tx,
+        for r in await tx.fetchall_in(
             "SELECT conversation_key, id FROM threads WHERE conversation_key IN ({placeholders})",
             conversation_keys,
         )
     }
     thread_ids = {t for t, _ in keys.values()} | set(conversations.values())
     threads: dict[int, ThreadState] = {}
-    for row in await _rows_in(tx, "SELECT * FROM threads WHERE id IN ({placeholders})", thread_ids):
+    for row in await tx.fetchall_in(
+        "SELECT * FROM threads WHERE id IN ({placeholders})", thread_ids
+    ):
         threads[row["id"]] = ThreadState(
             subject_norm=row["subject_norm"],
             tracked=bool(row["tracked"]),
@@ -122,14 +64,12 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming]) -> Snapshot:
             root_message=row["root_message"],
             conversation_key=row["conversation_key"],
         )
-    for row in await _rows_in(
-        tx,
+    for row in await tx.fetchall_in(
         "SELECT thread_id, contact_id FROM thread_contacts WHERE thread_id IN ({placeholders})",
         thread_ids,
     ):
         threads[row[0]].contact_ids.add(row[1])
-    for row in await _rows_in(
-        tx,
+    for row in await tx.fetchall_in(
         """SELECT s.thread_id, s.subject_norm, s.message, coalesce(m.message_id, '')
            FROM thread_subjects s LEFT JOIN messages m ON m.id = s.message
            WHERE s.thread_id IN ({placeholders}) ORDER BY s.rowid""",
@@ -138,35 +78,20 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming]) -> Snapshot:
         threads[row[0]].subjects.setdefault(row[1], (row[2], row[3]))
     messages = {
         r[0]: (r[1], r[2])
-        for r in await _rows_in(
-            tx,
+        for r in await tx.fetchall_in(
             "SELECT id, subject_norm, message_id FROM messages WHERE id IN ({placeholders})",
             [message for _, message in keys.values() if message is not None],
         )
     }
     contacts = {
         r[0]: r[1]
-        for r in await _rows_in(
-            tx,
+        for r in await tx.fetchall_in(
             "SELECT email, contact_id FROM contact_emails WHERE email IN ({placeholders})",
             emails,
         )
     }
 
-    async def next_id(table: str) -> int:
-        return int(await tx.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
-
-    return Snapshot(
-        existing,
-        keys,
-        threads,
-        conversations,
-        contacts,
-        await next_id("messages"),
-        await next_id("threads"),
-        await next_id("contacts"),
-        messages,
-    )
+    return Snapshot(existing, keys, threads, conversations, contacts, ids, messages)
 
 
 def _participants(message: PlannedMessage) -> str:
@@ -356,127 +281,3 @@ async def write_labels(tx: Transaction, items: list[tuple[int, str, tuple[str, .
 
 async def save_cursor(tx: Transaction, folder_id: int, cursor: dict[str, Any]) -> None:
     await tx.execute("UPDATE folders SET cursor = ? WHERE id = ?", (json.dumps(cursor), folder_id))
-
-
-async def quarantine(tx: Transaction, items: list[tuple[int, str, str]]) -> None:
-    """Mark (folder id, remote id, error) locations whose message could not be read."""
-    await tx.executemany(
-        "UPDATE message_locations SET state = 'quarantined', error = ?"
-        " WHERE folder_id = ? AND remote_id = ?",
-        [(error, folder_id, remote_id) for folder_id, remote_id, error in items],
-    )
-
-
-CALENDAR_OVERRIDES = ("contact_email", "reply_in_tracked_thread")
-"""Decisions R17 (calendar) takes precedence over in the rules; a BCC'd message (R2)
-and one logged by hand keep theirs."""
-
-
-async def turn_down_calendar(tx: Transaction, found: dict[int, str]) -> set[int]:
-    """Messages logged from their headers whose body holds a calendar invitation or
-    response (message id -> iTIP method): not logged after all (R17, "calendar"), with
-    a decision of their own, their timeline entries and search rows gone and their
-    contacts' last activity taken from what is left. Returns those changed."""
-    if not found:
-        return set()
-    rows = [
-        row
-        for row in await _rows_in(
-            tx,
-            "SELECT id, thread_id, subject_norm, reason FROM messages"
-            " WHERE id IN ({placeholders}) AND logged = 1",
-            list(found),
-        )
-        if row["reason"] in CALENDAR_OVERRIDES
-    ]
-    changed = {row["id"] for row in rows}
-    await tx.executemany(
-        "UPDATE messages SET logged = 0, reason = 'calendar' WHERE id = ?",
-        [(i,) for i in sorted(changed)],
-    )
-    await tx.executemany(
-        "INSERT INTO decisions (message, logged, reason, rule, evidence)"
-        " VALUES (?, 0, 'calendar', 'R17', ?)",
-        [
-            (
-                row["id"],
-                json.dumps(
-                    {
-                        "rule": "R17",
-                        "thread_id": row["thread_id"],
-                        "subject": row["subject_norm"],
-                        "details": {
-                            "calendar_method": found[row["id"]],
-                            "found_in": "the body (a calendar part; the headers did not show it)",
-                        },
-                    }
-                ),
-            )
-            for row in rows
-        ],
-    )
-    contacts = await _rows_in(
-        tx,
-        "SELECT DISTINCT contact_id FROM timeline_entries WHERE message IN ({placeholders})",
-        sorted(changed),
-    )
-    await tx.executemany(
-        "DELETE FROM timeline_entries WHERE message = ?", [(i,) for i in sorted(changed)]
-    )
-    await tx.executemany("DELETE FROM message_fts WHERE rowid = ?", [(i,) for i in sorted(changed)])
-    await tx.executemany(
-        """UPDATE contacts SET last_activity = (SELECT max(m.date) FROM timeline_entries e
-               JOIN messages m ON m.id = e.message WHERE e.contact_id = contacts.id)
-           WHERE id = ?""",
-        [(row[0],) for row in contacts],
-    )
-    return changed
-
-
-async def write_bodies(
-    tx: Transaction,
-    bodies: dict[int, StoredBody],
-    *,
-    index: bool = True,
-    now: float | None = None,
-) -> None:
-    """Parsed bodies onto stored messages (bulk statements). With `index` (the message is
-    logged) also its attachments, its full-text row and the re-fetch of attachments a
-    scanner's placeholder stands in for (R11, `rescans.py`; `now` is when, by default
-    the clock's)."""
-    items = sorted(bodies.items())
-    await tx.executemany(
-        """UPDATE messages SET body_text = ?, new_text = ?, snippet = ?, body_state = ?,
-               parse_error = ? WHERE id = ?""",
-        [(b.body_text, b.new_text, b.snippet, "error" if b.parse_error else "parsed",
-          b.parse_error, message_id) for message_id, b in items],
-    )  # fmt: skip
-    if not index or not items:
-        return
-    await tx.executemany(
-        """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
-               status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [(message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
-         for message_id, b in items for a in b.attachments],
-    )  # fmt: skip
-    await track_placeholders(tx, items, now)
-    rows = await _rows_in(
-        tx,
-        "SELECT id, subject, from_name, from_email, recipients FROM messages"
-        " WHERE id IN ({placeholders})",
-        [message_id for message_id, _ in items],
-    )
-    await tx.executemany("DELETE FROM message_fts WHERE rowid = ?", [(i,) for i, _ in items])
-    await tx.executemany(
-        "INSERT INTO message_fts (rowid, subject, participants, body) VALUES (?, ?, ?, ?)",
-        [(r["id"], r["subject"], _searchable_participants(r), bodies[r["id"]].body_text)
-         for r in rows],
-    )  # fmt: skip
-
-
-def _searchable_participants(row: Row) -> str:
-    """Sender, To and Cc for the full-text index (never Bcc: it holds the logging address)."""
-    people = [participant(row["recipients"], kind) for kind in ("to", "cc")]
-    return " ".join(
-        [row["from_name"], row["from_email"], *(f"{p.name} {p.email}" for ps in people for p in ps)]
-    )

@@ -1,0 +1,241 @@
+"""The store's side of a sync round: the contract the sync engine writes through.
+
+`store.rounds.begin(mailbox_id, rules, folder_names, visibility)` gives one
+`Round` per mailbox round. The engine (`sync/engine.py`, `sync/decider.py`)
+calls only these operations; it opens no transaction and reads no counter.
+
+`await round.snapshot(batch)`
+    Reads what the store knows about the incoming messages (their keys, the
+    threads and thread keys they name, the contacts of their addresses) in one
+    transaction, as a `rules.planner.Snapshot` the engine may carry and plan
+    batch after batch against (`plan_batch`, pure). Remembers when it read it.
+
+`await round.write(batch, planned, cursors)`
+    One write transaction, all or nothing: the plan's messages, thread keys,
+    threads (folds too), contacts, decisions, locations, timeline entries and
+    contacts' last activity; the earlier replies it makes loggable
+    (`late_replies.py`); the Gmail labels of the batch's locations; the
+    folder cursors given. Inside it:
+    - staleness: the carried plan is written only when nothing that a plan reads
+      was committed since this round's snapshot or last write, by this process
+      (`Database.generation`, bumped by every commit not marked plan-neutral) or
+      by any other (SQLite's `PRAGMA data_version`, which another connection's
+      commit changes; read on the writer connection inside the transaction).
+      Otherwise (or with no plan) the batch is planned again here against a
+      fresh snapshot, and `Written.replanned` says so. After that, and after a
+      write that decided late replies again (thread contacts changed outside
+      the plans), plans made on the old snapshot are never written: each later
+      batch is planned inside its transaction (the engine stops planning ahead
+      until it takes a new snapshot).
+    - ids: plans name what they create by plan-local ids (negative:
+      `rules.planner.LocalIds`, one sequence per round). The store gives each
+      a real id here, after the highest stored one, and rewrites the plan in
+      place to real ids (the `Written.plan` the engine gets back is the plan it
+      gave, now with real ids). It keeps the map for the round: a later batch
+      planned on the same snapshot names earlier batches' creations by their
+      local ids. No id is taken from a snapshot read outside this transaction.
+
+`await round.write_bodies(parsed, failed, unreadable, forwards=...)`
+    One transaction: a forward's original settled (R8; it can create a
+    contact, so such a transaction counts as plan-changing), calendar parts
+    turning a header decision down (R17), bodies, attachments and search rows
+    written (`bodies.py`), unreadable locations quarantined. Returns the
+    messages turned down.
+
+Errors: `StorageFull` when the disk is full (nothing of that transaction is
+kept); other database errors propagate and the round fails as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.planner import (
+    Incoming,
+    LocalIds,
+    Plan,
+    Snapshot,
+    ThreadState,
+    is_local,
+    plan_batch,
+)
+from loggbok.daemon.store.bodies import (
+    StoredBody,
+    quarantine,
+    turn_down_calendar,
+    write_bodies,
+)
+from loggbok.daemon.store.db import Database, Transaction
+from loggbok.daemon.store.forwards import settle_forwards
+from loggbok.daemon.store.late_replies import Relogged, relog_waiting_replies
+from loggbok.daemon.store.plans import load_snapshot, save_cursor, write_labels, write_plan
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    plan: Plan
+    """The plan as written, with real ids."""
+    relogged: list[Relogged]
+    """Messages stored in earlier rounds that this batch made loggable."""
+    replanned: bool = False
+    """The plan given had gone stale (or none was given): planned again inside the
+    transaction against a fresh snapshot."""
+
+
+class RoundQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def begin(
+        self,
+        mailbox_id: int,
+        rules: RuleSettings,
+        folder_names: dict[int, str],
+        visibility: str,
+    ) -> Round:
+        return Round(self._db, mailbox_id, rules, folder_names, visibility)
+
+
+class Round:
+    """One mailbox round's snapshots, plan writes and body writes (see the module)."""
+
+    def __init__(
+        self,
+        db: Database,
+        mailbox_id: int,
+        rules: RuleSettings,
+        folder_names: dict[int, str],
+        visibility: str,
+    ) -> None:
+        self._db = db
+        self.mailbox_id = mailbox_id
+        self.rules = rules
+        self.folder_names = folder_names
+        self.visibility = visibility
+        self._ids = LocalIds()
+        self._real: dict[int, int] = {}
+        """Plan-local id -> the real id the store gave it (this round)."""
+        self._seen: tuple[int, int] | None = None
+        """(generation, data_version) as of the last snapshot or write."""
+        self._carried = False
+        """Plans made on the last snapshot can still be written: no write since it was
+        planned again, and none changed threads outside its plan (late replies)."""
+
+    async def _version(self, tx: Transaction) -> tuple[int, int]:
+        return self._db.generation, await tx.data_version()
+
+    async def snapshot(self, batch: Sequence[Incoming]) -> Snapshot:
+        async with self._db.transaction(plan_neutral=True) as tx:
+            snapshot = await load_snapshot(tx, batch, self._ids)
+            self._seen = await self._version(tx)
+        self._carried = True
+        return snapshot
+
+    async def write(
+        self,
+        batch: list[Incoming],
+        planned: Plan | None,
+        cursors: Iterable[tuple[int, dict[str, Any]]] = (),
+    ) -> Written:
+        async with self._db.transaction() as tx:
+            seen = await self._version(tx)
+            replanned = planned is None or not self._carried or seen != self._seen
+            if planned is None or replanned:
+                fresh = await load_snapshot(tx, batch, self._ids)
+                planned = plan_batch(batch, fresh, self.rules, self.mailbox_id)
+            await self._give_ids(tx, planned)
+            await write_plan(tx, planned, self.mailbox_id, self.folder_names, self.visibility)
+            await write_labels(
+                tx, [(i.folder_id, i.remote_id, i.labels) for i in batch if i.labels is not None]
+            )
+            relogged = await relog_waiting_replies(tx, planned, self.rules, list(self.folder_names))
+            for folder_id, cursor in cursors:
+                await save_cursor(tx, folder_id, cursor)
+            data_version = seen[1]
+        self._seen = (self._db.generation, data_version)
+        self._carried = self._carried and not replanned and not relogged
+        return Written(planned, relogged, replanned)
+
+    async def write_bodies(
+        self,
+        parsed: dict[int, StoredBody],
+        failed: dict[int, StoredBody],
+        unreadable: list[tuple[int, str, str]],
+        *,
+        forwards: bool,
+    ) -> set[int]:
+        """Store a chunk's bodies (see the module; `forwards`: the chunk holds a forward
+        to the forwarding address); returns the messages turned down."""
+        bodies = {**parsed, **failed}
+        calendars = {i: b.calendar_method for i, b in parsed.items() if b.calendar_method}
+        # Settling a forward can create a contact, which changes plans: not plan-neutral.
+        async with self._db.transaction(plan_neutral=not forwards) as tx:
+            settled = await settle_forwards(tx, parsed, self.rules)
+            turned_down = await turn_down_calendar(tx, calendars) | settled.turned_down
+            await write_bodies(tx, {i: b for i, b in bodies.items() if i not in turned_down})
+            await write_bodies(
+                tx, {i: b for i, b in bodies.items() if i in turned_down}, index=False
+            )
+            await quarantine(tx, unreadable)
+        return turned_down
+
+    async def _give_ids(self, tx: Transaction, plan: Plan) -> None:
+        """Real ids for what `plan` creates, after the highest stored ones; then the
+        plan rewritten in place to name everything by its real id."""
+        await self._allocate(tx, "messages", [m.id for m in plan.messages])
+        await self._allocate(tx, "threads", sorted(plan.new_threads, reverse=True))
+        await self._allocate(tx, "contacts", [c for c, _ in plan.new_contacts])
+        _resolve(plan, self._real)
+
+    async def _allocate(self, tx: Transaction, table: str, local: list[int]) -> None:
+        """`local` ids (in the order the plan made them) -> consecutive real ids."""
+        local = [i for i in local if is_local(i)]
+        if not local:
+            return
+        top = int(await tx.fetchval(f"SELECT coalesce(max(id), 0) FROM {table}"))
+        self._real.update((i, top + n) for n, i in enumerate(local, start=1))
+
+
+def _resolve(plan: Plan, real: dict[int, int]) -> None:
+    """Every plan-local id in `plan` replaced by its real one (in place)."""
+
+    def r(i: int) -> int:
+        return real[i] if is_local(i) else i
+
+    def maybe(i: int | None) -> int | None:
+        return None if i is None else r(i)
+
+    def ids(values: Iterable[int]) -> tuple[int, ...]:
+        return tuple(r(i) for i in values)
+
+    for m in plan.messages:
+        m.id = r(m.id)
+        m.thread_id = r(m.thread_id)
+        m.contact_ids = ids(m.contact_ids)
+        if any(is_local(c) for c in m.decision.contact_ids):
+            m.decision = replace(m.decision, contact_ids=ids(m.decision.contact_ids))
+        e = m.evidence
+        e["thread_id"] = r(e["thread_id"])
+        e["matched_id"] = maybe(e["matched_id"])
+        e["contact_ids"] = list(ids(e["contact_ids"]))
+    plan.locations = [(f, remote, r(i)) for f, remote, i in plan.locations]
+    plan.new_threads = {r(i) for i in plan.new_threads}
+    plan.touched_threads = {r(i) for i in plan.touched_threads}
+    plan.keys = {k: (r(t), maybe(i)) for k, (t, i) in plan.keys.items()}
+    plan.new_contacts = [(r(c), a) for c, a in plan.new_contacts]
+    plan.contact_sources = {r(c): s for c, s in plan.contact_sources.items()}
+    plan.merged = {r(a): r(b) for a, b in plan.merged.items()}
+    plan.newly_tracked = {r(t): r(i) for t, i in plan.newly_tracked.items()}
+    plan.threads = {r(t): _resolved_thread(s, r, maybe) for t, s in plan.threads.items()}
+
+
+def _resolved_thread(state: ThreadState, r: Any, maybe: Any) -> ThreadState:
+    return replace(
+        state,
+        root_message=maybe(state.root_message),
+        contact_ids={r(c) for c in state.contact_ids},
+        subjects={s: (maybe(i), shown) for s, (i, shown) in state.subjects.items()},
+    )
