@@ -3,7 +3,8 @@
 Each handler is `async def handler(ctx, params) -> result` with the typed
 params struct of its method. `build_methods` wraps them so jsonrpcserver sees
 `(context, **params)`; params are converted with msgspec (a wrong name or type
-is `Invalid params` with the reason), `RpcError` becomes an error response, a
+is `Invalid params` with the reason), `RpcError` becomes an error response, the
+store's own errors (`store/errors.py`) become theirs (`STORE_ERRORS`), a
 write refused for want of space is `Storage full` (-32009), and results are
 turned into plain JSON values.
 
@@ -33,6 +34,7 @@ from jsonrpcserver.response import to_serializable
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.store.db import is_storage_full, storage_full
+from loggbok.daemon.store.errors import Conflict, Invalid, NotFound, StoreError
 from loggbok.protocol.errors import ERROR_MESSAGES, ErrorCode, RpcError
 from loggbok.protocol.methods import METHODS, Method, param_variants
 
@@ -42,6 +44,20 @@ Handler = Callable[[Context, Any], Awaitable[Any]]
 Bound = Callable[..., Awaitable[Any]]
 Response = dict[str, Any]
 _REQUEST_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
+STORE_ERRORS: dict[type[StoreError], ErrorCode] = {
+    NotFound: ErrorCode.NOT_FOUND,
+    Conflict: ErrorCode.CONFLICT,
+    Invalid: ErrorCode.INVALID_PARAMS,
+}
+"""The store's errors as protocol error codes (message and data kept)."""
+
+
+def store_error(exc: StoreError) -> RpcError:
+    """`exc` as the protocol error a client gets."""
+    code = next(
+        (c for kind, c in STORE_ERRORS.items() if isinstance(exc, kind)), ErrorCode.INTERNAL_ERROR
+    )
+    return RpcError(code, exc.message, exc.data)
 
 
 def _unknown_variant(method: Method[Any, Any], params: dict[str, Any]) -> Any:
@@ -72,6 +88,9 @@ def _bind(method: Method[Any, Any], handler: Handler) -> Bound:
             result = await handler(context, typed)
         except RpcError as exc:
             return Error(exc.code, exc.message, exc.data)
+        except StoreError as exc:
+            mapped = store_error(exc)
+            return Error(mapped.code, mapped.message, mapped.data)
         except Exception as exc:
             if not is_storage_full(exc):
                 raise

@@ -11,6 +11,7 @@ from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.bodies import StoredBody
+from loggbok.daemon.store.errors import StoreError
 from loggbok.daemon.store.redecisions import Scope
 from loggbok.daemon.sync.backend import BackendError
 from loggbok.daemon.sync.bodies import build_body_async
@@ -52,7 +53,7 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
         # The body of a message that was not logged (a forward_unparsed, a calendar
         # turned down) was kept without its attachments and search row: read it again
         # so the logged message is whole; when the mailbox cannot give it, log it as is.
-        with contextlib.suppress(RpcError):
+        with contextlib.suppress(RpcError, StoreError):
             body = await _fetch_body(ctx, message)
     added = await ctx.store.messages.log_manually(message, wanted, body)
     for entry in await ctx.store.timeline.entries_for(message, added):

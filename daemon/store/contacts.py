@@ -13,7 +13,7 @@ from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
 from loggbok.daemon.store.db import Database, Row, Transaction
-from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
 from loggbok.protocol.types import Contact, ContactList
 
 _SELECT = """
@@ -41,7 +41,7 @@ def normalise_email(email: str) -> str:
     """The lower-cased address, by the importer's addr-spec rule; Invalid params if none."""
     cleaned = addr_spec(email)
     if cleaned is None:
-        raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", f"not an address: {email!r}")
+        raise Invalid("Invalid params", f"not an address: {email!r}")
     return cleaned
 
 
@@ -50,8 +50,7 @@ async def insert_contact(tx: Transaction, name: str, emails: Sequence[str], sour
     taken = await owners_in(tx, emails)
     if taken:
         email, owner = next(iter(taken.items()))
-        raise RpcError(
-            ErrorCode.CONFLICT,
+        raise Conflict(
             "Address belongs to another contact",
             {"email": email, "contact_id": owner},
         )
@@ -90,7 +89,7 @@ class ContactQueries:
     async def get(self, contact_id: int) -> Contact:
         row = await self._db.fetchone(_SELECT + " WHERE c.id = ?", (contact_id,))
         if row is None:
-            raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"id": contact_id})
+            raise NotFound("No such contact", {"id": contact_id})
         return _contact(row)
 
     async def search(self, query: str, limit: int, cursor: str | None) -> ContactList:
@@ -121,14 +120,13 @@ class ContactQueries:
             if emails is not None:
                 cleaned = list(dict.fromkeys(normalise_email(e) for e in emails))
                 if not cleaned:
-                    raise RpcError(
-                        ErrorCode.INVALID_PARAMS,
+                    raise Invalid(
                         "Invalid params",
                         "a contact needs at least one address",
                     )
                 taken = {e: o for e, o in (await owners_in(tx, cleaned)).items() if o != contact_id}
                 if taken:
-                    raise RpcError(ErrorCode.CONFLICT, "Address belongs to another contact", taken)
+                    raise Conflict("Address belongs to another contact", taken)
                 await tx.execute("DELETE FROM contact_emails WHERE contact_id = ?", (contact_id,))
                 await tx.executemany(
                     "INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, ?)",

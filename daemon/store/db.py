@@ -29,26 +29,19 @@ from typing import Any
 
 import aiosqlite
 
+from loggbok.daemon.store.errors import StorageFull, StoreUnavailable
 from loggbok.daemon.store.fair import FairGate
 from loggbok.daemon.store.migrations import MIGRATIONS
 
 Row = sqlite3.Row
 SqlParams = Sequence[Any] | dict[str, Any]
+__all__ = ["Database", "Row", "StorageFull", "StoreUnavailable", "Transaction"]
 
 
 MAX_PAGE_COUNT_VARIABLE = "LOGGBOK_TEST_MAX_PAGE_COUNT"
 _SQLITE_FULL = 13
 _IN_CHUNK = 500
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
-
-
-class StoreUnavailable(Exception):
-    """The database file cannot be used: damaged, not a database, or from a newer loggbok."""
-
-
-class StorageFull(Exception):
-    """A write found no space left: the disk (or quota) holding the data dir is full.
-    Nothing of that write was kept; it can be done again once space returns."""
 
 
 def is_storage_full(exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loggbok.daemon.store.db import Database, Row
-from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.daemon.store.errors import NotFound
 from loggbok.protocol.types import FolderState, Mailbox
 
 UNAVAILABLE = ("auth_failed", "disconnected", "error")
@@ -77,7 +77,7 @@ class MailboxQueries:
             (mailbox_id,),
         )
         if row is None:
-            raise RpcError(ErrorCode.NOT_FOUND, "No such mailbox", {"id": mailbox_id})
+            raise NotFound("No such mailbox", {"id": mailbox_id})
         return _mailbox_row(row)
 
     async def describe(self, mailbox_id: int | None = None) -> list[Mailbox]:

@@ -12,6 +12,7 @@ from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import (
@@ -23,7 +24,6 @@ from loggbok.daemon.store.records import (
     summary,
 )
 from loggbok.daemon.store.rescans import evidence as scan_evidence
-from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import (
     Evidence,
     Explanation,
@@ -43,9 +43,7 @@ class MessageQueries:
     async def resolve(self, id: int | None, message_id: str | None, viewer: int = 1) -> int:
         """The store id of a message given by id or Message-ID; NOT_FOUND otherwise."""
         if id is None and not message_id:
-            raise RpcError(
-                ErrorCode.INVALID_PARAMS, "Invalid params", "give the message's id or message_id"
-            )
+            raise Invalid("Invalid params", "give the message's id or message_id")
         if id is not None:
             row = await self._db.fetchone(
                 f"SELECT m.id FROM messages m WHERE m.id = :id AND {VISIBLE}",
@@ -57,8 +55,7 @@ class MessageQueries:
                 {"key": normalise_id(message_id or ""), "viewer": viewer},
             )
         if row is None:
-            raise RpcError(
-                ErrorCode.NOT_FOUND,
+            raise NotFound(
                 "No such message",
                 {"id": id} if id is not None else {"message_id": message_id},
             )
@@ -205,8 +202,7 @@ class MessageQueries:
             try:
                 params["ts"], params["bid"] = float(ts_text), int(id_text)
             except ValueError:
-                raise RpcError(
-                    ErrorCode.INVALID_PARAMS,
+                raise Invalid(
                     "Invalid params",
                     "before: not a cursor from messages.list",
                 ) from None
@@ -232,9 +228,7 @@ class MessageQueries:
                 {"q": query, "viewer": viewer, "limit": limit},
             )
         except Exception as exc:  # sqlite3.OperationalError: fts5 syntax error
-            raise RpcError(
-                ErrorCode.INVALID_PARAMS, "Invalid params", f"search query: {exc}"
-            ) from None
+            raise Invalid("Invalid params", f"search query: {exc}") from None
         return SearchResult(hits=[summary(r, await self.contact_ids(r["id"])) for r in rows])
 
     async def log_manually(
@@ -371,9 +365,7 @@ class MessageQueries:
             "SELECT * FROM attachments WHERE message = ? AND idx = ?", (message, index)
         )
         if row is None:
-            raise RpcError(
-                ErrorCode.NOT_FOUND, "No such attachment", {"id": message, "index": index}
-            )
+            raise NotFound("No such attachment", {"id": message, "index": index})
         return row
 
 

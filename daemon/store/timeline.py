@@ -7,8 +7,8 @@ previous page, so a page costs one index range scan however deep it is.
 from __future__ import annotations
 
 from loggbok.daemon.store.db import Database, Row
+from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, timeline_entry
-from loggbok.protocol.errors import ErrorCode, RpcError
 from loggbok.protocol.types import Attachment, Timeline, TimelineEntry
 
 _SELECT = f"""SELECT {MESSAGE_COLUMNS}, e.id AS entry_id, e.contact_id, e.reason AS entry_reason,
@@ -30,8 +30,7 @@ class TimelineQueries:
                 ts_text, _, id_text = before.partition(":")
                 params["ts"], params["eid"] = float(ts_text), int(id_text)
             except ValueError:
-                raise RpcError(
-                    ErrorCode.INVALID_PARAMS,
+                raise Invalid(
                     "Invalid params",
                     "before: not a cursor from timeline.get",
                 ) from None
@@ -93,4 +92,4 @@ class TimelineQueries:
 
 async def require_contact(db: Database, contact_id: int) -> None:
     if await db.fetchone("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)) is None:
-        raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"id": contact_id})
+        raise NotFound("No such contact", {"id": contact_id})
