@@ -1,9 +1,13 @@
 """The layer rule, checked in fresh interpreters: protocol imports neither daemon
-nor tui; tui imports only protocol; daemon never imports Textual. Also: the
-committed OpenRPC document is current, and pyproject lists every subpackage."""
+nor tui; tui imports only protocol; daemon never imports Textual. Inside the
+daemon, by a static scan of every import (`ast`): the store imports neither sync
+nor rpc, rules import neither store, sync nor rpc, and only the store imports a
+database driver. Also: the committed OpenRPC document is current, and pyproject
+lists every subpackage."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -72,3 +76,69 @@ def test_pyproject_lists_every_package() -> None:
             rel = init.parent.relative_to(ROOT / folder)
             found.add(".".join([prefix, *rel.parts]))
     assert found == listed
+
+
+DAEMON = ROOT / "daemon"
+DRIVERS = ("sqlite3", "aiosqlite")
+
+
+def _module(path: Path) -> str:
+    return ".".join(["loggbok", *path.relative_to(ROOT).with_suffix("").parts])
+
+
+def _imported(path: Path) -> set[str]:
+    """Every module `path` imports (anywhere in it, under TYPE_CHECKING too)."""
+    found: set[str] = set()
+    package = _module(path).rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _daemon_imports() -> dict[str, set[str]]:
+    return {_module(p): _imported(p) for p in DAEMON.rglob("*.py")}
+
+
+def _breaking(owner: str, forbidden: tuple[str, ...]) -> list[str]:
+    prefix = f"loggbok.daemon.{owner}"
+    return sorted(
+        f"{module} imports {name}"
+        for module, names in _daemon_imports().items()
+        if module == prefix or module.startswith(prefix + ".")
+        for name in names
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    )
+
+
+def test_store_imports_neither_sync_nor_rpc() -> None:
+    assert _breaking("store", ("loggbok.daemon.sync", "loggbok.daemon.rpc")) == []
+
+
+def test_rules_import_neither_store_sync_nor_rpc() -> None:
+    forbidden = ("loggbok.daemon.store", "loggbok.daemon.sync", "loggbok.daemon.rpc")
+    assert _breaking("rules", forbidden) == []
+
+
+def test_only_the_store_imports_a_database_driver() -> None:
+    outside = sorted(
+        f"{module} imports {name}"
+        for module, names in _daemon_imports().items()
+        if not module.startswith("loggbok.daemon.store.")
+        for name in names
+        if name.split(".")[0] in DRIVERS
+    )
+    assert outside == []
+    assert any(
+        name.split(".")[0] in DRIVERS
+        for module, names in _daemon_imports().items()
+        if module.startswith("loggbok.daemon.store.")
+        for name in names
+    ), "the scan finds the store's own driver imports"
