@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 
 from loggbok.daemon.store.db import Database, Transaction
+from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.redecisions import refresh_activity
-from loggbok.protocol.errors import ErrorCode, RpcError
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ class ByHand:
         async with self._db.transaction() as tx:
             row = await tx.fetchone("SELECT name FROM contacts WHERE id = ?", (contact_id,))
             if row is None:
-                raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"id": contact_id})
+                raise NotFound("No such contact", {"id": contact_id})
             messages = [
                 int(r[0])
                 for r in await tx.fetchall(
@@ -123,7 +123,7 @@ class ByHand:
         """Move `contact_id`'s entries, addresses and threads to `into`, then delete it.
         An entry for a message `into` already shows collapses into that one."""
         if contact_id == into:
-            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "id and into are the same")
+            raise Invalid("Invalid params", "id and into are the same")
         async with self._db.transaction() as tx:
             found = {
                 int(r["id"]): r
@@ -134,7 +134,7 @@ class ByHand:
             }
             missing = [c for c in (contact_id, into) if c not in found]
             if missing:
-                raise RpcError(ErrorCode.NOT_FOUND, "No such contact", {"ids": missing})
+                raise NotFound("No such contact", {"ids": missing})
             duplicates = int(
                 await tx.fetchval(
                     """SELECT count(*) FROM timeline_entries e WHERE e.contact_id = ? AND EXISTS

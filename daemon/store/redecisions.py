@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loggbok.daemon.store.bodies import StoredBody, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
-from loggbok.daemon.store.sync_batch import StoredBody, write_bodies
 
 _CHUNK = 500
 

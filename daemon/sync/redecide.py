@@ -36,6 +36,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.planner import (
+    Counters,
+    Incoming,
+    PlannedMessage,
+    Snapshot,
+    ThreadState,
+    decision_order,
+    plan_batch,
+)
+from loggbok.daemon.store.bodies import CALENDAR_OVERRIDES
 from loggbok.daemon.store.redecisions import (
     BatchContext,
     BatchWrite,
@@ -46,17 +56,8 @@ from loggbok.daemon.store.redecisions import (
     StoredThread,
 )
 from loggbok.daemon.store.store import Store
-from loggbok.daemon.store.sync_batch import CALENDAR_OVERRIDES
 from loggbok.daemon.sync.engine import rule_settings
 from loggbok.daemon.sync.parse_pool import parse_header_blocks
-from loggbok.daemon.sync.planner import (
-    Incoming,
-    PlannedMessage,
-    Snapshot,
-    ThreadState,
-    decision_order,
-    plan_batch,
-)
 from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol.types import (
     ReasonChange,
@@ -79,7 +80,8 @@ class Replay:
     """The planner's snapshot carried across a whole replay, fed per batch."""
 
     def __init__(self, next_thread: int, next_contact: int) -> None:
-        self.s = Snapshot({}, {}, {}, {}, {}, 0, 0, next_contact)
+        self.ids = Counters(0, 0, next_contact)
+        self.s = Snapshot({}, {}, {}, {}, {}, self.ids)
         self.fresh = next_thread
         self.claimed: set[int] = set()
         self.folded: dict[int, int] = {}
@@ -115,11 +117,11 @@ class Replay:
         """Plan one stored message under its own id, in the thread it had when it
         starts one; keys and folds go to `self.batch`."""
         s = self.s
-        s.next_message_id = row.id
+        self.ids.next_message = row.id
         reuse = row.thread_id
         if reuse is None or reuse in self.claimed or reuse in s.threads:
             reuse = None
-        s.next_thread_id = self.fresh if reuse is None else reuse
+        self.ids.next_thread = self.fresh if reuse is None else reuse
         plan = plan_batch([item], s, rules, row.mailbox_id or 0)
         for thread_id in plan.new_threads:
             self.claimed.add(thread_id)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store.redecisions import BatchContext, StoredMessage
-from loggbok.daemon.sync.planner import Incoming
 from loggbok.daemon.sync.redecide import Replay, new_decision
 
 RULES = RuleSettings(
