@@ -141,12 +141,15 @@ class Round:
         cursors: Iterable[tuple[int, dict[str, Any]]] = (),
     ) -> Written:
         async with self._db.transaction() as tx:
-            seen = await self._version(tx)
+            # One statement: what other connections committed, and the highest ids.
+            state = await tx.fetchone(_STATE)
+            assert state is not None
+            seen = (self._db.generation, int(state[0]))
             replanned = planned is None or not self._carried or seen != self._seen
             if planned is None or replanned:
                 fresh = await load_snapshot(tx, batch, self._ids)
                 planned = plan_batch(batch, fresh, self.rules, self.mailbox_id)
-            await self._give_ids(tx, planned)
+            self._give_ids(planned, int(state[1]), int(state[2]), int(state[3]))
             await write_plan(tx, planned, self.mailbox_id, self.folder_names, self.visibility)
             await write_labels(
                 tx, [(i.folder_id, i.remote_id, i.labels) for i in batch if i.labels is not None]
@@ -182,60 +185,61 @@ class Round:
             await quarantine(tx, unreadable)
         return turned_down
 
-    async def _give_ids(self, tx: Transaction, plan: Plan) -> None:
-        """Real ids for what `plan` creates, after the highest stored ones; then the
-        plan rewritten in place to name everything by its real id."""
-        await self._allocate(tx, "messages", [m.id for m in plan.messages])
-        await self._allocate(tx, "threads", sorted(plan.new_threads, reverse=True))
-        await self._allocate(tx, "contacts", [c for c, _ in plan.new_contacts])
+    def _give_ids(self, plan: Plan, messages: int, threads: int, contacts: int) -> None:
+        """Real ids for what `plan` creates, after the highest stored ones (read in this
+        write transaction); then the plan rewritten in place to name everything by its
+        real id."""
+        self._allocate(messages, [m.id for m in plan.messages])
+        self._allocate(threads, sorted(plan.new_threads, reverse=True))
+        self._allocate(contacts, [c for c, _ in plan.new_contacts])
         _resolve(plan, self._real)
 
-    async def _allocate(self, tx: Transaction, table: str, local: list[int]) -> None:
-        """`local` ids (in the order the plan made them) -> consecutive real ids."""
-        local = [i for i in local if is_local(i)]
-        if not local:
-            return
-        top = int(await tx.fetchval(f"SELECT coalesce(max(id), 0) FROM {table}"))
-        self._real.update((i, top + n) for n, i in enumerate(local, start=1))
+    def _allocate(self, top: int, local: list[int]) -> None:
+        """`local` ids (in the order the plan made them) -> consecutive real ids after `top`."""
+        self._real.update(
+            (i, top + n) for n, i in enumerate((i for i in local if is_local(i)), start=1)
+        )
+
+
+_STATE = """SELECT (SELECT data_version FROM pragma_data_version()),
+    (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM threads),
+    (SELECT coalesce(max(id), 0) FROM contacts)"""
+"""SQLite's data_version on the writer connection and the highest stored ids."""
 
 
 def _resolve(plan: Plan, real: dict[int, int]) -> None:
-    """Every plan-local id in `plan` replaced by its real one (in place)."""
-
-    def r(i: int) -> int:
-        return real[i] if is_local(i) else i
-
-    def maybe(i: int | None) -> int | None:
-        return None if i is None else r(i)
-
-    def ids(values: Iterable[int]) -> tuple[int, ...]:
-        return tuple(r(i) for i in values)
-
+    """Every plan-local id in `plan` replaced by its real one (in place). `real` holds
+    only local ids as keys, so `get(i, i)` leaves a stored id as it is."""
+    get = real.get
     for m in plan.messages:
-        m.id = r(m.id)
-        m.thread_id = r(m.thread_id)
-        m.contact_ids = ids(m.contact_ids)
-        if any(is_local(c) for c in m.decision.contact_ids):
-            m.decision = replace(m.decision, contact_ids=ids(m.decision.contact_ids))
+        m.id = get(m.id, m.id)
+        m.thread_id = get(m.thread_id, m.thread_id)
+        m.contact_ids = tuple([get(c, c) for c in m.contact_ids])
+        contacts = m.decision.contact_ids
+        if any(is_local(c) for c in contacts):
+            m.decision = replace(m.decision, contact_ids=tuple([get(c, c) for c in contacts]))
         e = m.evidence
-        e["thread_id"] = r(e["thread_id"])
-        e["matched_id"] = maybe(e["matched_id"])
-        e["contact_ids"] = list(ids(e["contact_ids"]))
-    plan.locations = [(f, remote, r(i)) for f, remote, i in plan.locations]
-    plan.new_threads = {r(i) for i in plan.new_threads}
-    plan.touched_threads = {r(i) for i in plan.touched_threads}
-    plan.keys = {k: (r(t), maybe(i)) for k, (t, i) in plan.keys.items()}
-    plan.new_contacts = [(r(c), a) for c, a in plan.new_contacts]
-    plan.contact_sources = {r(c): s for c, s in plan.contact_sources.items()}
-    plan.merged = {r(a): r(b) for a, b in plan.merged.items()}
-    plan.newly_tracked = {r(t): r(i) for t, i in plan.newly_tracked.items()}
-    plan.threads = {r(t): _resolved_thread(s, r, maybe) for t, s in plan.threads.items()}
-
-
-def _resolved_thread(state: ThreadState, r: Any, maybe: Any) -> ThreadState:
-    return replace(
-        state,
-        root_message=maybe(state.root_message),
-        contact_ids={r(c) for c in state.contact_ids},
-        subjects={s: (maybe(i), shown) for s, (i, shown) in state.subjects.items()},
-    )
+        e["thread_id"] = get(e["thread_id"], e["thread_id"])
+        if e["matched_id"] is not None:
+            e["matched_id"] = get(e["matched_id"], e["matched_id"])
+        e["contact_ids"] = [get(c, c) for c in e["contact_ids"]]
+    plan.locations = [(f, remote, get(i, i)) for f, remote, i in plan.locations]
+    plan.new_threads = {get(i, i) for i in plan.new_threads}
+    plan.touched_threads = {get(i, i) for i in plan.touched_threads}
+    plan.keys = {
+        k: (get(t, t), None if i is None else get(i, i)) for k, (t, i) in plan.keys.items()
+    }
+    plan.new_contacts = [(get(c, c), a) for c, a in plan.new_contacts]
+    plan.contact_sources = {get(c, c): s for c, s in plan.contact_sources.items()}
+    plan.merged = {get(a, a): get(b, b) for a, b in plan.merged.items()}
+    plan.newly_tracked = {get(t, t): get(i, i) for t, i in plan.newly_tracked.items()}
+    threads: dict[int, ThreadState] = {}
+    for t, state in plan.threads.items():
+        root = state.root_message
+        state.root_message = None if root is None else get(root, root)
+        state.contact_ids = {get(c, c) for c in state.contact_ids}
+        state.subjects = {
+            s: (None if i is None else get(i, i), shown) for s, (i, shown) in state.subjects.items()
+        }
+        threads[get(t, t)] = state
+    plan.threads = threads
