@@ -8,7 +8,7 @@ placeholders then `missing`). The schedule itself (`sync/rescan.py`) is not
 the store's: a row's `next_at` is NULL until the first attempt, meaning "the
 schedule's first step after `first_at`".
 
-`track_placeholders` runs inside every body write (`sync_batch.write_bodies`),
+`track_placeholders` runs inside every body write (`bodies.write_bodies`),
 so a body stored with placeholders starts a row and one stored without them
 ends a pending row as replaced, whoever stored it (a sync, `messages.retry`,
 the re-fetch itself: `MessageQueries.replace_scanned`).
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from loggbok.daemon.store.db import Database, Row, Transaction
 
 if TYPE_CHECKING:
-    from loggbok.daemon.store.sync_batch import StoredBody
+    from loggbok.daemon.store.bodies import StoredBody
 
 PENDING_SCAN = "pending_scan"
 
