@@ -18,8 +18,8 @@ from pathlib import Path
 
 from loggbok.daemon import __version__
 from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
-from loggbok.daemon.backup import RestoreRefused, restore
 from loggbok.daemon.logs import setup_logging
+from loggbok.daemon.store.backup import RestoreRefused, restore
 from loggbok.daemon.store.errors import StoreUnavailable
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path

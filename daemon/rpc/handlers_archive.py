@@ -19,15 +19,15 @@ from pathlib import Path
 
 import msgspec
 
-from loggbok.daemon import backup as backups
 from loggbok.daemon.mime.headers import parse_headers, split_header_block
 from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rebuild import rebuild
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
+from loggbok.daemon.store import backup as backups
 from loggbok.daemon.store.archive import ImportItem
+from loggbok.daemon.store.bodies import StoredAttachment, StoredBody
 from loggbok.daemon.store.db import Row
-from loggbok.daemon.store.sync_batch import StoredAttachment, StoredBody
 from loggbok.daemon.sync.backend import BackendError, Folder
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.protocol import types as t

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.mime.facts import HeaderFacts
+from loggbok.daemon.store.bodies import StoredBody, write_bodies
 from loggbok.daemon.store.contacts import insert_contact, owners_in
 from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.errors import Invalid
+from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, participants, sender
-from loggbok.daemon.store.sync_batch import StoredBody, add_to_timelines, write_bodies
 from loggbok.protocol import types as t
-from loggbok.protocol.errors import ErrorCode, RpcError
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,7 @@ def _cursor(after: str | None) -> tuple[float, int] | None:
         ts, _, last = after.partition(":")
         return float(ts), int(last)
     except ValueError:
-        raise RpcError(
-            ErrorCode.INVALID_PARAMS, "Invalid params", "after: not a cursor from archive.export"
-        ) from None
+        raise Invalid("Invalid params", "after: not a cursor from archive.export") from None
 
 
 class ArchiveQueries:
@@ -177,8 +176,7 @@ class ArchiveQueries:
                     e.contact_id for e in item.message.entries if e.contact_id not in mapping
                 ]
                 if unknown:
-                    raise RpcError(
-                        ErrorCode.INVALID_PARAMS,
+                    raise Invalid(
                         "Invalid params",
                         f"message {item.message.message_id}: entries name contacts {unknown}"
                         " that are not in contacts",
