@@ -113,61 +113,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _call(socket: Path, name: str, params: dict[str, Any]) -> Any:
-    async with await Client.connect(socket) as client:
-        return await client.call_raw(name, params)
-
-
 def run_call(socket: Path, name: str, pairs: Sequence[str], raw: str | None) -> int:
     try:
         params = parse_params(pairs, raw)
     except ValueError as exc:
         print(f"loggbok: {exc}", file=sys.stderr)
         return 2
-    try:
-        result = asyncio.run(_call(socket, name, params))
-    except RpcError as exc:
-        detail = f": {json.dumps(exc.data, ensure_ascii=False)}" if exc.data is not None else ""
-        print(f"error {exc.code}: {exc.message}{detail}", file=sys.stderr)
-        return 1
-    except UnsafeSocket as exc:
-        print(f"loggbok: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"loggbok: no daemon answers on {socket} ({exc})", file=sys.stderr)
-        return 1
-    print(json.dumps(result, indent=2, ensure_ascii=False))
-    return 0
 
+    async def work(client: Client) -> int:
+        result = await client.call_raw(name, params)
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
 
-async def _status(socket: Path) -> list[str]:
-    async with await Client.connect(socket) as client:
-        hello = await client.call(methods.HELLO, t.HelloParams(client="loggbok"))
-        boxes = await client.call(methods.MAILBOXES_LIST)
-    lines = [f"daemon {hello.daemon_version}, protocol {hello.protocol_version}, socket {socket}"]
-    if not boxes.mailboxes:
-        lines.append("no mailboxes connected")
-    for box in boxes.mailboxes:
-        detail = f" ({box.status_detail})" if box.status_detail else ""
-        lines.append(f"mailbox {box.id}: {box.address} [{box.provider}] {box.status}{detail}")
-        lines.append(
-            f"  last sync {box.last_sync or 'never'}, blind threads {box.blind_threads}, "
-            f"quarantined {box.quarantined}"
-        )
-    return lines
+    return _client_run(socket, work)
 
 
 def run_status(socket: Path) -> int:
-    try:
-        lines = asyncio.run(_status(socket))
-    except OSError as exc:
-        print(f"loggbok: no daemon answers on {socket} ({exc})", file=sys.stderr)
-        return 1
-    except RpcError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    print("\n".join(lines))
-    return 0
+    async def work(client: Client) -> int:
+        hello = await client.call(methods.HELLO, t.HelloParams(client="loggbok"))
+        boxes = await client.call(methods.MAILBOXES_LIST)
+        print(f"daemon {hello.daemon_version}, protocol {hello.protocol_version}, socket {socket}")
+        if not boxes.mailboxes:
+            print("no mailboxes connected")
+        for box in boxes.mailboxes:
+            detail = f" ({box.status_detail})" if box.status_detail else ""
+            print(f"mailbox {box.id}: {box.address} [{box.provider}] {box.status}{detail}")
+            print(
+                f"  last sync {box.last_sync or 'never'}, blind threads {box.blind_threads}, "
+                f"quarantined {box.quarantined}"
+            )
+        return 0
+
+    return _client_run(socket, work)
 
 
 def _client_run(socket: Path, work: Callable[[Client], Awaitable[int]]) -> int:
