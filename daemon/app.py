@@ -22,6 +22,7 @@ from loggbok.daemon.rpc import (
     handlers_daemon,
     handlers_mailboxes,
     handlers_messages,
+    handlers_team,
 )
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import build_methods
@@ -167,6 +168,7 @@ class Daemon:
             **handlers_contacts.HANDLERS,
             **handlers_mailboxes.HANDLERS,
             **handlers_messages.HANDLERS,
+            **handlers_team.HANDLERS,
         }
         self.server = RpcServer(
             self.socket_path, build_methods(handlers), context, listening=self.listening

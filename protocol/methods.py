@@ -62,6 +62,18 @@ SETTINGS_SET = Method(
     t.Settings,
     "Change the named settings; returns all settings.",
 )
+TEAM_SETTINGS_GET = Method(
+    "team_settings.get",
+    t.NoParams,
+    t.TeamSettings,
+    "The settings the whole team shares: the never-log list for everyone (R16).",
+)
+TEAM_SETTINGS_SET = Method(
+    "team_settings.set",
+    t.TeamSettingsSetParams,
+    t.TeamSettings,
+    "Change the team's settings (admins only, -32006 otherwise); returns all of them.",
+)
 # config file
 CONFIG_STATUS = Method(
     "config.status",
@@ -117,6 +129,12 @@ MAILBOXES_SIGN_IN = Method(
     t.SignInPrompt,
     "Start signing a mailbox in (a device code to enter in a browser); returns at once,"
     " the outcome follows as mailbox.status_changed. -32007 for providers without sign-in.",
+)
+MAILBOXES_UPDATE = Method(
+    "mailboxes.update",
+    t.MailboxUpdateParams,
+    t.Mailbox,
+    "Change a mailbox's kind (personal, or team: a shared inbox, R15); returns the mailbox.",
 )
 MAILBOXES_AUDIT = Method(
     "mailboxes.audit", t.IdParams, t.AuditResult, "Compare the server's messages with the store."
@@ -216,6 +234,19 @@ ATTACHMENTS_GET = Method(
     "A stored attachment's content, base64, at most 16 MiB a call from `offset`;"
     " `next_offset` says where the next piece starts (null after the last).",
 )
+# conversations (R15)
+CONVERSATIONS_LIST = Method(
+    "conversations.list",
+    t.ConversationsListParams,
+    t.ConversationList,
+    "A team mailbox's conversations (its threads), latest activity first, paged by `before`.",
+)
+CONVERSATIONS_GET = Method(
+    "conversations.get",
+    t.IdParams,
+    t.ConversationDetail,
+    "One conversation of a team mailbox: its messages, oldest first.",
+)
 # archive
 ARCHIVE_EXPORT = Method(
     "archive.export",
@@ -245,6 +276,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         DISCOVER,
         SETTINGS_GET,
         SETTINGS_SET,
+        TEAM_SETTINGS_GET,
+        TEAM_SETTINGS_SET,
         CONFIG_STATUS,
         CONFIG_RELOAD,
         MAILBOXES_ADD,
@@ -255,6 +288,7 @@ METHODS: dict[str, Method[Any, Any]] = {
         MAILBOXES_TEST,
         MAILBOXES_RECONNECT,
         MAILBOXES_SIGN_IN,
+        MAILBOXES_UPDATE,
         MAILBOXES_AUDIT,
         CONTACTS_CREATE,
         CONTACTS_GET,
@@ -274,6 +308,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         MESSAGES_UNLOG,
         MESSAGES_REDECIDE,
         ATTACHMENTS_GET,
+        CONVERSATIONS_LIST,
+        CONVERSATIONS_GET,
         ARCHIVE_EXPORT,
         ARCHIVE_IMPORT,
         ARCHIVE_BACKUP,

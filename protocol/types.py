@@ -16,6 +16,9 @@ from msgspec import UNSET, UnsetType
 LoggingMode = Literal["replies_only", "all_with_contacts"]
 Visibility = Literal["everyone", "team", "owner"]
 Provider = Literal["maildir", "imap", "gmail", "graph", "ews"]
+MailboxKind = Literal["personal", "team"]
+"""`team`: a shared inbox (help desk address), R15: every inbound email is logged into
+a conversation, never-log lists do not apply (since 1.16)."""
 Security = Literal["tls", "starttls", "none"]
 AuthKind = Literal["password", "xoauth2"]
 Direction = Literal["inbound", "outbound"]
@@ -102,6 +105,21 @@ class Settings(Record):
     round: an excluded folder's locations go, its messages stay."""
 
 
+class TeamSettings(Record):
+    """Settings the whole team shares (since 1.16). `never_log`: addresses and
+    @domains nobody's mail is logged onto (R16, beside each member's own list);
+    `can_edit`: whether the caller may change them (team admins only)."""
+
+    never_log: list[str] = msgspec.field(default_factory=list)
+    can_edit: bool = False
+
+
+class TeamSettingsSetParams(Params):
+    """Only the named team settings change (admin only); the result is all of them."""
+
+    never_log: list[str] | UnsetType = UNSET
+
+
 class SettingsSetParams(Params):
     """Only the named settings change; the result is the whole new settings."""
 
@@ -159,6 +177,15 @@ class _MailboxAddBase(Params, tag_field="provider", kw_only=True):
             extra={"form": False},
         ),
     ] = ""
+    kind: Annotated[
+        MailboxKind,
+        msgspec.Meta(
+            title="Kind",
+            description="team: a shared inbox (help desk), every inbound email is logged",
+            extra={"form_last": True},
+        ),
+    ] = "personal"
+    """Since 1.16: `team` for a shared inbox (R15)."""
 
 
 class MaildirAddParams(_MailboxAddBase, tag="maildir", kw_only=True):
@@ -303,6 +330,17 @@ class Mailbox(Record):
     folders: list[FolderState] = msgspec.field(default_factory=list)
     managed_by_config: bool = False
     """Declared in the config file: it changes (or goes) when the file does (since 1.9)."""
+    kind: MailboxKind = "personal"
+    """`team`: a shared inbox whose mail is logged into conversations (R15, since 1.16)."""
+
+
+class MailboxUpdateParams(Params):
+    """Change a connected mailbox (since 1.16): only the named fields change. A new
+    `kind` decides the mail that arrives from then on; `messages.redecide` decides
+    past mail again."""
+
+    id: RowId
+    kind: MailboxKind | UnsetType = UNSET
 
 
 class MailboxList(Record):
@@ -590,6 +628,12 @@ class MessagesRedecideParams(Params):
     dry_run: bool
     since: str | None = None
     ids: Annotated[list[RowId], msgspec.Meta(max_length=1000)] | None = None
+    never_log: list[str] | None = None
+    """Dry run only (since 1.16): decide as if the user's never-log list were this, to
+    preview a change before `settings.set` saves it."""
+    team_never_log: list[str] | None = None
+    """Dry run only (since 1.16): decide as if the team's never-log list (for everyone)
+    were this, to preview a change before `team_settings.set` saves it."""
 
 
 class ReasonChange(Record):
@@ -667,6 +711,50 @@ class MessagesListParams(Params):
 class MessageList(Record):
     messages: list[MessageSummary]
     next: str | None = None
+
+
+# ---------------------------------------------------------------- conversations (R15)
+
+
+class ConversationsListParams(Params):
+    """A team mailbox's conversations, the latest activity first, paged by `before`
+    (the `next` of the previous page)."""
+
+    mailbox_id: RowId
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
+    before: str | None = None
+
+
+class Conversation(Record):
+    """A thread of a team mailbox (R15): its messages are grouped by the thread
+    machinery (conversation key, In-Reply-To, References); `id` is the thread's."""
+
+    id: int
+    mailbox_id: int
+    subject: str
+    messages: int
+    """Messages of the thread the caller may see."""
+    last_date: str
+    last_from: Participant
+    snippet: str
+    """The newest message's."""
+    contact_ids: list[int] = msgspec.field(default_factory=list)
+    """The contacts whose timelines show the conversation's messages."""
+
+
+class ConversationList(Record):
+    conversations: list[Conversation]
+    next: str | None = None
+
+
+class ConversationDetail(Record):
+    """One conversation: its messages oldest first (inbound and the team's replies)."""
+
+    id: int
+    mailbox_id: int
+    subject: str
+    messages: list[MessageSummary]
+    contact_ids: list[int] = msgspec.field(default_factory=list)
 
 
 ATTACHMENT_PIECE_BYTES = 16 * 1024 * 1024

@@ -39,6 +39,7 @@ class Planned:
     provider: Provider
     address: str
     config: dict[str, Any]
+    kind: str = "personal"
 
 
 def plan(config: ConfigFile) -> list[Planned]:
@@ -55,7 +56,9 @@ def plan(config: ConfigFile) -> list[Planned]:
             raise ConfigInvalid(f"mailbox: {why}", entry.line) from None
         if entry.password_command:
             wanted[PASSWORD_COMMAND] = entry.password_command
-        planned.append(Planned(provider, entry.params.address.strip().lower(), wanted))
+        planned.append(
+            Planned(provider, entry.params.address.strip().lower(), wanted, entry.params.kind)
+        )
     return planned
 
 
@@ -73,13 +76,17 @@ async def apply(
         provider, wanted, address = item.provider, item.config, item.address
         row = existing.pop((provider.name, address), None)
         if row is None:
-            mailbox_id = await store.mailboxes.add(provider.name, address, wanted, origin=CONFIG)
+            mailbox_id = await store.mailboxes.add(
+                provider.name, address, wanted, origin=CONFIG, kind=item.kind
+            )
             log.info("config file: mailbox %s (%s) added as %d", address, provider.name, mailbox_id)
             await sync.added(mailbox_id)
         else:
             mailbox_id = row.id
             if row.config != wanted or row.origin != CONFIG:
                 await store.mailboxes.reconfigure(mailbox_id, wanted, CONFIG)
+            if row.kind != item.kind:
+                await store.mailboxes.set_kind(mailbox_id, item.kind)
             if row.config != wanted:
                 log.info("config file: mailbox %d reconfigured", mailbox_id)
                 await sync.removed(mailbox_id)

@@ -1,4 +1,8 @@
-"""Handlers: mailboxes.add/providers/list/remove/sync/test/reconnect/sign_in/audit.
+"""Handlers: mailboxes.add/providers/list/remove/sync/test/reconnect/sign_in/update/audit.
+
+A mailbox's `kind` (`personal`, or `team`: a shared inbox, R15) is given to
+`mailboxes.add` with any provider and changed by `mailboxes.update`; each sync
+round reads it, so a change decides the mail that arrives from then on.
 
 `mailboxes.test` and `mailboxes.add` run the provider's probe and the R14
 check of the address's domain (`providers/domains.py`) side by side; a
@@ -61,7 +65,9 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
         raise RpcError(
             code, "Cannot connect the mailbox", {"kind": probe.error_kind, "error": probe.error}
         )
-    mailbox_id = await ctx.store.mailboxes.add(provider.name, params.address, config)
+    mailbox_id = await ctx.store.mailboxes.add(
+        provider.name, params.address, config, kind=params.kind
+    )
     secret = provider.secret_of(params)
     if secret is not None:
         await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), secret)
@@ -136,6 +142,13 @@ async def sign_in(ctx: Context, params: t.IdParams) -> t.SignInPrompt:
         raise RpcError(ErrorCode.CONNECTION_FAILED, "Cannot start signing in", str(exc)) from None
 
 
+async def update(ctx: Context, params: t.MailboxUpdateParams) -> t.Mailbox:
+    await ctx.store.mailboxes.get_row(params.id)
+    if isinstance(params.kind, str):
+        await ctx.store.mailboxes.set_kind(params.id, params.kind)
+    return ctx.sync.live(await ctx.store.mailboxes.describe(params.id))[0]
+
+
 async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
     await ctx.store.mailboxes.get_row(params.id)
     stored = await ctx.store.mailboxes.folder_message_keys(params.id)
@@ -195,5 +208,6 @@ HANDLERS: dict[str, Handler] = {
     "mailboxes.test": test,
     "mailboxes.reconnect": reconnect,
     "mailboxes.sign_in": sign_in,
+    "mailboxes.update": update,
     "mailboxes.audit": audit,
 }

@@ -27,6 +27,8 @@ class MailboxRow:
     status: str
     origin: str = "socket"
     """'socket' (added over RPC) or 'config' (declared in the config file)."""
+    kind: str = "personal"
+    """'personal', or 'team': a shared inbox (R15)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +49,37 @@ class MailboxQueries:
         self._db = db
 
     async def add(
-        self, provider: str, address: str, config: dict[str, Any], origin: str = "socket"
+        self,
+        provider: str,
+        address: str,
+        config: dict[str, Any],
+        origin: str = "socket",
+        kind: str = "personal",
     ) -> int:
         async with self._db.transaction() as tx:
-            return await tx.execute(
-                "INSERT INTO mailboxes (user_id, provider, address, config, origin)"
-                " VALUES (1, ?, ?, ?, ?)",
-                (provider, address.lower(), json.dumps(config), origin),
+            row = await tx.fetchone(
+                "INSERT INTO mailboxes (user_id, provider, address, config, origin, kind)"
+                " VALUES (1, ?, ?, ?, ?, ?) RETURNING id",
+                (provider, address.lower(), json.dumps(config), origin, kind),
             )
+        assert row is not None
+        return int(row[0])
+
+    async def set_kind(self, mailbox_id: int, kind: str) -> None:
+        """A mailbox becomes a member's own or a team's shared inbox (R15)."""
+        await self.get_row(mailbox_id)
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE mailboxes SET kind = ? WHERE id = ?", (kind, mailbox_id))
+
+    async def kind(self, mailbox_id: int) -> str:
+        """'personal' or 'team' (R15); a removed mailbox keeps the kind it had."""
+        row = await self._db.fetchone("SELECT kind FROM mailboxes WHERE id = ?", (mailbox_id,))
+        return str(row[0]) if row is not None else "personal"
+
+    async def kinds(self) -> dict[int, str]:
+        """Every mailbox's kind, removed ones too (their stored mail keeps it)."""
+        rows = await self._db.fetchall("SELECT id, kind FROM mailboxes")
+        return {int(r[0]): str(r[1]) for r in rows}
 
     async def reconfigure(self, mailbox_id: int, config: dict[str, Any], origin: str) -> None:
         """A new config (the config file changed it) and where the mailbox now comes from."""
@@ -66,13 +91,14 @@ class MailboxQueries:
 
     async def active(self) -> list[MailboxRow]:
         rows = await self._db.fetchall(
-            "SELECT id, provider, address, config, status, origin FROM mailboxes WHERE removed = 0"
+            "SELECT id, provider, address, config, status, origin, kind FROM mailboxes"
+            " WHERE removed = 0"
         )
         return [_mailbox_row(r) for r in rows]
 
     async def get_row(self, mailbox_id: int) -> MailboxRow:
         row = await self._db.fetchone(
-            "SELECT id, provider, address, config, status, origin FROM mailboxes"
+            "SELECT id, provider, address, config, status, origin, kind FROM mailboxes"
             " WHERE id = ? AND removed = 0",
             (mailbox_id,),
         )
@@ -116,6 +142,7 @@ class MailboxQueries:
                     blind_threads=row["tracked_threads"] if row["status"] in UNAVAILABLE else 0,
                     quarantined=row["quarantined"],
                     managed_by_config=row["origin"] == "config",
+                    kind=row["kind"],
                     folders=[
                         FolderState(
                             name=f["name"],
@@ -268,4 +295,5 @@ def _mailbox_row(row: Row) -> MailboxRow:
         json.loads(row["config"]),
         row["status"],
         row["origin"],
+        row["kind"],
     )

@@ -7,7 +7,7 @@ threads and the subjects each is tracked under; decisions with reason and
 evidence; timeline entries (one message may sit on several contacts'
 timelines); attachments (content-addressed files beside the database) and the
 re-fetching of those a scanner's placeholder stands in for (R11); an FTS5
-index over logged mail.
+index over logged mail; the settings the team shares (R16's list for everyone).
 """
 
 from __future__ import annotations
@@ -239,5 +239,19 @@ MIGRATIONS: list[str] = [
     # which updates and removes only its own)
     """
     ALTER TABLE mailboxes ADD COLUMN origin TEXT NOT NULL DEFAULT 'socket';
+    """,
+    # 8: R15, a mailbox is a member's own ('personal') or a team's shared inbox ('team'),
+    # whose mail is logged into conversations (its threads, found by mailbox and latest
+    # message); R16, the settings the whole team shares (JSON: the never-log list for
+    # everyone), one row
+    """
+    ALTER TABLE mailboxes ADD COLUMN kind TEXT NOT NULL DEFAULT 'personal'
+        CHECK (kind IN ('personal', 'team'));
+    CREATE INDEX messages_mailbox_thread ON messages(mailbox_id, thread_id, date_ts);
+    CREATE TABLE team_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        settings TEXT NOT NULL DEFAULT '{}'
+    );
+    INSERT INTO team_settings (id, settings) VALUES (1, '{}');
     """,
 ]

@@ -8,6 +8,7 @@ from loggbok.daemon.store.archive import ArchiveQueries
 from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.store.by_hand import ByHand
 from loggbok.daemon.store.contacts import ContactQueries
+from loggbok.daemon.store.conversations import ConversationQueries
 from loggbok.daemon.store.db import Database
 from loggbok.daemon.store.mailboxes import MailboxQueries
 from loggbok.daemon.store.messages import MessageQueries
@@ -15,6 +16,7 @@ from loggbok.daemon.store.redecisions import RedecisionQueries
 from loggbok.daemon.store.rescans import RescanQueries
 from loggbok.daemon.store.rounds import RoundQueries
 from loggbok.daemon.store.settings import SettingsQueries
+from loggbok.daemon.store.team import TeamQueries
 from loggbok.daemon.store.timeline import TimelineQueries
 
 
@@ -32,6 +34,8 @@ class Store:
         self.rescans = RescanQueries(db)
         self.archive = ArchiveQueries(db)
         self.rounds = RoundQueries(db)
+        self.team = TeamQueries(db)
+        self.conversations = ConversationQueries(db)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:

@@ -78,6 +78,7 @@ from loggbok.protocol.types import (
     Settings,
     SyncProgress,
     SyncResult,
+    TeamSettings,
     TimelineAppended,
     TimelineChanged,
 )
@@ -112,7 +113,16 @@ async def synced_folders(backend: Backend, excluded: list[str]) -> list[Folder]:
     return synced
 
 
-def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> RuleSettings:
+def rule_settings(
+    settings: Settings,
+    mailbox_address: str,
+    can_log: bool,
+    *,
+    team: TeamSettings | None = None,
+    kind: str = "personal",
+) -> RuleSettings:
+    """The rules of a mailbox: the user's settings, the team's never-log list for
+    everyone (R16) and the mailbox's kind (`team`: R15)."""
     own = frozenset({*settings.own_addresses, mailbox_address.lower()})
     colleague = frozenset(d for d in (domain_of(a) for a in own) if d not in FREE_MAIL_DOMAINS)
     return RuleSettings(
@@ -120,9 +130,11 @@ def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> Ru
         bcc_address=settings.bcc_address,
         forwarding_address=settings.forwarding_address,
         never_log=frozenset(settings.never_log),
+        never_log_everyone=frozenset(team.never_log if team is not None else ()),
         own_addresses=own,
         colleague_domains=colleague,
         can_log=can_log,
+        team_inbox=kind == "team",
     )
 
 
@@ -153,7 +165,11 @@ class SyncRound:
         await self.store.mailboxes.set_folders_state([w.row.id for w in work], "syncing")
         self.result.seen = sum(len(w.new) for w in work)
         rules = rule_settings(
-            settings, self.mailbox.address, await self.store.settings.user_can_log()
+            settings,
+            self.mailbox.address,
+            await self.store.settings.user_can_log(),
+            team=await self.store.team.get(),
+            kind=await self.store.mailboxes.kind(self.mailbox.id),
         )
         self.rules = rules
         self._store_round = self.store.rounds.begin(

@@ -42,7 +42,11 @@ def test_providers_are_described_with_their_capabilities() -> None:
     described = {p.name: p for p in describe_providers()}
     assert described["maildir"].needs_secret is False
     assert described["imap"].needs_secret is True
-    assert [f.name for f in described["maildir"].fields] == ["address", "path"]
+    assert [f.name for f in described["maildir"].fields] == ["address", "path", "kind"]
+    for provider in described.values():  # R15: every provider's form asks for the kind, last
+        kind = provider.fields[-1]
+        assert kind.name == "kind" and kind.kind == "choice" and kind.default == "personal"
+        assert kind.choices == ["personal", "team"]
 
 
 async def test_mailbox_params_by_provider_over_the_socket(client: Client, tmp_path: Path) -> None:
