@@ -86,7 +86,11 @@ def test_team_reply_lands_on_the_conversations_contacts() -> None:
 
 def test_log_flag_off_still_wins_in_a_team_mailbox() -> None:
     sent = facts(
-        f"From: {HELP}", "To: nils@new.example", "Subject: x", "Message-ID: <t@f>", "X-Loggbok-Log: no"
+        f"From: {HELP}",
+        "To: nils@new.example",
+        "Subject: x",
+        "Message-ID: <t@f>",
+        "X-Loggbok-Log: no",
     )
     assert decide(sent, RuleContext(TEAM, {}, None)).reason == "log_flag_off"
 
