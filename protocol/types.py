@@ -662,7 +662,8 @@ class RedecideResult(Record):
     changed: int
     """Messages whose decision changes (or changed): reason, logged or contacts."""
     kept: int
-    """Messages left as they are whatever the rules say now (decided by hand)."""
+    """Messages left as they are whatever the rules say now (decided by hand, or logged
+    into a team mailbox's conversation)."""
     changes: list[ReasonChange]
     """Counts by old -> new reason, most first."""
     sample: list[RedecidedMessage]
