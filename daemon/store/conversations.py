@@ -111,9 +111,9 @@ class ConversationQueries:
             return {}
         marks, params = _in("t", threads)
         rows = await self._db.fetchall(
-            f"""SELECT m.thread_id, e.contact_id, min(e.id) AS first FROM timeline_entries e
+            f"""SELECT m.thread_id, e.contact_id, min(e.id) AS first_entry FROM timeline_entries e
                 JOIN messages m ON m.id = e.message WHERE m.thread_id IN ({marks})
-                GROUP BY m.thread_id, e.contact_id ORDER BY m.thread_id, first""",
+                GROUP BY m.thread_id, e.contact_id ORDER BY m.thread_id, first_entry""",
             params,
         )
         found: dict[int, list[int]] = {}
