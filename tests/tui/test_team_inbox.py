@@ -69,17 +69,19 @@ async def test_conversations_of_a_team_mailbox(
 
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await until(
+            lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts, seconds=60
+        )
         await pilot.press("m")
-        boxes = await screen_of(app, MailboxesScreen)
-        await until(lambda: len(boxes.mailboxes) == 2)
+        boxes = await screen_of(app, MailboxesScreen, seconds=60)
+        await until(lambda: len(boxes.mailboxes) == 2, seconds=60)
         table = boxes.query_one("#mailboxes-table", PlainTable)
         row = [b.id for b in boxes.mailboxes].index(added.id)
         assert "team inbox" in _rows(table)[row][4]
         table.move_cursor(row=row)
         await pilot.press("o")
-        listed = await screen_of(app, ConversationsScreen)
-        await until(lambda: len(listed.conversations) == 2)
+        listed = await screen_of(app, ConversationsScreen, seconds=60)
+        await until(lambda: len(listed.conversations) == 2, seconds=60)
         rows = _rows(listed.query_one("#conversations-table", PlainTable))
         assert [r[:3] for r in rows] == [
             ["Refund", "1", "Kim"],
@@ -87,8 +89,8 @@ async def test_conversations_of_a_team_mailbox(
         ]
         listed.query_one("#conversations-table", PlainTable).move_cursor(row=1)
         await pilot.press("enter")
-        opened = await screen_of(app, ConversationScreen)
-        await until(lambda: opened.detail is not None)
+        opened = await screen_of(app, ConversationScreen, seconds=60)
+        await until(lambda: opened.detail is not None, seconds=60)
         messages = _rows(opened.query_one("#conversation-messages", PlainTable))
         assert [(r[1], r[2], r[4]) for r in messages] == [
             ("Ola", "←", "Team inbox"),
@@ -97,7 +99,7 @@ async def test_conversations_of_a_team_mailbox(
         subject = opened.query_one("#conversation-subject", Label)
         assert str(subject.render()) == "Broken zip"
         await pilot.press("escape")
-        await screen_of(app, ConversationsScreen)
+        await screen_of(app, ConversationsScreen, seconds=60)
 
 
 async def _unlogging_address(client: Client) -> str:
@@ -123,10 +125,12 @@ async def test_settings_show_both_never_log_lists_and_preview_the_teams(
     )
     app = build_app(demo_daemon.socket)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
+        await until(
+            lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts, seconds=60
+        )
         await pilot.press("comma")
-        settings = await screen_of(app, SettingsScreen)
-        await until(lambda: settings.team is not None)
+        settings = await screen_of(app, SettingsScreen, seconds=60)
+        await until(lambda: settings.team is not None, seconds=60)
         own = settings.query_one("#never-log", Input)
         team = settings.query_one("#team-never-log", Input)
         assert own.value == "@spam.example" and team.value == "" and not team.disabled
@@ -136,18 +140,18 @@ async def test_settings_show_both_never_log_lists_and_preview_the_teams(
         # typed, previewed, cancelled: nothing saved
         team.value = address
         await pilot.press("ctrl+s")
-        preview = await screen_of(app, PastMailPreview)
+        preview = await screen_of(app, PastMailPreview, seconds=60)
         assert preview.preview == expected
         assert str(preview.query_one("#past-mail-title", Label).render()) == LISTS_PREVIEW_TITLE
-        await pilot.click("#cancel")
-        await screen_of(app, SettingsScreen)
+        await pilot.press("escape")  # Cancel
+        await screen_of(app, SettingsScreen, seconds=60)
         assert (await script_client.call(methods.TEAM_SETTINGS_GET)).never_log == []
 
         # again, applied: saved and past mail decided again
         await pilot.press("ctrl+s")
-        await screen_of(app, PastMailPreview)
-        await pilot.click("#apply")
-        await screen_of(app, SettingsScreen)
+        await screen_of(app, PastMailPreview, seconds=60)
+        await pilot.press("ctrl+s")  # Apply
+        await screen_of(app, SettingsScreen, seconds=60)
 
         async def applied() -> bool:
             now = await script_client.call(methods.TEAM_SETTINGS_GET)
