@@ -57,12 +57,16 @@ Call = Callable[[Client, int], Awaitable[Any]]
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _rss_kb(pid: int) -> tuple[int, int]:
     status = Path(f"/proc/{pid}/status").read_text()
-    fields = {k: v.split()[0] for k, _, v in (line.partition(":") for line in status.splitlines()) if v.split()}
+    fields = {
+        k: v.split()[0]
+        for k, _, v in (line.partition(":") for line in status.splitlines())
+        if v.split()
+    }
     return int(fields.get("VmRSS", 0)), int(fields.get("VmHWM", 0))
 
 
@@ -127,7 +131,9 @@ class Bench:
             times.append((time.perf_counter() - start) * 1000)
         return times
 
-    async def concurrent(self, clients: list[Client], call: Call, rounds: int) -> tuple[list[float], float]:
+    async def concurrent(
+        self, clients: list[Client], call: Call, rounds: int
+    ) -> tuple[list[float], float]:
         start = time.perf_counter()
         parts = await asyncio.gather(*(self.timed(c, call, rounds) for c in clients))
         elapsed = time.perf_counter() - start
@@ -209,7 +215,9 @@ async def measure(data_dir: Path, rounds: int) -> dict[str, Any]:
         try:
             client = await daemon.client()
             heavy = facts["heavy"]
-            page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=heavy, limit=50))
+            page = await client.call(
+                m.TIMELINE_GET, t.TimelineGetParams(contact_id=heavy, limit=50)
+            )
             depth, cursor = 1, page.next  # cursor: the `before` of page depth + 1
             assert cursor is not None, "the heaviest contact has more than one page"
             while depth < 199:
@@ -243,9 +251,7 @@ async def measure(data_dir: Path, rounds: int) -> dict[str, Any]:
                     max(20, rounds // 4),
                 ),
                 "search 60%": (
-                    lambda c, i: c.call(
-                        m.MESSAGES_SEARCH, t.MessagesSearchParams(query=SIXTY_PCT)
-                    ),
+                    lambda c, i: c.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query=SIXTY_PCT)),
                     max(10, rounds // 10),
                 ),
                 "contacts 4 letters": (
@@ -279,7 +285,9 @@ async def measure(data_dir: Path, rounds: int) -> dict[str, Any]:
                     "raw_p50": statistics.median(peer),
                     "ratio": statistics.median(one) / max(1e-6, statistics.median(peer)),
                 }
-                print(f"  {name}: {reads[name]['p50']:.1f} / {reads[name]['p99']:.1f} ms", flush=True)
+                print(
+                    f"  {name}: {reads[name]['p50']:.1f} / {reads[name]['p99']:.1f} ms", flush=True
+                )
             raw.close()
             out["reads"] = reads
             out["rss_kb"], out["rss_peak_kb"] = _rss_kb(pid)
@@ -323,7 +331,7 @@ async def main_async(args: argparse.Namespace) -> None:
     cache: Path = args.cache or Path.home() / ".cache" / "loggbok-bench" / f"scale-{args.messages}"
     built = cache / "built.json"
     if not built.exists():
-        if cache.exists():
+        if cache.exists():  # noqa: ASYNC240
             shutil.rmtree(cache)
         print(f"building {args.messages:,} logged emails into {cache} ...", flush=True)
         timings = await build(cache, args.messages, SEED)

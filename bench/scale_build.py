@@ -27,14 +27,13 @@ from pathlib import Path
 
 from bench.scale_corpus import CONTACTS, MEMBERS, ScaleCorpus
 from loggbok.daemon.contacts_import import ImportedContact
-from loggbok.daemon.mime.headers import parse_headers, split_header_block
+from loggbok.daemon.mime.headers import HeaderFacts, parse_headers, split_header_block
 from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.bodies import build_body
 from loggbok.daemon.sync.engine import rule_settings
 from loggbok.protocol.types import SettingsSetParams
-from loggbok.daemon.mime.headers import HeaderFacts
 
 CHUNK = 2_000
 """Emails generated and parsed per task; written in batches of one mailbox's folder."""
@@ -70,7 +69,7 @@ def _parse_chunk(start: int, stop: int, blobs_dir: str) -> list[Parsed]:
 async def build(data_dir: Path, logged: int, seed: int, progress: bool = True) -> dict[str, float]:
     """Build the store in `data_dir` (which must not hold one); returns timings."""
     corpus = ScaleCorpus(logged, seed)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     started = time.perf_counter()
     store = await Store.open(data_dir)
     try:
@@ -90,7 +89,9 @@ async def build(data_dir: Path, logged: int, seed: int, progress: bool = True) -
         folders: list[dict[str, int]] = []
         for k in range(MEMBERS):
             mailbox_id = await store.mailboxes.add("imap", corpus.members[k], {"host": "none"})
-            rows = await store.mailboxes.sync_folders(mailbox_id, [("INBOX", "inbox"), ("Sent", "sent")])
+            rows = await store.mailboxes.sync_folders(
+                mailbox_id, [("INBOX", "inbox"), ("Sent", "sent")]
+            )
             mailboxes.append(mailbox_id)
             folders.append({name: row.id for name, row in rows.items()})
         rounds = [

@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 MEMBERS = 20
 CONTACTS = 100_000
@@ -39,32 +39,268 @@ RARE_EVERY = 20_011
 START = datetime(2021, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=5 * 365)
 
-_FIRST = (
-    "anna erik lars karin maria johan eva anders sara per lena nils emma olof ida hans "
-    "maja karl ulla sven elin jonas frida axel greta oskar linnea hugo alva viktor tove "
-    "james mary john linda robert susan michael karen david nancy thomas betty daniel "
-    "helen paul sandra mark donna peter carol steven ruth andrew sharon kevin laura "
-    "brian emily george amanda edward melissa ronald deborah timothy stephanie jason "
-    "rebecca jeffrey marta ryan cynthia jacob kathleen gary amy nicholas angela eric "
-    "shirley joshua anja stefan birgit jurgen monika klaus petra uwe sabine dieter heike"
-).split()
-_LAST = (
-    "andersson johansson karlsson nilsson eriksson larsson olsson persson svensson "
-    "gustafsson pettersson jonsson jansson hansson bengtsson lindberg lindqvist lindgren "
-    "berg axelsson lundberg lundgren mattsson sandberg forsberg sjoberg wallin engstrom "
-    "eklund danielsson lund smith johnson williams brown jones miller davis wilson "
-    "anderson taylor thomas moore martin jackson thompson white harris clark lewis "
-    "robinson walker young allen king wright scott green baker adams nelson hill "
-    "campbell mitchell roberts carter phillips evans turner torres parker collins "
-    "edwards stewart morris murphy cook rogers morgan cooper peterson bailey reed kelly "
-    "howard cox ward richardson watson brooks wood james bennett gray hughes price "
-    "sanders myers long ross foster muller schmidt schneider fischer weber meyer wagner "
-    "becker schulz hoffmann koch richter klein wolf neumann schwarz zimmermann braun"
-).split()
-_SYLLABLES = (
-    "ka lo mi ne ru sa ti vo be da fe gi ho ju ky la me ni or pa qu re si tu ve wa xa "
-    "yo ze an el in on ul ar er ir os us ba co di fo gu"
-).split()
+_FIRST = [
+    "anna",
+    "erik",
+    "lars",
+    "karin",
+    "maria",
+    "johan",
+    "eva",
+    "anders",
+    "sara",
+    "per",
+    "lena",
+    "nils",
+    "emma",
+    "olof",
+    "ida",
+    "hans",
+    "maja",
+    "karl",
+    "ulla",
+    "sven",
+    "elin",
+    "jonas",
+    "frida",
+    "axel",
+    "greta",
+    "oskar",
+    "linnea",
+    "hugo",
+    "alva",
+    "viktor",
+    "tove",
+    "james",
+    "mary",
+    "john",
+    "linda",
+    "robert",
+    "susan",
+    "michael",
+    "karen",
+    "david",
+    "nancy",
+    "thomas",
+    "betty",
+    "daniel",
+    "helen",
+    "paul",
+    "sandra",
+    "mark",
+    "donna",
+    "peter",
+    "carol",
+    "steven",
+    "ruth",
+    "andrew",
+    "sharon",
+    "kevin",
+    "laura",
+    "brian",
+    "emily",
+    "george",
+    "amanda",
+    "edward",
+    "melissa",
+    "ronald",
+    "deborah",
+    "timothy",
+    "stephanie",
+    "jason",
+    "rebecca",
+    "jeffrey",
+    "marta",
+    "ryan",
+    "cynthia",
+    "jacob",
+    "kathleen",
+    "gary",
+    "amy",
+    "nicholas",
+    "angela",
+    "eric",
+    "shirley",
+    "joshua",
+    "anja",
+    "stefan",
+    "birgit",
+    "jurgen",
+    "monika",
+    "klaus",
+    "petra",
+    "uwe",
+    "sabine",
+    "dieter",
+    "heike",
+]
+_LAST = [
+    "andersson",
+    "johansson",
+    "karlsson",
+    "nilsson",
+    "eriksson",
+    "larsson",
+    "olsson",
+    "persson",
+    "svensson",
+    "gustafsson",
+    "pettersson",
+    "jonsson",
+    "jansson",
+    "hansson",
+    "bengtsson",
+    "lindberg",
+    "lindqvist",
+    "lindgren",
+    "berg",
+    "axelsson",
+    "lundberg",
+    "lundgren",
+    "mattsson",
+    "sandberg",
+    "forsberg",
+    "sjoberg",
+    "wallin",
+    "engstrom",
+    "eklund",
+    "danielsson",
+    "lund",
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "miller",
+    "davis",
+    "wilson",
+    "anderson",
+    "taylor",
+    "thomas",
+    "moore",
+    "martin",
+    "jackson",
+    "thompson",
+    "white",
+    "harris",
+    "clark",
+    "lewis",
+    "robinson",
+    "walker",
+    "young",
+    "allen",
+    "king",
+    "wright",
+    "scott",
+    "green",
+    "baker",
+    "adams",
+    "nelson",
+    "hill",
+    "campbell",
+    "mitchell",
+    "roberts",
+    "carter",
+    "phillips",
+    "evans",
+    "turner",
+    "torres",
+    "parker",
+    "collins",
+    "edwards",
+    "stewart",
+    "morris",
+    "murphy",
+    "cook",
+    "rogers",
+    "morgan",
+    "cooper",
+    "peterson",
+    "bailey",
+    "reed",
+    "kelly",
+    "howard",
+    "cox",
+    "ward",
+    "richardson",
+    "watson",
+    "brooks",
+    "wood",
+    "james",
+    "bennett",
+    "gray",
+    "hughes",
+    "price",
+    "sanders",
+    "myers",
+    "long",
+    "ross",
+    "foster",
+    "muller",
+    "schmidt",
+    "schneider",
+    "fischer",
+    "weber",
+    "meyer",
+    "wagner",
+    "becker",
+    "schulz",
+    "hoffmann",
+    "koch",
+    "richter",
+    "klein",
+    "wolf",
+    "neumann",
+    "schwarz",
+    "zimmermann",
+    "braun",
+]
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "ti",
+    "vo",
+    "be",
+    "da",
+    "fe",
+    "gi",
+    "ho",
+    "ju",
+    "ky",
+    "la",
+    "me",
+    "ni",
+    "or",
+    "pa",
+    "qu",
+    "re",
+    "si",
+    "tu",
+    "ve",
+    "wa",
+    "xa",
+    "yo",
+    "ze",
+    "an",
+    "el",
+    "in",
+    "on",
+    "ul",
+    "ar",
+    "er",
+    "ir",
+    "os",
+    "us",
+    "ba",
+    "co",
+    "di",
+    "fo",
+    "gu",
+]
 _SUBJECT_TOPICS = (
     "Offer",
     "Invoice",
@@ -123,7 +359,11 @@ class ScaleCorpus:
             company = i % COMPANIES
             domain = companies[company].split()[0].lower() + f"{company}.example"
             self.contacts.append(
-                Person(f"{first.title()} {last.title()}", f"{first}.{last}{i}@{domain}", companies[company])
+                Person(
+                    f"{first.title()} {last.title()}",
+                    f"{first}.{last}{i}@{domain}",
+                    companies[company],
+                )
             )
         self.members = [f"member{k}@{TEAM_DOMAIN}" for k in range(MEMBERS)]
         self.words = _vocabulary()
@@ -168,7 +408,9 @@ class ScaleCorpus:
         Message-ID with them) makes replies and is updated."""
         rng = random.Random(self.seed * 1_000_003 + n)
         date = self.date(n, rng)
-        msgid = f"<{hashlib.sha1(f'{self.seed}:{n}'.encode()).hexdigest()[:20]}@mail{n % 97}.example>"
+        msgid = (
+            f"<{hashlib.sha1(f'{self.seed}:{n}'.encode()).hexdigest()[:20]}@mail{n % 97}.example>"
+        )
         extra: list[str] = []
         if self.is_logged(n):
             contact = self.contact_of(n, rng)
@@ -176,7 +418,9 @@ class ScaleCorpus:
             person = self.contacts[contact]
             me = self.members[member]
             outbound = rng.random() < 0.4
-            sender, sender_name = (me, f"Member {member}") if outbound else (person.email, person.name)
+            sender, sender_name = (
+                (me, f"Member {member}") if outbound else (person.email, person.name)
+            )
             to = [(person.name, person.email)] if outbound else [(f"Member {member}", me)]
             cc: list[tuple[str, str]] = []
             if rng.random() < 0.1:
@@ -204,7 +448,8 @@ class ScaleCorpus:
             company = "Bulk"
         sender_domain = sender.rpartition("@")[2]
         headers = [
-            f"Received: from mx{n % 7}.{sender_domain} (mx{n % 7}.{sender_domain} [192.0.2.{n % 250}])"
+            f"Received: from mx{n % 7}.{sender_domain}"
+            f" (mx{n % 7}.{sender_domain} [192.0.2.{n % 250}])"
             f"\r\n\tby mx.{TEAM_DOMAIN} with ESMTPS id {msgid[1:13]}\r\n\tfor <{to[0][1]}>;"
             f" {format_datetime(date)}",
             f"Received: from [10.0.{n % 250}.{n % 199}] by smtp.{sender_domain} with ESMTPSA;"

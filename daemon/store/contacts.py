@@ -12,7 +12,7 @@ from loggbok.daemon.contacts_import import ImportedContact
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
-from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.db import Database, Row, Transaction, index_hint
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
 from loggbok.protocol.types import Contact, ContactList
 
@@ -23,6 +23,15 @@ _SELECT = """
                 ORDER BY position, email)) AS emails
     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
 """
+
+
+_FEW = 500
+"""Matches read by id and sorted (cheaper than walking the list's index)."""
+_DENSE = 5_000
+"""Above this many matches the index is walked and each contact checked."""
+_IN_MATCHES = "WHERE c.id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
+_EACH_MATCHES = """WHERE EXISTS (SELECT 1 FROM contact_search s
+    WHERE s.contact_search MATCH ? AND s.rowid = c.id)"""
 
 
 def _contact(row: Row) -> Contact:
@@ -93,24 +102,63 @@ class ContactQueries:
         return _contact(row)
 
     async def search(self, query: str, limit: int, cursor: str | None) -> ContactList:
+        """A page of contacts in the list's order (latest activity first), those whose
+        name, address or company contains `query` (any case) when one is given.
+
+        The page's ids come first, from indexes (`contacts_listed` for the order, the
+        trigram index `contact_search` for a query of three characters or more); only
+        the page's contacts are then read whole. No read of every contact: see
+        `_matching` for how the matches meet the order."""
         limit = max(1, min(limit, 1000))
         offset = int(cursor) if cursor and cursor.isdigit() else 0
-        where, params = "", []
-        if query.strip():
-            like = f"%{query.strip().lower()}%"
-            where = """WHERE lower(c.name) LIKE ? OR lower(co.name) LIKE ? OR EXISTS
+        needle = query.strip().lower()
+        params: list[object] = []
+        source, where = "contacts c", ""
+        if len(needle) >= 3:
+            source, where, params = await self._matching(needle)
+        elif needle:  # too short for the trigram index: a scan, as short as the needle
+            like = f"%{needle}%"
+            where = """WHERE lower(c.name) LIKE ? OR EXISTS (SELECT 1 FROM companies co
+                    WHERE co.id = c.company_id AND lower(co.name) LIKE ?) OR EXISTS
                 (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id AND e.email LIKE ?)"""
             params = [like, like, like]
-        rows = await self._db.fetchall(
-            _SELECT + where + " ORDER BY c.last_activity IS NULL, c.last_activity DESC,"
-            " lower(c.name), c.id LIMIT ? OFFSET ?",
-            [*params, limit + 1, offset],
-        )
-        more = len(rows) > limit
+        ids = [
+            int(r[0])
+            for r in await self._db.fetchall(
+                f"SELECT c.id FROM {source} {where} ORDER BY c.last_activity IS NULL,"
+                " c.last_activity DESC, lower(c.name), c.id LIMIT ? OFFSET ?",
+                [*params, limit + 1, offset],
+            )
+        ]
+        rows = {
+            r["id"]: r
+            for r in await self._db.fetchall_in(_SELECT + " WHERE c.id IN ({placeholders})", ids)
+        }
         return ContactList(
-            contacts=[_contact(r) for r in rows[:limit]],
-            next=str(offset + limit) if more else None,
+            contacts=[_contact(rows[i]) for i in ids[:limit] if i in rows],
+            next=str(offset + limit) if len(ids) > limit else None,
         )
+
+    async def _matching(self, needle: str) -> tuple[str, str, list[object]]:
+        """FROM and WHERE for the contacts that contain `needle`, by how many there are
+        (counted up to `_DENSE`, which costs at most that many index entries): few, read
+        by id and sorted; more, the list's index walked against the set of matches;
+        very many (at least one contact in 20 of 100,000), the list's index walked and
+        each contact checked until the page is full (a few dozen checks)."""
+        phrase = '"' + needle.replace('"', '""') + '"'
+        found = int(
+            await self._db.fetchval(
+                "SELECT count(*) FROM (SELECT rowid FROM contact_search"
+                " WHERE contact_search MATCH ? LIMIT ?) s",
+                (phrase, _DENSE + 1),
+            )
+        )
+        walk = f"contacts c {index_hint('contacts_listed')}"
+        if found <= _FEW:
+            return "contacts c", _IN_MATCHES, [phrase]
+        if found <= _DENSE:
+            return walk, _IN_MATCHES, [phrase]
+        return walk, _EACH_MATCHES, [phrase]
 
     async def update(self, contact_id: int, name: str | None, emails: list[str] | None) -> Contact:
         await self.get(contact_id)

@@ -1,10 +1,12 @@
 """The database handle: connections, pragmas, migrations and transactions.
 
 One writer connection (all writes, serialised by a lock, in explicit
-`BEGIN IMMEDIATE` transactions) and one reader connection (RPC reads see only
-committed data, thanks to WAL). Both run on aiosqlite's threads, so no query
-blocks the event loop. Reads take turns at the reader fairly between callers
-(`fair.FairGate`).
+`BEGIN IMMEDIATE` transactions) and a pool of `READERS` reader connections (RPC
+reads see only committed data, thanks to WAL; each reader runs its statement on
+its own thread, so a slow search does not hold up a timeline page and reads
+scale with clients). All run on aiosqlite's threads, so no query blocks the
+event loop. Reads take turns at the pool fairly between callers
+(`fair.FairGate`, as wide as the pool: one read per free reader).
 
 A write that finds the disk full (SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from
 a file beside the database) is rolled back and raised as `StorageFull`; the
@@ -42,6 +44,14 @@ MAX_PAGE_COUNT_VARIABLE = "LOGGBOK_TEST_MAX_PAGE_COUNT"
 _SQLITE_FULL = 13
 _IN_CHUNK = 500
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+READERS = 4
+"""Reader connections: reads that run at once (more than the cores helps little)."""
+
+
+def index_hint(index: str) -> str:
+    """SQLite's `INDEXED BY`: walk `index` (for its order) rather than the plan SQLite
+    would pick. The one place the read queries name SQLite's syntax for it."""
+    return f"INDEXED BY {index}"
 
 
 def is_storage_full(exc: BaseException) -> bool:
@@ -87,14 +97,18 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> StoreUnavailable:
 
 
 class Database:
-    """Owns the two connections. Create with `await Database.open(path)`."""
+    """Owns the connections. Create with `await Database.open(path)`."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]
+    ):
         self.path = path
         self._writer = writer
-        self._reader = reader
+        self._readers = readers
+        self._idle = list(readers)
+        """Readers not running a statement now (the gate lets in at most as many reads)."""
         self._write_lock = asyncio.Lock()
-        self._reader_gate = FairGate()
+        self._reader_gate = FairGate(width=len(readers))
         self.generation = 0
         """Committed write transactions that may change what a sync plan is based on
         (see `transaction`); a round that carries a snapshot across batches compares it."""
@@ -106,13 +120,18 @@ class Database:
             writer = await _connect(path)
         except sqlite3.DatabaseError as exc:
             raise _unusable(path, exc) from exc
-        db = cls(path, writer, writer)
+        db = cls(path, writer, [])
         try:
             await db._migrate()
             if cap := os.environ.get(MAX_PAGE_COUNT_VARIABLE):
                 await writer.execute(f"PRAGMA max_page_count={int(cap)}")
-            db._reader = await _connect(path)
+            for _ in range(READERS):
+                db._readers.append(await _connect(path))
+            db._idle = list(db._readers)
+            db._reader_gate = FairGate(width=len(db._readers))
         except BaseException as exc:
+            for reader in db._readers:
+                await reader.close()
             await writer.close()
             if isinstance(exc, sqlite3.DatabaseError):
                 raise _unusable(path, exc) from exc
@@ -135,7 +154,8 @@ class Database:
             )
 
     async def close(self) -> None:
-        await self._reader.close()
+        for reader in self._readers:
+            await reader.close()
         await self._writer.close()
 
     @asynccontextmanager
@@ -196,14 +216,37 @@ class Database:
         if cancelled:
             raise asyncio.CancelledError
 
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """An idle reader, for this caller's turn (`FairGate`: one turn per idle reader)."""
+        async with self._reader_gate.turn():
+            reader = self._idle.pop()
+            try:
+                yield reader
+            finally:
+                self._idle.append(reader)
+
     async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]:
-        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: SqlParams = ()) -> Row | None:
-        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
+        async with self._reader() as reader, reader.execute(sql, params) as cursor:
             row: Row | None = await cursor.fetchone()
             return row
+
+    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Row]:
+        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
+        unique = list(dict.fromkeys(values))
+        rows: list[Row] = []
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
+            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
+        return rows
+
+    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
 
 
 class Transaction:

@@ -254,4 +254,75 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO team_settings (id, settings) VALUES (1, '{}');
     """,
+    # 9: reads at scale. Unlogged (or logged) mail newest first from an index; the
+    # contact list's order from an index; contacts found by any part of a name, address
+    # or company through a trigram index (`contact_search`, rowid = contact id), kept
+    # by triggers whatever writes contacts, their addresses or their company's name
+    """
+    CREATE INDEX messages_logged_recent ON messages(logged, date_ts DESC, id DESC);
+    CREATE INDEX contacts_listed
+        ON contacts((last_activity IS NULL), last_activity DESC, lower(name), id);
+    CREATE VIRTUAL TABLE contact_search USING fts5(name, emails, company, tokenize = 'trigram');
+    INSERT INTO contact_search (rowid, name, emails, company)
+        SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+            FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+        FROM contacts c LEFT JOIN companies co ON co.id = c.company_id;
+    CREATE TRIGGER contact_search_insert AFTER INSERT ON contacts BEGIN
+        DELETE FROM contact_search WHERE rowid = new.id;
+        INSERT INTO contact_search (rowid, name, emails, company)
+            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+            WHERE c.id = new.id;
+    END;
+    CREATE TRIGGER contact_search_update AFTER UPDATE OF name, company_id ON contacts BEGIN
+        DELETE FROM contact_search WHERE rowid = new.id;
+        INSERT INTO contact_search (rowid, name, emails, company)
+            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+            WHERE c.id = new.id;
+    END;
+    CREATE TRIGGER contact_search_delete AFTER DELETE ON contacts BEGIN
+        DELETE FROM contact_search WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER contact_search_email_insert AFTER INSERT ON contact_emails BEGIN
+        DELETE FROM contact_search WHERE rowid = new.contact_id;
+        INSERT INTO contact_search (rowid, name, emails, company)
+            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+            WHERE c.id = new.contact_id;
+    END;
+    CREATE TRIGGER contact_search_email_delete AFTER DELETE ON contact_emails BEGIN
+        DELETE FROM contact_search WHERE rowid = old.contact_id;
+        INSERT INTO contact_search (rowid, name, emails, company)
+            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+            WHERE c.id = old.contact_id;
+    END;
+    CREATE TRIGGER contact_search_email_update AFTER UPDATE ON contact_emails BEGIN
+        DELETE FROM contact_search WHERE rowid = old.contact_id;
+        INSERT INTO contact_search (rowid, name, emails, company)
+            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+            WHERE c.id = old.contact_id;
+        DELETE FROM contact_search WHERE rowid = new.contact_id;
+        INSERT INTO contact_search (rowid, name, emails, company)
+            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+            WHERE c.id = new.contact_id;
+    END;
+    CREATE TRIGGER contact_search_company AFTER UPDATE OF name ON companies BEGIN
+        DELETE FROM contact_search
+            WHERE rowid IN (SELECT id FROM contacts WHERE company_id = new.id);
+        INSERT INTO contact_search (rowid, name, emails, company)
+            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+                FROM contact_emails WHERE contact_id = c.id), ''), new.name
+            FROM contacts c WHERE c.company_id = new.id;
+    END;
+    """,
 ]
