@@ -1,0 +1,165 @@
+"""Reads that stay cheap at scale, against a real SQLite store: a search with many
+matches is newest first (relevance only for few), contacts are found by any part of
+a name, address or company through the trigram index whatever wrote them and
+however many match, and a read held up on one reader does not hold up others."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+
+from loggbok.daemon.mime.headers import parse_headers
+from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.planner import Incoming
+from loggbok.daemon.store import contacts as contacts_module
+from loggbok.daemon.store import messages as messages_module
+from loggbok.daemon.store.bodies import StoredBody
+from loggbok.daemon.store.store import Store
+
+RULES = RuleSettings(mode="all_with_contacts", own_addresses=frozenset({"me@f.example"}))
+
+
+def _incoming(folder: int, uid: int, day: int) -> Incoming:
+    lines = [
+        "From: anna@k.example",
+        "To: me@f.example",
+        f"Subject: Budget {uid}",
+        f"Message-ID: <m{uid}@k.example>",
+        f"Date: {day:02d} Jan 2023 09:00:00 +0000",
+    ]
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    return Incoming(folder, str(uid), parse_headers(raw), raw)
+
+
+async def _store_mail(tmp_path: Path, days: list[int], bodies: list[str]) -> Store:
+    """Logged messages stored in the order given (day of January each), one body each."""
+    store = await Store.open(tmp_path)
+    await store.contacts.create("anna@k.example", "Anna")
+    mailbox = await store.mailboxes.add("maildir", "me@f.example", {})
+    inbox = await store.mailboxes.folder(mailbox, "INBOX", "inbox")
+    round_ = store.rounds.begin(mailbox, RULES, {inbox.id: "INBOX"}, "everyone")
+    batch = [_incoming(inbox.id, n, day) for n, day in enumerate(days, start=1)]
+    written = await round_.write(batch, None)
+    assert len(written.plan.logged) == len(days)
+    parsed = {
+        m.id: StoredBody(body, body, body[:40], ())
+        for m, body in zip(written.plan.messages, bodies, strict=True)
+    }
+    await round_.write_bodies(parsed, {}, [], forwards=False)
+    return store
+
+
+async def test_a_search_with_many_matches_is_newest_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # stored out of date order: ids 1..6 carry days 3, 1, 6, 2, 5, 4
+    days = [3, 1, 6, 2, 5, 4]
+    store = await _store_mail(tmp_path, days, ["budget " * (n + 1) for n in range(6)])
+    try:
+        ranked = await store.messages.search("budget", 50)
+        # few matches: by relevance (the body that says it most often first)
+        assert ranked.hits[0].id == 6
+        monkeypatch.setattr(messages_module, "RANKED", 3)
+        newest = await store.messages.search("budget", 50)
+        assert [h.id for h in newest.hits] == [3, 5, 6, 1, 4, 2]  # days 6, 5, 4, 3, 2, 1
+        page = await store.messages.search("budget", 2)
+        # the most recently stored matches (ids 6 and 5), newest first
+        assert [h.id for h in page.hits] == [5, 6]
+        assert all(h.contact_ids for h in newest.hits)
+        with pytest.raises(Exception, match="search query"):
+            await store.messages.search('"unbalanced', 10)
+    finally:
+        await store.close()
+
+
+async def _names(store: Store, query: str) -> list[str]:
+    found: list[str] = []
+    cursor = None
+    while True:
+        page = await store.contacts.search(query, 2, cursor)
+        found += [c.name for c in page.contacts]
+        if page.next is None:
+            return found
+        cursor = page.next
+
+
+async def test_contacts_are_found_by_any_part_whatever_wrote_them(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    try:
+        anna = await store.contacts.create("anna.lind@nordvik.example", "Anna Lind")
+        await store.contacts.create("bo@sydvik.example", "Bo Berg")
+        assert await _names(store, "LIND") == ["Anna Lind"]
+        assert await _names(store, "nordvik.ex") == ["Anna Lind"]
+        assert await _names(store, "zzz") == []
+        await store.contacts.update(anna, "Anna Sjö", ["anna@other.example", "a@x.example"])
+        assert await _names(store, "lind") == []
+        assert await _names(store, "sjö") == ["Anna Sjö"]
+        assert await _names(store, "other.exa") == ["Anna Sjö"]
+        assert await _names(store, "vik.ex") == ["Bo Berg"]  # Anna's old address is gone
+        assert await _names(store, "nordvik") == ["Anna Sjö"]  # her company stays
+        async with store.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO companies (name, domain) VALUES ('Sydvik Trading', 'sydvik.example')"
+                " ON CONFLICT (domain) DO UPDATE SET name = excluded.name"
+            )
+        assert await _names(store, "trading") == ["Bo Berg"]
+        async with store.db.transaction() as tx:
+            await tx.execute("DELETE FROM contacts WHERE id = ?", (anna,))
+        assert await _names(store, "anna") == []
+        assert await _names(store, "b") == ["Bo Berg"]  # short: still found, by a scan
+    finally:
+        await store.close()
+
+
+async def test_contacts_list_is_the_same_however_many_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await Store.open(tmp_path)
+    try:
+        for n in range(12):
+            await store.contacts.create(f"p{n}@firm{n % 3}.example", f"Person {n:02d}")
+        async with store.db.transaction() as tx:
+            for n in range(0, 12, 2):  # half have activity, newest first by n
+                await tx.execute(
+                    "UPDATE contacts SET last_activity = ? WHERE name = ?",
+                    (f"2024-01-{n + 1:02d}T00:00:00Z", f"Person {n:02d}"),
+                )
+        expected = await _names(store, "firm")
+        assert expected[:6] == [f"Person {n:02d}" for n in (10, 8, 6, 4, 2, 0)]
+        assert len(expected) == 12
+        for few, dense in ((0, 100), (0, 5), (100, 100)):
+            monkeypatch.setattr(contacts_module, "_FEW", few)
+            monkeypatch.setattr(contacts_module, "_DENSE", dense)
+            assert await _names(store, "firm") == expected
+            assert await _names(store, "firm1") == [n for n in expected if int(n[-2:]) % 3 == 1]
+    finally:
+        await store.close()
+
+
+async def test_a_read_held_up_on_one_reader_leaves_the_others_free(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    release = threading.Event()
+
+    def held(value: int) -> int:
+        release.wait(30)
+        return value
+
+    try:
+        for reader in store.db._readers:
+            await reader.create_function("held", 1, held)
+        slow = asyncio.ensure_future(store.db.fetchone("SELECT held(1)"))
+        await asyncio.sleep(0.05)
+        assert not slow.done()
+        # the other readers answer while the first is held up
+        for _ in range(10):
+            assert await asyncio.wait_for(store.db.fetchone("SELECT 2"), 10) is not None
+        assert not slow.done()
+        release.set()
+        row = await slow
+        assert row is not None and row[0] == 1
+    finally:
+        release.set()
+        await store.close()
