@@ -30,8 +30,18 @@ _FEW = 500
 _DENSE = 5_000
 """Above this many matches the index is walked and each contact checked."""
 _IN_MATCHES = "WHERE c.id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
-_EACH_MATCHES = """WHERE EXISTS (SELECT 1 FROM contact_search s
-    WHERE s.contact_search MATCH ? AND s.rowid = c.id)"""
+_EACH_MATCHES = """WHERE lower(c.name) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM companies co
+        WHERE co.id = c.company_id AND lower(co.name) LIKE ? ESCAPE '\\')
+    OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id
+        AND e.email LIKE ? ESCAPE '\\')"""
+"""Each contact checked as it comes (a few per page when many match: cheaper than
+asking the trigram index once per contact, or for all its matches)."""
+
+
+def _like(needle: str) -> str:
+    """A LIKE pattern for "contains `needle`", its % and _ taken literally."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _contact(row: Row) -> Contact:
@@ -117,11 +127,7 @@ class ContactQueries:
         if len(needle) >= 3:
             source, where, params = await self._matching(needle)
         elif needle:  # too short for the trigram index: a scan, as short as the needle
-            like = f"%{needle}%"
-            where = """WHERE lower(c.name) LIKE ? OR EXISTS (SELECT 1 FROM companies co
-                    WHERE co.id = c.company_id AND lower(co.name) LIKE ?) OR EXISTS
-                (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id AND e.email LIKE ?)"""
-            params = [like, like, like]
+            where, params = _EACH_MATCHES, [_like(needle)] * 3
         ids = [
             int(r[0])
             for r in await self._db.fetchall(
@@ -143,8 +149,8 @@ class ContactQueries:
         """FROM and WHERE for the contacts that contain `needle`, by how many there are
         (counted up to `_DENSE`, which costs at most that many index entries): few, read
         by id and sorted; more, the list's index walked against the set of matches;
-        very many (at least one contact in 20 of 100,000), the list's index walked and
-        each contact checked until the page is full (a few dozen checks)."""
+        very many (one contact in 20 of 100,000 or more), the list's index walked and
+        each contact compared as it comes until the page is full (a few dozen)."""
         phrase = '"' + needle.replace('"', '""') + '"'
         found = int(
             await self._db.fetchval(
@@ -158,7 +164,7 @@ class ContactQueries:
             return "contacts c", _IN_MATCHES, [phrase]
         if found <= _DENSE:
             return walk, _IN_MATCHES, [phrase]
-        return walk, _EACH_MATCHES, [phrase]
+        return walk, _EACH_MATCHES, [_like(needle)] * 3
 
     async def update(self, contact_id: int, name: str | None, emails: list[str] | None) -> Contact:
         await self.get(contact_id)

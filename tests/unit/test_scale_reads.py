@@ -110,6 +110,8 @@ async def test_contacts_are_found_by_any_part_whatever_wrote_them(tmp_path: Path
             await tx.execute("DELETE FROM contacts WHERE id = ?", (anna,))
         assert await _names(store, "anna") == []
         assert await _names(store, "b") == ["Bo Berg"]  # short: still found, by a scan
+        assert await _names(store, "_") == []  # taken literally, never a wildcard
+        assert await _names(store, "o%b") == []
     finally:
         await store.close()
 
