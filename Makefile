@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-graph bench-tui man clean
+.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-graph bench-tui bench-scale man clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench-graph: setup system-deps
 
 bench-tui: setup
 	$(BIN)/python -m bench.tui_timeline
+
+# reads at CRM scale: MESSAGES=200000 for a smaller store (built once, cached)
+MESSAGES ?= 1000000
+bench-scale: setup
+	$(BIN)/python -m bench.scale --messages $(MESSAGES)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

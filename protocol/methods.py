@@ -200,7 +200,8 @@ MESSAGES_SEARCH = Method(
     "messages.search",
     t.MessagesSearchParams,
     t.SearchResult,
-    "Full-text search over logged mail (SQLite FTS5 syntax).",
+    "Full-text search over logged mail (SQLite FTS5 syntax): by relevance when at most"
+    " 1,000 messages match, else the most recently stored matches, newest first.",
 )
 MESSAGES_LIST = Method(
     "messages.list",
