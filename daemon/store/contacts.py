@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 
 from loggbok.daemon.contacts_import import ImportedContact
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
+from loggbok.daemon.store import contact_search
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
-from loggbok.daemon.store.db import Database, Row, Transaction, index_hint
+from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
 from loggbok.protocol.types import Contact, ContactList
 
@@ -23,25 +24,6 @@ _SELECT = """
                 ORDER BY position, email)) AS emails
     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
 """
-
-
-_FEW = 500
-"""Matches read by id and sorted (cheaper than walking the list's index)."""
-_DENSE = 5_000
-"""Above this many matches the index is walked and each contact checked."""
-_IN_MATCHES = "WHERE c.id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
-_EACH_MATCHES = """WHERE lower(c.name) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM companies co
-        WHERE co.id = c.company_id AND lower(co.name) LIKE ? ESCAPE '\\')
-    OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id
-        AND e.email LIKE ? ESCAPE '\\')"""
-"""Each contact checked as it comes (a few per page when many match: cheaper than
-asking the trigram index once per contact, or for all its matches)."""
-
-
-def _like(needle: str) -> str:
-    """A LIKE pattern for "contains `needle`", its % and _ taken literally."""
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _contact(row: Row) -> Contact:
@@ -118,16 +100,14 @@ class ContactQueries:
         The page's ids come first, from indexes (`contacts_listed` for the order, the
         trigram index `contact_search` for a query of three characters or more); only
         the page's contacts are then read whole. No read of every contact: see
-        `_matching` for how the matches meet the order."""
+        `contact_search.matching` for how the matches meet the order."""
         limit = max(1, min(limit, 1000))
         offset = int(cursor) if cursor and cursor.isdigit() else 0
         needle = query.strip().lower()
         params: list[object] = []
         source, where = "contacts c", ""
-        if len(needle) >= 3:
-            source, where, params = await self._matching(needle)
-        elif needle:  # too short for the trigram index: a scan, as short as the needle
-            where, params = _EACH_MATCHES, [_like(needle)] * 3
+        if needle:
+            source, where, params = await contact_search.matching(self._db, needle)
         ids = [
             int(r[0])
             for r in await self._db.fetchall(
@@ -144,27 +124,6 @@ class ContactQueries:
             contacts=[_contact(rows[i]) for i in ids[:limit] if i in rows],
             next=str(offset + limit) if len(ids) > limit else None,
         )
-
-    async def _matching(self, needle: str) -> tuple[str, str, list[object]]:
-        """FROM and WHERE for the contacts that contain `needle`, by how many there are
-        (counted up to `_DENSE`, which costs at most that many index entries): few, read
-        by id and sorted; more, the list's index walked against the set of matches;
-        very many (one contact in 20 of 100,000 or more), the list's index walked and
-        each contact compared as it comes until the page is full (a few dozen)."""
-        phrase = '"' + needle.replace('"', '""') + '"'
-        found = int(
-            await self._db.fetchval(
-                "SELECT count(*) FROM (SELECT rowid FROM contact_search"
-                " WHERE contact_search MATCH ? LIMIT ?) s",
-                (phrase, _DENSE + 1),
-            )
-        )
-        walk = f"contacts c {index_hint('contacts_listed')}"
-        if found <= _FEW:
-            return "contacts c", _IN_MATCHES, [phrase]
-        if found <= _DENSE:
-            return walk, _IN_MATCHES, [phrase]
-        return walk, _EACH_MATCHES, [_like(needle)] * 3
 
     async def update(self, contact_id: int, name: str | None, emails: list[str] | None) -> Contact:
         await self.get(contact_id)

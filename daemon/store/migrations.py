@@ -256,73 +256,43 @@ MIGRATIONS: list[str] = [
     """,
     # 9: reads at scale. Unlogged (or logged) mail newest first from an index; the
     # contact list's order from an index; contacts found by any part of a name, address
-    # or company through a trigram index (`contact_search`, rowid = contact id), kept
-    # by triggers whatever writes contacts, their addresses or their company's name
+    # or company through a trigram index (`contact_search`, rowid = contact id). Triggers
+    # note the contacts whose text changed (`contact_search_stale`), whatever wrote them;
+    # every write transaction brings their rows up to date before it commits, in one
+    # statement (`contacts.settle_search`: FTS5 writes from triggers, one per row, cost
+    # ten times the import itself)
     """
     CREATE INDEX messages_logged_recent ON messages(logged, date_ts DESC, id DESC);
     CREATE INDEX contacts_listed
         ON contacts((last_activity IS NULL), last_activity DESC, lower(name), id);
     CREATE VIRTUAL TABLE contact_search USING fts5(name, emails, company, tokenize = 'trigram');
+    CREATE TABLE contact_search_stale (contact_id INTEGER PRIMARY KEY);
     INSERT INTO contact_search (rowid, name, emails, company)
         SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
             FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
-        FROM contacts c LEFT JOIN companies co ON co.id = c.company_id;
+        FROM contacts c LEFT JOIN companies co ON co.id = c.company_id ORDER BY c.id;
     CREATE TRIGGER contact_search_insert AFTER INSERT ON contacts BEGIN
-        DELETE FROM contact_search WHERE rowid = new.id;
-        INSERT INTO contact_search (rowid, name, emails, company)
-            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
-                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
-            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-            WHERE c.id = new.id;
+        INSERT INTO contact_search_stale VALUES (new.id) ON CONFLICT DO NOTHING;
     END;
     CREATE TRIGGER contact_search_update AFTER UPDATE OF name, company_id ON contacts BEGIN
-        DELETE FROM contact_search WHERE rowid = new.id;
-        INSERT INTO contact_search (rowid, name, emails, company)
-            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
-                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
-            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-            WHERE c.id = new.id;
+        INSERT INTO contact_search_stale VALUES (new.id) ON CONFLICT DO NOTHING;
     END;
     CREATE TRIGGER contact_search_delete AFTER DELETE ON contacts BEGIN
-        DELETE FROM contact_search WHERE rowid = old.id;
+        INSERT INTO contact_search_stale VALUES (old.id) ON CONFLICT DO NOTHING;
     END;
     CREATE TRIGGER contact_search_email_insert AFTER INSERT ON contact_emails BEGIN
-        DELETE FROM contact_search WHERE rowid = new.contact_id;
-        INSERT INTO contact_search (rowid, name, emails, company)
-            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
-                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
-            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-            WHERE c.id = new.contact_id;
+        INSERT INTO contact_search_stale VALUES (new.contact_id) ON CONFLICT DO NOTHING;
     END;
     CREATE TRIGGER contact_search_email_delete AFTER DELETE ON contact_emails BEGIN
-        DELETE FROM contact_search WHERE rowid = old.contact_id;
-        INSERT INTO contact_search (rowid, name, emails, company)
-            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
-                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
-            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-            WHERE c.id = old.contact_id;
+        INSERT INTO contact_search_stale VALUES (old.contact_id) ON CONFLICT DO NOTHING;
     END;
     CREATE TRIGGER contact_search_email_update AFTER UPDATE ON contact_emails BEGIN
-        DELETE FROM contact_search WHERE rowid = old.contact_id;
-        INSERT INTO contact_search (rowid, name, emails, company)
-            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
-                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
-            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-            WHERE c.id = old.contact_id;
-        DELETE FROM contact_search WHERE rowid = new.contact_id;
-        INSERT INTO contact_search (rowid, name, emails, company)
-            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
-                FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
-            FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-            WHERE c.id = new.contact_id;
+        INSERT INTO contact_search_stale VALUES (old.contact_id) ON CONFLICT DO NOTHING;
+        INSERT INTO contact_search_stale VALUES (new.contact_id) ON CONFLICT DO NOTHING;
     END;
     CREATE TRIGGER contact_search_company AFTER UPDATE OF name ON companies BEGIN
-        DELETE FROM contact_search
-            WHERE rowid IN (SELECT id FROM contacts WHERE company_id = new.id);
-        INSERT INTO contact_search (rowid, name, emails, company)
-            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
-                FROM contact_emails WHERE contact_id = c.id), ''), new.name
-            FROM contacts c WHERE c.company_id = new.id;
+        INSERT INTO contact_search_stale SELECT id FROM contacts WHERE company_id = new.id
+            ON CONFLICT DO NOTHING;
     END;
     """,
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loggbok.daemon.store import contact_search
 from loggbok.daemon.store.archive import ArchiveQueries
 from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.store.by_hand import ByHand
@@ -23,6 +24,7 @@ from loggbok.daemon.store.timeline import TimelineQueries
 class Store:
     def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
+        db.before_commit.append(contact_search.settle)
         self.blobs = blobs
         self.settings = SettingsQueries(db)
         self.mailboxes = MailboxQueries(db)

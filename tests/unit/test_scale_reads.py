@@ -14,7 +14,7 @@ import pytest
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
-from loggbok.daemon.store import contacts as contacts_module
+from loggbok.daemon.store import contact_search
 from loggbok.daemon.store import messages as messages_module
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.store import Store
@@ -133,8 +133,8 @@ async def test_contacts_list_is_the_same_however_many_match(
         assert expected[:6] == [f"Person {n:02d}" for n in (10, 8, 6, 4, 2, 0)]
         assert len(expected) == 12
         for few, dense in ((0, 100), (0, 5), (100, 100)):
-            monkeypatch.setattr(contacts_module, "_FEW", few)
-            monkeypatch.setattr(contacts_module, "_DENSE", dense)
+            monkeypatch.setattr(contact_search, "FEW", few)
+            monkeypatch.setattr(contact_search, "DENSE", dense)
             assert await _names(store, "firm") == expected
             assert await _names(store, "firm1") == [n for n in expected if int(n[-2:]) % 3 == 1]
     finally:

@@ -1,0 +1,82 @@
+"""Finding contacts by any part of a name, address or company: SQLite's side.
+
+The trigram FTS5 index `contact_search` (rowid = contact id; migration 8) holds
+each contact's name, addresses and company name. Triggers note the contacts whose
+text changed in `contact_search_stale`, whatever wrote them; `settle` (run by
+`Database.transaction` before every commit) rewrites their rows in one
+statement. (FTS5 written from a trigger, one row at a time, flushes its pending
+terms at every statement: ten times the cost of a contacts import.)
+
+`matching` gives `ContactQueries.search` the FROM and WHERE that find a query's
+contacts, chosen by how many match, so no page reads every contact. Everything
+here is SQLite's own (FTS5 MATCH, trigram, group_concat, INDEXED BY); another
+store replaces this module.
+"""
+
+from __future__ import annotations
+
+from loggbok.daemon.store.db import Database, Transaction, index_hint
+
+FEW = 500
+"""Matches read by id and sorted (cheaper than walking the list's index)."""
+DENSE = 5_000
+"""Above this many matches the list's index is walked and each contact compared."""
+TRIGRAM = 3
+"""Shorter needles cannot use the trigram index."""
+
+_IN_MATCHES = "WHERE c.id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
+_EACH_MATCHES = """WHERE lower(c.name) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM companies co
+        WHERE co.id = c.company_id AND lower(co.name) LIKE ? ESCAPE '\\')
+    OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id
+        AND e.email LIKE ? ESCAPE '\\')"""
+"""Each contact compared as it comes (a few dozen per page when many match: cheaper
+than asking the trigram index once per contact, about 80 us, or for all matches)."""
+
+
+def _like(needle: str) -> str:
+    """A LIKE pattern for "contains `needle`", its % and _ taken literally."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def matching(db: Database, needle: str) -> tuple[str, str, list[object]]:
+    """FROM and WHERE (with params) for the contacts that contain `needle` (lower
+    case). By how many match (counted up to `DENSE`: at most that many index
+    entries): few, read by id and sorted; more, the list's index (`contacts_listed`)
+    walked against the set of matches; very many (one contact in 20 of 100,000 or
+    more), the list's index walked and each contact compared until the page is full.
+    A needle shorter than a trigram is compared against every contact."""
+    like = [_like(needle)] * 3
+    walk = f"contacts c {index_hint('contacts_listed')}"
+    if len(needle) < TRIGRAM:
+        return walk, _EACH_MATCHES, list(like)
+    phrase = '"' + needle.replace('"', '""') + '"'
+    found = int(
+        await db.fetchval(
+            "SELECT count(*) FROM (SELECT rowid FROM contact_search"
+            " WHERE contact_search MATCH ? LIMIT ?) s",
+            (phrase, DENSE + 1),
+        )
+    )
+    if found <= FEW:
+        return "contacts c", _IN_MATCHES, [phrase]
+    if found <= DENSE:
+        return walk, _IN_MATCHES, [phrase]
+    return walk, _EACH_MATCHES, list(like)
+
+
+async def settle(tx: Transaction) -> None:
+    """Rewrite the index rows of the contacts noted stale, in one statement each way."""
+    if not await tx.fetchval("SELECT EXISTS (SELECT 1 FROM contact_search_stale)"):
+        return
+    await tx.execute(
+        "DELETE FROM contact_search WHERE rowid IN (SELECT contact_id FROM contact_search_stale)"
+    )
+    await tx.execute(
+        """INSERT INTO contact_search (rowid, name, emails, company)
+           SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
+               FROM contact_emails WHERE contact_id = c.id), ''), coalesce(co.name, '')
+           FROM contact_search_stale s JOIN contacts c ON c.id = s.contact_id
+           LEFT JOIN companies co ON co.id = c.company_id ORDER BY c.id"""
+    )
+    await tx.execute("DELETE FROM contact_search_stale")
