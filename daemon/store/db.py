@@ -175,18 +175,17 @@ class Database:
             except asyncio.CancelledError:
                 await self._run_to_end("ROLLBACK")  # the BEGIN ran all the same
                 raise
+            tx = Transaction(self._writer)
             try:
-                tx = Transaction(self._writer)
                 yield tx
-                for settle in self.before_commit:
-                    await settle(tx)
             except BaseException as exc:
                 await self._roll_back()
                 if is_storage_full(exc):
                     raise storage_full(exc) from exc
                 raise
             try:
-                await self._run_to_end("COMMIT")
+                # the hooks belong to the commit: a cancellation now waits for both
+                await self._run_to_end("COMMIT", self._settle(tx))
             except BaseException as exc:
                 # A COMMIT refused (disk full, say) leaves the transaction open: end it,
                 # or every later BEGIN on this connection fails.
@@ -198,20 +197,30 @@ class Database:
                 if not plan_neutral:
                     self.generation += 1
 
+    async def _then(self, first: Awaitable[None] | None, sql: str) -> None:
+        if first is not None:
+            await first
+        await self._writer.execute(sql)
+
     async def _roll_back(self) -> None:
         """ROLLBACK when a transaction is open (SQLite ends some by itself on an
         error such as SQLITE_FULL; a ROLLBACK then would fail and hide that error)."""
         if self._writer.in_transaction:
             await self._run_to_end("ROLLBACK")
 
-    async def _run_to_end(self, sql: str) -> None:
+    async def _settle(self, tx: Transaction) -> None:
+        for settle in self.before_commit:
+            await settle(tx)
+
+    async def _run_to_end(self, sql: str, first: Awaitable[None] | None = None) -> None:
         """Run `sql` on the writer and wait for it to finish even if this task is
         cancelled meanwhile: it runs on the connection's thread whatever the task does,
         and the transaction it begins or ends must be settled before the write lock is
         let go (a BEGIN cut off by a cancellation used to leave the connection inside
         a transaction: every later write failed until a restart). A cancellation that
-        came meanwhile is raised once the statement is done."""
-        step = asyncio.ensure_future(self._writer.execute(sql))
+        came meanwhile is raised once the statement is done. `first` (the commit's
+        `before_commit` hooks) runs before `sql`, under the same promise."""
+        step = asyncio.ensure_future(self._then(first, sql))
         cancelled = False
         while not step.done():
             try:
