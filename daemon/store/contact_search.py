@@ -66,12 +66,12 @@ async def matching(db: Database, needle: str) -> tuple[str, str, list[object]]:
 
 
 async def settle(tx: Transaction) -> None:
-    """Rewrite the index rows of the contacts noted stale, in one statement each way."""
-    if not await tx.fetchval("SELECT EXISTS (SELECT 1 FROM contact_search_stale)"):
+    """Rewrite the index rows of the contacts noted stale (bulk statements)."""
+    stale = await tx.fetchall("SELECT contact_id FROM contact_search_stale ORDER BY contact_id")
+    if not stale:
         return
-    await tx.execute(
-        "DELETE FROM contact_search WHERE rowid IN (SELECT contact_id FROM contact_search_stale)"
-    )
+    # one lookup by rowid each: `rowid IN (SELECT ...)` reads the whole FTS5 table
+    await tx.executemany("DELETE FROM contact_search WHERE rowid = ?", [(r[0],) for r in stale])
     await tx.execute(
         """INSERT INTO contact_search (rowid, name, emails, company)
            SELECT c.id, c.name, coalesce((SELECT group_concat(email, char(10))
