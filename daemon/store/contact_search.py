@@ -1,6 +1,6 @@
 """Finding contacts by any part of a name, address or company: SQLite's side.
 
-The trigram FTS5 index `contact_search` (rowid = contact id; migration 8) holds
+The trigram FTS5 index `contact_search` (rowid = contact id; migration 9) holds
 each contact's name, addresses and company name. Triggers note the contacts whose
 text changed in `contact_search_stale`, whatever wrote them; `settle` (run by
 `Database.transaction` before every commit) rewrites their rows in one
