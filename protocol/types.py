@@ -194,9 +194,16 @@ class MaildirAddParams(_MailboxAddBase, tag="maildir", kw_only=True):
     path: Annotated[str, msgspec.Meta(title="Maildir path", description="~/Mail/work")]
 
 
+AUTH_HINT = "password, or xoauth2 (with no password: sign in with a browser)"
+
+
 class ImapAddParams(_MailboxAddBase, tag="imap", kw_only=True):
     """Any IMAP server. `port` defaults by `security` (993 for TLS, else 143);
-    `password` is the password, or for `auth: xoauth2` a JSON token secret."""
+    `password` is the password, or for `auth: xoauth2` a JSON token secret.
+    `auth: xoauth2` without a password signs in with a browser
+    (`mailboxes.sign_in`, an OAuth 2.0 authorization code with PKCE and a
+    loopback redirect) at `auth_uri`/`token_uri` with the installed-app client
+    `client_id`/`client_secret` (since 1.16)."""
 
     host: Annotated[str, msgspec.Meta(title="IMAP host", description="imap.example.com")]
     port: Annotated[int, msgspec.Meta(ge=1, le=65535, title="Port")] | None = None
@@ -205,12 +212,36 @@ class ImapAddParams(_MailboxAddBase, tag="imap", kw_only=True):
         Annotated[str, msgspec.Meta(title="User name", description="default: the address")] | None
     ) = None
     password: Annotated[str, msgspec.Meta(title="Password", extra={"secret": True})] | None = None
-    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in")] = "password"
+    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in", description=AUTH_HINT)] = "password"
+    client_id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="OAuth client ID",
+                description="sign-in: default: the daemon's",
+                extra={"form": False},
+            ),
+        ]
+        | None
+    ) = None
+    client_secret: (
+        Annotated[str, msgspec.Meta(title="OAuth client secret", extra={"form": False})] | None
+    ) = None
+    auth_uri: (
+        Annotated[str, msgspec.Meta(title="Authorization endpoint", extra={"form": False})] | None
+    ) = None
+    token_uri: (
+        Annotated[str, msgspec.Meta(title="Token endpoint", extra={"form": False})] | None
+    ) = None
 
 
 class GmailAddParams(_MailboxAddBase, tag="gmail", kw_only=True):
     """Gmail and Google Workspace over IMAP: imap.gmail.com over TLS and the
-    address as user name, unless told otherwise."""
+    address as user name, unless told otherwise. With `auth: xoauth2` and no
+    password you sign in with Google in a browser (`mailboxes.sign_in`); the
+    client is Google's installed-app (Desktop app) OAuth client given here or
+    the daemon's (`LOGGBOK_GOOGLE_CLIENT_FILE`), and the endpoints default to
+    Google's (since 1.16)."""
 
     host: Annotated[str, msgspec.Meta(title="IMAP host")] = "imap.gmail.com"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535, title="Port")] | None = None
@@ -221,7 +252,27 @@ class GmailAddParams(_MailboxAddBase, tag="gmail", kw_only=True):
     password: (
         Annotated[str, msgspec.Meta(title="App password or token", extra={"secret": True})] | None
     ) = None
-    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in")] = "password"
+    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in", description=AUTH_HINT)] = "password"
+    client_id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="OAuth client ID",
+                description="sign-in: default: the daemon's",
+                extra={"form": False},
+            ),
+        ]
+        | None
+    ) = None
+    client_secret: (
+        Annotated[str, msgspec.Meta(title="OAuth client secret", extra={"form": False})] | None
+    ) = None
+    auth_uri: (
+        Annotated[str, msgspec.Meta(title="Authorization endpoint", extra={"form": False})] | None
+    ) = None
+    token_uri: (
+        Annotated[str, msgspec.Meta(title="Token endpoint", extra={"form": False})] | None
+    ) = None
 
 
 class GraphAddParams(_MailboxAddBase, tag="graph", kw_only=True):
@@ -377,11 +428,19 @@ class MailboxAdded(Created):
     warnings: list[str] = msgspec.field(default_factory=list)
     warning_codes: list[str] = msgspec.field(default_factory=list)
     suggested_provider: Provider | None = None
+    sign_in_needed: bool = False
+    """The mailbox connects once signed in (`mailboxes.sign_in`), not with a secret
+    given here (since 1.16): a Graph mailbox, an `auth: xoauth2` one without a password."""
 
 
 class SignInPrompt(Record):
     """`mailboxes.sign_in`: what to show the user. The outcome follows as a
-    `mailbox.status_changed` (syncing/idle on success, auth_failed with the reason)."""
+    `mailbox.status_changed` (syncing/idle on success, auth_failed with the reason).
+
+    A device code (Microsoft): open `verification_uri` anywhere and enter
+    `user_code`. A browser sign-in (Google, `user_code` empty): open
+    `verification_uri` in a browser on the daemon's machine, which is sent back to
+    the daemon's loopback address when you allow access (since 1.16)."""
 
     verification_uri: str
     user_code: str

@@ -1,7 +1,7 @@
 """Mailboxes: provider, status with sync progress, blind threads, last sync.
 
-Add (after a connection test), sign in (providers that sign in with a code in a
-browser; started at once after adding one), reconnect with a password, sync
+Add (after a connection test), sign in (a code or a page in a browser; started
+at once after adding a mailbox that connects so), reconnect with a password, sync
 now, remove, audit (server against store, `mailboxes.audit`, key v). A mailbox
 the config file declares says so beside its provider. A team mailbox (a shared
 inbox, R15) says so too; t makes a mailbox a team's or a member's own again
@@ -190,8 +190,7 @@ class MailboxesScreen(DaemonScreen):
             self.report(exc, "Adding the mailbox")
             return
         self.load()
-        provider = self.providers.get(str(type(params).__struct_config__.tag))
-        if provider is not None and "sign_in" in provider.capabilities:
+        if created.sign_in_needed:
             self.sign_in(created.id, params.address)
         else:
             self.notify(f"Mailbox {created.id} connected; syncing.", markup=False)
