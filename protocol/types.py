@@ -377,6 +377,9 @@ class Mailbox(Record):
     auth: AuthKind | None = None
     last_sync: str | None = None
     blind_threads: int = 0
+    unavailable_since: str | None = None
+    """R13: the last successful sync before the mailbox became unavailable, while it
+    is (mail from then on is read when it comes back) (since 1.16)."""
     quarantined: int = 0
     folders: list[FolderState] = msgspec.field(default_factory=list)
     managed_by_config: bool = False
@@ -487,6 +490,9 @@ class Contact(Record):
     company_id: int | None = None
     last_activity: str | None = None
     source: str = "manual"
+    blind_threads: int = 0
+    """R13: the contact's tracked threads that cannot be followed now (their mailbox
+    is unavailable; `timeline.get`'s `blind` tells which) (since 1.16)."""
 
 
 class ContactsListParams(Params):
@@ -570,9 +576,28 @@ class TimelineEntry(Record):
     """The message's own text: quoted history and signature removed (since 1.1)."""
 
 
+class BlindThread(Record):
+    """R13: a tracked thread of the contact that cannot be followed now: the mailbox it
+    is tracked in is unavailable (`cause`: auth_failed, disconnected, error, removed,
+    replaced) since `since` (its last successful sync). Replies after that are read
+    when it comes back (since 1.16)."""
+
+    thread_id: int
+    subject: str
+    mailbox_id: int
+    address: str
+    since: str
+    cause: str
+    detail: str = ""
+    reason: str = "mailbox_unavailable"
+
+
 class Timeline(Record):
     entries: list[TimelineEntry]
     next: str | None = None
+    blind: list[BlindThread] = msgspec.field(default_factory=list)
+    """R13, on the first page only: the contact's tracked threads whose mailbox is
+    unavailable now (since 1.16)."""
 
 
 # ---------------------------------------------------------------- messages

@@ -14,6 +14,7 @@ from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bo
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.forwards import settle_forwards
+from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
@@ -133,6 +134,8 @@ class MessageQueries:
         )
         scan = await self._scan_details(message, row["raw_headers"])
         evidence.details.update(scan)
+        blind, blind_notes = await OutageQueries(self._db).explain(row)
+        evidence.details.update(blind)
         words = {
             **evidence.details,
             "never_logged": ", ".join(evidence.never_logged),
@@ -152,7 +155,14 @@ class MessageQueries:
             logged=logged,
             reason=decision["reason"],
             summary=" ".join(
-                filter(None, [reasons.summary(decision["reason"], words), reasons.scan_note(scan)])
+                filter(
+                    None,
+                    [
+                        reasons.summary(decision["reason"], words),
+                        reasons.scan_note(scan),
+                        *blind_notes,
+                    ],
+                )
             ),
             evidence=evidence,
             fixes=reasons.fixes(decision["reason"], logged),

@@ -12,6 +12,7 @@ from loggbok.daemon.store.conversations import ConversationQueries
 from loggbok.daemon.store.db import Database
 from loggbok.daemon.store.mailboxes import MailboxQueries
 from loggbok.daemon.store.messages import MessageQueries
+from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.redecisions import RedecisionQueries
 from loggbok.daemon.store.rescans import RescanQueries
 from loggbok.daemon.store.rounds import RoundQueries
@@ -26,6 +27,7 @@ class Store:
         self.blobs = blobs
         self.settings = SettingsQueries(db)
         self.mailboxes = MailboxQueries(db)
+        self.outages = OutageQueries(db)
         self.contacts = ContactQueries(db)
         self.messages = MessageQueries(db)
         self.timeline = TimelineQueries(db)
