@@ -48,10 +48,6 @@ class FolderRow:
     cursor: dict[str, Any] | None
 
 
-def _now_sql() -> str:
-    return "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
-
-
 class MailboxQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -199,7 +195,7 @@ class MailboxQueries:
                 await outages.begin(tx, mailbox_id, status, detail)
             elif status == "idle":
                 ended = await outages.end(tx, mailbox_id)
-            synced = f", last_sync = {_now_sql()}" if status == "idle" else ""
+            synced = f", last_sync = {self._db.dialect.now_text()}" if status == "idle" else ""
             await tx.execute(
                 f"UPDATE mailboxes SET status = ?, status_detail = ?{synced} WHERE id = ?",
                 (status, detail, mailbox_id),
@@ -223,7 +219,7 @@ class MailboxQueries:
         return _folder_row(row)
 
     async def set_folder_state(self, folder_id: int, state: str, error: str | None = None) -> None:
-        synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
+        synced = f", last_sync = {self._db.dialect.now_text()}" if state == "idle" else ""
         async with self._db.transaction() as tx:
             await tx.execute(
                 f"UPDATE folders SET state = ?, error = ?{synced} WHERE id = ?",
@@ -266,7 +262,7 @@ class MailboxQueries:
 
     async def set_folders_state(self, folder_ids: list[int], state: str) -> None:
         """`set_folder_state` for many folders in one transaction (no error)."""
-        synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
+        synced = f", last_sync = {self._db.dialect.now_text()}" if state == "idle" else ""
         async with self._db.transaction(plan_neutral=True) as tx:
             await tx.executemany(
                 f"UPDATE folders SET state = ?, error = NULL{synced} WHERE id = ?",

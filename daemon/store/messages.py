@@ -232,12 +232,9 @@ class MessageQueries:
     async def search(self, query: str, limit: int, viewer: int = 1) -> SearchResult:
         limit = max(1, min(limit, 500))
         try:
-            rows = await self._db.fetchall(
-                f"""SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN messages m ON m.id = f.rowid
-                    WHERE message_fts MATCH :q AND {VISIBLE} ORDER BY rank LIMIT :limit""",
-                {"q": query, "viewer": viewer, "limit": limit},
-            )
-        except Exception as exc:  # sqlite3.OperationalError: fts5 syntax error
+            sql, params = self._db.dialect.search(query, MESSAGE_COLUMNS, VISIBLE)
+            rows = await self._db.fetchall(sql, {**params, "viewer": viewer, "limit": limit})
+        except Exception as exc:  # an FTS5 syntax error (SQLite's, or pg_search's)
             raise Invalid("Invalid params", f"search query: {exc}") from None
         return SearchResult(hits=[summary(r, await self.contact_ids(r["id"])) for r in rows])
 
@@ -333,19 +330,9 @@ class MessageQueries:
         """Logged messages of a mailbox whose body has not been stored yet (a sync stopped
         between a batch's decisions and its bodies): id, folder id, remote id, size.
 
-        Runs at the start of every round (every push): the partial index holds only the
-        waiting messages and CROSS JOIN keeps SQLite starting from it, so the cost
-        follows what waits, not the size of the store."""
-        return await self._db.fetchall(
-            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id, m.size, m.reason
-               FROM messages m INDEXED BY messages_body_pending
-               CROSS JOIN message_locations l ON l.message = m.id
-               CROSS JOIN folders f ON f.id = l.folder_id
-               WHERE f.mailbox_id = ? AND m.logged = 1 AND m.body_state = 'headers'
-                 AND l.state = 'ok'
-               GROUP BY m.id""",
-            (mailbox_id,),
-        )
+        Runs at the start of every round (every push): the cost follows what waits, not
+        the size of the store (`Dialect.pending_bodies`)."""
+        return await self._db.fetchall(self._db.dialect.pending_bodies(), (mailbox_id,))
 
     async def location(self, message: int) -> Row | None:
         """Where a message can be fetched from: folder name, remote id, mailbox."""

@@ -63,8 +63,8 @@ async def track_placeholders(
         for message, body in bodies
     ]
     await tx.executemany(
-        "INSERT OR IGNORE INTO attachment_rescans (message, placeholders, first_at)"
-        " VALUES (?, ?, ?)",
+        "INSERT INTO attachment_rescans (message, placeholders, first_at)"
+        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [
             (message, json.dumps(names, ensure_ascii=False), now)
             for message, names in waiting
@@ -121,7 +121,9 @@ class RescanQueries:
         rows = await self._db.fetchall(
             """SELECT f.name, f.role, l.remote_id FROM message_locations l
                JOIN folders f ON f.id = l.folder_id
-               WHERE l.message = ? AND f.mailbox_id = ? ORDER BY l.rowid DESC""",
+               WHERE l.message = ? AND f.mailbox_id = ? ORDER BY """
+            + self._db.dialect.insertion_order("l")
+            + " DESC",
             (message, mailbox_id),
         )
         return [Location(r[0], r[1], r[2]) for r in rows]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from loggbok.daemon.store.db import MAX_PAGE_COUNT_VARIABLE, StorageFull, is_storage_full
+from loggbok.daemon.store.db import StorageFull, is_storage_full
+from loggbok.daemon.store.sqlite_db import MAX_PAGE_COUNT_VARIABLE
 from loggbok.daemon.store.store import Store
 
 CAP = 400
