@@ -39,6 +39,11 @@ class Dialect(Protocol):
         `pg_search.py`) with its parameters; binds `:viewer` and `:limit` too."""
         ...
 
+    def indexed_by(self, index: str) -> str:
+        """A hint that a table is read through `index` (SQLite's INDEXED BY; nothing where
+        the planner needs none)."""
+        ...
+
     def pending_bodies(self) -> str:
         """Logged messages of mailbox `?` whose body waits: id, folder_id, remote_id,
         size, reason (one row per message, its lowest folder)."""
@@ -72,6 +77,9 @@ class SqliteDialect:
                 WHERE message_fts MATCH :q AND {visible} ORDER BY rank LIMIT :limit""",
             {"q": query},
         )
+
+    def indexed_by(self, index: str) -> str:
+        return f"INDEXED BY {index}"
 
     def pending_bodies(self) -> str:
         # The partial index holds only the waiting messages and CROSS JOIN keeps SQLite
@@ -112,6 +120,9 @@ class PostgresDialect:
                 ORDER BY ts_rank(f.doc, q) DESC, m.id LIMIT :limit""",
             {"q": to_tsquery(query)},
         )
+
+    def indexed_by(self, index: str) -> str:
+        return ""
 
     def pending_bodies(self) -> str:
         return f"""SELECT DISTINCT ON (m.id) m.id, l.folder_id, l.remote_id, m.size, m.reason

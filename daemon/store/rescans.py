@@ -102,7 +102,7 @@ class RescanQueries:
         placeholders are rare, and each is settled within a day)."""
         rows = await self._db.fetchall(
             f"""SELECT r.*, m.reason = 'forwarded_to_log' AS forward
-                FROM attachment_rescans r INDEXED BY attachment_rescans_pending
+                FROM attachment_rescans r {self._db.dialect.indexed_by("attachment_rescans_pending")}
                 JOIN messages m ON m.id = r.message
                 WHERE r.state = 'pending' AND m.logged = 1 AND {_IN_MAILBOX}
                 ORDER BY r.message""",

@@ -28,6 +28,7 @@ async def _companies(store: Store) -> list[str]:
 
 
 @pytest.mark.parametrize("cut", ["while it begins", "inside it", "while it commits"])
+@pytest.mark.sqlite_only
 async def test_a_cancelled_transaction_leaves_none_open(tmp_path: Path, cut: str) -> None:
     store = await Store.open(tmp_path)
     db = store.db
