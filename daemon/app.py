@@ -109,8 +109,11 @@ class Daemon:
         listening: socket.socket | None = None,
         notifier: Notifier | None = None,
         config_path: Path | None = None,
+        database: str | None = None,
     ) -> None:
         self.socket_path = socket_path
+        self.database = database
+        """The store's URL (`loggbokd --database`); None: $LOGGBOK_DATABASE or SQLite."""
         self.data_dir = data_dir
         self.demo = demo
         self.listening = listening
@@ -140,7 +143,7 @@ class Daemon:
         self._lock_data_dir()
         if self.listening is None:
             prepare_socket_path(self.socket_path)
-        self.store = await Store.open(self.data_dir)
+        self.store = await Store.open(self.data_dir, self.database)
         if self.demo:
             from loggbok.daemon.demo_setup import seed_demo
 

@@ -20,6 +20,7 @@ from loggbok.daemon import __version__
 from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.backup import RestoreRefused, restore
+from loggbok.daemon.store.db import database_url
 from loggbok.daemon.store.errors import StoreUnavailable
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
@@ -71,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy the backup in PATH (from `loggbok backup`) into the data dir, which must"
         " hold no database and have no daemon running, then exit",
     )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="the store: sqlite:///abs/path (or a bare path) or postgresql://... for a team's"
+        " shared database (default: $LOGGBOK_DATABASE, else loggbok.sqlite3 in the data dir)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
     return parser
 
@@ -93,6 +101,7 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
         listening=listening,
         notifier=Notifier(),
         config_path=config.expanduser().absolute() if config else None,
+        database=args.database,
     )
     try:
         await daemon.serve()
@@ -142,6 +151,12 @@ def main(argv: list[str] | None = None) -> None:
     os.umask(0o077)  # every file and folder the daemon (and its workers) makes is private
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    if args.database:
+        try:
+            database_url(data_dir, args.database)
+        except StoreUnavailable as exc:
+            print(f"loggbokd: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     if args.restore is not None:
         raise SystemExit(_restore(args.restore.expanduser().resolve(), data_dir))
     opened = make_private(data_dir)
