@@ -30,6 +30,7 @@ from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
+from loggbok.daemon.sync.engine import announce
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
 from loggbok.daemon.sync.sign_ins import SignIns
@@ -123,6 +124,7 @@ class Daemon:
         """The config file to read and watch (None: none, as in demo mode)."""
         self.config: ConfigService | None = None
         self._background: set[asyncio.Future[t.ConfigStatus]] = set()
+        self._relay: asyncio.Task[None] | None = None
         self._lock_file: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
@@ -181,7 +183,21 @@ class Daemon:
         if self.config is not None:  # before the socket: no client sees settings it replaces
             await self.config.start()
         await self.server.start()
+        self._relay = asyncio.create_task(self._relay_others())
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
+
+    async def _relay_others(self) -> None:
+        """Entries other daemons wrote into the same database (PostgreSQL: one daemon per
+        member), announced to this daemon's clients as its own are."""
+        assert self.store is not None
+        store = self.store
+        try:
+            async for message_ids in store.timeline.published():
+                await announce(store, self._notify, message_ids)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("no longer hearing of other daemons' entries")
 
     async def _notify(self, method: str, params: object) -> None:
         if self.server is not None:
@@ -205,6 +221,10 @@ class Daemon:
             task.add_done_callback(self._background.discard)
 
     async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
         if self.config is not None:
             await self.config.stop()
         if self.server is not None:

@@ -115,7 +115,10 @@ def _opens_store(metafunc: pytest.Metafunc) -> bool:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_backend" in metafunc.fixturenames:
-        stores = STORES if _opens_store(metafunc) else STORES[:1]
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            stores = [s for s in STORES if s == "postgres"]
+        else:
+            stores = STORES if _opens_store(metafunc) else STORES[:1]
         metafunc.parametrize("store_backend", stores, indirect=True)
 
 

@@ -96,9 +96,13 @@ class Database(Protocol):
 
     async def fetchone(self, sql: str, params: SqlParams = ()) -> Row | None: ...
 
-    def changes(self) -> AsyncIterator[None]:
-        """Yields each time another process committed new timeline entries (PostgreSQL's
-        LISTEN/NOTIFY); never yields on SQLite."""
+    async def publish(self, message_ids: list[int]) -> None:
+        """Tell the other processes on this database that these messages got timeline
+        entries (PostgreSQL's NOTIFY; nothing on SQLite, which one process writes)."""
+        ...
+
+    def published(self) -> AsyncIterator[list[int]]:
+        """What other processes `publish`ed, as it comes (LISTEN); never yields on SQLite."""
         ...
 
     async def close(self) -> None: ...

@@ -12,8 +12,9 @@ twice and no message created twice (a message in two members' mailboxes is
 one message with two locations). Every plan-changing commit bumps the one row
 of `store_generation`; `Transaction.other_writers` is that row less this
 process's own bumps, so it changes exactly when another process committed.
-Every commit that may add timeline entries sends `NOTIFY loggbok_changes` with
-its process id: `changes()` yields for other processes' (LISTEN).
+New timeline entries are announced to the other processes with `NOTIFY
+loggbok_changes` (`publish`: this process's id and the messages' ids);
+`published()` LISTENs and yields the other processes' message ids.
 
 SQL arrives in the store's portable subset: `?` and `:name` placeholders are
 rewritten to psycopg's (`_translate`), Python booleans bound as 0/1.
@@ -51,6 +52,7 @@ CHANNEL = "loggbok_changes"
 READERS = 4
 _IN_CHUNK = 500
 _DISK_FULL = "53100"
+_NOTIFY_IDS = 500
 
 
 def is_full(exc: BaseException) -> bool:
@@ -197,7 +199,6 @@ class PostgresDatabase:
                 yield PostgresTransaction(conn, self)
                 if not plan_neutral:
                     await conn.execute("UPDATE store_generation SET generation = generation + 1")
-                    await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(os.getpid())))
                 await conn.execute("COMMIT")
             except BaseException as exc:
                 await asyncio.shield(self._roll_back())
@@ -231,16 +232,26 @@ class PostgresDatabase:
             cursor = await conn.execute(_translate(sql), params or None)
             return await cursor.fetchone()
 
-    async def changes(self) -> AsyncIterator[None]:
-        """Yields whenever another process committed a change (LISTEN on its own
-        connection, opened here and closed when the iteration ends)."""
+    async def publish(self, message_ids: list[int]) -> None:
+        """NOTIFY the message ids (in payloads under PostgreSQL's 8,000-byte cap)."""
+        me = str(os.getpid())
+        async with self._reader() as conn:
+            for start in range(0, len(message_ids), _NOTIFY_IDS):
+                chunk = message_ids[start : start + _NOTIFY_IDS]
+                payload = " ".join([me, *map(str, chunk)])
+                await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+
+    async def published(self) -> AsyncIterator[list[int]]:
+        """Other processes' `publish`ed message ids (LISTEN on a connection of its own,
+        opened here and closed when the iteration ends)."""
         conn = await _connect(self.url)
         try:
             await conn.execute(f"LISTEN {CHANNEL}")
             me = str(os.getpid())
             async for note in conn.notifies():
-                if note.payload != me:
-                    yield None
+                sender, *ids = note.payload.split()
+                if sender != me and ids:
+                    yield [int(i) for i in ids]
         finally:
             await conn.close()
 

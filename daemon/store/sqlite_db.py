@@ -200,10 +200,13 @@ class SqliteDatabase:
             row: Any = await cursor.fetchone()
             return row
 
-    async def changes(self) -> AsyncIterator[None]:
+    async def publish(self, message_ids: list[int]) -> None:
+        """Nothing: one process writes a SQLite store."""
+
+    async def published(self) -> AsyncIterator[list[int]]:
         """Never yields: one process writes a SQLite store."""
         await asyncio.Event().wait()
-        yield
+        yield []
 
 
 class SqliteTransaction:
