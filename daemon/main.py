@@ -18,9 +18,12 @@ from pathlib import Path
 
 from loggbok.daemon import __version__
 from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
+from loggbok.daemon.config.parse import ConfigInvalid
+from loggbok.daemon.config.parse import parse as parse_config
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.backup import RestoreRefused, restore
 from loggbok.daemon.store.db import database_url
+from loggbok.daemon.store.store import DATABASE_VARIABLE
 from loggbok.daemon.store.errors import StoreUnavailable
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
@@ -146,11 +149,22 @@ def _restore(source: Path, data_dir: Path) -> int:
     return 0
 
 
+def _configured_database(path: Path) -> str | None:
+    """The config file's `database` (None when unset, or when the file is missing or
+    invalid: the config service reports that once the daemon runs)."""
+    try:
+        return parse_config(path.expanduser().read_text()).database
+    except (OSError, UnicodeDecodeError, ConfigInvalid):
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     os.umask(0o077)  # every file and folder the daemon (and its workers) makes is private
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    if not args.database and not args.demo and not os.environ.get(DATABASE_VARIABLE):
+        args.database = _configured_database(args.config or default_config_path())
     if args.database:
         try:
             database_url(data_dir, args.database)

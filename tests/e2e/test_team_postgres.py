@@ -133,9 +133,8 @@ async def test_three_daemons_one_database(
 
         pairs = list(zip(clients, MEMBERS, strict=True))
         added = await asyncio.gather(*(add(c, n) for c, n in pairs))
-        await asyncio.gather(
-            *(c.call(m.MAILBOXES_SYNC, t.IdParams(id=a.id)) for c, a in zip(clients, added, strict=True))
-        )
+        syncs = [(c, t.IdParams(id=a.id)) for c, a in zip(clients, added, strict=True)]
+        await asyncio.gather(*(c.call(m.MAILBOXES_SYNC, p) for c, p in syncs))
         loop = asyncio.get_running_loop()
         wanted = {contacts["anna@kund.example"], contacts["kund0@kund.example"]}
         heard = await _entries_heard(watcher, wanted, loop.time() + 60)

@@ -1,0 +1,42 @@
+"""`loggbokd --database URL`: the store named by the flag (SQLite at a path of its own,
+or PostgreSQL), and a URL it cannot use refused as a command-line mistake."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from loggbok.protocol import methods as m
+from loggbok.protocol import types as t
+from tests.conftest import DaemonProcess
+
+
+def test_a_url_of_another_database_is_exit_2(workdir: Path) -> None:
+    for url in ("mysql://db/loggbok", "sqlite://relative/path"):
+        done = subprocess.run(
+            [sys.executable, "-m", "loggbok.daemon.main", "--data-dir", str(workdir),
+             "--socket", str(workdir / "d.sock"), "--database", url],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert url in done.stderr and "--database" in done.stderr
+
+
+async def test_the_flag_names_the_store(workdir: Path, store_backend: str) -> None:
+    (workdir / "data").mkdir()
+    url = os.environ.get("LOGGBOK_DATABASE") or f"sqlite://{workdir / 'elsewhere.sqlite3'}"
+    daemon = DaemonProcess(workdir / "d.sock", workdir / "data", args=["--database", url])
+    daemon.env = {"LOGGBOK_DATABASE": ""}  # the flag alone names it
+    daemon.start()
+    try:
+        client = await daemon.client()
+        made = await client.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="a@kund.example"))
+        await client.close()
+    finally:
+        daemon.stop()
+    assert made.id == 1
+    assert not (workdir / "data" / "loggbok.sqlite3").exists()
+    if store_backend == "sqlite":
+        assert (workdir / "elsewhere.sqlite3").exists()
