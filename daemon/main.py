@@ -23,8 +23,8 @@ from loggbok.daemon.config.parse import parse as parse_config
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.backup import RestoreRefused, restore
 from loggbok.daemon.store.db import database_url
-from loggbok.daemon.store.store import DATABASE_VARIABLE
 from loggbok.daemon.store.errors import StoreUnavailable
+from loggbok.daemon.store.store import DATABASE_VARIABLE
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
 from loggbok.protocol.version import PROTOCOL_VERSION
