@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
 
 
@@ -26,7 +30,7 @@ def test_a_url_of_another_database_is_exit_2(workdir: Path) -> None:
 
 async def test_the_flag_names_the_store(workdir: Path, store_backend: str) -> None:
     (workdir / "data").mkdir()
-    url = os.environ.get("LOGGBOK_DATABASE") or f"sqlite://{workdir / 'elsewhere.sqlite3'}"
+    url = os.environ.get("LOGGBOK_DATABASE") or f"sqlite://{workdir / 'elsewhere.db'}"
     daemon = DaemonProcess(workdir / "d.sock", workdir / "data", args=["--database", url])
     daemon.env = {"LOGGBOK_DATABASE": ""}  # the flag alone names it
     daemon.start()
@@ -37,6 +41,15 @@ async def test_the_flag_names_the_store(workdir: Path, store_backend: str) -> No
     finally:
         daemon.stop()
     assert made.id == 1
-    assert not (workdir / "data" / "loggbok.sqlite3").exists()
+    assert not any((workdir / "data").glob("loggbok.sqlite*"))
     if store_backend == "sqlite":
-        assert (workdir / "elsewhere.sqlite3").exists()
+        assert (workdir / "elsewhere.db").exists()
+
+
+@pytest.mark.postgres_only
+async def test_a_postgresql_store_is_not_backed_up_as_a_file(
+    workdir: Path, client: Client
+) -> None:
+    with pytest.raises(RpcError) as caught:
+        await client.call(m.ARCHIVE_BACKUP, t.ArchiveBackupParams(path=str(workdir / "b")))
+    assert caught.value.code == ErrorCode.BAD_INPUT and "pg_dump" in str(caught.value.data)
