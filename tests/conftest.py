@@ -97,7 +97,7 @@ class DaemonProcess:
 
 STORES = [s for s in os.environ.get("LOGGBOK_TEST_STORES", "sqlite,postgres").split(",") if s]
 """The stores the tests that open one run on (`LOGGBOK_TEST_STORES=sqlite` for one)."""
-_STORE_WORDS = ("Store.open(", "DaemonProcess(", "synced_daemon(", "loggbok.daemon.main")
+_STORE_WORDS = ("Store.open(", "DaemonProcess(", "synced_daemon(")
 
 
 def _opens_store(metafunc: pytest.Metafunc) -> bool:
@@ -105,11 +105,11 @@ def _opens_store(metafunc: pytest.Metafunc) -> bool:
     parsing and TUI tests are not doubled."""
     if metafunc.definition.get_closest_marker("sqlite_only"):
         return False
-    if {"daemon", "client"} & set(metafunc.fixturenames):
-        return True
     source = Path(str(metafunc.definition.fspath)).read_text()
     if "sqlite3" in source:
         return False  # it reads the SQLite file itself (not yet through the store)
+    if {"daemon", "client"} & set(metafunc.fixturenames):
+        return True
     return any(word in source for word in _STORE_WORDS)
 
 
