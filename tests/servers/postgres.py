@@ -79,8 +79,11 @@ def _start(root: Path) -> Cluster:
     user = _run_as()
     data, sock = root / "data", root / "sock"
     sock.mkdir()
-    prefix = ["runuser", "-u", user, "--"] if user else []
-    if user:
+    prefix: list[str] = []
+    if user:  # setpriv execs the server itself: its pid is the server's, for the signals
+        entry = pwd.getpwnam(user)
+        prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
+                  "--clear-groups", "--"]  # fmt: skip
         shutil.chown(root, user)
         shutil.chown(sock, user)
     subprocess.run(
