@@ -245,14 +245,25 @@ class PostgresDatabase:
         """Other processes' `publish`ed message ids (LISTEN on a connection of its own,
         opened here and closed when the iteration ends)."""
         conn = await _connect(self.url)
+        loop = asyncio.get_running_loop()
+        readable = asyncio.Event()
+        # The connection's socket, read when it is readable: psycopg's notifies() wakes
+        # every 100 ms to look, and an idle daemon must sleep.
+        fd = conn.pgconn.socket
         try:
             await conn.execute(f"LISTEN {CHANNEL}")
+            loop.add_reader(fd, readable.set)
             me = str(os.getpid())
-            async for note in conn.notifies():
-                sender, *ids = note.payload.split()
-                if sender != me and ids:
-                    yield [int(i) for i in ids]
+            while True:
+                await readable.wait()
+                readable.clear()
+                conn.pgconn.consume_input()
+                while (note := conn.pgconn.notifies()) is not None:
+                    sender, *ids = note.extra.decode().split()
+                    if sender != me and ids:
+                        yield [int(i) for i in ids]
         finally:
+            loop.remove_reader(fd)
             await conn.close()
 
 
