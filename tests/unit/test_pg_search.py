@@ -42,3 +42,10 @@ def test_words_split_as_unicode61_splits() -> None:
     assert words("Re: Offer_v2 (anna@kund.example) – Åsa") == [
         "re", "offer", "v2", "anna", "kund", "example", "åsa",
     ]  # fmt: skip
+
+
+def test_every_migration_has_its_postgresql_rendering() -> None:
+    from loggbok.daemon.store.migrations import MIGRATIONS
+    from loggbok.daemon.store.pg_schema import PG_MIGRATIONS
+
+    assert len(PG_MIGRATIONS) == len(MIGRATIONS)
