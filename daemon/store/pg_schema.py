@@ -282,4 +282,15 @@ PG_MIGRATIONS: list[str] = [
     """
     ALTER TABLE mailboxes ADD COLUMN origin TEXT NOT NULL DEFAULT 'socket';
     """,
+    # 8
+    """
+    ALTER TABLE mailboxes ADD COLUMN kind TEXT NOT NULL DEFAULT 'personal'
+        CHECK (kind IN ('personal', 'team'));
+    CREATE INDEX messages_mailbox_thread ON messages(mailbox_id, thread_id, date_ts);
+    CREATE TABLE team_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        settings TEXT NOT NULL DEFAULT '{}'
+    );
+    INSERT INTO team_settings (id, settings) VALUES (1, '{}');
+    """,
 ]
