@@ -21,6 +21,9 @@ MailboxKind = Literal["personal", "team"]
 a conversation, never-log lists do not apply (since 1.16)."""
 Security = Literal["tls", "starttls", "none"]
 AuthKind = Literal["password", "xoauth2"]
+EwsAuth = Literal["ntlm", "basic", "oauth2"]
+"""How an EWS mailbox signs in: NTLM or Basic with a password (on-premises), or
+OAuth2 with a Microsoft sign-in (`mailboxes.sign_in`; Exchange Online)."""
 Direction = Literal["inbound", "outbound"]
 MailboxStatus = Literal["new", "syncing", "idle", "auth_failed", "disconnected", "error"]
 AttachmentStatus = Literal["stored", "over_limit", "pending_scan", "missing", "undecodable"]
@@ -316,7 +319,74 @@ class GraphAddParams(_MailboxAddBase, tag="graph", kw_only=True):
     ) = None
 
 
-MailboxAddParams = MaildirAddParams | ImapAddParams | GmailAddParams | GraphAddParams
+class EwsAddParams(_MailboxAddBase, tag="ews", kw_only=True):
+    """Exchange through Exchange Web Services: Exchange Server on-premises (NTLM or
+    Basic with your password) or Exchange Online (OAuth2: you sign in with a code
+    in a browser, `mailboxes.sign_in`).
+
+    Without `ews_url` the server is found by autodiscover from the address's
+    domain (https://{domain}/autodiscover/, https://autodiscover.{domain}/, the
+    redirect from http://autodiscover.{domain}/, then the SRV record
+    _autodiscover._tcp.{domain}); OAuth2 without it is Exchange Online
+    (https://outlook.office365.com/EWS/Exchange.asmx). `username` defaults to
+    the address (NTLM: DOMAIN\\user or user@domain). For OAuth2, `client_id` is
+    an app registered in Microsoft Entra ID with public client flows on and the
+    delegated permission EWS.AccessAsUser.All (default: the daemon's
+    `LOGGBOK_EWS_CLIENT_ID`)."""
+
+    auth: Annotated[EwsAuth, msgspec.Meta(title="Sign-in")]
+    ews_url: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="EWS URL",
+                description="https://mail.example.com/EWS/Exchange.asmx; default: autodiscover",
+            ),
+        ]
+        | None
+    ) = None
+    username: (
+        Annotated[
+            str, msgspec.Meta(title="User name", description="DOMAIN\\user; default: the address")
+        ]
+        | None
+    ) = None
+    password: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Password", description="NTLM and Basic only", extra={"secret": True}
+            ),
+        ]
+        | None
+    ) = None
+    client_id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Application (client) ID",
+                description="OAuth2 only; default: the daemon's",
+            ),
+        ]
+        | None
+    ) = None
+    tenant: Annotated[
+        str,
+        msgspec.Meta(title="Tenant", description="OAuth2 only: organizations, a tenant id"),
+    ] = "organizations"
+    authority: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Sign-in authority",
+                description="OAuth2 only; default: https://login.microsoftonline.com/{tenant}",
+            ),
+        ]
+        | None
+    ) = None
+
+
+MailboxAddParams = MaildirAddParams | ImapAddParams | GmailAddParams | GraphAddParams | EwsAddParams
 """`mailboxes.add` and `mailboxes.test`: one variant per provider, chosen by `provider`."""
 
 MAILBOX_ADD_VARIANTS: tuple[type[_MailboxAddBase], ...] = (
@@ -324,6 +394,7 @@ MAILBOX_ADD_VARIANTS: tuple[type[_MailboxAddBase], ...] = (
     ImapAddParams,
     GmailAddParams,
     GraphAddParams,
+    EwsAddParams,
 )
 
 
@@ -374,7 +445,8 @@ class Mailbox(Record):
     port: int | None = None
     security: Security | None = None
     username: str | None = None
-    auth: AuthKind | None = None
+    auth: AuthKind | EwsAuth | None = None
+    """`password` / `xoauth2` (IMAP), `ntlm` / `basic` / `oauth2` (EWS, since 1.16)."""
     last_sync: str | None = None
     blind_threads: int = 0
     unavailable_since: str | None = None

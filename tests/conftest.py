@@ -23,6 +23,7 @@ from loggbok.protocol.client import Client
 pytest_plugins = [
     "tests.servers.dovecot",
     "tests.servers.graph.server",
+    "tests.servers.ews.server",
     "tests.servers.postgres",
     "tests.support.leftovers",
 ]
