@@ -486,7 +486,7 @@ class EwsRoutes:
                 "The specified subscription was not found.",
             )  # fmt: skip
         minutes = int(operation.findtext(f"{{{M}}}ConnectionTimeout") or "30")
-        deadline = time.monotonic() + minutes * self.state.faults.minute
+        opened = time.monotonic()
         response = web.StreamResponse(headers={"Content-Type": "text/xml; charset=utf-8"})
         response.enable_chunked_encoding()
         await response.prepare(request)
@@ -502,7 +502,7 @@ class EwsRoutes:
 
         await send("", "OK")
         try:
-            while time.monotonic() < deadline:
+            while time.monotonic() < opened + minutes * self.state.faults.minute:
                 live = [s for s in subscriptions if s is not None and not s.closed]
                 if not live:
                     break

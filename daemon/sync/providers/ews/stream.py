@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 
 from exchangelib import Account
-from exchangelib.errors import ErrorServerBusy
+from exchangelib.errors import ErrorServerBusy, ErrorSubscriptionNotFound
 from exchangelib.folders import FolderCollection
 
 from loggbok.daemon.sync.providers.ews.connection import (
@@ -77,6 +77,9 @@ class StreamListener:
         while not self._stop.is_set():
             try:
                 self._listen(notify)
+            except ErrorSubscriptionNotFound:
+                log.debug("EWS subscription gone: subscribing again")
+                self.subscription = None
             except ErrorServerBusy as exc:
                 busy = is_server_busy(exc) and exc.back_off is not None
                 self._connection.hold_off(float(exc.back_off) if busy else DEFAULT_BACK_OFF)
