@@ -58,7 +58,13 @@ class EwsServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
+        self._http: web.AppRunner | None = None
         self.port = 0
+        self.http_port = 0
+        """Plain HTTP: answers GET /autodiscover/autodiscover.svc with a redirect to
+        `https://{redirect_host}/autodiscover/autodiscover.svc` (autodiscover's third
+        step, http://autodiscover.{domain}/)."""
+        self.redirect_host = "ews.other.example"
 
     @property
     def base(self) -> str:
@@ -97,14 +103,28 @@ class EwsServer:
         self.state.graph.base = self.base
         self.state.ews_url = self.ews_url
 
+        async def redirect(request: web.Request) -> web.Response:
+            location = f"https://{self.redirect_host}{AUTODISCOVER_PATH}"
+            return web.Response(status=302, headers={"Location": location})
+
+        plain = web.Application()
+        plain.router.add_get(AUTODISCOVER_PATH, redirect)
+        self._http = web.AppRunner(plain, access_log=None)
+        await self._http.setup()
+        http_site = web.TCPSite(self._http, "127.0.0.1", 0)
+        await http_site.start()
+        assert http_site._server is not None
+        self.http_port = http_site._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
     def stop(self) -> None:
         def close_streams(state: EwsState) -> None:
             for subscription in state.subscriptions.values():
                 subscription.closed = True
 
         self.control(close_streams)
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+        for runner in (self._runner, self._http):
+            if runner is not None:
+                asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(30)
         self._loop.close()
