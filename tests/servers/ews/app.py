@@ -523,8 +523,11 @@ class EwsRoutes:
     @staticmethod
     def _notification(box: Mailbox, subscription: Subscription) -> str:
         events = []
-        for event in box.log:
-            if event.seq <= subscription.seq or event.folder_id not in subscription.folders:
+        start = len(box.log)
+        while start > 0 and box.log[start - 1].seq > subscription.seq:
+            start -= 1  # the log is in seq order: only its tail is new
+        for event in box.log[start:]:
+            if event.folder_id not in subscription.folders:
                 continue
             stored = box.messages.get(event.message_id)
             key = change_key(stored) if stored is not None else "CQAAAA=="
