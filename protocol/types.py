@@ -446,7 +446,7 @@ class Mailbox(Record):
     security: Security | None = None
     username: str | None = None
     auth: AuthKind | EwsAuth | None = None
-    """`password` / `xoauth2` (IMAP), `ntlm` / `basic` / `oauth2` (EWS, since 1.16)."""
+    """`password` / `xoauth2` (IMAP), `ntlm` / `basic` / `oauth2` (EWS, since 1.18)."""
     last_sync: str | None = None
     blind_threads: int = 0
     unavailable_since: str | None = None

@@ -26,8 +26,8 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
-from tests.servers.graph.server import GraphServer
 from tests.servers.ews.server import EwsServer
+from tests.servers.graph.server import GraphServer
 from tests.support.ews import add_ntlm, ews_daemon
 from tests.support.graph import add_signed_in
 from tests.support.mail import deliver, make_maildir

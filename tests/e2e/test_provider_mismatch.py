@@ -20,8 +20,8 @@ from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.servers.dns import DnsServer
 from tests.servers.dovecot import DovecotServer, DovecotUser
-from tests.servers.graph.server import GraphServer
 from tests.servers.ews.server import EwsServer
+from tests.servers.graph.server import GraphServer
 from tests.support.ews import PASSWORD, ntlm_params
 from tests.support.graph import graph_params
 

@@ -173,8 +173,11 @@ class EwsProvider(Provider):
         secret = await stored_secret(secrets, mailbox)
         return self._backend(self._settings(config, mailbox.address, secret=secret))
 
+    def signs_in_with(self, config: dict[str, Any]) -> bool:
+        return config.get("auth") == "oauth2"
+
     async def start_sign_in(self, mailbox: MailboxRow) -> SignInFlow:
-        if mailbox.config.get("auth") != "oauth2":
+        if not self.signs_in_with(mailbox.config):
             raise PermanentError("this mailbox signs in with a password: mailboxes.reconnect")
         return await DeviceCodeSignIn.start(account_of(mailbox))
 
