@@ -58,6 +58,9 @@ async def test_password_sign_in(ews_server: EwsServer, workdir: Path, auth: str)
         params = ntlm_params(ews_server, ME)
         params.auth = auth  # type: ignore[assignment]
         added = await client.call(m.MAILBOXES_ADD, params)
+        with pytest.raises(RpcError) as no_sign_in:  # a password mailbox does not sign in
+            await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=added.id))
+        assert no_sign_in.value.code == ErrorCode.UNSUPPORTED
         await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
         box = await status_of(client, added.id)
         await client.close()

@@ -56,7 +56,7 @@ from exchangelib.errors import (
     TransportError,
     UnauthorizedError,
 )
-from exchangelib.protocol import FailFast
+from exchangelib.protocol import FailFast, Protocol
 from oauthlib.oauth2 import TokenExpiredError  # type: ignore[import-untyped]
 
 from loggbok.daemon.sync.backend import AuthError, CursorInvalid, PermanentError, TemporaryError
@@ -250,9 +250,19 @@ class EwsConnection:
         if account is not None:
             with contextlib.suppress(Exception):
                 await asyncio.get_running_loop().run_in_executor(
-                    self._executor, account.protocol.close
+                    self._executor, _forget, account.protocol
                 )
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _forget(protocol: Protocol) -> None:
+    """Close the protocol's idle sessions; drop it from exchangelib's protocol cache
+    when its credentials are this connection's own (OAuth2: one per connection),
+    which would otherwise keep every closed mailbox connection."""
+    protocol.close()
+    if isinstance(protocol.credentials, MsalCredentials):
+        with Protocol._protocol_cache_lock:
+            Protocol._protocol_cache.pop(Protocol._cache_key(protocol.config), None)
 
 
 def is_server_busy(exc: ErrorServerBusy) -> bool:
