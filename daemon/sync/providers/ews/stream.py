@@ -104,6 +104,7 @@ class StreamListener:
         self.subscription = subscription
         self.subscriptions += 1
         subscribed = time.monotonic()
+        subscribed_ids = _ids(folders)
         notify()  # anything that came before the subscription is found by the next round
         try:
             while not self._stop.is_set():
@@ -116,6 +117,8 @@ class StreamListener:
                 ):
                     if self._stop.is_set():
                         return
+                    if _ids(self._folders(account)) != subscribed_ids:
+                        return  # the rounds read other folders now: subscribe those
                     if notification.events:
                         self.events += len(notification.events)
                         notify()
@@ -127,3 +130,7 @@ class StreamListener:
                     collection.unsubscribe(subscription)
                 except Exception:
                     log.debug("EWS unsubscribe failed", exc_info=True)
+
+
+def _ids(folders: list[object]) -> frozenset[str]:
+    return frozenset(str(getattr(f, "id", "")) for f in folders)
