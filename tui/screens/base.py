@@ -18,6 +18,7 @@ from textual.timer import Timer
 
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonLink, DaemonUnreachable
+from loggbok.tui.focus import hidden_while_typing
 
 if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
@@ -45,6 +46,10 @@ class DaemonScreen(Screen[None]):
     @property
     def link(self) -> DaemonLink:
         return self.loggbok.link
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that a focused text field takes as text (`tui/focus.py`)."""
+        return not hidden_while_typing(self, action)
 
     def load(self) -> None:
         """Start loading this screen's data (subclasses start a worker)."""

@@ -29,6 +29,7 @@ from loggbok.tui.data import text
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.dialogs.contact_form import ContactDraft, ContactForm
 from loggbok.tui.dialogs.prompt import TextPrompt
+from loggbok.tui.focus import typing
 from loggbok.tui.screens.past_mail import PastMailScreen
 from loggbok.tui.screens.timeline import TimelineScreen
 from loggbok.tui.widgets.plain import PlainTable
@@ -47,7 +48,7 @@ class ContactsScreen(PastMailScreen):
         Binding("i", "import_contacts", "Import"),
         Binding("r", "reload", "Refresh"),
         Binding("p", "recheck_past_mail", "Re-check past mail", show=False),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear_filter", "Clear filter"),
     ]
 
     query_text: reactive[str] = reactive("")
@@ -65,7 +66,7 @@ class ContactsScreen(PastMailScreen):
         yield Input(
             placeholder="filter contacts by name, address or company (f)", id="contacts-filter"
         )
-        yield PlainTable(id="contacts-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="contacts-table", cursor_type="row", zebra_stripes=True, opens=True)
         with Horizontal(id="contacts-status-bar", classes="status-bar"):
             yield Label("Connecting to the daemon…", id="contacts-status", markup=False)
             yield ProgressBar(id="import-progress", show_eta=False)
@@ -161,6 +162,7 @@ class ContactsScreen(PastMailScreen):
     @on(Input.Changed, "#contacts-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
+        self.refresh_bindings()
         self.fetch(event.value)
 
     @on(Input.Submitted, "#contacts-filter")
@@ -178,6 +180,11 @@ class ContactsScreen(PastMailScreen):
 
     def action_focus_filter(self) -> None:
         self.query_one("#contacts-filter", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":  # Esc in the filter leaves it (the app's key)
+            return not typing(self.app) and bool(self.query_text)
+        return super().check_action(action, parameters)
 
     def action_clear_filter(self) -> None:
         self.query_one("#contacts-filter", Input).value = ""

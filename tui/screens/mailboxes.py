@@ -61,7 +61,7 @@ def provider_text(box: t.Mailbox) -> str:
 class MailboxesScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_mailbox", "Add"),
-        Binding("k", "reconnect", "Reconnect"),
+        Binding("p", "reconnect", "Reconnect"),
         Binding("i", "sign_in", "Sign in"),
         Binding("s", "sync", "Sync now"),
         Binding("d", "remove", "Remove"),

@@ -81,7 +81,6 @@ def quoted_part(msg: t.Message) -> str:
 
 class MessageScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("b", "tab('body')", "Body tab", show=False),
         Binding("a", "tab('attachments')", "Attachments tab", show=False),
         Binding("h", "tab('headers')", "Headers tab", show=False),

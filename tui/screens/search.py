@@ -1,8 +1,8 @@
 """Search: full-text over logged mail (FTS5 syntax); a hit opens in the message view.
 
-While the query box has focus every key is text; Escape (or Enter) leaves it
-for the results, where the view keys (c u m ,) work again; `/` or `f` returns
-to the query.
+While the query box has focus every key is text; Escape (the app's "Leave
+field") or Enter leaves it for the results, where the view keys (c u m ,)
+work again; `/` or `f` returns to the query.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
+from loggbok.tui.widgets.lists import OpenList
 
 
 class SearchScreen(DaemonScreen):
@@ -29,7 +30,6 @@ class SearchScreen(DaemonScreen):
         Binding("slash", "focus_query", "Query", key_display="/", show=False),
         Binding("enter", "open", "Open"),
         Binding("w", "why", "Why?"),
-        Binding("escape", "leave_query", "Leave the query", show=False),
     ]
 
     def __init__(self) -> None:
@@ -41,7 +41,7 @@ class SearchScreen(DaemonScreen):
         yield Input(
             placeholder='search logged mail: words, "a phrase", subject:offer …', id="search-query"
         )
-        yield OptionList(id="search-results")
+        yield OpenList(id="search-results")
         yield Label(
             "Type a query and press Enter.", id="search-status", classes="status-bar", markup=False
         )
@@ -97,9 +97,6 @@ class SearchScreen(DaemonScreen):
 
     def action_focus_query(self) -> None:
         self.query_one(Input).focus()
-
-    def action_leave_query(self) -> None:
-        self.query_one(OptionList).focus()
 
     def action_open(self) -> None:
         from loggbok.tui.screens.message import MessageScreen

@@ -32,7 +32,6 @@ class TimelineScreen(DaemonScreen):
     """The selected contact's timeline."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("enter", "open", "Open", show=True),
         Binding("w", "why", "Why?"),
         Binding("h", "headers", "Headers"),

@@ -24,6 +24,7 @@ from loggbok.tui.data.reasons import label
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
+from loggbok.tui.widgets.lists import OpenList
 
 LIMIT = 500
 
@@ -46,7 +47,7 @@ class UnloggedScreen(DaemonScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield OptionList(id="unlogged-list")
+        yield OpenList(id="unlogged-list")
         yield Label("Loading…", id="unlogged-status", classes="status-bar", markup=False)
         yield Footer()
 

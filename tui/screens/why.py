@@ -35,10 +35,9 @@ FIX_ACTIONS = {"log_manually": "log", "add_contact": "add_sender", "reconnect_ma
 
 class WhyScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "log", "Log manually"),
         Binding("s", "add_sender", "Add sender"),
-        Binding("k", "reconnect", "Reconnect"),
+        Binding("p", "reconnect", "Reconnect"),
         Binding("o", "open", "Open"),
     ]
 
