@@ -53,7 +53,10 @@ class ActionsProvider(Provider):
                 continue
             if not binding.description or not active.enabled or binding.action in seen:
                 continue
-            if binding.action.startswith(("switch_mode", "open_view")) or binding.action == "command_palette":
+            if (
+                binding.action.startswith(("switch_mode", "open_view"))
+                or binding.action == "command_palette"
+            ):
                 continue
             seen.add(binding.action)
             yield (
