@@ -2,7 +2,8 @@
 
 Add (after a connection test), sign in (a code or a page in a browser; started
 at once after adding a mailbox that connects so), reconnect with a password, sync
-now, remove, audit (server against store, `mailboxes.audit`, key v). A mailbox
+now, remove, audit (server against store, `mailboxes.audit`, key x: v is the
+app's Forwards to review). A mailbox
 the config file declares says so beside its provider. A team mailbox (a shared
 inbox, R15) says so too; t makes a mailbox a team's or a member's own again
 (`mailboxes.update`), o opens a team mailbox's conversations.
@@ -65,7 +66,7 @@ class MailboxesScreen(DaemonScreen):
         Binding("i", "sign_in", "Sign in"),
         Binding("s", "sync", "Sync now"),
         Binding("d", "remove", "Remove"),
-        Binding("v", "audit", "Audit"),
+        Binding("x", "audit", "Audit"),
         Binding("o", "conversations", "Conversations"),
         Binding("t", "toggle_kind", "Team/own"),
         Binding("r", "reload", "Refresh"),

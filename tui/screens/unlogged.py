@@ -21,6 +21,7 @@ from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.grouping import by_reason
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.data.reasons import label
+from loggbok.tui.dialogs.contact_form import ContactDraft
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
@@ -138,15 +139,17 @@ class UnloggedScreen(DaemonScreen):
         msg = self.current
         if msg is None:
             return
-        sender = (
-            msg.from_.email if msg.direction == "inbound" else (msg.to[0].email if msg.to else "")
-        )
-        self.pick_contacts(msg, f"Log “{msg.subject}” onto…", sender)
+        other = msg.from_ if msg.direction == "inbound" else (msg.to[0] if msg.to else None)
+        new = ContactDraft(other.name or "", [other.email]) if other else None
+        self.pick_contacts(msg, f"Log “{msg.subject}” onto…", other.email if other else "", new)
 
-    def pick_contacts(self, msg: t.MessageSummary, title: str, query: str) -> None:
-        """Ask for the contacts to log `msg` onto, then log it there (R9)."""
+    def pick_contacts(
+        self, msg: t.MessageSummary, title: str, query: str, new: ContactDraft | None = None
+    ) -> None:
+        """Ask for the contacts to log `msg` onto (`new` prefills a contact to create),
+        then log it there (R9)."""
         self.app.push_screen(
-            ContactPicker(title, suggested=list(msg.contact_ids), query=query),
+            ContactPicker(title, suggested=list(msg.contact_ids), query=query, new=new),
             lambda ids: self._log_onto(msg, ids),
         )
 

@@ -25,6 +25,7 @@ from loggbok.tui.data import text
 from loggbok.tui.data.evidence import evidence_rows
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.data.reasons import FIX_LABELS, label
+from loggbok.tui.dialogs.contact_form import ContactDraft
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen, problem
@@ -149,6 +150,7 @@ class WhyScreen(DaemonScreen):
                 f"Log “{msg.subject}” onto…",
                 suggested=[*msg.contact_ids, *self.added_contact_ids],
                 query=sender,
+                new=ContactDraft(msg.from_.name or "", [sender]) if sender else None,
             ),
             self._log_onto,
         )
