@@ -184,6 +184,9 @@ async def test_view_keys_open_the_top_of_each_view_from_every_screen(
         await until(lambda: contacts.contacts)
         await pilot.press("enter")
         timeline = await screen_of(app, TimelineScreen)
+        # every empty state says what would fill it and how
+        status = timeline.query_one("#timeline-status", Label)
+        await until(lambda: "by hand" in str(status.render()))
         assert footer_keys(app).get("enter") == "Open"
         assert footer_keys(app).get("escape") == "Back"
         for start in VIEWS:
@@ -206,6 +209,10 @@ async def test_view_keys_open_the_top_of_each_view_from_every_screen(
                 else:
                     assert app.screen is screen
         assert not timeline.is_attached  # c went to the Contacts list, not the timeline
+        await pilot.press("u")
+        unlogged = await screen_of(app, UnloggedScreen)
+        status = unlogged.query_one("#unlogged-status", Label)
+        await until(lambda: "once a mailbox syncs" in str(status.render()))
 
 
 def test_no_screen_takes_a_view_key() -> None:

@@ -85,7 +85,8 @@ class SearchScreen(DaemonScreen):
         status.update(
             f"{len(self.hits)} hits for {query}"
             if self.hits
-            else f"No logged mail matches {query}."
+            else f"No logged mail matches {query} (only logged mail is searched; the rest is"
+            " under u)."
         )
 
     @on(OptionList.OptionSelected, "#search-results")

@@ -116,7 +116,10 @@ class TimelineScreen(DaemonScreen):
     def _status(self) -> None:
         count = len(self.timeline.entries)
         if count == 0:
-            status = "Nothing logged on this contact yet."
+            status = (
+                "Nothing logged yet: mail with this contact is logged as it syncs;"
+                " log one by hand from Unlogged mail (u, then l)."
+            )
         else:
             more = "scroll for older" if self.next_before else "the beginning"
             status = f"{count} entries shown · {more}"

@@ -34,7 +34,10 @@ class UnloggedScreen(DaemonScreen):
     REASON: str | None = None
     """Only messages decided with this reason (a subclass's review list)."""
     SUBTITLE = "Unlogged mail"
-    NOTHING = "Nothing unlogged."
+    NOTHING = (
+        "Nothing unlogged: mail the rules do not log shows here once a mailbox syncs"
+        " (m to connect one)."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "log", "Log manually"),
         Binding("w", "why", "Why?"),
