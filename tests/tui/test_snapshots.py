@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, Label, OptionList
 
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
@@ -23,6 +23,8 @@ from loggbok.tui.screens.message import MessageScreen
 from loggbok.tui.screens.settings import SettingsScreen
 from loggbok.tui.screens.timeline import TimelineScreen
 from loggbok.tui.screens.unlogged import UnloggedScreen
+from loggbok.tui.widgets.checklist import Checklist
+from tests.conftest import DaemonProcess
 
 from .conftest import DemoDaemon, until
 from .helpers import contact_with_timeline
@@ -122,3 +124,19 @@ def test_settings(
         await _settle(pilot)
 
     assert snap_compare(build_app(demo_daemon.socket), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_first_run(snap_compare: SnapCompare, daemon: DaemonProcess, size: tuple[int, int]) -> None:
+    """An empty install: the checklist above an empty contact list."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        assert isinstance(screen, ContactsScreen)
+        checklist = screen.query_one(Checklist)
+        await until(lambda: checklist.display and checklist.steps)
+        status = screen.query_one("#contacts-status", Label)
+        await until(lambda: "No contacts yet" in str(status.render()))
+        await _settle(pilot)
+
+    assert snap_compare(build_app(daemon.socket), terminal_size=size, run_before=run_before)

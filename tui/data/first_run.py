@@ -39,7 +39,7 @@ def setup_steps(has_contacts: bool, settings: t.Settings, mailboxes: int) -> lis
             "Logging address",
             f"set to {logging_address}"
             if logging_address
-            else "the BCC or forwarding address that marks mail to log (2)",
+            else "set the BCC or forwarding address (2)",
             bool(logging_address),
         ),
         Step(

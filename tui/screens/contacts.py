@@ -54,7 +54,7 @@ class ContactsScreen(PastMailScreen):
         Binding("a", "add_contact", "Add"),
         Binding("e", "edit_contact", "Edit"),
         Binding("i", "import_contacts", "Import"),
-        Binding("r", "reload", "Refresh"),
+        Binding("r", "reload", "Refresh", show=False),  # it reloads by itself; ? lists r
         Binding("p", "recheck_past_mail", "Re-check past mail", show=False),
         Binding("escape", "clear_filter", "Clear filter"),
         Binding("1", "import_contacts", "Set up: contacts", show=False),
