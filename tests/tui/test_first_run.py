@@ -28,6 +28,7 @@ from loggbok.tui.screens.settings import SettingsScreen
 from loggbok.tui.screens.timeline import TimelineScreen
 from loggbok.tui.screens.unlogged import UnloggedScreen
 from loggbok.tui.widgets.checklist import Checklist
+from loggbok.tui.widgets.plain import PlainTable
 from tests.conftest import DaemonProcess
 from tests.support.mail import make_maildir
 
@@ -240,3 +241,29 @@ def test_no_screen_takes_a_view_key() -> None:
             taken = {b.key for b in kind.BINDINGS if isinstance(b, Binding) and b.key in view_keys}
             allowed = {"slash"} if kind is SearchScreen else set()
             assert taken <= allowed, (kind.__name__, taken)
+
+
+async def test_lists_share_their_keys(daemon: DaemonProcess, client: Client) -> None:
+    """j/k, Home/End on the contact table (a DataTable) as on every option list."""
+    for name in ("Anna", "Bo", "Cia"):
+        await client.call(
+            methods.CONTACTS_CREATE,
+            t.ContactCreateParams(email=f"{name.lower()}@client.example", name=name),
+        )
+    app = build_app(daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        contacts = await screen_of(app, ContactsScreen)
+        await until(lambda: len(contacts.contacts) == 3)
+        table = contacts.query_one("#contacts-table", PlainTable)
+        assert table.has_focus
+        await pilot.press("j")
+        assert table.cursor_row == 1
+        await pilot.press("end")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("end", "enter")
+        timeline = await screen_of(app, TimelineScreen)
+        assert timeline.contact.id == contacts.contacts[2].id
