@@ -157,7 +157,7 @@ keys C-s
 keys Escape
 keys c
 keys 4
-expect first-run-mailbox-form "Add a mailbox"
+expect first-run-mailbox-form "Maildir (mbsync"  # the provider, focused (the title may scroll)
 keys Tab  # provider (Maildir) -> address
 keys -l "me@us.example"
 keys Tab

@@ -115,7 +115,8 @@ class ContactsScreen(PastMailScreen):
             steps = await checklist_state(self.link)
         except (RpcError, DaemonUnreachable):
             return  # the list's own load reports the daemon's trouble
-        self.query_one(Checklist).show_steps(steps)
+        for checklist in self.query(Checklist):  # none once the screen is torn down
+            checklist.show_steps(steps)
         self.refresh_bindings()
 
     async def action_set_up(self, field: str) -> None:
@@ -234,7 +235,8 @@ class ContactsScreen(PastMailScreen):
         if action == "clear_filter":  # Esc in the filter leaves it (the app's key)
             return not typing(self.app) and bool(self.query_text)
         if action in ("set_up", "set_up_mailbox"):
-            return self.query_one(Checklist).display and super().check_action(action, parameters)
+            shown = any(c.display for c in self.query(Checklist))
+            return shown and super().check_action(action, parameters)
         return super().check_action(action, parameters)
 
     def action_clear_filter(self) -> None:
