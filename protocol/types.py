@@ -458,6 +458,9 @@ class Mailbox(Record):
     """Declared in the config file: it changes (or goes) when the file does (since 1.9)."""
     kind: MailboxKind = "personal"
     """`team`: a shared inbox whose mail is logged into conversations (R15, since 1.16)."""
+    retry_at: str | None = None
+    """When a disconnected or failing mailbox is tried next (ISO 8601, UTC); None when
+    nothing is scheduled (it works, or it waits for a new password or sign-in) (since 1.18)."""
 
 
 class MailboxUpdateParams(Params):
@@ -1070,14 +1073,24 @@ class MailboxStatusChanged(Record):
     id: int
     status: MailboxStatus
     detail: str = ""
+    retry_at: str | None = None
+    """As `Mailbox.retry_at`: when the daemon tries this mailbox again (since 1.18)."""
 
 
 class SyncProgress(Record):
+    """How far a round has got. `done`/`total` count within `folder` and `phase`
+    (they start again with each); `round_done`/`round_total` count the whole
+    round and only grow: `round_total` is the round's new messages, and
+    `round_done` counts a message half when its headers are read and whole when
+    it is decided (since 1.18)."""
+
     mailbox_id: int
     folder: str
     phase: str
     done: int
     total: int
+    round_done: int = 0
+    round_total: int = 0
 
 
 class ContactsImportProgress(Record):
