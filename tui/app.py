@@ -22,10 +22,12 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.signal import Signal
 
+from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.commands import ActionsProvider
-from loggbok.tui.data.link import DaemonLink
+from loggbok.tui.data.health import MailboxHealth
+from loggbok.tui.data.link import DaemonLink, DaemonUnreachable
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.focus import TEXT_FIELDS, hidden_while_typing, typing
 from loggbok.tui.screens.base import DaemonScreen
@@ -85,6 +87,8 @@ class LoggbokApp(App[None]):
         self._unreachable: UnreachableScreen | None = None
         self.view_history: list[str] = []
         """The views shown before the current one (Esc on a view's top screen goes back)."""
+        self.health = MailboxHealth()
+        """Each mailbox's status, for the status line on every screen."""
 
     def on_mount(self) -> None:
         self.maintain_connection()
@@ -100,10 +104,13 @@ class LoggbokApp(App[None]):
         elif isinstance(params, t.MessageChanged):
             self.message_changed.publish(params)
         elif isinstance(params, t.MailboxStatusChanged):
+            if not self.health.changed(params):
+                self.read_health()
             self.mailbox_changed.publish(params)
             if params.status == "auth_failed":
                 self.notify(
-                    f"Mailbox {params.id} needs a new password or sign-in: {params.detail}",
+                    f"{self.health.address(params.id)} needs a new password or sign-in: "
+                    f"{params.detail}",
                     severity="warning",
                     timeout=10,
                     markup=False,
@@ -137,11 +144,21 @@ class LoggbokApp(App[None]):
                 continue
             delay = 0.1
             self._hide_unreachable()
+            self.read_health()
             for screen in self.screen_stack:
                 if isinstance(screen, DaemonScreen):
                     screen.reload_if_stale()
             await self.link.wait_closed()
             self._show_unreachable("the connection closed")
+
+    @work(exclusive=True, group="health")
+    async def read_health(self) -> None:
+        """Every mailbox's status afresh, for the status line."""
+        try:
+            found = await self.link.call(methods.MAILBOXES_LIST)
+        except (RpcError, DaemonUnreachable):
+            return
+        self.health.reset(found.mailboxes)
 
     def _show_unreachable(self, error: str) -> None:
         if self._unreachable is None:

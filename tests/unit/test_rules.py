@@ -10,6 +10,7 @@ from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleContext, RuleSettings, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
+from loggbok.daemon.rules.reasons import summary
 
 ME = "maja@firma.example"
 SETTINGS = RuleSettings(
@@ -116,6 +117,17 @@ def test_new_email_from_contact(mode: str, logged: bool, reason: str) -> None:
         ctx(settings=settings),
     )
     assert (d.logged, d.reason) == (logged, reason)
+
+
+def test_reply_in_an_untracked_thread_says_what_it_answers() -> None:
+    """Why? tells such a reply from a new email: the thread lacked the logging address."""
+    d = decide(facts(*REPLY), ctx(settings=replace(SETTINGS, mode="replies_only")))
+    assert (d.logged, d.reason) == (False, "not_in_tracked_thread")
+    assert d.details == {"answers": "<a1@firma.example>", "logging_address": "log@bcc.example"}
+    words = summary(d.reason, d.details)
+    assert "you did not send the first message with your logging address" in words
+    assert "(log@bcc.example)" in words
+    assert "a new email" in summary(d.reason, {})
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,17 @@ def format_date(value: str) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M")
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 mailbox", "2 mailboxes", "0 contacts": the count with its noun in the right number.
+
+    `words` is the plural when adding "s" (or "es" after s, x, ch, sh) is wrong."""
+    if count == 1:
+        return f"1 {word}"
+    if words is None:
+        words = word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{count:,} {words}"
+
+
 def format_size(size: int) -> str:
     """Sizes in binary units as mail clients show them: 52428800 is "50.0 MB"."""
     value = float(size)

@@ -195,7 +195,7 @@ class ContactsScreen(PastMailScreen):
         if count == 0:
             return "No contacts yet: import a vCard or CSV file (i) or add one (a)."
         more = " (more: scroll down)" if self.next_cursor else ""
-        return f"{count} contact{'s' if count != 1 else ''}{more}"
+        return f"{text.plural(count, 'contact')}{more}"
 
     @property
     def current(self) -> t.Contact | None:
@@ -323,7 +323,7 @@ class ContactsScreen(PastMailScreen):
             self.importing = None
         summary = (
             f"Import: {result.created} created, {result.updated} updated, "
-            f"{result.skipped} skipped, {len(result.errors)} errors"
+            f"{result.skipped} skipped, {text.plural(len(result.errors), 'error')}"
         )
         self.import_summary = summary
         self.notify(

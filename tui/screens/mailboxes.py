@@ -110,6 +110,7 @@ class MailboxesScreen(DaemonScreen):
             return
         self.mark_loaded()
         self.mailboxes = list(result.mailboxes)
+        self.loggbok.health.reset(self.mailboxes)
         self._fill()
 
     def _fill(self) -> None:
@@ -130,7 +131,7 @@ class MailboxesScreen(DaemonScreen):
         if self.mailboxes:
             table.move_cursor(row=min(row, len(self.mailboxes) - 1))
         self.query_one("#mailboxes-status", Label).update(
-            f"{len(self.mailboxes)} mailboxes"
+            text.plural(len(self.mailboxes), "mailbox")
             if self.mailboxes
             else "No mailbox connected: press a to add one."
         )
@@ -271,7 +272,7 @@ class MailboxesScreen(DaemonScreen):
             return
         self.notify(
             f"{box.address}: {result.seen} seen, {result.new} new, "
-            f"{result.logged} logged, {result.errors} errors",
+            f"{result.logged} logged, {text.plural(result.errors, 'error')}",
             markup=False,
         )
         self.load()

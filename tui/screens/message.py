@@ -156,7 +156,9 @@ class MessageScreen(DaemonScreen):
         quoted = quoted_part(msg)
         collapsible = self.query_one("#message-quoted", Collapsible)
         collapsible.display = bool(quoted)
-        collapsible.title = f"Quoted history and signature ({len(quoted.splitlines())} lines)"
+        collapsible.title = (
+            f"Quoted history and signature ({text.plural(len(quoted.splitlines()), 'line')})"
+        )
         self.query_one("#message-quoted-text", Static).update(quoted)
         self.query_one("#headers-text", TextArea).load_text(headers.raw)
         attachments = self.query_one("#attachments-list", OptionList)

@@ -19,6 +19,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.data.text import plural
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
 from loggbok.tui.widgets.lists import OpenList
@@ -83,7 +84,7 @@ class SearchScreen(DaemonScreen):
             results.highlighted = 0
             results.focus()
         status.update(
-            f"{len(self.hits)} hits for {query}"
+            f"{plural(len(self.hits), 'hit')} for {query}"
             if self.hits
             else f"No logged mail matches {query} (only logged mail is searched; the rest is"
             " under u)."

@@ -122,7 +122,7 @@ class TimelineScreen(DaemonScreen):
             )
         else:
             more = "scroll for older" if self.next_before else "the beginning"
-            status = f"{count} entries shown · {more}"
+            status = f"{text.plural(count, 'entry', 'entries')} shown · {more}"
         self.query_one("#timeline-status", Label).update(status)
 
     @on(TimelineList.NeedMore)

@@ -22,6 +22,7 @@ from loggbok.tui.data.grouping import by_reason
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.data.reasons import label
 from loggbok.tui.dialogs.contact_form import ContactDraft
+from loggbok.tui.data.text import plural
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
@@ -109,7 +110,8 @@ class UnloggedScreen(DaemonScreen):
             options.highlighted = options.get_option_index(next(iter(self.by_option)))
         more = " (most recent shown)" if result.next else ""
         self.query_one("#unlogged-status", Label).update(
-            f"{len(result.messages)} unlogged messages in {len(groups)} groups{more}"
+            f"{plural(len(result.messages), 'unlogged message')} in "
+            f"{plural(len(groups), 'group')}{more}"
             if result.messages
             else self.NOTHING
         )
@@ -169,5 +171,7 @@ class UnloggedScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Logging")
             return
-        self.notify(f"Logged “{msg.subject}” onto {len(contact_ids)} contact(s).", markup=False)
+        self.notify(
+            f"Logged “{msg.subject}” onto {plural(len(contact_ids), 'contact')}.", markup=False
+        )
         self.load()
