@@ -39,7 +39,7 @@ async def test_list_add_with_connection_test_and_remove(
         row = str(demo_box.id)
         assert str(table.get_cell(row, "Address")).startswith(demo_box.address)
         assert str(table.get_cell(row, "Provider")) == "maildir"
-        assert str(table.get_cell(row, "Status")) == "idle"
+        assert str(table.get_cell(row, "Status")) == "up to date"
 
         await pilot.press("a")
         form = await screen_of(app, MailboxForm)

@@ -16,7 +16,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar
+from textual.widgets import DataTable, Footer, Header, Label
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
@@ -31,6 +31,7 @@ from loggbok.tui.dialogs.sign_in import SignInDialog
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.screens.conversations import ConversationsScreen
 from loggbok.tui.widgets.plain import PlainTable
+from loggbok.tui.widgets.sync_bars import SyncBars
 
 WHERE_CHARS = 40
 
@@ -41,12 +42,23 @@ def where_text(box: t.Mailbox) -> str:
     return where if len(where) <= WHERE_CHARS else "…" + where[-(WHERE_CHARS - 1) :]
 
 
+STATUS_WORDS = {
+    "new": "new",
+    "syncing": "syncing",
+    "idle": "up to date",
+    "auth_failed": "needs a new password or sign-in",
+    "disconnected": "disconnected",
+    "error": "failing",
+}
+
+
 def status_text(box: t.Mailbox, progress: t.SyncProgress | None) -> str:
-    if box.status == "syncing" and progress is not None and progress.total:
-        return f"syncing {progress.done}/{progress.total} ({progress.folder}, {progress.phase})"
+    """The status in words; while syncing, the round's messages done of its total."""
+    if box.status == "syncing" and progress is not None and progress.round_total:
+        return f"syncing: {progress.round_done:,} of {progress.round_total:,}"
     detail = f": {box.status_detail}" if box.status_detail else ""
     quarantined = f" · {box.quarantined} unreadable" if box.quarantined else ""
-    return f"{box.status}{detail}{quarantined}"
+    return f"{STATUS_WORDS.get(box.status, box.status)}{detail}{quarantined}"
 
 
 def provider_text(box: t.Mailbox) -> str:
@@ -81,7 +93,7 @@ class MailboxesScreen(DaemonScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield PlainTable(id="mailboxes-table", cursor_type="row")
-        yield ProgressBar(id="sync-progress", show_eta=False)
+        yield SyncBars()
         yield Label("Loading…", id="mailboxes-status", classes="status-bar", markup=False)
         yield Footer()
 
@@ -90,7 +102,6 @@ class MailboxesScreen(DaemonScreen):
         table = self.query_one(DataTable)
         for name in ("Address", "Status", "Last sync", "Blind threads", "Provider"):
             table.add_column(name, key=name)
-        self.query_one(ProgressBar).display = False
         self.loggbok.mailbox_changed.subscribe(self, self._status_changed)
         self.loggbok.sync_progress.subscribe(self, self._sync_progress)
         table.focus()
@@ -143,18 +154,25 @@ class MailboxesScreen(DaemonScreen):
                 box.status_detail = event.detail
         if event.status != "syncing":
             self.progress.pop(event.id, None)
-            self.query_one(ProgressBar).display = bool(self.progress)
+            self.run_worker(self.query_one(SyncBars).finish(event.id))
             self.load()
         self._fill()
 
-    def _sync_progress(self, event: t.SyncProgress) -> None:
+    async def _sync_progress(self, event: t.SyncProgress) -> None:
+        shown = self.progress.get(event.mailbox_id)
+        if (
+            shown is not None
+            and shown.round_total == event.round_total
+            and event.round_done < shown.round_done
+        ):
+            return  # a late notification: the bar only moves forward
         self.progress[event.mailbox_id] = event
-        bar = self.query_one(ProgressBar)
-        bar.display = True
-        bar.update(total=event.total or None, progress=event.done)
+        address = self.loggbok.health.address(event.mailbox_id)
         for box in self.mailboxes:
-            if box.id == event.mailbox_id and box.status != "syncing":
+            if box.id == event.mailbox_id:
+                address = box.address
                 box.status = "syncing"
+        await self.query_one(SyncBars).advance(address, event)
         self._fill()
 
     @property
