@@ -73,9 +73,12 @@ class LoggbokApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, socket_path: Path) -> None:
+    def __init__(self, socket_path: Path, data_dir: Path | None = None, demo: bool = False) -> None:
         super().__init__()
         self.socket_path = socket_path
+        self.data_dir = data_dir
+        """Where a daemon started from the unreachable screen keeps its data (None: its default)."""
+        self.demo = demo
         self.link = DaemonLink(socket_path, self._on_notification)
         self.timeline_appended: Signal[t.TimelineAppended] = Signal(self, "timeline-appended")
         self.timeline_changed: Signal[t.TimelineChanged] = Signal(self, "timeline-changed")
@@ -162,7 +165,7 @@ class LoggbokApp(App[None]):
 
     def _show_unreachable(self, error: str) -> None:
         if self._unreachable is None:
-            self._unreachable = UnreachableScreen(self.socket_path)
+            self._unreachable = UnreachableScreen(self.socket_path, self.data_dir, self.demo)
             self.push_screen(self._unreachable)
         self._unreachable.attempts += 1
         self._unreachable.error = error
@@ -229,6 +232,6 @@ class LoggbokApp(App[None]):
         return not hidden_while_typing(self, action)
 
 
-def build_app(socket_path: Path) -> LoggbokApp:
-    """The app talking to the daemon on `socket_path`."""
-    return LoggbokApp(socket_path)
+def build_app(socket_path: Path, data_dir: Path | None = None, demo: bool = False) -> LoggbokApp:
+    """The app talking to the daemon on `socket_path` (one it starts: `data_dir`, `demo`)."""
+    return LoggbokApp(socket_path, data_dir, demo)
