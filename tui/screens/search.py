@@ -19,6 +19,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.data.search_terms import pattern, terms
 from loggbok.tui.data.text import plural
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
@@ -77,8 +78,10 @@ class SearchScreen(DaemonScreen):
             return
         self.hits = list(result.hits)
         results = self.query_one(OptionList)
+        width = max(20, self.app.size.width - 4)
+        found = pattern(terms(query))
         results.set_options(
-            [Option(summary_content(h), id=f"h{i}") for i, h in enumerate(self.hits)]
+            [Option(summary_content(h, width, found), id=f"h{i}") for i, h in enumerate(self.hits)]
         )
         if self.hits:
             results.highlighted = 0

@@ -92,6 +92,7 @@ class UnloggedScreen(DaemonScreen):
         self.by_option = {}
         rows: list[Option] = []
         groups = by_reason(list(result.messages))
+        width = max(20, self.app.size.width - 4)
         for reason, messages in groups:
             rows.append(
                 Option(
@@ -102,7 +103,7 @@ class UnloggedScreen(DaemonScreen):
             for msg in messages:
                 option_id = f"m{msg.id}"
                 self.by_option[option_id] = msg
-                rows.append(Option(summary_content(msg), id=option_id))
+                rows.append(Option(summary_content(msg, width), id=option_id))
         options.set_options(rows)
         if current and current in self.by_option:
             options.highlighted = options.get_option_index(current)

@@ -52,7 +52,8 @@ class TimelineList(OpenList):
         return self.entries[self.highlighted]
 
     def _option(self, entry: t.TimelineEntry) -> Option:
-        return Option(entry_content(entry, self.limit_bytes), id=f"e{entry.entry_id}")
+        width = max(20, self.app.size.width - 4)
+        return Option(entry_content(entry, self.limit_bytes, width), id=f"e{entry.entry_id}")
 
     def reset(self) -> None:
         self.entries = []
