@@ -16,7 +16,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Label
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
@@ -34,6 +34,10 @@ from loggbok.tui.widgets.plain import PlainTable
 from loggbok.tui.widgets.sync_bars import SyncBars
 
 WHERE_CHARS = 40
+BLIND_HINT = (
+    "Blind threads: tracked conversations whose replies loggbok cannot see while their"
+    " mailbox is unavailable. Reconnect it and the replies it missed are read and logged."
+)
 
 
 def where_text(box: t.Mailbox) -> str:
@@ -94,6 +98,7 @@ class MailboxesScreen(DaemonScreen):
         yield Header()
         yield PlainTable(id="mailboxes-table", cursor_type="row")
         yield SyncBars()
+        yield Static(BLIND_HINT, id="blind-hint", markup=False)
         yield Label("Loading…", id="mailboxes-status", classes="status-bar", markup=False)
         yield Footer()
 
@@ -141,6 +146,7 @@ class MailboxesScreen(DaemonScreen):
             )
         if self.mailboxes:
             table.move_cursor(row=min(row, len(self.mailboxes) - 1))
+        self.query_one("#blind-hint").display = any(b.blind_threads for b in self.mailboxes)
         self.query_one("#mailboxes-status", Label).update(
             text.plural(len(self.mailboxes), "mailbox")
             if self.mailboxes
