@@ -17,6 +17,7 @@ from loggbok.tui.screens.contacts import ContactsScreen
 from loggbok.tui.screens.search import SearchScreen
 from loggbok.tui.screens.why import WhyScreen
 from loggbok.tui.widgets.entry_render import MATCH_STYLE
+from loggbok.tui.widgets.evidence import EvidenceGrid
 
 from .conftest import DemoDaemon, screen_of, until
 
@@ -54,6 +55,25 @@ async def test_search_hits_mark_the_words_and_fit(
         assert visible and marked >= len(visible)
 
 
+async def test_message_ids_as_received(script_client: Client) -> None:
+    """Why? names the message a reply answers by its Message-ID as its mail carried it
+    (the thread index keeps it in lower case)."""
+    listing = await script_client.call(
+        methods.MESSAGES_LIST, t.MessagesListParams(logged=True, limit=200)
+    )
+    mixed = 0
+    for msg in listing.messages:
+        expl = await script_client.call(methods.MESSAGES_EXPLAIN, t.MessageRefParams(id=msg.id))
+        if expl.evidence.matched_id is None:
+            continue
+        answered = await script_client.call(
+            methods.MESSAGES_GET, t.MessageRefParams(id=expl.evidence.matched_id)
+        )
+        assert expl.evidence.matched_message_id == answered.message_id
+        mixed += answered.message_id != answered.message_id.lower()
+    assert mixed, "the demo has no reply to a Message-ID in mixed case"
+
+
 async def _untracked_reply(client: Client) -> t.Explanation:
     listing = await client.call(
         methods.MESSAGES_LIST,
@@ -82,10 +102,8 @@ async def test_why_tells_a_reply_in_an_untracked_thread(
         assert verdict == "Not logged — Reply in a thread that is not tracked"
         assert "you did not send the first message with your logging address" in summary
         assert screen.query_one("#fix-log_manually")
-        evidence = screen.query_one("#why-evidence", DataTable)
-        shown = " ".join(
-            str(cell) for row in range(evidence.row_count) for cell in evidence.get_row_at(row)
-        )
+        evidence = screen.query_one(EvidenceGrid)
+        shown = " ".join(f"{name} {value}" for name, value in evidence.rows)
         assert expl.evidence.details["answers"] in shown  # the Message-ID as received
         thread = f"Thread {expl.evidence.thread_id}"
         for code in (f"Rule {expl.evidence.rule}", expl.evidence.rule, "not_in_tracked", thread):

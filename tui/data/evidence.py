@@ -7,6 +7,7 @@ reason codes. `support_rows` keeps those for support, shown folded under
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from loggbok.protocol import types as t
@@ -26,6 +27,7 @@ DETAIL_LABELS: dict[str, str] = {
     "scan_replaced_at": "Real file arrived",
     "scan_gave_up_at": "Scan given up",
     "scan_attempts": "Fetch attempts",
+    "thread_subjects": "Subjects in the thread",
 }
 """Evidence detail keys the daemon sends, as labels."""
 
@@ -55,10 +57,25 @@ def evidence_rows(
     for key, value in ev.details.items():
         if key in HIDDEN or (key == "answers" and ev.matched_message_id):
             continue
-        shown = format_date(value) if key in DATES else value
+        if key == "subject" and ev.subject is not None:
+            continue
+        shown = format_date(value) if key in DATES else listed(value)
         rows.append((DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), shown))
     rows.append(("Decided", format_date(expl.decided_at)))
     return rows
+
+
+def listed(value: str) -> str:
+    """A detail holding a JSON list of texts as “a”, “b”; anything else as it is."""
+    if not value.startswith("["):
+        return value
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(items, list):
+        return value
+    return ", ".join(f"“{item}”" if isinstance(item, str) else str(item) for item in items)
 
 
 def support_rows(expl: t.Explanation) -> list[tuple[str, str]]:

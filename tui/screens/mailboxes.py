@@ -40,10 +40,21 @@ BLIND_HINT = (
 )
 
 
-def where_text(box: t.Mailbox) -> str:
+OTHER_COLUMNS = 60
+NARROW_STATUS_CHARS = 14
+"""Below 100 columns the status is cut here (the status line says it whole)."""
+"""Cells the columns beside Address take (with their padding): what is left at 80
+columns is the Address column's, so the table needs no sideways scrolling."""
+
+
+def where_text(box: t.Mailbox, chars: int = WHERE_CHARS) -> str:
     """The Maildir path or the server, its end kept when long (the end tells them apart)."""
     where = box.path or box.host or ""
-    return where if len(where) <= WHERE_CHARS else "…" + where[-(WHERE_CHARS - 1) :]
+    return where if len(where) <= chars else "…" + where[-(chars - 1) :]
+
+
+def cut(value: str, chars: int) -> str:
+    return value if len(value) <= chars else value[: chars - 1] + "…"
 
 
 STATUS_WORDS = {
@@ -133,11 +144,14 @@ class MailboxesScreen(DaemonScreen):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
+        chars = max(16, min(WHERE_CHARS, self.app.size.width - OTHER_COLUMNS))
+        status_chars = NARROW_STATUS_CHARS if self.app.size.width < 100 else 60
         for box in self.mailboxes:
-            where = where_text(box)
+            where = where_text(box, chars)
+            address = cut(box.address, chars)
             table.add_row(
-                f"{box.address}\n{where}" if where else box.address,
-                status_text(box, self.progress.get(box.id)),
+                f"{address}\n{where}" if where else address,
+                cut(status_text(box, self.progress.get(box.id)), status_chars),
                 text.format_date(box.last_sync) if box.last_sync else "never",
                 str(box.blind_threads) if box.blind_threads else "—",
                 provider_text(box),

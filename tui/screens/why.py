@@ -29,6 +29,7 @@ from loggbok.tui.dialogs.contact_form import ContactDraft
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen, problem
+from loggbok.tui.widgets.evidence import EvidenceGrid
 from loggbok.tui.widgets.plain import PlainTable
 
 FIX_ACTIONS = {"log_manually": "log", "add_contact": "add_sender", "reconnect_mailbox": "reconnect"}
@@ -62,7 +63,8 @@ class WhyScreen(DaemonScreen):
             yield Static("Loading…", id="why-verdict", markup=False)
             yield Static("", id="why-message", markup=False)
             yield Static("", id="why-summary", markup=False)
-            yield PlainTable(id="why-evidence", show_cursor=False)
+            yield Static("Evidence", id="why-evidence-title", markup=False)
+            yield EvidenceGrid(id="why-evidence")
             yield Horizontal(id="why-fixes")
             with Collapsible(title="Details for support", id="why-support"):
                 yield PlainTable(id="why-support-table", show_cursor=False)
@@ -70,8 +72,6 @@ class WhyScreen(DaemonScreen):
 
     def on_mount(self) -> None:
         self.sub_title = "Why?"
-        table = self.query_one("#why-evidence", DataTable)
-        table.add_columns("Evidence", "")
         self.query_one("#why-support-table", DataTable).add_columns("For support", "")
 
     def load(self) -> None:
@@ -110,10 +110,7 @@ class WhyScreen(DaemonScreen):
             f"{text.format_date(msg.date)}"
         )
         self.query_one("#why-summary", Static).update(expl.summary)
-        table = self.query_one("#why-evidence", DataTable)
-        table.clear()
-        for name, value in evidence_rows(expl, names):
-            table.add_row(name, value)
+        await self.query_one(EvidenceGrid).show(evidence_rows(expl, names))
         support = self.query_one("#why-support-table", DataTable)
         support.clear()
         for name, value in support_rows(expl):
