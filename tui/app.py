@@ -26,6 +26,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.commands import ActionsProvider
+from loggbok.tui.data.errors import unreachable
 from loggbok.tui.data.health import MailboxHealth
 from loggbok.tui.data.link import DaemonLink, DaemonUnreachable
 from loggbok.tui.dialogs.prompt import TextPrompt
@@ -141,7 +142,7 @@ class LoggbokApp(App[None]):
             try:
                 await self.link.connect()
             except (OSError, ConnectionError, TimeoutError, RpcError) as exc:
-                self._show_unreachable(str(exc) or type(exc).__name__)
+                self._show_unreachable(unreachable(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue

@@ -42,3 +42,12 @@ def test_no_code_and_no_repr() -> None:
     assert missing == "it is not there (any more)"
     for text in (shown, missing):
         assert "{" not in text and "-320" not in text
+
+
+def test_unreachable_in_words() -> None:
+    from loggbok.tui.data.errors import unreachable
+
+    assert unreachable(FileNotFoundError(2, "No such file or directory")) == (
+        "no daemon listens there yet (the socket does not exist)"
+    )
+    assert "Errno" not in unreachable(ConnectionRefusedError(111, "Connection refused"))

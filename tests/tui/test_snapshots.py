@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, Label, LoadingIndicator, OptionLis
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.tui.app import build_app
+from loggbok.tui.data.errors import unreachable
 from loggbok.tui.screens.contacts import ContactsScreen
 from loggbok.tui.screens.mailboxes import MailboxesScreen
 from loggbok.tui.screens.message import MessageScreen
@@ -231,7 +232,7 @@ def test_unreachable(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
         await pilot.pause()
         screen.socket_path = Path("/run/user/1000/loggbok/daemon.sock")
         screen.query_one("#unreachable-socket").update(f"Socket: {screen.socket_path}")  # type: ignore[attr-defined]
-        screen.attempts, screen.error = 3, "[Errno 2] No such file or directory"
+        screen.attempts, screen.error = 3, unreachable(FileNotFoundError())
         screen.query_one(LoadingIndicator).display = False
         await _settle(pilot)
 

@@ -134,6 +134,23 @@ def field_problem(name: str, why: str) -> str:
     return f"{field_label(name)}: {why}{hint}"
 
 
+def unreachable(exc: BaseException) -> str:
+    """Why no daemon answers, without an errno or a Python repr."""
+    if isinstance(exc, FileNotFoundError):
+        return "no daemon listens there yet (the socket does not exist)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "the socket is there, but no daemon answers on it"
+    if isinstance(exc, PermissionError):
+        return "this user may not open the socket"
+    if isinstance(exc, TimeoutError):
+        return "the daemon did not answer in time"
+    if isinstance(exc, RpcError):
+        return plain(exc)
+    if isinstance(exc, ConnectionError):
+        return "the connection closed"
+    return getattr(exc, "strerror", None) or str(exc) or "the daemon did not answer"
+
+
 def plain(exc: RpcError) -> str:
     """One sentence for the user; never the code, never a repr."""
     if exc.code == ErrorCode.INVALID_PARAMS:

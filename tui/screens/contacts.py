@@ -45,6 +45,12 @@ from loggbok.tui.widgets.plain import PlainTable
 PAGE = 200
 
 
+NAME_CHARS = 24
+COMPANY_CHARS = 20
+DATE_CHARS = 16
+"""Column widths at most, so the addresses fit beside them at 80 columns."""
+
+
 class ContactsScreen(PastMailScreen):
     """The contact list; the app's first view."""
 
@@ -173,13 +179,19 @@ class ContactsScreen(PastMailScreen):
         table = self.query_one(DataTable)
         selected = self.current
         table.clear()
+        name_w = min(NAME_CHARS, max((len(c.name or "—") for c in self.contacts), default=4))
+        company_w = min(
+            COMPANY_CHARS, max((len(c.company or "") for c in self.contacts), default=7)
+        )
+        # What is left of the screen is the addresses': cut there, never scrolled sideways.
+        emails_w = max(12, self.app.size.width - name_w - company_w - DATE_CHARS - 10)
         for contact in self.contacts:
             blind = "⚠ " if contact.blind_threads else ""  # R13: a thread cannot be followed
             table.add_row(
-                blind + (contact.name or "—"),
+                blind + text.cut(contact.name or "—", name_w),
                 text.format_date(contact.last_activity) if contact.last_activity else "",
-                contact.company or "",
-                ", ".join(contact.emails),
+                text.cut(contact.company or "", company_w),
+                text.cut(", ".join(contact.emails), emails_w),
                 key=str(contact.id),
             )
         if selected is not None:

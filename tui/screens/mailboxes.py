@@ -53,10 +53,6 @@ def where_text(box: t.Mailbox, chars: int = WHERE_CHARS) -> str:
     return where if len(where) <= chars else "…" + where[-(chars - 1) :]
 
 
-def cut(value: str, chars: int) -> str:
-    return value if len(value) <= chars else value[: chars - 1] + "…"
-
-
 STATUS_WORDS = {
     "new": "new",
     "syncing": "syncing",
@@ -148,10 +144,10 @@ class MailboxesScreen(DaemonScreen):
         status_chars = NARROW_STATUS_CHARS if self.app.size.width < 100 else 60
         for box in self.mailboxes:
             where = where_text(box, chars)
-            address = cut(box.address, chars)
+            address = text.cut(box.address, chars)
             table.add_row(
                 f"{address}\n{where}" if where else address,
-                cut(status_text(box, self.progress.get(box.id)), status_chars),
+                text.cut(status_text(box, self.progress.get(box.id)), status_chars),
                 text.format_date(box.last_sync) if box.last_sync else "never",
                 str(box.blind_threads) if box.blind_threads else "—",
                 provider_text(box),
