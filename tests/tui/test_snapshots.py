@@ -3,7 +3,8 @@
 The demo's clock is pinned (`LOGGBOK_DEMO_NOW`) and dates render in UTC, so
 mail dates repeat; the two times the daemon takes from the wall clock (when a
 message was decided, when a mailbox last synced) are set to the demo's "now"
-on screen before the picture, and the unreachable screen's spinner is hidden.
+on screen before the picture, as is the demo Maildir's temporary path, and
+the unreachable screen's spinner is hidden.
 Update the pictures only after looking at them:
 `pytest tests/tui/test_snapshots.py --snapshot-update`.
 """
@@ -173,6 +174,8 @@ def test_mailboxes(
         await until(lambda: screen.mailboxes)
         table = screen.query_one(DataTable)
         _pin_cells(table, 2, DEMO_NOW_SHOWN, list(range(table.row_count)))
+        for row, box in enumerate(screen.mailboxes):  # the demo's Maildir is in a temp dir
+            table.update_cell_at((row, 0), plain_cell(f"{box.address}\n~/demo-mail/Maildir", 2))
         await _settle(pilot)
 
     assert snap_compare(build_app(demo_daemon.socket), terminal_size=size, run_before=run_before)

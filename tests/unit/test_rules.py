@@ -174,3 +174,20 @@ def test_never_log_drops_only_listed_recipients() -> None:
 def test_view_only_seat_logs_nothing() -> None:
     settings = replace(SETTINGS, can_log=False)
     assert decide(facts(*SENT_BCC), ctx(settings=settings)).reason == "seat_cannot_log"
+
+
+def test_a_reply_compared_with_the_message_it_answers_names_it_once() -> None:
+    words = summary(
+        "reply_in_tracked_thread",
+        {
+            "matched": "<A1@firma.example>",
+            "compared_message_id": "<A1@firma.example>",
+            "compared_with": "the message it answers",
+        },
+    )
+    assert words.count("<A1@firma.example>") == 1
+    other = summary(
+        "reply_in_tracked_thread",
+        {"matched": "<a@x>", "compared_message_id": "<b@x>", "compared_with": "the thread"},
+    )
+    assert "<a@x>" in other and "<b@x>" in other

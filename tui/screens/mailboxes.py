@@ -40,11 +40,10 @@ BLIND_HINT = (
 )
 
 
-OTHER_COLUMNS = 60
+COLUMN_PADDING = 10
+"""One cell either side of each of the five columns."""
 NARROW_STATUS_CHARS = 14
 """Below 100 columns the status is cut here (the status line says it whole)."""
-"""Cells the columns beside Address take (with their padding): what is left at 80
-columns is the Address column's, so the table needs no sideways scrolling."""
 
 
 def where_text(box: t.Mailbox, chars: int = WHERE_CHARS) -> str:
@@ -140,17 +139,30 @@ class MailboxesScreen(DaemonScreen):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        chars = max(16, min(WHERE_CHARS, self.app.size.width - OTHER_COLUMNS))
-        status_chars = NARROW_STATUS_CHARS if self.app.size.width < 100 else 60
-        for box in self.mailboxes:
+        width = self.app.size.width
+        status_chars = NARROW_STATUS_CHARS if width < 100 else 60
+        statuses = [
+            text.cut(status_text(b, self.progress.get(b.id)), status_chars) for b in self.mailboxes
+        ]
+        providers = [provider_text(b) for b in self.mailboxes]
+        # The columns beside Address: as wide as their widest cell (or heading), with padding.
+        beside = (
+            max([6, *map(len, statuses)])
+            + len("2025-03-14 12:00")
+            + len("Blind threads")
+            + max([8, *map(len, providers)])
+            + COLUMN_PADDING
+        )
+        chars = max(16, min(WHERE_CHARS, width - beside))
+        for box, status, provider in zip(self.mailboxes, statuses, providers, strict=True):
             where = where_text(box, chars)
             address = text.cut(box.address, chars)
             table.add_row(
                 f"{address}\n{where}" if where else address,
-                text.cut(status_text(box, self.progress.get(box.id)), status_chars),
+                status,
                 text.format_date(box.last_sync) if box.last_sync else "never",
                 str(box.blind_threads) if box.blind_threads else "—",
-                provider_text(box),
+                provider,
                 key=str(box.id),
                 height=2 if (box.path or box.host) else 1,
             )
