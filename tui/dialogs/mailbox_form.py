@@ -29,6 +29,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
+from loggbok.tui.data.errors import plain
 from loggbok.tui.data.link import DaemonUnreachable
 
 if TYPE_CHECKING:
@@ -222,12 +223,14 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
         app = cast("LoggbokApp", self.app)
         try:
             result = await app.link.call(methods.MAILBOXES_TEST, params)
-        except (RpcError, DaemonUnreachable) as exc:
-            result_view.update(f"Test failed: {exc}")
+        except RpcError as exc:
+            result_view.update(f"Test failed: {plain(exc)}")
+            return
+        except DaemonUnreachable:
+            result_view.update("Test failed: the daemon is unreachable")
             return
         if not result.ok:
-            kind = f" ({result.error_kind})" if result.error_kind else ""
-            result_view.update(f"Connection failed{kind}: {result.error or 'no detail'}")
+            result_view.update(f"Connection failed: {result.error or 'no detail'}")
             return
         lines = ["Connection works."]
         if result.capabilities:
