@@ -179,12 +179,15 @@ class ContactsScreen(PastMailScreen):
         table = self.query_one(DataTable)
         selected = self.current
         table.clear()
-        name_w = min(NAME_CHARS, max((len(c.name or "—") for c in self.contacts), default=4))
-        company_w = min(
-            COMPANY_CHARS, max((len(c.company or "") for c in self.contacts), default=7)
-        )
-        # What is left of the screen is the addresses': cut there, never scrolled sideways.
-        emails_w = max(12, self.app.size.width - name_w - company_w - DATE_CHARS - 10)
+        width = self.app.size.width
+        name_w = max((len(c.name or "—") for c in self.contacts), default=4)
+        company_w = max((len(c.company or "") for c in self.contacts), default=7)
+        emails_w = max((len(", ".join(c.emails)) for c in self.contacts), default=9)
+        if name_w + company_w + emails_w + DATE_CHARS + 10 > width:
+            # Too wide: names and companies are cut, and what is left of the screen is
+            # the addresses' (cut there too), so nothing scrolls sideways.
+            name_w, company_w = min(NAME_CHARS, name_w), min(COMPANY_CHARS, company_w)
+            emails_w = max(12, width - name_w - company_w - DATE_CHARS - 10)
         for contact in self.contacts:
             blind = "⚠ " if contact.blind_threads else ""  # R13: a thread cannot be followed
             table.add_row(

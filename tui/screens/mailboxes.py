@@ -153,9 +153,9 @@ class MailboxesScreen(DaemonScreen):
             + max([8, *map(len, providers)])
             + COLUMN_PADDING
         )
-        chars = max(16, min(WHERE_CHARS, width - beside))
+        chars = max(16, width - beside)
         for box, status, provider in zip(self.mailboxes, statuses, providers, strict=True):
-            where = where_text(box, chars)
+            where = where_text(box, min(WHERE_CHARS, chars))
             address = text.cut(box.address, chars)
             table.add_row(
                 f"{address}\n{where}" if where else address,
