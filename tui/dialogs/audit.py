@@ -16,7 +16,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
 from loggbok.protocol import types as t
-from loggbok.tui.data.reasons import label
 from loggbok.tui.data.text import plural
 from loggbok.tui.widgets.plain import PlainTable
 
@@ -60,7 +59,7 @@ class AuditDialog(ModalScreen[None]):
             table.add_column(name, key=name)
         for kind, entries in (("missing", self.result.missing), ("extra", self.result.extra)):
             for entry in entries:
-                table.add_row(kind, entry.folder, entry.uid, entry.message_id, label(entry.reason))
+                table.add_row(kind, entry.folder, entry.uid, entry.message_id, entry.reason)
         table.display = bool(self.result.missing or self.result.extra)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
