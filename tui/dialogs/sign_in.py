@@ -2,9 +2,9 @@
 sign-in (`mailboxes.sign_in`), or for a browser sign-in without a code
 (Google's) only the address to open. The code (else the address) is copied to
 the clipboard (OSC 52) when the dialog opens, and said to be copied only where
-the terminal is known to take it (`data/clipboard.py`); the dialog closes itself when `mailbox.status_changed`
-tells the outcome, and returns it (None when closed by hand: the sign-in goes
-on in the daemon)."""
+the terminal is known to take it (`data/clipboard.py`); the dialog closes
+itself when `mailbox.status_changed` tells the outcome, and returns it (None
+when closed by hand: the sign-in goes on in the daemon)."""
 
 from __future__ import annotations
 
