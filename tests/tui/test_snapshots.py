@@ -175,8 +175,9 @@ def test_mailboxes(
         await _settle(pilot)  # a reload after the pinning would show the wall clock again
         table = screen.query_one(DataTable)
         _pin_cells(table, 2, DEMO_NOW_SHOWN, list(range(table.row_count)))
-        for row, box in enumerate(screen.mailboxes):  # the demo's Maildir is in a temp dir
-            table.update_cell_at((row, 0), plain_cell(f"{box.address}\n~/demo-mail/Maildir", 2))
+        for row in range(table.row_count):  # the demo's Maildir is in a temp dir
+            shown = str(table.get_cell_at((row, 0))).split("\n")[0]
+            table.update_cell_at((row, 0), plain_cell(f"{shown}\n~/demo-mail/Maildir", 2))
         await _settle(pilot)
 
     assert snap_compare(build_app(demo_daemon.socket), terminal_size=size, run_before=run_before)

@@ -195,12 +195,12 @@ class MailboxesScreen(DaemonScreen):
         ):
             return  # a late notification: the bar only moves forward
         self.progress[event.mailbox_id] = event
-        address = self.loggbok.health.address(event.mailbox_id)
-        for box in self.mailboxes:
-            if box.id == event.mailbox_id:
-                address = box.address
-                box.status = "syncing"
-        await self.query_one(SyncBars).advance(address, event)
+        box = next((b for b in self.mailboxes if b.id == event.mailbox_id), None)
+        if box is None:  # a mailbox just added: its bar shows once its address is read
+            self.load()
+            return
+        box.status = "syncing"
+        await self.query_one(SyncBars).advance(box.address, event)
         self._fill()
 
     @property
