@@ -21,8 +21,8 @@ from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.grouping import by_reason
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.data.reasons import label
-from loggbok.tui.dialogs.contact_form import ContactDraft
 from loggbok.tui.data.text import plural
+from loggbok.tui.dialogs.contact_form import ContactDraft
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
