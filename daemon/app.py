@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from loggbok.daemon.config.service import ConfigService
@@ -30,6 +31,7 @@ from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
+from loggbok.daemon.sync.engine import announce
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
 from loggbok.daemon.sync.sign_ins import SignIns
@@ -109,8 +111,11 @@ class Daemon:
         listening: socket.socket | None = None,
         notifier: Notifier | None = None,
         config_path: Path | None = None,
+        database: str | None = None,
     ) -> None:
         self.socket_path = socket_path
+        self.database = database
+        """The store's URL (`loggbokd --database`); None: $LOGGBOK_DATABASE or SQLite."""
         self.data_dir = data_dir
         self.demo = demo
         self.listening = listening
@@ -120,6 +125,7 @@ class Daemon:
         """The config file to read and watch (None: none, as in demo mode)."""
         self.config: ConfigService | None = None
         self._background: set[asyncio.Future[t.ConfigStatus]] = set()
+        self._relay: asyncio.Task[None] | None = None
         self._lock_file: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
@@ -140,7 +146,7 @@ class Daemon:
         self._lock_data_dir()
         if self.listening is None:
             prepare_socket_path(self.socket_path)
-        self.store = await Store.open(self.data_dir)
+        self.store = await Store.open(self.data_dir, self.database)
         if self.demo:
             from loggbok.daemon.demo_setup import seed_demo
 
@@ -178,7 +184,21 @@ class Daemon:
         if self.config is not None:  # before the socket: no client sees settings it replaces
             await self.config.start()
         await self.server.start()
+        self._relay = asyncio.create_task(self._relay_others())
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
+
+    async def _relay_others(self) -> None:
+        """Entries other daemons wrote into the same database (PostgreSQL: one daemon per
+        member), announced to this daemon's clients as its own are."""
+        assert self.store is not None
+        store = self.store
+        try:
+            async for message_ids in store.timeline.published():
+                await announce(store, self._notify, message_ids)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("no longer hearing of other daemons' entries")
 
     async def _notify(self, method: str, params: object) -> None:
         if self.server is not None:
@@ -202,6 +222,10 @@ class Daemon:
             task.add_done_callback(self._background.discard)
 
     async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
         if self.config is not None:
             await self.config.stop()
         if self.server is not None:
@@ -218,10 +242,11 @@ class Daemon:
                 os.close(self._lock_file)
         log.info("loggbokd stopped")
 
-    async def serve(self) -> None:
+    async def serve(self, on_ready: Callable[[], None] | None = None) -> None:
         """Start, run until SIGTERM or SIGINT, stop. The handlers are in place before the
         socket exists, so a signal at any moment after a client could connect ends in an
-        orderly stop (a SIGTERM during start is held until start is done)."""
+        orderly stop (a SIGTERM during start is held until start is done). `on_ready` is
+        called once the socket answers (the command line says where it listens)."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -231,6 +256,8 @@ class Daemon:
         try:
             await self.start()
             self.notifier.ready(f"listening on {self.socket_path}")
+            if on_ready is not None:
+                on_ready()
             if self.notifier.watchdog_seconds is not None:
                 watchdog = asyncio.create_task(self._watchdog(self.notifier.watchdog_seconds))
             await stop.wait()

@@ -18,9 +18,13 @@ from pathlib import Path
 
 from loggbok.daemon import __version__
 from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
+from loggbok.daemon.config.parse import ConfigInvalid
+from loggbok.daemon.config.parse import parse as parse_config
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.backup import RestoreRefused, restore
+from loggbok.daemon.store.db import database_url
 from loggbok.daemon.store.errors import StoreUnavailable
+from loggbok.daemon.store.store import DATABASE_VARIABLE
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
 from loggbok.protocol.version import PROTOCOL_VERSION
@@ -71,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy the backup in PATH (from `loggbok backup`) into the data dir, which must"
         " hold no database and have no daemon running, then exit",
     )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="the store: sqlite:///abs/path (or a bare path) or postgresql://... for a team's"
+        " shared database (default: $LOGGBOK_DATABASE, else loggbok.sqlite3 in the data dir)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
     return parser
 
@@ -93,9 +104,20 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
         listening=listening,
         notifier=Notifier(),
         config_path=config.expanduser().absolute() if config else None,
+        database=args.database,
     )
+
+    def ready() -> None:
+        if not journal_stream():  # under systemd the unit's status says it
+            print(
+                f"loggbokd: listening on {socket_path} (data in {data_dir});"
+                " SIGTERM or Ctrl-C stops it",
+                file=sys.stderr,
+                flush=True,
+            )
+
     try:
-        await daemon.serve()
+        await daemon.serve(on_ready=ready)
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2
@@ -137,11 +159,28 @@ def _restore(source: Path, data_dir: Path) -> int:
     return 0
 
 
+def _configured_database(path: Path) -> str | None:
+    """The config file's `database` (None when unset, or when the file is missing or
+    invalid: the config service reports that once the daemon runs)."""
+    try:
+        return parse_config(path.expanduser().read_text()).database
+    except (OSError, UnicodeDecodeError, ConfigInvalid):
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     os.umask(0o077)  # every file and folder the daemon (and its workers) makes is private
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    if not args.database and not args.demo and not os.environ.get(DATABASE_VARIABLE):
+        args.database = _configured_database(args.config or default_config_path())
+    if args.database:
+        try:
+            database_url(data_dir, args.database)
+        except StoreUnavailable as exc:
+            print(f"loggbokd: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     if args.restore is not None:
         raise SystemExit(_restore(args.restore.expanduser().resolve(), data_dir))
     opened = make_private(data_dir)

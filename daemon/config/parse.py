@@ -28,7 +28,7 @@ from loggbok.daemon.settings_rules import SettingInvalid, check_settings
 from loggbok.protocol import types as t
 from loggbok.protocol.forms import form_fields
 
-TOP_LEVEL = ("settings", "mailboxes")
+TOP_LEVEL = ("database", "settings", "mailboxes")
 PASSWORD_COMMAND = "password_command"
 
 
@@ -56,6 +56,8 @@ class ConfigFile:
     settings: t.SettingsSetParams = field(default_factory=t.SettingsSetParams)
     settings_keys: tuple[str, ...] = ()
     mailboxes: tuple[MailboxEntry, ...] = ()
+    database: str | None = None
+    """The store's URL (as `loggbokd --database`); read at start only."""
 
 
 class _Lines:
@@ -139,9 +141,15 @@ def parse(text: str) -> ConfigFile:
     for name in data:
         if name not in TOP_LEVEL:
             raise ConfigInvalid(
-                f"unknown table or key {name!r} (expected [settings] and [[mailboxes]])",
+                f"unknown table or key {name!r} (expected database, [settings] and [[mailboxes]])",
                 lines.key(None, name),
             )
+    database = data.get("database")
+    if database is not None and (not isinstance(database, str) or not database.strip()):
+        raise ConfigInvalid(
+            "database must be a URL: sqlite:///path or postgresql://...",
+            lines.key(None, "database"),
+        )
     settings, keys = _settings(data.get("settings", {}), lines)
     raw_boxes = data.get("mailboxes", [])
     if not isinstance(raw_boxes, list):
@@ -159,7 +167,7 @@ def parse(text: str) -> ConfigFile:
                 box.line,
             )
         seen[key] = index
-    return ConfigFile(settings, keys, boxes)
+    return ConfigFile(settings, keys, boxes, database)
 
 
 def _settings(table: Any, lines: _Lines) -> tuple[t.SettingsSetParams, tuple[str, ...]]:

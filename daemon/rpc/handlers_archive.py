@@ -154,6 +154,13 @@ async def backup(ctx: Context, params: t.ArchiveBackupParams) -> t.ArchiveBackup
         raise _invalid(f"path: {exc}") from None
     if inside:
         raise _invalid("path is inside the data dir")
+    if ctx.store.db.dialect.name != "sqlite":
+        raise RpcError(
+            ErrorCode.BAD_INPUT,
+            "Cannot write the backup",
+            "the store is a shared PostgreSQL database: back it up with pg_dump, as the"
+            " team backs up its other databases (attachments: copy the data dir's blobs)",
+        )
     try:
         return await asyncio.to_thread(backups.backup, ctx.data_dir, target)
     except backups.BackupRefused as exc:

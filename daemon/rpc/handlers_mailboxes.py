@@ -72,7 +72,8 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
     if secret is not None:
         await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), secret)
     await ctx.sync.added(mailbox_id)
-    if secret is None and provider.signs_in:
+    sign_in_needed = secret is None and provider.signs_in_with(config)
+    if sign_in_needed:
         # Told through the worker (whose task has not run yet) before the answer, so
         # the worker's own "sign in to connect" is no change and a client's sign-in
         # dialog never sees it.
@@ -82,6 +83,7 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
         warnings=probe.warnings,
         warning_codes=probe.warning_codes,
         suggested_provider=probe.suggested_provider,
+        sign_in_needed=sign_in_needed,
     )
 
 
@@ -130,7 +132,7 @@ async def sign_in(ctx: Context, params: t.IdParams) -> t.SignInPrompt:
         provider = provider_of(row.provider)
     except BackendError:
         provider = None
-    if provider is None or not provider.signs_in or ctx.sign_ins is None:
+    if provider is None or not provider.signs_in_with(row.config) or ctx.sign_ins is None:
         raise RpcError(
             ErrorCode.UNSUPPORTED,
             "This mailbox does not sign in",

@@ -9,13 +9,15 @@ terms at every statement: ten times the cost of a contacts import.)
 
 `matching` gives `ContactQueries.search` the FROM and WHERE that find a query's
 contacts, chosen by how many match, so no page reads every contact. Everything
-here is SQLite's own (FTS5 MATCH, trigram, group_concat, INDEXED BY); another
-store replaces this module.
+here is SQLite's own (FTS5 MATCH, trigram, group_concat, INDEXED BY): it is
+`SqliteDialect.contacts_matching`, and `SqliteDatabase` runs `settle`;
+PostgreSQL has its own (`PostgresDialect.contacts_matching`).
 """
 
 from __future__ import annotations
 
-from loggbok.daemon.store.db import Database, Transaction, index_hint
+from loggbok.daemon.store.db import Database, Transaction
+from loggbok.daemon.store.dialect import SQLITE, like_contains
 
 FEW = 500
 """Matches read by id and sorted (cheaper than walking the list's index)."""
@@ -33,12 +35,6 @@ _EACH_MATCHES = """WHERE lower(c.name) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FR
 than asking the trigram index once per contact, about 80 us, or for all matches)."""
 
 
-def _like(needle: str) -> str:
-    """A LIKE pattern for "contains `needle`", its % and _ taken literally."""
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def matching(db: Database, needle: str) -> tuple[str, str, list[object]]:
     """FROM and WHERE (with params) for the contacts that contain `needle` (lower
     case). By how many match (counted up to `DENSE`: at most that many index
@@ -46,8 +42,8 @@ async def matching(db: Database, needle: str) -> tuple[str, str, list[object]]:
     walked against the set of matches; very many (one contact in 20 of 100,000 or
     more), the list's index walked and each contact compared until the page is full.
     A needle shorter than a trigram is compared against every contact."""
-    like = [_like(needle)] * 3
-    walk = f"contacts c {index_hint('contacts_listed')}"
+    like = [like_contains(needle)] * 3
+    walk = f"contacts c {SQLITE.indexed_by('contacts_listed')}"
     if len(needle) < TRIGRAM:
         return walk, _EACH_MATCHES, list(like)
     phrase = '"' + needle.replace('"', '""') + '"'

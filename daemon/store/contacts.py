@@ -10,18 +10,19 @@ from collections.abc import Iterable, Sequence
 
 from loggbok.daemon.contacts_import import ImportedContact
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
-from loggbok.daemon.store import contact_search
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
-from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.db import Database, Dialect, Row, Transaction
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
 from loggbok.protocol.types import Contact, ContactList
 
-_SELECT = """
+
+def _select(dialect: Dialect) -> str:
+    return f"""
     SELECT c.id, c.name, c.source, c.last_activity, c.company_id, co.name AS company,
-           (SELECT group_concat(email, char(31)) FROM
+           (SELECT {dialect.joined("email")} FROM
                (SELECT email FROM contact_emails e WHERE e.contact_id = c.id
-                ORDER BY position, email)) AS emails
+                ORDER BY position, email) x) AS emails
     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
 """
 
@@ -56,9 +57,11 @@ async def insert_contact(tx: Transaction, name: str, emails: Sequence[str], sour
             {"email": email, "contact_id": owner},
         )
     company = await company_for(tx, emails[0])
-    contact_id = await tx.execute(
-        "INSERT INTO contacts (name, company_id, source) VALUES (?, ?, ?)",
-        (name, company, source),
+    contact_id = int(
+        await tx.fetchval(
+            "INSERT INTO contacts (name, company_id, source) VALUES (?, ?, ?) RETURNING id",
+            (name, company, source),
+        )
     )
     await tx.executemany(
         "INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, ?)",
@@ -88,7 +91,7 @@ class ContactQueries:
             return await insert_contact(tx, name or emails[0].partition("@")[0], emails, source)
 
     async def get(self, contact_id: int) -> Contact:
-        row = await self._db.fetchone(_SELECT + " WHERE c.id = ?", (contact_id,))
+        row = await self._db.fetchone(_select(self._db.dialect) + " WHERE c.id = ?", (contact_id,))
         if row is None:
             raise NotFound("No such contact", {"id": contact_id})
         return _contact(row)
@@ -97,17 +100,19 @@ class ContactQueries:
         """A page of contacts in the list's order (latest activity first), those whose
         name, address or company contains `query` (any case) when one is given.
 
-        The page's ids come first, from indexes (`contacts_listed` for the order, the
-        trigram index `contact_search` for a query of three characters or more); only
-        the page's contacts are then read whole. No read of every contact: see
-        `contact_search.matching` for how the matches meet the order."""
+        The page's ids come first, from indexes (`contacts_listed` for the order, and
+        what `Dialect.contacts_matching` finds the matches with: SQLite's trigram
+        index `contact_search` for a query of three characters or more, PostgreSQL's
+        pg_trgm indexes); only the page's contacts are then read whole. No read of
+        every contact: see `contact_search.matching` for how the matches meet the
+        order on SQLite."""
         limit = max(1, min(limit, 1000))
         offset = int(cursor) if cursor and cursor.isdigit() else 0
         needle = query.strip().lower()
         params: list[object] = []
         source, where = "contacts c", ""
         if needle:
-            source, where, params = await contact_search.matching(self._db, needle)
+            source, where, params = await self._db.dialect.contacts_matching(self._db, needle)
         ids = [
             int(r[0])
             for r in await self._db.fetchall(
@@ -118,7 +123,9 @@ class ContactQueries:
         ]
         rows = {
             r["id"]: r
-            for r in await self._db.fetchall_in(_SELECT + " WHERE c.id IN ({placeholders})", ids)
+            for r in await self._db.fetchall_in(
+                _select(self._db.dialect) + " WHERE c.id IN ({placeholders})", ids
+            )
         }
         return ContactList(
             contacts=[_contact(rows[i]) for i in ids[:limit] if i in rows],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
@@ -14,6 +15,7 @@ from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bo
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.forwards import settle_forwards
+from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
@@ -132,6 +134,16 @@ class MessageQueries:
             raw_base64=base64.b64encode(raw).decode("ascii"),
         )
 
+    async def _matched_as_received(self, data: dict[str, Any]) -> None:
+        """The answered message's Message-ID as its mail carried it: the decision keeps
+        the thread index's key (lower case), the message row the header's text."""
+        matched_id, key = data.get("matched_id"), data.get("matched_message_id")
+        if matched_id is None or not key:
+            return
+        row = await self._db.fetchone("SELECT message_id FROM messages WHERE id = ?", (matched_id,))
+        if row is not None and str(row["message_id"]).lower() == str(key).lower():
+            data["matched_message_id"] = row["message_id"]
+
     async def explain(self, message: int) -> Explanation:
         row = await self._row(message)
         decision = await self._db.fetchone(
@@ -139,6 +151,7 @@ class MessageQueries:
         )
         assert decision is not None, "every stored message has a decision"
         data = json.loads(decision["evidence"])
+        await self._matched_as_received(data)
         evidence = Evidence(
             rule=decision["rule"],
             thread_id=data.get("thread_id"),
@@ -153,6 +166,8 @@ class MessageQueries:
         )
         scan = await self._scan_details(message, row["raw_headers"])
         evidence.details.update(scan)
+        blind, blind_notes = await OutageQueries(self._db).explain(row)
+        evidence.details.update(blind)
         words = {
             **evidence.details,
             "never_logged": ", ".join(evidence.never_logged),
@@ -172,7 +187,14 @@ class MessageQueries:
             logged=logged,
             reason=decision["reason"],
             summary=" ".join(
-                filter(None, [reasons.summary(decision["reason"], words), reasons.scan_note(scan)])
+                filter(
+                    None,
+                    [
+                        reasons.summary(decision["reason"], words),
+                        reasons.scan_note(scan),
+                        *blind_notes,
+                    ],
+                )
             ),
             evidence=evidence,
             fixes=reasons.fixes(decision["reason"], logged),
@@ -245,21 +267,13 @@ class MessageQueries:
         (store ids follow arrival), straight from the index's own order, newest
         first: a common word costs what a rare one does."""
         limit = max(1, min(limit, 500))
-        params = {"q": query, "viewer": viewer, "limit": limit, "cap": RANKED + 1}
         try:
-            found = await self._db.fetchval(
-                "SELECT count(*) FROM (SELECT rowid FROM message_fts"
-                " WHERE message_fts MATCH :q LIMIT :cap) s",
-                params,
-            )
+            count_sql, count_params = self._db.dialect.search_count(query)
+            found = await self._db.fetchval(count_sql, {**count_params, "cap": RANKED + 1})
             ranked = int(found) <= RANKED
-            rows = await self._db.fetchall(
-                f"""SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN messages m ON m.id = f.rowid
-                    WHERE message_fts MATCH :q AND {VISIBLE}
-                    ORDER BY {"rank" if ranked else "f.rowid DESC"} LIMIT :limit""",
-                params,
-            )
-        except Exception as exc:  # sqlite3.OperationalError: fts5 syntax error
+            sql, params = self._db.dialect.search(query, MESSAGE_COLUMNS, VISIBLE, ranked=ranked)
+            rows = await self._db.fetchall(sql, {**params, "viewer": viewer, "limit": limit})
+        except Exception as exc:  # an FTS5 syntax error (SQLite's, or pg_search's)
             raise Invalid("Invalid params", f"search query: {exc}") from None
         if not ranked:
             rows.sort(key=lambda r: (r["date_ts"], r["id"]), reverse=True)
@@ -357,19 +371,9 @@ class MessageQueries:
         """Logged messages of a mailbox whose body has not been stored yet (a sync stopped
         between a batch's decisions and its bodies): id, folder id, remote id, size.
 
-        Runs at the start of every round (every push): the partial index holds only the
-        waiting messages and CROSS JOIN keeps SQLite starting from it, so the cost
-        follows what waits, not the size of the store."""
-        return await self._db.fetchall(
-            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id, m.size, m.reason
-               FROM messages m INDEXED BY messages_body_pending
-               CROSS JOIN message_locations l ON l.message = m.id
-               CROSS JOIN folders f ON f.id = l.folder_id
-               WHERE f.mailbox_id = ? AND m.logged = 1 AND m.body_state = 'headers'
-                 AND l.state = 'ok'
-               GROUP BY m.id""",
-            (mailbox_id,),
-        )
+        Runs at the start of every round (every push): the cost follows what waits, not
+        the size of the store (`Dialect.pending_bodies`)."""
+        return await self._db.fetchall(self._db.dialect.pending_bodies(), (mailbox_id,))
 
     async def location(self, message: int) -> Row | None:
         """Where a message can be fetched from: folder name, remote id, mailbox."""

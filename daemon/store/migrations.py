@@ -254,12 +254,36 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO team_settings (id, settings) VALUES (1, '{}');
     """,
-    # 9: reads at scale. Unlogged (or logged) mail newest first from an index; the
+    # 9: R13, the intervals a mailbox could not be read (`store/outages.py`): from
+    # `since_ts` (its last good sync) to `ended_ts` (NULL: still), why, and how many
+    # messages it held from `since_ts` on once it was read again. A mailbox that is
+    # unavailable or removed now gets one open from its last sync.
+    """
+    CREATE TABLE mailbox_outages (
+        id INTEGER PRIMARY KEY,
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+        since_ts REAL NOT NULL,
+        began_ts REAL NOT NULL,
+        ended_ts REAL,
+        cause TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        arrived INTEGER
+    );
+    CREATE INDEX mailbox_outages_mailbox ON mailbox_outages(mailbox_id, ended_ts);
+    CREATE INDEX threads_tracked_mailbox ON threads(tracked_mailbox_id) WHERE tracked = 1;
+    INSERT INTO mailbox_outages (mailbox_id, since_ts, began_ts, cause, detail)
+        SELECT id,
+            coalesce(CAST(strftime('%s', last_sync) AS REAL), CAST(strftime('%s', 'now') AS REAL)),
+            CAST(strftime('%s', 'now') AS REAL),
+            CASE WHEN removed = 1 THEN 'removed' ELSE status END, status_detail
+        FROM mailboxes WHERE removed = 1 OR status IN ('auth_failed', 'disconnected', 'error');
+    """,
+    # 10: reads at scale. Unlogged (or logged) mail newest first from an index; the
     # contact list's order from an index; contacts found by any part of a name, address
     # or company through a trigram index (`contact_search`, rowid = contact id). Triggers
     # note the contacts whose text changed (`contact_search_stale`), whatever wrote them;
     # every write transaction brings their rows up to date before it commits, in one
-    # statement (`contacts.settle_search`: FTS5 writes from triggers, one per row, cost
+    # statement (`contact_search.settle`: FTS5 writes from triggers, one per row, cost
     # ten times the import itself)
     """
     CREATE INDEX messages_logged_recent ON messages(logged, date_ts DESC, id DESC);

@@ -1,6 +1,6 @@
-"""Reads that stay cheap at scale, against a real SQLite store: a search with many
+"""Reads that stay cheap at scale, against a real store (SQLite and PostgreSQL): a search with many
 matches is newest first (relevance only for few), contacts are found by any part of
-a name, address or company through the trigram index whatever wrote them and
+a name, address or company (SQLite: through the trigram index) whatever wrote them and
 however many match, and a read held up on one reader does not hold up others."""
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ async def test_contacts_list_is_the_same_however_many_match(
         await store.close()
 
 
+@pytest.mark.sqlite_only  # holds a reader with a Python function inside SQLite
 async def test_a_read_held_up_on_one_reader_leaves_the_others_free(tmp_path: Path) -> None:
     store = await Store.open(tmp_path)
     release = threading.Event()

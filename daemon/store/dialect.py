@@ -1,0 +1,206 @@
+"""The SQL that differs between SQLite and PostgreSQL, one method per difference.
+
+Query objects write the common subset themselves and ask `db.dialect` (or
+`tx.dialect`) for the rest: a string aggregate, the current time as stored
+text, the larger of two values, insertion order, the full-text search
+statement (and its count of matches, up to a cap), how contacts are found by
+part of a name, address or company (SQLite: the FTS5 trigram index of
+`contact_search.py`; PostgreSQL: LIKE, through pg_trgm's GIN indexes where
+the server has them), the query that finds bodies still to fetch (SQLite
+needs an index hint there), and the round's staleness-and-ids statement.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from loggbok.daemon.store.pg_search import to_tsquery
+
+if TYPE_CHECKING:
+    from loggbok.daemon.store.db import Database
+
+_PENDING_WHERE = """f.mailbox_id = ? AND m.logged = 1 AND m.body_state = 'headers'
+                 AND l.state = 'ok'"""
+
+
+class Dialect(Protocol):
+    name: str
+
+    def joined(self, expr: str) -> str:
+        """An aggregate joining `expr` with the unit separator (chr 31), in row order."""
+        ...
+
+    def now_text(self) -> str:
+        """The current UTC time as stored text, 2026-12-06T15:04:05Z."""
+        ...
+
+    def greatest(self, a: str, b: str) -> str: ...
+
+    def insertion_order(self, alias: str) -> str:
+        """An expression ordering `thread_subjects` or `message_locations` rows as inserted."""
+        ...
+
+    def search(
+        self, query: str, columns: str, visible: str, *, ranked: bool = True
+    ) -> tuple[str, dict[str, object]]:
+        """The full-text search statement over logged mail (FTS5 query syntax, see
+        `pg_search.py`) with its parameters; binds `:viewer` and `:limit` too. By
+        relevance when `ranked`, else the most recently stored first (highest id)."""
+        ...
+
+    def search_count(self, query: str) -> tuple[str, dict[str, object]]:
+        """The number of messages `query` matches, counted up to `:cap` (bound by the
+        caller), with its parameters."""
+        ...
+
+    async def contacts_matching(self, db: Database, needle: str) -> tuple[str, str, list[object]]:
+        """FROM and WHERE (with params) for the contacts whose name, address or company
+        contains `needle` (lower case, taken literally); `c` is the contact."""
+        ...
+
+    def indexed_by(self, index: str) -> str:
+        """A hint that a table is read through `index` (SQLite's INDEXED BY; nothing where
+        the planner needs none)."""
+        ...
+
+    def pending_bodies(self) -> str:
+        """Logged messages of mailbox `?` whose body waits: id, folder_id, remote_id,
+        size, reason (one row per message, its lowest folder)."""
+        ...
+
+    def round_state(self) -> str:
+        """One row: the other-writers marker (`Transaction.other_writers`; binds `:own`,
+        this process's generation), then the highest message, thread and contact ids
+        (read inside a round's write transaction)."""
+        ...
+
+
+class SqliteDialect:
+    name = "sqlite"
+
+    def joined(self, expr: str) -> str:
+        return f"group_concat({expr}, char(31))"
+
+    def now_text(self) -> str:
+        return "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"max({a}, {b})"
+
+    def insertion_order(self, alias: str) -> str:
+        return f"{alias}.rowid"
+
+    def search(
+        self, query: str, columns: str, visible: str, *, ranked: bool = True
+    ) -> tuple[str, dict[str, object]]:
+        # unranked: the index's own rowid order, newest stored first, no bm25 per match
+        return (
+            f"""SELECT {columns} FROM message_fts f JOIN messages m ON m.id = f.rowid
+                WHERE message_fts MATCH :q AND {visible}
+                ORDER BY {"rank" if ranked else "f.rowid DESC"} LIMIT :limit""",
+            {"q": query},
+        )
+
+    def search_count(self, query: str) -> tuple[str, dict[str, object]]:
+        return (
+            "SELECT count(*) FROM (SELECT rowid FROM message_fts"
+            " WHERE message_fts MATCH :q LIMIT :cap) s",
+            {"q": query},
+        )
+
+    async def contacts_matching(self, db: Database, needle: str) -> tuple[str, str, list[object]]:
+        from loggbok.daemon.store import contact_search
+
+        return await contact_search.matching(db, needle)
+
+    def indexed_by(self, index: str) -> str:
+        return f"INDEXED BY {index}"
+
+    def pending_bodies(self) -> str:
+        # The partial index holds only the waiting messages and CROSS JOIN keeps SQLite
+        # starting from it, so the cost follows what waits, not the size of the store.
+        return f"""SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id, m.size, m.reason
+               FROM messages m INDEXED BY messages_body_pending
+               CROSS JOIN message_locations l ON l.message = m.id
+               CROSS JOIN folders f ON f.id = l.folder_id
+               WHERE {_PENDING_WHERE}
+               GROUP BY m.id"""
+
+    def round_state(self) -> str:
+        return """SELECT (SELECT data_version FROM pragma_data_version()),
+    (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM threads),
+    (SELECT coalesce(max(id), 0) FROM contacts)"""
+
+
+class PostgresDialect:
+    name = "postgresql"
+
+    def joined(self, expr: str) -> str:
+        return f"string_agg({expr}, chr(31))"
+
+    def now_text(self) -> str:
+        return """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"greatest({a}, {b})"
+
+    def insertion_order(self, alias: str) -> str:
+        return f"{alias}.seq"
+
+    def search(
+        self, query: str, columns: str, visible: str, *, ranked: bool = True
+    ) -> tuple[str, dict[str, object]]:
+        order = "ts_rank(f.doc, q) DESC, m.id" if ranked else "f.rowid DESC"
+        return (
+            f"""SELECT {columns} FROM message_fts f JOIN messages m ON m.id = f.rowid,
+                    to_tsquery('loggbok', :q) q
+                WHERE f.doc @@ q AND {visible}
+                ORDER BY {order} LIMIT :limit""",
+            {"q": to_tsquery(query)},
+        )
+
+    def search_count(self, query: str) -> tuple[str, dict[str, object]]:
+        return (
+            """SELECT count(*) FROM (SELECT 1 FROM message_fts f
+                WHERE f.doc @@ to_tsquery('loggbok', :q) LIMIT :cap) s""",
+            {"q": to_tsquery(query)},
+        )
+
+    async def contacts_matching(self, db: Database, needle: str) -> tuple[str, str, list[object]]:
+        # Each arm can use its pg_trgm GIN index (migration 10) where the server has
+        # the extension; without it, LIKE reads each table once.
+        like = like_contains(needle)
+        return (
+            "contacts c",
+            """WHERE c.id IN (SELECT id FROM contacts WHERE lower(name) LIKE ? ESCAPE '\\'
+                UNION SELECT k.id FROM contacts k JOIN companies co ON co.id = k.company_id
+                    WHERE lower(co.name) LIKE ? ESCAPE '\\'
+                UNION SELECT contact_id FROM contact_emails
+                    WHERE lower(email) LIKE ? ESCAPE '\\')""",
+            [like, like, like],
+        )
+
+    def indexed_by(self, index: str) -> str:
+        return ""
+
+    def pending_bodies(self) -> str:
+        return f"""SELECT DISTINCT ON (m.id) m.id, l.folder_id, l.remote_id, m.size, m.reason
+               FROM messages m JOIN message_locations l ON l.message = m.id
+               JOIN folders f ON f.id = l.folder_id
+               WHERE {_PENDING_WHERE}
+               ORDER BY m.id, l.folder_id"""
+
+    def round_state(self) -> str:
+        return """SELECT (SELECT generation FROM store_generation) - :own,
+    (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM threads),
+    (SELECT coalesce(max(id), 0) FROM contacts)"""
+
+
+def like_contains(needle: str) -> str:
+    """A LIKE pattern for "contains `needle`", its % and _ taken literally (escape \\)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+SQLITE = SqliteDialect()
+POSTGRES = PostgresDialect()
