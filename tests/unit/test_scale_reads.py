@@ -166,3 +166,22 @@ async def test_a_read_held_up_on_one_reader_leaves_the_others_free(tmp_path: Pat
     finally:
         release.set()
         await store.close()
+
+
+@pytest.mark.postgres_only
+async def test_postgres_finds_contacts_through_trigram_indexes(tmp_path: Path) -> None:
+    # Debian's postgresql-15 ships pg_trgm: migration 10 indexes the lower-cased name,
+    # company name and address with it, so LIKE '%needle%' need not read every row
+    store = await Store.open(tmp_path)
+    try:
+        names = await store.db.fetchall(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE ? ORDER BY indexname",
+            ("%trgm",),
+        )
+        assert [r[0] for r in names] == [
+            "companies_name_trgm",
+            "contact_emails_trgm",
+            "contacts_name_trgm",
+        ]
+    finally:
+        await store.close()
