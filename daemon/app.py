@@ -22,11 +22,13 @@ from loggbok.daemon.rpc import (
     handlers_daemon,
     handlers_mailboxes,
     handlers_messages,
+    handlers_users,
 )
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import build_methods
 from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
+from loggbok.daemon.store.errors import NotFound
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
 from loggbok.daemon.sync.providers.registry import backend_factory
@@ -52,6 +54,10 @@ CAPABILITIES = [
 
 class AlreadyRunning(RuntimeError):
     pass
+
+
+class NotAMember(RuntimeError):
+    """`--user` names no member of the store (an admin adds them with users.add)."""
 
 
 class SocketPathRefused(RuntimeError):
@@ -108,6 +114,8 @@ class Daemon:
         listening: socket.socket | None = None,
         notifier: Notifier | None = None,
         config_path: Path | None = None,
+        user: str | None = None,
+        database: Path | None = None,
     ) -> None:
         self.socket_path = socket_path
         self.data_dir = data_dir
@@ -117,6 +125,10 @@ class Daemon:
         self.notifier = notifier or Notifier({})
         self.config_path = config_path
         """The config file to read and watch (None: none, as in demo mode)."""
+        self.user = user
+        """The member served (`--user`); None: the store's first user."""
+        self.database = database
+        """The database file (`--database`); None: the one in the data dir."""
         self.config: ConfigService | None = None
         self._background: set[asyncio.Future[t.ConfigStatus]] = set()
         self._lock_file: int | None = None
@@ -124,6 +136,8 @@ class Daemon:
         self.sync: SyncService | None = None
         self.server: RpcServer | None = None
         self.sign_ins: SignIns | None = None
+        self.viewer = 1
+        """The id of the member served, once started."""
 
     def _lock_data_dir(self) -> None:
         fd = os.open(self.data_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -139,13 +153,24 @@ class Daemon:
         self._lock_data_dir()
         if self.listening is None:
             prepare_socket_path(self.socket_path)
-        self.store = await Store.open(self.data_dir)
+        self.store = await Store.open(self.data_dir, self.database)
+        try:
+            member = await self.store.users.serve(self.user)
+        except NotFound as exc:
+            raise NotAMember(exc.message) from None
+        self.viewer = member.id
+        log.info(
+            "serving %s (user %d, seat %s)",
+            member.email or "the first user",
+            member.id,
+            member.seat,
+        )
         if self.demo:
             from loggbok.daemon.demo_setup import seed_demo
 
-            await seed_demo(self.store, self.data_dir)
+            await seed_demo(self.store, self.data_dir, member.id)
         secrets = SecretStore(self.data_dir)
-        self.sync = SyncService(self.store, self._notify, backend_factory(secrets))
+        self.sync = SyncService(self.store, self._notify, backend_factory(secrets), member.id)
         self.sign_ins = SignIns(self.sync, secrets)
         if self.config_path is not None:
             self.config = ConfigService(
@@ -157,6 +182,7 @@ class Daemon:
             secrets,
             self.data_dir,
             list(CAPABILITIES),
+            viewer=member.id,
             sign_ins=self.sign_ins,
             config=self.config,
         )
@@ -167,6 +193,7 @@ class Daemon:
             **handlers_contacts.HANDLERS,
             **handlers_mailboxes.HANDLERS,
             **handlers_messages.HANDLERS,
+            **handlers_users.HANDLERS,
         }
         self.server = RpcServer(
             self.socket_path, build_methods(handlers), context, listening=self.listening
@@ -179,8 +206,24 @@ class Daemon:
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
 
     async def _notify(self, method: str, params: object) -> None:
-        if self.server is not None:
-            await self.server.notify(method, params)
+        """Push to every client, never of a message hidden from the member served (the
+        sync queries already leave such entries out; this is the last gate)."""
+        if self.server is None:
+            return
+        message = (
+            params.entry.id
+            if isinstance(params, t.TimelineAppended)
+            else params.id
+            if isinstance(params, t.MessageChanged)
+            else None
+        )
+        if (
+            message is not None
+            and self.store is not None
+            and not await self.store.messages.visible(message, self.viewer)
+        ):
+            return
+        await self.server.notify(method, params)
 
     async def _config_changed(self, status: t.ConfigStatus) -> None:
         error = status.error

@@ -2,8 +2,9 @@
 
 Exit status: 0 after an orderly stop (SIGTERM, SIGINT) or a restore; 1 when it
 cannot start (an unusable database, a socket from systemd it cannot serve, a
-refused restore); 2 for a command-line mistake, or when another loggbokd
-already serves the socket or uses the data dir (`docs/cli.md`).
+refused restore, a `--user` who is not a member of the store); 2 for a
+command-line mistake, or when another loggbokd already serves the socket or
+uses the data dir (`docs/cli.md`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import sys
 from pathlib import Path
 
 from loggbok.daemon import __version__
-from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
+from loggbok.daemon.app import AlreadyRunning, Daemon, NotAMember, SocketPathRefused
+from loggbok.daemon.config.parse import ConfigInvalid, DaemonOptions, daemon_options
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.backup import RestoreRefused, restore
+from loggbok.daemon.store.database_url import parse_database
 from loggbok.daemon.store.errors import StoreUnavailable
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
@@ -59,6 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
         " --demo)",
     )
     parser.add_argument(
+        "--user",
+        default=None,
+        metavar="EMAIL",
+        help="the member this daemon serves (default: [daemon] user in the config file, else"
+        " the store's first user; the first --user on a new store names that user, the admin)",
+    )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="PATH",
+        help="the database: a path or sqlite:///abs/path, which several daemons (one per"
+        " member, each with its own data dir) may share (default: [daemon] database in the"
+        " config file, else loggbok.sqlite3 in the data dir; attachments live beside it)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="on a fresh data dir, build a demo Maildir with contacts and use it",
@@ -86,23 +104,50 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 1
     config = None if args.demo and args.config is None else (args.config or default_config_path())
+    config_path = config.expanduser().absolute() if config else None
+    try:
+        options = startup_options(config_path)
+        database_text = args.database or options.database
+        database = parse_database(database_text) if database_text else None
+    except (ConfigInvalid, ValueError) as exc:
+        print(f"loggbokd: {exc}", file=sys.stderr)
+        return 2
     daemon = Daemon(
         socket_path,
         data_dir,
         demo=args.demo,
         listening=listening,
         notifier=Notifier(),
-        config_path=config.expanduser().absolute() if config else None,
+        config_path=config_path,
+        user=args.user or options.user,
+        database=database,
     )
     try:
         await daemon.serve()
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2
-    except (StoreUnavailable, SocketPathRefused) as exc:
+    except (StoreUnavailable, SocketPathRefused, NotAMember) as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def startup_options(config: Path | None) -> DaemonOptions:
+    """The config file's `[daemon]` table (user, database), read once at start; an
+    absent file has none. ConfigInvalid (with its line) when the file cannot be read."""
+    if config is None:
+        return DaemonOptions()
+    try:
+        text = config.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return DaemonOptions()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigInvalid(f"config file {config}: {exc}") from None
+    try:
+        return daemon_options(text)
+    except ConfigInvalid as exc:
+        raise ConfigInvalid(f"config file {config}: {exc}") from None
 
 
 def make_private(data_dir: Path) -> tuple[int, str] | None:

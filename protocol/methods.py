@@ -118,6 +118,12 @@ MAILBOXES_SIGN_IN = Method(
     "Start signing a mailbox in (a device code to enter in a browser); returns at once,"
     " the outcome follows as mailbox.status_changed. -32007 for providers without sign-in.",
 )
+MAILBOXES_UPDATE = Method(
+    "mailboxes.update",
+    t.MailboxUpdateParams,
+    t.Mailbox,
+    "Change a mailbox of yours: who sees what it logs from now on (`visibility`).",
+)
 MAILBOXES_AUDIT = Method(
     "mailboxes.audit", t.IdParams, t.AuditResult, "Compare the server's messages with the store."
 )
@@ -209,12 +215,38 @@ MESSAGES_REDECIDE = Method(
     t.RedecideResult,
     "Decide stored messages again with today's contacts and settings (dry_run previews).",
 )
+MESSAGES_SET_VISIBILITY = Method(
+    "messages.set_visibility",
+    t.MessagesSetVisibilityParams,
+    t.VisibilitySet,
+    "Who may see one of your messages: everyone, your team, or you (its owner only).",
+)
 ATTACHMENTS_GET = Method(
     "attachments.get",
     t.AttachmentGetParams,
     t.AttachmentContent,
     "A stored attachment's content, base64, at most 16 MiB a call from `offset`;"
     " `next_offset` says where the next piece starts (null after the last).",
+)
+# users
+USERS_ME = Method(
+    "users.me", t.NoParams, t.User, "The member this daemon serves, with seat and team."
+)
+USERS_LIST = Method("users.list", t.NoParams, t.UserList, "Every member of the store (admin only).")
+USERS_ADD = Method(
+    "users.add", t.UsersAddParams, t.User, "Add a member with a seat and a team (admin only)."
+)
+USERS_UPDATE = Method(
+    "users.update",
+    t.UsersUpdateParams,
+    t.User,
+    "Change a member's name, seat, team, admin flag or activity (admin only).",
+)
+USERS_DEACTIVATE = Method(
+    "users.deactivate",
+    t.IdParams,
+    t.User,
+    "Deactivate a member: nothing of theirs is logged from then on (admin only).",
 )
 # archive
 ARCHIVE_EXPORT = Method(
@@ -256,6 +288,7 @@ METHODS: dict[str, Method[Any, Any]] = {
         MAILBOXES_RECONNECT,
         MAILBOXES_SIGN_IN,
         MAILBOXES_AUDIT,
+        MAILBOXES_UPDATE,
         CONTACTS_CREATE,
         CONTACTS_GET,
         CONTACTS_LIST,
@@ -273,7 +306,13 @@ METHODS: dict[str, Method[Any, Any]] = {
         MESSAGES_RETRY,
         MESSAGES_UNLOG,
         MESSAGES_REDECIDE,
+        MESSAGES_SET_VISIBILITY,
         ATTACHMENTS_GET,
+        USERS_ME,
+        USERS_LIST,
+        USERS_ADD,
+        USERS_UPDATE,
+        USERS_DEACTIVATE,
         ARCHIVE_EXPORT,
         ARCHIVE_IMPORT,
         ARCHIVE_BACKUP,

@@ -15,6 +15,9 @@ from msgspec import UNSET, UnsetType
 
 LoggingMode = Literal["replies_only", "all_with_contacts"]
 Visibility = Literal["everyone", "team", "owner"]
+"""Who sees a logged email: every member, the owner's team, or its owner only."""
+Seat = Literal["core", "sales", "service", "view_only"]
+"""A member's seat: `view_only` may read what visibility allows and connect no mailbox."""
 Provider = Literal["maildir", "imap", "gmail", "graph", "ews"]
 Security = Literal["tls", "starttls", "none"]
 AuthKind = Literal["password", "xoauth2"]
@@ -116,6 +119,49 @@ class SettingsSetParams(Params):
     excluded_folders: list[str] | UnsetType = UNSET
 
 
+# ---------------------------------------------------------------- users
+
+
+class User(Record):
+    """A member of the team on this store (since 1.16). `email` is null for the first
+    user until a daemon serves it (`loggbokd --user`)."""
+
+    id: int
+    email: str | None
+    name: str
+    seat: Seat
+    team: str | None = None
+    admin: bool = False
+    active: bool = True
+    can_log: bool = True
+    """False for a view-only seat or a deactivated user (R12: nothing of theirs is logged)."""
+
+
+class UserList(Record):
+    users: list[User]
+
+
+class UsersAddParams(Params):
+    """Add a member (admin only). `team` is a team's name, made when new."""
+
+    email: str
+    seat: Seat
+    name: str = ""
+    team: str | None = None
+
+
+class UsersUpdateParams(Params):
+    """Change a member (admin only): only the named fields; `team` null leaves the team;
+    `active` true reactivates."""
+
+    id: RowId
+    name: str | UnsetType = UNSET
+    seat: Seat | UnsetType = UNSET
+    team: str | UnsetType | None = UNSET
+    admin: bool | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+
 # ---------------------------------------------------------------- config file
 
 
@@ -159,6 +205,16 @@ class _MailboxAddBase(Params, tag_field="provider", kw_only=True):
             extra={"form": False},
         ),
     ] = ""
+    visibility: Annotated[
+        Visibility | None,
+        msgspec.Meta(
+            title="Who sees what it logs",
+            description="default: your default_visibility",
+            extra={"form": False},
+        ),
+    ] = None
+    """Who sees the email this mailbox logs (since 1.16); None: the user's
+    `default_visibility` at the time each message is logged."""
 
 
 class MaildirAddParams(_MailboxAddBase, tag="maildir", kw_only=True):
@@ -303,6 +359,16 @@ class Mailbox(Record):
     folders: list[FolderState] = msgspec.field(default_factory=list)
     managed_by_config: bool = False
     """Declared in the config file: it changes (or goes) when the file does (since 1.9)."""
+    visibility: Visibility | None = None
+    """Who sees what it logs; None: the user's `default_visibility` (since 1.16)."""
+
+
+class MailboxUpdateParams(Params):
+    """Change a mailbox of yours (since 1.16): `visibility` null goes back to your
+    `default_visibility`. Applies to what it logs from now on."""
+
+    id: RowId
+    visibility: Visibility | UnsetType | None = UNSET
 
 
 class MailboxList(Record):
@@ -518,6 +584,19 @@ class Message(Record):
     folders: list[str] = msgspec.field(default_factory=list)
     """Every folder the message is in now (one message, several locations; with
     Gmail, All Mail and the message's labels); `folder` is where it was first seen."""
+
+
+class MessagesSetVisibilityParams(Params):
+    """Who may see one of your logged messages (since 1.16): by `id` or `message_id`."""
+
+    visibility: Visibility
+    id: RowId | None = None
+    message_id: str | None = None
+
+
+class VisibilitySet(Record):
+    id: int
+    visibility: Visibility
 
 
 class MessageHeaders(Record):

@@ -22,6 +22,7 @@ import msgspec
 from loggbok.daemon.mime.headers import parse_headers, split_header_block
 from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rebuild import rebuild
+from loggbok.daemon.rpc.access import require_admin, require_can_log
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.store import backup as backups
@@ -78,7 +79,7 @@ async def _originals(ctx: Context, ids: list[int]) -> dict[int, bytes]:
     """The original bytes of whichever of the messages their mailboxes still give."""
     by_mailbox: dict[int, list[tuple[int, Row]]] = {}
     for message in ids:
-        location = await ctx.store.messages.location(message)
+        location = await ctx.store.messages.location(message, ctx.viewer)
         if location is not None:
             by_mailbox.setdefault(location["mailbox_id"], []).append((message, location))
     found: dict[int, bytes] = {}
@@ -137,25 +138,31 @@ async def _import_item(ctx: Context, message: t.ArchiveMessage, settings: t.Sett
 
 
 async def import_(ctx: Context, params: t.ArchiveImportParams) -> t.ArchiveImportResult:
-    settings = await ctx.store.settings.get()
+    await require_can_log(ctx, "import logged email")
+    settings = await ctx.store.settings.get(ctx.viewer)
     items = [await _import_item(ctx, m, settings) for m in params.messages]
-    return await ctx.store.archive.import_batch(params.contacts, items)
+    return await ctx.store.archive.import_batch(params.contacts, items, ctx.viewer)
 
 
 async def backup(ctx: Context, params: t.ArchiveBackupParams) -> t.ArchiveBackupResult:
+    """Admin only: a backup holds every member's mail, whatever its visibility."""
+    await require_admin(ctx)
     target = Path(params.path)
     if not target.is_absolute():
         raise _invalid("path must be absolute (the daemon's working folder is not yours)")
     try:
         inside = await asyncio.to_thread(
-            lambda: target.resolve().is_relative_to(ctx.data_dir.resolve())
+            lambda: any(
+                target.resolve().is_relative_to(d.resolve())
+                for d in (ctx.data_dir, ctx.store.db.path.parent)
+            )
         )
     except (OSError, ValueError) as exc:
         raise _invalid(f"path: {exc}") from None
     if inside:
-        raise _invalid("path is inside the data dir")
+        raise _invalid("path is inside the data dir (or the database's folder)")
     try:
-        return await asyncio.to_thread(backups.backup, ctx.data_dir, target)
+        return await asyncio.to_thread(backups.backup, ctx.store.db.path, target)
     except backups.BackupRefused as exc:
         raise RpcError(ErrorCode.BAD_INPUT, "Cannot write the backup", str(exc)) from None
     except ValueError as exc:  # a NUL in the path

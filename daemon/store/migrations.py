@@ -7,7 +7,9 @@ threads and the subjects each is tracked under; decisions with reason and
 evidence; timeline entries (one message may sit on several contacts'
 timelines); attachments (content-addressed files beside the database) and the
 re-fetching of those a scanner's placeholder stands in for (R11); an FTS5
-index over logged mail.
+index over logged mail. Users have a seat, an address, an admin flag and at most
+one team; what a message's owner logged is seen as its visibility says
+(`store/records.py`, `VISIBLE`).
 """
 
 from __future__ import annotations
@@ -239,5 +241,24 @@ MIGRATIONS: list[str] = [
     # which updates and removes only its own)
     """
     ALTER TABLE mailboxes ADD COLUMN origin TEXT NOT NULL DEFAULT 'socket';
+    """,
+    # 8: a team on one store: each user named by an address (NULL until a daemon serves
+    # them: the first user is claimed by the first `loggbokd --user`), in at most one
+    # team, the first user an admin; a mailbox may carry a visibility of its own for
+    # what it logs (NULL: its user's default_visibility). Messages are found by owner.
+    """
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    ALTER TABLE users ADD COLUMN email TEXT;
+    ALTER TABLE users ADD COLUMN team_id INTEGER REFERENCES teams(id);
+    ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX users_email ON users(email);
+    CREATE INDEX users_team ON users(team_id);
+    UPDATE users SET admin = 1 WHERE id = (SELECT min(id) FROM users);
+    ALTER TABLE mailboxes ADD COLUMN visibility TEXT
+        CHECK (visibility IS NULL OR visibility IN ('everyone', 'team', 'owner'));
+    CREATE INDEX messages_owner ON messages(owner_id);
     """,
 ]

@@ -16,12 +16,17 @@ from loggbok.daemon.store.rescans import RescanQueries
 from loggbok.daemon.store.rounds import RoundQueries
 from loggbok.daemon.store.settings import SettingsQueries
 from loggbok.daemon.store.timeline import TimelineQueries
+from loggbok.daemon.store.users import UserQueries
+
+DATABASE = "loggbok.sqlite3"
+"""The database's name in the data dir, unless `loggbokd --database` names another."""
 
 
 class Store:
     def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
+        self.users = UserQueries(db)
         self.settings = SettingsQueries(db)
         self.mailboxes = MailboxQueries(db)
         self.contacts = ContactQueries(db)
@@ -34,9 +39,12 @@ class Store:
         self.rounds = RoundQueries(db)
 
     @classmethod
-    async def open(cls, data_dir: Path) -> Store:
-        db = await Database.open(data_dir / "loggbok.sqlite3")
-        return cls(db, BlobStore(data_dir / "blobs"))
+    async def open(cls, data_dir: Path, database: Path | None = None) -> Store:
+        """The store in `data_dir`, or in the database file `database` (several daemons,
+        one per member, may share one); attachments live beside the database."""
+        path = database or data_dir / DATABASE
+        db = await Database.open(path)
+        return cls(db, BlobStore(path.parent / "blobs"))
 
     async def close(self) -> None:
         await self.db.close()

@@ -139,11 +139,11 @@ class SyncRound:
         self.rules = RuleSettings()
         """The rules of this round (`run` reads them from the settings)."""
         self._excluded: list[str] = []
-        self.rescans = Rescanner(store, mailbox.id, backend, notify)
+        self.rescans = Rescanner(store, mailbox.id, backend, notify, user_id=mailbox.user_id)
         self._store_round: Round | None = None
 
     async def run(self) -> SyncResult:
-        settings = await self.store.settings.get()
+        settings = await self.store.settings.get(self.mailbox.user_id)
         self._excluded = settings.excluded_folders
         synced = await synced_folders(self.backend, self._excluded)
         rows = await self.store.mailboxes.sync_folders(
@@ -153,11 +153,11 @@ class SyncRound:
         await self.store.mailboxes.set_folders_state([w.row.id for w in work], "syncing")
         self.result.seen = sum(len(w.new) for w in work)
         rules = rule_settings(
-            settings, self.mailbox.address, await self.store.settings.user_can_log()
+            settings, self.mailbox.address, await self.store.users.can_log(self.mailbox.user_id)
         )
         self.rules = rules
         self._store_round = self.store.rounds.begin(
-            self.mailbox.id, rules, self._folder_names(), settings.default_visibility
+            self.mailbox.id, rules, self._folder_names(), self._visibility(settings)
         )
         pending = [
             Pending(
@@ -184,6 +184,10 @@ class SyncRound:
         await self.rescans.run_due()
         await self.store.mailboxes.set_folders_state([w.row.id for w in work], "idle")
         return self.result
+
+    def _visibility(self, settings: Settings) -> str:
+        """Who sees what this round logs: the mailbox's own choice, else its user's default."""
+        return self.mailbox.visibility or settings.default_visibility
 
     async def _take(
         self,
@@ -323,7 +327,7 @@ class SyncRound:
         pipeline, so the next batches are decided while these are fetched and parsed.
         """
         decider = Decider(
-            self.store, self.mailbox.id, rules, self._folder_names(), settings.default_visibility
+            self.store, self.mailbox.id, rules, self._folder_names(), self._visibility(settings)
         )
         await decider.load(incoming)
         batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
@@ -463,14 +467,14 @@ class SyncRound:
         `timeline.changed` for a bulk batch (an initial sync's entries would otherwise
         stream every entry's text to every client; measured: 0.9 s of 6.7 s)."""
         if len(message_ids) > ANNOUNCE_EACH_UP_TO:
-            contacts = await self.store.timeline.contacts_of(message_ids)
+            contacts = await self.store.timeline.contacts_of(message_ids, self.mailbox.user_id)
             if contacts:
                 await self.notify(
                     "timeline.changed",
                     TimelineChanged(contact_ids=sorted(contacts), entries=sum(contacts.values())),
                 )
             return
-        for entry in await self.store.timeline.entries_of(message_ids):
+        for entry in await self.store.timeline.entries_of(message_ids, self.mailbox.user_id):
             await self.notify(
                 "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
             )

@@ -249,14 +249,15 @@ class Tally:
 
 
 async def redecide(
-    store: Store, sync: SyncService, scope: Scope, *, dry_run: bool
+    store: Store, sync: SyncService, scope: Scope, *, dry_run: bool, user_id: int = 1
 ) -> RedecideResult:
-    """Decide the messages of `scope` again; with `dry_run` only say what would change."""
+    """Decide the messages of `scope` again by `user_id`'s settings; with `dry_run` only
+    say what would change."""
     guard: AbstractAsyncContextManager[Any] = nullcontext() if dry_run else sync.paused()
     tally = Tally()
     outcome = Outcome()
     async with guard:
-        rules_for = await _rules(store)
+        rules_for = await _rules(store, user_id)
         replay = Replay(*await store.redecisions.next_ids())
         ids = await store.redecisions.scope_ids(scope)
         for start in range(0, len(ids), WINDOW):
@@ -299,9 +300,9 @@ async def redecide(
     return tally.result(False, waiting)
 
 
-async def _rules(store: Store) -> Callable[[int | None], RuleSettings]:
-    settings = await store.settings.get()
-    can_log = await store.settings.user_can_log()
+async def _rules(store: Store, user_id: int) -> Callable[[int | None], RuleSettings]:
+    settings = await store.settings.get(user_id)
+    can_log = await store.users.can_log(user_id)
     by_mailbox = {
         mailbox_id: rule_settings(settings, address, can_log)
         for mailbox_id, address in (await store.redecisions.mailbox_addresses()).items()

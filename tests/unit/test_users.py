@@ -1,0 +1,94 @@
+"""Users on a real SQLite store: the first user claimed by `--user`, members added,
+changed and deactivated with an admin kept; R12 checked by a round when it writes
+(a seat changed while a mailbox is connected); `--database` and `[daemon]` parsed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loggbok.daemon.config.parse import ConfigInvalid, DaemonOptions, daemon_options, parse
+from loggbok.daemon.store.database_url import parse_database
+from loggbok.daemon.store.errors import Conflict, NotFound
+from loggbok.daemon.store.store import Store
+from loggbok.protocol import types as t
+from tests.unit.test_decider import RULES, _batches, _reasons
+
+
+async def test_the_first_user_is_claimed_then_members_are_added(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    first = await store.users.serve(None)
+    assert (first.id, first.email, first.admin, first.seat) == (1, None, True, "core")
+    claimed = await store.users.serve("Alice <ALICE@firma.example>")
+    assert (claimed.id, claimed.email) == (1, "alice@firma.example")
+    assert (await store.users.serve("alice@firma.example")).id == 1
+    with pytest.raises(NotFound):
+        await store.users.serve("mallory@firma.example")  # the first user has an address now
+    bob = await store.users.add(
+        t.UsersAddParams(email="bob@firma.example", seat="view_only", team="Sales")
+    )
+    assert (bob.name, bob.team, bob.admin, bob.can_log) == ("bob", "Sales", False, False)
+    with pytest.raises(Conflict):
+        await store.users.add(t.UsersAddParams(email="BOB@firma.example", seat="core"))
+    bob = await store.users.update(t.UsersUpdateParams(id=bob.id, seat="sales", team=None))
+    assert (bob.seat, bob.team, bob.can_log) == ("sales", None, True)
+    assert (await store.users.serve("bob@firma.example")).id == bob.id
+    # The store keeps an active admin: not the last one deactivated or demoted.
+    with pytest.raises(Conflict):
+        await store.users.deactivate(1)
+    with pytest.raises(Conflict):
+        await store.users.update(t.UsersUpdateParams(id=1, admin=False))
+    await store.users.update(t.UsersUpdateParams(id=bob.id, admin=True))
+    alice = await store.users.deactivate(1)
+    assert (alice.active, alice.can_log) == (False, False)
+    assert not await store.users.is_admin(1)
+    assert [u.email for u in await store.users.list()] == [
+        "alice@firma.example",
+        "bob@firma.example",
+    ]
+    await store.close()
+
+
+async def test_a_seat_changed_during_a_round_logs_nothing_more(tmp_path: Path) -> None:
+    """The round began while the user could log; the seat turned view-only before its
+    write: the write decides by the seat as it is then (R12), plan or no plan."""
+    store = await Store.open(tmp_path)
+    mailbox = await store.mailboxes.add("maildir", "me@f.example", {})
+    sent = await store.mailboxes.folder(mailbox, "Sent", "sent")
+    inbox = await store.mailboxes.folder(mailbox, "INBOX", "inbox")
+    first, _ = _batches(sent.id, inbox.id)
+    rounds = store.rounds.begin(mailbox, RULES, {sent.id: "Sent", inbox.id: "INBOX"}, "team")
+    snapshot = await rounds.snapshot(first)
+    from loggbok.daemon.rules.planner import plan_batch
+
+    planned = plan_batch(first, snapshot, RULES, mailbox)
+    assert planned.messages[0].decision.logged  # as planned, before the change
+    await store.users.update(t.UsersUpdateParams(id=1, seat="view_only"))
+    written = await rounds.write(first, planned, [])
+    assert written.replanned
+    assert (await _reasons(store))["<offer@f.example>"][:2] == (0, "seat_cannot_log")
+    row = await store.db.fetchone("SELECT owner_id, visibility FROM messages")
+    assert row is not None and (row[0], row[1]) == (1, "team")
+    await store.close()
+
+
+def test_database_names_a_file_or_a_sqlite_url(tmp_path: Path) -> None:
+    assert parse_database(f"sqlite://{tmp_path}/team.sqlite3") == tmp_path / "team.sqlite3"
+    assert parse_database(str(tmp_path / "a b.sqlite3")) == tmp_path / "a b.sqlite3"
+    assert parse_database("sqlite:///srv/a%20b.db") == Path("/srv/a b.db")
+    for bad in ("sqlite://relative.db", "sqlite://host/x.db", "mysql://x/y", " "):
+        with pytest.raises(ValueError):
+            parse_database(bad)
+
+
+def test_the_daemon_table_names_user_and_database() -> None:
+    text = '[daemon]\nuser = "me@firma.example"\ndatabase = "/srv/team.sqlite3"\n'
+    assert parse(text).daemon == DaemonOptions("me@firma.example", "/srv/team.sqlite3")
+    assert daemon_options(text) == DaemonOptions("me@firma.example", "/srv/team.sqlite3")
+    # A mistake elsewhere is the config service's to report; not the daemon table's.
+    assert daemon_options("[settings]\nbody_limit_bytes = -1\n") == DaemonOptions()
+    assert daemon_options("not toml [") == DaemonOptions()
+    for bad in ('[daemon]\nuser = "nobody"\n', "[daemon]\nport = 1\n", "[daemon\nuser = 1"):
+        with pytest.raises(ConfigInvalid):
+            daemon_options(bad)
