@@ -104,6 +104,18 @@ def prepare_socket_path(path: Path) -> None:
         path.unlink()
 
 
+def _lock(path: Path, held: str) -> int:
+    """An exclusive lock on `path` (made 0600), held while the daemon runs;
+    AlreadyRunning (`held`) when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise AlreadyRunning(held) from None
+    return fd
+
+
 class Daemon:
     def __init__(
         self,
@@ -132,6 +144,7 @@ class Daemon:
         self.config: ConfigService | None = None
         self._background: set[asyncio.Future[t.ConfigStatus]] = set()
         self._lock_file: int | None = None
+        self._member_lock: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
         self.server: RpcServer | None = None
@@ -140,13 +153,16 @@ class Daemon:
         """The id of the member served, once started."""
 
     def _lock_data_dir(self) -> None:
-        fd = os.open(self.data_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AlreadyRunning(f"another loggbokd uses {self.data_dir}") from None
-        self._lock_file = fd
+        self._lock_file = _lock(
+            self.data_dir / "daemon.lock", f"another loggbokd uses {self.data_dir}"
+        )
+
+    def _lock_member(self, database: Path, member: t.User) -> None:
+        """One daemon per member and store: a second one would sync the same mailboxes."""
+        self._member_lock = _lock(
+            database.parent / f".{database.name}.user-{member.id}.lock",
+            f"another loggbokd serves {member.email or 'the first user'} on {database}",
+        )
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -158,6 +174,7 @@ class Daemon:
             member = await self.store.users.serve(self.user)
         except NotFound as exc:
             raise NotAMember(exc.message) from None
+        self._lock_member(self.store.db.path, member)
         self.viewer = member.id
         log.info(
             "serving %s (user %d, seat %s)",
@@ -254,9 +271,10 @@ class Daemon:
         parse_pool.shutdown()
         if self.store is not None:
             await self.store.close()
-        if self._lock_file is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._lock_file)
+        for fd in (self._member_lock, self._lock_file):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         log.info("loggbokd stopped")
 
     async def serve(self) -> None:

@@ -49,6 +49,20 @@ def _sent(maildir: Path, number: int) -> str:
     return message_id
 
 
+async def _run(
+    workdir: Path, name: str, user: str, database: Path
+) -> subprocess.CompletedProcess[str]:
+    """A daemon that is to refuse to start: its exit status and stderr."""
+    (workdir / name).mkdir()
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / f"{name}.sock"),
+         "--data-dir", str(workdir / name), "--user", user,
+         "--database", f"sqlite://{database}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
 async def _refused(client: Client, method: str, params: dict[str, object]) -> RpcError:
     with pytest.raises(RpcError) as caught:
         await client.call_raw(method, params)
@@ -94,6 +108,10 @@ async def test_seats_and_admins(workdir: Path) -> None:
         me = await viv.call(m.USERS_ME)
         assert (me.seat, me.can_log, me.admin) == ("view_only", False, False)
         assert (await alice.call(m.USERS_LIST)).users[1].email == "viv@firma.example"
+        # One daemon per member and store: a second one for alice is refused.
+        twice = await _run(workdir, "alice2", "alice@firma.example", database)
+        assert twice.returncode == 2
+        assert "another loggbokd serves alice@firma.example" in twice.stderr
 
         # Bob logs; his seat turns view-only while his mailbox is connected; then he is
         # deactivated: nothing of his is logged from then on.
@@ -140,14 +158,7 @@ async def test_seats_and_admins(workdir: Path) -> None:
                 daemon.stop()
 
     # Not a member: refused at start, saying who adds members.
-    (workdir / "eve").mkdir()
-    started = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / "eve.sock"),
-         "--data-dir", str(workdir / "eve"), "--user", "eve@firma.example",
-         "--database", f"sqlite://{database}"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    started = await _run(workdir, "eve", "eve@firma.example", database)
     assert started.returncode == 1
     assert "eve@firma.example is not a member" in started.stderr
     assert "users.add" in started.stderr
