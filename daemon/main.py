@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="EMAIL",
         help="the member this daemon serves (default: [daemon] user in the config file, else"
-        " the store's first user; the first --user on a new store names that user, the admin)",
+        " the single user of a one-person store; the first --user on a new store names that"
+        " user, the admin)",
     )
     parser.add_argument(
         "--database",

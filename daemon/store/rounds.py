@@ -27,6 +27,11 @@ calls only these operations; it opens no transaction and reads no counter.
       the plans), plans made on the old snapshot are never written: each later
       batch is planned inside its transaction (the engine stops planning ahead
       until it takes a new snapshot).
+    - R12: the mailbox's member's seat is read here too; when they may no longer
+      log (a seat turned view-only, a member deactivated since the round
+      began), or may again, the batch is planned again with that, and so is
+      every later batch of the round. The new messages are the member's
+      (`owner_id`), with the round's visibility.
     - ids: plans name what they create by plan-local ids (negative:
       `rules.planner.LocalIds`, one sequence per round). The store gives each
       a real id here, after the highest stored one, and rewrites the plan in

@@ -2,8 +2,9 @@
 
 A store begins with one user (id 1, an admin, no address yet). `serve(email)`
 names the member a daemon serves (`loggbokd --user`): a member with that
-address, or, while the first user has no address, the first user, who takes
-it. Admins add members, change their seat, team and admin flag, and deactivate
+address, or, while that first user is the store's only one and has no
+address, the first user, who takes it; without an address, the single user
+of a one-person store. Admins add members, change their seat, team and admin flag, and deactivate
 them; the store keeps at least one active admin. R12: a member may log (and
 connect a mailbox) only with a seat other than `view_only` and while active
 (`can_log`).
@@ -50,10 +51,16 @@ class UserQueries:
         return bool(row and row["admin"] and row["active"])
 
     async def serve(self, email: str | None) -> User:
-        """The member a daemon serves: the first user without `email`; with it, the
-        member of that address, or the first user while it has none (it takes the
-        address). NotFound when the store has other members but not this one."""
+        """The member a daemon serves. Without `email`: the single user of a store that
+        has one (NotFound when it has more: each member's daemon names its member).
+        With it: the member of that address, or, on a store whose single user has no
+        address yet, that user, who takes it (the first user, an admin). NotFound
+        otherwise."""
         if email is None:
+            if await self.count() > 1:
+                raise NotFound(
+                    "this store has several members: name yours with --user (or [daemon] user)"
+                )
             return await self.get(await self._first())
         address = _address(email)
         async with self._db.transaction() as tx:
@@ -62,7 +69,8 @@ class UserQueries:
                 first = await tx.fetchone(
                     "SELECT id FROM users WHERE email IS NULL ORDER BY id LIMIT 1"
                 )
-                if first is None or int(first[0]) != await _first_id(tx):
+                alone = int(await tx.fetchval("SELECT count(*) FROM users")) == 1
+                if first is None or not alone:
                     raise NotFound(
                         f"{address} is not a member of this store: an admin adds them with"
                         " users.add",
@@ -120,10 +128,6 @@ class UserQueries:
             await tx.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
             await _keep_an_admin(tx)
         return await self.get(user_id)
-
-
-async def _first_id(tx: Transaction) -> int:
-    return int(await tx.fetchval("SELECT min(id) FROM users"))
 
 
 async def _team_id(tx: Transaction, name: str | None) -> int | None:

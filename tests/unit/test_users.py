@@ -34,6 +34,8 @@ async def test_the_first_user_is_claimed_then_members_are_added(tmp_path: Path) 
     bob = await store.users.update(t.UsersUpdateParams(id=bob.id, seat="sales", team=None))
     assert (bob.seat, bob.team, bob.can_log) == ("sales", None, True)
     assert (await store.users.serve("bob@firma.example")).id == bob.id
+    with pytest.raises(NotFound):
+        await store.users.serve(None)  # several members: each daemon names its own
     # The store keeps an active admin: not the last one deactivated or demoted.
     with pytest.raises(Conflict):
         await store.users.deactivate(1)
@@ -43,6 +45,14 @@ async def test_the_first_user_is_claimed_then_members_are_added(tmp_path: Path) 
     alice = await store.users.deactivate(1)
     assert (alice.active, alice.can_log) == (False, False)
     assert not await store.users.is_admin(1)
+    # A second store: while its first user has no address, a member added first means
+    # nobody may claim it by naming an unknown address.
+    (tmp_path / "other").mkdir()
+    other = await Store.open(tmp_path / "other")
+    await other.users.add(t.UsersAddParams(email="carl@firma.example", seat="core"))
+    with pytest.raises(NotFound):
+        await other.users.serve("mallory@firma.example")
+    await other.close()
     assert [u.email for u in await store.users.list()] == [
         "alice@firma.example",
         "bob@firma.example",
