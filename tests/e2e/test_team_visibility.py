@@ -370,6 +370,8 @@ async def test_three_members_see_only_what_visibility_allows(workdir: Path) -> N
                     assert exc.code == want, (name, mail.token, exc)
                 else:
                     raise AssertionError(f"{name} changed {mail.token}'s visibility")
+            boxes = await member.client.call(m.MAILBOXES_LIST)
+            assert [b.id for b in boxes.mailboxes] == [member.mailbox], name
             leaked = _tokens(member.notified) & hidden
             assert not leaked, f"{name} was told of {leaked}"
         assert calls > 3 * len(READS)

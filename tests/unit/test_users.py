@@ -102,3 +102,28 @@ def test_the_daemon_table_names_user_and_database() -> None:
     for bad in ('[daemon]\nuser = "nobody"\n', "[daemon]\nport = 1\n", "[daemon\nuser = 1"):
         with pytest.raises(ConfigInvalid):
             daemon_options(bad)
+
+
+async def test_what_a_daemon_tells_follows_visibility(tmp_path: Path) -> None:
+    """The queries behind notifications (`entries_of`, `contacts_of`) and `visible`
+    apply the one rule: the owner's team sees `team`, no one else sees `owner`."""
+    store = await Store.open(tmp_path)
+    await store.users.serve("alice@firma.example")
+    await store.users.update(t.UsersUpdateParams(id=1, team="Sales"))
+    bob = await store.users.add(t.UsersAddParams(email="bob@f.example", seat="core", team="Sales"))
+    carl = await store.users.add(t.UsersAddParams(email="carl@f.example", seat="core"))
+    mailbox = await store.mailboxes.add("maildir", "me@f.example", {}, user_id=1)
+    sent = await store.mailboxes.folder(mailbox, "Sent", "sent")
+    inbox = await store.mailboxes.folder(mailbox, "INBOX", "inbox")
+    first, _ = _batches(sent.id, inbox.id)
+    rounds = store.rounds.begin(mailbox, RULES, {sent.id: "Sent", inbox.id: "INBOX"}, "team")
+    written = await rounds.write(first, None, [])
+    message = written.plan.messages[0].id
+    for viewer, sees in ((1, True), (bob.id, True), (carl.id, False)):
+        assert await store.messages.visible(message, viewer) is sees
+        assert bool(await store.timeline.entries_of([message], viewer)) is sees
+        assert bool(await store.timeline.contacts_of([message], viewer)) is sees
+    await store.messages.set_visibility(message, "owner", 1)
+    assert not await store.timeline.entries_of([message], bob.id)
+    assert await store.timeline.entries_of([message], 1)
+    await store.close()
