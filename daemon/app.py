@@ -49,6 +49,7 @@ CAPABILITIES = [
     "batch",
     "config_file",
     "archive",
+    "users",
 ]
 
 

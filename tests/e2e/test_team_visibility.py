@@ -255,6 +255,8 @@ async def test_three_members_see_only_what_visibility_allows(workdir: Path) -> N
     try:
         members["alice"] = alice = await _start(workdir, "alice", database)
         assert alice.client is not None
+        hello = await alice.client.call(m.HELLO, t.HelloParams(client="tests"))
+        assert "users" in hello.capabilities
         me = await alice.client.call(m.USERS_ME)
         assert (me.email, me.admin, me.id) == (_address("alice"), True, 1)  # the first user
         await alice.client.call(m.USERS_UPDATE, t.UsersUpdateParams(id=me.id, team="Sales"))
