@@ -132,6 +132,21 @@ async def test_seats_and_admins(workdir: Path) -> None:
         await bob.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
         explained = await bob.call(m.MESSAGES_EXPLAIN, t.MessageRefParams(message_id=first))
         assert (explained.logged, explained.reason) == (True, "bcc_address")
+        # The mailbox's own visibility, from now on: viv (view-only) reads the first only.
+        changed = await bob.call(
+            m.MAILBOXES_UPDATE, t.MailboxUpdateParams(id=added.id, visibility="owner")
+        )
+        assert changed.visibility == "owner"
+        private = _sent(bob_mail, 4)
+        await bob.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        got = await bob.call(m.MESSAGES_GET, t.MessageRefParams(message_id=private))
+        assert (got.logged, got.visibility) == (True, "owner")
+        seen = await viv.call(m.MESSAGES_GET, t.MessageRefParams(message_id=first))
+        assert seen.visibility == "everyone"
+        hidden = await _refused(viv, "messages.get", {"message_id": private})
+        assert hidden.code == ErrorCode.NOT_FOUND
+        other = await _refused(alice, "mailboxes.update", {"id": added.id, "visibility": "team"})
+        assert other.code == ErrorCode.NOT_FOUND  # not alice's mailbox
 
         await alice.call(m.USERS_UPDATE, t.UsersUpdateParams(id=bob_user.id, seat="view_only"))
         second = _sent(bob_mail, 2)
