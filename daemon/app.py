@@ -108,7 +108,10 @@ def prepare_socket_path(path: Path) -> None:
 def _lock(path: Path, held: str) -> int:
     """An exclusive lock on `path` (made 0600), held while the daemon runs;
     AlreadyRunning (`held`) when another process holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:  # another account's lock, a folder not ours
+        raise AlreadyRunning(f"{held}? cannot open {path}: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
