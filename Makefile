@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-graph bench-tui man clean
+.PHONY: run test setup system-deps lint typecheck pytest bench-imap bench-graph bench-ews bench-tui man clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-imap: setup system-deps
 
 bench-graph: setup system-deps
 	$(BIN)/python -m bench.graph_sync
+
+bench-ews: setup system-deps
+	$(BIN)/python -m bench.ews_sync
 
 bench-tui: setup
 	$(BIN)/python -m bench.tui_timeline

@@ -22,6 +22,7 @@ from loggbok.daemon.rpc import (
     handlers_daemon,
     handlers_mailboxes,
     handlers_messages,
+    handlers_team,
     handlers_users,
 )
 from loggbok.daemon.rpc.context import Context
@@ -29,8 +30,10 @@ from loggbok.daemon.rpc.dispatch import build_methods
 from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.errors import NotFound
+from loggbok.daemon.store.sqlite_db import SqliteDatabase
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
+from loggbok.daemon.sync.engine import announce
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
 from loggbok.daemon.sync.sign_ins import SignIns
@@ -131,9 +134,11 @@ class Daemon:
         notifier: Notifier | None = None,
         config_path: Path | None = None,
         user: str | None = None,
-        database: Path | None = None,
+        database: str | None = None,
     ) -> None:
         self.socket_path = socket_path
+        self.database = database
+        """The store's URL (`loggbokd --database`); None: $LOGGBOK_DATABASE or SQLite."""
         self.data_dir = data_dir
         self.demo = demo
         self.listening = listening
@@ -143,10 +148,9 @@ class Daemon:
         """The config file to read and watch (None: none, as in demo mode)."""
         self.user = user
         """The member served (`--user`); None: the store's first user."""
-        self.database = database
-        """The database file (`--database`); None: the one in the data dir."""
         self.config: ConfigService | None = None
         self._background: set[asyncio.Future[t.ConfigStatus]] = set()
+        self._relay: asyncio.Task[None] | None = None
         self._lock_file: int | None = None
         self._member_lock: int | None = None
         self.store: Store | None = None
@@ -162,7 +166,8 @@ class Daemon:
         )
 
     def _lock_member(self, database: Path, member: t.User) -> None:
-        """One daemon per member and store: a second one would sync the same mailboxes."""
+        """One daemon per member and SQLite store: a second one would sync the same
+        mailboxes (the lock file sits beside the database file)."""
         self._member_lock = _lock(
             database.parent / f".{database.name}.user-{member.id}.lock",
             f"another loggbokd serves {member.email or 'the first user'} on {database}",
@@ -178,7 +183,8 @@ class Daemon:
             member = await self.store.users.serve(self.user)
         except NotFound as exc:
             raise NotAMember(exc.message) from None
-        self._lock_member(self.store.db.path, member)
+        if isinstance(self.store.db, SqliteDatabase):
+            self._lock_member(self.store.db.path, member)
         self.viewer = member.id
         log.info(
             "serving %s (user %d, seat %s)",
@@ -215,6 +221,7 @@ class Daemon:
             **handlers_mailboxes.HANDLERS,
             **handlers_messages.HANDLERS,
             **handlers_users.HANDLERS,
+            **handlers_team.HANDLERS,
         }
         self.server = RpcServer(
             self.socket_path, build_methods(handlers), context, listening=self.listening
@@ -224,7 +231,22 @@ class Daemon:
         if self.config is not None:  # before the socket: no client sees settings it replaces
             await self.config.start()
         await self.server.start()
+        self._relay = asyncio.create_task(self._relay_others())
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
+
+    async def _relay_others(self) -> None:
+        """Entries other daemons wrote into the same database (PostgreSQL: one daemon per
+        member), announced to this daemon's clients as its own are: only those its
+        member may see (`announce` with `viewer`, `records.VISIBLE`)."""
+        assert self.store is not None
+        store = self.store
+        try:
+            async for message_ids in store.timeline.published():
+                await announce(store, self._notify, message_ids, self.viewer)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("no longer hearing of other daemons' entries")
 
     async def _notify(self, method: str, params: object) -> None:
         """Push to every client, never of a message hidden from the member served (the
@@ -264,6 +286,10 @@ class Daemon:
             task.add_done_callback(self._background.discard)
 
     async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
         if self.config is not None:
             await self.config.stop()
         if self.server is not None:

@@ -22,8 +22,9 @@ from loggbok.daemon.app import AlreadyRunning, Daemon, NotAMember, SocketPathRef
 from loggbok.daemon.config.parse import ConfigInvalid, DaemonOptions, daemon_options
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.backup import RestoreRefused, restore
-from loggbok.daemon.store.database_url import parse_database
+from loggbok.daemon.store.db import database_url
 from loggbok.daemon.store.errors import StoreUnavailable
+from loggbok.daemon.store.store import DATABASE_VARIABLE
 from loggbok.daemon.systemd import ActivationError, Notifier, inherited_socket, journal_stream
 from loggbok.protocol.paths import default_config_path, default_data_dir, default_socket_path
 from loggbok.protocol.version import PROTOCOL_VERSION
@@ -65,17 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--user",
         default=None,
         metavar="EMAIL",
-        help="the member this daemon serves (default: [daemon] user in the config file, else"
+        help="the member this daemon serves (default: user in the config file, else"
         " the single user of a one-person store; the first --user on a new store names that"
         " user, the admin)",
-    )
-    parser.add_argument(
-        "--database",
-        default=None,
-        metavar="PATH",
-        help="the database: a path or sqlite:///abs/path, which several daemons (one per"
-        " member, each with its own data dir) may share (default: [daemon] database in the"
-        " config file, else loggbok.sqlite3 in the data dir; attachments live beside it)",
     )
     parser.add_argument(
         "--demo",
@@ -89,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="copy the backup in PATH (from `loggbok backup`) into the data dir, which must"
         " hold no database and have no daemon running, then exit",
+    )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="the store: sqlite:///abs/path (or a bare path) or postgresql://... for a team's"
+        " shared database (default: $LOGGBOK_DATABASE, else loggbok.sqlite3 in the data dir)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
     return parser
@@ -104,24 +104,15 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
     except ActivationError as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 1
-    config = None if args.demo and args.config is None else (args.config or default_config_path())
-    config_path = config.expanduser().absolute() if config else None
-    try:
-        options = startup_options(config_path)
-        database_text = args.database or options.database
-        database = parse_database(database_text) if database_text else None
-    except (ConfigInvalid, ValueError) as exc:
-        print(f"loggbokd: {exc}", file=sys.stderr)
-        return 2
     daemon = Daemon(
         socket_path,
         data_dir,
         demo=args.demo,
         listening=listening,
         notifier=Notifier(),
-        config_path=config_path,
-        user=args.user or options.user,
-        database=database,
+        config_path=args.config_path,
+        user=args.user,
+        database=args.database,
     )
     try:
         await daemon.serve()
@@ -135,8 +126,8 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
 
 
 def startup_options(config: Path | None) -> DaemonOptions:
-    """The config file's `[daemon]` table (user, database), read once at start; an
-    absent file has none. ConfigInvalid (with its line) when the file cannot be read."""
+    """The config file's `user` and `database`, read once at start; an absent file
+    has none. ConfigInvalid (with its line) when the file cannot be read."""
     if config is None:
         return DaemonOptions()
     try:
@@ -188,6 +179,22 @@ def main(argv: list[str] | None = None) -> None:
     os.umask(0o077)  # every file and folder the daemon (and its workers) makes is private
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    config = None if args.demo and args.config is None else (args.config or default_config_path())
+    args.config_path = config.expanduser().absolute() if config else None
+    try:
+        options = startup_options(args.config_path)
+    except ConfigInvalid as exc:
+        print(f"loggbokd: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    args.user = args.user or options.user
+    if not args.database and not args.demo and not os.environ.get(DATABASE_VARIABLE):
+        args.database = options.database
+    if args.database:
+        try:
+            database_url(data_dir, args.database)
+        except StoreUnavailable as exc:
+            print(f"loggbokd: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     if args.restore is not None:
         raise SystemExit(_restore(args.restore.expanduser().resolve(), data_dir))
     opened = make_private(data_dir)

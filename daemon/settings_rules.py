@@ -35,15 +35,20 @@ def check_settings(params: t.SettingsSetParams) -> None:
             if not _is_address(value):
                 raise SettingInvalid("own_addresses", f"{value!r} is not an email address")
     if isinstance(params.never_log, list):
-        for value in params.never_log:
-            if not (_is_address(value) or _is_domain(value.strip())):
-                raise SettingInvalid("never_log", f"{value!r} is neither an address nor an @domain")
+        check_never_log(params.never_log)
     if isinstance(params.excluded_folders, list):
         _check_folder_patterns(params.excluded_folders)
     for name in ("attachment_limit_bytes", "body_limit_bytes"):
         value = getattr(params, name)
         if isinstance(value, int) and value < 0:
             raise SettingInvalid(name, "must be >= 0")
+
+
+def check_never_log(values: list[str], setting: str = "never_log") -> None:
+    """A never-log list (the user's own or the team's, R16): addresses and @domains."""
+    for value in values:
+        if not (_is_address(value) or _is_domain(value.strip())):
+            raise SettingInvalid(setting, f"{value!r} is neither an address nor an @domain")
 
 
 MAX_EXCLUDED = 500

@@ -2,7 +2,8 @@
 each field (title, kind, default, hint, choices), so a form follows the
 protocol instead of a copy of it. Titles and hints come from the fields'
 `msgspec.Meta`; `extra={"secret": True}` marks a field to type hidden,
-`extra={"form": False}` one that forms leave out."""
+`extra={"form": False}` one that forms leave out, `extra={"form_last": True}` one
+that comes after the others (a field every variant shares, asked for last)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,12 @@ def form_fields(params: type[Any]) -> list[FieldInfo]:
     info = mi.type_info(params)
     assert isinstance(info, mi.StructType)
     fields: list[FieldInfo] = []
+    last: list[FieldInfo] = []
     for field in info.fields:
         kind, metas = _unwrap(field.type)
         if any((m.extra or {}).get("form") is False for m in metas):
             continue
+        into = last if any((m.extra or {}).get("form_last") for m in metas) else fields
         title = next(((m.extra_json_schema or {}).get("title") for m in metas), None)
         hint = next(((m.extra_json_schema or {}).get("description") for m in metas), "")
         secret = any((m.extra or {}).get("secret") for m in metas)
@@ -51,7 +54,7 @@ def form_fields(params: type[Any]) -> list[FieldInfo]:
         elif isinstance(kind, mi.IntType):
             form_kind = "integer"
         default = None if field.required else field.default
-        fields.append(
+        into.append(
             FieldInfo(
                 name=field.encode_name,
                 title=str(title or field.name.replace("_", " ").capitalize()),
@@ -62,7 +65,7 @@ def form_fields(params: type[Any]) -> list[FieldInfo]:
                 choices=choices,
             )
         )
-    return fields
+    return fields + last
 
 
 __all__ = ["form_fields"]

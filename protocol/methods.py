@@ -62,6 +62,18 @@ SETTINGS_SET = Method(
     t.Settings,
     "Change the named settings; returns all settings.",
 )
+TEAM_SETTINGS_GET = Method(
+    "team_settings.get",
+    t.NoParams,
+    t.TeamSettings,
+    "The settings the whole team shares: the never-log list for everyone (R16).",
+)
+TEAM_SETTINGS_SET = Method(
+    "team_settings.set",
+    t.TeamSettingsSetParams,
+    t.TeamSettings,
+    "Change the team's settings (admins only, -32006 otherwise); returns all of them.",
+)
 # config file
 CONFIG_STATUS = Method(
     "config.status",
@@ -122,7 +134,8 @@ MAILBOXES_UPDATE = Method(
     "mailboxes.update",
     t.MailboxUpdateParams,
     t.Mailbox,
-    "Change a mailbox of yours: who sees what it logs from now on (`visibility`).",
+    "Change a mailbox of yours: its kind (personal, or team: a shared inbox, R15) or who"
+    " sees what it logs from now on (`visibility`); returns the mailbox.",
 )
 MAILBOXES_AUDIT = Method(
     "mailboxes.audit", t.IdParams, t.AuditResult, "Compare the server's messages with the store."
@@ -248,6 +261,19 @@ USERS_DEACTIVATE = Method(
     t.User,
     "Deactivate a member: nothing of theirs is logged from then on (admin only).",
 )
+# conversations (R15)
+CONVERSATIONS_LIST = Method(
+    "conversations.list",
+    t.ConversationsListParams,
+    t.ConversationList,
+    "A team mailbox's conversations (its threads), latest activity first, paged by `before`.",
+)
+CONVERSATIONS_GET = Method(
+    "conversations.get",
+    t.IdParams,
+    t.ConversationDetail,
+    "One conversation of a team mailbox: its messages, oldest first.",
+)
 # archive
 ARCHIVE_EXPORT = Method(
     "archive.export",
@@ -277,6 +303,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         DISCOVER,
         SETTINGS_GET,
         SETTINGS_SET,
+        TEAM_SETTINGS_GET,
+        TEAM_SETTINGS_SET,
         CONFIG_STATUS,
         CONFIG_RELOAD,
         MAILBOXES_ADD,
@@ -287,8 +315,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         MAILBOXES_TEST,
         MAILBOXES_RECONNECT,
         MAILBOXES_SIGN_IN,
-        MAILBOXES_AUDIT,
         MAILBOXES_UPDATE,
+        MAILBOXES_AUDIT,
         CONTACTS_CREATE,
         CONTACTS_GET,
         CONTACTS_LIST,
@@ -313,6 +341,8 @@ METHODS: dict[str, Method[Any, Any]] = {
         USERS_ADD,
         USERS_UPDATE,
         USERS_DEACTIVATE,
+        CONVERSATIONS_LIST,
+        CONVERSATIONS_GET,
         ARCHIVE_EXPORT,
         ARCHIVE_IMPORT,
         ARCHIVE_BACKUP,

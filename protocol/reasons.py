@@ -26,11 +26,13 @@ REASON_CODES: dict[str, str] = {
     " original it carries, on the original sender's contact",
     "forward_unparsed": "R8: forwarded to the forwarding address, but the original sender's"
     " address cannot be read; not logged, waits for review (`messages.list` by this reason)",
-    "team_inbox": "R15: sent to a team address",
+    "team_inbox": "R15: mail of a team mailbox (shared inbox, help desk): logged into its"
+    " conversation, the sender's contact created when unknown; never-log lists do not apply",
     "subject_changed": "R4: a reply whose sender changed the subject line; not logged",
     "not_in_tracked_thread": "R5: a new email from a contact, no tracked thread; not logged",
     "no_contact_participant": "R6: no participant is a contact; not logged",
-    "never_log": "R16: every contact on it is on the never-log list; not logged",
+    "never_log": "R16: every contact on it is on a never-log list (the user's own or the"
+    " team's for everyone); not logged",
     "auto_reply": "R17: an automatic reply; not logged",
     "bounce": "R17: a delivery failure report; not logged",
     "bulk": "R17: bulk or mailing-list mail; not logged",

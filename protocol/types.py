@@ -19,8 +19,14 @@ Visibility = Literal["everyone", "team", "owner"]
 Seat = Literal["core", "sales", "service", "view_only"]
 """A member's seat: `view_only` may read what visibility allows and connect no mailbox."""
 Provider = Literal["maildir", "imap", "gmail", "graph", "ews"]
+MailboxKind = Literal["personal", "team"]
+"""`team`: a shared inbox (help desk address), R15: every inbound email is logged into
+a conversation, never-log lists do not apply (since 1.16)."""
 Security = Literal["tls", "starttls", "none"]
 AuthKind = Literal["password", "xoauth2"]
+EwsAuth = Literal["ntlm", "basic", "oauth2"]
+"""How an EWS mailbox signs in: NTLM or Basic with a password (on-premises), or
+OAuth2 with a Microsoft sign-in (`mailboxes.sign_in`; Exchange Online)."""
 Direction = Literal["inbound", "outbound"]
 MailboxStatus = Literal["new", "syncing", "idle", "auth_failed", "disconnected", "error"]
 AttachmentStatus = Literal["stored", "over_limit", "pending_scan", "missing", "undecodable"]
@@ -105,6 +111,21 @@ class Settings(Record):
     round: an excluded folder's locations go, its messages stay."""
 
 
+class TeamSettings(Record):
+    """Settings the whole team shares (since 1.16). `never_log`: addresses and
+    @domains nobody's mail is logged onto (R16, beside each member's own list);
+    `can_edit`: whether the caller may change them (team admins only)."""
+
+    never_log: list[str] = msgspec.field(default_factory=list)
+    can_edit: bool = False
+
+
+class TeamSettingsSetParams(Params):
+    """Only the named team settings change (admin only); the result is all of them."""
+
+    never_log: list[str] | UnsetType = UNSET
+
+
 class SettingsSetParams(Params):
     """Only the named settings change; the result is the whole new settings."""
 
@@ -123,7 +144,7 @@ class SettingsSetParams(Params):
 
 
 class User(Record):
-    """A member of the team on this store (since 1.16). `email` is null for the first
+    """A member of the team on this store (since 1.19). `email` is null for the first
     user until a daemon serves it (`loggbokd --user`)."""
 
     id: int
@@ -213,8 +234,17 @@ class _MailboxAddBase(Params, tag_field="provider", kw_only=True):
             extra={"form": False},
         ),
     ] = None
-    """Who sees the email this mailbox logs (since 1.16); None: the user's
+    """Who sees the email this mailbox logs (since 1.19); None: the user's
     `default_visibility` at the time each message is logged."""
+    kind: Annotated[
+        MailboxKind,
+        msgspec.Meta(
+            title="Kind",
+            description="team: a shared inbox (help desk), every inbound email is logged",
+            extra={"form_last": True},
+        ),
+    ] = "personal"
+    """Since 1.16: `team` for a shared inbox (R15)."""
 
 
 class MaildirAddParams(_MailboxAddBase, tag="maildir", kw_only=True):
@@ -223,9 +253,16 @@ class MaildirAddParams(_MailboxAddBase, tag="maildir", kw_only=True):
     path: Annotated[str, msgspec.Meta(title="Maildir path", description="~/Mail/work")]
 
 
+AUTH_HINT = "password, or xoauth2 (with no password: sign in with a browser)"
+
+
 class ImapAddParams(_MailboxAddBase, tag="imap", kw_only=True):
     """Any IMAP server. `port` defaults by `security` (993 for TLS, else 143);
-    `password` is the password, or for `auth: xoauth2` a JSON token secret."""
+    `password` is the password, or for `auth: xoauth2` a JSON token secret.
+    `auth: xoauth2` without a password signs in with a browser
+    (`mailboxes.sign_in`, an OAuth 2.0 authorization code with PKCE and a
+    loopback redirect) at `auth_uri`/`token_uri` with the installed-app client
+    `client_id`/`client_secret` (since 1.16)."""
 
     host: Annotated[str, msgspec.Meta(title="IMAP host", description="imap.example.com")]
     port: Annotated[int, msgspec.Meta(ge=1, le=65535, title="Port")] | None = None
@@ -234,12 +271,36 @@ class ImapAddParams(_MailboxAddBase, tag="imap", kw_only=True):
         Annotated[str, msgspec.Meta(title="User name", description="default: the address")] | None
     ) = None
     password: Annotated[str, msgspec.Meta(title="Password", extra={"secret": True})] | None = None
-    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in")] = "password"
+    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in", description=AUTH_HINT)] = "password"
+    client_id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="OAuth client ID",
+                description="sign-in: default: the daemon's",
+                extra={"form": False},
+            ),
+        ]
+        | None
+    ) = None
+    client_secret: (
+        Annotated[str, msgspec.Meta(title="OAuth client secret", extra={"form": False})] | None
+    ) = None
+    auth_uri: (
+        Annotated[str, msgspec.Meta(title="Authorization endpoint", extra={"form": False})] | None
+    ) = None
+    token_uri: (
+        Annotated[str, msgspec.Meta(title="Token endpoint", extra={"form": False})] | None
+    ) = None
 
 
 class GmailAddParams(_MailboxAddBase, tag="gmail", kw_only=True):
     """Gmail and Google Workspace over IMAP: imap.gmail.com over TLS and the
-    address as user name, unless told otherwise."""
+    address as user name, unless told otherwise. With `auth: xoauth2` and no
+    password you sign in with Google in a browser (`mailboxes.sign_in`); the
+    client is Google's installed-app (Desktop app) OAuth client given here or
+    the daemon's (`LOGGBOK_GOOGLE_CLIENT_FILE`), and the endpoints default to
+    Google's (since 1.16)."""
 
     host: Annotated[str, msgspec.Meta(title="IMAP host")] = "imap.gmail.com"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535, title="Port")] | None = None
@@ -250,7 +311,27 @@ class GmailAddParams(_MailboxAddBase, tag="gmail", kw_only=True):
     password: (
         Annotated[str, msgspec.Meta(title="App password or token", extra={"secret": True})] | None
     ) = None
-    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in")] = "password"
+    auth: Annotated[AuthKind, msgspec.Meta(title="Sign-in", description=AUTH_HINT)] = "password"
+    client_id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="OAuth client ID",
+                description="sign-in: default: the daemon's",
+                extra={"form": False},
+            ),
+        ]
+        | None
+    ) = None
+    client_secret: (
+        Annotated[str, msgspec.Meta(title="OAuth client secret", extra={"form": False})] | None
+    ) = None
+    auth_uri: (
+        Annotated[str, msgspec.Meta(title="Authorization endpoint", extra={"form": False})] | None
+    ) = None
+    token_uri: (
+        Annotated[str, msgspec.Meta(title="Token endpoint", extra={"form": False})] | None
+    ) = None
 
 
 class GraphAddParams(_MailboxAddBase, tag="graph", kw_only=True):
@@ -294,7 +375,74 @@ class GraphAddParams(_MailboxAddBase, tag="graph", kw_only=True):
     ) = None
 
 
-MailboxAddParams = MaildirAddParams | ImapAddParams | GmailAddParams | GraphAddParams
+class EwsAddParams(_MailboxAddBase, tag="ews", kw_only=True):
+    """Exchange through Exchange Web Services: Exchange Server on-premises (NTLM or
+    Basic with your password) or Exchange Online (OAuth2: you sign in with a code
+    in a browser, `mailboxes.sign_in`).
+
+    Without `ews_url` the server is found by autodiscover from the address's
+    domain (https://{domain}/autodiscover/, https://autodiscover.{domain}/, the
+    redirect from http://autodiscover.{domain}/, then the SRV record
+    _autodiscover._tcp.{domain}); OAuth2 without it is Exchange Online
+    (https://outlook.office365.com/EWS/Exchange.asmx). `username` defaults to
+    the address (NTLM: DOMAIN\\user or user@domain). For OAuth2, `client_id` is
+    an app registered in Microsoft Entra ID with public client flows on and the
+    delegated permission EWS.AccessAsUser.All (default: the daemon's
+    `LOGGBOK_EWS_CLIENT_ID`)."""
+
+    auth: Annotated[EwsAuth, msgspec.Meta(title="Sign-in")]
+    ews_url: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="EWS URL",
+                description="https://mail.example.com/EWS/Exchange.asmx; default: autodiscover",
+            ),
+        ]
+        | None
+    ) = None
+    username: (
+        Annotated[
+            str, msgspec.Meta(title="User name", description="DOMAIN\\user; default: the address")
+        ]
+        | None
+    ) = None
+    password: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Password", description="NTLM and Basic only", extra={"secret": True}
+            ),
+        ]
+        | None
+    ) = None
+    client_id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Application (client) ID",
+                description="OAuth2 only; default: the daemon's",
+            ),
+        ]
+        | None
+    ) = None
+    tenant: Annotated[
+        str,
+        msgspec.Meta(title="Tenant", description="OAuth2 only: organizations, a tenant id"),
+    ] = "organizations"
+    authority: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                title="Sign-in authority",
+                description="OAuth2 only; default: https://login.microsoftonline.com/{tenant}",
+            ),
+        ]
+        | None
+    ) = None
+
+
+MailboxAddParams = MaildirAddParams | ImapAddParams | GmailAddParams | GraphAddParams | EwsAddParams
 """`mailboxes.add` and `mailboxes.test`: one variant per provider, chosen by `provider`."""
 
 MAILBOX_ADD_VARIANTS: tuple[type[_MailboxAddBase], ...] = (
@@ -302,6 +450,7 @@ MAILBOX_ADD_VARIANTS: tuple[type[_MailboxAddBase], ...] = (
     ImapAddParams,
     GmailAddParams,
     GraphAddParams,
+    EwsAddParams,
 )
 
 
@@ -352,22 +501,31 @@ class Mailbox(Record):
     port: int | None = None
     security: Security | None = None
     username: str | None = None
-    auth: AuthKind | None = None
+    auth: AuthKind | EwsAuth | None = None
+    """`password` / `xoauth2` (IMAP), `ntlm` / `basic` / `oauth2` (EWS, since 1.18)."""
     last_sync: str | None = None
     blind_threads: int = 0
+    unavailable_since: str | None = None
+    """R13: the last successful sync before the mailbox became unavailable, while it
+    is (mail from then on is read when it comes back) (since 1.16)."""
     quarantined: int = 0
     folders: list[FolderState] = msgspec.field(default_factory=list)
     managed_by_config: bool = False
     """Declared in the config file: it changes (or goes) when the file does (since 1.9)."""
     visibility: Visibility | None = None
-    """Who sees what it logs; None: the user's `default_visibility` (since 1.16)."""
+    """Who sees what it logs; None: the user's `default_visibility` (since 1.19)."""
+    kind: MailboxKind = "personal"
+    """`team`: a shared inbox whose mail is logged into conversations (R15, since 1.16)."""
 
 
 class MailboxUpdateParams(Params):
-    """Change a mailbox of yours (since 1.16): `visibility` null goes back to your
-    `default_visibility`. Applies to what it logs from now on."""
+    """Change a connected mailbox of yours (since 1.16): only the named fields change,
+    and decide the mail that arrives from then on. A new `kind` (since 1.16);
+    `visibility` (since 1.19), null going back to your `default_visibility`.
+    `messages.redecide` decides past mail again."""
 
     id: RowId
+    kind: MailboxKind | UnsetType = UNSET
     visibility: Visibility | UnsetType | None = UNSET
 
 
@@ -405,11 +563,19 @@ class MailboxAdded(Created):
     warnings: list[str] = msgspec.field(default_factory=list)
     warning_codes: list[str] = msgspec.field(default_factory=list)
     suggested_provider: Provider | None = None
+    sign_in_needed: bool = False
+    """The mailbox connects once signed in (`mailboxes.sign_in`), not with a secret
+    given here (since 1.16): a Graph mailbox, an `auth: xoauth2` one without a password."""
 
 
 class SignInPrompt(Record):
     """`mailboxes.sign_in`: what to show the user. The outcome follows as a
-    `mailbox.status_changed` (syncing/idle on success, auth_failed with the reason)."""
+    `mailbox.status_changed` (syncing/idle on success, auth_failed with the reason).
+
+    A device code (Microsoft): open `verification_uri` anywhere and enter
+    `user_code`. A browser sign-in (Google, `user_code` empty): open
+    `verification_uri` in a browser on the daemon's machine, which is sent back to
+    the daemon's loopback address when you allow access (since 1.16)."""
 
     verification_uri: str
     user_code: str
@@ -456,6 +622,9 @@ class Contact(Record):
     company_id: int | None = None
     last_activity: str | None = None
     source: str = "manual"
+    blind_threads: int = 0
+    """R13: the contact's tracked threads that cannot be followed now (their mailbox
+    is unavailable; `timeline.get`'s `blind` tells which) (since 1.16)."""
 
 
 class ContactsListParams(Params):
@@ -539,9 +708,28 @@ class TimelineEntry(Record):
     """The message's own text: quoted history and signature removed (since 1.1)."""
 
 
+class BlindThread(Record):
+    """R13: a tracked thread of the contact that cannot be followed now: the mailbox it
+    is tracked in is unavailable (`cause`: auth_failed, disconnected, error, removed,
+    replaced) since `since` (its last successful sync). Replies after that are read
+    when it comes back (since 1.16)."""
+
+    thread_id: int
+    subject: str
+    mailbox_id: int
+    address: str
+    since: str
+    cause: str
+    detail: str = ""
+    reason: str = "mailbox_unavailable"
+
+
 class Timeline(Record):
     entries: list[TimelineEntry]
     next: str | None = None
+    blind: list[BlindThread] = msgspec.field(default_factory=list)
+    """R13, on the first page only: the contact's tracked threads whose mailbox is
+    unavailable now (since 1.16)."""
 
 
 # ---------------------------------------------------------------- messages
@@ -587,7 +775,7 @@ class Message(Record):
 
 
 class MessagesSetVisibilityParams(Params):
-    """Who may see one of your logged messages (since 1.16): by `id` or `message_id`."""
+    """Who may see one of your logged messages (since 1.19): by `id` or `message_id`."""
 
     visibility: Visibility
     id: RowId | None = None
@@ -669,6 +857,12 @@ class MessagesRedecideParams(Params):
     dry_run: bool
     since: str | None = None
     ids: Annotated[list[RowId], msgspec.Meta(max_length=1000)] | None = None
+    never_log: list[str] | None = None
+    """Dry run only (since 1.16): decide as if the user's never-log list were this, to
+    preview a change before `settings.set` saves it."""
+    team_never_log: list[str] | None = None
+    """Dry run only (since 1.16): decide as if the team's never-log list (for everyone)
+    were this, to preview a change before `team_settings.set` saves it."""
 
 
 class ReasonChange(Record):
@@ -697,7 +891,8 @@ class RedecideResult(Record):
     changed: int
     """Messages whose decision changes (or changed): reason, logged or contacts."""
     kept: int
-    """Messages left as they are whatever the rules say now (decided by hand)."""
+    """Messages left as they are whatever the rules say now (decided by hand, or logged
+    into a team mailbox's conversation)."""
     changes: list[ReasonChange]
     """Counts by old -> new reason, most first."""
     sample: list[RedecidedMessage]
@@ -746,6 +941,50 @@ class MessagesListParams(Params):
 class MessageList(Record):
     messages: list[MessageSummary]
     next: str | None = None
+
+
+# ---------------------------------------------------------------- conversations (R15)
+
+
+class ConversationsListParams(Params):
+    """A team mailbox's conversations, the latest activity first, paged by `before`
+    (the `next` of the previous page)."""
+
+    mailbox_id: RowId
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50
+    before: str | None = None
+
+
+class Conversation(Record):
+    """A thread of a team mailbox (R15): its messages are grouped by the thread
+    machinery (conversation key, In-Reply-To, References); `id` is the thread's."""
+
+    id: int
+    mailbox_id: int
+    subject: str
+    messages: int
+    """Messages of the thread the caller may see."""
+    last_date: str
+    last_from: Participant
+    snippet: str
+    """The newest message's."""
+    contact_ids: list[int] = msgspec.field(default_factory=list)
+    """The contacts whose timelines show the conversation's messages."""
+
+
+class ConversationList(Record):
+    conversations: list[Conversation]
+    next: str | None = None
+
+
+class ConversationDetail(Record):
+    """One conversation: its messages oldest first (inbound and the team's replies)."""
+
+    id: int
+    mailbox_id: int
+    subject: str
+    messages: list[MessageSummary]
+    contact_ids: list[int] = msgspec.field(default_factory=list)
 
 
 ATTACHMENT_PIECE_BYTES = 16 * 1024 * 1024

@@ -23,6 +23,8 @@ from loggbok.protocol.client import Client
 pytest_plugins = [
     "tests.servers.dovecot",
     "tests.servers.graph.server",
+    "tests.servers.ews.server",
+    "tests.servers.postgres",
     "tests.support.leftovers",
 ]
 
@@ -92,6 +94,46 @@ class DaemonProcess:
 
     async def client(self) -> Client:
         return await Client.connect(self.socket)
+
+
+STORES = [s for s in os.environ.get("LOGGBOK_TEST_STORES", "sqlite,postgres").split(",") if s]
+"""The stores the tests that open one run on (`LOGGBOK_TEST_STORES=sqlite` for one)."""
+_STORE_WORDS = ("Store.open(", "DaemonProcess(", "synced_daemon(")
+
+
+def _opens_store(metafunc: pytest.Metafunc) -> bool:
+    """A test that opens a store or starts a daemon (directly or by a fixture); pure
+    parsing and TUI tests are not doubled."""
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        return False
+    source = Path(str(metafunc.definition.fspath)).read_text()
+    if "sqlite3" in source:
+        return False  # it reads the SQLite file itself (not yet through the store)
+    if {"daemon", "client"} & set(metafunc.fixturenames):
+        return True
+    return any(word in source for word in _STORE_WORDS)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_backend" in metafunc.fixturenames:
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            stores = [s for s in STORES if s == "postgres"]
+        else:
+            stores = STORES if _opens_store(metafunc) else STORES[:1]
+        metafunc.parametrize("store_backend", stores, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store this test runs on: with `postgres`, a fresh database of the session's
+    cluster, named by `$LOGGBOK_DATABASE` (read by `Store.open` and by every daemon the
+    test starts)."""
+    kind: str = getattr(request, "param", "sqlite")
+    if kind == "postgres":
+        monkeypatch.setenv("LOGGBOK_DATABASE", request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv("LOGGBOK_DATABASE", raising=False)
+    return kind
 
 
 @pytest.fixture(scope="session", autouse=True)

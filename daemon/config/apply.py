@@ -44,6 +44,7 @@ class Planned:
     config: dict[str, Any]
     visibility: str | None = None
     line: int | None = None
+    kind: str = "personal"
 
 
 def plan(config: ConfigFile) -> list[Planned]:
@@ -67,6 +68,7 @@ def plan(config: ConfigFile) -> list[Planned]:
                 wanted,
                 entry.params.visibility,
                 entry.line,
+                entry.params.kind,
             )
         )
     return planned
@@ -104,6 +106,7 @@ async def apply(
                 origin=CONFIG,
                 user_id=sync.user_id,
                 visibility=item.visibility,
+                kind=item.kind,
             )
             log.info("config file: mailbox %s (%s) added as %d", address, provider.name, mailbox_id)
             await sync.added(mailbox_id)
@@ -111,6 +114,8 @@ async def apply(
             mailbox_id = row.id
             if row.config != wanted or row.origin != CONFIG or row.visibility != item.visibility:
                 await store.mailboxes.reconfigure(mailbox_id, wanted, CONFIG, item.visibility)
+            if row.kind != item.kind:
+                await store.mailboxes.set_kind(mailbox_id, item.kind)
             if row.config != wanted:
                 log.info("config file: mailbox %d reconfigured", mailbox_id)
                 await sync.removed(mailbox_id)

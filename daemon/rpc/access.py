@@ -2,8 +2,9 @@
 
 On the Unix socket the caller is the daemon's user (`loggbokd --user`); these
 checks are what a member's seat and admin flag allow. Handlers of admin-only
-methods call `require_admin`; handlers that log or connect mail call
-`require_can_log` (R12: a view-only seat or a deactivated member logs nothing).
+methods (`users.*` changes, `archive.backup`, `team_settings.set`) call
+`require_admin`, and `is_admin` says whether the caller may; handlers that log
+or connect mail call `require_can_log` (R12: a view-only seat or a deactivated member logs nothing).
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from loggbok.daemon.rpc.context import Context
 from loggbok.protocol.errors import ErrorCode, RpcError
 
 
+async def is_admin(ctx: Context) -> bool:
+    """Whether the daemon's user is an active admin (may change what the team shares)."""
+    return await ctx.store.users.is_admin(ctx.viewer)
+
+
 async def require_admin(ctx: Context) -> None:
     """ADMIN_REQUIRED (-32010) unless the daemon's user is an active admin."""
-    if not await ctx.store.users.is_admin(ctx.viewer):
+    if not await is_admin(ctx):
         user = await ctx.store.users.get(ctx.viewer)
         raise RpcError(
             ErrorCode.ADMIN_REQUIRED,

@@ -29,6 +29,7 @@ from loggbok.daemon.store import backup as backups
 from loggbok.daemon.store.archive import ImportItem
 from loggbok.daemon.store.bodies import StoredAttachment, StoredBody
 from loggbok.daemon.store.db import Row
+from loggbok.daemon.store.sqlite_db import SqliteDatabase
 from loggbok.daemon.sync.backend import BackendError, Folder
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.protocol import types as t
@@ -150,11 +151,18 @@ async def backup(ctx: Context, params: t.ArchiveBackupParams) -> t.ArchiveBackup
     target = Path(params.path)
     if not target.is_absolute():
         raise _invalid("path must be absolute (the daemon's working folder is not yours)")
+    db = ctx.store.db
+    if not isinstance(db, SqliteDatabase):
+        raise RpcError(
+            ErrorCode.BAD_INPUT,
+            "Cannot write the backup",
+            "the store is a shared PostgreSQL database: back it up with pg_dump, as the"
+            " team backs up its other databases (attachments: copy the data dir's blobs)",
+        )
     try:
         inside = await asyncio.to_thread(
             lambda: any(
-                target.resolve().is_relative_to(d.resolve())
-                for d in (ctx.data_dir, ctx.store.db.path.parent)
+                target.resolve().is_relative_to(d.resolve()) for d in (ctx.data_dir, db.path.parent)
             )
         )
     except (OSError, ValueError) as exc:
@@ -162,7 +170,7 @@ async def backup(ctx: Context, params: t.ArchiveBackupParams) -> t.ArchiveBackup
     if inside:
         raise _invalid("path is inside the data dir (or the database's folder)")
     try:
-        return await asyncio.to_thread(backups.backup, ctx.store.db.path, target)
+        return await asyncio.to_thread(backups.backup, db.path, target)
     except backups.BackupRefused as exc:
         raise RpcError(ErrorCode.BAD_INPUT, "Cannot write the backup", str(exc)) from None
     except ValueError as exc:  # a NUL in the path

@@ -18,11 +18,13 @@ async def create(ctx: Context, params: t.ContactCreateParams) -> t.Created:
 
 
 async def get(ctx: Context, params: t.IdParams) -> t.Contact:
-    return await ctx.store.contacts.get(params.id)
+    return (await ctx.store.outages.with_blind([await ctx.store.contacts.get(params.id)]))[0]
 
 
 async def list_(ctx: Context, params: t.ContactsListParams) -> t.ContactList:
-    return await ctx.store.contacts.search(params.query, params.limit, params.cursor)
+    found = await ctx.store.contacts.search(params.query, params.limit, params.cursor)
+    found.contacts = await ctx.store.outages.with_blind(found.contacts)
+    return found
 
 
 async def update(ctx: Context, params: t.ContactUpdateParams) -> t.Contact:
@@ -73,7 +75,10 @@ async def merge(ctx: Context, params: t.ContactMergeParams) -> t.Contact:
 
 async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
     await require_contact(ctx.store.db, params.contact_id)
-    return await ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
+    page = await ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
+    if params.before is None:
+        page.blind = await ctx.store.outages.blind_threads_of_contact(params.contact_id)
+    return page
 
 
 HANDLERS: dict[str, Handler] = {

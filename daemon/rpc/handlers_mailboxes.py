@@ -4,6 +4,11 @@ A daemon sees and works only the mailboxes of its own user (`Context.viewer`):
 another member's mailbox is "No such mailbox". A view-only or deactivated member
 cannot connect one (R12: -32006 with the reason `seat_cannot_log`).
 
+A mailbox's `kind` (`personal`, or `team`: a shared inbox, R15) is given to
+`mailboxes.add` with any provider and changed by `mailboxes.update` (as its
+`visibility` is); each sync round reads them, so a change decides the mail that
+arrives from then on.
+
 `mailboxes.test` and `mailboxes.add` run the provider's probe and the R14
 check of the address's domain (`providers/domains.py`) side by side; a
 mismatch is a warning with the code `provider_mismatch`, never a refusal.
@@ -70,13 +75,19 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
             code, "Cannot connect the mailbox", {"kind": probe.error_kind, "error": probe.error}
         )
     mailbox_id = await ctx.store.mailboxes.add(
-        provider.name, params.address, config, user_id=ctx.viewer, visibility=params.visibility
+        provider.name,
+        params.address,
+        config,
+        user_id=ctx.viewer,
+        visibility=params.visibility,
+        kind=params.kind,
     )
     secret = provider.secret_of(params)
     if secret is not None:
         await asyncio.to_thread(ctx.secrets.set, secret_key(mailbox_id), secret)
     await ctx.sync.added(mailbox_id)
-    if secret is None and provider.signs_in:
+    sign_in_needed = secret is None and provider.signs_in_with(config)
+    if sign_in_needed:
         # Told through the worker (whose task has not run yet) before the answer, so
         # the worker's own "sign in to connect" is no change and a client's sign-in
         # dialog never sees it.
@@ -86,6 +97,7 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
         warnings=probe.warnings,
         warning_codes=probe.warning_codes,
         suggested_provider=probe.suggested_provider,
+        sign_in_needed=sign_in_needed,
     )
 
 
@@ -103,9 +115,11 @@ async def update(ctx: Context, params: t.MailboxUpdateParams) -> t.Mailbox:
     await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     if params.visibility is not UNSET:
         await ctx.store.mailboxes.set_visibility(params.id, params.visibility)
+    if isinstance(params.kind, str):
+        await ctx.store.mailboxes.set_kind(params.id, params.kind)
     [mailbox] = ctx.sync.live(await ctx.store.mailboxes.describe(params.id, user_id=ctx.viewer))
     worker = ctx.sync.workers.get(params.id)
-    if worker is not None:  # its next round logs with the new visibility
+    if worker is not None:  # its next round logs with the new visibility and kind
         worker.mailbox = await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     return mailbox
 
@@ -150,7 +164,7 @@ async def sign_in(ctx: Context, params: t.IdParams) -> t.SignInPrompt:
         provider = provider_of(row.provider)
     except BackendError:
         provider = None
-    if provider is None or not provider.signs_in or ctx.sign_ins is None:
+    if provider is None or not provider.signs_in_with(row.config) or ctx.sign_ins is None:
         raise RpcError(
             ErrorCode.UNSUPPORTED,
             "This mailbox does not sign in",

@@ -15,12 +15,15 @@ from loggbok.daemon.rpc.access import require_can_log
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.settings_rules import SettingInvalid, check_never_log
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.errors import StoreError
 from loggbok.daemon.store.redecisions import Scope
+from loggbok.daemon.store.settings import normalise_list
 from loggbok.daemon.sync.backend import BackendError
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.daemon.sync.engine import rule_settings
+from loggbok.daemon.sync.redecide import Preview
 from loggbok.daemon.sync.redecide import redecide as redecide_messages
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
@@ -124,7 +127,35 @@ async def redecide(ctx: Context, params: t.MessagesRedecideParams) -> t.Redecide
     owner = ctx.viewer if await ctx.store.users.count() > 1 else None
     scope = Scope(since_ts=_since(params.since), ids=ids, owner=owner)
     return await redecide_messages(
-        ctx.store, ctx.sync, scope, dry_run=params.dry_run, user_id=ctx.viewer
+        ctx.store,
+        ctx.sync,
+        scope,
+        dry_run=params.dry_run,
+        preview=_preview(params),
+        user_id=ctx.viewer,
+    )
+
+
+def _preview(params: t.MessagesRedecideParams) -> Preview:
+    """The never-log lists a dry run decides with in place of the saved ones."""
+    lists = {"never_log": params.never_log, "team_never_log": params.team_never_log}
+    given = {name: value for name, value in lists.items() if value is not None}
+    if given and not params.dry_run:
+        raise RpcError(
+            ErrorCode.INVALID_PARAMS,
+            "Invalid params",
+            f"{', '.join(given)}: only with dry_run (save the list, then apply)",
+        )
+    for name, value in given.items():
+        try:
+            check_never_log(value, name)
+        except SettingInvalid as exc:
+            raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", str(exc)) from None
+    return Preview(
+        never_log=None if params.never_log is None else normalise_list(params.never_log),
+        team_never_log=(
+            None if params.team_never_log is None else normalise_list(params.team_never_log)
+        ),
     )
 
 
@@ -154,6 +185,8 @@ async def _rules_for(ctx: Context, message: int) -> RuleSettings:
         await ctx.store.settings.get(mailbox.user_id),
         mailbox.address,
         await ctx.store.users.can_log(mailbox.user_id),
+        team=await ctx.store.team.get(),
+        kind=mailbox.kind,
     )
 
 

@@ -17,13 +17,27 @@ class RuleSettings:
     bcc_address: str | None = None
     forwarding_address: str | None = None
     never_log: frozenset[str] = frozenset()
-    """Lower-cased addresses and "@domain" entries."""
+    """The user's own never-log list (R16): lower-cased addresses and "@domain" entries."""
+    never_log_everyone: frozenset[str] = frozenset()
+    """The team's never-log list, for everyone (R16), in the same form."""
     own_addresses: frozenset[str] = frozenset()
     """The user's addresses, the mailbox address included."""
     colleague_domains: frozenset[str] = frozenset()
     """Work domains of the user's own addresses: mail only among these is internal."""
     can_log: bool = True
     """False for a view-only seat or a deactivated user (R12)."""
+    team_inbox: bool = False
+    """The mailbox is a team mailbox (shared inbox, help desk address): R15."""
+
+    def never_list(self, email: str) -> str | None:
+        """Which never-log list holds `email` (exactly or by its @domain): "yours",
+        "everyone", or None."""
+        domain = "@" + email.rpartition("@")[2]
+        if email in self.never_log or domain in self.never_log:
+            return "yours"
+        if email in self.never_log_everyone or domain in self.never_log_everyone:
+            return "everyone"
+        return None
 
 
 @dataclass(frozen=True, slots=True)

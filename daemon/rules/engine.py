@@ -6,6 +6,8 @@ Order of evaluation (first match wins):
   R7   outbound with `X-Loggbok-Log: no`          -> log_flag_off (even with the BCC address)
   R8   sent to the forwarding address            -> forwarded_to_log (contacts from the body:
                                                     rules/forwarded.py)
+  R15  any other mail of a team mailbox           -> team_inbox (rules/team_inbox.py; never-log
+                                                    lists do not apply)
   R2/R7 outbound with `X-Loggbok-Log: yes`        -> log_flag    (as the BCC address does)
   R2/R7 outbound with the logging (BCC) address   -> bcc_address (creates contacts, tracks)
   R17  bounce, auto-reply, calendar, bulk         -> bounce / auto_reply / calendar / bulk
@@ -18,18 +20,22 @@ Order of evaluation (first match wins):
   R5   a contact, no tracked thread               -> not_in_tracked_thread | contact_email
 
 R16 also applies inside R2/R3/R5: never-logged participants are dropped from
-the contacts the message lands on, and listed in `never_logged`.
+the contacts the message lands on, and listed in `never_logged`. Two lists count:
+the user's own and the team's list for everyone (`RuleSettings.never_list`); the
+addresses the one for everyone holds are named in the details, `never_log_everyone`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from loggbok.daemon.mime.facts import Address, HeaderFacts
 from loggbok.daemon.rules.classify import classify
 from loggbok.daemon.rules.context import Decision, RuleContext, RuleSettings
 from loggbok.daemon.rules.forwarded import forward_received, is_forward
 from loggbok.daemon.rules.subjects import compare_subject
+from loggbok.daemon.rules.team_inbox import decide_team
 
 
 def domain_of(email: str) -> str:
@@ -72,12 +78,21 @@ def _unique(ids: Iterable[int]) -> tuple[int, ...]:
 
 
 def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
+    decision = _decide(facts, ctx)
+    everyone = [e for e in decision.never_logged if ctx.settings.never_list(e) == "everyone"]
+    if not everyone:
+        return decision
+    details = {**decision.details, "never_log_everyone": ", ".join(everyone)}
+    return replace(decision, details=details)
+
+
+def _decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
     settings = ctx.settings
     if not settings.can_log:
         return Decision(False, "seat_cannot_log", "R12")
 
     others = other_participants(facts, settings)
-    blocked = tuple(a.email for a in others if is_never_logged(a.email, settings.never_log))
+    blocked = tuple(a.email for a in others if settings.never_list(a.email))
     allowed = [a for a in others if a.email not in blocked]
     known = _unique(ctx.contacts[a.email] for a in allowed if a.email in ctx.contacts)
     outbound = is_outbound(facts, settings)
@@ -88,6 +103,8 @@ def decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
         )
     if is_forward(facts, settings):
         return forward_received(settings)
+    if settings.team_inbox:
+        return decide_team(facts, ctx, others, blocked, outbound=outbound)
     if outbound and (facts.log_flag or uses_logging_address(facts, settings)):
         return _logged_by_bcc(facts, ctx, allowed, known, blocked)
 

@@ -68,7 +68,7 @@ def _internal(email: str, settings: RuleSettings) -> bool:
 
 
 def _never(email: str, settings: RuleSettings) -> bool:
-    return email in settings.never_log or ("@" + _domain(email)) in settings.never_log
+    return settings.never_list(email) is not None
 
 
 def decide_original(

@@ -24,7 +24,8 @@ _SUMMARIES: dict[str, str] = {
     "the original from {original_from} is on the timeline.",
     "forward_unparsed": "Not logged yet: you forwarded it to your forwarding address, but the "
     "original sender's address could not be read ({why}). Choose the contact by hand.",
-    "team_inbox": "Logged: sent to a team address.",
+    "team_inbox": "Logged: mail of a team mailbox (a shared inbox), in its conversation; "
+    "never-log lists do not apply there{never_log_ignored_note}.",
     "subject_changed": "Not logged: the subject line changed from “{compared_subject}” "
     "({compared_with}, {compared_message_id}) to “{subject}”; this started a new thread.",
     "log_flag_off": "Not logged: you sent it with the log flag off (X-Loggbok-Log: no), "
@@ -33,7 +34,8 @@ _SUMMARIES: dict[str, str] = {
     "thread (mode replies_only).",
     "no_contact_participant": "Not logged: none of the participants is a contact, and no "
     "contact is created for them.",
-    "never_log": "Not logged: every contact on it is on the never-log list ({never_logged}).",
+    "never_log": "Not logged: every contact on it is on a never-log list ({never_logged})"
+    "{never_log_everyone_note}.",
     "auto_reply": "Not logged: an automatic reply (out-of-office or similar).",
     "bounce": "Not logged: a delivery failure report (bounce).",
     "bulk": "Not logged: bulk or mailing-list mail.",
@@ -71,13 +73,27 @@ class _Missing(dict[str, str]):
         return "" if key in _OPTIONAL else "?"
 
 
-_OPTIONAL = frozenset({"taken_off", "contact_deleted"})
+_OPTIONAL = frozenset(
+    {"taken_off", "contact_deleted", "never_log_ignored_note", "never_log_everyone_note"}
+)
 """Details that only some decisions of a reason carry (empty when absent)."""
+
+
+def _notes(details: Mapping[str, str]) -> dict[str, str]:
+    """Clauses made of optional evidence (R15, R16)."""
+    notes: dict[str, str] = {}
+    if details.get("never_log_ignored"):
+        notes["never_log_ignored_note"] = f" (logged all the same: {details['never_log_ignored']})"
+    if details.get("never_log_everyone"):
+        notes["never_log_everyone_note"] = (
+            f"; the team's list for everyone holds {details['never_log_everyone']}"
+        )
+    return notes
 
 
 def summary(reason: str, details: Mapping[str, str]) -> str:
     template = _SUMMARIES.get(reason, f"Decision: {reason}.")
-    return template.format_map(_Missing(details))
+    return template.format_map(_Missing({**details, **_notes(details)}))
 
 
 def scan_note(details: Mapping[str, str]) -> str:

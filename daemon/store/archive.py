@@ -138,8 +138,9 @@ class ArchiveQueries:
             return []
         rows = await self._db.fetchall(
             f"""SELECT c.id, c.name, co.name AS company,
-                   (SELECT group_concat(email, char(31)) FROM (SELECT email FROM contact_emails x
-                    WHERE x.contact_id = c.id ORDER BY position, email)) AS emails
+                   (SELECT {self._db.dialect.joined("email")} FROM (SELECT email
+                    FROM contact_emails x WHERE x.contact_id = c.id ORDER BY position, email) y)
+                   AS emails
                 FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
                 WHERE c.id IN ({",".join("?" * len(ids))}) ORDER BY c.id""",
             list(ids),
@@ -225,9 +226,12 @@ async def _thread_for(tx: Transaction, item: ImportItem) -> int:
             break
     if thread is None:
         subject_norm = facts.subject_norm if facts else ""
-        thread = await tx.execute("INSERT INTO threads (subject_norm) VALUES (?)", (subject_norm,))
+        thread = await tx.fetchval(
+            "INSERT INTO threads (subject_norm) VALUES (?) RETURNING id", (subject_norm,)
+        )
     await tx.executemany(
-        "INSERT OR IGNORE INTO thread_keys (key, thread_id, message) VALUES (?, ?, NULL)",
+        "INSERT INTO thread_keys (key, thread_id, message) VALUES (?, ?, NULL)"
+        " ON CONFLICT DO NOTHING",
         [(k, thread) for k in parents],
     )
     return int(thread)
@@ -240,11 +244,11 @@ async def _insert(tx: Transaction, item: ImportItem, owner: int) -> int:
         {"to": [[p.email, p.name] for p in m.to], "cc": [[p.email, p.name] for p in m.cc]},
         ensure_ascii=False,
     )
-    message = await tx.execute(
+    message = await tx.fetchval(
         """INSERT INTO messages (message_key, message_id, thread_id, subject, subject_norm,
                from_email, from_name, recipients, date, date_ts, direction, raw_headers, size,
                snippet, body_state, logged, reason, visibility, owner_id)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'headers',1,?,?,?)""",
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'headers',1,?,?,?) RETURNING id""",
         (
             item.key, m.message_id, thread, m.subject,
             item.facts.subject_norm if item.facts else "", m.from_.email, m.from_.name,
@@ -267,4 +271,4 @@ async def _insert(tx: Transaction, item: ImportItem, owner: int) -> int:
         ),
     )
     await write_bodies(tx, {message: item.body}, index=True)
-    return message
+    return int(message)

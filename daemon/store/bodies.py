@@ -154,8 +154,11 @@ async def write_bodies(
     if not index or not items:
         return
     await tx.executemany(
-        """INSERT OR REPLACE INTO attachments (message, idx, filename, content_type, size,
-               status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO attachments (message, idx, filename, content_type, size,
+               status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (message, idx) DO UPDATE SET filename = excluded.filename,
+               content_type = excluded.content_type, size = excluded.size,
+               status = excluded.status, sha256 = excluded.sha256""",
         [(message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
          for message_id, b in items for a in b.attachments],
     )  # fmt: skip

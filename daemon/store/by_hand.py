@@ -149,8 +149,10 @@ class ByHand:
                 )
             )
             await tx.execute(
-                "UPDATE OR IGNORE timeline_entries SET contact_id = ? WHERE contact_id = ?",
-                (into, contact_id),
+                """UPDATE timeline_entries SET contact_id = ? WHERE contact_id = ?
+                   AND NOT EXISTS (SELECT 1 FROM timeline_entries o WHERE o.contact_id = ?
+                                   AND o.message = timeline_entries.message)""",
+                (into, contact_id, into),
             )
             await tx.execute("DELETE FROM timeline_entries WHERE contact_id = ?", (contact_id,))
             position = await tx.fetchval(
@@ -163,8 +165,10 @@ class ByHand:
                 (into, int(position), contact_id),
             )
             await tx.execute(
-                "UPDATE OR IGNORE thread_contacts SET contact_id = ? WHERE contact_id = ?",
-                (into, contact_id),
+                """UPDATE thread_contacts SET contact_id = ? WHERE contact_id = ?
+                   AND NOT EXISTS (SELECT 1 FROM thread_contacts o WHERE o.contact_id = ?
+                                   AND o.thread_id = thread_contacts.thread_id)""",
+                (into, contact_id, into),
             )
             await tx.execute("DELETE FROM thread_contacts WHERE contact_id = ?", (contact_id,))
             await tx.execute(

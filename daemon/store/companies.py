@@ -55,7 +55,7 @@ async def companies_for(tx: Transaction, emails: list[str]) -> dict[str, int]:
     if not unique:
         return {}
     await tx.executemany(
-        "INSERT OR IGNORE INTO companies (name, domain) VALUES (?, ?)",
+        "INSERT INTO companies (name, domain) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(company_name(d), d) for d in unique],
     )
     ids: dict[str, int] = {}

@@ -12,15 +12,17 @@ from loggbok.daemon.contacts_import import ImportedContact
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
-from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.db import Database, Dialect, Row, Transaction
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
 from loggbok.protocol.types import Contact, ContactList
 
-_SELECT = """
+
+def _select(dialect: Dialect) -> str:
+    return f"""
     SELECT c.id, c.name, c.source, c.last_activity, c.company_id, co.name AS company,
-           (SELECT group_concat(email, char(31)) FROM
+           (SELECT {dialect.joined("email")} FROM
                (SELECT email FROM contact_emails e WHERE e.contact_id = c.id
-                ORDER BY position, email)) AS emails
+                ORDER BY position, email) x) AS emails
     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
 """
 
@@ -55,9 +57,11 @@ async def insert_contact(tx: Transaction, name: str, emails: Sequence[str], sour
             {"email": email, "contact_id": owner},
         )
     company = await company_for(tx, emails[0])
-    contact_id = await tx.execute(
-        "INSERT INTO contacts (name, company_id, source) VALUES (?, ?, ?)",
-        (name, company, source),
+    contact_id = int(
+        await tx.fetchval(
+            "INSERT INTO contacts (name, company_id, source) VALUES (?, ?, ?) RETURNING id",
+            (name, company, source),
+        )
     )
     await tx.executemany(
         "INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, ?)",
@@ -87,7 +91,7 @@ class ContactQueries:
             return await insert_contact(tx, name or emails[0].partition("@")[0], emails, source)
 
     async def get(self, contact_id: int) -> Contact:
-        row = await self._db.fetchone(_SELECT + " WHERE c.id = ?", (contact_id,))
+        row = await self._db.fetchone(_select(self._db.dialect) + " WHERE c.id = ?", (contact_id,))
         if row is None:
             raise NotFound("No such contact", {"id": contact_id})
         return _contact(row)
@@ -102,7 +106,9 @@ class ContactQueries:
                 (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id AND e.email LIKE ?)"""
             params = [like, like, like]
         rows = await self._db.fetchall(
-            _SELECT + where + " ORDER BY c.last_activity IS NULL, c.last_activity DESC,"
+            _select(self._db.dialect)
+            + where
+            + " ORDER BY c.last_activity IS NULL, c.last_activity DESC,"
             " lower(c.name), c.id LIMIT ? OFFSET ?",
             [*params, limit + 1, offset],
         )

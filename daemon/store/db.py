@@ -1,58 +1,121 @@
-"""The database handle: connections, pragmas, migrations and transactions.
+"""What the query objects use of a database: `Database`, `Transaction`, `Row` and
+`Dialect`, as protocols, with two implementations: SQLite (`sqlite_db.py`, the
+default, one file in the data dir) and PostgreSQL (`postgres_db.py`, a team's
+shared database). `open_database` picks one by URL.
 
-One writer connection (all writes, serialised by a lock, in explicit
-`BEGIN IMMEDIATE` transactions) and one reader connection (RPC reads see only
-committed data, thanks to WAL). Both run on aiosqlite's threads, so no query
-blocks the event loop. Reads take turns at the reader fairly between callers
-(`fair.FairGate`).
+The store's SQL is written once, in the subset both understand: `?` (or `:name`)
+placeholders, `INSERT ... ON CONFLICT`, `RETURNING id`, booleans as 0/1 integers.
+What differs is asked of `db.dialect` (`dialect.py`), never tested for by name.
 
-A write that finds the disk full (SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from
-a file beside the database) is rolled back and raised as `StorageFull`; the
-writer stays usable, and writes succeed again once space returns.
-
-Test hook: `LOGGBOK_TEST_MAX_PAGE_COUNT=N` in the daemon's environment caps the
-database at N pages on the writer connection (`PRAGMA max_page_count`), so a
-test can fill it (from its own connection, under the same cap) and free it
-again: a real SQLITE_FULL without a full file system. Never set it otherwise.
+Errors: a write refused for want of space is `StorageFull` (`is_storage_full`
+recognises each driver's form of it); a database that cannot be used at all is
+`StoreUnavailable`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
-import os
-import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import aiosqlite
-
+from loggbok.daemon.store.dialect import Dialect
 from loggbok.daemon.store.errors import StorageFull, StoreUnavailable
-from loggbok.daemon.store.fair import FairGate
-from loggbok.daemon.store.migrations import MIGRATIONS
 
-Row = sqlite3.Row
 SqlParams = Sequence[Any] | dict[str, Any]
-__all__ = ["Database", "Row", "StorageFull", "StoreUnavailable", "Transaction"]
+__all__ = [
+    "Database",
+    "Dialect",
+    "Row",
+    "SqlParams",
+    "StorageFull",
+    "StoreUnavailable",
+    "Transaction",
+    "is_storage_full",
+    "open_database",
+    "storage_full",
+]
 
-
-MAX_PAGE_COUNT_VARIABLE = "LOGGBOK_TEST_MAX_PAGE_COUNT"
-_SQLITE_FULL = 13
-_IN_CHUNK = 500
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
+class Row(Protocol):
+    """A result row: by position (`row[0]`) and by column name (`row["id"]`)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Transaction(Protocol):
+    """Queries inside one write transaction (reads see its own writes)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, sql: str, params: SqlParams = ()) -> None: ...
+
+    async def executemany(self, sql: str, rows: Iterable[SqlParams]) -> None: ...
+
+    async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: SqlParams = ()) -> Row | None: ...
+
+    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any: ...
+
+    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Row]:
+        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
+        ...
+
+    async def other_writers(self) -> int:
+        """A number that changes whenever another process (another connection) commits a
+        change a sync plan may depend on; never for this connection's own commits."""
+        ...
+
+
+class Database(Protocol):
+    """A store's database: reads outside transactions, and write transactions."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    generation: int
+    """Committed write transactions of this process that may change what a sync plan is
+    based on (every one not marked plan-neutral)."""
+    where: str
+    """Where the data is, for messages (a path, or a URL without its password)."""
+
+    def transaction(
+        self, *, plan_neutral: bool = False
+    ) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: SqlParams = ()) -> Row | None: ...
+
+    async def publish(self, message_ids: list[int]) -> None:
+        """Tell the other processes on this database that these messages got timeline
+        entries (PostgreSQL's NOTIFY; nothing on SQLite, which one process writes)."""
+        ...
+
+    def published(self) -> AsyncIterator[list[int]]:
+        """What other processes `publish`ed, as it comes (LISTEN); never yields on SQLite."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 def is_storage_full(exc: BaseException) -> bool:
-    """True for a write refused for want of space, from SQLite or from the file system."""
+    """True for a write refused for want of space, from the database or the file system."""
+    from loggbok.daemon.store import postgres_db, sqlite_db
+
     if isinstance(exc, StorageFull):
         return True
-    if isinstance(exc, sqlite3.Error):
-        code: int | None = getattr(exc, "sqlite_errorcode", None)
-        if code is not None:
-            return code & 0xFF == _SQLITE_FULL
-        return "database or disk is full" in str(exc)
+    if sqlite_db.is_full(exc) or postgres_db.is_full(exc):
+        return True
     return isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
 
 
@@ -63,186 +126,31 @@ def storage_full(exc: BaseException) -> StorageFull:
     return StorageFull(f"no space left for loggbok's data ({exc})")
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-    except BaseException:
-        await conn.close()  # its thread would keep the process alive
-        raise
-    return conn
+def database_url(data_dir: Path, given: str | None) -> str:
+    """The database a store opens: `given` (`sqlite:///abs/path`, a bare path, or
+    `postgresql://...`), else SQLite in the data dir."""
+    if not given:
+        return f"sqlite://{data_dir / 'loggbok.sqlite3'}"
+    if given.startswith(("postgresql://", "postgres://")):
+        return given
+    if given.startswith("sqlite://"):
+        path = given.removeprefix("sqlite://")
+        if not path.startswith("/"):
+            raise StoreUnavailable(f"--database {given}: a sqlite URL names an absolute path")
+        return given
+    if "://" in given:
+        raise StoreUnavailable(
+            f"--database {given}: not a database URL (sqlite:///path or postgresql://...)"
+        )
+    return f"sqlite://{Path(given).expanduser().absolute()}"
 
 
-def _unusable(path: Path, exc: sqlite3.DatabaseError) -> StoreUnavailable:
-    return StoreUnavailable(
-        f"the database {path} cannot be used ({exc}): it is damaged or not a loggbok"
-        " database. Moving it (and its -wal and -shm files) aside starts an empty one:"
-        " contacts, settings, mailboxes and what was logged by hand are in the old file;"
-        " mail is read again from the mailboxes once they are added back"
-    )
+async def open_database(url: str) -> Database:
+    """Open (and migrate) the database `url` names (see `database_url`)."""
+    if url.startswith("sqlite://"):
+        from loggbok.daemon.store.sqlite_db import SqliteDatabase
 
+        return await SqliteDatabase.open(Path(url.removeprefix("sqlite://")))
+    from loggbok.daemon.store.postgres_db import PostgresDatabase
 
-class Database:
-    """Owns the two connections. Create with `await Database.open(path)`."""
-
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
-        self.path = path
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
-        self._reader_gate = FairGate()
-        self.generation = 0
-        """Committed write transactions that may change what a sync plan is based on
-        (see `transaction`); a round that carries a snapshot across batches compares it."""
-
-    @classmethod
-    async def open(cls, path: Path) -> Database:
-        """Open (and migrate) the database; StoreUnavailable when it cannot be used."""
-        try:
-            writer = await _connect(path)
-        except sqlite3.DatabaseError as exc:
-            raise _unusable(path, exc) from exc
-        db = cls(path, writer, writer)
-        try:
-            await db._migrate()
-            if cap := os.environ.get(MAX_PAGE_COUNT_VARIABLE):
-                await writer.execute(f"PRAGMA max_page_count={int(cap)}")
-            db._reader = await _connect(path)
-        except BaseException as exc:
-            await writer.close()
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise _unusable(path, exc) from exc
-            raise
-        return db
-
-    async def _migrate(self) -> None:
-        async with self._writer.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise StoreUnavailable(
-                f"the database {self.path} was written by a newer loggbok (schema {version};"
-                f" this one knows up to {len(MIGRATIONS)}): run that version, or move the"
-                " file aside to start afresh"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._writer.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
-            )
-
-    async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()
-
-    @asynccontextmanager
-    async def transaction(self, *, plan_neutral: bool = False) -> AsyncIterator[Transaction]:
-        """A write transaction; commits on success, rolls back on any error.
-
-        Every commit bumps `generation`, except with `plan_neutral`: the caller
-        promises to touch nothing a sync plan reads (messages by key, threads, thread
-        keys, contacts and their addresses, the id counters), e.g. a body filled in.
-        """
-        async with self._write_lock:
-            try:
-                await self._run_to_end("BEGIN IMMEDIATE")
-            except asyncio.CancelledError:
-                await self._run_to_end("ROLLBACK")  # the BEGIN ran all the same
-                raise
-            try:
-                yield Transaction(self._writer)
-            except BaseException as exc:
-                await self._roll_back()
-                if is_storage_full(exc):
-                    raise storage_full(exc) from exc
-                raise
-            try:
-                await self._run_to_end("COMMIT")
-            except BaseException as exc:
-                # A COMMIT refused (disk full, say) leaves the transaction open: end it,
-                # or every later BEGIN on this connection fails.
-                await self._roll_back()
-                if is_storage_full(exc):
-                    raise storage_full(exc) from exc
-                raise
-            finally:
-                if not plan_neutral:
-                    self.generation += 1
-
-    async def _roll_back(self) -> None:
-        """ROLLBACK when a transaction is open (SQLite ends some by itself on an
-        error such as SQLITE_FULL; a ROLLBACK then would fail and hide that error)."""
-        if self._writer.in_transaction:
-            await self._run_to_end("ROLLBACK")
-
-    async def _run_to_end(self, sql: str) -> None:
-        """Run `sql` on the writer and wait for it to finish even if this task is
-        cancelled meanwhile: it runs on the connection's thread whatever the task does,
-        and the transaction it begins or ends must be settled before the write lock is
-        let go (a BEGIN cut off by a cancellation used to leave the connection inside
-        a transaction: every later write failed until a restart). A cancellation that
-        came meanwhile is raised once the statement is done."""
-        step = asyncio.ensure_future(self._writer.execute(sql))
-        cancelled = False
-        while not step.done():
-            try:
-                await asyncio.shield(step)
-            except asyncio.CancelledError:
-                cancelled = True
-        step.result()
-        if cancelled:
-            raise asyncio.CancelledError
-
-    async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]:
-        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    async def fetchone(self, sql: str, params: SqlParams = ()) -> Row | None:
-        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
-
-
-class Transaction:
-    """Queries inside one write transaction (reads see its own writes)."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-    async def execute(self, sql: str, params: SqlParams = ()) -> int:
-        """Run one statement; returns lastrowid."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
-
-    async def executemany(self, sql: str, rows: Iterable[SqlParams]) -> None:
-        await self._conn.executemany(sql, rows)
-
-    async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    async def fetchone(self, sql: str, params: SqlParams = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
-
-    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Row]:
-        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
-        unique = list(dict.fromkeys(values))
-        rows: list[Row] = []
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
-            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
-        return rows
-
-    async def data_version(self) -> int:
-        """SQLite's `PRAGMA data_version` on this connection: it changes when another
-        connection (another process) commits, never for this connection's own commits."""
-        return int(await self.fetchval("PRAGMA data_version"))
+    return await PostgresDatabase.open(url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import parse_headers
@@ -41,19 +42,25 @@ async def relog_waiting_replies(
         return []
     first_new = min(m.id for m in plan.messages)
     threads = list(tracking)
-    # CROSS JOIN and the unary + keep SQLite on the thread index, messages first (left
-    # alone it walks every location of the folders, or every turned-down message).
+    # CROSS JOIN and the expressions (+0, || '') keep SQLite on the thread index, messages
+    # first (left alone it walks every location of the folders, or every turned-down
+    # message). Each message's first location (lowest folder) is kept below.
     rows = await tx.fetchall(
-        f"""SELECT m.id, m.thread_id, m.raw_headers, m.date_ts, min(l.folder_id), l.remote_id
-            FROM messages m CROSS JOIN message_locations l ON l.message = m.id
-            WHERE m.thread_id IN ({",".join("?" * len(threads))}) AND m.id < ?
-              AND +m.logged = 0 AND +m.reason IN ({",".join("?" * len(WAITING_REASONS))})
+        f"""SELECT m.id, m.thread_id, m.raw_headers, m.date_ts, l.folder_id, l.remote_id
+            FROM messages m CROSS JOIN message_locations l
+            WHERE l.message = m.id
+              AND m.thread_id IN ({",".join("?" * len(threads))}) AND m.id < ?
+              AND m.logged + 0 = 0
+              AND m.reason || '' IN ({",".join("?" * len(WAITING_REASONS))})
               AND l.state = 'ok' AND l.folder_id IN ({",".join("?" * len(folder_ids))})
-            GROUP BY m.id ORDER BY m.date_ts, m.id""",
+            ORDER BY m.date_ts, m.id, l.folder_id""",
         [*threads, first_new, *WAITING_REASONS, *folder_ids],
     )
     relogged: list[Relogged] = []
-    for message_id, thread_id, raw_headers, date_ts, folder_id, remote_id in rows:
+    first: dict[int, tuple[Any, ...]] = {}
+    for row in rows:
+        first.setdefault(row[0], tuple(row))
+    for message_id, thread_id, raw_headers, date_ts, folder_id, remote_id in first.values():
         tracker = tracking[thread_id]
         if date_ts < tracker.incoming.facts.date_ts:
             continue  # older than what tracks the thread: it would not be logged in order
@@ -100,11 +107,12 @@ async def _relog(
     )
     await add_to_timelines(tx, message_id, decision.contact_ids, date_ts, decision.reason)
     await tx.executemany(
-        "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id) VALUES (?, ?)",
+        "INSERT INTO thread_contacts (thread_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(tracker.thread_id, c) for c in decision.contact_ids],
     )
     await tx.execute(
-        "INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)",
+        "INSERT INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (tracker.thread_id, facts.subject_norm, message_id),
     )
     return True

@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from loggbok.daemon.store import outages
 from loggbok.daemon.store.db import Database, Row
 from loggbok.daemon.store.errors import NotFound
+from loggbok.daemon.store.outages import UNAVAILABLE, Outage, iso
 from loggbok.protocol.types import FolderState, Mailbox
-
-UNAVAILABLE = ("auth_failed", "disconnected", "error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,16 @@ class MailboxRow:
     """The member whose mailbox it is: its daemon syncs it, its messages are theirs."""
     visibility: str | None = None
     """Who sees what it logs; None: its user's default_visibility."""
+    kind: str = "personal"
+    """'personal', or 'team': a shared inbox (R15)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusWritten:
+    changed: bool
+    """The stored status or detail changed."""
+    ended: Outage | None
+    """The outage this status ended (the mailbox was read again), if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +50,6 @@ class FolderRow:
     role: str
     state: str
     cursor: dict[str, Any] | None
-
-
-def _now_sql() -> str:
-    return "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 
 
 class MailboxQueries:
@@ -59,15 +65,37 @@ class MailboxQueries:
         *,
         user_id: int = 1,
         visibility: str | None = None,
+        kind: str = "personal",
     ) -> int:
+        """A new mailbox; it replaces removed ones of the same address (R13: their
+        tracked threads move to it, blind until its first round)."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "INSERT INTO mailboxes (user_id, provider, address, config, origin, visibility)"
-                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (user_id, provider, address.lower(), json.dumps(config), origin, visibility),
+                "INSERT INTO mailboxes"
+                " (user_id, provider, address, config, origin, visibility, kind)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (user_id, provider, address.lower(), json.dumps(config), origin, visibility, kind),
             )
-        assert row is not None
-        return int(row[0])
+            assert row is not None
+            mailbox_id = int(row[0])
+            await outages.replaced(tx, mailbox_id, address)
+            return mailbox_id
+
+    async def set_kind(self, mailbox_id: int, kind: str) -> None:
+        """A mailbox becomes a member's own or a team's shared inbox (R15)."""
+        await self.get_row(mailbox_id)
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE mailboxes SET kind = ? WHERE id = ?", (kind, mailbox_id))
+
+    async def kind(self, mailbox_id: int) -> str:
+        """'personal' or 'team' (R15); a removed mailbox keeps the kind it had."""
+        row = await self._db.fetchone("SELECT kind FROM mailboxes WHERE id = ?", (mailbox_id,))
+        return str(row[0]) if row is not None else "personal"
+
+    async def kinds(self) -> dict[int, str]:
+        """Every mailbox's kind, removed ones too (their stored mail keeps it)."""
+        rows = await self._db.fetchall("SELECT id, kind FROM mailboxes")
+        return {int(r[0]): str(r[1]) for r in rows}
 
     async def reconfigure(
         self, mailbox_id: int, config: dict[str, Any], origin: str, visibility: str | None
@@ -111,6 +139,8 @@ class MailboxQueries:
         rows = await self._db.fetchall(
             f"""SELECT m.*, (SELECT count(*) FROM threads t WHERE t.tracked = 1
                     AND t.tracked_mailbox_id = m.id) AS tracked_threads,
+                (SELECT min(o.since_ts) FROM mailbox_outages o WHERE o.mailbox_id = m.id
+                    AND o.ended_ts IS NULL) AS unavailable_since,
                 (SELECT count(*) FROM message_locations l JOIN folders f ON f.id = l.folder_id
                     WHERE f.mailbox_id = m.id AND l.state = 'quarantined') AS quarantined
                 FROM mailboxes m {where} ORDER BY m.id""",
@@ -139,10 +169,18 @@ class MailboxQueries:
                     username=config.get("username"),
                     auth=config.get("auth"),
                     last_sync=row["last_sync"],
-                    blind_threads=row["tracked_threads"] if row["status"] in UNAVAILABLE else 0,
+                    blind_threads=(
+                        row["tracked_threads"] if row["unavailable_since"] is not None else 0
+                    ),
+                    unavailable_since=(
+                        iso(row["unavailable_since"])
+                        if row["unavailable_since"] is not None
+                        else None
+                    ),
                     quarantined=row["quarantined"],
                     managed_by_config=row["origin"] == "config",
                     visibility=row["visibility"],
+                    kind=row["kind"],
                     folders=[
                         FolderState(
                             name=f["name"],
@@ -159,22 +197,32 @@ class MailboxQueries:
         return result
 
     async def remove(self, mailbox_id: int) -> None:
+        """Removed: its tracked threads are blind (R13) until a mailbox for the same
+        address replaces it."""
         await self.get_row(mailbox_id)
         async with self._db.transaction() as tx:
             await tx.execute("UPDATE mailboxes SET removed = 1 WHERE id = ?", (mailbox_id,))
+            await outages.begin(tx, mailbox_id, "removed", "the mailbox was removed")
 
-    async def set_status(self, mailbox_id: int, status: str, detail: str = "") -> bool:
-        """Persist a status; True when it changed."""
+    async def set_status(self, mailbox_id: int, status: str, detail: str = "") -> StatusWritten:
+        """Persist a status, and with it the mailbox's outage (R13): an unavailable
+        status opens one, idle (a round done) ends it."""
         async with self._db.transaction() as tx:
             old = await tx.fetchone(
                 "SELECT status, status_detail FROM mailboxes WHERE id = ?", (mailbox_id,)
             )
-            synced = f", last_sync = {_now_sql()}" if status == "idle" else ""
+            ended = None
+            if status in UNAVAILABLE:
+                await outages.begin(tx, mailbox_id, status, detail)
+            elif status == "idle":
+                ended = await outages.end(tx, mailbox_id)
+            synced = f", last_sync = {self._db.dialect.now_text()}" if status == "idle" else ""
             await tx.execute(
                 f"UPDATE mailboxes SET status = ?, status_detail = ?{synced} WHERE id = ?",
                 (status, detail, mailbox_id),
             )
-        return old is None or (old["status"], old["status_detail"]) != (status, detail)
+        changed = old is None or (old["status"], old["status_detail"]) != (status, detail)
+        return StatusWritten(changed, ended)
 
     async def folder(self, mailbox_id: int, name: str, role: str) -> FolderRow:
         async with self._db.transaction() as tx:
@@ -192,7 +240,7 @@ class MailboxQueries:
         return _folder_row(row)
 
     async def set_folder_state(self, folder_id: int, state: str, error: str | None = None) -> None:
-        synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
+        synced = f", last_sync = {self._db.dialect.now_text()}" if state == "idle" else ""
         async with self._db.transaction() as tx:
             await tx.execute(
                 f"UPDATE folders SET state = ?, error = ?{synced} WHERE id = ?",
@@ -235,7 +283,7 @@ class MailboxQueries:
 
     async def set_folders_state(self, folder_ids: list[int], state: str) -> None:
         """`set_folder_state` for many folders in one transaction (no error)."""
-        synced = f", last_sync = {_now_sql()}" if state == "idle" else ""
+        synced = f", last_sync = {self._db.dialect.now_text()}" if state == "idle" else ""
         async with self._db.transaction(plan_neutral=True) as tx:
             await tx.executemany(
                 f"UPDATE folders SET state = ?, error = NULL{synced} WHERE id = ?",
@@ -287,7 +335,7 @@ def _folder_row(row: Row) -> FolderRow:
     return FolderRow(row["id"], row["name"], row["role"], row["state"], cursor)
 
 
-_ROW_COLUMNS = "id, provider, address, config, status, origin, user_id, visibility"
+_ROW_COLUMNS = "id, provider, address, config, status, origin, user_id, visibility, kind"
 
 
 def _mailbox_row(row: Row) -> MailboxRow:
@@ -300,4 +348,5 @@ def _mailbox_row(row: Row) -> MailboxRow:
         row["origin"],
         row["user_id"],
         row["visibility"],
+        row["kind"],
     )

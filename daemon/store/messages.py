@@ -14,6 +14,7 @@ from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bo
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
 from loggbok.daemon.store.forwards import settle_forwards
+from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
@@ -155,6 +156,8 @@ class MessageQueries:
         )
         scan = await self._scan_details(message, row["raw_headers"])
         evidence.details.update(scan)
+        blind, blind_notes = await OutageQueries(self._db).explain(row)
+        evidence.details.update(blind)
         words = {
             **evidence.details,
             "never_logged": ", ".join(evidence.never_logged),
@@ -174,7 +177,14 @@ class MessageQueries:
             logged=logged,
             reason=decision["reason"],
             summary=" ".join(
-                filter(None, [reasons.summary(decision["reason"], words), reasons.scan_note(scan)])
+                filter(
+                    None,
+                    [
+                        reasons.summary(decision["reason"], words),
+                        reasons.scan_note(scan),
+                        *blind_notes,
+                    ],
+                )
             ),
             evidence=evidence,
             fixes=reasons.fixes(decision["reason"], logged),
@@ -244,12 +254,9 @@ class MessageQueries:
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
         limit = max(1, min(limit, 500))
         try:
-            rows = await self._db.fetchall(
-                f"""SELECT {MESSAGE_COLUMNS} FROM message_fts f JOIN messages m ON m.id = f.rowid
-                    WHERE message_fts MATCH :q AND {VISIBLE} ORDER BY rank LIMIT :limit""",
-                {"q": query, "viewer": viewer, "limit": limit},
-            )
-        except Exception as exc:  # sqlite3.OperationalError: fts5 syntax error
+            sql, params = self._db.dialect.search(query, MESSAGE_COLUMNS, VISIBLE)
+            rows = await self._db.fetchall(sql, {**params, "viewer": viewer, "limit": limit})
+        except Exception as exc:  # an FTS5 syntax error (SQLite's, or pg_search's)
             raise Invalid("Invalid params", f"search query: {exc}") from None
         return SearchResult(hits=[summary(r, await self.contact_ids(r["id"])) for r in rows])
 
@@ -346,19 +353,9 @@ class MessageQueries:
         """Logged messages of a mailbox whose body has not been stored yet (a sync stopped
         between a batch's decisions and its bodies): id, folder id, remote id, size.
 
-        Runs at the start of every round (every push): the partial index holds only the
-        waiting messages and CROSS JOIN keeps SQLite starting from it, so the cost
-        follows what waits, not the size of the store."""
-        return await self._db.fetchall(
-            """SELECT m.id, min(l.folder_id) AS folder_id, l.remote_id, m.size, m.reason
-               FROM messages m INDEXED BY messages_body_pending
-               CROSS JOIN message_locations l ON l.message = m.id
-               CROSS JOIN folders f ON f.id = l.folder_id
-               WHERE f.mailbox_id = ? AND m.logged = 1 AND m.body_state = 'headers'
-                 AND l.state = 'ok'
-               GROUP BY m.id""",
-            (mailbox_id,),
-        )
+        Runs at the start of every round (every push): the cost follows what waits, not
+        the size of the store (`Dialect.pending_bodies`)."""
+        return await self._db.fetchall(self._db.dialect.pending_bodies(), (mailbox_id,))
 
     async def location(self, message: int, user_id: int) -> Row | None:
         """Where `user_id` can fetch a message from (a mailbox of theirs): folder name,

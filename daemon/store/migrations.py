@@ -7,9 +7,9 @@ threads and the subjects each is tracked under; decisions with reason and
 evidence; timeline entries (one message may sit on several contacts'
 timelines); attachments (content-addressed files beside the database) and the
 re-fetching of those a scanner's placeholder stands in for (R11); an FTS5
-index over logged mail. Users have a seat, an address, an admin flag and at most
-one team; what a message's owner logged is seen as its visibility says
-(`store/records.py`, `VISIBLE`).
+index over logged mail; the settings the team shares (R16's list for everyone).
+Users have a seat, an address, an admin flag and at most one team; what a message's
+owner logged is seen as its visibility says (`store/records.py`, `VISIBLE`).
 """
 
 from __future__ import annotations
@@ -242,7 +242,45 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE mailboxes ADD COLUMN origin TEXT NOT NULL DEFAULT 'socket';
     """,
-    # 8: a team on one store: each user named by an address (NULL until a daemon serves
+    # 8: R15, a mailbox is a member's own ('personal') or a team's shared inbox ('team'),
+    # whose mail is logged into conversations (its threads, found by mailbox and latest
+    # message); R16, the settings the whole team shares (JSON: the never-log list for
+    # everyone), one row
+    """
+    ALTER TABLE mailboxes ADD COLUMN kind TEXT NOT NULL DEFAULT 'personal'
+        CHECK (kind IN ('personal', 'team'));
+    CREATE INDEX messages_mailbox_thread ON messages(mailbox_id, thread_id, date_ts);
+    CREATE TABLE team_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        settings TEXT NOT NULL DEFAULT '{}'
+    );
+    INSERT INTO team_settings (id, settings) VALUES (1, '{}');
+    """,
+    # 9: R13, the intervals a mailbox could not be read (`store/outages.py`): from
+    # `since_ts` (its last good sync) to `ended_ts` (NULL: still), why, and how many
+    # messages it held from `since_ts` on once it was read again. A mailbox that is
+    # unavailable or removed now gets one open from its last sync.
+    """
+    CREATE TABLE mailbox_outages (
+        id INTEGER PRIMARY KEY,
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+        since_ts REAL NOT NULL,
+        began_ts REAL NOT NULL,
+        ended_ts REAL,
+        cause TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        arrived INTEGER
+    );
+    CREATE INDEX mailbox_outages_mailbox ON mailbox_outages(mailbox_id, ended_ts);
+    CREATE INDEX threads_tracked_mailbox ON threads(tracked_mailbox_id) WHERE tracked = 1;
+    INSERT INTO mailbox_outages (mailbox_id, since_ts, began_ts, cause, detail)
+        SELECT id,
+            coalesce(CAST(strftime('%s', last_sync) AS REAL), CAST(strftime('%s', 'now') AS REAL)),
+            CAST(strftime('%s', 'now') AS REAL),
+            CASE WHEN removed = 1 THEN 'removed' ELSE status END, status_detail
+        FROM mailboxes WHERE removed = 1 OR status IN ('auth_failed', 'disconnected', 'error');
+    """,
+    # 10: a team on one store: each user named by an address (NULL until a daemon serves
     # them: the first user is claimed by the first `loggbokd --user`), in at most one
     # team, the first user an admin; a mailbox may carry a visibility of its own for
     # what it logs (NULL: its user's default_visibility). Messages are found by owner.

@@ -72,7 +72,8 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) ->
     for row in await tx.fetchall_in(
         """SELECT s.thread_id, s.subject_norm, s.message, coalesce(m.message_id, '')
            FROM thread_subjects s LEFT JOIN messages m ON m.id = s.message
-           WHERE s.thread_id IN ({placeholders}) ORDER BY s.rowid""",
+           WHERE s.thread_id IN ({placeholders}) ORDER BY """
+        + tx.dialect.insertion_order("s"),
         thread_ids,
     ):
         threads[row[0]].subjects.setdefault(row[1], (row[2], row[3]))
@@ -130,7 +131,7 @@ async def write_plan(
         ],
     )
     await tx.executemany(
-        "INSERT OR IGNORE INTO contact_emails (email, contact_id) VALUES (?, ?)",
+        "INSERT INTO contact_emails (email, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(address.email, contact_id) for contact_id, address in plan.new_contacts],
     )
     threads = sorted(plan.threads.items())
@@ -154,7 +155,7 @@ async def write_plan(
         ],
     )
     await tx.executemany(
-        "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id) VALUES (?, ?)",
+        "INSERT INTO thread_contacts (thread_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(i, c) for i, t in threads for c in t.contact_ids],
     )
     await tx.executemany(
@@ -166,7 +167,8 @@ async def write_plan(
         [_message_row(m, mailbox_id, folder_names, visibility, owner) for m in plan.messages],
     )
     await tx.executemany(
-        "INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)",
+        "INSERT INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         [(i, subject, message) for i, t in threads for subject, (message, _) in t.subjects.items()],
     )
     await tx.executemany(
@@ -190,13 +192,14 @@ async def write_plan(
         ],
     )
     await tx.executemany(
-        "INSERT OR IGNORE INTO message_locations (folder_id, remote_id, message) VALUES (?, ?, ?)",
+        "INSERT INTO message_locations (folder_id, remote_id, message) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         plan.locations,
     )
     logged = plan.logged
     await tx.executemany(
-        "INSERT OR IGNORE INTO timeline_entries (contact_id, message, date_ts, reason)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO timeline_entries (contact_id, message, date_ts, reason)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
             (c, m.id, m.incoming.facts.date_ts, m.decision.reason)
             for m in logged
@@ -208,7 +211,9 @@ async def write_plan(
         for c in m.contact_ids:
             activity[c] = max(activity.get(c, ""), m.incoming.facts.date_iso)
     await tx.executemany(
-        "UPDATE contacts SET last_activity = max(coalesce(last_activity, ''), ?) WHERE id = ?",
+        "UPDATE contacts SET last_activity = "
+        + tx.dialect.greatest("coalesce(last_activity, '')", "?")
+        + " WHERE id = ?",
         [(date, c) for c, date in activity.items()],
     )
 
@@ -218,16 +223,25 @@ async def _merge_thread(tx: Transaction, other: int, into: int) -> None:
     await tx.execute("UPDATE messages SET thread_id = ? WHERE thread_id = ?", (into, other))
     await tx.execute("UPDATE thread_keys SET thread_id = ? WHERE thread_id = ?", (into, other))
     await tx.execute(
-        "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id)"
-        " SELECT ?, contact_id FROM thread_contacts WHERE thread_id = ?",
+        "INSERT INTO thread_contacts (thread_id, contact_id)"
+        " SELECT ?, contact_id FROM thread_contacts WHERE thread_id = ? ON CONFLICT DO NOTHING",
         (into, other),
     )
     await tx.execute("DELETE FROM thread_contacts WHERE thread_id = ?", (other,))
-    await tx.execute(
-        "UPDATE OR IGNORE thread_subjects SET thread_id = ? WHERE thread_id = ?", (into, other)
-    )
+    await move_subjects(tx, into, other)
     await tx.execute("DELETE FROM thread_subjects WHERE thread_id = ?", (other,))
     await tx.execute("DELETE FROM threads WHERE id = ?", (other,))
+
+
+async def move_subjects(tx: Transaction, into: int, other: int) -> None:
+    """Thread `other`'s tracked subjects onto `into`, where `into` has not that subject
+    already (the rest go with `other`)."""
+    await tx.execute(
+        """UPDATE thread_subjects SET thread_id = ? WHERE thread_id = ?
+           AND NOT EXISTS (SELECT 1 FROM thread_subjects o WHERE o.thread_id = ?
+                           AND o.subject_norm = thread_subjects.subject_norm)""",
+        (into, other, into),
+    )
 
 
 def _message_row(
@@ -266,8 +280,11 @@ async def add_to_timelines(
             (contact_id, message_id, date_ts, reason),
         )
         await tx.execute(
-            """UPDATE contacts SET last_activity = max(coalesce(last_activity, ''),
-                   (SELECT date FROM messages WHERE id = ?)) WHERE id = ?""",
+            "UPDATE contacts SET last_activity = "
+            + tx.dialect.greatest(
+                "coalesce(last_activity, '')", "(SELECT date FROM messages WHERE id = ?)"
+            )
+            + " WHERE id = ?",
             (message_id, contact_id),
         )
         added.append(contact_id)

@@ -19,6 +19,7 @@ from typing import Any
 
 from loggbok.daemon.store.bodies import StoredBody, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.plans import move_subjects
 
 _CHUNK = 500
 
@@ -49,7 +50,7 @@ class Scope:
         if self.owner is not None:
             parts.append(f"{alias}.owner_id = ?")
             params.append(self.owner)
-        return (" AND ".join(parts) or "1"), params
+        return (" AND ".join(parts) or "1 = 1"), params
 
 
 @dataclass(slots=True)
@@ -269,7 +270,8 @@ class RedecisionQueries:
             self._db,
             """SELECT s.thread_id, s.subject_norm, s.message, coalesce(m.message_id, '')
                FROM thread_subjects s LEFT JOIN messages m ON m.id = s.message
-               WHERE s.thread_id IN ({placeholders}) ORDER BY s.rowid""",
+               WHERE s.thread_id IN ({placeholders}) ORDER BY """
+            + self._db.dialect.insertion_order("s"),
             thread_ids,
         ):
             subjects.setdefault(r[0], []).append((r[1], r[2], r[3]))
@@ -427,20 +429,20 @@ async def _write_threads(tx: Transaction, batch: BatchWrite) -> None:
         "DELETE FROM thread_contacts WHERE thread_id = ?", [(t.id,) for t in batch.threads]
     )
     await tx.executemany(
-        "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id)"
-        " SELECT ?, id FROM contacts WHERE id = ?",
+        "INSERT INTO thread_contacts (thread_id, contact_id)"
+        " SELECT ?, id FROM contacts WHERE id = ? ON CONFLICT DO NOTHING",
         [(t.id, c) for t in batch.threads for c in sorted(t.contact_ids)],
     )
     await tx.executemany(
         "DELETE FROM thread_subjects WHERE thread_id = ?", [(t.id,) for t in batch.threads]
     )
     await tx.executemany(
-        "INSERT OR IGNORE INTO thread_subjects (thread_id, subject_norm, message)"
-        " VALUES (?, ?, (SELECT id FROM messages WHERE id = ?))",
+        "INSERT INTO thread_subjects (thread_id, subject_norm, message)"
+        " VALUES (?, ?, (SELECT id FROM messages WHERE id = ?)) ON CONFLICT DO NOTHING",
         [(t.id, subject, message) for t in batch.threads for subject, message, _ in t.subjects],
     )
     await tx.executemany(
-        "UPDATE messages SET thread_id = ? WHERE id = ? AND thread_id IS NOT ?",
+        "UPDATE messages SET thread_id = ? WHERE id = ? AND thread_id IS DISTINCT FROM ?",
         [(thread, message, thread) for message, thread in batch.moves.items()],
     )
     await tx.executemany(
@@ -452,13 +454,12 @@ async def _write_threads(tx: Transaction, batch: BatchWrite) -> None:
         await tx.execute("UPDATE messages SET thread_id = ? WHERE thread_id = ?", (into, other))
         await tx.execute("UPDATE thread_keys SET thread_id = ? WHERE thread_id = ?", (into, other))
         await tx.execute(
-            "INSERT OR IGNORE INTO thread_contacts (thread_id, contact_id)"
-            " SELECT ?, contact_id FROM thread_contacts WHERE thread_id = ?",
+            "INSERT INTO thread_contacts (thread_id, contact_id)"
+            " SELECT ?, contact_id FROM thread_contacts WHERE thread_id = ?"
+            " ON CONFLICT DO NOTHING",
             (into, other),
         )
-        await tx.execute(
-            "UPDATE OR IGNORE thread_subjects SET thread_id = ? WHERE thread_id = ?", (into, other)
-        )
+        await move_subjects(tx, into, other)
         batch.orphans.add(other)
 
 

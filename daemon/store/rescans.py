@@ -63,8 +63,8 @@ async def track_placeholders(
         for message, body in bodies
     ]
     await tx.executemany(
-        "INSERT OR IGNORE INTO attachment_rescans (message, placeholders, first_at)"
-        " VALUES (?, ?, ?)",
+        "INSERT INTO attachment_rescans (message, placeholders, first_at)"
+        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [
             (message, json.dumps(names, ensure_ascii=False), now)
             for message, names in waiting
@@ -78,6 +78,7 @@ async def track_placeholders(
     )
 
 
+_PENDING_INDEX = "attachment_rescans_pending"
 _IN_MAILBOX = """EXISTS (SELECT 1 FROM message_locations l JOIN folders f ON f.id = l.folder_id
                   WHERE l.message = r.message AND f.mailbox_id = :mailbox)"""
 
@@ -102,7 +103,7 @@ class RescanQueries:
         placeholders are rare, and each is settled within a day)."""
         rows = await self._db.fetchall(
             f"""SELECT r.*, m.reason = 'forwarded_to_log' AS forward
-                FROM attachment_rescans r INDEXED BY attachment_rescans_pending
+                FROM attachment_rescans r {self._db.dialect.indexed_by(_PENDING_INDEX)}
                 JOIN messages m ON m.id = r.message
                 WHERE r.state = 'pending' AND m.logged = 1 AND {_IN_MAILBOX}
                 ORDER BY r.message""",
@@ -121,7 +122,9 @@ class RescanQueries:
         rows = await self._db.fetchall(
             """SELECT f.name, f.role, l.remote_id FROM message_locations l
                JOIN folders f ON f.id = l.folder_id
-               WHERE l.message = ? AND f.mailbox_id = ? ORDER BY l.rowid DESC""",
+               WHERE l.message = ? AND f.mailbox_id = ? ORDER BY """
+            + self._db.dialect.insertion_order("l")
+            + " DESC",
             (message, mailbox_id),
         )
         return [Location(r[0], r[1], r[2]) for r in rows]

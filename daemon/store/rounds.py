@@ -19,8 +19,10 @@ calls only these operations; it opens no transaction and reads no counter.
     - staleness: the carried plan is written only when nothing that a plan reads
       was committed since this round's snapshot or last write, by this process
       (`Database.generation`, bumped by every commit not marked plan-neutral) or
-      by any other (SQLite's `PRAGMA data_version`, which another connection's
-      commit changes; read on the writer connection inside the transaction).
+      by any other (`Transaction.other_writers`: SQLite's `PRAGMA data_version`,
+      which another connection's commit changes; on PostgreSQL a generation row
+      every plan-changing commit bumps, less this process's own bumps; read
+      inside the transaction, which on PostgreSQL holds the store's write lock).
       Otherwise (or with no plan) the batch is planned again here against a
       fresh snapshot, and `Written.replanned` says so. After that, and after a
       write that decided late replies again (thread contacts changed outside
@@ -130,7 +132,7 @@ class Round:
         planned again, and none changed threads outside its plan (late replies)."""
 
     async def _version(self, tx: Transaction) -> tuple[int, int]:
-        return self._db.generation, await tx.data_version()
+        return self._db.generation, await tx.other_writers()
 
     async def snapshot(self, batch: Sequence[Incoming]) -> Snapshot:
         async with self._db.transaction(plan_neutral=True) as tx:
@@ -147,7 +149,7 @@ class Round:
     ) -> Written:
         async with self._db.transaction() as tx:
             # One statement: what other connections committed, and the highest ids.
-            state = await tx.fetchone(_STATE)
+            state = await tx.fetchone(tx.dialect.round_state(), {"own": self._db.generation})
             assert state is not None
             seen = (self._db.generation, int(state[0]))
             owner, can_log = await _owner(tx, self.mailbox_id)
@@ -210,12 +212,6 @@ class Round:
         self._real.update(
             (i, top + n) for n, i in enumerate((i for i in local if is_local(i)), start=1)
         )
-
-
-_STATE = """SELECT (SELECT data_version FROM pragma_data_version()),
-    (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM threads),
-    (SELECT coalesce(max(id), 0) FROM contacts)"""
-"""SQLite's data_version on the writer connection and the highest stored ids."""
 
 
 def _resolve(plan: Plan, real: dict[int, int]) -> None:

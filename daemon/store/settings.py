@@ -31,14 +31,20 @@ class SettingsQueries:
         return settings
 
 
+def normalise_list(value: list[str]) -> list[str]:
+    """A list of addresses and @domains as the rules compare them: bare, lower-cased,
+    sorted, each once."""
+    cleaned = {str(v).strip().lower() for v in value if str(v).strip()}
+    return sorted(v if v.startswith("@") else (addr_spec(v) or v) for v in cleaned)
+
+
 def _normalise(name: str, value: object) -> object:
     """Addresses are compared lower-cased and bare everywhere ("Log <a@b.se>" -> "a@b.se");
     store them so. Validation is the handler's (`settings.set`)."""
     if isinstance(value, str) and name in ("bcc_address", "forwarding_address"):
         return (addr_spec(value) or value.strip().lower()) or None
     if isinstance(value, list) and name in ("never_log", "own_addresses"):
-        cleaned = {str(v).strip().lower() for v in value if str(v).strip()}
-        return sorted(v if v.startswith("@") else (addr_spec(v) or v) for v in cleaned)
+        return normalise_list(value)
     if isinstance(value, list) and name == "excluded_folders":
         stripped = (str(v).strip().strip("/").strip() for v in value)
         return list(dict.fromkeys(v for v in stripped if v))

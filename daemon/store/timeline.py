@@ -6,6 +6,8 @@ previous page, so a page costs one index range scan however deep it is.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from loggbok.daemon.store.db import Database, Row
 from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, timeline_entry
@@ -75,6 +77,14 @@ class TimelineQueries:
             ):
                 counts[row[0]] = counts.get(row[0], 0) + row[1]
         return counts
+
+    async def publish(self, message_ids: list[int]) -> None:
+        """Tell other daemons on this database these messages got entries (`db.publish`)."""
+        await self._db.publish(message_ids)
+
+    def published(self) -> AsyncIterator[list[int]]:
+        """Messages other daemons on this database gave entries (`db.published`)."""
+        return self._db.published()
 
     async def entries_for(
         self, message_id: int, contact_ids: list[int], viewer: int

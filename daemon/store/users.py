@@ -59,7 +59,8 @@ class UserQueries:
         if email is None:
             if await self.count() > 1:
                 raise NotFound(
-                    "this store has several members: name yours with --user (or [daemon] user)"
+                    "this store has several members: name yours with --user"
+                    " (or user in the config file)"
                 )
             return await self.get(await self._first())
         address = _address(email)

@@ -78,6 +78,7 @@ from loggbok.protocol.types import (
     Settings,
     SyncProgress,
     SyncResult,
+    TeamSettings,
     TimelineAppended,
     TimelineChanged,
 )
@@ -112,7 +113,16 @@ async def synced_folders(backend: Backend, excluded: list[str]) -> list[Folder]:
     return synced
 
 
-def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> RuleSettings:
+def rule_settings(
+    settings: Settings,
+    mailbox_address: str,
+    can_log: bool,
+    *,
+    team: TeamSettings | None = None,
+    kind: str = "personal",
+) -> RuleSettings:
+    """The rules of a mailbox: the user's settings, the team's never-log list for
+    everyone (R16) and the mailbox's kind (`team`: R15)."""
     own = frozenset({*settings.own_addresses, mailbox_address.lower()})
     colleague = frozenset(d for d in (domain_of(a) for a in own) if d not in FREE_MAIL_DOMAINS)
     return RuleSettings(
@@ -120,9 +130,11 @@ def rule_settings(settings: Settings, mailbox_address: str, can_log: bool) -> Ru
         bcc_address=settings.bcc_address,
         forwarding_address=settings.forwarding_address,
         never_log=frozenset(settings.never_log),
+        never_log_everyone=frozenset(team.never_log if team is not None else ()),
         own_addresses=own,
         colleague_domains=colleague,
         can_log=can_log,
+        team_inbox=kind == "team",
     )
 
 
@@ -153,7 +165,11 @@ class SyncRound:
         await self.store.mailboxes.set_folders_state([w.row.id for w in work], "syncing")
         self.result.seen = sum(len(w.new) for w in work)
         rules = rule_settings(
-            settings, self.mailbox.address, await self.store.users.can_log(self.mailbox.user_id)
+            settings,
+            self.mailbox.address,
+            await self.store.users.can_log(self.mailbox.user_id),
+            team=await self.store.team.get(),
+            kind=await self.store.mailboxes.kind(self.mailbox.id),
         )
         self.rules = rules
         self._store_round = self.store.rounds.begin(
@@ -327,7 +343,11 @@ class SyncRound:
         pipeline, so the next batches are decided while these are fetched and parsed.
         """
         decider = Decider(
-            self.store, self.mailbox.id, rules, self._folder_names(), self._visibility(settings)
+            self.store,
+            self.mailbox.id,
+            rules,
+            self._folder_names(),
+            self._visibility(settings),
         )
         await decider.load(incoming)
         batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
@@ -463,21 +483,29 @@ class SyncRound:
         await self._announce(sorted(bodies))
 
     async def _announce(self, message_ids: list[int]) -> None:
-        """Tell clients about new entries: each one for a small change, or a single
-        `timeline.changed` for a bulk batch (an initial sync's entries would otherwise
-        stream every entry's text to every client; measured: 0.9 s of 6.7 s)."""
-        if len(message_ids) > ANNOUNCE_EACH_UP_TO:
-            contacts = await self.store.timeline.contacts_of(message_ids, self.mailbox.user_id)
-            if contacts:
-                await self.notify(
-                    "timeline.changed",
-                    TimelineChanged(contact_ids=sorted(contacts), entries=sum(contacts.values())),
-                )
-            return
-        for entry in await self.store.timeline.entries_of(message_ids, self.mailbox.user_id):
-            await self.notify(
-                "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
+        """Tell this daemon's clients about new entries (`announce`), and the other
+        daemons on the same database, which tell theirs."""
+        await announce(self.store, self.notify, message_ids, self.mailbox.user_id)
+        await self.store.timeline.publish(message_ids)
+
+
+async def announce(store: Store, notify: Notify, message_ids: list[int], viewer: int) -> None:
+    """Tell `viewer`'s clients about the new entries of these messages they may see
+    (`records.VISIBLE`: never one hidden from them): each one for a small change, or a
+    single `timeline.changed` for a bulk batch (an initial sync's entries would
+    otherwise stream every entry's text to every client; measured: 0.9 s of 6.7 s)."""
+    if len(message_ids) > ANNOUNCE_EACH_UP_TO:
+        contacts = await store.timeline.contacts_of(message_ids, viewer)
+        if contacts:
+            await notify(
+                "timeline.changed",
+                TimelineChanged(contact_ids=sorted(contacts), entries=sum(contacts.values())),
             )
+        return
+    for entry in await store.timeline.entries_of(message_ids, viewer):
+        await notify(
+            "timeline.appended", TimelineAppended(contact_id=entry.contact_id, entry=entry)
+        )
 
 
 @dataclass(frozen=True, slots=True)

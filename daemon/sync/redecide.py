@@ -14,6 +14,11 @@ it), so deciding again what did not change writes nothing: a second apply is
 a no-op. Messages outside the scope (older than `since`, or not in `ids`)
 keep their decisions, and their threads count as they are stored.
 
+A dry run may take the never-log lists as they would be (`Preview`): the user
+sees what a change to their own list or the team's for everyone would unlog
+before saving it. Mail of a team mailbox (R15) is decided as `team_inbox`
+whatever the lists say.
+
 Never changed: a decision made by hand (`manual`, `manual_unlog`); the
 original of a forward and the other decisions the headers cannot make again
 (`forwarded_to_log`, `forward_unparsed`, `sent_from_crm`, `team_inbox`); a
@@ -34,6 +39,8 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
 
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import (
@@ -248,16 +255,31 @@ class Tally:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A dry run's settings as they would be (None: as saved): the user's never-log
+    list and the team's for everyone, normalised, so a change is seen before it is saved."""
+
+    never_log: list[str] | None = None
+    team_never_log: list[str] | None = None
+
+
 async def redecide(
-    store: Store, sync: SyncService, scope: Scope, *, dry_run: bool, user_id: int = 1
+    store: Store,
+    sync: SyncService,
+    scope: Scope,
+    *,
+    dry_run: bool,
+    preview: Preview = Preview(),
+    user_id: int = 1,
 ) -> RedecideResult:
     """Decide the messages of `scope` again by `user_id`'s settings; with `dry_run` only
-    say what would change."""
+    say what would change (with `preview`'s lists in place of the saved ones)."""
     guard: AbstractAsyncContextManager[Any] = nullcontext() if dry_run else sync.paused()
     tally = Tally()
     outcome = Outcome()
     async with guard:
-        rules_for = await _rules(store, user_id)
+        rules_for = await _rules(store, preview, user_id)
         replay = Replay(*await store.redecisions.next_ids())
         ids = await store.redecisions.scope_ids(scope)
         for start in range(0, len(ids), WINDOW):
@@ -300,14 +322,24 @@ async def redecide(
     return tally.result(False, waiting)
 
 
-async def _rules(store: Store, user_id: int) -> Callable[[int | None], RuleSettings]:
+async def _rules(
+    store: Store, preview: Preview, user_id: int
+) -> Callable[[int | None], RuleSettings]:
     settings = await store.settings.get(user_id)
+    team = await store.team.get()
+    if preview.never_log is not None:
+        settings = msgspec.structs.replace(settings, never_log=preview.never_log)
+    if preview.team_never_log is not None:
+        team = msgspec.structs.replace(team, never_log=preview.team_never_log)
     can_log = await store.users.can_log(user_id)
+    kinds = await store.mailboxes.kinds()
     by_mailbox = {
-        mailbox_id: rule_settings(settings, address, can_log)
+        mailbox_id: rule_settings(
+            settings, address, can_log, team=team, kind=kinds.get(mailbox_id, "personal")
+        )
         for mailbox_id, address in (await store.redecisions.mailbox_addresses()).items()
     }
-    default = rule_settings(settings, "", can_log)
+    default = rule_settings(settings, "", can_log, team=team)
     default = replace(default, own_addresses=default.own_addresses - {""})
     return lambda mailbox_id: by_mailbox.get(mailbox_id or 0, default)
 

@@ -17,8 +17,11 @@ Any other exception: status `error`, logged with its traceback, retried with
 back-off. A full disk (`StorageFull`) is such an error, with the detail
 "storage full: ...": nothing of the failed write was kept, and the round that
 succeeds once space returns logs what the failed ones did not. While a
-mailbox is unavailable its tracked threads count as blind (R13); the next
-successful round syncs the missed interval.
+mailbox is unavailable its tracked threads are blind (R13): the status path
+(`store.mailboxes.set_status`, the same for every provider) opens an outage
+from the last successful sync; the next successful round syncs the missed
+interval (oldest first, as every round), ends the outage, and logs what
+arrived meanwhile, oldest first (`_caught_up`).
 
 The task never ends of an error: only `stop` ends it. A status that cannot be
 written (the disk is full) is still announced (`mailbox.status_changed`), held
@@ -40,6 +43,7 @@ from typing import cast
 from loggbok.daemon.memory import release_after_bulk
 from loggbok.daemon.store.db import is_storage_full, storage_full
 from loggbok.daemon.store.mailboxes import MailboxRow
+from loggbok.daemon.store.outages import Outage, iso
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.backend import AuthError, Backend, TemporaryError
 from loggbok.daemon.sync.engine import Notify, SyncRound
@@ -133,8 +137,10 @@ class MailboxWorker:
         """
         changed = (status, detail) != (self.status, self.detail)
         self.status, self.detail = status, detail
+        ended = None
         try:
-            stored_change = await self.store.mailboxes.set_status(self.mailbox.id, status, detail)
+            written = await self.store.mailboxes.set_status(self.mailbox.id, status, detail)
+            stored_change, ended = written.changed, written.ended
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -159,6 +165,34 @@ class MailboxWorker:
                 raise
             except Exception:
                 log.exception("mailbox %s: status change not announced", self.mailbox.id)
+        if ended is not None:
+            await self._caught_up(ended)
+
+    async def _caught_up(self, outage: Outage) -> None:
+        """R13: the mailbox is read again after an outage; log what arrived in it."""
+        try:
+            arrived = await self.store.outages.arrived(outage)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("mailbox %s: back, but what arrived is unknown: %s", self.mailbox.id, exc)
+            return
+        log.info(
+            "mailbox %s: read again after %s since %s (%s); %d message(s) arrived meanwhile",
+            self.mailbox.id,
+            outage.cause,
+            iso(outage.since_ts),
+            outage.detail or "no detail",
+            len(arrived),
+        )
+        for row in arrived:  # oldest first
+            log.info(
+                "mailbox %s: arrived while unavailable: %s %s %s",
+                self.mailbox.id,
+                row["date"],
+                row["message_id"],
+                f"logged ({row['reason']})" if row["logged"] else f"not logged ({row['reason']})",
+            )
 
     async def _failed(self, exc: Exception) -> None:
         """Close the backend and set the status an error calls for."""

@@ -9,12 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends.harnesses import GraphHarness, Harness, ImapHarness, MaildirHarness
+from tests.backends.harnesses import (
+    EwsHarness,
+    GraphHarness,
+    Harness,
+    ImapHarness,
+    MaildirHarness,
+)
 from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
+from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
 
-PROVIDERS = ["maildir", "imap", "graph"]
+PROVIDERS = ["maildir", "imap", "graph", "ews"]
 
 
 @pytest.fixture(params=PROVIDERS)
@@ -25,6 +32,9 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
     elif request.param == "imap":
         dovecot: DovecotServer = request.getfixturevalue("dovecot")
         made = ImapHarness(dovecot)
+    elif request.param == "ews":
+        ews: EwsServer = request.getfixturevalue("ews_server")
+        made = EwsHarness(ews)
     else:
         server: GraphServer = request.getfixturevalue("graph_server")
         made = GraphHarness(server)

@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from loggbok.daemon.sync.backend import Backend, Folder
+from loggbok.daemon.sync.providers.ews import transport as ews_transport
+from loggbok.daemon.sync.providers.ews.backend import EwsBackend
+from loggbok.daemon.sync.providers.ews.connection import EwsConnection, EwsSettings
 from loggbok.daemon.sync.providers.graph.backend import GraphBackend
 from loggbok.daemon.sync.providers.graph.client import GraphClient
 from loggbok.daemon.sync.providers.imap import ImapBackend
@@ -29,6 +32,7 @@ from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.servers.dovecot import DovecotServer, DovecotUser
+from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
 from tests.servers.stall_proxy import StallingProxy
 from tests.support.mail import deliver, make_maildir
@@ -244,6 +248,67 @@ class GraphHarness:
         prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=mailbox_id))
         await asyncio.to_thread(self.server.approve, prompt.user_code, self.address)
         await wait_for_status(client, mailbox_id, ("syncing", "idle"))
+
+    def close(self) -> None:
+        for proxy in self._proxies:
+            proxy.__exit__(None, None, None)
+
+
+EWS_FOLDERS = {"INBOX": "inbox", "Sent": "sentitems", "Archive": "archive"}
+
+
+class EwsHarness(_NoSignIn):
+    """A mailbox on the EWS test server, read by the real exchangelib signing in
+    with NTLM (the server verifies the NTLMv2 response against the password)."""
+
+    name = "ews"
+    address = "maja@firma.example"
+    username = "FIRMA\\maja"
+    password = "Vinter-2026"
+
+    def __init__(self, server: EwsServer) -> None:
+        self.server = server
+        server.add_user(self.address, self.password, "maja")
+        ews_transport.trust(str(server.ca_path))
+        self._proxies: list[StallingProxy] = []
+
+    def deliver(self, folder: str, raw: bytes) -> None:
+        self.server.deliver(self.address, EWS_FOLDERS[folder], raw)
+
+    def move(self, message_id: str, source: str, target: str) -> None:
+        def change(state: Any) -> None:
+            box = state.mailbox(self.address)
+            box.move(box.find(message_id, EWS_FOLDERS[source]), EWS_FOLDERS[target])
+
+        self.server.control(change)
+
+    def renumber(self, folder: str) -> None:
+        self.server.control(lambda s: s.mailbox(self.address).renumber(EWS_FOLDERS[folder]))
+
+    def _backend(self, ews_url: str, timeout: float) -> EwsBackend:
+        settings = EwsSettings(self.address, ews_url, self.username, "ntlm", self.password)
+        return EwsBackend(EwsConnection(settings, timeout=timeout), poll_interval=0.2)
+
+    def backend(self) -> Backend:
+        return self._backend(self.server.ews_url, 30.0)
+
+    def stalled_backend(self) -> tuple[Backend, StallingProxy] | None:
+        proxy = StallingProxy("127.0.0.1", self.server.port).__enter__()
+        self._proxies.append(proxy)
+        url = f"https://127.0.0.1:{proxy.port}/EWS/Exchange.asmx"
+        return self._backend(url, 1.0), proxy
+
+    def add_params(self, address: str) -> t.MailboxAddParams:
+        return t.EwsAddParams(
+            address=address,
+            auth="ntlm",
+            ews_url=self.server.ews_url,
+            username=self.username,
+            password=self.password,
+        )
+
+    def daemon_env(self) -> dict[str, str]:
+        return {**self.server.client_env(), "LOGGBOK_EWS_POLL_SECONDS": "0.2"}
 
     def close(self) -> None:
         for proxy in self._proxies:

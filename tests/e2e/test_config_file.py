@@ -107,15 +107,18 @@ async def test_sighup_and_file_changes_reload_and_the_file_wins_for_its_keys(
         assert boxes[str(second)].managed_by_config and status.mailboxes == [boxes[str(second)].id]
         assert boxes[str(own)].id == by_socket.id
 
-        # Declared again under the same address and provider: the same mailbox, adopted.
+        # Declared again under the same address and provider: the same mailbox, adopted
+        # (and made a team mailbox, R15, as the file says).
         _write(
             _config_path(workdir),
             settings + _maildir_entry(second, "two@firma.example")
-            + _maildir_entry(own, "other@firma.example"),
+            + _maildir_entry(own, "other@firma.example") + 'kind = "team"\n',
         )  # fmt: skip
         status = await _changed(client)
         assert sorted(status.mailboxes) == sorted([boxes[str(second)].id, by_socket.id])
-        assert (await _mailboxes(client))[str(own)].managed_by_config
+        adopted = (await _mailboxes(client))[str(own)]
+        assert adopted.managed_by_config and adopted.kind == "team"
+        assert (await _mailboxes(client))[str(second)].kind == "personal"
         await client.close()
     finally:
         daemon.stop()

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from loggbok.daemon.store.db import MAX_PAGE_COUNT_VARIABLE
+from loggbok.daemon.store.sqlite_db import MAX_PAGE_COUNT_VARIABLE
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client

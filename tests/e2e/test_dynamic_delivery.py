@@ -26,7 +26,9 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
+from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
+from tests.support.ews import add_ntlm, ews_daemon
 from tests.support.graph import add_signed_in
 from tests.support.mail import deliver, make_maildir
 from tests.support.placeholders import PDF, dynamic_delivery
@@ -199,3 +201,27 @@ async def test_graph_item_replaced(workdir: Path, graph_server: GraphServer, how
             graph_server.deliver(ME, "inbox", final)
         await _changed(client, message.id)
         await _replaced(client, message.id, contact)
+
+
+@pytest.mark.parametrize("how", ["updated in place", "deleted and created again"])
+async def test_ews_item_replaced(workdir: Path, ews_server: EwsServer, how: str) -> None:
+    """EWS: SyncFolderItems lists the item again as an Update (or a Delete and a
+    Create with the same Message-ID); streaming tells the daemon at once."""
+    item = ews_server.deliver(ME, "inbox", dynamic_delivery("<dd-e@kund.example>", scanned=False))
+    with ews_daemon(workdir, ews_server, poll="600", LOGGBOK_RESCAN_BACKOFF="3600") as daemon:
+        client = await daemon.client()
+        try:
+            contact = await _prepare(client)
+            mailbox = await add_ntlm(client, ews_server, ME)
+            await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox))
+            message = await _pending(client, "<dd-e@kund.example>")
+            final = dynamic_delivery("<dd-e@kund.example>", scanned=True)
+            if how == "updated in place":
+                ews_server.control(lambda s: s.mailbox(ME).replace_mime(item, final))
+            else:
+                ews_server.control(lambda s: s.mailbox(ME).delete(item))
+                ews_server.deliver(ME, "inbox", final)
+            await _changed(client, message.id)
+            await _replaced(client, message.id, contact)
+        finally:
+            await client.close()

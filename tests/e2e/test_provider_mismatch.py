@@ -20,7 +20,9 @@ from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.servers.dns import DnsServer
 from tests.servers.dovecot import DovecotServer, DovecotUser
+from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
+from tests.support.ews import PASSWORD, ntlm_params
 from tests.support.graph import graph_params
 
 ZONE = {
@@ -149,3 +151,23 @@ async def test_dns_down_warns_of_nothing_and_connects(
             added = await client.call(m.MAILBOXES_ADD, params)
             assert added.warning_codes == [] and added.suggested_provider is None
             await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+
+
+async def test_ews_fits_microsoft_and_own_domains_and_not_google_ones(
+    workdir: Path, dns_server: DnsServer, ews_server: EwsServer
+) -> None:
+    for address in ("bo@gws.example", "bo@m365.example", "bo@own.example"):
+        ews_server.add_user(address, PASSWORD, address.replace("@", "."))
+    async with _daemon(workdir, dns_server.address, ews_server.client_env()) as client:
+
+        async def test(address: str) -> t.MailboxTestResult:
+            params = ntlm_params(ews_server, address)
+            params.username = address.replace("@", ".")
+            return await client.call(m.MAILBOXES_TEST, params)
+
+        result = await test("bo@gws.example")
+        assert result.ok and result.warning_codes == ["provider_mismatch"]
+        assert result.suggested_provider == "gmail"
+        for fits in ("bo@m365.example", "bo@own.example"):  # Exchange Online, on-premises
+            result = await test(fits)
+            assert result.ok and result.warning_codes == [] and result.suggested_provider is None

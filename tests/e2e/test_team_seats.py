@@ -3,12 +3,14 @@
 A view-only member cannot connect a mailbox (a clear error with the reason
 `seat_cannot_log`) and may not call admin methods (-32010); a member whose seat
 turns view-only, or who is deactivated, while their mailbox is connected logs
-nothing more; a `--user` who is not a member is refused at start.
+nothing more; a `--user` who is not a member is refused at start. On both stores:
+one shared SQLite file, or the test's PostgreSQL (`$LOGGBOK_DATABASE`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,12 +28,17 @@ ANNA = "Anna Berg <anna@kund.example>"
 BOB = "Bob <bob@firma.example>"
 
 
-def _daemon(workdir: Path, name: str, database: Path) -> DaemonProcess:
+def _database(workdir: Path) -> str:
+    """The store the members share: the test's PostgreSQL, else one SQLite file."""
+    return os.environ.get("LOGGBOK_DATABASE") or f"sqlite://{workdir}/team.db"
+
+
+def _daemon(workdir: Path, name: str, database: str) -> DaemonProcess:
     (workdir / name).mkdir()
     return DaemonProcess(
         workdir / f"{name}.sock",
         workdir / name,
-        args=["--user", f"{name}@firma.example", "--database", str(database)],
+        args=["--user", f"{name}@firma.example", "--database", database],
     )
 
 
@@ -50,7 +57,7 @@ def _sent(maildir: Path, number: int) -> str:
 
 
 async def _run(
-    workdir: Path, name: str, user: str, database: Path
+    workdir: Path, name: str, user: str, database: str
 ) -> subprocess.CompletedProcess[str]:
     """A daemon that is to refuse to start: its exit status and stderr."""
     (workdir / name).mkdir()
@@ -58,7 +65,7 @@ async def _run(
         subprocess.run,
         [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / f"{name}.sock"),
          "--data-dir", str(workdir / name), "--user", user,
-         "--database", f"sqlite://{database}"],
+         "--database", database],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
@@ -70,7 +77,7 @@ async def _refused(client: Client, method: str, params: dict[str, object]) -> Rp
 
 
 async def test_seats_and_admins(workdir: Path) -> None:
-    database = workdir / "team.sqlite3"
+    database = _database(workdir)
     daemons = [_daemon(workdir, name, database) for name in ("alice", "viv", "bob")]
     alice_d, viv_d, bob_d = daemons
     clients: list[Client] = []
@@ -108,10 +115,11 @@ async def test_seats_and_admins(workdir: Path) -> None:
         me = await viv.call(m.USERS_ME)
         assert (me.seat, me.can_log, me.admin) == ("view_only", False, False)
         assert (await alice.call(m.USERS_LIST)).users[1].email == "viv@firma.example"
-        # One daemon per member and store: a second one for alice is refused.
-        twice = await _run(workdir, "alice2", "alice@firma.example", database)
-        assert twice.returncode == 2
-        assert "another loggbokd serves alice@firma.example" in twice.stderr
+        if database.startswith("sqlite://"):
+            # One daemon per member and SQLite store: a second one for alice is refused.
+            twice = await _run(workdir, "alice2", "alice@firma.example", database)
+            assert twice.returncode == 2
+            assert "another loggbokd serves alice@firma.example" in twice.stderr
 
         # Bob logs; his seat turns view-only while his mailbox is connected; then he is
         # deactivated: nothing of his is logged from then on.

@@ -40,6 +40,12 @@ def test_a_valid_file() -> None:
     assert maildir.password_command is None
 
 
+def test_the_database_is_read() -> None:
+    config = parse('database = "postgresql:///loggbok?host=/run/postgresql"\n' + GOOD)
+    assert config.database == "postgresql:///loggbok?host=/run/postgresql"
+    assert parse(GOOD).database is None
+
+
 def test_an_empty_file_manages_nothing() -> None:
     config = parse("# nothing yet\n")
     assert config.settings_keys == () and config.mailboxes == ()
@@ -67,6 +73,7 @@ def test_an_empty_file_manages_nothing() -> None:
          "takes no password"),
         ('[[mailboxes]]\nprovider = "maildir"\naddress = "nobody"\npath = "/m"\n', 3,
          "not an address"),
+        ("# team\ndatabase = 5\n", 2, "database must be a URL"),
     ],
 )  # fmt: skip
 def test_each_mistake_is_one_error_with_its_line(text: str, line: int, words: str) -> None:

@@ -28,6 +28,7 @@ async def _companies(store: Store) -> list[str]:
 
 
 @pytest.mark.parametrize("cut", ["while it begins", "inside it", "while it commits"])
+@pytest.mark.sqlite_only
 async def test_a_cancelled_transaction_leaves_none_open(tmp_path: Path, cut: str) -> None:
     store = await Store.open(tmp_path)
     db = store.db
@@ -59,5 +60,31 @@ async def test_a_cancelled_transaction_leaves_none_open(tmp_path: Path, cut: str
             await tx.execute("INSERT INTO companies (name, domain) VALUES ('B', 'b.example')")
         expected = ["a.example", "b.example"] if cut == "while it commits" else ["b.example"]
         assert await _companies(store) == expected
+    finally:
+        await store.close()
+
+
+async def test_a_transaction_cancelled_inside_is_rolled_back(tmp_path: Path) -> None:
+    """On either store: a task cancelled inside its transaction leaves nothing of it, and
+    the next write goes through."""
+    store = await Store.open(tmp_path)
+    db = store.db
+    try:
+        inside = asyncio.Event()
+
+        async def write() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO companies (name, domain) VALUES ('A', 'a.example')")
+                inside.set()
+                await asyncio.Event().wait()
+
+        task = asyncio.ensure_future(write())
+        await inside.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO companies (name, domain) VALUES ('B', 'b.example')")
+        assert await _companies(store) == ["b.example"]
     finally:
         await store.close()

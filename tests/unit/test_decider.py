@@ -252,3 +252,12 @@ async def test_a_commit_by_another_process_makes_a_carried_plan_stale(tmp_path: 
     assert min(m.id for m in written.messages) > taken_message
     assert len(reasons) == 4
     await store.close()
+
+
+async def test_own_commits_do_not_count_as_another_process(tmp_path: Path) -> None:
+    store, decider, first, second = await _setup(tmp_path)
+    await decider.write(first, decider.plan_ahead(first), [])
+    ahead = decider.plan_ahead(second)
+    assert (await decider.write(second, ahead, [])).plan is ahead
+    assert decider.replanned == 0
+    await store.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, content_key, parse_headers
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.engine import SyncRound
@@ -33,6 +35,7 @@ def test_keys_follow_the_body_start_and_ignore_line_ends() -> None:
     assert same != parse_headers(lf).message_key  # the header-only key
 
 
+@pytest.mark.sqlite_only
 async def test_junk_with_one_header_block_stays_apart_and_a_copy_stays_one(
     tmp_path: Path,
 ) -> None:

@@ -79,7 +79,7 @@ def test_pyproject_lists_every_package() -> None:
 
 
 DAEMON = ROOT / "daemon"
-DRIVERS = ("sqlite3", "aiosqlite")
+DRIVERS = ("sqlite3", "aiosqlite", "psycopg")
 
 
 def _module(path: Path) -> str:

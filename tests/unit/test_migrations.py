@@ -5,10 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from loggbok.daemon.store.migrations import MIGRATIONS
 from loggbok.daemon.store.store import Store
 
 
+@pytest.mark.sqlite_only
 async def test_a_first_version_database_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "loggbok.sqlite3"
     with sqlite3.connect(path) as conn:
@@ -27,6 +30,7 @@ async def test_a_first_version_database_is_upgraded_in_place(tmp_path: Path) -> 
     conn.close()
 
 
+@pytest.mark.sqlite_only
 async def test_placeholders_stored_before_r11_are_fetched_again(tmp_path: Path) -> None:
     """Attachments stored as `pending_scan` before the re-fetch existed get a rescan,
     due at once, with the placeholders' names."""

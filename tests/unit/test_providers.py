@@ -42,20 +42,27 @@ def test_providers_are_described_with_their_capabilities() -> None:
     described = {p.name: p for p in describe_providers()}
     assert described["maildir"].needs_secret is False
     assert described["imap"].needs_secret is True
-    assert [f.name for f in described["maildir"].fields] == ["address", "path"]
+    assert [f.name for f in described["maildir"].fields] == ["address", "path", "kind"]
+    for provider in described.values():  # R15: every provider's form asks for the kind, last
+        kind = provider.fields[-1]
+        assert kind.name == "kind" and kind.kind == "choice" and kind.default == "personal"
+        assert kind.choices == ["personal", "team"]
 
 
 async def test_mailbox_params_by_provider_over_the_socket(client: Client, tmp_path: Path) -> None:
     listed = await client.call(m.MAILBOXES_PROVIDERS)
     assert {p.name for p in listed.providers} == set(PROVIDERS)
 
-    with pytest.raises(RpcError) as unsupported:
+    with pytest.raises(RpcError) as no_auth:  # EWS: `auth` is required
         await client.call_raw("mailboxes.test", {"provider": "ews", "address": "a@b.example"})
-    assert unsupported.value.code == ErrorCode.UNSUPPORTED
-    assert unsupported.value.data == {
-        "provider": "ews",
-        "supported": ["maildir", "imap", "gmail", "graph"],
-    }
+    assert no_auth.value.code == ErrorCode.INVALID_PARAMS
+    assert "auth" in str(no_auth.value.data)
+
+    with pytest.raises(RpcError) as no_password:
+        await client.call_raw(
+            "mailboxes.test", {"provider": "ews", "address": "a@b.example", "auth": "ntlm"}
+        )
+    assert no_password.value.code == ErrorCode.BAD_INPUT
 
     with pytest.raises(RpcError) as no_app:  # no client id given, none set for the daemon
         await client.call_raw("mailboxes.test", {"provider": "graph", "address": "a@b.example"})

@@ -157,13 +157,15 @@ async def test_shapes_round_after_round_against_the_store(name: str, tmp_path: P
         )
         _check(shapes, {r[0]: (r[1], json.loads(r[2])["details"]) for r in rows})
         subjects = await store.db.fetchall(
-            "SELECT subject_norm FROM thread_subjects ORDER BY rowid"
+            "SELECT subject_norm FROM thread_subjects s ORDER BY "
+            + store.db.dialect.insertion_order("s")
         )
         assert subjects
     finally:
         await store.close()
 
 
+@pytest.mark.sqlite_only
 async def test_threads_tracked_before_the_upgrade_keep_their_follow_up_subjects(
     tmp_path: Path,
 ) -> None:

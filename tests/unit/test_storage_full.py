@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from loggbok.daemon.store.db import MAX_PAGE_COUNT_VARIABLE, StorageFull, is_storage_full
+from loggbok.daemon.store.db import StorageFull, is_storage_full
+from loggbok.daemon.store.sqlite_db import MAX_PAGE_COUNT_VARIABLE
 from loggbok.daemon.store.store import Store
 
 CAP = 400
 """Pages (of 4 KiB): room for the schema and a little more."""
 
 
+@pytest.mark.sqlite_only
 async def test_a_full_database_refuses_the_write_then_takes_it_once_freed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

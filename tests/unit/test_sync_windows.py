@@ -84,11 +84,11 @@ async def _sync(
         again = SyncRound(store, await store.mailboxes.get_row(mailbox_id), backend, note)
         assert (await again.run()).new == 0
         rows = await store.db.fetchall(
-            """SELECT m.message_id, m.logged, m.reason, (
-                   SELECT group_concat(email, ' ') FROM (
+            f"""SELECT m.message_id, m.logged, m.reason, (
+                   SELECT {store.db.dialect.joined("email")} FROM (
                        SELECT min(ce.email) AS email FROM timeline_entries e
                        JOIN contact_emails ce ON ce.contact_id = e.contact_id
-                       WHERE e.message = m.id GROUP BY e.contact_id ORDER BY 1))
+                       WHERE e.message = m.id GROUP BY e.contact_id ORDER BY 1) x)
                FROM messages m"""
         )
         return {tuple(str(v) for v in r) for r in rows}, first_round
@@ -98,6 +98,7 @@ async def _sync(
 
 
 @pytest.mark.parametrize("mode", ["replies_only", "all_with_contacts"])
+@pytest.mark.sqlite_only  # opens two stores in one test: one database on PostgreSQL
 async def test_windows_end_where_one_window_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
@@ -112,6 +113,7 @@ async def test_windows_end_where_one_window_ends(
     assert progress[-1] == 400 and progress == sorted(progress)
 
 
+@pytest.mark.sqlite_only  # opens two stores in one test: one database on PostgreSQL
 async def test_a_round_cut_off_between_windows_resumes_without_loss(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,6 +1,6 @@
 """Users on a real SQLite store: the first user claimed by `--user`, members added,
 changed and deactivated with an admin kept; R12 checked by a round when it writes
-(a seat changed while a mailbox is connected); `--database` and `[daemon]` parsed."""
+(a seat changed while a mailbox is connected); the config file's `user` and `database` parsed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from loggbok.daemon.config.parse import ConfigInvalid, DaemonOptions, daemon_options, parse
-from loggbok.daemon.store.database_url import parse_database
 from loggbok.daemon.store.errors import Conflict, NotFound
 from loggbok.daemon.store.store import Store
 from loggbok.protocol import types as t
@@ -83,23 +82,15 @@ async def test_a_seat_changed_during_a_round_logs_nothing_more(tmp_path: Path) -
     await store.close()
 
 
-def test_database_names_a_file_or_a_sqlite_url(tmp_path: Path) -> None:
-    assert parse_database(f"sqlite://{tmp_path}/team.sqlite3") == tmp_path / "team.sqlite3"
-    assert parse_database(str(tmp_path / "a b.sqlite3")) == tmp_path / "a b.sqlite3"
-    assert parse_database("sqlite:///srv/a%20b.db") == Path("/srv/a b.db")
-    for bad in ("sqlite://relative.db", "sqlite://host/x.db", "mysql://x/y", " "):
-        with pytest.raises(ValueError):
-            parse_database(bad)
-
-
-def test_the_daemon_table_names_user_and_database() -> None:
-    text = '[daemon]\nuser = "me@firma.example"\ndatabase = "/srv/team.sqlite3"\n'
-    assert parse(text).daemon == DaemonOptions("me@firma.example", "/srv/team.sqlite3")
+def test_the_config_names_user_and_database() -> None:
+    text = 'user = "me@firma.example"\ndatabase = "/srv/team.sqlite3"\n'
+    parsed = parse(text)
+    assert (parsed.user, parsed.database) == ("me@firma.example", "/srv/team.sqlite3")
     assert daemon_options(text) == DaemonOptions("me@firma.example", "/srv/team.sqlite3")
     # A mistake elsewhere is the config service's to report; not the daemon table's.
     assert daemon_options("[settings]\nbody_limit_bytes = -1\n") == DaemonOptions()
     assert daemon_options("not toml [") == DaemonOptions()
-    for bad in ('[daemon]\nuser = "nobody"\n', "[daemon]\nport = 1\n", "[daemon\nuser = 1"):
+    for bad in ('user = "nobody"\n', "user = 1\n", 'user = "a@b"\n[daemon\n'):
         with pytest.raises(ConfigInvalid):
             daemon_options(bad)
 

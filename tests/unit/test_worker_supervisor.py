@@ -50,6 +50,7 @@ class Heard:
 
 
 @pytest.mark.parametrize("end", ["cancelled", "raised"])
+@pytest.mark.sqlite_only
 async def test_a_worker_whose_task_ends_is_restarted(tmp_path: Path, end: str) -> None:
     data = tmp_path / "data"
     data.mkdir()

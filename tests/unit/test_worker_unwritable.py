@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.providers.registry import backend_factory
@@ -45,6 +47,7 @@ def _stored(data: Path, sql: str) -> Any:
         return db.execute(sql).fetchone()[0]
 
 
+@pytest.mark.sqlite_only
 async def test_a_worker_that_cannot_write_stays_alive_and_recovers(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()

@@ -101,6 +101,8 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
                 continue
             label.update(field.title + ("" if field.required else " (optional)"))
             if isinstance(widget, Select):
+                if field.hint:  # a choice has no placeholder: say what it means
+                    label.update(f"{field.title}: {field.hint}")
                 widget.set_options([(c, c) for c in field.choices])
                 if field.default is not None:
                     widget.value = str(field.default)
@@ -188,6 +190,8 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
         lines = ["Connection works."]
         if result.capabilities:
             lines.append("Capabilities: " + ", ".join(result.capabilities))
+        if result.next_step:
+            lines.append(f"Next: {result.next_step}")
         lines += [f"Warning: {w}" for w in result.warnings]
         result_view.update("\n".join(lines))
         if save and (not result.warnings or self._tested == params):

@@ -53,23 +53,26 @@ class PastMailPreview(ModalScreen[bool]):
         Binding("ctrl+s", "apply", "Apply"),
     ]
 
-    def __init__(self, preview: t.RedecideResult) -> None:
+    def __init__(
+        self,
+        preview: t.RedecideResult,
+        title: str = "Re-check past mail with today's contacts and settings",
+    ) -> None:
         super().__init__()
         self.preview = preview
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide"):
-            yield Label(
-                "Re-check past mail with today's contacts and settings",
-                classes="dialog-title",
-            )
+            yield Label(self.title_text, id="past-mail-title", classes="dialog-title", markup=False)
             yield Label(headline(self.preview), id="past-mail-headline", markup=False)
             yield PlainTable(id="past-mail-counts", show_cursor=False)
             yield Label("For example:", classes="field-label")
             yield PlainTable(id="past-mail-sample", show_cursor=False)
             if self.preview.kept:
                 yield Label(
-                    f"{self.preview.kept} messages decided by hand stay as they are.",
+                    f"{self.preview.kept} messages stay as they are (decided by hand, or"
+                    " mail of a team mailbox).",
                     id="past-mail-kept",
                     markup=False,
                 )

@@ -1,6 +1,7 @@
 """`SignInDialog`: the address to open and the code to enter for a mailbox's
-sign-in (`mailboxes.sign_in`). The code is copied to the clipboard (OSC 52)
-when the dialog opens; the dialog closes itself when `mailbox.status_changed`
+sign-in (`mailboxes.sign_in`), or for a browser sign-in without a code
+(Google's) only the address to open. The code (else the address) is copied to
+the clipboard (OSC 52) when the dialog opens; the dialog closes itself when `mailbox.status_changed`
 tells the outcome, and returns it (None when closed by hand: the sign-in goes
 on in the daemon)."""
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("c", "copy", "Copy the code"),
+        Binding("c", "copy", "Copy"),
     ]
 
     def __init__(self, mailbox_id: int, address: str, prompt: t.SignInPrompt) -> None:
@@ -32,16 +33,39 @@ class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
         self.address = address
         self.prompt = prompt
 
+    @property
+    def copied(self) -> str:
+        """What the clipboard gets: the code, or the address when there is none."""
+        return self.prompt.user_code or self.prompt.verification_uri
+
     def compose(self) -> ComposeResult:
+        minutes = max(1, self.prompt.expires_in // 60)
         with Vertical(classes="dialog"):
             yield Label(f"Sign in {self.address}", classes="dialog-title", markup=False)
+            if not self.prompt.user_code:
+                yield Label(
+                    "Open this address in a browser on the computer loggbokd runs on:",
+                    markup=False,
+                )
+                yield Static(self.prompt.verification_uri, id="sign-in-uri", markup=False)
+                yield Static(
+                    "The address was copied to the clipboard (press c to copy it again). "
+                    f"Allow access within {minutes} minutes; this closes by itself once "
+                    "the browser is back.",
+                    id="sign-in-status",
+                    markup=False,
+                )
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Copy address", id="copy")
+                    yield Button("Close", id="close")
+                return
             yield Label("Open this address in a browser:", markup=False)
             yield Static(self.prompt.verification_uri, id="sign-in-uri", markup=False)
             yield Label("and enter the code:", markup=False)
             yield Static(self.prompt.user_code, id="sign-in-code", markup=False)
             yield Static(
                 f"The code was copied to the clipboard (press c to copy it again). "
-                f"It is valid for {max(1, self.prompt.expires_in // 60)} minutes; "
+                f"It is valid for {minutes} minutes; "
                 "this closes by itself once you are signed in.",
                 id="sign-in-status",
                 markup=False,
@@ -60,13 +84,14 @@ class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
             self.dismiss(event)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.prompt.user_code)
+        self.app.copy_to_clipboard(self.copied)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "copy":
             self.action_copy()
-            self.notify("Code copied to the clipboard.", markup=False)
+            what = "Code" if self.prompt.user_code else "Address"
+            self.notify(f"{what} copied to the clipboard.", markup=False)
         else:
             self.dismiss(None)
 

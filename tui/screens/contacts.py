@@ -5,7 +5,9 @@ timeline or a mailbox's sync finishes, so last-activity dates stay current.
 An import shows a bar that follows the daemon's `contacts.import_progress`
 (bytes of the file read), then its summary (created/updated/skipped/errors)
 stays in the status bar, and past mail is re-checked with the new contacts
-(asked first; `p` asks any time).
+(asked first; `p` asks any time). A contact with a tracked thread that cannot
+be followed now (R13: its mailbox is unavailable or removed) is marked ⚠ and
+the list reloads when a mailbox becomes unavailable.
 """
 
 from __future__ import annotations
@@ -101,8 +103,8 @@ class ContactsScreen(PastMailScreen):
         )
 
     def _mailbox_changed(self, event: t.MailboxStatusChanged) -> None:
-        if event.status == "idle":
-            self.schedule_reload()
+        if event.status in ("idle", "auth_failed", "disconnected", "error"):
+            self.schedule_reload()  # new entries, or contacts going blind (R13)
 
     def load(self) -> None:
         self.fetch(self.query_text)
@@ -129,8 +131,9 @@ class ContactsScreen(PastMailScreen):
         selected = self.current
         table.clear()
         for contact in self.contacts:
+            blind = "⚠ " if contact.blind_threads else ""  # R13: a thread cannot be followed
             table.add_row(
-                contact.name or "—",
+                blind + (contact.name or "—"),
                 text.format_date(contact.last_activity) if contact.last_activity else "",
                 contact.company or "",
                 ", ".join(contact.emails),

@@ -1,9 +1,11 @@
 """Mailboxes: provider, status with sync progress, blind threads, last sync.
 
-Add (after a connection test), sign in (providers that sign in with a code in a
-browser; started at once after adding one), reconnect with a password, sync
+Add (after a connection test), sign in (a code or a page in a browser; started
+at once after adding a mailbox that connects so), reconnect with a password, sync
 now, remove, audit (server against store, `mailboxes.audit`, key v). A mailbox
-the config file declares says so beside its provider.
+the config file declares says so beside its provider. A team mailbox (a shared
+inbox, R15) says so too; t makes a mailbox a team's or a member's own again
+(`mailboxes.update`), o opens a team mailbox's conversations.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from loggbok.tui.dialogs.mailbox_form import MailboxForm
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.dialogs.sign_in import SignInDialog
 from loggbok.tui.screens.base import DaemonScreen
+from loggbok.tui.screens.conversations import ConversationsScreen
 from loggbok.tui.widgets.plain import PlainTable
 
 WHERE_CHARS = 40
@@ -45,6 +48,16 @@ def status_text(box: t.Mailbox, progress: t.SyncProgress | None) -> str:
     return f"{box.status}{detail}{quarantined}"
 
 
+def provider_text(box: t.Mailbox) -> str:
+    """The provider, and what else the mailbox is: a team's shared inbox, from config.toml."""
+    notes = [
+        n
+        for n, on in (("team inbox", box.kind == "team"), ("config.toml", box.managed_by_config))
+        if on
+    ]
+    return f"{box.provider} ({', '.join(notes)})" if notes else box.provider
+
+
 class MailboxesScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_mailbox", "Add"),
@@ -53,6 +66,8 @@ class MailboxesScreen(DaemonScreen):
         Binding("s", "sync", "Sync now"),
         Binding("d", "remove", "Remove"),
         Binding("v", "audit", "Audit"),
+        Binding("o", "conversations", "Conversations"),
+        Binding("t", "toggle_kind", "Team/own"),
         Binding("r", "reload", "Refresh"),
     ]
 
@@ -107,7 +122,7 @@ class MailboxesScreen(DaemonScreen):
                 status_text(box, self.progress.get(box.id)),
                 text.format_date(box.last_sync) if box.last_sync else "never",
                 str(box.blind_threads) if box.blind_threads else "—",
-                f"{box.provider} (config.toml)" if box.managed_by_config else box.provider,
+                provider_text(box),
                 key=str(box.id),
                 height=2 if (box.path or box.host) else 1,
             )
@@ -175,8 +190,7 @@ class MailboxesScreen(DaemonScreen):
             self.report(exc, "Adding the mailbox")
             return
         self.load()
-        provider = self.providers.get(str(type(params).__struct_config__.tag))
-        if provider is not None and "sign_in" in provider.capabilities:
+        if created.sign_in_needed:
             self.sign_in(created.id, params.address)
         else:
             self.notify(f"Mailbox {created.id} connected; syncing.", markup=False)
@@ -296,4 +310,53 @@ class MailboxesScreen(DaemonScreen):
             self.report(exc, "Removing")
             return
         self.notify(f"Removed {box.address}.", markup=False)
+        self.load()
+
+    def action_conversations(self) -> None:
+        box = self.current
+        if box is None:
+            return
+        if box.kind != "team":
+            self.notify(
+                f"{box.address} is not a team mailbox: t makes it one.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.push_screen(ConversationsScreen(box))
+
+    def action_toggle_kind(self) -> None:
+        box = self.current
+        if box is None:
+            return
+        if box.kind == "team":
+            question = (
+                f"Make {box.address} a mailbox of your own again? From now on its mail is"
+                " decided by your logging rules; what it logged stays logged."
+            )
+        else:
+            question = (
+                f"Make {box.address} a team mailbox (a shared inbox)? From now on every email"
+                " in it is logged into a conversation, the sender made a contact;"
+                " never-log lists do not apply."
+            )
+        self.app.push_screen(
+            Confirm(question, yes="Change"), lambda yes: self._toggle_kind(box, yes)
+        )
+
+    def _toggle_kind(self, box: t.Mailbox, yes: bool | None) -> None:
+        if yes:
+            self.set_kind(box, "personal" if box.kind == "team" else "team")
+
+    @work(group="mailbox-action")
+    async def set_kind(self, box: t.Mailbox, kind: t.MailboxKind) -> None:
+        try:
+            await self.link.call(
+                methods.MAILBOXES_UPDATE, t.MailboxUpdateParams(id=box.id, kind=kind)
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Changing the mailbox")
+            return
+        words = "a team mailbox" if kind == "team" else "a mailbox of your own"
+        self.notify(f"{box.address} is {words} now.", markup=False)
         self.load()

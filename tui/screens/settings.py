@@ -1,12 +1,17 @@
 """Settings: logging mode, BCC and forwarding addresses, own addresses, never-log
-list, folders not synced, default visibility, attachment and body caps; above
-them, who the daemon serves (`users.me`): address, seat, team, admin, and when
-the seat cannot log (R12).
+lists (the user's own, and the team's for everyone: `team_settings.get/set`,
+editable by admins only, greyed out for others), folders not synced,
+default visibility, attachment and body caps; above them, who the daemon serves
+(`users.me`): address, seat, team, admin, and when the seat cannot log (R12).
 
 The daemon validates: when it refuses a change, its reason shows under the
 form (and the form keeps what the user typed) until the next save. A saved
 change to what the rules read (mode, addresses, never-log list) offers to
-re-check past mail (`PastMailScreen`); Ctrl+R offers it any time. Keys the
+re-check past mail (`PastMailScreen`); Ctrl+R offers it any time. A change to
+the never-log lists alone is previewed before it is saved: a dry run with the
+lists as typed (`messages.redecide` `never_log` / `team_never_log`) shows what
+would be unlogged, and Apply saves the lists and re-decides past mail; Cancel
+saves nothing. Keys the
 config file sets are marked "set by config.toml" (a change here lasts until the
 file is read again), and a config file the daemon refused shows its error and
 line (`config.status`, `config.changed`).
@@ -26,6 +31,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.dialogs.past_mail import PastMailPreview
 from loggbok.tui.screens.base import problem
 from loggbok.tui.screens.past_mail import PastMailScreen
 
@@ -36,7 +42,8 @@ LABELS: dict[str, str] = {
     "bcc_address": "BCC logging address",
     "forwarding_address": "Forwarding address",
     "own_addresses": "Your own addresses (comma-separated): mail among them is not logged",
-    "never_log": "Never log (addresses and @domains, comma-separated)",
+    "never_log": "Never log: your own list (addresses and @domains, comma-separated)",
+    "team_never_log": "Never log for everyone: the team's list (admins edit it)",
     "excluded_folders": "Folders not synced besides Junk, Trash and Drafts (comma-separated,"
     " * wildcards)",
     "default_visibility": "Who sees what is logged from now on",
@@ -90,6 +97,8 @@ def parse_list(value: str) -> list[str]:
     return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
 
 
+LISTS_PREVIEW_TITLE = "Before saving the never-log lists: what they would do to past mail"
+
 RULE_SETTINGS = ("logging_mode", "bcc_address", "forwarding_address", "never_log", "own_addresses")
 """What the rules read: changing one may change past decisions."""
 
@@ -108,6 +117,7 @@ class SettingsScreen(PastMailScreen):
     ]
 
     saved: t.Settings | None = None
+    team: t.TeamSettings | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -135,6 +145,8 @@ class SettingsScreen(PastMailScreen):
             yield Input(id="own-addresses", placeholder="me@example.com, me@private.example")
             yield self._label("never_log")
             yield Input(id="never-log", placeholder="ceo@example.com, @lawfirm.example")
+            yield self._label("team_never_log")
+            yield Input(id="team-never-log", placeholder="@lawfirm.example", classes="team")
             yield self._label("excluded_folders")
             yield Input(id="excluded-folders", placeholder="Newsletters, Lists/*")
             yield self._label("default_visibility")
@@ -173,10 +185,16 @@ class SettingsScreen(PastMailScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Loading settings")
             return
+        try:
+            team = await self.link.call(methods.TEAM_SETTINGS_GET)
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Loading the team's settings")
+            return
         self.mark_loaded()
         self.show_error("")
         self.saved = settings
         self.show(settings)
+        self.show_team(team)
         member: t.User | None = None
         try:
             member = await self.link.call(methods.USERS_ME)
@@ -226,6 +244,22 @@ class SettingsScreen(PastMailScreen):
         body = settings.body_limit_bytes / MB
         self.query_one("#body-cap", Input).value = f"{body:g}"
 
+    def show_team(self, team: t.TeamSettings) -> None:
+        self.team = team
+        field = self.query_one("#team-never-log", Input)
+        field.value = ", ".join(team.never_log)
+        field.disabled = not team.can_edit
+        field.tooltip = None if team.can_edit else "Only an admin may change this list."
+
+    def team_params(self) -> t.TeamSettingsSetParams | None:
+        """The team's list as typed, when it may be saved and differs from the saved one."""
+        if self.team is None or not self.team.can_edit:
+            return None
+        typed = parse_list(self.query_one("#team-never-log", Input).value)
+        if sorted(v.lower() for v in typed) == self.team.never_log:
+            return None
+        return t.TeamSettingsSetParams(never_log=typed)
+
     def params(self) -> t.SettingsSetParams:
         """The form as settings; ValueError naming the field when a cap is not a number."""
         pressed = self.query_one("#logging-mode", RadioSet).pressed_button
@@ -272,12 +306,70 @@ class SettingsScreen(PastMailScreen):
         except ValueError as exc:
             self.show_error(str(exc))
             return
-        self.save(params)
+        team = self.team_params()
+        if self.lists_only_changed(params, team):
+            self.preview_lists(params, team)
+        else:
+            self.save(params, team)
+
+    def lists_only_changed(
+        self, params: t.SettingsSetParams, team: t.TeamSettingsSetParams | None
+    ) -> bool:
+        """True when of what the rules read only the never-log lists change."""
+        if self.saved is None:
+            return False
+        own = params.never_log if isinstance(params.never_log, list) else []
+        own_changed = sorted(v.lower() for v in own) != self.saved.never_log
+        others = [n for n in RULE_SETTINGS if n != "never_log"]
+        same = all(getattr(params, n) == getattr(self.saved, n) for n in others)
+        return same and (own_changed or team is not None)
 
     @work(exclusive=True, group="settings-save")
-    async def save(self, params: t.SettingsSetParams) -> None:
+    async def preview_lists(
+        self, params: t.SettingsSetParams, team: t.TeamSettingsSetParams | None
+    ) -> None:
+        """What the typed lists would unlog, asked before anything is saved."""
+        own = params.never_log if isinstance(params.never_log, list) else None
+        everyone = team.never_log if team is not None and isinstance(team.never_log, list) else None
+        try:
+            preview = await self.link.call(
+                methods.MESSAGES_REDECIDE,
+                t.MessagesRedecideParams(dry_run=True, never_log=own, team_never_log=everyone),
+            )
+        except RpcError as exc:
+            self.show_error(problem(exc))
+            return
+        except DaemonUnreachable as exc:
+            self.report(exc, "Previewing the never-log lists")
+            return
+        if not preview.changed:
+            self.save(params, team)
+            return
+        self.app.push_screen(
+            PastMailPreview(preview, title=LISTS_PREVIEW_TITLE),
+            lambda apply: self._lists_answered(params, team, apply),
+        )
+
+    def _lists_answered(
+        self, params: t.SettingsSetParams, team: t.TeamSettingsSetParams | None, apply: bool | None
+    ) -> None:
+        if apply:
+            self.save(params, team, then_apply=True)
+        else:
+            self.notify("Not saved: the never-log lists stay as they were.", markup=False)
+
+    @work(exclusive=True, group="settings-save")
+    async def save(
+        self,
+        params: t.SettingsSetParams,
+        team: t.TeamSettingsSetParams | None = None,
+        *,
+        then_apply: bool = False,
+    ) -> None:
         try:
             settings = await self.link.call(methods.SETTINGS_SET, params)
+            if team is not None:
+                self.show_team(await self.link.call(methods.TEAM_SETTINGS_SET, team))
         except RpcError as exc:
             self.show_error(problem(exc))
             return
@@ -288,5 +380,7 @@ class SettingsScreen(PastMailScreen):
         before, self.saved = self.saved, settings
         self.show(settings)
         self.notify("Settings saved.", markup=False)
-        if rules_changed(before, settings):
+        if then_apply:
+            self.apply_past_mail()
+        elif rules_changed(before, settings) or team is not None:
             self.recheck_past_mail(quiet=True)

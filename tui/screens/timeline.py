@@ -3,7 +3,9 @@
 Pages come from `timeline.get` with `before`; a `timeline.appended`
 notification for this contact puts the entry on top without a refresh;
 `timeline.changed` and `message.changed` (an entry's attachments came in after a
-scan, R11) for this contact re-read it.
+scan, R11) for this contact re-read it. Above the entries, the contact's blind
+threads (R13: their mailbox is unavailable, replies cannot be read until it
+is back), from the first page's `blind`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.widgets import Footer, Header, Label, Static
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
+from loggbok.tui.data import text
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.timeline_list import TimelineList
@@ -45,6 +48,7 @@ class TimelineScreen(DaemonScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self._heading(), id="timeline-heading", markup=False)
+        yield Static("", id="timeline-blind", markup=False)
         yield TimelineList(id="timeline-list")
         yield Label("Loading…", id="timeline-status", classes="status-bar", markup=False)
         yield Footer()
@@ -60,6 +64,7 @@ class TimelineScreen(DaemonScreen):
         self.loggbok.timeline_changed.subscribe(self, self._changed)
         self.loggbok.message_changed.subscribe(self, self._changed)
         self.query_one(TimelineList).focus()
+        self.query_one("#timeline-blind", Static).display = False
 
     @property
     def timeline(self) -> TimelineList:
@@ -92,18 +97,31 @@ class TimelineScreen(DaemonScreen):
             return
         if first:
             self.mark_loaded()
+            self._show_blind(page.blind)
         self.next_before = page.next
         self.timeline.add_page(list(page.entries), exhausted=page.next is None)
         self._status()
 
+    def _show_blind(self, blind: list[t.BlindThread]) -> None:
+        view = self.query_one("#timeline-blind", Static)
+        view.display = bool(blind)
+        view.update(
+            "\n".join(
+                f"⚠ Blind thread “{b.subject}”: {b.address} unavailable since "
+                f"{text.format_date(b.since)} ({b.cause}); replies are read when it is "
+                "connected again."
+                for b in blind
+            )
+        )
+
     def _status(self) -> None:
         count = len(self.timeline.entries)
         if count == 0:
-            text = "Nothing logged on this contact yet."
+            status = "Nothing logged on this contact yet."
         else:
             more = "scroll for older" if self.next_before else "the beginning"
-            text = f"{count} entries shown · {more}"
-        self.query_one("#timeline-status", Label).update(text)
+            status = f"{count} entries shown · {more}"
+        self.query_one("#timeline-status", Label).update(status)
 
     @on(TimelineList.NeedMore)
     def _need_more(self) -> None:

@@ -59,8 +59,14 @@ class Provider(abc.ABC):
 
     @property
     def signs_in(self) -> bool:
-        """Connected by `mailboxes.sign_in` (a browser), not by a secret in the params."""
-        return "sign_in" in self.capabilities
+        """Every mailbox of this provider is connected by `mailboxes.sign_in` (a
+        browser), not by a secret in the params."""
+        return "sign_in" in self.capabilities and not self.needs_secret
+
+    def signs_in_with(self, config: dict[str, Any]) -> bool:
+        """A mailbox with this config is connected by `mailboxes.sign_in` (providers
+        that take a password or a sign-in tell by the config)."""
+        return self.signs_in
 
     async def start_sign_in(self, mailbox: MailboxRow) -> SignInFlow:
         """Start signing the mailbox in (providers with the "sign_in" capability):

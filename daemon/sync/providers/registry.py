@@ -12,6 +12,7 @@ from loggbok.daemon.secrets import SecretStore
 from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import Backend, PermanentError
 from loggbok.daemon.sync.providers.base import Provider
+from loggbok.daemon.sync.providers.ews.provider import EwsProvider
 from loggbok.daemon.sync.providers.graph.provider import GraphProvider
 from loggbok.daemon.sync.providers.imap.provider import GmailProvider, ImapProvider
 from loggbok.daemon.sync.providers.maildir.provider import MaildirProvider
@@ -19,7 +20,8 @@ from loggbok.protocol import types as t
 from loggbok.protocol.forms import form_fields
 
 PROVIDERS: dict[str, Provider] = {
-    p.name: p for p in (MaildirProvider(), ImapProvider(), GmailProvider(), GraphProvider())
+    p.name: p
+    for p in (MaildirProvider(), ImapProvider(), GmailProvider(), GraphProvider(), EwsProvider())
 }
 
 BackendFactory = Callable[[MailboxRow], Awaitable[Backend]]

@@ -1,0 +1,154 @@
+"""Conversations of a team mailbox (R15): its threads, read back for `conversations.*`.
+
+A conversation is a thread (`threads`, grouped by the thread machinery:
+conversation key, In-Reply-To, References) that holds a message of a team
+mailbox; its id is the thread's. A mailbox's conversations are listed by the
+newest of its own messages in each (an inbound email or the team's reply),
+keyset-paged by "<date_ts>:<thread id>"; the other figures (messages, subject,
+newest sender, contacts) count the whole thread as the caller may see it. Every
+query applies the visibility rule (`records.VISIBLE`); a page is a fixed number
+of statements, however many conversations it holds.
+"""
+
+from __future__ import annotations
+
+from loggbok.daemon.store.db import Database, Row
+from loggbok.daemon.store.errors import Invalid, NotFound
+from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, sender, summary
+from loggbok.protocol.types import Conversation, ConversationDetail, ConversationList
+
+
+def _in(name: str, values: list[int]) -> tuple[str, dict[str, object]]:
+    """An `IN (...)` of named parameters `name0, name1, ...` and their values."""
+    keys = [f"{name}{i}" for i in range(len(values))]
+    return ", ".join(f":{k}" for k in keys), dict(zip(keys, values, strict=True))
+
+
+class ConversationQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _team_mailbox(self, mailbox_id: int) -> None:
+        row = await self._db.fetchone(
+            "SELECT kind FROM mailboxes WHERE id = ? AND removed = 0", (mailbox_id,)
+        )
+        if row is None:
+            raise NotFound("No such mailbox", {"id": mailbox_id})
+        if row["kind"] != "team":
+            raise Invalid(
+                "Invalid params",
+                f"mailbox {mailbox_id} is not a team mailbox (mailboxes.update kind: team)",
+            )
+
+    async def page(
+        self, mailbox_id: int, limit: int, before: str | None, viewer: int = 1
+    ) -> ConversationList:
+        await self._team_mailbox(mailbox_id)
+        params: dict[str, object] = {"mailbox": mailbox_id, "viewer": viewer, "limit": limit + 1}
+        having = ""
+        if before:
+            ts_text, _, id_text = before.partition(":")
+            try:
+                params["ts"], params["tid"] = float(ts_text), int(id_text)
+            except ValueError:
+                raise Invalid(
+                    "Invalid params", "before: not a cursor from conversations.list"
+                ) from None
+            having = " HAVING max(m.date_ts) < :ts OR (max(m.date_ts) = :ts AND m.thread_id < :tid)"
+        rows = await self._db.fetchall(
+            f"""SELECT m.thread_id, max(m.date_ts) AS last_ts FROM messages m
+                WHERE m.mailbox_id = :mailbox AND m.thread_id IS NOT NULL AND {VISIBLE}
+                GROUP BY m.thread_id{having}
+                ORDER BY last_ts DESC, m.thread_id DESC LIMIT :limit""",
+            params,
+        )
+        page = rows[:limit]
+        last = rows[limit - 1] if len(rows) > limit else None
+        threads = [int(r["thread_id"]) for r in page]
+        newest = await self._newest(threads, viewer)
+        contacts = await self._contacts(threads)
+        conversations = [
+            Conversation(
+                id=thread,
+                mailbox_id=mailbox_id,
+                subject=newest[thread]["first_subject"],
+                messages=int(newest[thread]["n"]),
+                last_date=newest[thread]["date"],
+                last_from=sender(newest[thread]),
+                snippet=newest[thread]["snippet"],
+                contact_ids=contacts.get(thread, []),
+            )
+            for thread in threads
+            if thread in newest
+        ]
+        return ConversationList(
+            conversations=conversations,
+            next=f"{last['last_ts']!r}:{last['thread_id']}" if last else None,
+        )
+
+    async def _newest(self, threads: list[int], viewer: int) -> dict[int, Row]:
+        """Each thread's newest visible message, with the thread's message count and
+        the subject of its first message."""
+        if not threads:
+            return {}
+        marks, params = _in("t", threads)
+        rows = await self._db.fetchall(
+            f"""SELECT * FROM (
+                    SELECT {MESSAGE_COLUMNS},
+                        ROW_NUMBER() OVER (PARTITION BY m.thread_id
+                            ORDER BY m.date_ts DESC, m.id DESC) AS pos,
+                        COUNT(*) OVER (PARTITION BY m.thread_id) AS n,
+                        FIRST_VALUE(m.subject) OVER (PARTITION BY m.thread_id
+                            ORDER BY m.date_ts, m.id) AS first_subject
+                    FROM messages m WHERE m.thread_id IN ({marks}) AND {VISIBLE}
+                ) x WHERE x.pos = 1""",
+            {**params, "viewer": viewer},
+        )
+        return {int(r["thread_id"]): r for r in rows}
+
+    async def _contacts(self, threads: list[int]) -> dict[int, list[int]]:
+        if not threads:
+            return {}
+        marks, params = _in("t", threads)
+        rows = await self._db.fetchall(
+            f"""SELECT m.thread_id, e.contact_id, min(e.id) AS first_entry FROM timeline_entries e
+                JOIN messages m ON m.id = e.message WHERE m.thread_id IN ({marks})
+                GROUP BY m.thread_id, e.contact_id ORDER BY m.thread_id, first_entry""",
+            params,
+        )
+        found: dict[int, list[int]] = {}
+        for r in rows:
+            found.setdefault(int(r["thread_id"]), []).append(int(r["contact_id"]))
+        return found
+
+    async def get(self, thread_id: int, viewer: int = 1) -> ConversationDetail:
+        """One conversation, its messages oldest first; NotFound for a thread that holds
+        no message of a team mailbox the caller may see."""
+        team = await self._db.fetchone(
+            f"""SELECT m.mailbox_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+                WHERE m.thread_id = :thread AND b.kind = 'team' AND {VISIBLE}
+                ORDER BY m.date_ts DESC, m.id DESC LIMIT 1""",
+            {"thread": thread_id, "viewer": viewer},
+        )
+        if team is None:
+            raise NotFound("No such conversation", {"id": thread_id})
+        rows = await self._db.fetchall(
+            f"""SELECT {MESSAGE_COLUMNS} FROM messages m
+                WHERE m.thread_id = :thread AND {VISIBLE} ORDER BY m.date_ts, m.id""",
+            {"thread": thread_id, "viewer": viewer},
+        )
+        entries = await self._db.fetchall(
+            """SELECT e.message, e.contact_id FROM timeline_entries e
+               JOIN messages m ON m.id = e.message WHERE m.thread_id = ? ORDER BY e.id""",
+            (thread_id,),
+        )
+        by_message: dict[int, list[int]] = {}
+        for e in entries:
+            by_message.setdefault(int(e["message"]), []).append(int(e["contact_id"]))
+        return ConversationDetail(
+            id=thread_id,
+            mailbox_id=int(team["mailbox_id"]),
+            subject=rows[0]["subject"] if rows else "",
+            messages=[summary(r, by_message.get(int(r["id"]), [])) for r in rows],
+            contact_ids=list(dict.fromkeys(c for e in entries for c in [int(e["contact_id"])])),
+        )

@@ -1,0 +1,272 @@
+"""R13: the intervals a mailbox could not be read (`mailbox_outages`), and what
+depends on them: the tracked threads that are blind meanwhile, and the mail that
+arrived in the gap and was read when it came back.
+
+An outage begins when the mailbox's status turns unavailable (auth_failed,
+disconnected, error: any provider, through the status path every worker
+takes), when it is removed, or when it is replaced (another mailbox connected for
+the same address: the old one's tracked threads move to it and its outage
+goes on as the new one's until that one's first round). It ends with the first
+round that succeeds (status idle). `since` is the last successful sync before it
+(mail after it is what could not be read), else when it began.
+
+Functions taking `tx` run inside the caller's transaction (the status is
+written in the same one). Timestamps are computed here (ISO text and epoch
+seconds), not by SQL functions, so the statements stay portable.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+
+from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.protocol.types import BlindThread, Contact
+
+UNAVAILABLE = ("auth_failed", "disconnected", "error")
+_ARRIVED = "mailbox_id = ? AND date_ts >= ? AND created_at >= ?"
+"""A message arrived in an outage: dated from its start (the last good sync) and
+stored only once it began (read when the mailbox came back). Its own date alone
+is not enough: senders' clocks are wrong."""
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ts(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    id: int
+    mailbox_id: int
+    since_ts: float
+    began_ts: float
+    ended_ts: float | None
+    cause: str
+    detail: str
+
+
+def _outage(row: Row) -> Outage:
+    return Outage(
+        row["id"],
+        row["mailbox_id"],
+        row["since_ts"],
+        row["began_ts"],
+        row["ended_ts"],
+        row["cause"],
+        row["detail"],
+    )
+
+
+async def open_outage(tx: Transaction, mailbox_id: int) -> Outage | None:
+    row = await tx.fetchone(
+        "SELECT * FROM mailbox_outages WHERE mailbox_id = ? AND ended_ts IS NULL"
+        " ORDER BY id DESC LIMIT 1",
+        (mailbox_id,),
+    )
+    return _outage(row) if row is not None else None
+
+
+async def begin(
+    tx: Transaction, mailbox_id: int, cause: str, detail: str, since_ts: float | None = None
+) -> None:
+    """Open an outage (or update the cause of the one open)."""
+    current = await open_outage(tx, mailbox_id)
+    if current is not None:
+        await tx.execute(
+            "UPDATE mailbox_outages SET cause = ?, detail = ? WHERE id = ?",
+            (cause, detail, current.id),
+        )
+        return
+    now = time.time()
+    if since_ts is None:
+        last = await tx.fetchval("SELECT last_sync FROM mailboxes WHERE id = ?", (mailbox_id,))
+        since_ts = _ts(last) or now
+    await tx.execute(
+        "INSERT INTO mailbox_outages (mailbox_id, since_ts, began_ts, cause, detail)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (mailbox_id, since_ts, now, cause, detail),
+    )
+
+
+async def end(tx: Transaction, mailbox_id: int) -> Outage | None:
+    """Close the open outage (the mailbox read again); the outage as it ended."""
+    current = await open_outage(tx, mailbox_id)
+    if current is None:
+        return None
+    now = time.time()
+    arrived = await tx.fetchval(
+        f"SELECT count(*) FROM messages WHERE {_ARRIVED}",
+        (mailbox_id, current.since_ts, iso(current.began_ts)),
+    )
+    await tx.execute(
+        "UPDATE mailbox_outages SET ended_ts = ?, arrived = ? WHERE id = ?",
+        (now, arrived, current.id),
+    )
+    return Outage(
+        current.id,
+        mailbox_id,
+        current.since_ts,
+        current.began_ts,
+        now,
+        current.cause,
+        current.detail,
+    )
+
+
+async def replaced(tx: Transaction, new_id: int, address: str) -> list[int]:
+    """A mailbox was connected for `address`: the removed mailboxes of that address hand
+    it their tracked threads, and their open outages go on as the new one's (ended
+    by its first round). The ids of the mailboxes it replaces."""
+    old = [
+        r["id"]
+        for r in await tx.fetchall(
+            "SELECT id FROM mailboxes WHERE address = ? AND id <> ? AND removed = 1",
+            (address.lower(), new_id),
+        )
+    ]
+    since: list[float] = []
+    for old_id in old:
+        current = await open_outage(tx, old_id)
+        if current is not None:
+            since.append(current.since_ts)
+            await tx.execute(
+                "UPDATE mailbox_outages SET ended_ts = ?, detail = ? WHERE id = ?",
+                (time.time(), f"replaced by mailbox {new_id}", current.id),
+            )
+        await tx.execute(
+            "UPDATE threads SET tracked_mailbox_id = ? WHERE tracked_mailbox_id = ?",
+            (new_id, old_id),
+        )
+    if since:
+        await begin(
+            tx, new_id, "replaced", f"replaces mailbox {', '.join(map(str, old))}", min(since)
+        )
+    return old
+
+
+class OutageQueries:
+    """The reading side: blind threads per contact, thread and message."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    _BLIND = """SELECT t.id AS thread_id, t.subject_norm, m.id AS mailbox_id, m.address,
+            o.since_ts, o.cause, o.detail
+        FROM threads t JOIN mailboxes m ON m.id = t.tracked_mailbox_id
+        JOIN mailbox_outages o ON o.mailbox_id = m.id AND o.ended_ts IS NULL
+        WHERE t.tracked = 1"""
+
+    async def blind_threads_of_contact(self, contact_id: int) -> list[BlindThread]:
+        rows = await self._db.fetchall(
+            f"""{self._BLIND} AND t.id IN
+                (SELECT thread_id FROM thread_contacts WHERE contact_id = ?)
+            ORDER BY o.since_ts, t.id""",
+            (contact_id,),
+        )
+        return [_blind(r) for r in rows]
+
+    async def blind_thread(self, thread_id: int) -> BlindThread | None:
+        row = await self._db.fetchone(f"{self._BLIND} AND t.id = ?", (thread_id,))
+        return _blind(row) if row is not None else None
+
+    async def blind_counts(self, contact_ids: list[int]) -> dict[int, int]:
+        """contact id -> how many of its tracked threads are blind now."""
+        if not contact_ids or not await self._db.fetchone(
+            "SELECT 1 FROM mailbox_outages WHERE ended_ts IS NULL LIMIT 1"
+        ):
+            return {}  # the usual case: every mailbox reads
+        marks = ",".join("?" * len(contact_ids))
+        rows = await self._db.fetchall(
+            f"""SELECT tc.contact_id, count(*) FROM mailbox_outages o
+                JOIN threads t ON t.tracked_mailbox_id = o.mailbox_id AND t.tracked = 1
+                JOIN thread_contacts tc ON tc.thread_id = t.id
+                WHERE o.ended_ts IS NULL AND tc.contact_id IN ({marks})
+                GROUP BY tc.contact_id""",
+            contact_ids,
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def with_blind(self, contacts: list[Contact]) -> list[Contact]:
+        """The contacts with their counts of blind threads (R13)."""
+        counts = await self.blind_counts([c.id for c in contacts])
+        return [
+            msgspec.structs.replace(c, blind_threads=counts[c.id]) if c.id in counts else c
+            for c in contacts
+        ]
+
+    async def read_late(self, mailbox_id: int | None, row: Row) -> Outage | None:
+        """The ended outage of `mailbox_id` in which the message (a `messages` row)
+        arrived: dated from its start, stored while it ended. None for others."""
+        if mailbox_id is None:
+            return None
+        rows = await self._db.fetchall(
+            "SELECT * FROM mailbox_outages WHERE mailbox_id = ? AND ended_ts IS NOT NULL"
+            " AND since_ts <= ? ORDER BY id DESC",
+            (mailbox_id, row["date_ts"]),
+        )
+        for found in map(_outage, rows):
+            assert found.ended_ts is not None
+            if iso(found.began_ts) <= row["created_at"] <= iso(found.ended_ts):
+                return found
+        return None
+
+    async def explain(self, message: Row) -> tuple[dict[str, str], list[str]]:
+        """R13 in `messages.explain` of a `messages` row: evidence details and summary
+        sentences, when its thread is blind now (`mailbox_unavailable`) or it arrived
+        while its mailbox could not be read (`read_late`)."""
+        details: dict[str, str] = {}
+        notes: list[str] = []
+        thread_id = message["thread_id"]
+        blind = await self.blind_thread(thread_id) if thread_id is not None else None
+        if blind is not None:
+            details["mailbox_unavailable"] = (
+                f"mailbox {blind.mailbox_id} ({blind.address}) unavailable since "
+                f"{blind.since} ({blind.cause}{': ' + blind.detail if blind.detail else ''})"
+            )
+            notes.append(
+                f"This thread is blind (R13, mailbox_unavailable): replies since {blind.since} "
+                f"cannot be read until {blind.address} is connected again."
+            )
+        late = await self.read_late(message["mailbox_id"], message)
+        if late is not None and late.ended_ts is not None:
+            details["read_late"] = (
+                f"arrived while mailbox {late.mailbox_id} was unavailable ({late.cause}, "
+                f"{iso(late.since_ts)} to {iso(late.ended_ts)}); read when it came back"
+            )
+            notes.append(
+                f"It arrived while its mailbox was unavailable ({late.cause}) and was read "
+                f"when the mailbox came back at {iso(late.ended_ts)}."
+            )
+        return details, notes
+
+    async def arrived(self, outage: Outage) -> list[Row]:
+        """What arrived in an outage (read when it ended), oldest first."""
+        return await self._db.fetchall(
+            "SELECT id, message_id, date, subject, logged, reason FROM messages"
+            f" WHERE {_ARRIVED} ORDER BY date_ts, id",
+            (outage.mailbox_id, outage.since_ts, iso(outage.began_ts)),
+        )
+
+
+def _blind(row: Row) -> BlindThread:
+    return BlindThread(
+        thread_id=row["thread_id"],
+        subject=row["subject_norm"],
+        mailbox_id=row["mailbox_id"],
+        address=row["address"],
+        since=iso(row["since_ts"]),
+        cause=row["cause"],
+        detail=row["detail"],
+    )

@@ -1,0 +1,251 @@
+"""The SQLite database (the default store): connections, pragmas, migrations and
+transactions; `db.Database` and `db.Transaction` on aiosqlite.
+
+One writer connection (all writes, serialised by a lock, in explicit
+`BEGIN IMMEDIATE` transactions) and one reader connection (RPC reads see only
+committed data, thanks to WAL). Both run on aiosqlite's threads, so no query
+blocks the event loop. Reads take turns at the reader fairly between callers
+(`fair.FairGate`).
+
+A write that finds the disk full (SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from
+a file beside the database) is rolled back and raised as `StorageFull`; the
+writer stays usable, and writes succeed again once space returns.
+
+Test hook: `LOGGBOK_TEST_MAX_PAGE_COUNT=N` in the daemon's environment caps the
+database at N pages on the writer connection (`PRAGMA max_page_count`), so a
+test can fill it (from its own connection, under the same cap) and free it
+again: a real SQLITE_FULL without a full file system. Never set it otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from loggbok.daemon.store.db import is_storage_full, storage_full
+from loggbok.daemon.store.dialect import SQLITE
+from loggbok.daemon.store.errors import StoreUnavailable
+from loggbok.daemon.store.fair import FairGate
+from loggbok.daemon.store.migrations import MIGRATIONS
+
+Row = sqlite3.Row
+SqlParams = Sequence[Any] | dict[str, Any]
+__all__ = ["SqliteDatabase", "SqliteTransaction", "is_full"]
+
+
+MAX_PAGE_COUNT_VARIABLE = "LOGGBOK_TEST_MAX_PAGE_COUNT"
+_SQLITE_FULL = 13
+_IN_CHUNK = 500
+
+
+def is_full(exc: BaseException) -> bool:
+    """True for SQLite's SQLITE_FULL."""
+    if isinstance(exc, sqlite3.Error):
+        code: int | None = getattr(exc, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF == _SQLITE_FULL
+        return "database or disk is full" in str(exc)
+    return False
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+    except BaseException:
+        await conn.close()  # its thread would keep the process alive
+        raise
+    return conn
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"the database {path} cannot be used ({exc}): it is damaged or not a loggbok"
+        " database. Moving it (and its -wal and -shm files) aside starts an empty one:"
+        " contacts, settings, mailboxes and what was logged by hand are in the old file;"
+        " mail is read again from the mailboxes once they are added back"
+    )
+
+
+class SqliteDatabase:
+    """Owns the two connections. Create with `await SqliteDatabase.open(path)`."""
+
+    dialect = SQLITE
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self.where = str(path)
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+        self._reader_gate = FairGate()
+        self.generation = 0
+        """Committed write transactions that may change what a sync plan is based on
+        (see `transaction`); a round that carries a snapshot across batches compares it."""
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteDatabase:
+        """Open (and migrate) the database; StoreUnavailable when it cannot be used."""
+        try:
+            writer = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(path, exc) from exc
+        db = cls(path, writer, writer)
+        try:
+            await db._migrate()
+            if cap := os.environ.get(MAX_PAGE_COUNT_VARIABLE):
+                await writer.execute(f"PRAGMA max_page_count={int(cap)}")
+            db._reader = await _connect(path)
+        except BaseException as exc:
+            await writer.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _unusable(path, exc) from exc
+            raise
+        return db
+
+    async def _migrate(self) -> None:
+        async with self._writer.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StoreUnavailable(
+                f"the database {self.path} was written by a newer loggbok (schema {version};"
+                f" this one knows up to {len(MIGRATIONS)}): run that version, or move the"
+                " file aside to start afresh"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self._writer.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
+            )
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self, *, plan_neutral: bool = False) -> AsyncIterator[SqliteTransaction]:
+        """A write transaction; commits on success, rolls back on any error.
+
+        Every commit bumps `generation`, except with `plan_neutral`: the caller
+        promises to touch nothing a sync plan reads (messages by key, threads, thread
+        keys, contacts and their addresses, the id counters), e.g. a body filled in.
+        """
+        async with self._write_lock:
+            try:
+                await self._run_to_end("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                await self._run_to_end("ROLLBACK")  # the BEGIN ran all the same
+                raise
+            try:
+                yield SqliteTransaction(self._writer)
+            except BaseException as exc:
+                await self._roll_back()
+                if is_storage_full(exc):
+                    raise storage_full(exc) from exc
+                raise
+            try:
+                await self._run_to_end("COMMIT")
+            except BaseException as exc:
+                # A COMMIT refused (disk full, say) leaves the transaction open: end it,
+                # or every later BEGIN on this connection fails.
+                await self._roll_back()
+                if is_storage_full(exc):
+                    raise storage_full(exc) from exc
+                raise
+            finally:
+                if not plan_neutral:
+                    self.generation += 1
+
+    async def _roll_back(self) -> None:
+        """ROLLBACK when a transaction is open (SQLite ends some by itself on an
+        error such as SQLITE_FULL; a ROLLBACK then would fail and hide that error)."""
+        if self._writer.in_transaction:
+            await self._run_to_end("ROLLBACK")
+
+    async def _run_to_end(self, sql: str) -> None:
+        """Run `sql` on the writer and wait for it to finish even if this task is
+        cancelled meanwhile: it runs on the connection's thread whatever the task does,
+        and the transaction it begins or ends must be settled before the write lock is
+        let go (a BEGIN cut off by a cancellation used to leave the connection inside
+        a transaction: every later write failed until a restart). A cancellation that
+        came meanwhile is raised once the statement is done."""
+        step = asyncio.ensure_future(self._writer.execute(sql))
+        cancelled = False
+        while not step.done():
+            try:
+                await asyncio.shield(step)
+            except asyncio.CancelledError:
+                cancelled = True
+        step.result()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Any]:
+        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: SqlParams = ()) -> Any:
+        async with self._reader_gate.turn(), self._reader.execute(sql, params) as cursor:
+            row: Any = await cursor.fetchone()
+            return row
+
+    async def publish(self, message_ids: list[int]) -> None:
+        """Nothing: one process writes a SQLite store."""
+
+    async def published(self) -> AsyncIterator[list[int]]:
+        """Never yields: one process writes a SQLite store."""
+        await asyncio.Event().wait()
+        yield []
+
+
+class SqliteTransaction:
+    """Queries inside one write transaction (reads see its own writes)."""
+
+    dialect = SQLITE
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: SqlParams = ()) -> None:
+        await self._conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[SqlParams]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Any]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: SqlParams = ()) -> Any:
+        async with self._conn.execute(sql, params) as cursor:
+            row: Any = await cursor.fetchone()
+            return row
+
+    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
+        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
+        unique = list(dict.fromkeys(values))
+        rows: list[Any] = []
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
+            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
+        return rows
+
+    async def other_writers(self) -> int:
+        """SQLite's `PRAGMA data_version` on this connection: it changes when another
+        connection (another process) commits, never for this connection's own commits."""
+        return int(await self.fetchval("PRAGMA data_version"))

@@ -1,0 +1,83 @@
+"""SIGKILL of the daemon during a 10,000-message initial EWS sync, then a
+restart: every message ends up stored and logged exactly once, and the audit
+finds nothing missing (the SyncState is committed with the last batch; the
+next round lists the folder again and skips what was stored)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from loggbok.protocol import methods as m
+from loggbok.protocol import types as t
+from tests.e2e.test_crash_safety import BCC, _raw
+from tests.servers.ews.server import EwsServer
+from tests.support.ews import add_ntlm, ews_daemon
+from tests.support.graph import counts
+
+THREADS = 2000
+REPLIES = 4
+ME = "me@firma.example"
+
+
+def seed(server: EwsServer) -> None:
+    """Each thread in time order: the offer (Sent, BCC), replies both ways."""
+    items: list[tuple[str, bytes]] = []
+    for n in range(THREADS):
+        contact = f"kund{n}@kund{n % 50}.example"
+        root = f"t{n}@firma.example"
+        items.append(
+            ("sentitems", _raw(ME, contact, f"Offer {n}", root, None, n % 28, n, bcc=True))
+        )
+        parent = root
+        for r in range(REPLIES):
+            inbound = r % 2 == 0
+            msgid = f"t{n}r{r}@x.example"
+            raw = _raw(
+                contact if inbound else ME,
+                ME if inbound else contact,
+                f"Re: Offer {n}",
+                msgid,
+                parent,
+                n % 28,
+                n + 1 + r,
+            )
+            items.append(("inbox" if inbound else "sentitems", raw))
+            parent = msgid
+    server.deliver_many(ME, items)
+
+
+async def test_sigkill_during_10k_ews_sync(ews_server: EwsServer, workdir: Path) -> None:
+    await asyncio.to_thread(seed, ews_server)
+    total = THREADS * (REPLIES + 1)
+    with ews_daemon(workdir, ews_server, poll="600") as daemon:
+        client = await daemon.client()
+        await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
+        mailbox = await add_ntlm(client, ews_server, ME)
+        while True:  # kill after some batches, not all, have committed
+            name, progress = await asyncio.wait_for(client.notifications.get(), 300)
+            if name == "sync.progress" and progress.phase == "decide" and progress.done >= 2000:
+                assert progress.done < progress.total
+                break
+        daemon.kill()
+        await client.close()
+        with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
+            partial = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        assert 0 < partial < total
+
+        daemon.start()
+        client = await daemon.client()
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox))
+        audit = await client.call(m.MAILBOXES_AUDIT, t.IdParams(id=mailbox))
+        await client.close()
+        found = counts(daemon)
+        with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
+            unparsed = db.execute(
+                "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'"
+            ).fetchone()[0]
+    assert (audit.missing, audit.extra) == ([], [])
+    assert audit.server_messages == audit.stored_messages == total
+    assert found["messages"] == found["message_ids"] == found["logged"] == total
+    assert found["entries"] == total and found["duplicate_entries"] == 0
+    assert unparsed == 0
