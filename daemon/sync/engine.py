@@ -173,7 +173,7 @@ class SyncRound:
         )
         self.rules = rules
         self._store_round = self.store.rounds.begin(
-            self.mailbox.id, rules, self._folder_names(), self._visibility(settings)
+            self.mailbox.id, rules, self._folder_names(), self._visibility(settings, rules)
         )
         pending = [
             Pending(
@@ -201,9 +201,12 @@ class SyncRound:
         await self.store.mailboxes.set_folders_state([w.row.id for w in work], "idle")
         return self.result
 
-    def _visibility(self, settings: Settings) -> str:
-        """Who sees what this round logs: the mailbox's own choice, else its user's default."""
-        return self.mailbox.visibility or settings.default_visibility
+    def _visibility(self, settings: Settings, rules: RuleSettings) -> str:
+        """Who sees what this round logs: the mailbox's own choice, else `team` for a
+        team mailbox (R15: a shared inbox's mail is the team's), else its user's default."""
+        if self.mailbox.visibility:
+            return self.mailbox.visibility
+        return "team" if rules.team_inbox else settings.default_visibility
 
     async def _take(
         self,
@@ -347,7 +350,7 @@ class SyncRound:
             self.mailbox.id,
             rules,
             self._folder_names(),
-            self._visibility(settings),
+            self._visibility(settings, rules),
         )
         await decider.load(incoming)
         batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]
