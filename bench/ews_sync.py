@@ -137,7 +137,6 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         ews = asyncio.run(run_ews(corpus, workdir, args.push))
         if not args.no_graph:
-            (workdir / "graph").mkdir(mode=0o700)  # run_graph makes it 0755: loggbokd refuses
             graph = asyncio.run(run_graph(corpus, workdir, push=0, poll=600.0))
         if not args.no_imap:
             with DovecotServer() as dovecot:

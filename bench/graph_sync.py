@@ -88,7 +88,8 @@ async def run_graph(corpus: Corpus, workdir: Path, push: int, poll: float) -> Gr
     run = GraphRun(messages=corpus.total, corpus_bytes=corpus.size, poll_seconds=poll)
     server = GraphServer().start()
     base = workdir / "graph"
-    (base / "data").mkdir(parents=True)
+    base.mkdir(mode=0o700)  # the socket's folder: loggbokd refuses one others can enter
+    (base / "data").mkdir()
     daemon = DaemonProcess(
         base / "d.sock",
         base / "data",

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from loggbok.daemon.config.service import ConfigService
@@ -307,10 +308,11 @@ class Daemon:
                     os.close(fd)
         log.info("loggbokd stopped")
 
-    async def serve(self) -> None:
+    async def serve(self, on_ready: Callable[[], None] | None = None) -> None:
         """Start, run until SIGTERM or SIGINT, stop. The handlers are in place before the
         socket exists, so a signal at any moment after a client could connect ends in an
-        orderly stop (a SIGTERM during start is held until start is done)."""
+        orderly stop (a SIGTERM during start is held until start is done). `on_ready` is
+        called once the socket answers (the command line says where it listens)."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -320,6 +322,8 @@ class Daemon:
         try:
             await self.start()
             self.notifier.ready(f"listening on {self.socket_path}")
+            if on_ready is not None:
+                on_ready()
             if self.notifier.watchdog_seconds is not None:
                 watchdog = asyncio.create_task(self._watchdog(self.notifier.watchdog_seconds))
             await stop.wait()

@@ -114,8 +114,18 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
         user=args.user,
         database=args.database,
     )
+
+    def ready() -> None:
+        if not journal_stream():  # under systemd the unit's status says it
+            print(
+                f"loggbokd: listening on {socket_path} (data in {data_dir});"
+                " SIGTERM or Ctrl-C stops it",
+                file=sys.stderr,
+                flush=True,
+            )
+
     try:
-        await daemon.serve()
+        await daemon.serve(on_ready=ready)
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2

@@ -144,7 +144,7 @@ class SettingsSetParams(Params):
 
 
 class User(Record):
-    """A member of the team on this store (since 1.19). `email` is null for the first
+    """A member of the team on this store (since 1.20). `email` is null for the first
     user until a daemon serves it (`loggbokd --user`)."""
 
     id: int
@@ -234,7 +234,7 @@ class _MailboxAddBase(Params, tag_field="provider", kw_only=True):
             extra={"form": False},
         ),
     ] = None
-    """Who sees the email this mailbox logs (since 1.19); None: the user's
+    """Who sees the email this mailbox logs (since 1.20); None: the user's
     `default_visibility` at the time each message is logged."""
     kind: Annotated[
         MailboxKind,
@@ -513,15 +513,18 @@ class Mailbox(Record):
     managed_by_config: bool = False
     """Declared in the config file: it changes (or goes) when the file does (since 1.9)."""
     visibility: Visibility | None = None
-    """Who sees what it logs; None: the user's `default_visibility` (since 1.19)."""
+    """Who sees what it logs; None: the user's `default_visibility` (since 1.20)."""
     kind: MailboxKind = "personal"
     """`team`: a shared inbox whose mail is logged into conversations (R15, since 1.16)."""
+    retry_at: str | None = None
+    """When a disconnected or failing mailbox is tried next (ISO 8601, UTC); None when
+    nothing is scheduled (it works, or it waits for a new password or sign-in) (since 1.18)."""
 
 
 class MailboxUpdateParams(Params):
     """Change a connected mailbox of yours (since 1.16): only the named fields change,
     and decide the mail that arrives from then on. A new `kind` (since 1.16);
-    `visibility` (since 1.19), null going back to your `default_visibility`.
+    `visibility` (since 1.20), null going back to your `default_visibility`.
     `messages.redecide` decides past mail again."""
 
     id: RowId
@@ -775,7 +778,7 @@ class Message(Record):
 
 
 class MessagesSetVisibilityParams(Params):
-    """Who may see one of your logged messages (since 1.19): by `id` or `message_id`."""
+    """Who may see one of your logged messages (since 1.20): by `id` or `message_id`."""
 
     visibility: Visibility
     id: RowId | None = None
@@ -1143,14 +1146,24 @@ class MailboxStatusChanged(Record):
     id: int
     status: MailboxStatus
     detail: str = ""
+    retry_at: str | None = None
+    """As `Mailbox.retry_at`: when the daemon tries this mailbox again (since 1.18)."""
 
 
 class SyncProgress(Record):
+    """How far a round has got. `done`/`total` count within `folder` and `phase`
+    (they start again with each); `round_done`/`round_total` count the whole
+    round and only grow: `round_total` is the round's new messages, and
+    `round_done` counts a message half when its headers are read and whole when
+    it is decided (since 1.18)."""
+
     mailbox_id: int
     folder: str
     phase: str
     done: int
     total: int
+    round_done: int = 0
+    round_total: int = 0
 
 
 class ContactsImportProgress(Record):

@@ -103,9 +103,11 @@ _STORE_WORDS = ("Store.open(", "DaemonProcess(", "synced_daemon(")
 
 def _opens_store(metafunc: pytest.Metafunc) -> bool:
     """A test that opens a store or starts a daemon (directly or by a fixture); pure
-    parsing and TUI tests are not doubled."""
+    parsing and TUI tests (tests/tui, whose daemons use the default store) are not doubled."""
     if metafunc.definition.get_closest_marker("sqlite_only"):
         return False
+    if Path(str(metafunc.definition.fspath)).parent.name == "tui":
+        return False  # the TUI is a protocol client: what it shows does not depend on the store
     source = Path(str(metafunc.definition.fspath)).read_text()
     if "sqlite3" in source:
         return False  # it reads the SQLite file itself (not yet through the store)
@@ -118,8 +120,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_backend" in metafunc.fixturenames:
         if metafunc.definition.get_closest_marker("postgres_only"):
             stores = [s for s in STORES if s == "postgres"]
+        elif _opens_store(metafunc):
+            stores = STORES
         else:
-            stores = STORES if _opens_store(metafunc) else STORES[:1]
+            return  # one store, the default: no parameter, so test ids stay as they were
         metafunc.parametrize("store_backend", stores, indirect=True)
 
 

@@ -23,7 +23,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import RpcError
-from loggbok.protocol.socket_check import UnsafeSocket
+from loggbok.protocol.socket_check import UnsafeSocket, listener_pid
 from loggbok.protocol.version import PROTOCOL_VERSION
 from loggbok.tui import archive, completion, launcher, paths, service
 
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("params", nargs="*", metavar="key=value")
     call.add_argument("--params", dest="params_json", default=None, metavar="JSON")
     sub.add_parser("status", help="the daemon's version and the mailboxes' state")
+    sub.add_parser("stop", help="stop the daemon (it syncs until then, also without the TUI)")
     sub.add_parser("demo", help="open the TUI on the demo mailbox and contacts")
     sub.add_parser("tui", help="open the TUI (the default)")
     export = sub.add_parser(
@@ -213,6 +214,19 @@ def run_backup(socket: Path, path: Path) -> int:
     return _client_run(socket, work)
 
 
+def run_stop(socket: Path) -> int:
+    try:
+        pid = asyncio.run(launcher.stop_daemon(socket))
+    except launcher.DaemonStartError as exc:
+        print(f"loggbok: {exc}", file=sys.stderr)
+        return 1
+    if pid is None:
+        print(f"loggbok: no daemon was running on {socket}", file=sys.stderr)
+    else:
+        print(f"loggbok: stopped loggbokd (pid {pid}) on {socket}", file=sys.stderr)
+    return 0
+
+
 def run_tui(socket: Path, data_dir: Path, demo: bool) -> int:
     try:
         started = asyncio.run(launcher.ensure_daemon(socket, data_dir, demo=demo))
@@ -223,8 +237,26 @@ def run_tui(socket: Path, data_dir: Path, demo: bool) -> int:
         print(f"loggbok: started loggbokd on {socket}", file=sys.stderr)
     from loggbok.tui.app import build_app  # Textual loads only when the TUI opens
 
-    build_app(socket).run()
+    build_app(socket, data_dir=data_dir, demo=demo).run()
+    print(after_tui(socket, demo), file=sys.stderr)
     return 0
+
+
+def after_tui(socket: Path, demo: bool) -> str:
+    """What happens to the daemon once the TUI quits: the demo's ends with the demo;
+    the user's keeps running (and syncing)."""
+    if demo:
+        try:
+            pid = asyncio.run(launcher.stop_daemon(socket))
+        except launcher.DaemonStartError as exc:
+            return f"loggbok: the demo's daemon did not stop: {exc}"
+        return "loggbok: the demo's daemon has stopped." if pid else "loggbok: demo closed."
+    if listener_pid(socket) is None:
+        return "loggbok: the daemon is not running; `loggbok` starts it again."
+    return (
+        f"loggbok: loggbokd keeps running in the background on {socket} and keeps"
+        " syncing your mailboxes; `loggbok stop` ends it."
+    )
 
 
 def _complete(argv: Sequence[str]) -> int | None:
@@ -252,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_call(socket, args.method, args.params, args.params_json)
     if args.command == "status":
         return run_status(socket)
+    if args.command == "stop":
+        return run_stop(socket)
     if args.command == "service":
         return service.install(args.print)
     if args.command == "completion":

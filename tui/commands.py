@@ -53,7 +53,10 @@ class ActionsProvider(Provider):
                 continue
             if not binding.description or not active.enabled or binding.action in seen:
                 continue
-            if binding.action.startswith("switch_mode") or binding.action == "command_palette":
+            if (
+                binding.action.startswith(("switch_mode", "open_view"))
+                or binding.action == "command_palette"
+            ):
                 continue
             seen.add(binding.action)
             yield (
@@ -79,8 +82,6 @@ async def _open(app: LoggbokApp, mode: str | None, action: str | None) -> None:
         if action is not None:
             await app.run_action(action)
         return
-    await app.switch_mode(mode)
-    while len(app.screen_stack) > 1:  # back to the view's own screen
-        await app.pop_screen()
+    await app.action_open_view(mode)  # the view's top screen, as its key opens it
     if action is not None:
         await app.screen.run_action(action)

@@ -1,13 +1,15 @@
-"""Find a running daemon, or start one in the background and wait for its socket.
+"""Find a running daemon, start one in the background and wait for its socket, or stop it.
 
 The daemon is started detached (its own session, output to a log file in its
 data dir) with the same interpreter, so it outlives the TUI that started it.
+`stop_daemon` ends the one listening on a socket (SIGTERM: an orderly stop).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +79,28 @@ def spawn(socket_path: Path, data_dir: Path, demo: bool = False) -> subprocess.P
             env=os.environ.copy(),
         )
     return process
+
+
+STOP_SECONDS = 30.0
+
+
+async def stop_daemon(socket_path: Path, seconds: float = STOP_SECONDS) -> int | None:
+    """SIGTERM the daemon listening on `socket_path` and wait until its socket is quiet;
+    its pid, or None when none listens. `DaemonStartError` when it does not stop."""
+    pid = listener_pid(socket_path)
+    if pid is None or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while listener_pid(socket_path) == pid:
+        if loop.time() > deadline:
+            raise DaemonStartError(f"loggbokd (pid {pid}) did not stop within {seconds:.0f} s")
+        await asyncio.sleep(0.1)
+    return pid
 
 
 async def ensure_daemon(

@@ -162,8 +162,24 @@ def _decide(facts: HeaderFacts, ctx: RuleContext) -> Decision:
             return Decision(False, "never_log", "R16", never_logged=blocked)
         return Decision(False, "no_contact_participant", "R6", never_logged=blocked)
     if settings.mode == "replies_only":
-        return Decision(False, "not_in_tracked_thread", "R5", known, never_logged=blocked)
+        return Decision(
+            False,
+            "not_in_tracked_thread",
+            "R5",
+            known,
+            never_logged=blocked,
+            details=_untracked_reply(facts, settings.bcc_address),
+        )
     return Decision(True, "contact_email", "R5", known, never_logged=blocked)
+
+
+def _untracked_reply(facts: HeaderFacts, logging_address: str | None) -> dict[str, str]:
+    """What Why? needs to tell a reply in a thread that is not tracked from a new
+    email: the message it answers and the logging address its thread lacked."""
+    answers = facts.in_reply_to[:1] or facts.references[-1:]
+    if not answers:
+        return {}
+    return {"answers": f"<{answers[0]}>", "logging_address": logging_address or ""}
 
 
 def _logged_by_bcc(

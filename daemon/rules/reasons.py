@@ -68,6 +68,21 @@ _FIXES: dict[str, list[str]] = {
 }
 
 
+_UNTRACKED_REPLY = (
+    "Not logged: a reply ({answers}) in a thread loggbok does not track: you did not send "
+    "the first message with your logging address{logging_address} in Bcc, and the mode "
+    "(replies_only) logs only replies in tracked threads. Log this message by hand; to "
+    "track such a thread from the start, put the logging address in Bcc when you write first."
+)
+"""`not_in_tracked_thread` for a message that answers another (its details name it)."""
+
+
+_SAME_MESSAGE = (
+    "Logged: a reply in a tracked thread (it answers {matched}) that kept its subject line."
+)
+"""`reply_in_tracked_thread` when the subject was compared with the message it answers."""
+
+
 class _Missing(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "" if key in _OPTIONAL else "?"
@@ -93,6 +108,16 @@ def _notes(details: Mapping[str, str]) -> dict[str, str]:
 
 def summary(reason: str, details: Mapping[str, str]) -> str:
     template = _SUMMARIES.get(reason, f"Decision: {reason}.")
+    compared = details.get("compared_message_id", "")
+    if (
+        reason == "reply_in_tracked_thread"
+        and compared.lower() == details.get("matched", "").lower()
+    ):
+        template = _SAME_MESSAGE
+    if reason == "not_in_tracked_thread" and details.get("answers"):
+        address = details.get("logging_address")
+        details = {**details, "logging_address": f" ({address})" if address else ""}
+        template = _UNTRACKED_REPLY
     return template.format_map(_Missing({**details, **_notes(details)}))
 
 

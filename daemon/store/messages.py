@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
@@ -135,6 +136,16 @@ class MessageQueries:
             raw_base64=base64.b64encode(raw).decode("ascii"),
         )
 
+    async def _matched_as_received(self, data: dict[str, Any]) -> None:
+        """The answered message's Message-ID as its mail carried it: the decision keeps
+        the thread index's key (lower case), the message row the header's text."""
+        matched_id, key = data.get("matched_id"), data.get("matched_message_id")
+        if matched_id is None or not key:
+            return
+        row = await self._db.fetchone("SELECT message_id FROM messages WHERE id = ?", (matched_id,))
+        if row is not None and str(row["message_id"]).lower() == str(key).lower():
+            data["matched_message_id"] = row["message_id"]
+
     async def explain(self, message: int) -> Explanation:
         row = await self._row(message)
         decision = await self._db.fetchone(
@@ -142,6 +153,7 @@ class MessageQueries:
         )
         assert decision is not None, "every stored message has a decision"
         data = json.loads(decision["evidence"])
+        await self._matched_as_received(data)
         evidence = Evidence(
             rule=decision["rule"],
             thread_id=data.get("thread_id"),

@@ -148,6 +148,8 @@ class SyncRound:
         self._folders: dict[int, Folder] = {}
         self._decided = 0
         """New messages decided in earlier windows (for progress)."""
+        self._headers_read = 0
+        """New messages whose headers this round has read, in every window (for progress)."""
         self.rules = RuleSettings()
         """The rules of this round (`run` reads them from the settings)."""
         self._excluded: list[str] = []
@@ -282,6 +284,7 @@ class SyncRound:
                     blocks = [item.raw_header for item in items]
                     task = asyncio.ensure_future(parse_header_blocks(blocks))
                     parsing.append(_HeaderChunk(folder_work.row.id, items, task))
+                    self._headers_read += len(new[start : start + HEADER_CHUNK])
                     await self.notify(
                         "sync.progress",
                         SyncProgress(
@@ -290,6 +293,8 @@ class SyncRound:
                             phase="headers",
                             done=folder_work.offset + min(start + HEADER_CHUNK, len(new)),
                             total=folder_work.total,
+                            round_done=self._round_done(self._decided),
+                            round_total=self.result.seen,
                         ),
                     )
             found: list[Incoming] = []
@@ -407,16 +412,24 @@ class SyncRound:
             ]
             + [Pending(r.message_id, r.folder_id, r.remote_id, None) for r in written.relogged]
         )
+        decided = self._decided + min(number * BATCH, total)
         await self.notify(
             "sync.progress",
             SyncProgress(
                 mailbox_id=self.mailbox.id,
                 folder="*",
                 phase="decide",
-                done=self._decided + min(number * BATCH, total),
+                done=decided,
                 total=self.result.seen,
+                round_done=self._round_done(decided),
+                round_total=self.result.seen,
             ),
         )
+
+    def _round_done(self, decided: int) -> int:
+        """The round's messages done: half for headers read, whole once decided
+        (both only grow, so this does too)."""
+        return min(self.result.seen, (self._headers_read + decided) // 2)
 
     async def fill_bodies(self, pending: list[Pending], settings: Settings) -> None:
         """Fetch, parse and store the bodies of logged messages, then tell the clients.

@@ -86,7 +86,8 @@ class SyncService:
             self._run(worker)
 
     def live(self, mailboxes: Sequence[Mailbox]) -> list[Mailbox]:
-        """`mailboxes` as stored, with each status its worker holds but could not write."""
+        """`mailboxes` as stored, with each status its worker holds but could not write,
+        and when a failing one is tried next."""
         result = []
         for mailbox in mailboxes:
             worker = self.workers.get(mailbox.id)
@@ -94,6 +95,8 @@ class SyncService:
                 mailbox = msgspec.structs.replace(
                     mailbox, status=worker.status, status_detail=worker.detail or ""
                 )
+            if worker is not None and worker.retry_at and mailbox.status == worker.status:
+                mailbox = msgspec.structs.replace(mailbox, retry_at=worker.retry_at)
             result.append(mailbox)
         return result
 

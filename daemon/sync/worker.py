@@ -38,6 +38,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from loggbok.daemon.memory import release_after_bulk
@@ -77,6 +78,8 @@ class MailboxWorker:
         """The last status detail announced (None: none yet since the daemon started)."""
         self.unsaved = False
         """The announced status could not be written to the database (yet)."""
+        self.retry_at: str | None = None
+        """When the task tries again after a failure (announced with the status)."""
         self.stopping = False
 
     @property
@@ -129,14 +132,22 @@ class MailboxWorker:
                     raise storage_full(exc) from exc
                 raise
 
-    async def set_status(self, status: MailboxStatus, detail: str = "") -> None:
+    async def set_status(
+        self, status: MailboxStatus, detail: str = "", retry_in: float | None = None
+    ) -> None:
         """Persist and announce a status; never raises (but a cancellation).
 
         Clients hear of every change even when the database cannot take it; it is
         then held in memory (`unsaved`) and written with the next status that can be.
+        `retry_in`: seconds until the task tries again (announced as `retry_at`).
         """
-        changed = (status, detail) != (self.status, self.detail)
-        self.status, self.detail = status, detail
+        retry_at = (
+            None
+            if retry_in is None
+            else (datetime.now(UTC) + timedelta(seconds=retry_in)).isoformat(timespec="seconds")
+        )
+        changed = (status, detail, retry_at) != (self.status, self.detail, self.retry_at)
+        self.status, self.detail, self.retry_at = status, detail, retry_at
         ended = None
         try:
             written = await self.store.mailboxes.set_status(self.mailbox.id, status, detail)
@@ -159,7 +170,9 @@ class MailboxWorker:
             try:
                 await self._notify(
                     "mailbox.status_changed",
-                    MailboxStatusChanged(id=self.mailbox.id, status=status, detail=detail),
+                    MailboxStatusChanged(
+                        id=self.mailbox.id, status=status, detail=detail, retry_at=retry_at
+                    ),
                 )
             except asyncio.CancelledError:
                 raise
@@ -194,19 +207,20 @@ class MailboxWorker:
                 f"logged ({row['reason']})" if row["logged"] else f"not logged ({row['reason']})",
             )
 
-    async def _failed(self, exc: Exception) -> None:
-        """Close the backend and set the status an error calls for."""
+    async def _failed(self, exc: Exception, retry_in: float | None = None) -> None:
+        """Close the backend and set the status an error calls for (`retry_in`: the
+        back-off before the next try, None when it is not known here)."""
         await self.close_backend()
         if isinstance(exc, AuthError):
             await self.set_status("auth_failed", str(exc))
         elif isinstance(exc, TemporaryError):
-            await self.set_status("disconnected", str(exc))
+            await self.set_status("disconnected", str(exc), retry_in)
         elif is_storage_full(exc):
             log.warning("mailbox %s: %s; retrying with back-off", self.mailbox.id, exc)
-            await self.set_status("error", f"storage full: {storage_full(exc)}")
+            await self.set_status("error", f"storage full: {storage_full(exc)}", retry_in)
         else:
             log.exception("mailbox %s: unexpected error", self.mailbox.id, exc_info=exc)
-            await self.set_status("error", f"{type(exc).__name__}: {exc}")
+            await self.set_status("error", f"{type(exc).__name__}: {exc}", retry_in)
 
     async def _connected(self) -> Backend:
         if self._backend is None:
@@ -246,12 +260,12 @@ class MailboxWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                await self._failed(exc)
+                delay = backoff * random.uniform(0.5, 1.5)
+                await self._failed(exc, delay)
                 if isinstance(exc, AuthError):
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-            delay = backoff * random.uniform(0.5, 1.5)
             backoff = min(backoff * 2, MAX_BACKOFF)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

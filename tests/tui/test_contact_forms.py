@@ -74,7 +74,7 @@ async def test_import_shows_its_summary_after_the_bar(
         summary = screen.query_one("#import-summary", Label)
         await until(lambda: "created" in str(summary.render()))
         # Anna is already a contact with that name and address: nothing changes, so skipped.
-        assert str(summary.render()) == "Import: 1 created, 0 updated, 2 skipped, 1 errors"
+        assert str(summary.render()) == "Import: 1 created, 0 updated, 2 skipped, 1 error"
         await until(lambda: any("nils.holm@tallbacka.example" in c.emails for c in screen.contacts))
         await pilot.pause()
         assert str(summary.render()).startswith("Import: 1 created")  # a reload keeps it

@@ -39,7 +39,7 @@ async def test_list_add_with_connection_test_and_remove(
         row = str(demo_box.id)
         assert str(table.get_cell(row, "Address")).startswith(demo_box.address)
         assert str(table.get_cell(row, "Provider")) == "maildir"
-        assert str(table.get_cell(row, "Status")) == "idle"
+        assert str(table.get_cell(row, "Status")) == "up to date"
 
         await pilot.press("a")
         form = await screen_of(app, MailboxForm)
@@ -48,7 +48,7 @@ async def test_list_add_with_connection_test_and_remove(
         await pilot.press("ctrl+s")
         result = form.query_one("#test-result", Static)
         await until(lambda: "Connection failed" in str(result.render()))
-        assert "not_found" in str(result.render())
+        assert "not_found" not in str(result.render())  # the reason in words, not its code
         assert app.screen is form
         assert len((await script_client.call(methods.MAILBOXES_LIST)).mailboxes) == 1
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.command import CommandList, CommandPalette
-from textual.widgets import HelpPanel, Input, OptionList, ProgressBar
-from textual.widgets._key_panel import BindingsTable
+from textual.widgets import Input, OptionList, ProgressBar
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
@@ -23,6 +22,7 @@ from loggbok.tui.screens.mailboxes import MailboxesScreen
 from loggbok.tui.screens.message import MessageScreen
 from loggbok.tui.screens.search import SearchScreen
 from loggbok.tui.screens.unlogged import UnloggedScreen
+from loggbok.tui.widgets.keys_panel import AppFirstBindings, KeysPanel
 
 from .conftest import DemoDaemon, screen_of, until
 
@@ -175,15 +175,18 @@ async def test_keys_panel_lists_the_view_keys_hidden_from_the_footer(
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: isinstance(app.screen, ContactsScreen) and app.screen.contacts)
         await pilot.press("question_mark")
-        panel = app.screen.query_one(HelpPanel)
+        panel = app.screen.query_one(KeysPanel)
         await pilot.pause()
         console = Console(width=80, record=True, file=io.StringIO())
-        console.print(panel.query_one(BindingsTable).render_bindings_table())
+        console.print(panel.query_one(AppFirstBindings).render_bindings_table())
         table = console.export_text()
         for view in ("Contacts", "Unlogged mail", "Mailboxes", "Search", "Settings"):
             assert view in table
+        # the app's keys first, then this screen's, then the list's
+        assert table.index("Everywhere") < table.index("This screen") < table.index("Add")
+        assert table.index("Quit") < table.index("This screen")
         await pilot.press("question_mark")
-        assert not app.screen.query(HelpPanel)
+        assert not app.screen.query(KeysPanel)
 
 
 async def test_escape_leaves_the_query_and_view_keys_work_from_the_results(

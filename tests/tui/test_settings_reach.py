@@ -93,10 +93,10 @@ async def test_every_setting_and_the_audit_are_within_reach(workdir: Path) -> No
             await until(lambda: boxes.mailboxes)
             table = boxes.query_one("#mailboxes-table", PlainTable)
             assert "(config.toml)" in str(table.get_row_at(0)[-1])
-            await pilot.press("v")
+            await pilot.press("x")
             audit = await screen_of(app, AuditDialog, seconds=60)
             summary = str(audit.query_one("#audit-summary", Label).render())
-            assert summary.startswith(f"{ME}: ") and "1 messages" in summary
+            assert summary.startswith(f"{ME}: ") and "1 message " in summary
             await pilot.press("escape")
             await screen_of(app, MailboxesScreen)
     finally:

@@ -159,3 +159,28 @@ def test_an_undecodable_attachment_is_marked() -> None:
         status="undecodable",
     )
     assert text.attachment_mark(att) == "a.bin (2.0 kB) — not stored: its encoding is broken"
+
+
+def test_plural() -> None:
+    from loggbok.tui.data.text import plural
+
+    assert plural(1, "mailbox") == "1 mailbox"
+    assert plural(2, "mailbox") == "2 mailboxes"
+    assert plural(0, "contact") == "0 contacts"
+    assert plural(1200, "entry", "entries") == "1,200 entries"
+
+
+def test_addresses_wrap_under_each_other_not_to_the_left_edge() -> None:
+    from loggbok.tui.data.text import hanging
+
+    shown = hanging(
+        "To:      ",
+        ["Maja Lindqvist <maja@nordvik-sales.example>", "Elin Sjöberg <elin@nordvik.example>"],
+        60,
+    )
+    assert shown.splitlines() == [
+        "To:      Maja Lindqvist <maja@nordvik-sales.example>,",
+        "         Elin Sjöberg <elin@nordvik.example>",
+    ]
+    long = hanging("To:      ", ["x" * 100 + "@example.com"], 40)
+    assert len(long) == 40 and long.endswith("…")

@@ -18,7 +18,7 @@ def test_tmux_walkthrough(tmp_path: Path) -> None:
         ["bash", str(SCRIPT), str(tmp_path / "captures")],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -116,7 +116,7 @@ async def test_reconnect_a_mailbox(demo_daemon: DemoDaemon, script_client: Clien
         await pilot.press("m")
         screen = await screen_of(app, MailboxesScreen)
         await until(lambda: screen.mailboxes)
-        await pilot.press("k")
+        await pilot.press("p")
         prompt = await screen_of(app, TextPrompt)
         assert not prompt.query_one(Input).password  # a Maildir has no password
         await pilot.press("enter")

@@ -10,6 +10,7 @@ from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleContext, RuleSettings, ThreadSnapshot
 from loggbok.daemon.rules.engine import decide
+from loggbok.daemon.rules.reasons import summary
 
 ME = "maja@firma.example"
 SETTINGS = RuleSettings(
@@ -118,6 +119,17 @@ def test_new_email_from_contact(mode: str, logged: bool, reason: str) -> None:
     assert (d.logged, d.reason) == (logged, reason)
 
 
+def test_reply_in_an_untracked_thread_says_what_it_answers() -> None:
+    """Why? tells such a reply from a new email: the thread lacked the logging address."""
+    d = decide(facts(*REPLY), ctx(settings=replace(SETTINGS, mode="replies_only")))
+    assert (d.logged, d.reason) == (False, "not_in_tracked_thread")
+    assert d.details == {"answers": "<a1@firma.example>", "logging_address": "log@bcc.example"}
+    words = summary(d.reason, d.details)
+    assert "you did not send the first message with your logging address" in words
+    assert "(log@bcc.example)" in words
+    assert "a new email" in summary(d.reason, {})
+
+
 @pytest.mark.parametrize(
     ("extra", "reason"),
     [
@@ -162,3 +174,20 @@ def test_never_log_drops_only_listed_recipients() -> None:
 def test_view_only_seat_logs_nothing() -> None:
     settings = replace(SETTINGS, can_log=False)
     assert decide(facts(*SENT_BCC), ctx(settings=settings)).reason == "seat_cannot_log"
+
+
+def test_a_reply_compared_with_the_message_it_answers_names_it_once() -> None:
+    words = summary(
+        "reply_in_tracked_thread",
+        {
+            "matched": "<A1@firma.example>",
+            "compared_message_id": "<A1@firma.example>",
+            "compared_with": "the message it answers",
+        },
+    )
+    assert words.count("<A1@firma.example>") == 1
+    other = summary(
+        "reply_in_tracked_thread",
+        {"matched": "<a@x>", "compared_message_id": "<b@x>", "compared_with": "the thread"},
+    )
+    assert "<a@x>" in other and "<b@x>" in other

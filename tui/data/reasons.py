@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 LABELS: dict[str, str] = {
     "sent_from_crm": "Sent from loggbok",
     "bcc_address": "Logging address in Bcc",
@@ -37,5 +39,9 @@ FIX_LABELS: dict[str, str] = {
 }
 
 
-def label(reason: str) -> str:
+def label(reason: str, details: Mapping[str, str] | None = None) -> str:
+    """The reason's label; a reply in an untracked thread (its details name the
+    message it answers) is told apart from a new email."""
+    if reason == "not_in_tracked_thread" and details and details.get("answers"):
+        return "Reply in a thread that is not tracked"
     return LABELS.get(reason, reason.replace("_", " ").capitalize())

@@ -92,6 +92,42 @@ def format_date(value: str) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M")
 
 
+def hanging(head: str, items: list[str], width: int, sep: str = ", ") -> str:
+    """ "To:      a, b" packed into lines of `width`, later lines indented under the
+    first item (an address is never split, nor wrapped to the left edge; one
+    longer than a line is cut with "…")."""
+    indent = " " * len(head)
+    room = max(8, width - len(head))
+    lines: list[str] = []
+    line = ""
+    for index, item in enumerate(items):
+        piece = item + (sep.rstrip() if index < len(items) - 1 else "")
+        piece = cut(piece, room)
+        if line and len(line) + 1 + len(piece) > room:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(line)
+    return "\n".join((head if i == 0 else indent) + part for i, part in enumerate(lines))
+
+
+def cut(value: str, chars: int) -> str:
+    """`value` in at most `chars` characters, "…" marking a cut (for narrow columns)."""
+    return value if len(value) <= chars else value[: max(0, chars - 1)] + "…"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 mailbox", "2 mailboxes", "0 contacts": the count with its noun in the right number.
+
+    `words` is the plural when adding "s" (or "es" after s, x, ch, sh) is wrong."""
+    if count == 1:
+        return f"1 {word}"
+    if words is None:
+        words = word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{count:,} {words}"
+
+
 def format_size(size: int) -> str:
     """Sizes in binary units as mail clients show them: 52428800 is "50.0 MB"."""
     value = float(size)

@@ -16,17 +16,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
 from loggbok.protocol import types as t
+from loggbok.tui.data.text import plural
 from loggbok.tui.widgets.plain import PlainTable
 
 
 def audit_summary(address: str, result: t.AuditResult) -> str:
     if not result.missing and not result.extra:
         return (
-            f"{address}: the server's {result.server_messages} messages and the store's"
-            f" {result.stored_messages} agree."
+            f"{address}: the server's {plural(result.server_messages, 'message')} and the"
+            f" store's {result.stored_messages} agree."
         )
     return (
-        f"{address}: the server has {result.server_messages} messages, the store"
+        f"{address}: the server has {plural(result.server_messages, 'message')}, the store"
         f" {result.stored_messages}; {len(result.missing)} not synced yet,"
         f" {len(result.extra)} no longer on the server."
     )

@@ -29,21 +29,27 @@ def split_addresses(text: str) -> list[str]:
 class ContactForm(ModalScreen[ContactDraft | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, contact: t.Contact | None = None) -> None:
+    def __init__(self, contact: t.Contact | None = None, draft: ContactDraft | None = None) -> None:
+        """Edit `contact`, or add one (starting from `draft` when given)."""
         super().__init__()
         self.contact = contact
+        self.draft = draft or (
+            ContactDraft(contact.name or "", list(contact.emails)) if contact else None
+        )
 
     def compose(self) -> ComposeResult:
-        contact = self.contact
+        draft = self.draft
         with Vertical(classes="dialog"):
             yield Label(
-                "Edit contact" if contact else "Add contact", classes="dialog-title", markup=False
+                "Edit contact" if self.contact else "Add contact",
+                classes="dialog-title",
+                markup=False,
             )
             yield Label("Name")
-            yield Input(contact.name if contact else "", id="name", placeholder="Anna Berg")
+            yield Input(draft.name if draft else "", id="name", placeholder="Anna Berg")
             yield Label("Email addresses (comma-separated, first is primary)")
             yield Input(
-                ", ".join(contact.emails) if contact else "",
+                ", ".join(draft.emails) if draft else "",
                 id="emails",
                 placeholder="anna@example.com",
             )

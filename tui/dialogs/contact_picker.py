@@ -2,7 +2,9 @@
 
 It searches contacts through the daemon as the user types and keeps the
 choices made across searches. Suggested contacts (the message's participants
-who are contacts) start selected.
+who are contacts) start selected. When the contact the message needs does not
+exist yet, "New contact" (ctrl+n) creates it in place (`contacts.create`,
+prefilled with the message's counterpart or the search) and chooses it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.dialogs.contact_form import ContactDraft, ContactForm
 
 if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
@@ -36,13 +39,22 @@ class ContactPicker(ModalScreen[list[int] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Log"),
+        Binding("ctrl+n", "new_contact", "New contact"),
     ]
 
-    def __init__(self, title: str, suggested: list[int] | None = None, query: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        suggested: list[int] | None = None,
+        query: str = "",
+        new: ContactDraft | None = None,
+    ) -> None:
         super().__init__()
         self.picker_title = title
         self.chosen: set[int] = set(suggested or [])
         self.initial_query = query
+        self.new = new
+        """What "New contact" starts from (the message's counterpart); else the search."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
@@ -52,6 +64,7 @@ class ContactPicker(ModalScreen[list[int] | None]):
             yield Label("", id="picker-count", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Log onto chosen", variant="primary", id="save")
+                yield Button("New contact", id="new")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
@@ -90,6 +103,8 @@ class ContactPicker(ModalScreen[list[int] | None]):
             )
         if contacts:
             selections.highlighted = 0
+        self.found = len(contacts)
+        self._count()
 
     @on(SelectionList.SelectionToggled, "#picker-list")
     def _toggled(self, event: SelectionList.SelectionToggled[int]) -> None:
@@ -100,15 +115,55 @@ class ContactPicker(ModalScreen[list[int] | None]):
             self.chosen.add(value)
         self._count()
 
+    found: int | None = None
+    """How many contacts the last search showed (None before it answered)."""
+
     def _count(self) -> None:
-        self.query_one("#picker-count", Label).update(f"{len(self.chosen)} chosen")
+        chosen = f"{len(self.chosen)} chosen"
+        if self.found == 0:
+            chosen = f"No contact matches. Ctrl+N creates one. {chosen}"
+        self.query_one("#picker-count", Label).update(chosen)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "save":
             self.action_save()
+        elif event.button.id == "new":
+            self.action_new_contact()
         else:
             self.dismiss(None)
+
+    def action_new_contact(self) -> None:
+        """Create a contact (prefilled) and choose it."""
+        draft = self.new
+        if draft is None:
+            typed = self.query_one("#picker-query", Input).value.strip()
+            draft = ContactDraft("", [typed]) if "@" in typed else ContactDraft(typed, [])
+        self.app.push_screen(ContactForm(draft=draft), self._drafted)
+
+    def _drafted(self, draft: ContactDraft | None) -> None:
+        if draft is not None:
+            self.create_contact(draft)
+
+    @work(group="picker-create")
+    async def create_contact(self, draft: ContactDraft) -> None:
+        app = cast("LoggbokApp", self.app)
+        try:
+            created = await app.link.call(
+                methods.CONTACTS_CREATE,
+                t.ContactCreateParams(
+                    email=draft.emails[0], name=draft.name or None, emails=draft.emails
+                ),
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.notify(f"Creating the contact: {exc}", severity="error", markup=False)
+            return
+        self.chosen.add(created.id)
+        self.notify(f"Added {draft.name or draft.emails[0]}; chosen.", markup=False)
+        query = self.query_one("#picker-query", Input)
+        with self.prevent(Input.Changed):
+            query.value = draft.emails[0]
+        self.search(draft.emails[0])
 
     def action_save(self) -> None:
         if not self.chosen:

@@ -3,10 +3,14 @@
 The form is built from what the daemon says its providers take
 (`mailboxes.providers`): one labelled field per name any provider uses, shown
 only while the chosen provider has it, with that provider's title, hint and
-default. It returns the params for `mailboxes.add` only after a passing
-connection test; warnings (say, a provider that does not fit the domain) are
-shown and need a second press of Save. Enter moves to the next field and, in
-the last one, tests and saves; ctrl+s tests and saves from anywhere.
+default. It offers exactly the providers the daemon lists (one it does not
+support yet is not there to choose), opens with the provider focused, and a new
+provider clears the last test's result. Port and security follow each other
+(993 is TLS, 143 STARTTLS or none) while the port is one of those defaults.
+It returns the params for `mailboxes.add` only after a passing connection
+test; warnings (say, a provider that does not fit the domain) are shown and
+need a second press of Save. Enter moves to the next field and, in the last
+one, tests and saves; ctrl+s tests and saves from anywhere.
 """
 
 from __future__ import annotations
@@ -25,10 +29,15 @@ from textual.widgets import Button, Input, Label, Select, Static
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
+from loggbok.tui.data.errors import plain
 from loggbok.tui.data.link import DaemonUnreachable
 
 if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
+
+
+DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143, "none": 143}
+"""The IMAP port each `security` implies (the daemon's default when no port is given)."""
 
 
 def _field_names(providers: list[t.ProviderInfo]) -> list[str]:
@@ -54,7 +63,7 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
 
     def compose(self) -> ComposeResult:
         providers = list(self._providers.values())
-        with VerticalScroll(classes="dialog dialog-tall"):
+        with VerticalScroll(classes="dialog dialog-tall", can_focus=False):
             yield Label("Add a mailbox", classes="dialog-title")
             yield Label("Provider", classes="field-label")
             yield Select(
@@ -84,11 +93,40 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
 
     def on_mount(self) -> None:
         self._show_fields()
+        self.query_one("#provider", Select).focus()
 
     @on(Select.Changed, "#provider")
     def _provider_changed(self, event: Select.Changed) -> None:
         self._show_fields()
+        self._tested = None
         self.query_one("#test-result", Static).update("")
+
+    def _shown(self, name: str) -> Widget | None:
+        found = self.query(f"#{name}")
+        return found.first() if found and found.first().display else None
+
+    @on(Select.Changed, "#security")
+    def _security_changed(self, event: Select.Changed) -> None:
+        """The port follows the security while it is empty or one of the defaults."""
+        port = self._shown("port")
+        implied = DEFAULT_PORTS.get(str(event.value))
+        if not isinstance(port, Input) or implied is None:
+            return
+        port.placeholder = f"default: {implied}"
+        if port.value.strip() in {str(p) for p in DEFAULT_PORTS.values()}:
+            port.value = str(implied)
+
+    @on(Input.Changed, "#port")
+    def _port_changed(self, event: Input.Changed) -> None:
+        """A default port sets the security it implies (143 keeps STARTTLS or none)."""
+        security = self._shown("security")
+        if not isinstance(security, Select) or not event.value.strip().isdigit():
+            return
+        port = int(event.value)
+        if port == DEFAULT_PORTS["tls"]:
+            security.value = "tls"
+        elif port == DEFAULT_PORTS["starttls"] and security.value == "tls":
+            security.value = "starttls"
 
     def _show_fields(self) -> None:
         chosen = {f.name: f for f in self.provider.fields}
@@ -110,6 +148,11 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
                 widget.placeholder = field.hint or (
                     f"default: {field.default}" if field.default not in (None, "") else ""
                 )
+        security = chosen.get("security")
+        if "port" in chosen and security is not None:
+            implied = DEFAULT_PORTS.get(str(security.default))
+            port = self.query_one("#port", Input)
+            port.placeholder = f"default: {implied}" if implied else port.placeholder
 
     def _shown_fields(self) -> list[tuple[t.FieldInfo, Widget]]:
         return [(f, self.query_one(f"#{f.name}")) for f in self.provider.fields]
@@ -180,12 +223,14 @@ class MailboxForm(ModalScreen[t.MailboxAddParams | None]):
         app = cast("LoggbokApp", self.app)
         try:
             result = await app.link.call(methods.MAILBOXES_TEST, params)
-        except (RpcError, DaemonUnreachable) as exc:
-            result_view.update(f"Test failed: {exc}")
+        except RpcError as exc:
+            result_view.update(f"Test failed: {plain(exc)}")
+            return
+        except DaemonUnreachable:
+            result_view.update("Test failed: the daemon is unreachable")
             return
         if not result.ok:
-            kind = f" ({result.error_kind})" if result.error_kind else ""
-            result_view.update(f"Connection failed{kind}: {result.error or 'no detail'}")
+            result_view.update(f"Connection failed: {result.error or 'no detail'}")
             return
         lines = ["Connection works."]
         if result.capabilities:

@@ -31,7 +31,9 @@ def change_words(change: t.ReasonChange) -> str:
 def headline(preview: t.RedecideResult) -> str:
     entries = []
     if preview.entries_added:
-        entries.append(f"{preview.entries_added} timeline entries added")
+        entries.append(
+            f"{text.plural(preview.entries_added, 'timeline entry', 'timeline entries')} added"
+        )
     if preview.entries_removed:
         entries.append(f"{preview.entries_removed} removed")
     more = f" ({', '.join(entries)})" if entries else ""

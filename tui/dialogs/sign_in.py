@@ -1,12 +1,14 @@
 """`SignInDialog`: the address to open and the code to enter for a mailbox's
 sign-in (`mailboxes.sign_in`), or for a browser sign-in without a code
 (Google's) only the address to open. The code (else the address) is copied to
-the clipboard (OSC 52) when the dialog opens; the dialog closes itself when `mailbox.status_changed`
-tells the outcome, and returns it (None when closed by hand: the sign-in goes
-on in the daemon)."""
+the clipboard (OSC 52) when the dialog opens, and said to be copied only where
+the terminal is known to take it (`data/clipboard.py`); the dialog closes
+itself when `mailbox.status_changed` tells the outcome, and returns it (None
+when closed by hand: the sign-in goes on in the daemon)."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
@@ -16,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from loggbok.protocol import types as t
+from loggbok.tui.data.clipboard import copied_words, osc52_known
 
 if TYPE_CHECKING:
     from loggbok.tui.app import LoggbokApp
@@ -32,6 +35,7 @@ class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
         self.mailbox_id = mailbox_id
         self.address = address
         self.prompt = prompt
+        self.copy_known = osc52_known(os.environ)
 
     @property
     def copied(self) -> str:
@@ -48,8 +52,13 @@ class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
                     markup=False,
                 )
                 yield Static(self.prompt.verification_uri, id="sign-in-uri", markup=False)
+                copied = (
+                    "The address was copied to the clipboard (press c to copy it again)."
+                    if self.copy_known
+                    else copied_words(False, "The address", "shown above")
+                )
                 yield Static(
-                    "The address was copied to the clipboard (press c to copy it again). "
+                    f"{copied} "
                     f"Allow access within {minutes} minutes; this closes by itself once "
                     "the browser is back.",
                     id="sign-in-status",
@@ -63,9 +72,13 @@ class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
             yield Static(self.prompt.verification_uri, id="sign-in-uri", markup=False)
             yield Label("and enter the code:", markup=False)
             yield Static(self.prompt.user_code, id="sign-in-code", markup=False)
+            copied = (
+                "The code was copied to the clipboard (press c to copy it again)."
+                if self.copy_known
+                else copied_words(False, "The code", "shown above")
+            )
             yield Static(
-                f"The code was copied to the clipboard (press c to copy it again). "
-                f"It is valid for {minutes} minutes; "
+                f"{copied} It is valid for {minutes} minutes; "
                 "this closes by itself once you are signed in.",
                 id="sign-in-status",
                 markup=False,
@@ -90,8 +103,8 @@ class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
         event.stop()
         if event.button.id == "copy":
             self.action_copy()
-            what = "Code" if self.prompt.user_code else "Address"
-            self.notify(f"{what} copied to the clipboard.", markup=False)
+            what = "The code" if self.prompt.user_code else "The address"
+            self.notify(copied_words(self.copy_known, what, "shown above"), markup=False)
         else:
             self.dismiss(None)
 

@@ -2,7 +2,8 @@
 
 Add (after a connection test), sign in (a code or a page in a browser; started
 at once after adding a mailbox that connects so), reconnect with a password, sync
-now, remove, audit (server against store, `mailboxes.audit`, key v). A mailbox
+now, remove, audit (server against store, `mailboxes.audit`, key x: v is the
+app's Forwards to review). A mailbox
 the config file declares says so beside its provider. A team mailbox (a shared
 inbox, R15) says so too; t makes a mailbox a team's or a member's own again
 (`mailboxes.update`), o opens a team mailbox's conversations.
@@ -15,7 +16,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
@@ -30,22 +31,44 @@ from loggbok.tui.dialogs.sign_in import SignInDialog
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.screens.conversations import ConversationsScreen
 from loggbok.tui.widgets.plain import PlainTable
+from loggbok.tui.widgets.sync_bars import SyncBars
 
 WHERE_CHARS = 40
+BLIND_HINT = (
+    "Blind threads: tracked conversations whose replies loggbok cannot see while their"
+    " mailbox is unavailable. Reconnect it and the replies it missed are read and logged."
+)
 
 
-def where_text(box: t.Mailbox) -> str:
+COLUMN_PADDING = 10
+"""One cell either side of each of the five columns."""
+NARROW_STATUS_CHARS = 14
+"""Below 100 columns the status is cut here (the status line says it whole)."""
+
+
+def where_text(box: t.Mailbox, chars: int = WHERE_CHARS) -> str:
     """The Maildir path or the server, its end kept when long (the end tells them apart)."""
     where = box.path or box.host or ""
-    return where if len(where) <= WHERE_CHARS else "…" + where[-(WHERE_CHARS - 1) :]
+    return where if len(where) <= chars else "…" + where[-(chars - 1) :]
+
+
+STATUS_WORDS = {
+    "new": "new",
+    "syncing": "syncing",
+    "idle": "up to date",
+    "auth_failed": "needs a new password or sign-in",
+    "disconnected": "disconnected",
+    "error": "failing",
+}
 
 
 def status_text(box: t.Mailbox, progress: t.SyncProgress | None) -> str:
-    if box.status == "syncing" and progress is not None and progress.total:
-        return f"syncing {progress.done}/{progress.total} ({progress.folder}, {progress.phase})"
+    """The status in words; while syncing, the round's messages done of its total."""
+    if box.status == "syncing" and progress is not None and progress.round_total:
+        return f"syncing: {progress.round_done:,} of {progress.round_total:,}"
     detail = f": {box.status_detail}" if box.status_detail else ""
     quarantined = f" · {box.quarantined} unreadable" if box.quarantined else ""
-    return f"{box.status}{detail}{quarantined}"
+    return f"{STATUS_WORDS.get(box.status, box.status)}{detail}{quarantined}"
 
 
 def provider_text(box: t.Mailbox) -> str:
@@ -61,11 +84,11 @@ def provider_text(box: t.Mailbox) -> str:
 class MailboxesScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_mailbox", "Add"),
-        Binding("k", "reconnect", "Reconnect"),
+        Binding("p", "reconnect", "Reconnect"),
         Binding("i", "sign_in", "Sign in"),
         Binding("s", "sync", "Sync now"),
         Binding("d", "remove", "Remove"),
-        Binding("v", "audit", "Audit"),
+        Binding("x", "audit", "Audit"),
         Binding("o", "conversations", "Conversations"),
         Binding("t", "toggle_kind", "Team/own"),
         Binding("r", "reload", "Refresh"),
@@ -80,7 +103,8 @@ class MailboxesScreen(DaemonScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield PlainTable(id="mailboxes-table", cursor_type="row")
-        yield ProgressBar(id="sync-progress", show_eta=False)
+        yield SyncBars()
+        yield Static(BLIND_HINT, id="blind-hint", markup=False)
         yield Label("Loading…", id="mailboxes-status", classes="status-bar", markup=False)
         yield Footer()
 
@@ -89,7 +113,6 @@ class MailboxesScreen(DaemonScreen):
         table = self.query_one(DataTable)
         for name in ("Address", "Status", "Last sync", "Blind threads", "Provider"):
             table.add_column(name, key=name)
-        self.query_one(ProgressBar).display = False
         self.loggbok.mailbox_changed.subscribe(self, self._status_changed)
         self.loggbok.sync_progress.subscribe(self, self._sync_progress)
         table.focus()
@@ -109,27 +132,45 @@ class MailboxesScreen(DaemonScreen):
             return
         self.mark_loaded()
         self.mailboxes = list(result.mailboxes)
+        self.loggbok.health.reset(self.mailboxes)
         self._fill()
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for box in self.mailboxes:
-            where = where_text(box)
+        width = self.app.size.width
+        status_chars = NARROW_STATUS_CHARS if width < 100 else 60
+        statuses = [
+            text.cut(status_text(b, self.progress.get(b.id)), status_chars) for b in self.mailboxes
+        ]
+        providers = [provider_text(b) for b in self.mailboxes]
+        # The columns beside Address: as wide as their widest cell (or heading), with padding.
+        beside = (
+            max([6, *map(len, statuses)])
+            + len("2025-03-14 12:00")
+            + len("Blind threads")
+            + max([8, *map(len, providers)])
+            + COLUMN_PADDING
+        )
+        chars = max(16, width - beside)
+        for box, status, provider in zip(self.mailboxes, statuses, providers, strict=True):
+            where = where_text(box, min(WHERE_CHARS, chars))
+            address = text.cut(box.address, chars)
             table.add_row(
-                f"{box.address}\n{where}" if where else box.address,
-                status_text(box, self.progress.get(box.id)),
+                f"{address}\n{where}" if where else address,
+                status,
                 text.format_date(box.last_sync) if box.last_sync else "never",
                 str(box.blind_threads) if box.blind_threads else "—",
-                provider_text(box),
+                provider,
                 key=str(box.id),
                 height=2 if (box.path or box.host) else 1,
             )
         if self.mailboxes:
             table.move_cursor(row=min(row, len(self.mailboxes) - 1))
+        self.query_one("#blind-hint").display = any(b.blind_threads for b in self.mailboxes)
         self.query_one("#mailboxes-status", Label).update(
-            f"{len(self.mailboxes)} mailboxes"
+            text.plural(len(self.mailboxes), "mailbox")
             if self.mailboxes
             else "No mailbox connected: press a to add one."
         )
@@ -141,18 +182,25 @@ class MailboxesScreen(DaemonScreen):
                 box.status_detail = event.detail
         if event.status != "syncing":
             self.progress.pop(event.id, None)
-            self.query_one(ProgressBar).display = bool(self.progress)
+            self.run_worker(self.query_one(SyncBars).finish(event.id))
             self.load()
         self._fill()
 
-    def _sync_progress(self, event: t.SyncProgress) -> None:
+    async def _sync_progress(self, event: t.SyncProgress) -> None:
+        shown = self.progress.get(event.mailbox_id)
+        if (
+            shown is not None
+            and shown.round_total == event.round_total
+            and event.round_done < shown.round_done
+        ):
+            return  # a late notification: the bar only moves forward
         self.progress[event.mailbox_id] = event
-        bar = self.query_one(ProgressBar)
-        bar.display = True
-        bar.update(total=event.total or None, progress=event.done)
-        for box in self.mailboxes:
-            if box.id == event.mailbox_id and box.status != "syncing":
-                box.status = "syncing"
+        box = next((b for b in self.mailboxes if b.id == event.mailbox_id), None)
+        if box is None:  # a mailbox just added: its bar shows once its address is read
+            self.load()
+            return
+        box.status = "syncing"
+        await self.query_one(SyncBars).advance(box.address, event)
         self._fill()
 
     @property
@@ -270,7 +318,7 @@ class MailboxesScreen(DaemonScreen):
             return
         self.notify(
             f"{box.address}: {result.seen} seen, {result.new} new, "
-            f"{result.logged} logged, {result.errors} errors",
+            f"{result.logged} logged, {text.plural(result.errors, 'error')}",
             markup=False,
         )
         self.load()

@@ -57,14 +57,15 @@ NEXT_VISIBILITY: dict[str, t.Visibility] = {
 }
 
 
-def message_heading(msg: t.Message) -> str:
+def message_heading(msg: t.Message, width: int = 200) -> str:
+    """Subject, people, date and state; addresses wrap under each other within `width`."""
     lines = [
         f"Subject: {msg.subject or '(no subject)'}",
-        f"From:    {text.participant(msg.from_)}",
-        f"To:      {text.participants(msg.to)}",
+        text.hanging("From:    ", [text.participant(msg.from_)], width),
+        text.hanging("To:      ", [text.participant(p) for p in msg.to], width),
     ]
     if msg.cc:
-        lines.append(f"Cc:      {text.participants(msg.cc)}")
+        lines.append(text.hanging("Cc:      ", [text.participant(p) for p in msg.cc], width))
     state = "logged" if msg.logged else "not logged"
     lines.append(
         f"Date:    {text.format_date(msg.date)}  ·  {text.direction_arrow(msg.direction)}"
@@ -96,7 +97,6 @@ def quoted_part(msg: t.Message) -> str:
 
 class MessageScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("b", "tab('body')", "Body tab", show=False),
         Binding("a", "tab('attachments')", "Attachments tab", show=False),
         Binding("h", "tab('headers')", "Headers tab", show=False),
@@ -166,14 +166,17 @@ class MessageScreen(DaemonScreen):
         self.mark_loaded()
         self.message, self.headers = msg, headers
         self.sub_title = msg.subject or "(no subject)"
-        self.query_one("#message-heading", Static).update(message_heading(msg))
+        heading = message_heading(msg, max(40, self.app.size.width - 4))
+        self.query_one("#message-heading", Static).update(heading)
         self.query_one("#message-new-text", Static).update(
             msg.new_text or msg.body_text or "(empty body)"
         )
         quoted = quoted_part(msg)
         collapsible = self.query_one("#message-quoted", Collapsible)
         collapsible.display = bool(quoted)
-        collapsible.title = f"Quoted history and signature ({len(quoted.splitlines())} lines)"
+        collapsible.title = (
+            f"Quoted history and signature ({text.plural(len(quoted.splitlines()), 'line')})"
+        )
         self.query_one("#message-quoted-text", Static).update(quoted)
         self.query_one("#headers-text", TextArea).load_text(headers.raw)
         attachments = self.query_one("#attachments-list", OptionList)

@@ -14,6 +14,7 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.data.text import plural
 from loggbok.tui.dialogs.past_mail import PastMailPreview
 from loggbok.tui.screens.base import DaemonScreen
 
@@ -55,8 +56,9 @@ class PastMailScreen(DaemonScreen):
             self.report(exc, "Re-checking past mail")
             return
         self.notify(
-            f"Past mail re-checked: {done.changed} messages changed, "
-            f"{done.entries_added} timeline entries added, {done.entries_removed} removed.",
+            f"Past mail re-checked: {plural(done.changed, 'message')} changed, "
+            f"{plural(done.entries_added, 'timeline entry', 'timeline entries')} added, "
+            f"{done.entries_removed} removed.",
             markup=False,
         )
         self.load()

@@ -1,8 +1,8 @@
 """Search: full-text over logged mail (FTS5 syntax); a hit opens in the message view.
 
-While the query box has focus every key is text; Escape (or Enter) leaves it
-for the results, where the view keys (c u m ,) work again; `/` or `f` returns
-to the query.
+While the query box has focus every key is text; Escape (the app's "Leave
+field") or Enter leaves it for the results, where the view keys (c u m ,)
+work again; `/` or `f` returns to the query.
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.link import DaemonUnreachable
+from loggbok.tui.data.search_terms import pattern, terms
+from loggbok.tui.data.text import plural
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
+from loggbok.tui.widgets.lists import OpenList
 
 
 class SearchScreen(DaemonScreen):
@@ -29,7 +32,6 @@ class SearchScreen(DaemonScreen):
         Binding("slash", "focus_query", "Query", key_display="/", show=False),
         Binding("enter", "open", "Open"),
         Binding("w", "why", "Why?"),
-        Binding("escape", "leave_query", "Leave the query", show=False),
     ]
 
     def __init__(self) -> None:
@@ -41,7 +43,7 @@ class SearchScreen(DaemonScreen):
         yield Input(
             placeholder='search logged mail: words, "a phrase", subject:offer …', id="search-query"
         )
-        yield OptionList(id="search-results")
+        yield OpenList(id="search-results")
         yield Label(
             "Type a query and press Enter.", id="search-status", classes="status-bar", markup=False
         )
@@ -76,16 +78,19 @@ class SearchScreen(DaemonScreen):
             return
         self.hits = list(result.hits)
         results = self.query_one(OptionList)
+        width = max(20, self.app.size.width - 4)
+        found = pattern(terms(query))
         results.set_options(
-            [Option(summary_content(h), id=f"h{i}") for i, h in enumerate(self.hits)]
+            [Option(summary_content(h, width, found), id=f"h{i}") for i, h in enumerate(self.hits)]
         )
         if self.hits:
             results.highlighted = 0
             results.focus()
         status.update(
-            f"{len(self.hits)} hits for {query}"
+            f"{plural(len(self.hits), 'hit')} for {query}"
             if self.hits
-            else f"No logged mail matches {query}."
+            else f"No logged mail matches {query} (only logged mail is searched; the rest is"
+            " under u)."
         )
 
     @on(OptionList.OptionSelected, "#search-results")
@@ -97,9 +102,6 @@ class SearchScreen(DaemonScreen):
 
     def action_focus_query(self) -> None:
         self.query_one(Input).focus()
-
-    def action_leave_query(self) -> None:
-        self.query_one(OptionList).focus()
 
     def action_open(self) -> None:
         from loggbok.tui.screens.message import MessageScreen

@@ -192,8 +192,8 @@ class SettingsScreen(PastMailScreen):
             return
         self.mark_loaded()
         self.show_error("")
-        self.saved = settings
-        self.show(settings)
+        first, self.saved = self.saved is None, settings
+        self.show(settings, keep_typed=first)
         self.show_team(team)
         member: t.User | None = None
         try:
@@ -231,7 +231,11 @@ class SettingsScreen(PastMailScreen):
         note.display = bool(config_text(status))
         note.set_class(status is not None and status.error is not None, "error")
 
-    def show(self, settings: t.Settings) -> None:
+    def show(self, settings: t.Settings, keep_typed: bool = False) -> None:
+        """Fill the form; `keep_typed` (the first load) keeps what the user already
+        typed in the focused field (the first-run steps open the screen there)."""
+        typing = self.focused if isinstance(self.focused, Input) else None
+        typed = typing.value if typing is not None and keep_typed else ""
         self.query_one(f"#{settings.logging_mode}", RadioButton).value = True
         self.query_one("#bcc-address", Input).value = settings.bcc_address or ""
         self.query_one("#forwarding-address", Input).value = settings.forwarding_address or ""
@@ -243,6 +247,8 @@ class SettingsScreen(PastMailScreen):
         self.query_one("#attachment-cap", Input).value = f"{cap:g}"
         body = settings.body_limit_bytes / MB
         self.query_one("#body-cap", Input).value = f"{body:g}"
+        if typing is not None and typed:
+            typing.value = typed
 
     def show_team(self, team: t.TeamSettings) -> None:
         self.team = team

@@ -32,7 +32,6 @@ class TimelineScreen(DaemonScreen):
     """The selected contact's timeline."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("enter", "open", "Open", show=True),
         Binding("w", "why", "Why?"),
         Binding("h", "headers", "Headers"),
@@ -117,10 +116,13 @@ class TimelineScreen(DaemonScreen):
     def _status(self) -> None:
         count = len(self.timeline.entries)
         if count == 0:
-            status = "Nothing logged on this contact yet."
+            status = (
+                "Nothing logged yet: mail with this contact is logged as it syncs;"
+                " log one by hand from Unlogged mail (u, then l)."
+            )
         else:
             more = "scroll for older" if self.next_before else "the beginning"
-            status = f"{count} entries shown · {more}"
+            status = f"{text.plural(count, 'entry', 'entries')} shown · {more}"
         self.query_one("#timeline-status", Label).update(status)
 
     @on(TimelineList.NeedMore)

@@ -21,9 +21,12 @@ from loggbok.protocol.errors import RpcError
 from loggbok.tui.data.grouping import by_reason
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.data.reasons import label
+from loggbok.tui.data.text import plural
+from loggbok.tui.dialogs.contact_form import ContactDraft
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.screens.base import DaemonScreen
 from loggbok.tui.widgets.entry_render import summary_content
+from loggbok.tui.widgets.lists import OpenList
 
 LIMIT = 500
 
@@ -32,7 +35,10 @@ class UnloggedScreen(DaemonScreen):
     REASON: str | None = None
     """Only messages decided with this reason (a subclass's review list)."""
     SUBTITLE = "Unlogged mail"
-    NOTHING = "Nothing unlogged."
+    NOTHING = (
+        "Nothing unlogged: mail the rules do not log shows here once a mailbox syncs"
+        " (m to connect one)."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "log", "Log manually"),
         Binding("w", "why", "Why?"),
@@ -46,7 +52,7 @@ class UnloggedScreen(DaemonScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield OptionList(id="unlogged-list")
+        yield OpenList(id="unlogged-list")
         yield Label("Loading…", id="unlogged-status", classes="status-bar", markup=False)
         yield Footer()
 
@@ -86,6 +92,7 @@ class UnloggedScreen(DaemonScreen):
         self.by_option = {}
         rows: list[Option] = []
         groups = by_reason(list(result.messages))
+        width = max(20, self.app.size.width - 4)
         for reason, messages in groups:
             rows.append(
                 Option(
@@ -96,7 +103,7 @@ class UnloggedScreen(DaemonScreen):
             for msg in messages:
                 option_id = f"m{msg.id}"
                 self.by_option[option_id] = msg
-                rows.append(Option(summary_content(msg), id=option_id))
+                rows.append(Option(summary_content(msg, width), id=option_id))
         options.set_options(rows)
         if current and current in self.by_option:
             options.highlighted = options.get_option_index(current)
@@ -104,7 +111,8 @@ class UnloggedScreen(DaemonScreen):
             options.highlighted = options.get_option_index(next(iter(self.by_option)))
         more = " (most recent shown)" if result.next else ""
         self.query_one("#unlogged-status", Label).update(
-            f"{len(result.messages)} unlogged messages in {len(groups)} groups{more}"
+            f"{plural(len(result.messages), 'unlogged message')} in "
+            f"{plural(len(groups), 'group')}{more}"
             if result.messages
             else self.NOTHING
         )
@@ -137,15 +145,17 @@ class UnloggedScreen(DaemonScreen):
         msg = self.current
         if msg is None:
             return
-        sender = (
-            msg.from_.email if msg.direction == "inbound" else (msg.to[0].email if msg.to else "")
-        )
-        self.pick_contacts(msg, f"Log “{msg.subject}” onto…", sender)
+        other = msg.from_ if msg.direction == "inbound" else (msg.to[0] if msg.to else None)
+        new = ContactDraft(other.name or "", [other.email]) if other else None
+        self.pick_contacts(msg, f"Log “{msg.subject}” onto…", other.email if other else "", new)
 
-    def pick_contacts(self, msg: t.MessageSummary, title: str, query: str) -> None:
-        """Ask for the contacts to log `msg` onto, then log it there (R9)."""
+    def pick_contacts(
+        self, msg: t.MessageSummary, title: str, query: str, new: ContactDraft | None = None
+    ) -> None:
+        """Ask for the contacts to log `msg` onto (`new` prefills a contact to create),
+        then log it there (R9)."""
         self.app.push_screen(
-            ContactPicker(title, suggested=list(msg.contact_ids), query=query),
+            ContactPicker(title, suggested=list(msg.contact_ids), query=query, new=new),
             lambda ids: self._log_onto(msg, ids),
         )
 
@@ -162,5 +172,7 @@ class UnloggedScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Logging")
             return
-        self.notify(f"Logged “{msg.subject}” onto {len(contact_ids)} contact(s).", markup=False)
+        self.notify(
+            f"Logged “{msg.subject}” onto {plural(len(contact_ids), 'contact')}.", markup=False
+        )
         self.load()

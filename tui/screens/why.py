@@ -16,18 +16,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Static
 
 from loggbok.protocol import methods
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import RpcError
 from loggbok.tui.data import text
-from loggbok.tui.data.evidence import evidence_rows
+from loggbok.tui.data.evidence import evidence_rows, support_rows
 from loggbok.tui.data.link import DaemonUnreachable
 from loggbok.tui.data.reasons import FIX_LABELS, label
+from loggbok.tui.dialogs.contact_form import ContactDraft
 from loggbok.tui.dialogs.contact_picker import ContactPicker
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen, problem
+from loggbok.tui.widgets.evidence import EvidenceGrid
 from loggbok.tui.widgets.plain import PlainTable
 
 FIX_ACTIONS = {"log_manually": "log", "add_contact": "add_sender", "reconnect_mailbox": "reconnect"}
@@ -35,10 +37,9 @@ FIX_ACTIONS = {"log_manually": "log", "add_contact": "add_sender", "reconnect_ma
 
 class WhyScreen(DaemonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("l", "log", "Log manually"),
         Binding("s", "add_sender", "Add sender"),
-        Binding("k", "reconnect", "Reconnect"),
+        Binding("p", "reconnect", "Reconnect"),
         Binding("o", "open", "Open"),
     ]
 
@@ -62,14 +63,16 @@ class WhyScreen(DaemonScreen):
             yield Static("Loading…", id="why-verdict", markup=False)
             yield Static("", id="why-message", markup=False)
             yield Static("", id="why-summary", markup=False)
-            yield PlainTable(id="why-evidence", show_cursor=False)
+            yield Static("Evidence", id="why-evidence-title", markup=False)
+            yield EvidenceGrid(id="why-evidence")
             yield Horizontal(id="why-fixes")
+            with Collapsible(title="Details for support", id="why-support"):
+                yield PlainTable(id="why-support-table", show_cursor=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "Why?"
-        table = self.query_one("#why-evidence", DataTable)
-        table.add_columns("Evidence", "")
+        self.query_one("#why-support-table", DataTable).add_columns("For support", "")
 
     def load(self) -> None:
         self.fetch()
@@ -98,17 +101,20 @@ class WhyScreen(DaemonScreen):
         self.mark_loaded()
         self.explanation, self.message = expl, msg
         verdict = "Logged" if expl.logged else "Not logged"
-        self.query_one("#why-verdict", Static).update(f"{verdict} — {label(expl.reason)}")
+        self.query_one("#why-verdict", Static).update(
+            f"{verdict} — {label(expl.reason, expl.evidence.details)}"
+        )
         self.query_one("#why-verdict").set_class(not expl.logged, "not-logged")
         self.query_one("#why-message", Static).update(
             f"{msg.subject or '(no subject)'}\nfrom {text.participant(msg.from_)}, "
             f"{text.format_date(msg.date)}"
         )
         self.query_one("#why-summary", Static).update(expl.summary)
-        table = self.query_one("#why-evidence", DataTable)
-        table.clear()
-        for name, value in evidence_rows(expl, names):
-            table.add_row(name, value)
+        await self.query_one(EvidenceGrid).show(evidence_rows(expl, names))
+        support = self.query_one("#why-support-table", DataTable)
+        support.clear()
+        for name, value in support_rows(expl):
+            support.add_row(name, value)
         fixes = self.query_one("#why-fixes", Horizontal)
         await fixes.remove_children()
         await fixes.mount_all(
@@ -150,6 +156,7 @@ class WhyScreen(DaemonScreen):
                 f"Log “{msg.subject}” onto…",
                 suggested=[*msg.contact_ids, *self.added_contact_ids],
                 query=sender,
+                new=ContactDraft(msg.from_.name or "", [sender]) if sender else None,
             ),
             self._log_onto,
         )
@@ -168,7 +175,7 @@ class WhyScreen(DaemonScreen):
         except (RpcError, DaemonUnreachable) as exc:
             self.report(exc, "Logging")
             return
-        self.notify(f"Logged onto {len(result.contact_ids)} contact(s).", markup=False)
+        self.notify(f"Logged onto {text.plural(len(result.contact_ids), 'contact')}.", markup=False)
         self.load()
 
     def action_add_sender(self) -> None:

@@ -7,10 +7,13 @@ only a snippet, folded here with a heuristic); attachments with their marks.
 
 from __future__ import annotations
 
+import re
+
 from textual.content import Content
 
 from loggbok.protocol import types as t
 from loggbok.tui.data import text
+from loggbok.tui.data.search_terms import window
 
 NEW_TEXT_LINES = 3
 
@@ -36,6 +39,7 @@ def entry_content(
             (text.participants([*entry.to, *entry.cc], limit=2) or "(no recipients)", ""),
         ),
     ]
+    parts = [part.truncate(width, ellipsis=True) for part in parts]
     new_lines = [line for line in own_text.splitlines() if line.strip()]
     for line in new_lines[:NEW_TEXT_LINES]:
         clipped = line if len(line) <= width else line[: width - 1] + "…"
@@ -81,9 +85,20 @@ def _join(items: list[Content], sep: Content) -> list[Content]:
     return out
 
 
-def summary_content(msg: t.MessageSummary) -> Content:
-    """Two or three lines for a message summary (search hits, unlogged mail)."""
-    snippet = text.fold_quoted(msg.snippet).new_text.split("\n")[0][:120]
+MATCH_STYLE = "bold reverse"
+"""How a searched word shows in a hit."""
+
+
+def summary_content(
+    msg: t.MessageSummary, width: int = 100, found: re.Pattern[str] | None = None
+) -> Content:
+    """Two or three lines for a message summary (search hits, unlogged mail).
+
+    Each line is cut to `width` with "…" (a long address never wraps to the
+    left edge, so the lines stay aligned); with `found` (a search's words) the
+    matches are marked, and a long snippet starts near its first match.
+    """
+    snippet = text.fold_quoted(msg.snippet).new_text.split("\n")[0]
     lines = [
         Content.assemble(
             (text.direction_arrow(msg.direction), "bold"),
@@ -100,5 +115,8 @@ def summary_content(msg: t.MessageSummary) -> Content:
         ),
     ]
     if snippet:
-        lines.append(Content.assemble("  ", (snippet, "$text-muted")))
-    return Content("\n").join(lines)
+        shown = window(snippet, found, width - 2)
+        lines.append(Content.assemble("  ", (shown, "$text-muted")))
+    if found is not None:
+        lines = [line.highlight_regex(found, style=MATCH_STYLE) for line in lines]
+    return Content("\n").join(line.truncate(width, ellipsis=True) for line in lines)

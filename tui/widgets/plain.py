@@ -21,9 +21,14 @@ file names served by a real daemon.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text, TextType
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import CursorType, RowKey
+
+from loggbok.tui.widgets.lists import LIST_KEYS
 
 
 def plain_cell(value: str | Text, height: int | None = 1) -> Text:
@@ -40,7 +45,33 @@ def plain_cell(value: str | Text, height: int | None = 1) -> Text:
 
 
 class PlainTable(DataTable[Text]):
-    """A `DataTable` whose `str` cells are plain text, not markup."""
+    """A `DataTable` whose `str` cells are plain text, not markup, with the keys every
+    list shares (`widgets/lists.py`): j/k, Home/End to the first and last row, and
+    Enter shown as "Open" when its rows open something (`opens=True`)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *LIST_KEYS,
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
+        Binding("enter", "select_cursor", "Open", show=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        cursor_type: CursorType = "cell",
+        zebra_stripes: bool = False,
+        show_cursor: bool = True,
+        opens: bool = False,
+    ) -> None:
+        super().__init__(
+            id=id, cursor_type=cursor_type, zebra_stripes=zebra_stripes, show_cursor=show_cursor
+        )
+        self.opens = opens
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.opens or action != "select_cursor"
 
     def add_row(
         self,

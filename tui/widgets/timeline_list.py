@@ -3,7 +3,8 @@
 It holds the entries it shows (view state); the screen feeds pages in with
 `add_page` and live entries with `prepend`. Scrolling or moving the cursor
 near the end posts `TimelineList.NeedMore` once per page. It is an
-`OptionList`, which renders only the visible lines, so long timelines stay smooth.
+`OpenList` (an `OptionList` with the keys every list shares), which renders
+only the visible lines, so long timelines stay smooth.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from textual.widgets.option_list import Option
 
 from loggbok.protocol import types as t
 from loggbok.tui.widgets.entry_render import entry_content
+from loggbok.tui.widgets.lists import OpenList
 
 MORE_MARGIN_LINES = 20
 MORE_MARGIN_ENTRIES = 5
 
 
-class TimelineList(OptionList):
+class TimelineList(OpenList):
     """Entries as options; option ids are `e<entry_id>`."""
 
     @dataclass
@@ -50,7 +52,8 @@ class TimelineList(OptionList):
         return self.entries[self.highlighted]
 
     def _option(self, entry: t.TimelineEntry) -> Option:
-        return Option(entry_content(entry, self.limit_bytes), id=f"e{entry.entry_id}")
+        width = max(20, self.app.size.width - 4)
+        return Option(entry_content(entry, self.limit_bytes, width), id=f"e{entry.entry_id}")
 
     def reset(self) -> None:
         self.entries = []
