@@ -107,6 +107,13 @@ class MailboxQueries:
                 (json.dumps(config), origin, visibility, mailbox_id),
             )
 
+    async def visibility(self, mailbox_id: int) -> str | None:
+        """The mailbox's own visibility for what it logs (None: its user's default)."""
+        row = await self._db.fetchone(
+            "SELECT visibility FROM mailboxes WHERE id = ?", (mailbox_id,)
+        )
+        return None if row is None or row[0] is None else str(row[0])
+
     async def set_visibility(self, mailbox_id: int, visibility: str | None) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(

@@ -210,6 +210,14 @@ class SyncRound:
             return self.mailbox.visibility
         return "team" if rules.team_inbox else settings.default_visibility
 
+    async def _visibility_now(self, settings: Settings, rules: RuleSettings) -> str:
+        """`_visibility` with the mailbox's visibility as stored now: a change
+        (`mailboxes.update`) made while a round runs decides the messages decided after it."""
+        self.mailbox = dataclasses.replace(
+            self.mailbox, visibility=await self.store.mailboxes.visibility(self.mailbox.id)
+        )
+        return self._visibility(settings, rules)
+
     async def _take(
         self,
         window: list[FolderWork],
@@ -355,7 +363,7 @@ class SyncRound:
             self.mailbox.id,
             rules,
             self._folder_names(),
-            self._visibility(settings, rules),
+            await self._visibility_now(settings, rules),
         )
         await decider.load(incoming)
         batches = [incoming[i : i + BATCH] for i in range(0, len(incoming), BATCH)] or [[]]

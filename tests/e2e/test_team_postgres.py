@@ -273,8 +273,12 @@ async def test_a_hidden_entry_is_not_announced_to_another_member(
         )
         _logged(maildir, "QXMARKER", 40)
         await _synced(alva, added.id, anna.id, 28)
+        marker = await alva.call(
+            m.MESSAGES_GET, t.MessageRefParams(message_id="<qxmarker@firma.example>")
+        )
+        assert marker.visibility == "everyone"
         for name, client in zip(MEMBERS[1:], clients[1:], strict=True):
-            heard = await _heard_until(client, "QXMARKER", 60)
+            heard = await _heard_until(client, "QXMARKER", 120)
             assert "QXMARKER" in str(heard), f"{name} never heard of alva's visible entry"
             told = str(heard)
             assert not [token for token in hidden if token in told], (name, heard)
