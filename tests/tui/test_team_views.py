@@ -1,4 +1,4 @@
-"""The member's seat in Settings, and a message's visibility set from its view (`v`),
+"""The member's seat in Settings, and a message's visibility set from its view (`V`),
 against a real demo daemon (its single user: the first user, an admin)."""
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ async def test_v_moves_a_messages_visibility_on(
         await until(lambda: screen.message is not None)
         heading = screen.query_one("#message-heading", Static)
         assert "Visible to: everyone" in str(heading.render())
-        shown = screen.active_bindings.get("v")
+        shown = screen.active_bindings.get("V")
         assert shown is not None and shown.enabled and shown.binding.show  # in the footer
         for want in ("team", "owner", "everyone"):
-            await pilot.press("v")
+            await pilot.press("V")
 
             async def stored(want: str = want) -> bool:
                 got = await script_client.call(methods.MESSAGES_GET, ref)

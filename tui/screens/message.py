@@ -8,8 +8,8 @@ An attachment is saved piece by piece (`attachments.get` with `offset`, at
 most 16 MiB a call) into a temp file renamed at the end, with a progress bar.
 An attachment a security scanner's placeholder stands in for shows "scan
 pending" (R11); when the daemon says the real file came (`message.changed`),
-the view reads the message again. A logged message shows who may see it; `v`
-(its owner only) moves that on: everyone, your team, only you.
+the view reads the message again. A logged message shows who may see it; `V`
+(shift+v: `v` opens the unlogged mail; its owner only) moves that on: everyone, your team, only you.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class MessageScreen(DaemonScreen):
         Binding("y", "copy_headers", "Copy"),
         Binding("w", "why", "Why?"),
         Binding("r", "retry", "Read again"),
-        Binding("v", "visibility", "Visibility"),
+        Binding("V", "visibility", "Visibility"),
     ]
 
     def __init__(
