@@ -24,11 +24,14 @@ from loggbok.daemon.rpc import (
     handlers_mailboxes,
     handlers_messages,
     handlers_team,
+    handlers_users,
 )
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import build_methods
 from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
+from loggbok.daemon.store.errors import NotFound
+from loggbok.daemon.store.sqlite_db import SqliteDatabase
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
 from loggbok.daemon.sync.engine import announce
@@ -50,11 +53,16 @@ CAPABILITIES = [
     "batch",
     "config_file",
     "archive",
+    "users",
 ]
 
 
 class AlreadyRunning(RuntimeError):
     pass
+
+
+class NotAMember(RuntimeError):
+    """`--user` names no member of the store (an admin adds them with users.add)."""
 
 
 class SocketPathRefused(RuntimeError):
@@ -101,6 +109,21 @@ def prepare_socket_path(path: Path) -> None:
         path.unlink()
 
 
+def _lock(path: Path, held: str) -> int:
+    """An exclusive lock on `path` (made 0600), held while the daemon runs;
+    AlreadyRunning (`held`) when another process holds it."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:  # another account's lock, a folder not ours
+        raise AlreadyRunning(f"{held}? cannot open {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise AlreadyRunning(held) from None
+    return fd
+
+
 class Daemon:
     def __init__(
         self,
@@ -111,6 +134,7 @@ class Daemon:
         listening: socket.socket | None = None,
         notifier: Notifier | None = None,
         config_path: Path | None = None,
+        user: str | None = None,
         database: str | None = None,
     ) -> None:
         self.socket_path = socket_path
@@ -123,23 +147,32 @@ class Daemon:
         self.notifier = notifier or Notifier({})
         self.config_path = config_path
         """The config file to read and watch (None: none, as in demo mode)."""
+        self.user = user
+        """The member served (`--user`); None: the store's first user."""
         self.config: ConfigService | None = None
         self._background: set[asyncio.Future[t.ConfigStatus]] = set()
         self._relay: asyncio.Task[None] | None = None
         self._lock_file: int | None = None
+        self._member_lock: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
         self.server: RpcServer | None = None
         self.sign_ins: SignIns | None = None
+        self.viewer = 1
+        """The id of the member served, once started."""
 
     def _lock_data_dir(self) -> None:
-        fd = os.open(self.data_dir / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AlreadyRunning(f"another loggbokd uses {self.data_dir}") from None
-        self._lock_file = fd
+        self._lock_file = _lock(
+            self.data_dir / "daemon.lock", f"another loggbokd uses {self.data_dir}"
+        )
+
+    def _lock_member(self, database: Path, member: t.User) -> None:
+        """One daemon per member and SQLite store: a second one would sync the same
+        mailboxes (the lock file sits beside the database file)."""
+        self._member_lock = _lock(
+            database.parent / f".{database.name}.user-{member.id}.lock",
+            f"another loggbokd serves {member.email or 'the first user'} on {database}",
+        )
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -147,12 +180,25 @@ class Daemon:
         if self.listening is None:
             prepare_socket_path(self.socket_path)
         self.store = await Store.open(self.data_dir, self.database)
+        try:
+            member = await self.store.users.serve(self.user)
+        except NotFound as exc:
+            raise NotAMember(exc.message) from None
+        if isinstance(self.store.db, SqliteDatabase):
+            self._lock_member(self.store.db.path, member)
+        self.viewer = member.id
+        log.info(
+            "serving %s (user %d, seat %s)",
+            member.email or "the first user",
+            member.id,
+            member.seat,
+        )
         if self.demo:
             from loggbok.daemon.demo_setup import seed_demo
 
-            await seed_demo(self.store, self.data_dir)
+            await seed_demo(self.store, self.data_dir, member.id)
         secrets = SecretStore(self.data_dir)
-        self.sync = SyncService(self.store, self._notify, backend_factory(secrets))
+        self.sync = SyncService(self.store, self._notify, backend_factory(secrets), member.id)
         self.sign_ins = SignIns(self.sync, secrets)
         if self.config_path is not None:
             self.config = ConfigService(
@@ -164,6 +210,7 @@ class Daemon:
             secrets,
             self.data_dir,
             list(CAPABILITIES),
+            viewer=member.id,
             sign_ins=self.sign_ins,
             config=self.config,
         )
@@ -174,6 +221,7 @@ class Daemon:
             **handlers_contacts.HANDLERS,
             **handlers_mailboxes.HANDLERS,
             **handlers_messages.HANDLERS,
+            **handlers_users.HANDLERS,
             **handlers_team.HANDLERS,
         }
         self.server = RpcServer(
@@ -189,20 +237,37 @@ class Daemon:
 
     async def _relay_others(self) -> None:
         """Entries other daemons wrote into the same database (PostgreSQL: one daemon per
-        member), announced to this daemon's clients as its own are."""
+        member), announced to this daemon's clients as its own are: only those its
+        member may see (`announce` with `viewer`, `records.VISIBLE`)."""
         assert self.store is not None
         store = self.store
         try:
             async for message_ids in store.timeline.published():
-                await announce(store, self._notify, message_ids)
+                await announce(store, self._notify, message_ids, self.viewer)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("no longer hearing of other daemons' entries")
 
     async def _notify(self, method: str, params: object) -> None:
-        if self.server is not None:
-            await self.server.notify(method, params)
+        """Push to every client, never of a message hidden from the member served (the
+        sync queries already leave such entries out; this is the last gate)."""
+        if self.server is None:
+            return
+        message = (
+            params.entry.id
+            if isinstance(params, t.TimelineAppended)
+            else params.id
+            if isinstance(params, t.MessageChanged)
+            else None
+        )
+        if (
+            message is not None
+            and self.store is not None
+            and not await self.store.messages.visible(message, self.viewer)
+        ):
+            return
+        await self.server.notify(method, params)
 
     async def _config_changed(self, status: t.ConfigStatus) -> None:
         error = status.error
@@ -237,9 +302,10 @@ class Daemon:
         parse_pool.shutdown()
         if self.store is not None:
             await self.store.close()
-        if self._lock_file is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._lock_file)
+        for fd in (self._member_lock, self._lock_file):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         log.info("loggbokd stopped")
 
     async def serve(self, on_ready: Callable[[], None] | None = None) -> None:

@@ -25,14 +25,15 @@ def demo_now() -> datetime | None:
     return datetime.fromisoformat(value).astimezone(UTC) if value else None
 
 
-async def seed_demo(store: Store, data_dir: Path) -> None:
+async def seed_demo(store: Store, data_dir: Path, user_id: int = 1) -> None:
     """Runs before the server and the sync service start, so clients see it whole."""
-    if await store.mailboxes.active():
+    if await store.mailboxes.active(user_id):
         return
     demo = await asyncio.to_thread(build_demo, data_dir / "demo-mail", demo_now())
     result = await import_contacts(store, demo.contacts_file)
     await store.settings.update(
-        SettingsSetParams(bcc_address=demo.bcc_address, own_addresses=demo.own_addresses)
+        SettingsSetParams(bcc_address=demo.bcc_address, own_addresses=demo.own_addresses),
+        user_id,
     )
-    await store.mailboxes.add("maildir", demo.address, {"path": str(demo.maildir)})
+    await store.mailboxes.add("maildir", demo.address, {"path": str(demo.maildir)}, user_id=user_id)
     log.info("demo ready: %d contacts, Maildir %s", result.created, demo.maildir)

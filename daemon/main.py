@@ -2,8 +2,9 @@
 
 Exit status: 0 after an orderly stop (SIGTERM, SIGINT) or a restore; 1 when it
 cannot start (an unusable database, a socket from systemd it cannot serve, a
-refused restore); 2 for a command-line mistake, or when another loggbokd
-already serves the socket or uses the data dir (`docs/cli.md`).
+refused restore, a `--user` who is not a member of the store); 2 for a
+command-line mistake, or when another loggbokd already serves the socket or
+uses the data dir (`docs/cli.md`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import sys
 from pathlib import Path
 
 from loggbok.daemon import __version__
-from loggbok.daemon.app import AlreadyRunning, Daemon, SocketPathRefused
-from loggbok.daemon.config.parse import ConfigInvalid
-from loggbok.daemon.config.parse import parse as parse_config
+from loggbok.daemon.app import AlreadyRunning, Daemon, NotAMember, SocketPathRefused
+from loggbok.daemon.config.parse import ConfigInvalid, DaemonOptions, daemon_options
 from loggbok.daemon.logs import setup_logging
 from loggbok.daemon.store.backup import RestoreRefused, restore
 from loggbok.daemon.store.db import database_url
@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         " --demo)",
     )
     parser.add_argument(
+        "--user",
+        default=None,
+        metavar="EMAIL",
+        help="the member this daemon serves (default: user in the config file, else"
+        " the single user of a one-person store; the first --user on a new store names that"
+        " user, the admin)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="on a fresh data dir, build a demo Maildir with contacts and use it",
@@ -96,14 +104,14 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
     except ActivationError as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 1
-    config = None if args.demo and args.config is None else (args.config or default_config_path())
     daemon = Daemon(
         socket_path,
         data_dir,
         demo=args.demo,
         listening=listening,
         notifier=Notifier(),
-        config_path=config.expanduser().absolute() if config else None,
+        config_path=args.config_path,
+        user=args.user,
         database=args.database,
     )
 
@@ -121,10 +129,27 @@ async def _run(args: argparse.Namespace, socket_path: Path, data_dir: Path) -> i
     except AlreadyRunning as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 2
-    except (StoreUnavailable, SocketPathRefused) as exc:
+    except (StoreUnavailable, SocketPathRefused, NotAMember) as exc:
         print(f"loggbokd: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def startup_options(config: Path | None) -> DaemonOptions:
+    """The config file's `user` and `database`, read once at start; an absent file
+    has none. ConfigInvalid (with its line) when the file cannot be read."""
+    if config is None:
+        return DaemonOptions()
+    try:
+        text = config.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return DaemonOptions()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigInvalid(f"config file {config}: {exc}") from None
+    try:
+        return daemon_options(text)
+    except ConfigInvalid as exc:
+        raise ConfigInvalid(f"config file {config}: {exc}") from None
 
 
 def make_private(data_dir: Path) -> tuple[int, str] | None:
@@ -159,22 +184,21 @@ def _restore(source: Path, data_dir: Path) -> int:
     return 0
 
 
-def _configured_database(path: Path) -> str | None:
-    """The config file's `database` (None when unset, or when the file is missing or
-    invalid: the config service reports that once the daemon runs)."""
-    try:
-        return parse_config(path.expanduser().read_text()).database
-    except (OSError, UnicodeDecodeError, ConfigInvalid):
-        return None
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     os.umask(0o077)  # every file and folder the daemon (and its workers) makes is private
     data_dir: Path = (args.data_dir or default_data_dir()).expanduser().resolve()
     socket_path: Path = (args.socket or default_socket_path()).expanduser().absolute()
+    config = None if args.demo and args.config is None else (args.config or default_config_path())
+    args.config_path = config.expanduser().absolute() if config else None
+    try:
+        options = startup_options(args.config_path)
+    except ConfigInvalid as exc:
+        print(f"loggbokd: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    args.user = args.user or options.user
     if not args.database and not args.demo and not os.environ.get(DATABASE_VARIABLE):
-        args.database = _configured_database(args.config or default_config_path())
+        args.database = options.database
     if args.database:
         try:
             database_url(data_dir, args.database)

@@ -28,6 +28,8 @@ class ErrorCode(IntEnum):
     STORAGE_FULL = -32009
     """The disk (or quota) holding the daemon's data is full: nothing of the call was
     written; it may be made again once space is freed."""
+    ADMIN_REQUIRED = -32010
+    """The method is for admins (`users.*`, backups): the daemon's user is not one."""
 
 
 ERROR_MESSAGES: dict[ErrorCode, str] = {
@@ -45,6 +47,7 @@ ERROR_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.UNSUPPORTED: "Unsupported",
     ErrorCode.BAD_INPUT: "Bad input",
     ErrorCode.STORAGE_FULL: "Storage full: free space on the disk holding loggbok's data",
+    ErrorCode.ADMIN_REQUIRED: "Admin only: the daemon's user is not an admin",
 }
 """Each code's meaning, as the OpenRPC document lists it (a response's message may say more)."""
 

@@ -134,7 +134,8 @@ MAILBOXES_UPDATE = Method(
     "mailboxes.update",
     t.MailboxUpdateParams,
     t.Mailbox,
-    "Change a mailbox's kind (personal, or team: a shared inbox, R15); returns the mailbox.",
+    "Change a mailbox of yours: its kind (personal, or team: a shared inbox, R15) or who"
+    " sees what it logs from now on (`visibility`); returns the mailbox.",
 )
 MAILBOXES_AUDIT = Method(
     "mailboxes.audit", t.IdParams, t.AuditResult, "Compare the server's messages with the store."
@@ -228,12 +229,38 @@ MESSAGES_REDECIDE = Method(
     t.RedecideResult,
     "Decide stored messages again with today's contacts and settings (dry_run previews).",
 )
+MESSAGES_SET_VISIBILITY = Method(
+    "messages.set_visibility",
+    t.MessagesSetVisibilityParams,
+    t.VisibilitySet,
+    "Who may see one of your messages: everyone, your team, or you (its owner only).",
+)
 ATTACHMENTS_GET = Method(
     "attachments.get",
     t.AttachmentGetParams,
     t.AttachmentContent,
     "A stored attachment's content, base64, at most 16 MiB a call from `offset`;"
     " `next_offset` says where the next piece starts (null after the last).",
+)
+# users
+USERS_ME = Method(
+    "users.me", t.NoParams, t.User, "The member this daemon serves, with seat and team."
+)
+USERS_LIST = Method("users.list", t.NoParams, t.UserList, "Every member of the store (admin only).")
+USERS_ADD = Method(
+    "users.add", t.UsersAddParams, t.User, "Add a member with a seat and a team (admin only)."
+)
+USERS_UPDATE = Method(
+    "users.update",
+    t.UsersUpdateParams,
+    t.User,
+    "Change a member's name, seat, team, admin flag or activity (admin only).",
+)
+USERS_DEACTIVATE = Method(
+    "users.deactivate",
+    t.IdParams,
+    t.User,
+    "Deactivate a member: nothing of theirs is logged from then on (admin only).",
 )
 # conversations (R15)
 CONVERSATIONS_LIST = Method(
@@ -308,7 +335,13 @@ METHODS: dict[str, Method[Any, Any]] = {
         MESSAGES_RETRY,
         MESSAGES_UNLOG,
         MESSAGES_REDECIDE,
+        MESSAGES_SET_VISIBILITY,
         ATTACHMENTS_GET,
+        USERS_ME,
+        USERS_LIST,
+        USERS_ADD,
+        USERS_UPDATE,
+        USERS_DEACTIVATE,
         CONVERSATIONS_LIST,
         CONVERSATIONS_GET,
         ARCHIVE_EXPORT,

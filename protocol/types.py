@@ -15,6 +15,9 @@ from msgspec import UNSET, UnsetType
 
 LoggingMode = Literal["replies_only", "all_with_contacts"]
 Visibility = Literal["everyone", "team", "owner"]
+"""Who sees a logged email: every member, the owner's team, or its owner only."""
+Seat = Literal["core", "sales", "service", "view_only"]
+"""A member's seat: `view_only` may read what visibility allows and connect no mailbox."""
 Provider = Literal["maildir", "imap", "gmail", "graph", "ews"]
 MailboxKind = Literal["personal", "team"]
 """`team`: a shared inbox (help desk address), R15: every inbound email is logged into
@@ -137,6 +140,49 @@ class SettingsSetParams(Params):
     excluded_folders: list[str] | UnsetType = UNSET
 
 
+# ---------------------------------------------------------------- users
+
+
+class User(Record):
+    """A member of the team on this store (since 1.20). `email` is null for the first
+    user until a daemon serves it (`loggbokd --user`)."""
+
+    id: int
+    email: str | None
+    name: str
+    seat: Seat
+    team: str | None = None
+    admin: bool = False
+    active: bool = True
+    can_log: bool = True
+    """False for a view-only seat or a deactivated user (R12: nothing of theirs is logged)."""
+
+
+class UserList(Record):
+    users: list[User]
+
+
+class UsersAddParams(Params):
+    """Add a member (admin only). `team` is a team's name, made when new."""
+
+    email: str
+    seat: Seat
+    name: str = ""
+    team: str | None = None
+
+
+class UsersUpdateParams(Params):
+    """Change a member (admin only): only the named fields; `team` null leaves the team;
+    `active` true reactivates."""
+
+    id: RowId
+    name: str | UnsetType = UNSET
+    seat: Seat | UnsetType = UNSET
+    team: str | UnsetType | None = UNSET
+    admin: bool | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+
 # ---------------------------------------------------------------- config file
 
 
@@ -180,6 +226,16 @@ class _MailboxAddBase(Params, tag_field="provider", kw_only=True):
             extra={"form": False},
         ),
     ] = ""
+    visibility: Annotated[
+        Visibility | None,
+        msgspec.Meta(
+            title="Who sees what it logs",
+            description="default: your default_visibility",
+            extra={"form": False},
+        ),
+    ] = None
+    """Who sees the email this mailbox logs (since 1.20); None: the user's
+    `default_visibility` at the time each message is logged."""
     kind: Annotated[
         MailboxKind,
         msgspec.Meta(
@@ -456,6 +512,8 @@ class Mailbox(Record):
     folders: list[FolderState] = msgspec.field(default_factory=list)
     managed_by_config: bool = False
     """Declared in the config file: it changes (or goes) when the file does (since 1.9)."""
+    visibility: Visibility | None = None
+    """Who sees what it logs; None: the user's `default_visibility` (since 1.20)."""
     kind: MailboxKind = "personal"
     """`team`: a shared inbox whose mail is logged into conversations (R15, since 1.16)."""
     retry_at: str | None = None
@@ -464,12 +522,14 @@ class Mailbox(Record):
 
 
 class MailboxUpdateParams(Params):
-    """Change a connected mailbox (since 1.16): only the named fields change. A new
-    `kind` decides the mail that arrives from then on; `messages.redecide` decides
-    past mail again."""
+    """Change a connected mailbox of yours (since 1.16): only the named fields change,
+    and decide the mail that arrives from then on. A new `kind` (since 1.16);
+    `visibility` (since 1.20), null going back to your `default_visibility`.
+    `messages.redecide` decides past mail again."""
 
     id: RowId
     kind: MailboxKind | UnsetType = UNSET
+    visibility: Visibility | UnsetType | None = UNSET
 
 
 class MailboxList(Record):
@@ -715,6 +775,19 @@ class Message(Record):
     folders: list[str] = msgspec.field(default_factory=list)
     """Every folder the message is in now (one message, several locations; with
     Gmail, All Mail and the message's labels); `folder` is where it was first seen."""
+
+
+class MessagesSetVisibilityParams(Params):
+    """Who may see one of your logged messages (since 1.20): by `id` or `message_id`."""
+
+    visibility: Visibility
+    id: RowId | None = None
+    message_id: str | None = None
+
+
+class VisibilitySet(Record):
+    id: int
+    visibility: Visibility
 
 
 class MessageHeaders(Record):

@@ -10,6 +10,9 @@ declares differently is reconfigured and its worker restarted; one added over
 the socket that the file now declares is adopted (it keeps its stored secret).
 One that came from the file and is no longer in it is removed, as
 `mailboxes.remove` does; mailboxes added over the socket are never touched.
+Everything is the daemon's user's (`SyncService.user_id`): their settings, their
+mailboxes; a view-only or deactivated member's declared mailboxes are not
+connected (R12, logged as a warning).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class Planned:
     provider: Provider
     address: str
     config: dict[str, Any]
+    visibility: str | None = None
+    line: int | None = None
     kind: str = "personal"
 
 
@@ -57,7 +62,14 @@ def plan(config: ConfigFile) -> list[Planned]:
         if entry.password_command:
             wanted[PASSWORD_COMMAND] = entry.password_command
         planned.append(
-            Planned(provider, entry.params.address.strip().lower(), wanted, entry.params.kind)
+            Planned(
+                provider,
+                entry.params.address.strip().lower(),
+                wanted,
+                entry.params.visibility,
+                entry.line,
+                entry.params.kind,
+            )
         )
     return planned
 
@@ -69,22 +81,39 @@ async def apply(
     planned); returns the ids of the mailboxes it declares."""
     planned = plan(config)
     if config.settings_keys:
-        await store.settings.update(config.settings)
-    existing = {(row.provider, row.address.lower()): row for row in await store.mailboxes.active()}
+        await store.settings.update(config.settings, sync.user_id)
+    existing = {
+        (row.provider, row.address.lower()): row
+        for row in await store.mailboxes.active(sync.user_id)
+    }
     declared: list[int] = []
+    can_log = await store.users.can_log(sync.user_id)  # R12: no mailbox for a view-only seat
     for item in planned:
         provider, wanted, address = item.provider, item.config, item.address
         row = existing.pop((provider.name, address), None)
         if row is None:
+            if not can_log:
+                log.warning(
+                    "config file: mailbox %s not connected: the user's seat cannot log"
+                    " (view-only or deactivated: seat_cannot_log)",
+                    address,
+                )
+                continue
             mailbox_id = await store.mailboxes.add(
-                provider.name, address, wanted, origin=CONFIG, kind=item.kind
+                provider.name,
+                address,
+                wanted,
+                origin=CONFIG,
+                user_id=sync.user_id,
+                visibility=item.visibility,
+                kind=item.kind,
             )
             log.info("config file: mailbox %s (%s) added as %d", address, provider.name, mailbox_id)
             await sync.added(mailbox_id)
         else:
             mailbox_id = row.id
-            if row.config != wanted or row.origin != CONFIG:
-                await store.mailboxes.reconfigure(mailbox_id, wanted, CONFIG)
+            if row.config != wanted or row.origin != CONFIG or row.visibility != item.visibility:
+                await store.mailboxes.reconfigure(mailbox_id, wanted, CONFIG, item.visibility)
             if row.kind != item.kind:
                 await store.mailboxes.set_kind(mailbox_id, item.kind)
             if row.config != wanted:

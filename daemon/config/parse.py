@@ -1,5 +1,8 @@
 """Reading `config.toml` into typed, validated declarations, or one clear error.
 
+    database = "postgresql://loggbok@db.firma.example/loggbok"  # read at start only:
+    user = "me@firma.example"     # loggbokd --database / --user (the member it serves)
+
     [settings]                    # the keys of settings.set, checked the same way
     own_addresses = ["me@firma.example"]
 
@@ -28,7 +31,7 @@ from loggbok.daemon.settings_rules import SettingInvalid, check_settings
 from loggbok.protocol import types as t
 from loggbok.protocol.forms import form_fields
 
-TOP_LEVEL = ("database", "settings", "mailboxes")
+TOP_LEVEL = ("database", "user", "settings", "mailboxes")
 PASSWORD_COMMAND = "password_command"
 
 
@@ -52,12 +55,23 @@ class MailboxEntry:
 
 
 @dataclass(frozen=True)
+class DaemonOptions:
+    """The top-level `user` and `database` keys: what `loggbokd --user` and `--database`
+    say (the flags win); read when the daemon starts, a change takes a restart."""
+
+    user: str | None = None
+    database: str | None = None
+
+
+@dataclass(frozen=True)
 class ConfigFile:
     settings: t.SettingsSetParams = field(default_factory=t.SettingsSetParams)
     settings_keys: tuple[str, ...] = ()
     mailboxes: tuple[MailboxEntry, ...] = ()
     database: str | None = None
     """The store's URL (as `loggbokd --database`); read at start only."""
+    user: str | None = None
+    """The member this daemon serves (as `loggbokd --user`); read at start only."""
 
 
 class _Lines:
@@ -141,15 +155,11 @@ def parse(text: str) -> ConfigFile:
     for name in data:
         if name not in TOP_LEVEL:
             raise ConfigInvalid(
-                f"unknown table or key {name!r} (expected database, [settings] and [[mailboxes]])",
+                f"unknown table or key {name!r}"
+                " (expected database, user, [settings] and [[mailboxes]])",
                 lines.key(None, name),
             )
-    database = data.get("database")
-    if database is not None and (not isinstance(database, str) or not database.strip()):
-        raise ConfigInvalid(
-            "database must be a URL: sqlite:///path or postgresql://...",
-            lines.key(None, "database"),
-        )
+    start = _start_options(data, lines)
     settings, keys = _settings(data.get("settings", {}), lines)
     raw_boxes = data.get("mailboxes", [])
     if not isinstance(raw_boxes, list):
@@ -167,7 +177,34 @@ def parse(text: str) -> ConfigFile:
                 box.line,
             )
         seen[key] = index
-    return ConfigFile(settings, keys, boxes, database)
+    return ConfigFile(settings, keys, boxes, start.database, start.user)
+
+
+def daemon_options(text: str) -> DaemonOptions:
+    """Only the top-level `user` and `database` of `text` (what `loggbokd` reads before
+    it starts): a mistake elsewhere is the config service's to report, and leaves these
+    alone; a mistake in them, or a file that cannot be read as TOML but sets one, is
+    ConfigInvalid (a daemon must not start as the wrong member)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        if re.search(r"^\s*[\"']?(user|database)[\"']?\s*=", text, re.MULTILINE):
+            parse(text)  # raises, with the line
+        return DaemonOptions()
+    return _start_options(data, _Lines(text))
+
+
+def _start_options(data: dict[str, Any], lines: _Lines) -> DaemonOptions:
+    database = data.get("database")
+    if database is not None and (not isinstance(database, str) or not database.strip()):
+        raise ConfigInvalid(
+            "database must be a URL: sqlite:///path or postgresql://...",
+            lines.key(None, "database"),
+        )
+    user = data.get("user")
+    if user is not None and (not isinstance(user, str) or "@" not in user):
+        raise ConfigInvalid(f"user {user!r} is not an address", lines.key(None, "user"))
+    return DaemonOptions(user=user, database=database)
 
 
 def _settings(table: Any, lines: _Lines) -> tuple[t.SettingsSetParams, tuple[str, ...]]:

@@ -34,7 +34,7 @@ from jsonrpcserver.response import to_serializable
 
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.store.db import is_storage_full, storage_full
-from loggbok.daemon.store.errors import Conflict, Invalid, NotFound, StoreError
+from loggbok.daemon.store.errors import Conflict, Forbidden, Invalid, NotFound, StoreError
 from loggbok.protocol.errors import ERROR_MESSAGES, ErrorCode, RpcError
 from loggbok.protocol.methods import METHODS, Method, param_variants
 
@@ -47,6 +47,7 @@ _REQUEST_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
 STORE_ERRORS: dict[type[StoreError], ErrorCode] = {
     NotFound: ErrorCode.NOT_FOUND,
     Conflict: ErrorCode.CONFLICT,
+    Forbidden: ErrorCode.FORBIDDEN,
     Invalid: ErrorCode.INVALID_PARAMS,
 }
 """The store's errors as protocol error codes (message and data kept)."""

@@ -22,12 +22,14 @@ import msgspec
 from loggbok.daemon.mime.headers import parse_headers, split_header_block
 from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rebuild import rebuild
+from loggbok.daemon.rpc.access import require_admin, require_can_log
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.store import backup as backups
 from loggbok.daemon.store.archive import ImportItem
 from loggbok.daemon.store.bodies import StoredAttachment, StoredBody
 from loggbok.daemon.store.db import Row
+from loggbok.daemon.store.sqlite_db import SqliteDatabase
 from loggbok.daemon.sync.backend import BackendError, Folder
 from loggbok.daemon.sync.bodies import build_body_async
 from loggbok.protocol import types as t
@@ -78,7 +80,7 @@ async def _originals(ctx: Context, ids: list[int]) -> dict[int, bytes]:
     """The original bytes of whichever of the messages their mailboxes still give."""
     by_mailbox: dict[int, list[tuple[int, Row]]] = {}
     for message in ids:
-        location = await ctx.store.messages.location(message)
+        location = await ctx.store.messages.location(message, ctx.viewer)
         if location is not None:
             by_mailbox.setdefault(location["mailbox_id"], []).append((message, location))
     found: dict[int, bytes] = {}
@@ -137,24 +139,20 @@ async def _import_item(ctx: Context, message: t.ArchiveMessage, settings: t.Sett
 
 
 async def import_(ctx: Context, params: t.ArchiveImportParams) -> t.ArchiveImportResult:
-    settings = await ctx.store.settings.get()
+    await require_can_log(ctx, "import logged email")
+    settings = await ctx.store.settings.get(ctx.viewer)
     items = [await _import_item(ctx, m, settings) for m in params.messages]
-    return await ctx.store.archive.import_batch(params.contacts, items)
+    return await ctx.store.archive.import_batch(params.contacts, items, ctx.viewer)
 
 
 async def backup(ctx: Context, params: t.ArchiveBackupParams) -> t.ArchiveBackupResult:
+    """Admin only: a backup holds every member's mail, whatever its visibility."""
+    await require_admin(ctx)
     target = Path(params.path)
     if not target.is_absolute():
         raise _invalid("path must be absolute (the daemon's working folder is not yours)")
-    try:
-        inside = await asyncio.to_thread(
-            lambda: target.resolve().is_relative_to(ctx.data_dir.resolve())
-        )
-    except (OSError, ValueError) as exc:
-        raise _invalid(f"path: {exc}") from None
-    if inside:
-        raise _invalid("path is inside the data dir")
-    if ctx.store.db.dialect.name != "sqlite":
+    db = ctx.store.db
+    if not isinstance(db, SqliteDatabase):
         raise RpcError(
             ErrorCode.BAD_INPUT,
             "Cannot write the backup",
@@ -162,7 +160,17 @@ async def backup(ctx: Context, params: t.ArchiveBackupParams) -> t.ArchiveBackup
             " team backs up its other databases (attachments: copy the data dir's blobs)",
         )
     try:
-        return await asyncio.to_thread(backups.backup, ctx.data_dir, target)
+        inside = await asyncio.to_thread(
+            lambda: any(
+                target.resolve().is_relative_to(d.resolve()) for d in (ctx.data_dir, db.path.parent)
+            )
+        )
+    except (OSError, ValueError) as exc:
+        raise _invalid(f"path: {exc}") from None
+    if inside:
+        raise _invalid("path is inside the data dir (or the database's folder)")
+    try:
+        return await asyncio.to_thread(backups.backup, db.path, target)
     except backups.BackupRefused as exc:
         raise RpcError(ErrorCode.BAD_INPUT, "Cannot write the backup", str(exc)) from None
     except ValueError as exc:  # a NUL in the path

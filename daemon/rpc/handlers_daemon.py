@@ -34,7 +34,7 @@ async def discover(ctx: Context, params: t.NoParams) -> dict[str, Any]:
 
 
 async def settings_get(ctx: Context, params: t.NoParams) -> t.Settings:
-    return await ctx.store.settings.get()
+    return await ctx.store.settings.get(ctx.viewer)
 
 
 async def settings_set(ctx: Context, params: t.SettingsSetParams) -> t.Settings:
@@ -42,7 +42,7 @@ async def settings_set(ctx: Context, params: t.SettingsSetParams) -> t.Settings:
         check_settings(params)
     except SettingInvalid as exc:
         raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", str(exc)) from None
-    return await ctx.store.settings.update(params)
+    return await ctx.store.settings.update(params, ctx.viewer)
 
 
 HANDLERS: dict[str, Handler] = {

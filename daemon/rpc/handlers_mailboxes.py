@@ -1,8 +1,13 @@
-"""Handlers: mailboxes.add/providers/list/remove/sync/test/reconnect/sign_in/update/audit.
+"""Handlers: mailboxes.add/providers/list/update/remove/sync/test/reconnect/sign_in/audit.
+
+A daemon sees and works only the mailboxes of its own user (`Context.viewer`):
+another member's mailbox is "No such mailbox". A view-only or deactivated member
+cannot connect one (R12: -32006 with the reason `seat_cannot_log`).
 
 A mailbox's `kind` (`personal`, or `team`: a shared inbox, R15) is given to
-`mailboxes.add` with any provider and changed by `mailboxes.update`; each sync
-round reads it, so a change decides the mail that arrives from then on.
+`mailboxes.add` with any provider and changed by `mailboxes.update` (as its
+`visibility` is); each sync round reads them, so a change decides the mail that
+arrives from then on.
 
 `mailboxes.test` and `mailboxes.add` run the provider's probe and the R14
 check of the address's domain (`providers/domains.py`) side by side; a
@@ -19,7 +24,10 @@ import asyncio
 import logging
 from typing import Any
 
+from msgspec import UNSET
+
 from loggbok.daemon.mime.headers import parse_headers
+from loggbok.daemon.rpc.access import require_can_log
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.secrets import mailbox_secret_key as secret_key
@@ -59,6 +67,7 @@ async def _probe(
 
 
 async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
+    await require_can_log(ctx, "connect a mailbox")
     provider, config, probe = await _probe(params)
     if not probe.ok:
         code = ErrorCode.AUTH_FAILED if probe.error_kind == "auth" else ErrorCode.CONNECTION_FAILED
@@ -66,7 +75,12 @@ async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
             code, "Cannot connect the mailbox", {"kind": probe.error_kind, "error": probe.error}
         )
     mailbox_id = await ctx.store.mailboxes.add(
-        provider.name, params.address, config, kind=params.kind
+        provider.name,
+        params.address,
+        config,
+        user_id=ctx.viewer,
+        visibility=params.visibility,
+        kind=params.kind,
     )
     secret = provider.secret_of(params)
     if secret is not None:
@@ -92,10 +106,26 @@ async def providers(ctx: Context, params: t.NoParams) -> t.ProviderList:
 
 
 async def list_(ctx: Context, params: t.NoParams) -> t.MailboxList:
-    return t.MailboxList(mailboxes=ctx.sync.live(await ctx.store.mailboxes.describe()))
+    return t.MailboxList(
+        mailboxes=ctx.sync.live(await ctx.store.mailboxes.describe(user_id=ctx.viewer))
+    )
+
+
+async def update(ctx: Context, params: t.MailboxUpdateParams) -> t.Mailbox:
+    await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
+    if params.visibility is not UNSET:
+        await ctx.store.mailboxes.set_visibility(params.id, params.visibility)
+    if isinstance(params.kind, str):
+        await ctx.store.mailboxes.set_kind(params.id, params.kind)
+    [mailbox] = ctx.sync.live(await ctx.store.mailboxes.describe(params.id, user_id=ctx.viewer))
+    worker = ctx.sync.workers.get(params.id)
+    if worker is not None:  # its next round logs with the new visibility and kind
+        worker.mailbox = await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
+    return mailbox
 
 
 async def remove(ctx: Context, params: t.IdParams) -> t.Ok:
+    await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     await ctx.store.mailboxes.remove(params.id)
     await ctx.sync.removed(params.id)
     if ctx.sign_ins is not None:
@@ -105,7 +135,7 @@ async def remove(ctx: Context, params: t.IdParams) -> t.Ok:
 
 
 async def sync(ctx: Context, params: t.IdParams) -> t.SyncResult:
-    await ctx.store.mailboxes.get_row(params.id)
+    await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     try:
         return await ctx.sync.worker(params.id).sync_now()
     except AuthError as exc:
@@ -119,7 +149,8 @@ async def test(ctx: Context, params: t.MailboxAddParams) -> t.MailboxTestResult:
 
 
 async def reconnect(ctx: Context, params: t.MailboxReconnectParams) -> t.Ok:
-    row = await ctx.store.mailboxes.get_row(params.id)
+    await require_can_log(ctx, "connect a mailbox")
+    row = await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     if params.password is not None:
         await asyncio.to_thread(ctx.secrets.set, secret_key(params.id), params.password)
     ctx.sync.worker(params.id).reconnect(row)
@@ -127,7 +158,8 @@ async def reconnect(ctx: Context, params: t.MailboxReconnectParams) -> t.Ok:
 
 
 async def sign_in(ctx: Context, params: t.IdParams) -> t.SignInPrompt:
-    row = await ctx.store.mailboxes.get_row(params.id)
+    await require_can_log(ctx, "connect a mailbox")
+    row = await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     try:
         provider = provider_of(row.provider)
     except BackendError:
@@ -144,20 +176,13 @@ async def sign_in(ctx: Context, params: t.IdParams) -> t.SignInPrompt:
         raise RpcError(ErrorCode.CONNECTION_FAILED, "Cannot start signing in", str(exc)) from None
 
 
-async def update(ctx: Context, params: t.MailboxUpdateParams) -> t.Mailbox:
-    await ctx.store.mailboxes.get_row(params.id)
-    if isinstance(params.kind, str):
-        await ctx.store.mailboxes.set_kind(params.id, params.kind)
-    return ctx.sync.live(await ctx.store.mailboxes.describe(params.id))[0]
-
-
 async def audit(ctx: Context, params: t.IdParams) -> t.AuditResult:
-    await ctx.store.mailboxes.get_row(params.id)
+    await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     stored = await ctx.store.mailboxes.folder_message_keys(params.id)
     stored_ids = {(r["folder"], r["remote_id"]): r for r in stored}
     missing: list[t.AuditEntry] = []
     server_ids: set[tuple[str, str]] = set()
-    excluded = (await ctx.store.settings.get()).excluded_folders
+    excluded = (await ctx.store.settings.get(ctx.viewer)).excluded_folders
     audited: list[str] = []
     try:
         async with ctx.sync.open_backend(params.id) as backend:
@@ -205,11 +230,11 @@ HANDLERS: dict[str, Handler] = {
     "mailboxes.add": add,
     "mailboxes.providers": providers,
     "mailboxes.list": list_,
+    "mailboxes.update": update,
     "mailboxes.remove": remove,
     "mailboxes.sync": sync,
     "mailboxes.test": test,
     "mailboxes.reconnect": reconnect,
     "mailboxes.sign_in": sign_in,
-    "mailboxes.update": update,
     "mailboxes.audit": audit,
 }

@@ -1,4 +1,8 @@
-"""Handlers: messages.get/headers/explain/log/unlog/redecide/search/list and attachments.get."""
+"""Handlers: messages.get/headers/explain/log/unlog/redecide/search/list/set_visibility
+and attachments.get.
+
+Every message is resolved for the daemon's user first (`store.messages.resolve`,
+the store's one visibility rule): a message hidden from them is "No such message"."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import base64
 import contextlib
 from datetime import UTC, datetime
 
+from loggbok.daemon.rpc.access import require_can_log
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rules.context import RuleSettings
@@ -31,7 +36,7 @@ async def _resolve(
 
 
 async def get(ctx: Context, params: t.MessageRefParams) -> t.Message:
-    return await ctx.store.messages.get(await _resolve(ctx, params))
+    return await ctx.store.messages.get(await _resolve(ctx, params), ctx.viewer)
 
 
 async def headers(ctx: Context, params: t.MessageRefParams) -> t.MessageHeaders:
@@ -43,6 +48,7 @@ async def explain(ctx: Context, params: t.MessageRefParams) -> t.Explanation:
 
 
 async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
+    await require_can_log(ctx, "log email")
     message = await _resolve(ctx, params)
     wanted = list(dict.fromkeys(params.contact_ids))
     if not wanted:
@@ -59,7 +65,7 @@ async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
         with contextlib.suppress(RpcError, StoreError):
             body = await _fetch_body(ctx, message)
     added = await ctx.store.messages.log_manually(message, wanted, body)
-    for entry in await ctx.store.timeline.entries_for(message, added):
+    for entry in await ctx.store.timeline.entries_for(message, added, ctx.viewer):
         await ctx.sync.notify(
             "timeline.appended", t.TimelineAppended(contact_id=entry.contact_id, entry=entry)
         )
@@ -116,9 +122,17 @@ async def redecide(ctx: Context, params: t.MessagesRedecideParams) -> t.Redecide
                 for i in dict.fromkeys(params.ids)
             ]
         )
-    scope = Scope(since_ts=_since(params.since), ids=ids)
+    # With other members in the store, only the daemon's user's own messages: theirs
+    # are decided by their own rules, and a sample must not show what is hidden.
+    owner = ctx.viewer if await ctx.store.users.count() > 1 else None
+    scope = Scope(since_ts=_since(params.since), ids=ids, owner=owner)
     return await redecide_messages(
-        ctx.store, ctx.sync, scope, dry_run=params.dry_run, preview=_preview(params)
+        ctx.store,
+        ctx.sync,
+        scope,
+        dry_run=params.dry_run,
+        preview=_preview(params),
+        user_id=ctx.viewer,
     )
 
 
@@ -153,18 +167,24 @@ async def retry(ctx: Context, params: t.MessageRefParams) -> t.Message:
         await ctx.store.messages.replace_body(message, body, await _rules_for(ctx, message))
     else:
         await ctx.store.messages.replace_body(message, await _fetch_body(ctx, message))
-    return await ctx.store.messages.get(message)
+    return await ctx.store.messages.get(message, ctx.viewer)
+
+
+async def set_visibility(ctx: Context, params: t.MessagesSetVisibilityParams) -> t.VisibilitySet:
+    message = await ctx.store.messages.resolve(params.id, params.message_id, ctx.viewer)
+    await ctx.store.messages.set_visibility(message, params.visibility, ctx.viewer)
+    return t.VisibilitySet(id=message, visibility=params.visibility)
 
 
 async def _rules_for(ctx: Context, message: int) -> RuleSettings:
     """The rules a sync of the message's mailbox decides with."""
-    location = await ctx.store.messages.location(message)
+    location = await ctx.store.messages.location(message, ctx.viewer)
     assert location is not None, "a message whose body was just fetched has a location"
     mailbox = await ctx.store.mailboxes.get_row(location["mailbox_id"])
     return rule_settings(
-        await ctx.store.settings.get(),
+        await ctx.store.settings.get(mailbox.user_id),
         mailbox.address,
-        await ctx.store.settings.user_can_log(),
+        await ctx.store.users.can_log(mailbox.user_id),
         team=await ctx.store.team.get(),
         kind=mailbox.kind,
     )
@@ -172,12 +192,12 @@ async def _rules_for(ctx: Context, message: int) -> RuleSettings:
 
 async def _fetch_body(ctx: Context, message: int, *, forward: bool = False) -> StoredBody:
     """The message's body, fetched from its mailbox and parsed off the loop."""
-    location = await ctx.store.messages.location(message)
+    location = await ctx.store.messages.location(message, ctx.viewer)
     if location is None:
         raise RpcError(
             ErrorCode.MAILBOX_UNAVAILABLE, "The message's mailbox is gone", {"id": message}
         )
-    settings = await ctx.store.settings.get()
+    settings = await ctx.store.settings.get(ctx.viewer)
     try:
         reduced = await ctx.sync.read_message(
             location["mailbox_id"],
@@ -257,5 +277,6 @@ HANDLERS: dict[str, Handler] = {
     "messages.retry": retry,
     "messages.unlog": unlog,
     "messages.redecide": redecide,
+    "messages.set_visibility": set_visibility,
     "attachments.get": attachment,
 }

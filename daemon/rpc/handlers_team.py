@@ -3,7 +3,7 @@ conversations.list/get (R15's conversations of a team mailbox)."""
 
 from __future__ import annotations
 
-from loggbok.daemon.rpc.admin import is_team_admin, require_team_admin
+from loggbok.daemon.rpc.access import is_admin, require_admin
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.settings_rules import SettingInvalid, check_never_log
@@ -13,12 +13,12 @@ from loggbok.protocol.errors import ErrorCode, RpcError
 
 async def team_settings_get(ctx: Context, params: t.NoParams) -> t.TeamSettings:
     team = await ctx.store.team.get()
-    team.can_edit = await is_team_admin(ctx)
+    team.can_edit = await is_admin(ctx)
     return team
 
 
 async def team_settings_set(ctx: Context, params: t.TeamSettingsSetParams) -> t.TeamSettings:
-    await require_team_admin(ctx, "team_settings.set")
+    await require_admin(ctx)
     if isinstance(params.never_log, list):
         try:
             check_never_log(params.never_log)

@@ -61,7 +61,7 @@ class ArchiveQueries:
         since_ts: float | None,
         after: str | None,
         limit: int,
-        viewer: int = 1,
+        viewer: int,
     ) -> tuple[list[t.ArchiveMessage], list[t.ArchiveContact], str | None, dict[int, Row]]:
         """Messages, the contacts they name, the next cursor, and each message's row
         (with raw headers, for a rebuild)."""
@@ -156,8 +156,9 @@ class ArchiveQueries:
         ]
 
     async def import_batch(
-        self, contacts: Sequence[t.ArchiveContact], items: Sequence[ImportItem]
+        self, contacts: Sequence[t.ArchiveContact], items: Sequence[ImportItem], owner: int = 1
     ) -> t.ArchiveImportResult:
+        """Messages not stored yet are written as `owner`'s (the member importing)."""
         created = matched = new_messages = existing = new_entries = 0
         async with self._db.transaction() as tx:
             mapping: dict[int, int] = {}
@@ -186,7 +187,7 @@ class ArchiveQueries:
                     "SELECT id FROM messages WHERE message_key = ?", (item.key,)
                 )
                 if stored is None:
-                    stored = await _insert(tx, item)
+                    stored = await _insert(tx, item, owner)
                     new_messages += 1
                 else:
                     existing += 1
@@ -236,7 +237,7 @@ async def _thread_for(tx: Transaction, item: ImportItem) -> int:
     return int(thread)
 
 
-async def _insert(tx: Transaction, item: ImportItem) -> int:
+async def _insert(tx: Transaction, item: ImportItem, owner: int) -> int:
     m = item.message
     thread = await _thread_for(tx, item)
     recipients = json.dumps(
@@ -246,13 +247,13 @@ async def _insert(tx: Transaction, item: ImportItem) -> int:
     message = await tx.fetchval(
         """INSERT INTO messages (message_key, message_id, thread_id, subject, subject_norm,
                from_email, from_name, recipients, date, date_ts, direction, raw_headers, size,
-               snippet, body_state, logged, reason, visibility)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'headers',1,?,?) RETURNING id""",
+               snippet, body_state, logged, reason, visibility, owner_id)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'headers',1,?,?,?) RETURNING id""",
         (
             item.key, m.message_id, thread, m.subject,
             item.facts.subject_norm if item.facts else "", m.from_.email, m.from_.name,
             recipients, m.date, m.date_ts, m.direction, item.raw_headers,
-            len(item.raw_headers), m.snippet, m.reason, m.visibility,
+            len(item.raw_headers), m.snippet, m.reason, m.visibility, owner,
         ),
     )  # fmt: skip
     await tx.execute(

@@ -109,12 +109,13 @@ def _copy_blobs(source: Path, target: Path) -> tuple[int, int]:
     return copied, present
 
 
-def backup(data_dir: Path, target: Path) -> t.ArchiveBackupResult:
-    """Copy into `target` (absent, empty, or an earlier backup; else BackupRefused)."""
+def backup(database: Path, target: Path) -> t.ArchiveBackupResult:
+    """Copy the database file `database` and the attachments beside it into `target`
+    (absent, empty, or an earlier backup; else BackupRefused)."""
     _check_target(target)
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    size = _copy_database(data_dir / DATABASE, target / DATABASE)
-    copied, present = _copy_blobs(data_dir / BLOBS, target / BLOBS)
+    size = _copy_database(database, target / DATABASE)
+    copied, present = _copy_blobs(database.parent / BLOBS, target / BLOBS)
     return t.ArchiveBackupResult(
         path=str(target), database_bytes=size, blobs_copied=copied, blobs_present=present
     )

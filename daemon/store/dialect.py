@@ -167,7 +167,7 @@ class PostgresDialect:
         )
 
     async def contacts_matching(self, db: Database, needle: str) -> tuple[str, str, list[object]]:
-        # Each arm can use its pg_trgm GIN index (migration 10) where the server has
+        # Each arm can use its pg_trgm GIN index (migration 11) where the server has
         # the extension; without it, LIKE reads each table once.
         like = like_contains(needle)
         return (

@@ -1,8 +1,9 @@
 """The store's own errors: what a caller of the store may catch, in the store's words.
 
 The store never raises the wire protocol's errors; `rpc/dispatch.py` maps these
-to JSON-RPC error responses (NotFound -> -32001, Conflict -> -32002, Invalid ->
--32602 Invalid params, StorageFull -> -32009), keeping the message and data.
+to JSON-RPC error responses (NotFound -> -32001, Conflict -> -32002, Forbidden ->
+-32006, Invalid -> -32602 Invalid params, StorageFull -> -32009), keeping the message
+and data.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ class NotFound(StoreError):
 class Conflict(StoreError):
     """The change would break a rule of the data, e.g. an address that belongs to
     another contact."""
+
+
+class Forbidden(StoreError):
+    """The caller may not make this change (a message of another member)."""
 
 
 class Invalid(StoreError):

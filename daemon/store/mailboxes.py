@@ -27,6 +27,10 @@ class MailboxRow:
     status: str
     origin: str = "socket"
     """'socket' (added over RPC) or 'config' (declared in the config file)."""
+    user_id: int = 1
+    """The member whose mailbox it is: its daemon syncs it, its messages are theirs."""
+    visibility: str | None = None
+    """Who sees what it logs; None: its user's default_visibility."""
     kind: str = "personal"
     """'personal', or 'team': a shared inbox (R15)."""
 
@@ -58,15 +62,19 @@ class MailboxQueries:
         address: str,
         config: dict[str, Any],
         origin: str = "socket",
+        *,
+        user_id: int = 1,
+        visibility: str | None = None,
         kind: str = "personal",
     ) -> int:
         """A new mailbox; it replaces removed ones of the same address (R13: their
         tracked threads move to it, blind until its first round)."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "INSERT INTO mailboxes (user_id, provider, address, config, origin, kind)"
-                " VALUES (1, ?, ?, ?, ?, ?) RETURNING id",
-                (provider, address.lower(), json.dumps(config), origin, kind),
+                "INSERT INTO mailboxes"
+                " (user_id, provider, address, config, origin, visibility, kind)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (user_id, provider, address.lower(), json.dumps(config), origin, visibility, kind),
             )
             assert row is not None
             mailbox_id = int(row[0])
@@ -89,33 +97,52 @@ class MailboxQueries:
         rows = await self._db.fetchall("SELECT id, kind FROM mailboxes")
         return {int(r[0]): str(r[1]) for r in rows}
 
-    async def reconfigure(self, mailbox_id: int, config: dict[str, Any], origin: str) -> None:
+    async def reconfigure(
+        self, mailbox_id: int, config: dict[str, Any], origin: str, visibility: str | None
+    ) -> None:
         """A new config (the config file changed it) and where the mailbox now comes from."""
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE mailboxes SET config = ?, origin = ? WHERE id = ?",
-                (json.dumps(config), origin, mailbox_id),
+                "UPDATE mailboxes SET config = ?, origin = ?, visibility = ? WHERE id = ?",
+                (json.dumps(config), origin, visibility, mailbox_id),
             )
 
-    async def active(self) -> list[MailboxRow]:
+    async def visibility(self, mailbox_id: int) -> str | None:
+        """The mailbox's own visibility for what it logs (None: its user's default)."""
+        row = await self._db.fetchone(
+            "SELECT visibility FROM mailboxes WHERE id = ?", (mailbox_id,)
+        )
+        return None if row is None or row[0] is None else str(row[0])
+
+    async def set_visibility(self, mailbox_id: int, visibility: str | None) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE mailboxes SET visibility = ? WHERE id = ?", (visibility, mailbox_id)
+            )
+
+    async def active(self, user_id: int | None = None) -> list[MailboxRow]:
+        """The connected mailboxes of `user_id` (of everyone for None)."""
+        mine = "" if user_id is None else " AND user_id = ?"
         rows = await self._db.fetchall(
-            "SELECT id, provider, address, config, status, origin, kind FROM mailboxes"
-            " WHERE removed = 0"
+            f"SELECT {_ROW_COLUMNS} FROM mailboxes WHERE removed = 0{mine}",
+            () if user_id is None else (user_id,),
         )
         return [_mailbox_row(r) for r in rows]
 
-    async def get_row(self, mailbox_id: int) -> MailboxRow:
+    async def get_row(self, mailbox_id: int, user_id: int | None = None) -> MailboxRow:
+        """A connected mailbox; NotFound when there is none, or it is not `user_id`'s."""
         row = await self._db.fetchone(
-            "SELECT id, provider, address, config, status, origin, kind FROM mailboxes"
-            " WHERE id = ? AND removed = 0",
-            (mailbox_id,),
+            f"SELECT {_ROW_COLUMNS} FROM mailboxes WHERE id = ? AND removed = 0", (mailbox_id,)
         )
-        if row is None:
+        if row is None or (user_id is not None and row["user_id"] != user_id):
             raise NotFound("No such mailbox", {"id": mailbox_id})
         return _mailbox_row(row)
 
-    async def describe(self, mailbox_id: int | None = None) -> list[Mailbox]:
-        where = "WHERE m.removed = 0" + (" AND m.id = ?" if mailbox_id is not None else "")
+    async def describe(self, mailbox_id: int | None = None, *, user_id: int = 1) -> list[Mailbox]:
+        """`user_id`'s connected mailboxes (or the one of them), with folders and counts."""
+        where = "WHERE m.removed = 0 AND m.user_id = ?" + (
+            " AND m.id = ?" if mailbox_id is not None else ""
+        )
         rows = await self._db.fetchall(
             f"""SELECT m.*, (SELECT count(*) FROM threads t WHERE t.tracked = 1
                     AND t.tracked_mailbox_id = m.id) AS tracked_threads,
@@ -124,7 +151,7 @@ class MailboxQueries:
                 (SELECT count(*) FROM message_locations l JOIN folders f ON f.id = l.folder_id
                     WHERE f.mailbox_id = m.id AND l.state = 'quarantined') AS quarantined
                 FROM mailboxes m {where} ORDER BY m.id""",
-            (mailbox_id,) if mailbox_id is not None else (),
+            (user_id, mailbox_id) if mailbox_id is not None else (user_id,),
         )
         result = []
         for row in rows:
@@ -159,6 +186,7 @@ class MailboxQueries:
                     ),
                     quarantined=row["quarantined"],
                     managed_by_config=row["origin"] == "config",
+                    visibility=row["visibility"],
                     kind=row["kind"],
                     folders=[
                         FolderState(
@@ -314,6 +342,9 @@ def _folder_row(row: Row) -> FolderRow:
     return FolderRow(row["id"], row["name"], row["role"], row["state"], cursor)
 
 
+_ROW_COLUMNS = "id, provider, address, config, status, origin, user_id, visibility, kind"
+
+
 def _mailbox_row(row: Row) -> MailboxRow:
     return MailboxRow(
         row["id"],
@@ -322,5 +353,7 @@ def _mailbox_row(row: Row) -> MailboxRow:
         json.loads(row["config"]),
         row["status"],
         row["origin"],
+        row["user_id"],
+        row["visibility"],
         row["kind"],
     )

@@ -13,7 +13,7 @@ from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
-from loggbok.daemon.store.errors import Invalid, NotFound
+from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
@@ -47,8 +47,9 @@ class MessageQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def resolve(self, id: int | None, message_id: str | None, viewer: int = 1) -> int:
-        """The store id of a message given by id or Message-ID; NOT_FOUND otherwise."""
+    async def resolve(self, id: int | None, message_id: str | None, viewer: int) -> int:
+        """The store id of a message given by id or Message-ID that `viewer` may see
+        (`records.VISIBLE`); NotFound otherwise, hidden or not (nothing tells them apart)."""
         if id is None and not message_id:
             raise Invalid("Invalid params", "give the message's id or message_id")
         if id is not None:
@@ -67,6 +68,25 @@ class MessageQueries:
                 {"id": id} if id is not None else {"message_id": message_id},
             )
         return int(row[0])
+
+    async def visible(self, message: int, viewer: int) -> bool:
+        row = await self._db.fetchone(
+            f"SELECT 1 FROM messages m WHERE m.id = :id AND {VISIBLE}",
+            {"id": message, "viewer": viewer},
+        )
+        return row is not None
+
+    async def set_visibility(self, message: int, visibility: str, owner: int) -> None:
+        """Who may see `message`; only its owner may say (Forbidden otherwise)."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT owner_id FROM messages WHERE id = ?", (message,))
+            if row is None:
+                raise NotFound("No such message", {"id": message})
+            if row["owner_id"] != owner:
+                raise Forbidden("Only the message's owner may change who sees it", {"id": message})
+            await tx.execute(
+                "UPDATE messages SET visibility = ? WHERE id = ?", (visibility, message)
+            )
 
     async def _row(self, message: int) -> Row:
         row = await self._db.fetchone("SELECT m.* FROM messages m WHERE m.id = ?", (message,))
@@ -94,7 +114,9 @@ class MessageQueries:
         contacts = await self.contact_ids_of([r["id"] for r in rows])
         return [summary(r, contacts[r["id"]]) for r in rows]
 
-    async def get(self, message: int) -> Message:
+    async def get(self, message: int, viewer: int) -> Message:
+        """A message (resolved for `viewer` first): `folders` names only the folders of
+        the viewer's own mailboxes it is in."""
         row = await self._row(message)
         attachments = await self._db.fetchall(
             "SELECT * FROM attachments WHERE message = ? ORDER BY idx", (message,)
@@ -119,7 +141,7 @@ class MessageQueries:
             contact_ids=await self.contact_ids(message),
             thread_id=row["thread_id"],
             parse_error=row["parse_error"],
-            folders=await self.folders(message),
+            folders=await self.folders(message, viewer),
             visibility=row["visibility"],
             forwarded=_forwarded(row["forwarded"]),
         )
@@ -225,7 +247,7 @@ class MessageQueries:
         mailbox_id: int | None,
         limit: int,
         before: str | None,
-        viewer: int = 1,
+        viewer: int,
     ) -> MessageList:
         limit = max(1, min(limit, 500))
         clauses = [VISIBLE]
@@ -261,7 +283,7 @@ class MessageQueries:
             next=f"{last['date_ts']!r}:{last['id']}" if last else None,
         )
 
-    async def search(self, query: str, limit: int, viewer: int = 1) -> SearchResult:
+    async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
         """Logged mail matching an FTS5 query. At most `RANKED` matches: by relevance
         (bm25, which scores every match). More: the most recently stored matches
         (store ids follow arrival), straight from the index's own order, newest
@@ -330,13 +352,14 @@ class MessageQueries:
                 (message,),
             )
 
-    async def folders(self, message: int) -> list[str]:
-        """Every folder a message is in now: its locations' folders, and the labels
-        (Gmail) a location carries."""
+    async def folders(self, message: int, viewer: int) -> list[str]:
+        """Every folder of `viewer`'s mailboxes a message is in now: its locations'
+        folders, and the labels (Gmail) a location carries."""
         rows = await self._db.fetchall(
             """SELECT f.name, l.labels FROM message_locations l
-               JOIN folders f ON f.id = l.folder_id WHERE l.message = ? ORDER BY f.id""",
-            (message,),
+               JOIN folders f ON f.id = l.folder_id JOIN mailboxes b ON b.id = f.mailbox_id
+               WHERE l.message = ? AND b.user_id = ? ORDER BY f.id""",
+            (message, viewer),
         )
         names: list[str] = []
         for row in rows:
@@ -375,14 +398,15 @@ class MessageQueries:
         the size of the store (`Dialect.pending_bodies`)."""
         return await self._db.fetchall(self._db.dialect.pending_bodies(), (mailbox_id,))
 
-    async def location(self, message: int) -> Row | None:
-        """Where a message can be fetched from: folder name, remote id, mailbox."""
+    async def location(self, message: int, user_id: int) -> Row | None:
+        """Where `user_id` can fetch a message from (a mailbox of theirs): folder name,
+        remote id, mailbox."""
         return await self._db.fetchone(
             """SELECT f.mailbox_id, f.name AS folder, f.role, l.remote_id
                FROM message_locations l JOIN folders f ON f.id = l.folder_id
                JOIN mailboxes mb ON mb.id = f.mailbox_id AND mb.removed = 0
-               WHERE l.message = ? LIMIT 1""",
-            (message,),
+               WHERE l.message = ? AND mb.user_id = ? LIMIT 1""",
+            (message, user_id),
         )
 
     async def awaits_original(self, message: int) -> bool:

@@ -8,6 +8,8 @@ evidence; timeline entries (one message may sit on several contacts'
 timelines); attachments (content-addressed files beside the database) and the
 re-fetching of those a scanner's placeholder stands in for (R11); an FTS5
 index over logged mail; the settings the team shares (R16's list for everyone).
+Users have a seat, an address, an admin flag and at most one team; what a message's
+owner logged is seen as its visibility says (`store/records.py`, `VISIBLE`).
 """
 
 from __future__ import annotations
@@ -278,7 +280,26 @@ MIGRATIONS: list[str] = [
             CASE WHEN removed = 1 THEN 'removed' ELSE status END, status_detail
         FROM mailboxes WHERE removed = 1 OR status IN ('auth_failed', 'disconnected', 'error');
     """,
-    # 10: reads at scale. Unlogged (or logged) mail newest first from an index; the
+    # 10: a team on one store: each user named by an address (NULL until a daemon serves
+    # them: the first user is claimed by the first `loggbokd --user`), in at most one
+    # team, the first user an admin; a mailbox may carry a visibility of its own for
+    # what it logs (NULL: its user's default_visibility). Messages are found by owner.
+    """
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    ALTER TABLE users ADD COLUMN email TEXT;
+    ALTER TABLE users ADD COLUMN team_id INTEGER REFERENCES teams(id);
+    ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX users_email ON users(email);
+    CREATE INDEX users_team ON users(team_id);
+    UPDATE users SET admin = 1 WHERE id = (SELECT min(id) FROM users);
+    ALTER TABLE mailboxes ADD COLUMN visibility TEXT
+        CHECK (visibility IS NULL OR visibility IN ('everyone', 'team', 'owner'));
+    CREATE INDEX messages_owner ON messages(owner_id);
+    """,
+    # 11: reads at scale. Unlogged (or logged) mail newest first from an index; the
     # contact list's order from an index; contacts found by any part of a name, address
     # or company through a trigram index (`contact_search`, rowid = contact id). Triggers
     # note the contacts whose text changed (`contact_search_stale`), whatever wrote them;

@@ -113,8 +113,10 @@ async def write_plan(
     mailbox_id: int,
     folder_names: dict[int, str],
     visibility: str,
+    owner: int,
 ) -> None:
-    """Write a planned batch with a handful of bulk statements (no per-row round trips)."""
+    """Write a planned batch with a handful of bulk statements (no per-row round trips);
+    its new messages are `owner`'s, seen as `visibility` says."""
     companies = await companies_for(tx, [address.email for _, address in plan.new_contacts])
     await tx.executemany(
         "INSERT INTO contacts (id, name, company_id, source) VALUES (?, ?, ?, ?)",
@@ -160,9 +162,9 @@ async def write_plan(
         """INSERT INTO messages (id, message_key, message_id, mailbox_id, folder, thread_id,
                subject, subject_norm, from_email, from_name, recipients, date, date_ts,
                direction, raw_headers, size, snippet, body_text, new_text, body_state,
-               parse_error, logged, reason, visibility)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-        [_message_row(m, mailbox_id, folder_names, visibility) for m in plan.messages],
+               parse_error, logged, reason, visibility, owner_id)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+        [_message_row(m, mailbox_id, folder_names, visibility, owner) for m in plan.messages],
     )
     await tx.executemany(
         "INSERT INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)"
@@ -243,7 +245,11 @@ async def move_subjects(tx: Transaction, into: int, other: int) -> None:
 
 
 def _message_row(
-    m: PlannedMessage, mailbox_id: int, folder_names: dict[int, str], visibility: str
+    m: PlannedMessage,
+    mailbox_id: int,
+    folder_names: dict[int, str],
+    visibility: str,
+    owner: int,
 ) -> tuple[Any, ...]:
     """A message as decided from its headers; a logged one's body follows (write_bodies)."""
     f = m.incoming.facts
@@ -252,7 +258,7 @@ def _message_row(
         m.thread_id, f.subject, f.subject_norm, f.from_.email, f.from_.name, _participants(m),
         f.date_iso, f.date_ts, m.direction, m.incoming.raw_header, m.incoming.size,
         (m.incoming.preview or "")[:200], None, None, "headers", "; ".join(f.errors) or None,
-        int(m.decision.logged), m.decision.reason, visibility,
+        int(m.decision.logged), m.decision.reason, visibility, owner,
     )  # fmt: skip
 
 

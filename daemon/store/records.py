@@ -11,8 +11,19 @@ MESSAGE_COLUMNS = """m.id, m.message_id, m.mailbox_id, m.folder, m.thread_id, m.
     m.from_email, m.from_name, m.recipients, m.date, m.date_ts, m.direction, m.snippet,
     m.logged, m.reason, m.visibility, m.new_text"""
 
-VISIBLE = "(m.visibility = 'everyone' OR m.owner_id = :viewer)"
-"""The visibility rule every message query applies (team visibility joins here later)."""
+VISIBLE = """(m.owner_id = :viewer
+    OR (m.logged = 1 AND (m.visibility = 'everyone' OR (m.visibility = 'team'
+        AND m.owner_id IN (SELECT o.id FROM users o JOIN users v ON v.team_id = o.team_id
+                           WHERE v.id = :viewer))))
+    OR EXISTS (SELECT 1 FROM message_locations vl JOIN folders vf ON vf.id = vl.folder_id
+               JOIN mailboxes vb ON vb.id = vf.mailbox_id
+               WHERE vl.message = m.id AND vb.user_id = :viewer))"""
+"""Which messages (`m`) the user `:viewer` may see, the one rule every query that reads
+messages applies (timeline, lists, search, get/headers/explain, attachments, export,
+notifications): their own; logged email whose visibility lets them (`everyone`, or
+`team` when they share the owner's team); and any message that is in a mailbox of
+theirs (they hold it anyway). Unlogged mail is seen only by its owner and the
+members whose mailboxes hold it."""
 
 
 def participants(recipients_json: str, kind: str) -> list[Participant]:

@@ -27,14 +27,15 @@ _CHUNK = 500
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which stored messages are decided again: dated from `since_ts` on, and/or only
-    `ids`; everything when both are None."""
+    `ids`, and/or only `owner`'s; everything when all are None."""
 
     since_ts: float | None = None
     ids: tuple[int, ...] | None = None
+    owner: int | None = None
 
     @property
     def full(self) -> bool:
-        return self.since_ts is None and self.ids is None
+        return self.since_ts is None and self.ids is None and self.owner is None
 
     def clause(self, alias: str) -> tuple[str, list[Any]]:
         """SQL that holds for the messages (`alias`) inside the scope, and its params."""
@@ -46,6 +47,9 @@ class Scope:
         if self.ids is not None:
             parts.append(f"{alias}.id IN ({','.join('?' * len(self.ids)) or 'NULL'})")
             params += list(self.ids)
+        if self.owner is not None:
+            parts.append(f"{alias}.owner_id = ?")
+            params.append(self.owner)
         return (" AND ".join(parts) or "1 = 1"), params
 
 

@@ -29,6 +29,11 @@ calls only these operations; it opens no transaction and reads no counter.
       the plans), plans made on the old snapshot are never written: each later
       batch is planned inside its transaction (the engine stops planning ahead
       until it takes a new snapshot).
+    - R12: the mailbox's member's seat is read here too; when they may no longer
+      log (a seat turned view-only, a member deactivated since the round
+      began), or may again, the batch is planned again with that, and so is
+      every later batch of the round. The new messages are the member's
+      (`owner_id`), with the round's visibility.
     - ids: plans name what they create by plan-local ids (negative:
       `rules.planner.LocalIds`, one sequence per round). The store gives each
       a real id here, after the highest stored one, and rewrites the plan in
@@ -147,12 +152,18 @@ class Round:
             state = await tx.fetchone(tx.dialect.round_state(), {"own": self._db.generation})
             assert state is not None
             seen = (self._db.generation, int(state[0]))
-            replanned = planned is None or not self._carried or seen != self._seen
+            owner, can_log = await _owner(tx, self.mailbox_id)
+            seat_changed = can_log != self.rules.can_log
+            if seat_changed:  # R12: the seat as it is now, whatever the round began with
+                self.rules = replace(self.rules, can_log=can_log)
+            replanned = planned is None or not self._carried or seen != self._seen or seat_changed
             if planned is None or replanned:
                 fresh = await load_snapshot(tx, batch, self._ids)
                 planned = plan_batch(batch, fresh, self.rules, self.mailbox_id)
             self._give_ids(planned, int(state[1]), int(state[2]), int(state[3]))
-            await write_plan(tx, planned, self.mailbox_id, self.folder_names, self.visibility)
+            await write_plan(
+                tx, planned, self.mailbox_id, self.folder_names, self.visibility, owner
+            )
             await write_labels(
                 tx, [(i.folder_id, i.remote_id, i.labels) for i in batch if i.labels is not None]
             )
@@ -239,3 +250,17 @@ def _resolve(plan: Plan, real: dict[int, int]) -> None:
         }
         threads[get(t, t)] = state
     plan.threads = threads
+
+
+async def _owner(tx: Transaction, mailbox_id: int) -> tuple[int, bool]:
+    """The mailbox's member, and whether they may log now (R12: an active member whose
+    seat is not view-only), read inside the write transaction: a seat changed or a member
+    deactivated while a round runs logs nothing from the next batch on."""
+    row = await tx.fetchone(
+        """SELECT u.id, u.seat, u.active FROM mailboxes b JOIN users u ON u.id = b.user_id
+           WHERE b.id = ?""",
+        (mailbox_id,),
+    )
+    if row is None:  # a mailbox the tests made without a user row: the first user's
+        return 1, True
+    return int(row[0]), bool(row["active"]) and row["seat"] != "view_only"

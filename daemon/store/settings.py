@@ -1,4 +1,4 @@
-"""The user's settings, kept as one JSON document on the user row."""
+"""Each user's settings, kept as one JSON document on their user row."""
 
 from __future__ import annotations
 
@@ -29,10 +29,6 @@ class SettingsQueries:
                 (msgspec.json.encode(settings).decode(), user_id),
             )
         return settings
-
-    async def user_can_log(self, user_id: int = 1) -> bool:
-        row = await self._db.fetchone("SELECT seat, active FROM users WHERE id = ?", (user_id,))
-        return bool(row and row["active"] and row["seat"] != "view_only")
 
 
 def normalise_list(value: list[str]) -> list[str]:

@@ -2,7 +2,8 @@
 
 Which database: `Store.open(data_dir, database)` with `database` a URL
 (`db.database_url`); without one, `$LOGGBOK_DATABASE`, else SQLite in the data
-dir. Blobs (attachments) stay in the data dir either way.
+dir. Blobs (attachments) live beside a SQLite file (several daemons, one per
+member, may share one), and in the data dir with PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from loggbok.daemon.store.rounds import RoundQueries
 from loggbok.daemon.store.settings import SettingsQueries
 from loggbok.daemon.store.team import TeamQueries
 from loggbok.daemon.store.timeline import TimelineQueries
+from loggbok.daemon.store.users import UserQueries
 
 DATABASE_VARIABLE = "LOGGBOK_DATABASE"
 """The database URL when none is given (`loggbokd --database` sets it too)."""
@@ -34,6 +36,7 @@ class Store:
     def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
+        self.users = UserQueries(db)
         self.settings = SettingsQueries(db)
         self.mailboxes = MailboxQueries(db)
         self.outages = OutageQueries(db)
@@ -52,7 +55,14 @@ class Store:
     async def open(cls, data_dir: Path, database: str | None = None) -> Store:
         url = database_url(data_dir, database or os.environ.get(DATABASE_VARIABLE))
         db = await open_database(url)
-        return cls(db, BlobStore(data_dir / "blobs"))
+        return cls(db, BlobStore(_blob_dir(data_dir, url)))
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def _blob_dir(data_dir: Path, url: str) -> Path:
+    """Where attachments live: beside a SQLite database file, else in the data dir."""
+    if url.startswith("sqlite://"):
+        return Path(url.removeprefix("sqlite://")).parent / "blobs"
+    return data_dir / "blobs"

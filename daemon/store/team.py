@@ -1,7 +1,7 @@
 """The settings the whole team shares, kept as one JSON document (table `team_settings`).
 
 Today that is R16's never-log list for everyone, beside each member's own list
-(`settings.py`). Who may change it is the RPC layer's check (`rpc/admin.py`).
+(`settings.py`). Who may change it is the RPC layer's check (`rpc/access.py`: admins).
 """
 
 from __future__ import annotations

@@ -21,9 +21,7 @@ class TimelineQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def page(
-        self, contact_id: int, limit: int, before: str | None, viewer: int = 1
-    ) -> Timeline:
+    async def page(self, contact_id: int, limit: int, before: str | None, viewer: int) -> Timeline:
         limit = max(1, min(limit, 500))
         params: dict[str, object] = {"contact": contact_id, "viewer": viewer, "limit": limit + 1}
         keyset = ""
@@ -48,28 +46,34 @@ class TimelineQueries:
             entries=entries, next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None
         )
 
-    async def entries_of(self, message_ids: list[int]) -> list[TimelineEntry]:
-        """Every timeline entry of the given messages (for notifications)."""
+    async def entries_of(self, message_ids: list[int], viewer: int) -> list[TimelineEntry]:
+        """Every timeline entry of the given messages that `viewer` may see (for
+        notifications: a daemon never tells its member of entries hidden from them)."""
         entries: list[TimelineEntry] = []
         for start in range(0, len(message_ids), 500):
             chunk = message_ids[start : start + 500]
+            named = {f"m{i}": message for i, message in enumerate(chunk)}
             rows = await self._db.fetchall(
-                f"{_SELECT} WHERE e.message IN ({','.join('?' * len(chunk))})"
-                " ORDER BY e.date_ts, e.id",
-                chunk,
+                f"{_SELECT} WHERE e.message IN ({','.join(':' + k for k in named)})"
+                f" AND {VISIBLE} ORDER BY e.date_ts, e.id",
+                {**named, "viewer": viewer},
             )
             entries += await self._with_attachments(rows)
         return entries
 
-    async def contacts_of(self, message_ids: list[int]) -> dict[int, int]:
-        """contact id -> how many timeline entries the given messages have there."""
+    async def contacts_of(self, message_ids: list[int], viewer: int) -> dict[int, int]:
+        """contact id -> how many timeline entries the given messages that `viewer` may
+        see have there."""
         counts: dict[int, int] = {}
         for start in range(0, len(message_ids), 500):
             chunk = message_ids[start : start + 500]
+            named = {f"m{i}": message for i, message in enumerate(chunk)}
             for row in await self._db.fetchall(
-                "SELECT contact_id, count(*) FROM timeline_entries"
-                f" WHERE message IN ({','.join('?' * len(chunk))}) GROUP BY contact_id",
-                chunk,
+                "SELECT e.contact_id, count(*) FROM timeline_entries e"
+                " JOIN messages m ON m.id = e.message"
+                f" WHERE e.message IN ({','.join(':' + k for k in named)}) AND {VISIBLE}"
+                " GROUP BY e.contact_id",
+                {**named, "viewer": viewer},
             ):
                 counts[row[0]] = counts.get(row[0], 0) + row[1]
         return counts
@@ -82,9 +86,13 @@ class TimelineQueries:
         """Messages other daemons on this database gave entries (`db.published`)."""
         return self._db.published()
 
-    async def entries_for(self, message_id: int, contact_ids: list[int]) -> list[TimelineEntry]:
+    async def entries_for(
+        self, message_id: int, contact_ids: list[int], viewer: int
+    ) -> list[TimelineEntry]:
         """The entries of one message on the given contacts' timelines."""
-        return [e for e in await self.entries_of([message_id]) if e.contact_id in contact_ids]
+        return [
+            e for e in await self.entries_of([message_id], viewer) if e.contact_id in contact_ids
+        ]
 
     async def _with_attachments(self, rows: list[Row]) -> list[TimelineEntry]:
         if not rows:

@@ -271,14 +271,15 @@ async def redecide(
     *,
     dry_run: bool,
     preview: Preview = Preview(),
+    user_id: int = 1,
 ) -> RedecideResult:
-    """Decide the messages of `scope` again; with `dry_run` only say what would change
-    (with `preview`'s lists in place of the saved ones)."""
+    """Decide the messages of `scope` again by `user_id`'s settings; with `dry_run` only
+    say what would change (with `preview`'s lists in place of the saved ones)."""
     guard: AbstractAsyncContextManager[Any] = nullcontext() if dry_run else sync.paused()
     tally = Tally()
     outcome = Outcome()
     async with guard:
-        rules_for = await _rules(store, preview)
+        rules_for = await _rules(store, preview, user_id)
         replay = Replay(*await store.redecisions.next_ids())
         ids = await store.redecisions.scope_ids(scope)
         for start in range(0, len(ids), WINDOW):
@@ -321,14 +322,16 @@ async def redecide(
     return tally.result(False, waiting)
 
 
-async def _rules(store: Store, preview: Preview) -> Callable[[int | None], RuleSettings]:
-    settings = await store.settings.get()
+async def _rules(
+    store: Store, preview: Preview, user_id: int
+) -> Callable[[int | None], RuleSettings]:
+    settings = await store.settings.get(user_id)
     team = await store.team.get()
     if preview.never_log is not None:
         settings = msgspec.structs.replace(settings, never_log=preview.never_log)
     if preview.team_never_log is not None:
         team = msgspec.structs.replace(team, never_log=preview.team_never_log)
-    can_log = await store.settings.user_can_log()
+    can_log = await store.users.can_log(user_id)
     kinds = await store.mailboxes.kinds()
     by_mailbox = {
         mailbox_id: rule_settings(

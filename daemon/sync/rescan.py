@@ -136,9 +136,13 @@ class Rescanner:
         notify: Notify,
         backoff: Backoff | None = None,
         clock: Clock = time.time,
+        *,
+        user_id: int = 1,
     ) -> None:
         self.store = store
         self.mailbox_id = mailbox_id
+        self.user_id = user_id
+        """The mailbox's member: their caps apply, and they are told of changes."""
         self.backend = backend
         self.notify = notify
         self.backoff = backoff or schedule()
@@ -155,7 +159,7 @@ class Rescanner:
         ]
         settled = 0
         if due:
-            settings = await self.store.settings.get()
+            settings = await self.store.settings.get(self.user_id)
             for rescan in due[:PER_ROUND]:
                 settled += await self._attempt(
                     rescan, settings.attachment_limit_bytes, settings.body_limit_bytes
@@ -223,6 +227,8 @@ class Rescanner:
         return 1
 
     async def _announce(self, message: int, change: str) -> None:
+        if not await self.store.messages.visible(message, self.user_id):
+            return
         contacts = await self.store.messages.contact_ids(message)
         await self.notify(
             "message.changed", MessageChanged(id=message, contact_ids=contacts, change=change)

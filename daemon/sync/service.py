@@ -33,8 +33,12 @@ log = logging.getLogger(__name__)
 
 
 class SyncService:
-    def __init__(self, store: Store, notify: Notify, backend_factory: BackendFactory) -> None:
+    def __init__(
+        self, store: Store, notify: Notify, backend_factory: BackendFactory, user_id: int = 1
+    ) -> None:
         self.store = store
+        self.user_id = user_id
+        """The member this service syncs for: only their mailboxes get a worker."""
         self.notify = notify
         self.backend_factory = backend_factory
         self.workers: dict[int, MailboxWorker] = {}
@@ -46,7 +50,7 @@ class SyncService:
         `messages.unlog`, `contacts.delete`, `contacts.merge`): one at a time."""
 
     async def start(self) -> None:
-        for mailbox in await self.store.mailboxes.active():
+        for mailbox in await self.store.mailboxes.active(self.user_id):
             self._start(mailbox)
 
     def _start(self, mailbox: MailboxRow) -> MailboxWorker:
@@ -97,7 +101,7 @@ class SyncService:
         return result
 
     async def added(self, mailbox_id: int) -> None:
-        self._start(await self.store.mailboxes.get_row(mailbox_id))
+        self._start(await self.store.mailboxes.get_row(mailbox_id, self.user_id))
 
     async def removed(self, mailbox_id: int) -> None:
         worker = self.workers.pop(mailbox_id, None)
@@ -113,7 +117,9 @@ class SyncService:
     @asynccontextmanager
     async def open_backend(self, mailbox_id: int) -> AsyncIterator[Backend]:
         """A fresh connected backend beside the worker's own (audit, manual logging)."""
-        backend = await self.backend_factory(await self.store.mailboxes.get_row(mailbox_id))
+        backend = await self.backend_factory(
+            await self.store.mailboxes.get_row(mailbox_id, self.user_id)
+        )
         try:
             await backend.connect()
             yield backend

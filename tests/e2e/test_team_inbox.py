@@ -149,6 +149,8 @@ async def test_team_mailbox_logs_every_inbound_email_into_conversations(
         "photo.jpg": "over_limit",
         "note.txt": "stored",
     }
+    # a team mailbox's mail is the team's (not the owner's default_visibility, `everyone`)
+    assert first.visibility == "team"
 
     # conversations: three threads, the latest first; the team's reply in Nils's
     listed = await client.call(

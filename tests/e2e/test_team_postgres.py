@@ -2,7 +2,8 @@
 each syncing a member's mailbox on a real Dovecot, where the same customer email
 sits in two members' mailboxes. Every message ends up stored once (with a location
 per mailbox), every message decided once, and a daemon's clients hear of the
-entries the other daemons wrote (LISTEN/NOTIFY)."""
+entries the other daemons wrote (LISTEN/NOTIFY), never of one hidden from their
+member."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
@@ -19,7 +21,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer, DovecotUser
-from tests.support.mail import days_ago, make_message
+from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
 pytestmark = pytest.mark.postgres_only
 
@@ -168,3 +170,124 @@ async def test_three_daemons_one_database(
             "SELECT count(*), count(DISTINCT (contact_id, message)) FROM timeline_entries"
         ).fetchone()
         assert entries is not None and entries[0] == entries[1]
+
+
+def _members_daemons(workdir: Path, pg_url: str) -> list[DaemonProcess]:
+    daemons = []
+    for name in MEMBERS:
+        (workdir / name).mkdir(mode=0o700)
+        (workdir / name / "data").mkdir()
+        daemons.append(
+            DaemonProcess(
+                workdir / name / "d.sock",
+                workdir / name / "data",
+                env={"LOGGBOK_DATABASE": pg_url},
+                args=["--user", _address(name)],
+            )
+        )
+    return daemons
+
+
+def _logged(maildir: Path, token: str, number: int) -> None:
+    """A mail alva sent to Anna with the log BCC: logged onto Anna's timeline."""
+    raw = make_message(
+        f"Alva <{_address('alva')}>", ["Anna Berg <anna@kund.example>"], f"Offer {token}",
+        f"<{token.lower()}@firma.example>", bcc=[BCC], date=days_ago(5 - number * 0.01),
+        body=f"about {token}\n",
+    )  # fmt: skip
+    deliver(maildir / ".Sent", raw)
+
+
+async def _synced(client: Client, mailbox: int, contact: int, entries: int) -> None:
+    """Sync until the contact's timeline holds `entries` entries (the mailbox's first
+    round may be running already when it is added)."""
+    for _ in range(60):
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox))
+        page = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=contact, limit=100))
+        if len(page.entries) >= entries:
+            assert len(page.entries) == entries
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the timeline never held {entries} entries")
+
+
+async def _heard_until(client: Client, token: str, timeout: float) -> list[Any]:
+    """Every notification `client` gets until one names `token` (or the time is up)."""
+    heard: list[Any] = []
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout
+    while loop.time() < until:
+        try:
+            name, params = await asyncio.wait_for(client.notifications.get(), 1.0)
+        except TimeoutError:
+            continue
+        heard.append((name, msgspec.to_builtins(params)))
+        if token in str(heard[-1]):
+            break
+    return heard
+
+
+async def test_a_hidden_entry_is_not_announced_to_another_member(
+    workdir: Path, pg_url: str
+) -> None:
+    """alva logs mail only she may see (her mailbox's visibility `owner`): a few
+    entries (each announced) and a bulk batch (one `timeline.changed`); bo (her team)
+    and cissi (another team) hear of neither through their daemons' relay of alva's
+    entries, and do hear of the entry alva then logs for everyone."""
+    daemons = _members_daemons(workdir, pg_url)
+    clients: list[Client] = []
+    try:
+        daemons[0].start()  # alva first: she claims the new store's first user, the admin
+        alva = await daemons[0].client()
+        clients.append(alva)
+        me = await alva.call(m.USERS_ME)
+        await alva.call(m.USERS_UPDATE, t.UsersUpdateParams(id=me.id, team="Sales"))
+        await alva.call(
+            m.USERS_ADD, t.UsersAddParams(email=_address("bo"), seat="sales", team="Sales")
+        )
+        await alva.call(
+            m.USERS_ADD, t.UsersAddParams(email=_address("cissi"), seat="core", team="Support")
+        )
+        for daemon in daemons[1:]:
+            daemon.start()
+            clients.append(await daemon.client())
+        anna = await alva.call(m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example"))
+        await alva.call(
+            m.SETTINGS_SET,
+            t.SettingsSetParams(bcc_address=BCC, own_addresses=[_address("alva")]),
+        )
+        maildir = make_maildir(workdir / "alva-mail", ".Sent")
+        hidden = [f"QXHIDDEN{n:02d}" for n in range(25 + 2)]
+        for number, token in enumerate(hidden[:25]):  # the first round: one bulk batch
+            _logged(maildir, token, number)
+        added = await alva.call(
+            m.MAILBOXES_ADD,
+            t.MaildirAddParams(path=str(maildir), address=_address("alva"), visibility="owner"),
+        )
+        await _synced(alva, added.id, anna.id, 25)
+        for number, token in enumerate(hidden[25:], start=25):  # a few: announced each
+            _logged(maildir, token, number)
+        await _synced(alva, added.id, anna.id, 27)
+        await alva.call(
+            m.MAILBOXES_UPDATE, t.MailboxUpdateParams(id=added.id, visibility="everyone")
+        )
+        _logged(maildir, "QXMARKER", 40)
+        await _synced(alva, added.id, anna.id, 28)
+        marker = await alva.call(
+            m.MESSAGES_GET, t.MessageRefParams(message_id="<qxmarker@firma.example>")
+        )
+        assert marker.visibility == "everyone"
+        for name, client in zip(MEMBERS[1:], clients[1:], strict=True):
+            heard = await _heard_until(client, "QXMARKER", 120)
+            assert "QXMARKER" in str(heard), f"{name} never heard of alva's visible entry"
+            told = str(heard)
+            assert not [token for token in hidden if token in told], (name, heard)
+            assert [n for n, _ in heard if n == "timeline.changed"] == [], (name, heard)
+            appended = [n for n, _ in heard if n == "timeline.appended"]
+            assert appended == ["timeline.appended"], (name, heard)  # the marker's only
+    finally:
+        for client in clients:
+            await client.close()
+        for daemon in daemons:
+            if daemon.process is not None:
+                daemon.stop()

@@ -54,9 +54,11 @@ async def test_odd_names_and_entries_sync(tmp_path: Path) -> None:
             store, await store.mailboxes.get_row(mailbox_id), backend, _ignore
         ).run()
         assert (result.seen, result.new, result.errors) == (2, 2, 0)
-        inbound = await store.messages.get(await store.messages.resolve(None, "<odd@kund>"))
+        inbound = await store.messages.get(await store.messages.resolve(None, "<odd@kund>", 1), 1)
         assert inbound.logged and inbound.reason == "contact_email"
-        assert (await store.messages.get(await store.messages.resolve(None, "<sent@f>"))).logged
+        assert (
+            await store.messages.get(await store.messages.resolve(None, "<sent@f>", 1), 1)
+        ).logged
         again = await SyncRound(
             store, await store.mailboxes.get_row(mailbox_id), backend, _ignore
         ).run()

@@ -75,8 +75,8 @@ async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> No
         assert (result.logged, result.errors) == (1, 1)
         [mailbox] = await store.mailboxes.describe(mailbox_id)
         assert mailbox.quarantined == 1
-        message_id = await store.messages.resolve(None, "<q1@kund.example>")
-        before = await store.messages.get(message_id)
+        message_id = await store.messages.resolve(None, "<q1@kund.example>", 1)
+        before = await store.messages.get(message_id, 1)
         assert before.logged and before.parse_error and "EXPUNGEISSUED" in before.parse_error
 
         ctx = _rpc_context(store, tmp_path)
@@ -84,7 +84,7 @@ async def test_unreadable_body_is_quarantined_then_retried(tmp_path: Path) -> No
         assert after.parse_error is None and after.body_text.startswith("The body text.")
         [mailbox] = await store.mailboxes.describe(mailbox_id)
         assert mailbox.quarantined == 0
-        hits = await store.messages.search("body", 10)
+        hits = await store.messages.search("body", 10, 1)
         assert [h.id for h in hits.hits] == [message_id]
     finally:
         await store.close()
@@ -107,12 +107,12 @@ async def test_a_retried_body_that_shows_an_invitation_is_turned_down(tmp_path: 
     store = await Store.open(tmp_path)
     try:
         await _sync_refusing_bodies(store, maildir)
-        message_id = await store.messages.resolve(None, "<q2@kund.example>")
-        assert (await store.messages.get(message_id)).logged  # from its headers
+        message_id = await store.messages.resolve(None, "<q2@kund.example>", 1)
+        assert (await store.messages.get(message_id, 1)).logged  # from its headers
 
         ctx = _rpc_context(store, tmp_path)
         after = await handlers_messages.retry(ctx, t.MessageRefParams(id=message_id))
         assert (after.logged, after.reason) == (False, "calendar")
-        assert (await store.messages.search("Inbjudan", 10)).hits == []
+        assert (await store.messages.search("Inbjudan", 10, 1)).hits == []
     finally:
         await store.close()

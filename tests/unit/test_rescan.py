@@ -74,10 +74,12 @@ class Setup:
         )
 
     async def message(self, message_id: str) -> t.Message:
-        return await self.store.messages.get(await self.store.messages.resolve(None, message_id))
+        return await self.store.messages.get(
+            await self.store.messages.resolve(None, message_id, 1), 1
+        )
 
     async def first_at(self, message_id: str) -> float:
-        row = await self.store.rescans.get(await self.store.messages.resolve(None, message_id))
+        row = await self.store.rescans.get(await self.store.messages.resolve(None, message_id, 1))
         assert row is not None
         return float(row["first_at"])
 
@@ -206,7 +208,7 @@ async def test_a_new_copy_under_a_new_remote_id_is_tried_at_once(setup: Setup) -
     message = await setup.message("<dd3@kund.example>")
     assert [a.status for a in message.attachments] == ["stored"]
     assert [c.change for c in setup.heard.changes] == ["attachments_scanned"]
-    timeline = await setup.store.timeline.page(message.contact_ids[0], 50, None)
+    timeline = await setup.store.timeline.page(message.contact_ids[0], 50, None, 1)
     assert [e.id for e in timeline.entries] == [message.id]
 
 

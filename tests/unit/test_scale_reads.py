@@ -59,18 +59,18 @@ async def test_a_search_with_many_matches_is_newest_first(
     days = [3, 1, 6, 2, 5, 4]
     store = await _store_mail(tmp_path, days, ["budget " * (n + 1) for n in range(6)])
     try:
-        ranked = await store.messages.search("budget", 50)
+        ranked = await store.messages.search("budget", 50, 1)
         # few matches: by relevance (the body that says it most often first)
         assert ranked.hits[0].id == 6
         monkeypatch.setattr(messages_module, "RANKED", 3)
-        newest = await store.messages.search("budget", 50)
+        newest = await store.messages.search("budget", 50, 1)
         assert [h.id for h in newest.hits] == [3, 5, 6, 1, 4, 2]  # days 6, 5, 4, 3, 2, 1
-        page = await store.messages.search("budget", 2)
+        page = await store.messages.search("budget", 2, 1)
         # the most recently stored matches (ids 6 and 5), newest first
         assert [h.id for h in page.hits] == [5, 6]
         assert all(h.contact_ids for h in newest.hits)
         with pytest.raises(Exception, match="search query"):
-            await store.messages.search('"unbalanced', 10)
+            await store.messages.search('"unbalanced', 10, 1)
     finally:
         await store.close()
 
@@ -170,7 +170,7 @@ async def test_a_read_held_up_on_one_reader_leaves_the_others_free(tmp_path: Pat
 
 @pytest.mark.postgres_only
 async def test_postgres_finds_contacts_through_trigram_indexes(tmp_path: Path) -> None:
-    # Debian's postgresql-15 ships pg_trgm: migration 10 indexes the lower-cased name,
+    # Debian's postgresql-15 ships pg_trgm: migration 11 indexes the lower-cased name,
     # company name and address with it, so LIKE '%needle%' need not read every row
     store = await Store.open(tmp_path)
     try:

@@ -27,7 +27,7 @@ async def test_the_store_raises_its_own_errors(tmp_path: Path) -> None:
         with pytest.raises(Invalid):
             await store.contacts.update(anna, None, ["not an address"])
         with pytest.raises(Invalid):
-            await store.timeline.page(anna, 10, "not a cursor")
+            await store.timeline.page(anna, 10, "not a cursor", 1)
     finally:
         await store.close()
     for raised in (missing.value, taken.value):

@@ -88,7 +88,7 @@ async def test_messages_get_shows_it(tmp_path: Path) -> None:
         mailbox_id = await store.mailboxes.add("maildir", "me@firma.example", {"path": "x"})
         await backend.connect()
         await SyncRound(store, await store.mailboxes.get_row(mailbox_id), backend, _ignore).run()
-        message = await store.messages.get(await store.messages.resolve(None, "<junk@kund>"))
+        message = await store.messages.get(await store.messages.resolve(None, "<junk@kund>", 1), 1)
         assert message.logged
         [attachment] = message.attachments
         assert (attachment.status, attachment.size) == ("undecodable", len(JUNK))

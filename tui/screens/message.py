@@ -8,7 +8,8 @@ An attachment is saved piece by piece (`attachments.get` with `offset`, at
 most 16 MiB a call) into a temp file renamed at the end, with a progress bar.
 An attachment a security scanner's placeholder stands in for shows "scan
 pending" (R11); when the daemon says the real file came (`message.changed`),
-the view reads the message again.
+the view reads the message again. A logged message shows who may see it; `V`
+(shift+v: `v` opens the unlogged mail; its owner only) moves that on: everyone, your team, only you.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 from typing import ClassVar
 
+import msgspec
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -43,6 +45,17 @@ from loggbok.tui.data.reasons import label
 from loggbok.tui.dialogs.prompt import TextPrompt
 from loggbok.tui.screens.base import DaemonScreen
 
+VISIBILITY_WORDS: dict[str, str] = {
+    "everyone": "everyone",
+    "team": "the owner's team",
+    "owner": "its owner only",
+}
+NEXT_VISIBILITY: dict[str, t.Visibility] = {
+    "everyone": "team",
+    "team": "owner",
+    "owner": "everyone",
+}
+
 
 def message_heading(msg: t.Message, width: int = 200) -> str:
     """Subject, people, date and state; addresses wrap under each other within `width`."""
@@ -58,6 +71,8 @@ def message_heading(msg: t.Message, width: int = 200) -> str:
         f"Date:    {text.format_date(msg.date)}  ·  {text.direction_arrow(msg.direction)}"
         f"  ·  {state}: {label(msg.reason)}"
     )
+    if msg.logged:
+        lines.append(f"Visible to: {VISIBILITY_WORDS.get(msg.visibility, msg.visibility)}")
     if msg.parse_error:
         lines.append(f"Parse error: {msg.parse_error}")
     pending = sum(1 for a in msg.attachments if a.status == "pending_scan")
@@ -89,6 +104,7 @@ class MessageScreen(DaemonScreen):
         Binding("y", "copy_headers", "Copy"),
         Binding("w", "why", "Why?"),
         Binding("r", "retry", "Read again"),
+        Binding("V", "visibility", "Visibility"),
     ]
 
     def __init__(
@@ -197,10 +213,32 @@ class MessageScreen(DaemonScreen):
             return self.query_one(TabbedContent).active == "headers"
         if action == "retry":
             return self.message is not None and self.message.parse_error is not None
+        if action == "visibility":
+            return self.message is not None and self.message.logged
         return True
 
     def action_retry(self) -> None:
         self.fetch(retry=True)
+
+    def action_visibility(self) -> None:
+        if self.message is not None:
+            self.set_visibility(NEXT_VISIBILITY.get(self.message.visibility, "everyone"))
+
+    @work(exclusive=True, group="message-visibility")
+    async def set_visibility(self, visibility: t.Visibility) -> None:
+        """Only the message's owner may (the daemon refuses anyone else)."""
+        try:
+            done = await self.link.call(
+                methods.MESSAGES_SET_VISIBILITY,
+                t.MessagesSetVisibilityParams(id=self.message_id, visibility=visibility),
+            )
+        except (RpcError, DaemonUnreachable) as exc:
+            self.report(exc, "Changing who sees the message")
+            return
+        if self.message is not None:
+            self.message = msgspec.structs.replace(self.message, visibility=done.visibility)
+            self.query_one("#message-heading", Static).update(message_heading(self.message))
+        self.notify(f"Visible to {VISIBILITY_WORDS[done.visibility]}.", markup=False)
 
     def action_why(self) -> None:
         from loggbok.tui.screens.why import WhyScreen

@@ -1,7 +1,8 @@
 """Settings: logging mode, BCC and forwarding addresses, own addresses, never-log
 lists (the user's own, and the team's for everyone: `team_settings.get/set`,
-editable by team admins only, greyed out for others), folders not synced,
-default visibility, attachment and body caps.
+editable by admins only, greyed out for others), folders not synced,
+default visibility, attachment and body caps; above them, who the daemon serves
+(`users.me`): address, seat, team, admin, and when the seat cannot log (R12).
 
 The daemon validates: when it refuses a change, its reason shows under the
 form (and the form keeps what the user typed) until the next save. A saved
@@ -68,6 +69,30 @@ def config_text(status: t.ConfigStatus | None) -> str:
     return ""
 
 
+SEATS: dict[str, str] = {
+    "core": "Core",
+    "sales": "Sales",
+    "service": "Service",
+    "view_only": "View-only",
+}
+
+
+def member_text(user: t.User | None) -> str:
+    """One line about the member the daemon serves; "" when the daemon does not say."""
+    if user is None:
+        return ""
+    parts = [f"You: {user.email or user.name}", f"seat {SEATS.get(user.seat, user.seat)}"]
+    if user.team:
+        parts.append(f"team {user.team}")
+    if user.admin:
+        parts.append("admin")
+    if not user.active:
+        parts.append("deactivated: nothing of yours is logged")
+    elif not user.can_log:
+        parts.append("view-only: you connect no mailbox and nothing of yours is logged")
+    return " · ".join(parts)
+
+
 def parse_list(value: str) -> list[str]:
     return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
 
@@ -104,6 +129,7 @@ class SettingsScreen(PastMailScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="settings-form"):
+            yield Label("", id="member", classes="config-note", markup=False)
             yield Label("", id="config-note", classes="config-note", markup=False)
             yield self._label("logging_mode")
             with RadioSet(id="logging-mode"):
@@ -143,6 +169,7 @@ class SettingsScreen(PastMailScreen):
         self.sub_title = "Settings"
         self.show_error("")
         self.show_config(None)
+        self.show_member(None)
         self.loggbok.config_changed.subscribe(self, self.show_config)
 
     def load(self) -> None:
@@ -168,6 +195,15 @@ class SettingsScreen(PastMailScreen):
         first, self.saved = self.saved is None, settings
         self.show(settings, keep_typed=first)
         self.show_team(team)
+        member: t.User | None = None
+        try:
+            member = await self.link.call(methods.USERS_ME)
+        except RpcError:  # a daemon older than users.me
+            pass
+        except DaemonUnreachable as exc:
+            self.report(exc, "Loading settings")
+            return
+        self.show_member(member)
         try:
             config = await self.link.call(methods.CONFIG_STATUS)
         except RpcError:  # a daemon that reads no config file (the demo)
@@ -176,6 +212,11 @@ class SettingsScreen(PastMailScreen):
             self.report(exc, "Loading settings")
         else:
             self.show_config(config)
+
+    def show_member(self, user: t.User | None) -> None:
+        label = self.query_one("#member", Label)
+        label.update(member_text(user))
+        label.display = bool(member_text(user))
 
     def show_config(self, status: t.ConfigStatus | None) -> None:
         """Mark the keys the config file sets; show its error when it was refused."""
@@ -214,7 +255,7 @@ class SettingsScreen(PastMailScreen):
         field = self.query_one("#team-never-log", Input)
         field.value = ", ".join(team.never_log)
         field.disabled = not team.can_edit
-        field.tooltip = None if team.can_edit else "Only a team admin may change this list."
+        field.tooltip = None if team.can_edit else "Only an admin may change this list."
 
     def team_params(self) -> t.TeamSettingsSetParams | None:
         """The team's list as typed, when it may be saved and differs from the saved one."""

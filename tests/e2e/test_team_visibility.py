@@ -1,0 +1,417 @@
+"""Three members on one store, three daemons (`--user`, `--database`), 0 leaks.
+
+Alice (admin) and Bob are in team Sales, Carl in team Support; each syncs their
+own Maildir into one store through their own `loggbokd` (one SQLite file, or
+the test's PostgreSQL). Their logged
+email carries every visibility (a user's default, a mailbox's own, set per
+message by its owner), with unlogged mail beside it and one message in two
+members' mailboxes. Then every read method of the protocol (enumerated from
+`protocol/methods.py`: a method added later fails here until it is given a
+call or named a write) is called as each member, for every message id in the
+store, and nothing hidden from that member may show: no token of a hidden
+message in any answer (attachment and raw bytes decoded) nor in any
+notification, and everything visible does show.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from loggbok.protocol import methods as m
+from loggbok.protocol import types as t
+from loggbok.protocol.client import Client
+from loggbok.protocol.errors import ErrorCode, RpcError
+from tests.conftest import DaemonProcess
+from tests.support.mail import days_ago, deliver, make_maildir, make_message
+
+ANNA = "Anna Berg <anna@kund.example>"
+STRANGER = "Sven Okänd <sven@annan.example>"
+
+WRITES = {
+    "settings.set",
+    "config.reload",
+    "mailboxes.add",
+    "mailboxes.update",
+    "mailboxes.remove",
+    "mailboxes.sync",
+    "mailboxes.test",
+    "mailboxes.reconnect",
+    "mailboxes.sign_in",
+    "contacts.create",
+    "contacts.update",
+    "contacts.import",
+    "contacts.delete",
+    "contacts.merge",
+    "messages.log",
+    "messages.retry",
+    "messages.unlog",
+    "messages.set_visibility",
+    "archive.import",
+    "archive.backup",
+    "users.add",
+    "users.update",
+    "users.deactivate",
+    "team_settings.set",
+}
+"""Methods that change the store or a mailbox: not read here (their refusals for another
+member's messages and mailboxes are tested below and in test_team_seats.py)."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    token: str
+    owner: str
+    logged: bool
+    visibility: str
+    holders: frozenset[str] = frozenset()
+    """Members whose mailboxes hold it besides its owner."""
+
+
+@dataclass
+class Member:
+    email: str
+    team: str
+    daemon: DaemonProcess
+    maildir: Path
+    client: Client | None = None
+    mailbox: int = 0
+    notified: list[Any] = field(default_factory=list)
+
+
+TEAMS = {"alice": "Sales", "bob": "Sales", "carl": "Support"}
+
+MAILS = [
+    Mail("QXALOGEVERY", "alice", True, "everyone"),
+    Mail("QXALOGOWNER", "alice", True, "owner"),
+    Mail("QXALOGTEAM", "alice", True, "team"),
+    Mail("QXAUNLOGGED", "alice", False, "everyone"),
+    Mail("QXSHARED", "alice", False, "everyone", frozenset({"carl"})),
+    Mail("QXBLOGTEAM", "bob", True, "team"),
+    Mail("QXBLOGEVERY", "bob", True, "everyone"),
+    Mail("QXBUNLOGGED", "bob", False, "team"),
+    Mail("QXCLOGOWNER", "carl", True, "owner"),
+    Mail("QXCLOGTEAM", "carl", True, "team"),
+    Mail("QXCUNLOGGED", "carl", False, "owner"),
+]
+
+
+def visible(mail: Mail, viewer: str) -> bool:
+    """The rule, written out independently of the store's SQL."""
+    if viewer == mail.owner or viewer in mail.holders:
+        return True
+    if not mail.logged:
+        return False
+    return mail.visibility == "everyone" or (
+        mail.visibility == "team" and TEAMS[mail.owner] == TEAMS[viewer]
+    )
+
+
+def _address(name: str) -> str:
+    return f"{name}@firma.example"
+
+
+def _message_id(token: str) -> str:
+    return f"<{token.lower()}@test.example>"
+
+
+def _build_maildir(root: Path, name: str) -> Path:
+    maildir = make_maildir(root, ".Sent")
+    me = f"{name.capitalize()} <{_address(name)}>"
+    for number, mail in enumerate(x for x in MAILS if name in {x.owner, *x.holders}):
+        body = f"zebra {mail.token}\n"
+        attachment = [(f"{mail.token}.txt", "text/plain", mail.token.encode())]
+        date = days_ago(10 - number * 0.1)
+        if mail.token == "QXSHARED":
+            raw = make_message(
+                ANNA,
+                [_address("alice"), _address("carl")],
+                f"Question {mail.token}",
+                _message_id(mail.token),
+                date=date,
+                body=body,
+            )
+            deliver(maildir, raw)
+        elif mail.logged:
+            raw = make_message(
+                me,
+                [ANNA],
+                f"Offer {mail.token}",
+                _message_id(mail.token),
+                bcc=[f"log-{name}@bcc.example"],
+                date=date,
+                body=body,
+                attachments=attachment,
+            )
+            deliver(maildir / ".Sent", raw)
+        else:
+            raw = make_message(
+                STRANGER, [me], f"Hej {mail.token}", _message_id(mail.token), date=date, body=body
+            )
+            deliver(maildir, raw)
+    return maildir
+
+
+def _strings(value: Any, key: str = "") -> Iterator[str]:
+    """Every text in an answer, base64 fields decoded too (attachments, raw mail)."""
+    if isinstance(value, str):
+        yield value
+        if key.endswith("base64"):
+            try:
+                decoded = base64.b64decode(value).decode("latin-1")
+            except (binascii.Error, ValueError):
+                decoded = ""
+            yield decoded
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+
+
+def _tokens(value: Any) -> set[str]:
+    text = "\n".join(_strings(value))
+    return {mail.token for mail in MAILS if mail.token in text}
+
+
+Recipe = Callable[[dict[str, Any]], list[dict[str, Any]]]
+"""The params to call a read method with, given what the test knows (`ids`: every
+message id in the store; `mailboxes`: every mailbox id; `anna`: the contact)."""
+
+
+def _by_id(ids: list[int]) -> list[dict[str, Any]]:
+    return [{"id": i} for i in ids]
+
+
+READS: dict[str, Recipe] = {
+    "daemon.hello": lambda k: [{}],
+    "rpc.discover": lambda k: [{}],
+    "settings.get": lambda k: [{}],
+    "config.status": lambda k: [{}],
+    "mailboxes.providers": lambda k: [{}],
+    "mailboxes.list": lambda k: [{}],
+    "mailboxes.audit": lambda k: _by_id(k["mailboxes"]),
+    "contacts.get": lambda k: [{"id": k["anna"]}],
+    "contacts.list": lambda k: [{}, {"query": "anna"}],
+    "timeline.get": lambda k: [{"contact_id": k["anna"], "limit": 500}],
+    "messages.get": lambda k: _by_id(k["ids"]) + [{"message_id": i} for i in k["message_ids"]],
+    "messages.headers": lambda k: _by_id(k["ids"]) + [{"message_id": i} for i in k["message_ids"]],
+    "messages.explain": lambda k: _by_id(k["ids"]) + [{"message_id": i} for i in k["message_ids"]],
+    "messages.search": lambda k: (
+        [{"query": "zebra", "limit": 500}] + [{"query": mail.token} for mail in MAILS]
+    ),
+    "messages.list": lambda k: [
+        {"limit": 500},
+        {"logged": False, "limit": 500},
+        {"logged": True, "limit": 500},
+        *({"mailbox_id": b, "limit": 500} for b in k["mailboxes"]),
+    ],
+    "messages.redecide": lambda k: [
+        {"dry_run": True},
+        *({"dry_run": True, "ids": [i]} for i in k["ids"]),
+    ],
+    "attachments.get": lambda k: [{"id": i, "index": 0} for i in k["ids"]],
+    "archive.export": lambda k: [{"limit": 500}, {"limit": 500, "raw": True}],
+    "users.me": lambda k: [{}],
+    "users.list": lambda k: [{}],
+    "team_settings.get": lambda k: [{}],
+    "conversations.list": lambda k: [{"mailbox_id": b, "limit": 500} for b in k["mailboxes"]],
+    "conversations.get": lambda k: _by_id(list(range(1, 2 * len(k["ids"]) + 1))),
+}
+
+
+def test_every_method_is_a_read_or_a_write() -> None:
+    """A new method fails here until it is given a call above or named a write."""
+    assert set(READS) | WRITES == set(m.METHODS), (
+        f"classify: {sorted(set(m.METHODS) - set(READS) - WRITES)};"
+        f" gone: {sorted((set(READS) | WRITES) - set(m.METHODS))}"
+    )
+    assert not set(READS) & WRITES
+
+
+async def _start(workdir: Path, name: str, database: str) -> Member:
+    (workdir / name).mkdir()
+    daemon = DaemonProcess(
+        workdir / f"{name}.sock",
+        workdir / name,
+        args=["--user", _address(name), "--database", database],
+    )
+    daemon.start()
+    member = Member(
+        _address(name), TEAMS[name], daemon, _build_maildir(workdir / f"{name}-mail", name)
+    )
+    member.client = await daemon.client()
+    member.client.subscribe(lambda n, p: member.notified.append(msgspec.to_builtins(p)))
+    return member
+
+
+async def test_three_members_see_only_what_visibility_allows(workdir: Path) -> None:
+    (workdir / "shared").mkdir()
+    database = os.environ.get("LOGGBOK_DATABASE") or f"sqlite://{workdir}/shared/team.db"
+    members: dict[str, Member] = {}
+    try:
+        members["alice"] = alice = await _start(workdir, "alice", database)
+        assert alice.client is not None
+        hello = await alice.client.call(m.HELLO, t.HelloParams(client="tests"))
+        assert "users" in hello.capabilities
+        me = await alice.client.call(m.USERS_ME)
+        assert (me.email, me.admin, me.id) == (_address("alice"), True, 1)  # the first user
+        await alice.client.call(m.USERS_UPDATE, t.UsersUpdateParams(id=me.id, team="Sales"))
+        await alice.client.call(
+            m.USERS_ADD, t.UsersAddParams(email=_address("bob"), seat="sales", team="Sales")
+        )
+        await alice.client.call(
+            m.USERS_ADD, t.UsersAddParams(email=_address("carl"), seat="service", team="Support")
+        )
+        members["bob"] = await _start(workdir, "bob", database)
+        members["carl"] = await _start(workdir, "carl", database)
+        anna = await alice.client.call(
+            m.CONTACTS_CREATE, t.ContactCreateParams(email="anna@kund.example", name="Anna")
+        )
+        defaults = {"alice": "everyone", "bob": "team", "carl": "everyone"}
+        for name, member in members.items():  # alice first: she owns the shared message
+            assert member.client is not None
+            await member.client.call(
+                m.SETTINGS_SET,
+                t.SettingsSetParams(
+                    bcc_address=f"log-{name}@bcc.example",
+                    own_addresses=[member.email],
+                    default_visibility=defaults[name],  # type: ignore[arg-type]
+                ),
+            )
+            added = await member.client.call(
+                m.MAILBOXES_ADD,
+                t.MaildirAddParams(
+                    path=str(member.maildir),
+                    address=member.email,
+                    visibility="owner" if name == "carl" else None,
+                ),
+            )
+            member.mailbox = added.id
+            result = await member.client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+            assert result.errors == 0
+        # Per message, by its owner: alice narrows two, bob widens one, carl one to his team.
+        changes = [
+            ("alice", "QXALOGOWNER", "owner"),
+            ("alice", "QXALOGTEAM", "team"),
+            ("bob", "QXBLOGEVERY", "everyone"),
+            ("bob", "QXBUNLOGGED", "team"),
+            ("carl", "QXCLOGTEAM", "team"),
+        ]
+        for name, token, visibility in changes:
+            client = members[name].client
+            assert client is not None
+            done = await client.call(
+                m.MESSAGES_SET_VISIBILITY,
+                t.MessagesSetVisibilityParams(
+                    message_id=_message_id(token),
+                    visibility=visibility,  # type: ignore[arg-type]
+                ),
+            )
+            assert done.visibility == visibility
+
+        # Every message id in the store and every mailbox, as the owner of each sees it.
+        ids: dict[str, int] = {}
+        for mail in MAILS:
+            client = members[mail.owner].client
+            assert client is not None
+            got = await client.call(
+                m.MESSAGES_GET, t.MessageRefParams(message_id=_message_id(mail.token))
+            )
+            ids[mail.token] = got.id
+            assert got.logged == mail.logged, mail.token
+            assert got.visibility == mail.visibility or not mail.logged, mail.token
+        known = {
+            "ids": sorted(ids.values()),
+            "message_ids": [_message_id(mail.token) for mail in MAILS],
+            "mailboxes": sorted(member.mailbox for member in members.values()),
+            "anna": anna.id,
+        }
+
+        calls = 0
+        for name, member in members.items():
+            assert member.client is not None
+            hidden = {mail.token for mail in MAILS if not visible(mail, name)}
+            seen: set[str] = set()
+            for method in sorted(READS):
+                for params in READS[method](known):
+                    calls += 1
+                    try:
+                        answer = await member.client.call_raw(method, params)
+                    except RpcError as exc:
+                        assert exc.code != ErrorCode.INTERNAL_ERROR, (name, method, params, exc)
+                        answer = {"error": exc.message, "data": exc.data}
+                    leaked = _tokens(answer) & hidden
+                    assert not leaked, f"{name} sees {leaked} through {method} {params}"
+                    seen |= _tokens(answer)
+            assert seen == {mail.token for mail in MAILS if visible(mail, name)}, name
+            # What each list gives is exactly what the member may see.
+            listed = await member.client.call(m.MESSAGES_LIST, t.MessagesListParams(limit=500))
+            assert _tokens(msgspec.to_builtins(listed)) == seen, name
+            hits = await member.client.call(
+                m.MESSAGES_SEARCH, t.MessagesSearchParams(query="zebra", limit=500)
+            )
+            logged_seen = {mail.token for mail in MAILS if mail.logged and visible(mail, name)}
+            assert _tokens(msgspec.to_builtins(hits)) == logged_seen, name
+            page = await member.client.call(
+                m.TIMELINE_GET, t.TimelineGetParams(contact_id=anna.id, limit=500)
+            )
+            assert _tokens(msgspec.to_builtins(page)) == logged_seen, name
+            # A hidden message is not found; a visible one of another member is not theirs
+            # to restrict.
+            for mail in MAILS:
+                ref = {"id": ids[mail.token], "visibility": "everyone"}
+                if mail.owner == name:
+                    continue
+                try:
+                    await member.client.call_raw("messages.set_visibility", ref)
+                except RpcError as exc:
+                    want = ErrorCode.FORBIDDEN if visible(mail, name) else ErrorCode.NOT_FOUND
+                    assert exc.code == want, (name, mail.token, exc)
+                else:
+                    raise AssertionError(f"{name} changed {mail.token}'s visibility")
+            boxes = await member.client.call(m.MAILBOXES_LIST)
+            assert [b.id for b in boxes.mailboxes] == [member.mailbox], name
+            # Told only of what they could see when it was logged or can see now (on
+            # PostgreSQL each daemon relays the others' new entries as they come).
+            at_first = {
+                mail.token
+                for mail in MAILS
+                if not visible(_as_logged(mail, defaults, {token for _, token, _ in changes}), name)
+            }
+            leaked = _tokens(member.notified) & hidden & at_first
+            assert not leaked, f"{name} was told of {leaked}"
+        assert calls > 3 * len(READS)
+    finally:
+        for member in members.values():
+            if member.client is not None:
+                await member.client.close()
+            if member.daemon.process is not None:
+                member.daemon.stop()
+
+
+def _as_logged(mail: Mail, defaults: dict[str, str], changed: set[str]) -> Mail:
+    """The mail with the visibility it was logged with, before its owner changed it:
+    the owner's default, carl's mailbox `owner`."""
+    if mail.token not in changed:
+        return mail
+    first = "owner" if mail.owner == "carl" else defaults[mail.owner]
+    return replace(mail, visibility=first)
+
+
+def test_visibility_rule_covers_every_kind() -> None:
+    """The test's own data holds each case the rule tells apart."""
+    pairs = list(itertools.product(MAILS, TEAMS))
+    assert any(visible(mail, v) and mail.owner != v and not mail.holders for mail, v in pairs)
+    assert any(not visible(mail, v) and mail.logged for mail, v in pairs)
+    assert any(v in mail.holders for mail, v in pairs)
+    assert {mail.visibility for mail in MAILS if mail.logged} == {"everyone", "team", "owner"}
