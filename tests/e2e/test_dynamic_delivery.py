@@ -116,7 +116,7 @@ async def test_maildir_file_replaced(workdir: Path) -> None:
 async def test_imap_real_message_appended_placeholder_expunged(
     workdir: Path, dovecot: DovecotServer
 ) -> None:
-    user = dovecot.add_user("dynamic", "pw")
+    user = dovecot.add_user(password="pw")
     dovecot.append(user, "INBOX", dynamic_delivery("<dd-imap@kund.example>", scanned=False))
     async with _daemon(workdir, SHORT) as client:
         contact = await _prepare(client)

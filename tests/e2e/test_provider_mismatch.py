@@ -77,7 +77,7 @@ def _imap(server: DovecotServer, user: DovecotUser, address: str) -> t.ImapAddPa
 async def test_an_m365_domain_over_imap_is_told_to_use_graph(
     client_with_dns: Client, dovecot: DovecotServer
 ) -> None:
-    user = dovecot.add_user("r14a", "pw")
+    user = dovecot.add_user(password="pw")
     result = await client_with_dns.call(m.MAILBOXES_TEST, _imap(dovecot, user, "bo@m365.example"))
     assert result.ok, result.error  # the IMAP login itself works
     assert result.warning_codes == ["provider_mismatch"]
@@ -94,7 +94,7 @@ async def test_an_m365_domain_over_imap_is_told_to_use_graph(
 async def test_a_google_domain_over_imap_elsewhere_is_told_to_use_gmail(
     client_with_dns: Client, dovecot: DovecotServer
 ) -> None:
-    user = dovecot.add_user("r14b", "pw")
+    user = dovecot.add_user(password="pw")
     result = await client_with_dns.call(m.MAILBOXES_TEST, _imap(dovecot, user, "bo@gws.example"))
     assert result.ok and result.warning_codes == ["provider_mismatch"]
     assert result.suggested_provider == "gmail"
@@ -108,7 +108,7 @@ async def test_a_google_domain_over_imap_elsewhere_is_told_to_use_gmail(
 async def test_a_failing_login_still_names_the_right_provider(
     client_with_dns: Client, dovecot: DovecotServer
 ) -> None:
-    user = dovecot.add_user("r14c", "pw")
+    user = dovecot.add_user(password="pw")
     wrong = DovecotUser(user.name, "not the password")
     result = await client_with_dns.call(m.MAILBOXES_TEST, _imap(dovecot, wrong, "bo@m365.example"))
     assert not result.ok and result.error_kind == "auth"
@@ -140,7 +140,7 @@ async def test_dns_down_warns_of_nothing_and_connects(
     address = silent.address if down == "never answers" else f"127.0.0.1:{_closed_udp_port()}"
     with silent:
         async with _daemon(workdir, address) as client:
-            user = dovecot.add_user(f"r14d{len(down)}", "pw")
+            user = dovecot.add_user(password="pw")
             params = _imap(dovecot, user, "bo@m365.example")
             if down == "never answers":
                 result = await client.call(m.MAILBOXES_TEST, params)
