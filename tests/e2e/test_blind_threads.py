@@ -1,5 +1,5 @@
 """R13 per thread, on every provider through the one status path: a mailbox that
-fails authentication (IMAP: the password changed; Graph: consent revoked) or is
+fails authentication (IMAP: the password changed; Graph and EWS: consent revoked) or is
 removed makes the tracked threads that depend on it blind. `timeline.get` lists
 them (`blind`, reason `mailbox_unavailable`), `contacts.list` counts them,
 `messages.explain` says so; reconnecting (a password, a new sign-in, or a new
@@ -22,15 +22,22 @@ from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.backends.harnesses import wait_for_status
-from tests.conftest import DaemonProcess
+from tests.conftest import STORES, DaemonProcess
 from tests.servers.dovecot import DovecotServer, DovecotUser
+from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
+from tests.support.ews import add_signed_in, ews_daemon
 from tests.support.graph import graph_daemon, graph_params, sign_in
 from tests.support.mail import days_ago, make_message
 
 ME = "maja@firma.example"
 BCC = "log-13@bcc.loggbok.example"
 ANNA = "anna@kund.example"
+
+
+# The daemons of graph_daemon and ews_daemon are started in tests/support, where
+# conftest's look for a daemon in the test's module does not see them: both stores here.
+both_stores = pytest.mark.parametrize("store_backend", STORES, indirect=True)
 
 
 @pytest.fixture
@@ -152,6 +159,7 @@ async def test_imap_auth_failure_then_removal_and_replacement(
     assert late.reason == "reply_in_tracked_thread"
 
 
+@both_stores
 async def test_graph_revoked_consent_blinds_the_thread_until_signed_in_again(
     graph_server: GraphServer, workdir: Path
 ) -> None:
@@ -176,3 +184,38 @@ async def test_graph_revoked_consent_blinds_the_thread_until_signed_in_again(
         await read_late(client, "<r2@kund.example>")
         await client.close()
     assert arrivals_logged(daemon) == ["<r2@kund.example>"]
+
+
+@both_stores
+async def test_ews_revoked_consent_blinds_the_thread_until_signed_in_again(
+    ews_server: EwsServer, workdir: Path
+) -> None:
+    ews_server.deliver(ME, "sentitems", offer())
+    ews_server.deliver(ME, "inbox", reply(1, -60))
+    with ews_daemon(workdir, ews_server) as daemon:
+        client = await daemon.client()
+        await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
+        mailbox = await add_signed_in(client, ews_server, ME)
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox))
+        await assert_seeing(client)
+
+        ews_server.control(lambda s: s.graph.revoke(ME))  # access and refresh tokens stop working
+        await wait_for_status(client, mailbox, ("auth_failed",))
+        blind = await assert_blind(client, "auth_failed")
+        assert (blind.mailbox_id, blind.address) == (mailbox, ME)
+        [box] = (await client.call(m.MAILBOXES_LIST)).mailboxes
+        assert box.unavailable_since == blind.since and box.blind_threads == 1
+        # Two replies arrive meanwhile, the later one first.
+        ews_server.deliver(ME, "inbox", reply(3, 2))
+        ews_server.deliver(ME, "inbox", reply(2, 1))
+
+        prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=mailbox))
+        await asyncio.to_thread(ews_server.approve, prompt.user_code, ME)
+        await wait_for_status(client, mailbox, ("idle",))
+        await assert_seeing(client)
+        await read_late(client, "<r2@kund.example>")
+        await read_late(client, "<r3@kund.example>")
+        [box] = (await client.call(m.MAILBOXES_LIST)).mailboxes
+        assert box.unavailable_since is None
+        await client.close()
+    assert arrivals_logged(daemon) == ["<r2@kund.example>", "<r3@kund.example>"]
