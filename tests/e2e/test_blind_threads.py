@@ -1,6 +1,6 @@
 """R13 per thread, on every provider through the one status path: a mailbox that
-fails authentication (IMAP: the password changed; Graph and EWS: consent revoked) or is
-removed makes the tracked threads that depend on it blind. `timeline.get` lists
+fails authentication (IMAP and EWS: the password changed; Graph and EWS: consent
+revoked) or is removed makes the tracked threads that depend on it blind. `timeline.get` lists
 them (`blind`, reason `mailbox_unavailable`), `contacts.list` counts them,
 `messages.explain` says so; reconnecting (a password, a new sign-in, or a new
 mailbox for the same address) reads the missed interval, oldest first, and the
@@ -26,7 +26,7 @@ from tests.conftest import STORES, DaemonProcess
 from tests.servers.dovecot import DovecotServer, DovecotUser
 from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
-from tests.support.ews import add_signed_in, ews_daemon
+from tests.support.ews import PASSWORD, add_signed_in, ews_daemon, ntlm_params
 from tests.support.graph import graph_daemon, graph_params, sign_in
 from tests.support.mail import days_ago, make_message
 
@@ -200,14 +200,15 @@ async def test_ews_revoked_consent_blinds_the_thread_until_signed_in_again(
         await assert_seeing(client)
 
         ews_server.control(lambda s: s.graph.revoke(ME))  # access and refresh tokens stop working
+        # Two replies arrive meanwhile, the later one first. While the stream is open the
+        # daemon does not poll: their notification starts the round that meets the 401.
+        ews_server.deliver(ME, "inbox", reply(3, 2))
+        ews_server.deliver(ME, "inbox", reply(2, 1))
         await wait_for_status(client, mailbox, ("auth_failed",))
         blind = await assert_blind(client, "auth_failed")
         assert (blind.mailbox_id, blind.address) == (mailbox, ME)
         [box] = (await client.call(m.MAILBOXES_LIST)).mailboxes
         assert box.unavailable_since == blind.since and box.blind_threads == 1
-        # Two replies arrive meanwhile, the later one first.
-        ews_server.deliver(ME, "inbox", reply(3, 2))
-        ews_server.deliver(ME, "inbox", reply(2, 1))
 
         prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=mailbox))
         await asyncio.to_thread(ews_server.approve, prompt.user_code, ME)
@@ -219,3 +220,35 @@ async def test_ews_revoked_consent_blinds_the_thread_until_signed_in_again(
         assert box.unavailable_since is None
         await client.close()
     assert arrivals_logged(daemon) == ["<r2@kund.example>", "<r3@kund.example>"]
+
+
+@both_stores
+async def test_ews_changed_password_blinds_the_thread_until_reconnected(
+    ews_server: EwsServer, workdir: Path
+) -> None:
+    ews_server.add_user(ME, PASSWORD, "maja")
+    ews_server.deliver(ME, "sentitems", offer())
+    ews_server.deliver(ME, "inbox", reply(1, -60))
+    with ews_daemon(workdir, ews_server) as daemon:
+        client = await daemon.client()
+        await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
+        params = ntlm_params(ews_server, ME)
+        params.auth = "basic"  # every request carries the password: a change answers 401
+        added = await client.call(m.MAILBOXES_ADD, params)
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        await assert_seeing(client)
+
+        await asyncio.to_thread(ews_server.set_password, ME, "Sommar-2027")
+        ews_server.deliver(ME, "inbox", reply(2, 1))  # its notification meets the 401
+        await wait_for_status(client, added.id, ("auth_failed",))
+        blind = await assert_blind(client, "auth_failed")
+        assert (blind.mailbox_id, blind.address) == (added.id, ME)
+
+        await client.call(
+            m.MAILBOXES_RECONNECT, t.MailboxReconnectParams(id=added.id, password="Sommar-2027")
+        )
+        await wait_for_status(client, added.id, ("idle",))
+        await assert_seeing(client)
+        await read_late(client, "<r2@kund.example>")
+        await client.close()
+    assert arrivals_logged(daemon) == ["<r2@kund.example>"]

@@ -145,6 +145,23 @@ class EwsServer:
             handle.write(f"{user.domain}:{user.username}:{password}\n:{user.username}:{password}\n")
         return user
 
+    def set_password(self, address: str, password: str) -> None:
+        """The user's password changed: Basic and new NTLM handshakes need the new one
+        (a connection NTLM already authenticated stays authenticated, as on IIS)."""
+
+        def change(state: EwsState) -> list[User]:
+            for user in state.users.values():
+                if user.address == address.lower():
+                    user.password = password
+            return list(state.users.values())
+
+        users = self.control(change)
+        self.ntlm_file.write_text(
+            "".join(
+                f"{u.domain}:{u.username}:{u.password}\n:{u.username}:{u.password}\n" for u in users
+            )
+        )
+
     def deliver(self, address: str, folder: str, mime: bytes) -> str:
         return self.control(lambda s: s.mailbox(address).deliver(folder, mime))
 
