@@ -38,6 +38,31 @@ __all__ = [
 ]
 
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+_IN_CHUNK = 500
+
+
+class DerivedReads:
+    """`fetchval` and `fetchall_in`, written once from a class's own `fetchone` and
+    `fetchall` (each database and transaction class of both stores inherits them)."""
+
+    async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: SqlParams = ()) -> Any:
+        raise NotImplementedError
+
+    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
+        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
+        unique = list(dict.fromkeys(values))
+        rows: list[Any] = []
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
+            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
+        return rows
 
 
 class Row(Protocol):

@@ -39,7 +39,7 @@ import psycopg
 from psycopg.adapt import Dumper
 from psycopg.rows import RowMaker
 
-from loggbok.daemon.store.db import is_storage_full, storage_full
+from loggbok.daemon.store.db import DerivedReads, is_storage_full, storage_full
 from loggbok.daemon.store.dialect import POSTGRES
 from loggbok.daemon.store.errors import StoreUnavailable
 from loggbok.daemon.store.fair import FairGate
@@ -51,7 +51,6 @@ __all__ = ["PostgresDatabase", "PostgresTransaction", "is_full"]
 WRITE_LOCK = 0x6C6F6762  # "logb": the store's write lock (pg_advisory_xact_lock)
 CHANNEL = "loggbok_changes"
 READERS = 4
-_IN_CHUNK = 500
 _DISK_FULL = "53100"
 _NOTIFY_IDS = 500
 
@@ -147,7 +146,7 @@ async def _connect(url: str) -> psycopg.AsyncConnection[PgRow]:
     return conn
 
 
-class PostgresDatabase:
+class PostgresDatabase(DerivedReads):
     """Owns the writer and the readers. Create with `await PostgresDatabase.open(url)`."""
 
     dialect = POSTGRES
@@ -235,19 +234,6 @@ class PostgresDatabase:
             cursor = await conn.execute(_translate(sql), params or None)
             return await cursor.fetchone()
 
-    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
-        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
-        unique = list(dict.fromkeys(values))
-        rows: list[Any] = []
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
-            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
-        return rows
-
     async def publish(self, message_ids: list[int]) -> None:
         """NOTIFY the message ids (in payloads under PostgreSQL's 8,000-byte cap)."""
         me = str(os.getpid())
@@ -283,7 +269,7 @@ class PostgresDatabase:
             await conn.close()
 
 
-class PostgresTransaction:
+class PostgresTransaction(DerivedReads):
     """Queries inside one write transaction (reads see its own writes)."""
 
     dialect = POSTGRES
@@ -308,18 +294,6 @@ class PostgresTransaction:
     async def fetchone(self, sql: str, params: SqlParams = ()) -> Any:
         cursor = await self._conn.execute(_translate(sql), params or None)
         return await cursor.fetchone()
-
-    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
-        unique = list(dict.fromkeys(values))
-        rows: list[Any] = []
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
-            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
-        return rows
 
     async def other_writers(self) -> int:
         """The generation row less this process's own bumps (see the module)."""

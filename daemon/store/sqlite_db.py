@@ -34,7 +34,7 @@ from typing import Any
 import aiosqlite
 
 from loggbok.daemon.store import contact_search
-from loggbok.daemon.store.db import is_storage_full, storage_full
+from loggbok.daemon.store.db import DerivedReads, is_storage_full, storage_full
 from loggbok.daemon.store.dialect import SQLITE
 from loggbok.daemon.store.errors import StoreUnavailable
 from loggbok.daemon.store.fair import FairGate
@@ -47,7 +47,6 @@ __all__ = ["SqliteDatabase", "SqliteTransaction", "is_full"]
 
 MAX_PAGE_COUNT_VARIABLE = "LOGGBOK_TEST_MAX_PAGE_COUNT"
 _SQLITE_FULL = 13
-_IN_CHUNK = 500
 READERS = 4
 """Reader connections: reads that run at once (more than the cores helps little)."""
 
@@ -85,7 +84,7 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> StoreUnavailable:
     )
 
 
-class SqliteDatabase:
+class SqliteDatabase(DerivedReads):
     """Owns the connections. Create with `await SqliteDatabase.open(path)`."""
 
     dialect = SQLITE
@@ -244,19 +243,6 @@ class SqliteDatabase:
             row: Any = await cursor.fetchone()
             return row
 
-    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
-        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
-        unique = list(dict.fromkeys(values))
-        rows: list[Any] = []
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
-            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
-        return rows
-
     async def publish(self, message_ids: list[int]) -> None:
         """Nothing: one process writes a SQLite store."""
 
@@ -266,7 +252,7 @@ class SqliteDatabase:
         yield []
 
 
-class SqliteTransaction:
+class SqliteTransaction(DerivedReads):
     """Queries inside one write transaction (reads see its own writes)."""
 
     dialect = SQLITE
@@ -288,19 +274,6 @@ class SqliteTransaction:
         async with self._conn.execute(sql, params) as cursor:
             row: Any = await cursor.fetchone()
             return row
-
-    async def fetchval(self, sql: str, params: SqlParams = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-    async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
-        """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
-        unique = list(dict.fromkeys(values))
-        rows: list[Any] = []
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
-            rows += await self.fetchall(sql.format(placeholders=",".join("?" * len(chunk))), chunk)
-        return rows
 
     async def other_writers(self) -> int:
         """SQLite's `PRAGMA data_version` on this connection: it changes when another
