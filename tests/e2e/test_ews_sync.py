@@ -17,30 +17,13 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.servers.ews.server import EwsServer
 from tests.support.ews import add_ntlm, ews_daemon
-from tests.support.graph import counts
+from tests.support.graph import counts, seed_offers
 from tests.support.mail import make_message
 
 ME = "maja@firma.example"
 BCC = "log-1@bcc.loggbok.example"
 
 
-def seed(server: EwsServer, threads: int, strangers: int) -> int:
-    """`threads` offers sent with the BCC address, each with a reply; `strangers`
-    mails from people who are no contacts. Returns how many are to be logged."""
-    items: list[tuple[str, bytes]] = []
-    for n in range(threads):
-        contact = f"kund{n}@kund.example"
-        offer = make_message(ME, [contact], f"Offer {n}", f"<offer{n}@firma.example>", bcc=[BCC])
-        reply = make_message(
-            contact, [ME], f"Re: Offer {n}", f"<reply{n}@kund.example>",
-            in_reply_to=f"<offer{n}@firma.example>", references=[f"<offer{n}@firma.example>"],
-        )  # fmt: skip
-        items += [("sentitems", offer), ("inbox", reply)]
-    for n in range(strangers):
-        news = make_message(f"news{n}@list.example", [ME], f"News {n}", f"<news{n}@l.example>")
-        items.append(("inbox", news))
-    server.deliver_many(ME, items)
-    return 2 * threads
 
 
 def reply(n: int, message_id: str) -> bytes:
@@ -68,7 +51,7 @@ async def appended(client: Client, message_id: str) -> None:
 
 
 async def test_header_first_and_nothing_written(ews_server: EwsServer, workdir: Path) -> None:
-    logged = seed(ews_server, threads=30, strangers=90)
+    logged = seed_offers(ews_server, threads=30, strangers=90)
     with ews_daemon(workdir, ews_server) as daemon:
         client = await daemon.client()
         await start(client, ews_server)
@@ -86,7 +69,7 @@ async def test_header_first_and_nothing_written(ews_server: EwsServer, workdir: 
 async def test_an_invalid_sync_state_resyncs_without_duplicates(
     ews_server: EwsServer, workdir: Path
 ) -> None:
-    logged = seed(ews_server, threads=10, strangers=10)
+    logged = seed_offers(ews_server, threads=10, strangers=10)
     with ews_daemon(workdir, ews_server, poll="600") as daemon:
         client = await daemon.client()
         mailbox = await start(client, ews_server)
@@ -105,7 +88,7 @@ async def test_an_invalid_sync_state_resyncs_without_duplicates(
 
 
 async def test_server_busy_is_honoured(ews_server: EwsServer, workdir: Path) -> None:
-    logged = seed(ews_server, threads=40, strangers=10)
+    logged = seed_offers(ews_server, threads=40, strangers=10)
     ews_server.server_busy(3, back_off_ms=800)  # the first three EWS answers: ErrorServerBusy
     with ews_daemon(workdir, ews_server, poll="600") as daemon:
         client = await daemon.client()
@@ -132,7 +115,7 @@ async def _stream_open(server: EwsServer, streams: int) -> None:
 async def test_streaming_push_puts_new_mail_on_the_timeline(
     ews_server: EwsServer, workdir: Path
 ) -> None:
-    seed(ews_server, threads=2, strangers=0)
+    seed_offers(ews_server, threads=2, strangers=0)
     delays = []
     with ews_daemon(workdir, ews_server, poll="600") as daemon:  # no polling: push only
         client = await daemon.client()

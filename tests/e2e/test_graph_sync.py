@@ -14,7 +14,7 @@ from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.servers.graph.server import GraphServer
-from tests.support.graph import add_signed_in, counts, graph_daemon
+from tests.support.graph import add_signed_in, counts, graph_daemon, seed_offers
 from tests.support.mail import make_message
 
 ME = "maja@firma.example"
@@ -22,23 +22,6 @@ BCC = "log-1@bcc.loggbok.example"
 LATER = "<later@kund.example>"
 
 
-def seed(server: GraphServer, threads: int, strangers: int) -> int:
-    """`threads` offers sent with the BCC address, each with a reply; `strangers`
-    mails from people who are no contacts. Returns how many are to be logged."""
-    items: list[tuple[str, bytes]] = []
-    for n in range(threads):
-        contact = f"kund{n}@kund.example"
-        offer = make_message(ME, [contact], f"Offer {n}", f"<offer{n}@firma.example>", bcc=[BCC])
-        reply = make_message(
-            contact, [ME], f"Re: Offer {n}", f"<reply{n}@kund.example>",
-            in_reply_to=f"<offer{n}@firma.example>", references=[f"<offer{n}@firma.example>"],
-        )  # fmt: skip
-        items += [("sentitems", offer), ("inbox", reply)]
-    for n in range(strangers):
-        news = make_message(f"news{n}@list.example", [ME], f"News {n}", f"<news{n}@l.example>")
-        items.append(("inbox", news))
-    server.deliver_many(ME, items)
-    return 2 * threads
 
 
 async def start(client: Client, server: GraphServer) -> int:
@@ -52,7 +35,7 @@ async def start(client: Client, server: GraphServer) -> int:
 async def test_header_first_fetches_only_what_is_logged(
     graph_server: GraphServer, workdir: Path
 ) -> None:
-    logged = seed(graph_server, threads=30, strangers=90)
+    logged = seed_offers(graph_server, threads=30, strangers=90)
     with graph_daemon(workdir, graph_server) as daemon:
         client = await daemon.client()
         await start(client, graph_server)
@@ -69,7 +52,7 @@ async def test_header_first_fetches_only_what_is_logged(
 async def test_an_expired_delta_token_resyncs_without_duplicates(
     graph_server: GraphServer, workdir: Path, with_410: bool
 ) -> None:
-    logged = seed(graph_server, threads=10, strangers=10)
+    logged = seed_offers(graph_server, threads=10, strangers=10)
     with graph_daemon(workdir, graph_server, poll="600") as daemon:
         client = await daemon.client()
         mailbox = await start(client, graph_server)
@@ -94,7 +77,7 @@ async def test_an_expired_delta_token_resyncs_without_duplicates(
 
 
 async def test_throttling_is_honoured(graph_server: GraphServer, workdir: Path) -> None:
-    logged = seed(graph_server, threads=100, strangers=20)
+    logged = seed_offers(graph_server, threads=100, strangers=20)
     graph_server.throttle(2, retry_after=1.0)  # the first two Graph answers: 429, 429
     graph_server.throttle_batch_items(5, retry_after=1.0)  # and 5 items inside $batch
     with graph_daemon(workdir, graph_server, poll="600") as daemon:
@@ -111,7 +94,7 @@ async def test_throttling_is_honoured(graph_server: GraphServer, workdir: Path) 
 
 
 async def test_new_mail_is_noticed_by_polling(graph_server: GraphServer, workdir: Path) -> None:
-    seed(graph_server, threads=2, strangers=0)
+    seed_offers(graph_server, threads=2, strangers=0)
     with graph_daemon(workdir, graph_server) as daemon:
         client = await daemon.client()
         await start(client, graph_server)

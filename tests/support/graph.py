@@ -15,7 +15,9 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.backends.harnesses import GRAPH_CLIENT_ID, wait_for_status
 from tests.conftest import DaemonProcess
+from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
+from tests.support.mail import make_message
 
 POLL_SECONDS = "0.2"
 
@@ -74,3 +76,27 @@ def counts(daemon: DaemonProcess) -> dict[str, int]:
                 " GROUP BY contact_id, message HAVING count(*) > 1)"
             ),
         }
+
+
+ME = "maja@firma.example"
+BCC = "log-1@bcc.loggbok.example"
+
+
+def seed_offers(server: GraphServer | EwsServer, threads: int, strangers: int) -> int:
+    """`threads` offers sent with the BCC address, each with a reply; `strangers`
+    mails from people who are no contacts, in ME's mailbox on a Graph or EWS test server.
+    Returns how many are to be logged."""
+    items: list[tuple[str, bytes]] = []
+    for n in range(threads):
+        contact = f"kund{n}@kund.example"
+        offer = make_message(ME, [contact], f"Offer {n}", f"<offer{n}@firma.example>", bcc=[BCC])
+        reply = make_message(
+            contact, [ME], f"Re: Offer {n}", f"<reply{n}@kund.example>",
+            in_reply_to=f"<offer{n}@firma.example>", references=[f"<offer{n}@firma.example>"],
+        )  # fmt: skip
+        items += [("sentitems", offer), ("inbox", reply)]
+    for n in range(strangers):
+        news = make_message(f"news{n}@list.example", [ME], f"News {n}", f"<news{n}@l.example>")
+        items.append(("inbox", news))
+    server.deliver_many(ME, items)
+    return 2 * threads
