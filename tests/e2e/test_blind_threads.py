@@ -122,7 +122,7 @@ async def test_imap_auth_failure_then_removal_and_replacement(
     await assert_seeing(client)
 
     changed = await asyncio.to_thread(server.set_password, user, "a-new-password")
-    await asyncio.to_thread(server.doveadm, "kick", user.name)
+    await asyncio.to_thread(server.kick, user)
     await wait_for_status(client, added.id, ("auth_failed",), 90)
     blind = await assert_blind(client, "auth_failed")
     [box] = (await client.call(m.MAILBOXES_LIST)).mailboxes

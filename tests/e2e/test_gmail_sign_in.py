@@ -116,7 +116,7 @@ async def test_browser_sign_in_revoked_then_signed_in_again_backfills(
     # The user takes the access away; the daemon's connection is dropped and the
     # token it holds is refused at the next login.
     authority.revoke(user.name)
-    await asyncio.to_thread(server.doveadm, "kick", user.name)
+    await asyncio.to_thread(server.kick, user)
     await wait_for_status(client, added.id, ("auth_failed",))
     assert (await status_of(client, added.id)).blind_threads == 1
     await asyncio.to_thread(

@@ -469,11 +469,27 @@ service imap-login {{
         return user
 
     def set_password(self, user: DovecotUser, password: str) -> DovecotUser:
-        """Change a user's password (takes effect at the next login)."""
+        """Change a user's password; returns once Dovecot refuses the old one.
+
+        Dovecot's passwd-file driver notices a rewritten file only at its next
+        stat check, so a login in the same instant can still pass with the old
+        password: waiting here keeps "changed, then kicked" deterministic.
+        """
         changed = DovecotUser(user.name, password)
         self.users[user.name] = changed
         self._write_passwd(changed)
+        deadline = time.monotonic() + 30
+        while self._login_passes(user) and time.monotonic() < deadline:
+            time.sleep(0.2)
         return changed
+
+    def _login_passes(self, user: DovecotUser) -> bool:
+        with imaplib.IMAP4(self.host, self.port) as conn:
+            try:
+                conn.login(user.name, user.password)
+            except imaplib.IMAP4.error:
+                return False
+            return True
 
     def doveadm(self, *args: str) -> str:
         result = subprocess.run(
@@ -483,6 +499,15 @@ service imap-login {{
         if result.returncode != 0:
             raise RuntimeError(f"doveadm {' '.join(args)} failed: {result.stderr.strip()}")
         return result.stdout
+
+    def kick(self, user: DovecotUser) -> None:
+        """Drop the user's open sessions; none open (doveadm exits 68) is no error."""
+        result = subprocess.run(
+            [self.doveadm_path, "-c", str(self.config_path), "kick", user.name],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode not in (0, 68):
+            raise RuntimeError(f"doveadm kick {user.name} failed: {result.stderr.strip()}")
 
     def create_folder(self, user: DovecotUser, folder: str) -> None:
         self.doveadm("mailbox", "create", "-u", user.name, folder)
