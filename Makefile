@@ -33,8 +33,12 @@ typecheck: setup
 	for d in daemon tui protocol; do ln -sfn ../../../$$d build/typecheck/loggbok/$$d; done
 	MYPYPATH=build/typecheck $(BIN)/mypy -p loggbok.protocol -p loggbok.daemon -p loggbok.tui
 
+# Tests run on TEST_WORKERS pytest-xdist workers (each with its own Dovecot and
+# PostgreSQL): most of their time is spent waiting on a daemon or a server, so
+# more workers than cores pays. TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= 3
 pytest: setup system-deps
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 test: lint typecheck pytest
 
