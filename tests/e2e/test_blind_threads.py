@@ -186,29 +186,60 @@ async def test_graph_revoked_consent_blinds_the_thread_until_signed_in_again(
     assert arrivals_logged(daemon) == ["<r2@kund.example>"]
 
 
+CHECK_SECONDS = "0.5"
+"""The EWS login check's interval here (LOGGBOK_EWS_CHECK_SECONDS; 60 by default)."""
+
+
+async def stream_open(server: EwsServer) -> None:
+    """Until the daemon holds a GetStreamingEvents open (push on: nothing is polled).
+    A new subscription starts a round (what came before it); a mailboxes.sync after
+    this waits for that round, so nothing but the stream runs when the test goes on."""
+    async with asyncio.timeout(60):
+        while server.control(lambda s: s.observed.streams) == 0:  # noqa: ASYNC110 - the server is on another thread
+            await asyncio.sleep(0.1)
+
+
+def drain(client: Client) -> None:
+    """Forget the notifications received so far."""
+    while not client.notifications.empty():
+        client.notifications.get_nowait()
+
+
+async def next_status(client: Client, mailbox_id: int) -> str:
+    """The mailbox's next status change."""
+    async with asyncio.timeout(60):
+        while True:
+            name, params = await client.notifications.get()
+            if name == "mailbox.status_changed" and params.id == mailbox_id:
+                return str(params.status)
+
+
 @both_stores
-async def test_ews_revoked_consent_blinds_the_thread_until_signed_in_again(
+async def test_ews_revoked_consent_on_a_quiet_mailbox_blinds_the_thread_until_signed_in_again(
     ews_server: EwsServer, workdir: Path
 ) -> None:
     ews_server.deliver(ME, "sentitems", offer())
     ews_server.deliver(ME, "inbox", reply(1, -60))
-    with ews_daemon(workdir, ews_server) as daemon:
+    with ews_daemon(workdir, ews_server, LOGGBOK_EWS_CHECK_SECONDS=CHECK_SECONDS) as daemon:
         client = await daemon.client()
         await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
         mailbox = await add_signed_in(client, ews_server, ME)
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox))
+        await stream_open(ews_server)
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox))  # after the stream's round
         await assert_seeing(client)
 
-        ews_server.control(lambda s: s.graph.revoke(ME))  # access and refresh tokens stop working
-        # Two replies arrive meanwhile, the later one first. While the stream is open the
-        # daemon does not poll: their notification starts the round that meets the 401.
-        ews_server.deliver(ME, "inbox", reply(3, 2))
-        ews_server.deliver(ME, "inbox", reply(2, 1))
-        await wait_for_status(client, mailbox, ("auth_failed",))
+        # Access and refresh tokens stop working; no mail comes, so no notification starts
+        # a round: the login check (one GetFolder every LOGGBOK_EWS_CHECK_SECONDS) meets the 401.
+        drain(client)
+        ews_server.control(lambda s: s.graph.revoke(ME))
+        assert await next_status(client, mailbox) == "auth_failed"  # from idle: no round ran
         blind = await assert_blind(client, "auth_failed")
         assert (blind.mailbox_id, blind.address) == (mailbox, ME)
         [box] = (await client.call(m.MAILBOXES_LIST)).mailboxes
         assert box.unavailable_since == blind.since and box.blind_threads == 1
+        # Two replies arrive meanwhile, the later one first.
+        ews_server.deliver(ME, "inbox", reply(3, 2))
+        ews_server.deliver(ME, "inbox", reply(2, 1))
 
         prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=mailbox))
         await asyncio.to_thread(ews_server.approve, prompt.user_code, ME)
@@ -223,26 +254,34 @@ async def test_ews_revoked_consent_blinds_the_thread_until_signed_in_again(
 
 
 @both_stores
-async def test_ews_changed_password_blinds_the_thread_until_reconnected(
-    ews_server: EwsServer, workdir: Path
+@pytest.mark.parametrize("auth", ["basic", "ntlm"])
+async def test_ews_changed_password_on_a_quiet_mailbox_blinds_the_thread_until_reconnected(
+    ews_server: EwsServer, workdir: Path, auth: t.EwsAuth
 ) -> None:
     ews_server.add_user(ME, PASSWORD, "maja")
     ews_server.deliver(ME, "sentitems", offer())
     ews_server.deliver(ME, "inbox", reply(1, -60))
-    with ews_daemon(workdir, ews_server) as daemon:
+    with ews_daemon(workdir, ews_server, LOGGBOK_EWS_CHECK_SECONDS=CHECK_SECONDS) as daemon:
         client = await daemon.client()
         await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
         params = ntlm_params(ews_server, ME)
-        params.auth = "basic"  # every request carries the password: a change answers 401
+        params.auth = auth
         added = await client.call(m.MAILBOXES_ADD, params)
-        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        await stream_open(ews_server)
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))  # after the stream's round
         await assert_seeing(client)
 
+        # No mail comes while the stream is open. Basic: the check's request carries the
+        # old password. NTLM: the server keeps an authenticated connection authenticated
+        # (as IIS does), so the check signs in on a new connection and that is refused.
+        drain(client)
         await asyncio.to_thread(ews_server.set_password, ME, "Sommar-2027")
-        ews_server.deliver(ME, "inbox", reply(2, 1))  # its notification meets the 401
-        await wait_for_status(client, added.id, ("auth_failed",))
+        assert await next_status(client, added.id) == "auth_failed"  # from idle: no round ran
+        [box] = (await client.call(m.MAILBOXES_LIST)).mailboxes
+        assert "refused the login" in box.status_detail
         blind = await assert_blind(client, "auth_failed")
         assert (blind.mailbox_id, blind.address) == (added.id, ME)
+        ews_server.deliver(ME, "inbox", reply(2, 1))
 
         await client.call(
             m.MAILBOXES_RECONNECT, t.MailboxReconnectParams(id=added.id, password="Sommar-2027")

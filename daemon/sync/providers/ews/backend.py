@@ -21,6 +21,13 @@
   no stream is open, the sync states of Inbox and Sent are polled every
   `poll_interval` (other folders every tenth time), and what a poll found is
   handed to the next `changes` of that folder.
+- Login check: an open stream asks nothing of the server but its events, so a
+  changed password or a revoked consent would go unnoticed on a quiet mailbox
+  until the stream ends (up to 30 minutes). Every `check_interval` (stream or
+  not) one GetFolder of the Inbox checks the login (`EwsConnection.check_login`,
+  on a new connection for NTLM); a refused one is AuthError out of
+  `wait_for_changes`: the mailbox is `auth_failed` and its threads blind (R13),
+  as when a round meets it.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from exchangelib.folders import (
 from exchangelib.properties import ItemId
 
 from loggbok.daemon.sync.backend import (
+    AuthError,
     Backend,
     BackendError,
     Changes,
@@ -64,6 +72,8 @@ SYNC_PAGE = 512
 HEADER_CHUNK = 100
 MIME_CHUNK = 20
 POLL_INTERVAL = 60.0
+CHECK_INTERVAL = 60.0
+"""How often the login is checked while waiting (`LOGGBOK_EWS_CHECK_SECONDS`)."""
 OTHER_FOLDERS_EVERY = 10
 FOLDER_REFRESH = 300.0
 ROLES: dict[type, FolderRole] = {
@@ -85,6 +95,10 @@ class SyncResult:
     received: dict[str, float] = field(default_factory=dict)
 
 
+def _jittered(interval: float) -> float:
+    return interval * random.uniform(0.8, 1.2)
+
+
 def _is_mail(folder: Any) -> bool:
     folder_class = getattr(folder, "folder_class", None)
     return folder_class is None or str(folder_class).startswith("IPF.Note")
@@ -96,11 +110,14 @@ class EwsBackend(Backend):
         connection: EwsConnection,
         *,
         poll_interval: float = POLL_INTERVAL,
+        check_interval: float = CHECK_INTERVAL,
         stream_minutes: int = 30,
         push: bool = True,
     ) -> None:
         self.connection = connection
         self.poll_interval = poll_interval
+        self.check_interval = check_interval
+        self.login_checks = 0
         self._folders: dict[str, tuple[Any, FolderRole]] = {}
         """Folder name -> (exchangelib folder, role)."""
         self._listed_at = 0.0
@@ -294,23 +311,41 @@ class EwsBackend(Backend):
                 changed = True
         return changed
 
+    async def check_login(self) -> bool:
+        """The login checked now; True when the check failed otherwise than by a refused
+        login (the round that follows finds out), AuthError when it was refused."""
+        self.login_checks += 1
+        try:
+            await self.connection.check_login()
+        except AuthError:
+            raise
+        except BackendError:
+            return True
+        return False
+
     async def wait_for_changes(self, timeout: float) -> bool:
         if self._push:
             self.stream.start(asyncio.get_running_loop())
         deadline = time.monotonic() + timeout
-        next_poll = time.monotonic() + self.poll_interval * random.uniform(0.8, 1.2)
+        next_poll = time.monotonic() + _jittered(self.poll_interval)
+        next_check = time.monotonic() + _jittered(self.check_interval)
         while True:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 return False
-            pause = min(left, max(next_poll - time.monotonic(), 0.0))
+            pause = min(left, max(min(next_poll, next_check) - now, 0.0))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), pause)
             if self._changed.is_set():
                 self._changed.clear()  # set again by anything that comes during the round
                 return True
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + _jittered(self.check_interval)
+                if await self.check_login():
+                    return True
             if time.monotonic() >= next_poll:
-                next_poll = time.monotonic() + self.poll_interval * random.uniform(0.8, 1.2)
+                next_poll = time.monotonic() + _jittered(self.poll_interval)
                 if not self.stream.working and await self.poll():
                     return True
 

@@ -18,6 +18,13 @@ single thread (`call`), never the event loop; the streaming listener
   CursorInvalid. ErrorServerBusy is honoured: no request of the mailbox (the
   streaming thread's either) goes out before its BackOffMilliseconds have
   passed, then the call is sent again (a few times, then TemporaryError).
+- `check_login`: one cheap authenticated request (GetFolder of the Inbox),
+  for the backend to notice a changed password or a revoked consent while a
+  stream is open and nothing else is asked. NTLM authenticates a connection,
+  not a request (IIS keeps an authenticated connection authenticated after a
+  password change), so for NTLM the idle sessions' connections are dropped
+  first and the check signs in anew; Basic and Bearer are checked on every
+  request.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -56,6 +64,7 @@ from exchangelib.errors import (
     TransportError,
     UnauthorizedError,
 )
+from exchangelib.folders import Inbox
 from exchangelib.protocol import FailFast, Protocol
 from oauthlib.oauth2 import TokenExpiredError  # type: ignore[import-untyped]
 
@@ -234,6 +243,18 @@ class EwsConnection:
                 self.hold_off(busy.seconds)
         raise TemporaryError("Exchange kept answering ErrorServerBusy")
 
+    async def check_login(self) -> None:
+        """One GetFolder of the Inbox; AuthError when Exchange refuses the login now
+        (NTLM: on a new connection, so the password is checked again)."""
+        ntlm = self.settings.auth == "ntlm"
+
+        def check(account: Account) -> None:
+            if ntlm:
+                drop_idle_connections(account.protocol)
+            Inbox.get_distinguished(root=account.root)
+
+        await self.call(check)
+
     def _mapped(self, fn: Callable[[Account], T]) -> T:
         try:
             return self.run(fn)
@@ -263,6 +284,21 @@ def _forget(protocol: Protocol) -> None:
     if isinstance(protocol.credentials, MsalCredentials):
         with Protocol._protocol_cache_lock:
             Protocol._protocol_cache.pop(Protocol._cache_key(protocol.config), None)
+
+
+def drop_idle_connections(protocol: Protocol) -> None:
+    """Close the connections of the protocol's idle sessions (they stay in its pool,
+    so the pool's size is untouched; a session opens a new connection at its next
+    request). A session another thread holds (the stream's) is left alone."""
+    pool = protocol._session_pool
+    idle = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            idle.append(pool.get(block=False))
+    for session in idle:
+        with contextlib.suppress(Exception):
+            session.close()  # requests: the adapters' pools are cleared, the session lives on
+        pool.put(session, block=False)
 
 
 def is_server_busy(exc: ErrorServerBusy) -> bool:

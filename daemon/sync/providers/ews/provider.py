@@ -14,7 +14,9 @@ Graph (R13).
 Knobs from the daemon's environment: `LOGGBOK_EWS_CLIENT_ID` (the app used when
 an OAuth2 mailbox names none; else `LOGGBOK_GRAPH_CLIENT_ID`),
 `LOGGBOK_EWS_POLL_SECONDS` (how often Inbox and Sent are polled while no
-stream is open; 60), `LOGGBOK_EWS_STREAM_MINUTES` (a GetStreamingEvents
+stream is open; 60), `LOGGBOK_EWS_CHECK_SECONDS` (how often the login is
+checked while waiting, so a changed password or a revoked consent is noticed on
+a quiet mailbox with a stream open; 60), `LOGGBOK_EWS_STREAM_MINUTES` (a GetStreamingEvents
 connection's length, 1-30; 30), `LOGGBOK_EWS_CONNECT_TO` and
 `LOGGBOK_DNS_SERVER` (`transport.py`).
 """
@@ -37,7 +39,7 @@ from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import AuthError, Backend, PermanentError, TemporaryError
 from loggbok.daemon.sync.providers.base import SIGN_IN_NEEDED, Provider, SignInFlow, stored_secret
 from loggbok.daemon.sync.providers.domains import ProviderFamily
-from loggbok.daemon.sync.providers.ews.backend import POLL_INTERVAL, EwsBackend
+from loggbok.daemon.sync.providers.ews.backend import CHECK_INTERVAL, POLL_INTERVAL, EwsBackend
 from loggbok.daemon.sync.providers.ews.connection import (
     OFFICE365_EWS_URL,
     EwsConnection,
@@ -51,6 +53,7 @@ from loggbok.protocol.errors import ErrorCode, RpcError
 CLIENT_ID_ENV = "LOGGBOK_EWS_CLIENT_ID"
 GRAPH_CLIENT_ID_ENV = "LOGGBOK_GRAPH_CLIENT_ID"
 POLL_ENV = "LOGGBOK_EWS_POLL_SECONDS"
+CHECK_ENV = "LOGGBOK_EWS_CHECK_SECONDS"
 STREAM_ENV = "LOGGBOK_EWS_STREAM_MINUTES"
 PROBE_TIMEOUT = 60.0
 NO_CLIENT_ID = (
@@ -152,6 +155,7 @@ class EwsProvider(Provider):
         return EwsBackend(
             EwsConnection(settings),
             poll_interval=max(0.05, _number(POLL_ENV, POLL_INTERVAL)),
+            check_interval=max(0.05, _number(CHECK_ENV, CHECK_INTERVAL)),
             stream_minutes=int(_number(STREAM_ENV, 30)),
         )
 
