@@ -23,11 +23,12 @@
   handed to the next `changes` of that folder.
 - Login check: an open stream asks nothing of the server but its events, so a
   changed password or a revoked consent would go unnoticed on a quiet mailbox
-  until the stream ends (up to 30 minutes). Every `check_interval` (stream or
-  not) one GetFolder of the Inbox checks the login (`EwsConnection.check_login`,
-  on a new connection for NTLM); a refused one is AuthError out of
-  `wait_for_changes`: the mailbox is `auth_failed` and its threads blind (R13),
-  as when a round meets it.
+  until the stream ends (up to 30 minutes). Every `check_interval`, stream or
+  not, one GetFolder of the Inbox checks the login (`EwsConnection.check_login`,
+  on a new connection for NTLM); the schedule runs on across rounds, so a busy
+  mailbox is checked too (at its next wait once due). A refused login is
+  AuthError out of `wait_for_changes`: the mailbox is `auth_failed` and its
+  threads blind (R13), as when a round meets it.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ class EwsBackend(Backend):
         self.poll_interval = poll_interval
         self.check_interval = check_interval
         self.login_checks = 0
+        self._next_check = time.monotonic() + _jittered(check_interval)
+        """When the login is checked next: kept across waits, so rounds in between
+        (each a new wait) never put the check off."""
         self._folders: dict[str, tuple[Any, FolderRole]] = {}
         """Folder name -> (exchangelib folder, role)."""
         self._listed_at = 0.0
@@ -328,8 +332,8 @@ class EwsBackend(Backend):
             self.stream.start(asyncio.get_running_loop())
         deadline = time.monotonic() + timeout
         next_poll = time.monotonic() + _jittered(self.poll_interval)
-        next_check = time.monotonic() + _jittered(self.check_interval)
         while True:
+            next_check = self._next_check
             now = time.monotonic()
             left = deadline - now
             if left <= 0:
@@ -341,7 +345,7 @@ class EwsBackend(Backend):
                 self._changed.clear()  # set again by anything that comes during the round
                 return True
             if time.monotonic() >= next_check:
-                next_check = time.monotonic() + _jittered(self.check_interval)
+                self._next_check = time.monotonic() + _jittered(self.check_interval)
                 if await self.check_login():
                     return True
             if time.monotonic() >= next_poll:
