@@ -3,13 +3,18 @@
 Settings: the keys the file names are set to the file's values (the file wins at
 every load; keys it does not name keep whatever the socket set).
 
-Mailboxes are matched by provider and address. One the file declares and the
-store lacks is added (without the probe `mailboxes.add` makes: a server that is
-down now shows in the mailbox's status instead of refusing the file); one it
-declares differently is reconfigured and its worker restarted; one added over
-the socket that the file now declares is adopted (it keeps its stored secret).
-One that came from the file and is no longer in it is removed, as
-`mailboxes.remove` does; mailboxes added over the socket are never touched.
+Mailboxes are matched by provider and address. One that came from the file and
+is no longer in it is removed first, as `mailboxes.remove` does (so one declared
+for the same address with another provider replaces it, R13: its tracked threads
+move to the new one); mailboxes added over the socket are never touched. One
+the file declares and the store lacks is added (without the probe
+`mailboxes.add` makes: a server that is down now shows in the mailbox's status
+instead of refusing the file); one it declares differently is reconfigured and
+its worker restarted; one added over the socket that the file now declares is
+adopted (it keeps its stored secret). A new server or account (`moved_source`:
+host, path, username, EWS or Graph URL) is a replacement (R13): the tracked
+threads are blind from the last sync until the first round on the new source,
+which reads every folder anew.
 Everything is the daemon's user's (`SyncService.user_id`): their settings, their
 mailboxes; a view-only or deactivated member's declared mailboxes are not
 connected (R12, logged as a warning).
@@ -25,7 +30,7 @@ from typing import Any
 from loggbok.daemon.config.parse import PASSWORD_COMMAND, ConfigFile, ConfigInvalid
 from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
 from loggbok.daemon.store.store import Store
-from loggbok.daemon.sync.providers.base import Provider
+from loggbok.daemon.sync.providers.base import Provider, moved_source
 from loggbok.daemon.sync.providers.registry import provider_for
 from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol.errors import RpcError
@@ -86,6 +91,14 @@ async def apply(
         (row.provider, row.address.lower()): row
         for row in await store.mailboxes.active(sync.user_id)
     }
+    wanted_keys = {(item.provider.name, item.address) for item in planned}
+    for key, gone in list(existing.items()):
+        if key not in wanted_keys and gone.origin == CONFIG:
+            del existing[key]
+            log.info("config file: mailbox %d (%s) left the file: removed", gone.id, gone.address)
+            await store.mailboxes.remove(gone.id)
+            await sync.removed(gone.id)
+            await asyncio.to_thread(secrets.delete, mailbox_secret_key(gone.id))
     declared: list[int] = []
     can_log = await store.users.can_log(sync.user_id)  # R12: no mailbox for a view-only seat
     for item in planned:
@@ -112,7 +125,20 @@ async def apply(
             await sync.added(mailbox_id)
         else:
             mailbox_id = row.id
-            if row.config != wanted or row.origin != CONFIG or row.visibility != item.visibility:
+            moved = moved_source(row.config, wanted)
+            if moved:
+                await sync.removed(mailbox_id)  # no round of the old source ends the outage
+                await store.mailboxes.repoint(
+                    mailbox_id, wanted, CONFIG, item.visibility,
+                    f"the config file changed its {', '.join(moved)}",
+                )  # fmt: skip
+                log.info(
+                    "config file: mailbox %d reads another %s: its threads are blind until"
+                    " the first round there",
+                    mailbox_id,
+                    ", ".join(moved),
+                )
+            elif row.config != wanted or row.origin != CONFIG or row.visibility != item.visibility:
                 await store.mailboxes.reconfigure(mailbox_id, wanted, CONFIG, item.visibility)
             if row.kind != item.kind:
                 await store.mailboxes.set_kind(mailbox_id, item.kind)
@@ -121,10 +147,4 @@ async def apply(
                 await sync.removed(mailbox_id)
                 await sync.added(mailbox_id)
         declared.append(mailbox_id)
-    for row in existing.values():
-        if row.origin == CONFIG:
-            log.info("config file: mailbox %d (%s) left the file: removed", row.id, row.address)
-            await store.mailboxes.remove(row.id)
-            await sync.removed(row.id)
-            await asyncio.to_thread(secrets.delete, mailbox_secret_key(row.id))
     return declared

@@ -107,6 +107,35 @@ class MailboxQueries:
                 (json.dumps(config), origin, visibility, mailbox_id),
             )
 
+    async def repoint(
+        self,
+        mailbox_id: int,
+        config: dict[str, Any],
+        origin: str,
+        visibility: str | None,
+        detail: str,
+    ) -> None:
+        """A new config that reads another server or account (R13): as a replacement, the
+        mailbox's tracked threads are blind from its last sync until its first round on
+        the new source (an outage, cause `replaced`), and every folder starts over (the
+        old server's cursors and remote ids mean nothing there; messages stay, keyed by
+        Message-ID). Its worker must be stopped meanwhile."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE mailboxes SET config = ?, origin = ?, visibility = ? WHERE id = ?",
+                (json.dumps(config), origin, visibility, mailbox_id),
+            )
+            await tx.execute(
+                "DELETE FROM message_locations WHERE folder_id IN"
+                " (SELECT id FROM folders WHERE mailbox_id = ?)",
+                (mailbox_id,),
+            )
+            await tx.execute(
+                "UPDATE folders SET cursor = NULL, state = 'initial' WHERE mailbox_id = ?",
+                (mailbox_id,),
+            )
+            await outages.begin(tx, mailbox_id, "replaced", detail)
+
     async def visibility(self, mailbox_id: int) -> str | None:
         """The mailbox's own visibility for what it logs (None: its user's default)."""
         row = await self._db.fetchone(

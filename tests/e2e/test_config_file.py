@@ -1,6 +1,7 @@
 """The config file with a real daemon: read at start, on SIGHUP and when the file
 changes; which wins when the socket changed a setting too; mailboxes the file
-declares added, reconfigured and removed (and only those); a broken file is one
+declares added, reconfigured and removed (and only those), one pointed at another
+server or provider replacing the old (R13); a broken file is one
 error with its line and changes nothing; a password from `password_command`
 reaches Dovecot and nothing else."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,12 @@ from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
-from tests.servers.dovecot import DovecotServer
+from tests.servers.dovecot import DovecotServer, DovecotUser
 from tests.support.mail import make_maildir, make_message
 
 ME = "me@firma.example"
+ANNA = "anna@kund.example"
+BCC = "log-13@bcc.loggbok.example"
 
 
 def _config_path(workdir: Path) -> Path:
@@ -214,3 +218,92 @@ async def test_password_command_gives_the_password_at_connect_time(
     for stored in (workdir / "data").iterdir():
         if stored.is_file():
             assert user.password.encode() not in stored.read_bytes(), stored
+
+
+def _imap_entry(server: DovecotServer, user: DovecotUser, secret: Path, provider: str) -> str:
+    secret.write_text(user.password)
+    return (
+        f'\n[[mailboxes]]\nprovider = "{provider}"\naddress = "{ME}"\nhost = "{server.host}"\n'
+        f'port = {server.port}\nsecurity = "none"\nusername = "{user.name}"\n'
+        f'password_command = "cat {secret}"\n'
+    )
+
+
+async def _idle(client: Client, mailbox_id: int) -> None:
+    async with asyncio.timeout(60):
+        while True:
+            name, params = await client.notifications.get()
+            if name == "mailbox.status_changed" and params.id == mailbox_id:
+                assert params.status in ("syncing", "idle"), params
+                if params.status == "idle":
+                    return
+
+
+async def test_a_mailbox_pointed_at_another_server_or_provider_is_a_replacement(
+    workdir: Path, dovecot: DovecotServer
+) -> None:
+    """R13: the file points the mailbox of an address at another server (the same
+    provider: the same mailbox, blind from its last sync until its first round there,
+    which reads every folder anew and says what arrived meanwhile), then at another
+    provider (a new mailbox that takes over the tracked thread)."""
+    thread = ["<o1@firma.example>"]
+    offer = make_message(ME, [ANNA], "Offer Q3", thread[0], bcc=[BCC])
+    reply1 = make_message(
+        ANNA, [ME], "SV: Offer Q3", "<r1@kund.example>", in_reply_to=thread[0], references=thread
+    )
+    # Dated after the last sync on the old server: it came meanwhile.
+    reply2 = make_message(
+        ANNA, [ME], "SV: Offer Q3", "<r2@kund.example>", in_reply_to=thread[0],
+        references=thread, date=datetime.now(UTC) + timedelta(minutes=1),
+    )  # fmt: skip
+    settings = f'[settings]\nown_addresses = ["{ME}"]\nbcc_address = "{BCC}"\n'
+    old = dovecot.add_user()
+    dovecot.append(old, "Sent", offer)
+    dovecot.append(old, "INBOX", reply1)
+    with DovecotServer() as other:
+        new = other.add_user()  # the mailbox moved: what it had, and a reply since
+        other.append(new, "INBOX", reply2)
+        other.append(new, "INBOX", reply1)
+        other.append(new, "Sent", offer)
+        text = settings + _imap_entry(dovecot, old, workdir / "pw", "imap")
+        daemon, client = await _start(workdir, text)
+        try:
+            (mailbox_id,) = (await client.call(m.CONFIG_STATUS)).mailboxes
+            await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox_id))
+            contact = await _anna(client)
+            assert contact.blind_threads == 0
+
+            moved = _imap_entry(other, new, workdir / "pw", "imap")
+            _write(_config_path(workdir), settings + moved)
+            assert (await _changed(client)).mailboxes == [mailbox_id]
+            await _idle(client, mailbox_id)
+            assert (await _anna(client)).blind_threads == 0
+            explained = await client.call(
+                m.MESSAGES_EXPLAIN, t.MessageRefParams(message_id="<r2@kund.example>")
+            )
+            assert explained.logged and "read_late" in explained.evidence.details
+            log = (daemon.data_dir / "loggbokd.log").read_text()
+            assert "arrived while unavailable" in log and "<r2@kund.example>" in log
+            (box,) = (await client.call(m.MAILBOXES_LIST)).mailboxes
+            assert box.id == mailbox_id and box.host == other.host and box.port == other.port
+            assert sum(f.messages for f in box.folders if f.role == "inbox") == 2
+
+            # Another provider for the same address: the old mailbox goes first, so the
+            # new one replaces it and the tracked thread follows (not blind for ever).
+            _write(
+                _config_path(workdir), settings + _imap_entry(other, new, workdir / "pw", "gmail")
+            )
+            (replacing,) = (await _changed(client)).mailboxes
+            assert replacing != mailbox_id
+            await _idle(client, replacing)
+            assert (await _anna(client)).blind_threads == 0
+            (box,) = (await client.call(m.MAILBOXES_LIST)).mailboxes
+            assert (box.id, box.provider) == (replacing, "gmail")
+            await client.close()
+        finally:
+            daemon.stop()
+
+
+async def _anna(client: Client) -> t.Contact:
+    found = await client.call(m.CONTACTS_LIST, t.ContactsListParams(query="anna"))
+    return next(c for c in found.contacts if ANNA in c.emails)

@@ -22,6 +22,22 @@ from loggbok.protocol import types as t
 SIGN_IN_NEEDED = "sign in to connect"
 """The status detail of a mailbox whose provider signs in and that has not yet."""
 
+SOURCE_KEYS = ("host", "path", "username", "ews_url", "graph_url")
+"""The config keys that say which server (or directory) and which account a mailbox
+reads: a new value of one is another mailbox behind the same row (R13)."""
+
+
+def moved_source(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The `SOURCE_KEYS` whose value differs between two configs of one mailbox (host
+    names and user names compared without case), in `SOURCE_KEYS` order."""
+
+    def value(config: dict[str, Any], key: str) -> str:
+        found = config.get(key)
+        text = "" if found is None else str(found)
+        return text if key == "path" else text.casefold()
+
+    return [key for key in SOURCE_KEYS if value(old, key) != value(new, key)]
+
 
 class Provider(abc.ABC):
     """One kind of mail source. See the package docstring for what it brings."""
