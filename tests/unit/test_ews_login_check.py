@@ -44,3 +44,25 @@ async def test_a_changed_password_is_noticed_by_the_login_check(
         assert backend.login_checks == 2
     finally:
         await backend.close()
+
+
+async def test_waits_shorter_than_the_interval_do_not_put_the_check_off(
+    ews_server: EwsServer,
+) -> None:
+    """A busy mailbox: every wait ends (a round) before the interval has passed since
+    it began; the check is still made once due."""
+    ews_server.add_user(ME, PASSWORD, "maja")
+    transport.trust(str(ews_server.ca_path))
+    settings = EwsSettings(ME, ews_server.ews_url, "FIRMA\\maja", "ntlm", PASSWORD)
+    backend = EwsBackend(
+        EwsConnection(settings, timeout=30.0), poll_interval=3600.0, check_interval=0.5, push=False
+    )
+    try:
+        await backend.connect()
+        await asyncio.to_thread(ews_server.set_password, ME, "Sommar-2027")
+        with pytest.raises(AuthError, match="refused the login"):
+            for _ in range(100):
+                await backend.wait_for_changes(0.2)  # < 0.8 x the interval: never one whole
+        assert backend.login_checks == 1
+    finally:
+        await backend.close()
