@@ -19,3 +19,4 @@ def test_the_same_server_read_otherwise_is_not() -> None:
     assert moved_source(IMAP, IMAP | {"port": 143, "security": "starttls"}) == []
     assert moved_source(IMAP, IMAP | {"host": "MAIL.Firma.example", "username": "Maja"}) == []
     assert moved_source(IMAP, IMAP | {"password_command": "pass show mail"}) == []
+    assert moved_source({"client_id": "c"}, {"client_id": "c", "graph_url": "https://g"}) == []

@@ -29,14 +29,15 @@ reads: a new value of one is another mailbox behind the same row (R13)."""
 
 def moved_source(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """The `SOURCE_KEYS` whose value differs between two configs of one mailbox (host
-    names and user names compared without case), in `SOURCE_KEYS` order."""
+    names and user names compared without case), in `SOURCE_KEYS` order. A key the
+    old config lacks (stored by an older version) says nothing moved."""
 
     def value(config: dict[str, Any], key: str) -> str:
         found = config.get(key)
         text = "" if found is None else str(found)
         return text if key == "path" else text.casefold()
 
-    return [key for key in SOURCE_KEYS if value(old, key) != value(new, key)]
+    return [key for key in SOURCE_KEYS if key in old and value(old, key) != value(new, key)]
 
 
 class Provider(abc.ABC):
