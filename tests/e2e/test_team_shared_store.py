@@ -10,7 +10,8 @@ attachments any member's daemon serves.
   `everyone`, and refuses both once Alice makes it `owner`. The attachment is
   stored once in the database (the same file in two emails: one row), and no
   staged file is left in Alice's data dir.
-- `archive.backup` on PostgreSQL is refused with the pg_dump command to use.
+- `archive.backup` on PostgreSQL is refused with the pg_dump command to use; that
+  command, run as given, dumps a database pg_restore loads (attachments included).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import base64
 import email
 import hashlib
+import os
 import subprocess
 import sys
 from email import policy
@@ -32,6 +34,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
+from tests.servers.postgres import Cluster
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
 pytestmark = pytest.mark.postgres_only
@@ -126,7 +129,9 @@ def _attachment_in(raw: bytes) -> bytes | None:
     return None
 
 
-async def test_any_members_daemon_serves_attachments(workdir: Path, pg_url: str) -> None:
+async def test_any_members_daemon_serves_attachments(
+    workdir: Path, pg_url: str, postgres_cluster: Cluster
+) -> None:
     alice_d = _daemon(workdir, "alice", pg_url)
     bob_d = _daemon(workdir, "bob", pg_url)
     clients: list[Client] = []
@@ -191,9 +196,33 @@ async def test_any_members_daemon_serves_attachments(workdir: Path, pg_url: str)
         assert caught.value.data["command"].startswith("pg_dump --format=custom")
         assert pg_url.split("?")[0] in caught.value.data["command"]
         assert "pg_dump" in caught.value.message
+        command = caught.value.data["command"]
     finally:
         for client in clients:
             await client.close()
         for daemon in (alice_d, bob_d):
             if daemon.process is not None:
                 daemon.stop()
+
+    # The command works: run as given (in a shell), restored with pg_restore into a new
+    # database, which holds the attachment.
+    dumped = await asyncio.to_thread(
+        subprocess.run, ["bash", "-c", command], cwd=workdir, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert dumped.returncode == 0, dumped.stderr
+    (dump,) = workdir.glob("loggbok-*.dump")  # noqa: ASYNC240
+    restored = postgres_cluster.url(f"lb_restored_{os.getpid()}")
+    with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE lb_restored_{os.getpid()}")
+    try:
+        loaded = await asyncio.to_thread(
+            subprocess.run, ["pg_restore", f"--dbname={restored}", str(dump)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert loaded.returncode == 0, loaded.stderr
+        with psycopg.connect(restored) as conn:
+            row = conn.execute("SELECT data FROM attachment_blobs").fetchone()
+        assert row is not None and bytes(row[0]) == PDF
+    finally:
+        postgres_cluster.drop(restored)
