@@ -52,6 +52,10 @@ __all__ = [
 ]
 
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+STAGING = "blob-staging"
+"""The data dir's folder where attachments wait for the database (PostgreSQL). Never
+`blobs`: that is where a SQLite store in the same data dir keeps its own, which the
+staging folder's clearing at start must not touch."""
 _IN_CHUNK = 500
 
 
@@ -160,6 +164,12 @@ class Database(Protocol):
         them without `length`), or None when the store has no such blob."""
         ...
 
+    async def upload_blobs(self, digests: Collection[str]) -> None:
+        """Copy staged blobs into the database ahead of the transaction that will name
+        them, outside the store's write lock (PostgreSQL: see `postgres_db.py`); nothing
+        on SQLite. That transaction's `keep_blobs` still makes sure of each."""
+        ...
+
     async def forget_staged_blobs(self) -> None:
         """Remove attachments staged by a process that ended before they were copied into
         the database (PostgreSQL); nothing on SQLite, where `blobs` is the store itself.
@@ -230,4 +240,4 @@ async def open_database(url: str, data_dir: Path) -> Database:
         return await SqliteDatabase.open(Path(url.removeprefix("sqlite://")))
     from loggbok.daemon.store.postgres_db import PostgresDatabase
 
-    return await PostgresDatabase.open(url, BlobStore(data_dir / "blobs"))
+    return await PostgresDatabase.open(url, BlobStore(data_dir / STAGING))

@@ -19,12 +19,15 @@ loggbok_changes` (`publish`: this process's id and the messages' ids);
 Attachments live in the database (`attachment_blobs`, one row per distinct
 content, keyed by its sha256: deduplicated across members), so any member's
 daemon serves any attachment its member may see. Parsing (in worker processes)
-writes them into a staging folder in the data dir (`blobs`); the transaction
+writes them into a staging folder in the data dir (`blob-staging`); the transaction
 whose attachment rows name them copies in those the table lacks
 (`PostgresTransaction.keep_blobs`), and their files are removed once it
-committed. `forget_staged_blobs` clears what a crash left there. Blobs are
-read in pieces (`read_blob`: `substring` of a column stored uncompressed, so a
-piece reads only its own pages).
+committed. A sync round copies its chunk's blobs in just before that
+transaction (`upload_blobs`), outside the store's write lock: megabytes of
+attachment never hold up the other daemons' writes. `forget_staged_blobs`
+clears what a crash left there. Blobs are read in pieces (`read_blob`:
+`substring` of a column stored uncompressed, so a piece reads only its own
+pages).
 
 One daemon per member: `claim_member` takes a session-level advisory lock
 keyed by the member's id on the writer connection, held while the daemon runs
@@ -291,6 +294,24 @@ class PostgresDatabase(DerivedReads):
             row = await cursor.fetchone()
         return None if row is None else (int(row[0]), bytes(row[1]))
 
+    async def upload_blobs(self, digests: Collection[str]) -> None:
+        """Copy staged blobs the database lacks into it ahead of the transaction that will
+        name them, each in a statement of its own outside the store's write lock, so the
+        bytes do not hold up the other daemons' writes (the transaction then finds them
+        there). One whose transaction never commits stays unnamed (rows are kept)."""
+        if not digests:
+            return
+        async with self._write_lock:
+            conn = self._writer
+            cursor = await conn.execute(
+                "SELECT sha256 FROM attachment_blobs WHERE sha256 = ANY(%s)", (sorted(digests),)
+            )
+            present = {row[0] for row in await cursor.fetchall()}
+            for digest in sorted(set(digests) - present):
+                data = await asyncio.to_thread(_staged, self.blobs, digest)
+                if data is not None and len(data) <= MAX_BLOB:
+                    await _insert_blob(conn, digest, data)
+
     async def forget_staged_blobs(self) -> None:
         """Remove the staging folder's files: what a process that ended before copying
         them into the database left (call while holding the data dir, no transaction of
@@ -415,13 +436,17 @@ class PostgresTransaction(DerivedReads):
             elif len(data) > MAX_BLOB:
                 left[digest] = "over_limit"
             else:
-                await self._conn.execute(
-                    """INSERT INTO attachment_blobs (sha256, size, data) VALUES (%s, %s, %b)
-                       ON CONFLICT (sha256) DO NOTHING""",
-                    (digest, len(data), data),
-                )
+                await _insert_blob(self._conn, digest, data)
                 self.kept.add(digest)
         return left
+
+
+async def _insert_blob(conn: psycopg.AsyncConnection[PgRow], digest: str, data: bytes) -> None:
+    await conn.execute(
+        """INSERT INTO attachment_blobs (sha256, size, data) VALUES (%s, %s, %b)
+           ON CONFLICT (sha256) DO NOTHING""",
+        (digest, len(data), data),
+    )
 
 
 def _staged(blobs: BlobStore, digest: str) -> bytes | None:

@@ -187,6 +187,9 @@ class Round:
         to the forwarding address); returns the messages turned down."""
         bodies = {**parsed, **failed}
         calendars = {i: b.calendar_method for i, b in parsed.items() if b.calendar_method}
+        await self._db.upload_blobs(
+            {a.sha256 for b in bodies.values() for a in b.attachments if a.sha256}
+        )  # the bytes before the write lock (PostgreSQL), not under it
         # Settling a forward can create a contact, which changes plans: not plan-neutral.
         async with self._db.transaction(plan_neutral=not forwards) as tx:
             settled = await settle_forwards(tx, parsed, self.rules)

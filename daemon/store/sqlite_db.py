@@ -177,6 +177,9 @@ class SqliteDatabase(DerivedReads):
             raise MemberTaken("") from None
         self._member_lock = fd
 
+    async def upload_blobs(self, digests: Collection[str]) -> None:
+        """Nothing to copy: the blob folder beside the database is where they live."""
+
     async def forget_staged_blobs(self) -> None:
         """Nothing is staged: the blob folder is where attachments live."""
 

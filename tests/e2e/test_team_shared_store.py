@@ -69,8 +69,14 @@ async def test_one_daemon_per_member(workdir: Path, pg_url: str) -> None:
     first = _daemon(workdir, "alice", pg_url)
     bob = _daemon(workdir, "bob", pg_url)
     again = _daemon(workdir, "alice3", pg_url, "alice@firma.example")
+    # A SQLite store's attachments in the same data dir are not the staging folder's
+    # (which a daemon clears at start).
+    own = workdir / "alice" / "blobs" / "ab" / "cdef"
+    own.parent.mkdir(parents=True)
+    own.write_bytes(b"a SQLite store's attachment")
     try:
         first.start()
+        assert own.read_bytes() == b"a SQLite store's attachment"
         client = await first.client()
         await client.call(m.USERS_ADD, t.UsersAddParams(email="bob@firma.example", seat="sales"))
         await client.close()
@@ -163,7 +169,9 @@ async def test_any_members_daemon_serves_attachments(
         with psycopg.connect(pg_url) as conn:
             rows = conn.execute("SELECT sha256, size FROM attachment_blobs").fetchall()
         assert rows == [(digest, len(PDF))]
-        assert not [p for p in (workdir / "alice" / "blobs").rglob("*") if p.is_file()]
+        staging = workdir / "alice" / "blob-staging"
+        assert staging.is_dir()
+        assert not [p for p in staging.rglob("*") if p.is_file()]
 
         bob_d.start()
         bob = await bob_d.client()
