@@ -47,7 +47,9 @@ calls only these operations; it opens no transaction and reads no counter.
     contact, so such a transaction counts as plan-changing), calendar parts
     turning a header decision down (R17), bodies, attachments and search rows
     written (`bodies.py`), unreadable locations quarantined. Returns the
-    messages turned down.
+    messages turned down. Before it, outside the store's write lock, the
+    chunk's attachments are copied into the database where they live there
+    (`Database.upload_blobs`, PostgreSQL); the transaction makes sure of each.
 
 Errors: `StorageFull` when the disk is full (nothing of that transaction is
 kept); other database errors propagate and the round fails as a whole.
