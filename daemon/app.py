@@ -30,8 +30,7 @@ from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import build_methods
 from loggbok.daemon.rpc.server import RpcServer
 from loggbok.daemon.secrets import SecretStore
-from loggbok.daemon.store.errors import NotFound
-from loggbok.daemon.store.sqlite_db import SqliteDatabase
+from loggbok.daemon.store.errors import MemberTaken, NotFound
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync import parse_pool
 from loggbok.daemon.sync.engine import announce
@@ -153,7 +152,6 @@ class Daemon:
         self._background: set[asyncio.Future[t.ConfigStatus]] = set()
         self._relay: asyncio.Task[None] | None = None
         self._lock_file: int | None = None
-        self._member_lock: int | None = None
         self.store: Store | None = None
         self.sync: SyncService | None = None
         self.server: RpcServer | None = None
@@ -166,13 +164,17 @@ class Daemon:
             self.data_dir / "daemon.lock", f"another loggbokd uses {self.data_dir}"
         )
 
-    def _lock_member(self, database: Path, member: t.User) -> None:
-        """One daemon per member and SQLite store: a second one would sync the same
-        mailboxes (the lock file sits beside the database file)."""
-        self._member_lock = _lock(
-            database.parent / f".{database.name}.user-{member.id}.lock",
-            f"another loggbokd serves {member.email or 'the first user'} on {database}",
-        )
+    async def _claim_member(self, store: Store, member: t.User) -> None:
+        """One daemon per member and store: a second one would sync the same mailboxes
+        (`Database.claim_member`: a lock file beside a SQLite file, an advisory lock on
+        PostgreSQL that ends with the holder's connection)."""
+        try:
+            await store.db.claim_member(member.id)
+        except MemberTaken as exc:
+            raise AlreadyRunning(
+                f"another loggbokd serves {member.email or 'the first user'} on"
+                f" {store.db.where}{exc}"
+            ) from None
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -184,8 +186,8 @@ class Daemon:
             member = await self.store.users.serve(self.user)
         except NotFound as exc:
             raise NotAMember(exc.message) from None
-        if isinstance(self.store.db, SqliteDatabase):
-            self._lock_member(self.store.db.path, member)
+        await self._claim_member(self.store, member)
+        await self.store.db.forget_staged_blobs()  # the data dir is ours (its lock)
         self.viewer = member.id
         log.info(
             "serving %s (user %d, seat %s)",
@@ -302,10 +304,9 @@ class Daemon:
         parse_pool.shutdown()
         if self.store is not None:
             await self.store.close()
-        for fd in (self._member_lock, self._lock_file):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_file)
         log.info("loggbokd stopped")
 
     async def serve(self, on_ready: Callable[[], None] | None = None) -> None:

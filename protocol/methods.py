@@ -294,7 +294,8 @@ ARCHIVE_BACKUP = Method(
     "archive.backup",
     t.ArchiveBackupParams,
     t.ArchiveBackupResult,
-    "A consistent copy of the database (SQLite backup API) and the attachments into a folder.",
+    "A consistent copy of the database (SQLite backup API) and the attachments into a folder;"
+    " a PostgreSQL store is backed up with pg_dump instead (-32007, `data.command`).",
 )
 
 METHODS: dict[str, Method[Any, Any]] = {

@@ -103,11 +103,9 @@ async def _rebuilt(ctx: Context, message: t.ArchiveMessage, row: Row) -> bytes:
     files: list[tuple[str, str, bytes]] = []
     for a in message.attachments:
         if a.status == "stored" and a.sha256:
-            try:
-                data = await asyncio.to_thread(ctx.store.blobs.get, a.sha256)
-            except FileNotFoundError:
-                continue
-            files.append((a.filename, a.content_type, data))
+            found = await ctx.store.db.read_blob(a.sha256)
+            if found is not None:
+                files.append((a.filename, a.content_type, found[1]))
     return rebuild(bytes(row["raw_headers"]), message.body_text, files)
 
 
@@ -145,20 +143,32 @@ async def import_(ctx: Context, params: t.ArchiveImportParams) -> t.ArchiveImpor
     return await ctx.store.archive.import_batch(params.contacts, items, ctx.viewer)
 
 
+PG_DUMP = "pg_dump --format=custom --file=loggbok-$(date +%F).dump"
+"""How a team's PostgreSQL store is backed up (docs/team.md): the database holds
+everything, attachments too."""
+
+
+def _backed_up_with_pg_dump(where: str) -> RpcError:
+    """archive.backup on a PostgreSQL store: -32007 Unsupported, `data.reason`
+    "use_pg_dump" and the command (the URL without its password)."""
+    url = where.replace(":***@", "@")
+    return RpcError(
+        ErrorCode.UNSUPPORTED,
+        "The team's PostgreSQL database is backed up with pg_dump, not archive.backup: it"
+        " holds everything, attachments included",
+        {"reason": "use_pg_dump", "command": f"{PG_DUMP} '{url}'"},
+    )
+
+
 async def backup(ctx: Context, params: t.ArchiveBackupParams) -> t.ArchiveBackupResult:
     """Admin only: a backup holds every member's mail, whatever its visibility."""
     await require_admin(ctx)
+    db = ctx.store.db
+    if not isinstance(db, SqliteDatabase):
+        raise _backed_up_with_pg_dump(db.where)
     target = Path(params.path)
     if not target.is_absolute():
         raise _invalid("path must be absolute (the daemon's working folder is not yours)")
-    db = ctx.store.db
-    if not isinstance(db, SqliteDatabase):
-        raise RpcError(
-            ErrorCode.BAD_INPUT,
-            "Cannot write the backup",
-            "the store is a shared PostgreSQL database: back it up with pg_dump, as the"
-            " team backs up its other databases (attachments: copy the data dir's blobs)",
-        )
     try:
         inside = await asyncio.to_thread(
             lambda: any(

@@ -6,7 +6,6 @@ the store's one visibility rule): a message hidden from them is "No such message
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 from datetime import UTC, datetime
@@ -242,14 +241,12 @@ async def attachment(ctx: Context, params: t.AttachmentGetParams) -> t.Attachmen
             {"status": row["status"], "filename": row["filename"]},
         )
     length = min(params.length or t.ATTACHMENT_PIECE_BYTES, t.ATTACHMENT_PIECE_BYTES)
-    try:
-        size, data = await asyncio.to_thread(
-            ctx.store.blobs.read, row["sha256"], params.offset, length
-        )
-    except FileNotFoundError:
+    found = await ctx.store.db.read_blob(row["sha256"], params.offset, length)
+    if found is None:
         raise RpcError(
             ErrorCode.NOT_FOUND, "Attachment file missing", {"filename": row["filename"]}
-        ) from None
+        )
+    size, data = found
     if params.offset > size:
         raise RpcError(
             ErrorCode.INVALID_PARAMS,

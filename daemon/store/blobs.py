@@ -6,12 +6,20 @@ final name. `BlobBatch` writes many at once: the fsyncs of a batch run side by
 side on a few threads (the disk waits overlap instead of adding up), and every
 file is under its final name before the batch ends, so a database row that
 names a blob is only ever written after the blob is safe.
+
+With SQLite this folder (beside the database) is where attachments live. With
+PostgreSQL it is a staging folder in the data dir: a transaction that names a
+blob copies it into the database (`postgres_db.PostgresTransaction.keep_blobs`)
+and the file is `discard`ed once that committed; what a crash left is `clear`ed
+at the next start.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -37,12 +45,22 @@ class BlobStore:
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
-    def read(self, sha256: str, offset: int, length: int) -> tuple[int, bytes]:
-        """(the blob's size, up to `length` of its bytes from `offset`), blocking."""
+    def read(self, sha256: str, offset: int, length: int | None = None) -> tuple[int, bytes]:
+        """(the blob's size, up to `length` of its bytes from `offset`; all of them
+        without `length`), blocking."""
         with self.path(sha256).open("rb") as file:
             size = os.fstat(file.fileno()).st_size
             file.seek(min(offset, size))
-            return size, file.read(length)
+            return size, file.read(-1 if length is None else length)
+
+    def discard(self, digests: Iterable[str]) -> None:
+        """Remove these blobs' files (blocking; those already gone are no error)."""
+        for digest in digests:
+            self.path(digest).unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Remove the folder and everything in it (blocking): a staging folder at start."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class BlobBatch:

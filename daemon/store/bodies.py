@@ -1,7 +1,8 @@
 """Bodies onto stored messages: what a parsed body is, and how the store keeps it.
 
 `write_bodies` fills in the body, attachments and search row of messages stored
-by their headers; `turn_down_calendar` un-logs what a body showed to be a
+by their headers (the attachments' blobs made part of the same transaction,
+`Transaction.keep_blobs`); `turn_down_calendar` un-logs what a body showed to be a
 calendar invitation or response (R17); `quarantine` marks locations whose
 message could not be read. They run inside a transaction the caller holds
 (`rounds.py` for a sync round, `messages.py` for a retry).
@@ -153,15 +154,18 @@ async def write_bodies(
     )  # fmt: skip
     if not index or not items:
         return
+    # The blobs go with the rows that name them (PostgreSQL: into the database, here).
+    left = await tx.keep_blobs(
+        {a.sha256 for _, b in items for a in b.attachments if a.status == "stored" and a.sha256}
+    )
     await tx.executemany(
         """INSERT INTO attachments (message, idx, filename, content_type, size,
                status, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (message, idx) DO UPDATE SET filename = excluded.filename,
                content_type = excluded.content_type, size = excluded.size,
                status = excluded.status, sha256 = excluded.sha256""",
-        [(message_id, a.index, a.filename, a.content_type, a.size, a.status, a.sha256)
-         for message_id, b in items for a in b.attachments],
-    )  # fmt: skip
+        [_attachment_row(message_id, a, left) for message_id, b in items for a in b.attachments],
+    )
     await track_placeholders(tx, items, now)
     rows = await tx.fetchall_in(
         "SELECT id, subject, from_name, from_email, recipients FROM messages"
@@ -174,6 +178,14 @@ async def write_bodies(
         [(r["id"], r["subject"], _searchable_participants(r), bodies[r["id"]].body_text)
          for r in rows],
     )  # fmt: skip
+
+
+def _attachment_row(message: int, a: StoredAttachment, left: dict[str, str]) -> tuple[object, ...]:
+    """An attachments row; one whose blob could not be kept takes the status `left` gives."""
+    status, digest = a.status, a.sha256
+    if digest is not None and digest in left:
+        status, digest = left[digest], None
+    return (message, a.index, a.filename, a.content_type, a.size, status, digest)
 
 
 def _searchable_participants(row: Row) -> str:

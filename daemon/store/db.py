@@ -7,26 +7,40 @@ The store's SQL is written once, in the subset both understand: `?` (or `:name`)
 placeholders, `INSERT ... ON CONFLICT`, `RETURNING id`, booleans as 0/1 integers.
 What differs is asked of `db.dialect` (`dialect.py`), never tested for by name.
 
+Attachments: parsing writes them into `db.blobs` (`blobs.BlobStore`, a
+content-addressed folder: beside a SQLite file that is where they live; with
+PostgreSQL a staging folder in the data dir); `write_bodies` hands the digests a
+transaction's attachment rows name to `tx.keep_blobs`, which on PostgreSQL copies
+them into the database (`attachment_blobs`) in that transaction, so every
+member's daemon reads them there (`db.read_blob`).
+
+One daemon per member: `db.claim_member` holds the store's claim on serving a
+member for as long as the database is open (SQLite: a lock file beside the
+database; PostgreSQL: a session-level advisory lock, which ends with the
+connection, even a killed process's).
+
 Errors: a write refused for want of space is `StorageFull` (`is_storage_full`
 recognises each driver's form of it); a database that cannot be used at all is
-`StoreUnavailable`.
+`StoreUnavailable`; a member another process serves is `MemberTaken`.
 """
 
 from __future__ import annotations
 
 import errno
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
+from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.store.dialect import Dialect
-from loggbok.daemon.store.errors import StorageFull, StoreUnavailable
+from loggbok.daemon.store.errors import MemberTaken, StorageFull, StoreUnavailable
 
 SqlParams = Sequence[Any] | dict[str, Any]
 __all__ = [
     "Database",
     "Dialect",
+    "MemberTaken",
     "Row",
     "SqlParams",
     "StorageFull",
@@ -38,6 +52,10 @@ __all__ = [
 ]
 
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+STAGING = "blob-staging"
+"""The data dir's folder where attachments wait for the database (PostgreSQL). Never
+`blobs`: that is where a SQLite store in the same data dir keeps its own, which the
+staging folder's clearing at start must not touch."""
 _IN_CHUNK = 500
 
 
@@ -100,6 +118,15 @@ class Transaction(Protocol):
         change a sync plan may depend on; never for this connection's own commits."""
         ...
 
+    async def keep_blobs(self, digests: Collection[str]) -> dict[str, str]:
+        """Make the attachment blobs `digests` (written into `db.blobs`) part of what this
+        transaction commits: nothing to do on SQLite, where that folder is where they
+        live; on PostgreSQL those not in `attachment_blobs` yet are copied there (and
+        their staged files removed once it commits). Returns those that could not be
+        kept, each with the status its attachments take instead (`missing`: its file
+        is gone; `over_limit`: larger than the database holds)."""
+        ...
+
 
 class Database(Protocol):
     """A store's database: reads outside transactions, and write transactions."""
@@ -112,6 +139,9 @@ class Database(Protocol):
     based on (every one not marked plan-neutral)."""
     where: str
     """Where the data is, for messages (a path, or a URL without its password)."""
+    blobs: BlobStore
+    """Where parsing writes attachments (see the module): the store's own folder on
+    SQLite, a staging folder on PostgreSQL."""
 
     def transaction(
         self, *, plan_neutral: bool = False
@@ -125,6 +155,31 @@ class Database(Protocol):
 
     async def fetchall_in(self, sql: str, values: Iterable[Any]) -> list[Row]:
         """Run `sql` (with one `{placeholders}`) over the distinct `values`, in chunks."""
+        ...
+
+    async def read_blob(
+        self, sha256: str, offset: int = 0, length: int | None = None
+    ) -> tuple[int, bytes] | None:
+        """(the attachment blob's size, up to `length` of its bytes from `offset`; all of
+        them without `length`), or None when the store has no such blob."""
+        ...
+
+    async def upload_blobs(self, digests: Collection[str]) -> None:
+        """Copy staged blobs into the database ahead of the transaction that will name
+        them, outside the store's write lock (PostgreSQL: see `postgres_db.py`); nothing
+        on SQLite. That transaction's `keep_blobs` still makes sure of each."""
+        ...
+
+    async def forget_staged_blobs(self) -> None:
+        """Remove attachments staged by a process that ended before they were copied into
+        the database (PostgreSQL); nothing on SQLite, where `blobs` is the store itself.
+        Only while holding the data dir (the daemon's lock), before any sync."""
+        ...
+
+    async def claim_member(self, member: int) -> None:
+        """Claim serving `member` on this store until `close` (one daemon per member: a
+        second one would sync the same mailboxes); MemberTaken when another process
+        holds the claim."""
         ...
 
     async def publish(self, message_ids: list[int]) -> None:
@@ -176,12 +231,13 @@ def database_url(data_dir: Path, given: str | None) -> str:
     return f"sqlite://{Path(given).expanduser().absolute()}"
 
 
-async def open_database(url: str) -> Database:
-    """Open (and migrate) the database `url` names (see `database_url`)."""
+async def open_database(url: str, data_dir: Path) -> Database:
+    """Open (and migrate) the database `url` names (see `database_url`); attachments are
+    staged in `data_dir` when they live in the database (PostgreSQL)."""
     if url.startswith("sqlite://"):
         from loggbok.daemon.store.sqlite_db import SqliteDatabase
 
         return await SqliteDatabase.open(Path(url.removeprefix("sqlite://")))
     from loggbok.daemon.store.postgres_db import PostgresDatabase
 
-    return await PostgresDatabase.open(url)
+    return await PostgresDatabase.open(url, BlobStore(data_dir / STAGING))

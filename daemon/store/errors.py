@@ -42,6 +42,11 @@ class StoreUnavailable(Exception):
     """The database file cannot be used: damaged, not a database, or from a newer loggbok."""
 
 
+class MemberTaken(Exception):
+    """Another process already serves this member on this store (`Database.claim_member`):
+    the text says who, where that is known (process id and host)."""
+
+
 class StorageFull(Exception):
     """A write found no space left: the disk (or quota) holding the data dir is full.
     Nothing of that write was kept; it can be done again once space returns."""

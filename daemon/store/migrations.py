@@ -340,4 +340,10 @@ MIGRATIONS: list[str] = [
             ON CONFLICT DO NOTHING;
     END;
     """,
+    # 12: attachments in the database where the database is shared (PostgreSQL's
+    # `attachment_blobs`, so every member's daemon serves them). Nothing on SQLite:
+    # attachments stay files beside the database (`blobs.py`).
+    """
+    SELECT 1;
+    """,
 ]

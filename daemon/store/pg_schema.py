@@ -18,6 +18,7 @@ What only PostgreSQL has here:
   searched with the `loggbok` configuration (`simple` after `unaccent`).
 - `store_generation`: one row every plan-changing commit bumps (staleness
   across processes, `Transaction.other_writers`).
+- `attachment_blobs`: the attachments' bytes (SQLite keeps them as files).
 """
 
 from __future__ import annotations
@@ -354,5 +355,18 @@ PG_MIGRATIONS: list[str] = [
                 ON contact_emails USING gin (lower(email) gin_trgm_ops);
         END IF;
     END $$;
+    """,
+    # 12: attachments in the database, so every member's daemon serves them: one row
+    # per distinct content, keyed by its sha256 (deduplicated across members), copied in
+    # by the transaction that names it (`PostgresTransaction.keep_blobs`). Stored
+    # uncompressed (attachments mostly are compressed already), so `substring` reads a
+    # piece without reading the whole value.
+    """
+    CREATE TABLE attachment_blobs (
+        sha256 TEXT PRIMARY KEY,
+        size BIGINT NOT NULL,
+        data BYTEA NOT NULL
+    );
+    ALTER TABLE attachment_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
     """,
 ]

@@ -47,7 +47,9 @@ calls only these operations; it opens no transaction and reads no counter.
     contact, so such a transaction counts as plan-changing), calendar parts
     turning a header decision down (R17), bodies, attachments and search rows
     written (`bodies.py`), unreadable locations quarantined. Returns the
-    messages turned down.
+    messages turned down. Before it, outside the store's write lock, the
+    chunk's attachments are copied into the database where they live there
+    (`Database.upload_blobs`, PostgreSQL); the transaction makes sure of each.
 
 Errors: `StorageFull` when the disk is full (nothing of that transaction is
 kept); other database errors propagate and the round fails as a whole.
@@ -187,6 +189,9 @@ class Round:
         to the forwarding address); returns the messages turned down."""
         bodies = {**parsed, **failed}
         calendars = {i: b.calendar_method for i, b in parsed.items() if b.calendar_method}
+        await self._db.upload_blobs(
+            {a.sha256 for b in bodies.values() for a in b.attachments if a.sha256}
+        )  # the bytes before the write lock (PostgreSQL), not under it
         # Settling a forward can create a contact, which changes plans: not plan-neutral.
         async with self._db.transaction(plan_neutral=not forwards) as tx:
             settled = await settle_forwards(tx, parsed, self.rules)

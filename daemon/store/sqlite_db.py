@@ -24,9 +24,10 @@ again: a real SQLITE_FULL without a full file system. Never set it otherwise.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,10 @@ from typing import Any
 import aiosqlite
 
 from loggbok.daemon.store import contact_search
+from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.store.db import DerivedReads, is_storage_full, storage_full
 from loggbok.daemon.store.dialect import SQLITE
-from loggbok.daemon.store.errors import StoreUnavailable
+from loggbok.daemon.store.errors import MemberTaken, StoreUnavailable
 from loggbok.daemon.store.fair import FairGate
 from loggbok.daemon.store.migrations import MIGRATIONS
 
@@ -94,6 +96,9 @@ class SqliteDatabase(DerivedReads):
     ):
         self.path = path
         self.where = str(path)
+        self.blobs = BlobStore(path.parent / "blobs")
+        """Attachments live beside the database file (members sharing it share them)."""
+        self._member_lock: int | None = None
         self._writer = writer
         self._readers = readers
         self._idle = list(readers)
@@ -153,6 +158,38 @@ class SqliteDatabase(DerivedReads):
         for reader in self._readers:
             await reader.close()
         await self._writer.close()
+        if self._member_lock is not None:
+            os.close(self._member_lock)
+            self._member_lock = None
+
+    async def claim_member(self, member: int) -> None:
+        """An exclusive lock on a file beside the database (`.NAME.user-ID.lock`, 0600),
+        held until `close`."""
+        path = self.path.parent / f".{self.path.name}.user-{member}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # another account's lock, a folder not ours
+            raise MemberTaken(f"? cannot open {path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise MemberTaken("") from None
+        self._member_lock = fd
+
+    async def upload_blobs(self, digests: Collection[str]) -> None:
+        """Nothing to copy: the blob folder beside the database is where they live."""
+
+    async def forget_staged_blobs(self) -> None:
+        """Nothing is staged: the blob folder is where attachments live."""
+
+    async def read_blob(
+        self, sha256: str, offset: int = 0, length: int | None = None
+    ) -> tuple[int, bytes] | None:
+        try:
+            return await asyncio.to_thread(self.blobs.read, sha256, offset, length)
+        except FileNotFoundError:
+            return None
 
     @asynccontextmanager
     async def transaction(self, *, plan_neutral: bool = False) -> AsyncIterator[SqliteTransaction]:
@@ -279,3 +316,7 @@ class SqliteTransaction(DerivedReads):
         """SQLite's `PRAGMA data_version` on this connection: it changes when another
         connection (another process) commits, never for this connection's own commits."""
         return int(await self.fetchval("PRAGMA data_version"))
+
+    async def keep_blobs(self, digests: Collection[str]) -> dict[str, str]:
+        """Nothing to copy: the blob folder beside the database is where they live."""
+        return {}

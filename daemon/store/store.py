@@ -2,8 +2,10 @@
 
 Which database: `Store.open(data_dir, database)` with `database` a URL
 (`db.database_url`); without one, `$LOGGBOK_DATABASE`, else SQLite in the data
-dir. Blobs (attachments) live beside a SQLite file (several daemons, one per
-member, may share one), and in the data dir with PostgreSQL.
+dir. Attachments live beside a SQLite file (several daemons, one per member,
+may share one), and in the database with PostgreSQL (staged in the data dir
+while a sync parses them): `db.blobs` is where parsing writes them,
+`db.read_blob` reads them (`db.py`).
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ DATABASE_VARIABLE = "LOGGBOK_DATABASE"
 
 
 class Store:
-    def __init__(self, db: Database, blobs: BlobStore) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.blobs = blobs
+        self.blobs: BlobStore = db.blobs
         self.users = UserQueries(db)
         self.settings = SettingsQueries(db)
         self.mailboxes = MailboxQueries(db)
@@ -54,15 +56,7 @@ class Store:
     @classmethod
     async def open(cls, data_dir: Path, database: str | None = None) -> Store:
         url = database_url(data_dir, database or os.environ.get(DATABASE_VARIABLE))
-        db = await open_database(url)
-        return cls(db, BlobStore(_blob_dir(data_dir, url)))
+        return cls(await open_database(url, data_dir))
 
     async def close(self) -> None:
         await self.db.close()
-
-
-def _blob_dir(data_dir: Path, url: str) -> Path:
-    """Where attachments live: beside a SQLite database file, else in the data dir."""
-    if url.startswith("sqlite://"):
-        return Path(url.removeprefix("sqlite://")).parent / "blobs"
-    return data_dir / "blobs"

@@ -50,4 +50,4 @@ async def test_the_flag_names_the_store(workdir: Path, store_backend: str) -> No
 async def test_a_postgresql_store_is_not_backed_up_as_a_file(workdir: Path, client: Client) -> None:
     with pytest.raises(RpcError) as caught:
         await client.call(m.ARCHIVE_BACKUP, t.ArchiveBackupParams(path=str(workdir / "b")))
-    assert caught.value.code == ErrorCode.BAD_INPUT and "pg_dump" in str(caught.value.data)
+    assert caught.value.code == ErrorCode.UNSUPPORTED and "pg_dump" in str(caught.value.data)

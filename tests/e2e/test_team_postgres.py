@@ -8,7 +8,7 @@ member."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +34,17 @@ def _address(name: str) -> str:
 
 
 @pytest.fixture
-def team(workdir: Path, pg_url: str) -> Iterator[list[DaemonProcess]]:
-    daemons = []
-    for name in MEMBERS:
-        (workdir / name).mkdir(mode=0o700)
-        (workdir / name / "data").mkdir()
-        daemons.append(
-            DaemonProcess(
-                workdir / name / "d.sock",
-                workdir / name / "data",
-                env={"LOGGBOK_DATABASE": pg_url},
-            )
-        )
+async def team(workdir: Path, pg_url: str) -> AsyncIterator[list[DaemonProcess]]:
+    """One daemon per member (one daemon per member and store: `--user`); alva, the
+    first, adds the others."""
+    daemons = _members_daemons(workdir, pg_url)
     try:
-        for daemon in daemons:
+        daemons[0].start()
+        alva = await daemons[0].client()
+        for name in MEMBERS[1:]:
+            await alva.call(m.USERS_ADD, t.UsersAddParams(email=_address(name), seat="core"))
+        await alva.close()
+        for daemon in daemons[1:]:
             daemon.start()
         yield daemons
     finally:
@@ -109,14 +106,15 @@ async def test_three_daemons_one_database(
     _seed(dovecot, users)
     clients = [await d.client() for d in team]
     try:
-        await clients[0].call(
-            m.SETTINGS_SET,
-            t.SettingsSetParams(
-                bcc_address=BCC,
-                own_addresses=[_address(n) for n in MEMBERS],
-                logging_mode="all_with_contacts",
-            ),
-        )
+        for client in clients:  # each member's own settings, the same for all three
+            await client.call(
+                m.SETTINGS_SET,
+                t.SettingsSetParams(
+                    bcc_address=BCC,
+                    own_addresses=[_address(n) for n in MEMBERS],
+                    logging_mode="all_with_contacts",
+                ),
+            )
         contacts: dict[str, int] = {}
         for email in ("anna@kund.example", *(f"kund{n}@kund.example" for n in range(3))):
             made = await clients[0].call(m.CONTACTS_CREATE, t.ContactCreateParams(email=email))

@@ -109,14 +109,15 @@ def _start(root: Path) -> Cluster:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((root / "server.log").read_text()) from None
             time.sleep(0.1)
-    asyncio.run(_migrate(cluster.url(TEMPLATE)))
+    asyncio.run(_migrate(cluster.url(TEMPLATE), root / "staging"))
     return cluster
 
 
-async def _migrate(url: str) -> None:
+async def _migrate(url: str, staging: Path) -> None:
+    from loggbok.daemon.store.blobs import BlobStore
     from loggbok.daemon.store.postgres_db import PostgresDatabase
 
-    db = await PostgresDatabase.open(url)
+    db = await PostgresDatabase.open(url, BlobStore(staging))  # nothing is staged
     await db.close()
 
 

@@ -169,7 +169,7 @@ async def test_fetched_again_by_the_schedule_until_the_real_file_is_in(
     assert [(a.filename, a.status, a.sha256) for a in message.attachments] == [
         ("contract.pdf", "stored", digest)
     ]
-    assert setup.store.blobs.path(digest).read_bytes() == PDF
+    assert await setup.store.db.read_blob(digest) == (len(PDF), PDF)
     assert [(c.id, c.change) for c in setup.heard.changes] == [(message.id, "attachments_scanned")]
     assert setup.heard.changes[0].contact_ids == message.contact_ids != []
     row = await setup.store.rescans.get(message.id)
