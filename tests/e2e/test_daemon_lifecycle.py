@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from loggbok.protocol.socket_check import listener_pid
@@ -15,8 +16,12 @@ from tests.conftest import DaemonProcess
 
 
 def test_foreground_daemon_says_where_it_listens(daemon: DaemonProcess) -> None:
-    said = (daemon.data_dir.parent / "daemon.stderr").read_text()
-    assert f"loggbokd: listening on {daemon.socket} (data in {daemon.data_dir.resolve()})" in said
+    # The socket answers as soon as it listens; the line follows a moment later.
+    line = f"loggbokd: listening on {daemon.socket} (data in {daemon.data_dir.resolve()})"
+    deadline = time.monotonic() + 30
+    while line not in (said := (daemon.data_dir.parent / "daemon.stderr").read_text()):
+        assert time.monotonic() < deadline, said
+        time.sleep(0.05)
 
 
 def test_loggbok_stop_ends_the_daemon(daemon: DaemonProcess) -> None:
