@@ -29,6 +29,7 @@ from typing import Any
 
 from loggbok.daemon.config.parse import PASSWORD_COMMAND, ConfigFile, ConfigInvalid
 from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
+from loggbok.daemon.store.errors import Forbidden
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.providers.base import Provider, moved_source
 from loggbok.daemon.sync.providers.registry import provider_for
@@ -112,15 +113,24 @@ async def apply(
                     address,
                 )
                 continue
-            mailbox_id = await store.mailboxes.add(
-                provider.name,
-                address,
-                wanted,
-                origin=CONFIG,
-                user_id=sync.user_id,
-                visibility=item.visibility,
-                kind=item.kind,
-            )
+            try:
+                mailbox_id = await store.mailboxes.add(
+                    provider.name,
+                    address,
+                    wanted,
+                    origin=CONFIG,
+                    user_id=sync.user_id,
+                    visibility=item.visibility,
+                    kind=item.kind,
+                )
+            except Forbidden as exc:  # another member's address; a team mailbox, no admin
+                log.warning(
+                    "config file: mailbox %s not connected: %s (%s)",
+                    address,
+                    exc.message,
+                    exc.data["reason"],
+                )
+                continue
             log.info("config file: mailbox %s (%s) added as %d", address, provider.name, mailbox_id)
             await sync.added(mailbox_id)
         else:
@@ -141,7 +151,10 @@ async def apply(
             elif row.config != wanted or row.origin != CONFIG or row.visibility != item.visibility:
                 await store.mailboxes.reconfigure(mailbox_id, wanted, CONFIG, item.visibility)
             if row.kind != item.kind:
-                await store.mailboxes.set_kind(mailbox_id, item.kind)
+                try:
+                    await store.mailboxes.set_kind(mailbox_id, item.kind)
+                except Forbidden as exc:
+                    log.warning("config file: mailbox %s: %s", address, exc.message)
             if row.config != wanted:
                 log.info("config file: mailbox %d reconfigured", mailbox_id)
                 await sync.removed(mailbox_id)

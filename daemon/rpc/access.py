@@ -4,7 +4,8 @@ On the Unix socket the caller is the daemon's user (`loggbokd --user`); these
 checks are what a member's seat and admin flag allow. Handlers of admin-only
 methods (`users.*` changes, `archive.backup`, `team_settings.set`) call
 `require_admin`, and `is_admin` says whether the caller may; handlers that log
-or connect mail call `require_can_log` (R12: a view-only seat or a deactivated member logs nothing).
+or connect mail call `require_can_log` (R12: a view-only seat or a deactivated member logs nothing);
+handlers that change a stored message (log, unlog, retry) call `require_owner_or_admin`.
 """
 
 from __future__ import annotations
@@ -40,3 +41,16 @@ async def require_can_log(ctx: Context, what: str) -> None:
             f"Your seat cannot {what}: {user.email or 'this user'} {why}",
             {"reason": "seat_cannot_log", "seat": user.seat, "active": user.active},
         )
+
+
+async def require_owner_or_admin(ctx: Context, message: int, what: str) -> None:
+    """FORBIDDEN (-32006, reason `not_owner`) unless the daemon's user owns `message`
+    (a message they may see: resolved first) or is an active admin; `what` says what
+    was refused."""
+    if await ctx.store.messages.owner(message) == ctx.viewer or await is_admin(ctx):
+        return
+    raise RpcError(
+        ErrorCode.FORBIDDEN,
+        f"Only the message's owner or an admin may {what}",
+        {"id": message, "reason": "not_owner"},
+    )

@@ -1,10 +1,14 @@
-"""Handlers: contacts.create/get/list/update/import/delete/merge and timeline.get."""
+"""Handlers: contacts.create/get/list/update/import/delete/merge and timeline.get.
+
+Contacts are the team's shared records; what they show of email (last activity,
+blind threads) counts only the mail the daemon's user may see (`records.VISIBLE`)."""
 
 from __future__ import annotations
 
 from msgspec import UNSET
 
 from loggbok.daemon.importing import import_contacts
+from loggbok.daemon.rpc.access import is_admin
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rpc.hangup import cancel_on_hangup
@@ -18,12 +22,13 @@ async def create(ctx: Context, params: t.ContactCreateParams) -> t.Created:
 
 
 async def get(ctx: Context, params: t.IdParams) -> t.Contact:
-    return (await ctx.store.outages.with_blind([await ctx.store.contacts.get(params.id)]))[0]
+    contact = await ctx.store.contacts.get(params.id, ctx.viewer)
+    return (await ctx.store.outages.with_blind([contact], ctx.viewer))[0]
 
 
 async def list_(ctx: Context, params: t.ContactsListParams) -> t.ContactList:
-    found = await ctx.store.contacts.search(params.query, params.limit, params.cursor)
-    found.contacts = await ctx.store.outages.with_blind(found.contacts)
+    found = await ctx.store.contacts.search(params.query, params.limit, params.cursor, ctx.viewer)
+    found.contacts = await ctx.store.outages.with_blind(found.contacts, ctx.viewer)
     return found
 
 
@@ -32,6 +37,7 @@ async def update(ctx: Context, params: t.ContactUpdateParams) -> t.Contact:
         params.id,
         None if params.name is UNSET else params.name,
         None if params.emails is UNSET else params.emails,
+        ctx.viewer,
     )
 
 
@@ -48,7 +54,8 @@ async def import_(ctx: Context, params: t.ContactsImportParams) -> t.ImportResul
 
 async def delete(ctx: Context, params: t.IdParams) -> t.ContactDeleteResult:
     async with ctx.sync.edits:
-        done = await ctx.store.by_hand.delete_contact(params.id)
+        member = None if await is_admin(ctx) else ctx.viewer
+        done = await ctx.store.by_hand.delete_contact(params.id, member)
     await ctx.sync.notify(
         "timeline.changed",
         t.TimelineChanged(contact_ids=done.contact_ids, entries=done.entries_removed),
@@ -70,14 +77,14 @@ async def merge(ctx: Context, params: t.ContactMergeParams) -> t.Contact:
             entries=done.entries_moved + done.duplicates,
         ),
     )
-    return await ctx.store.contacts.get(params.into)
+    return await ctx.store.contacts.get(params.into, ctx.viewer)
 
 
 async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
     await require_contact(ctx.store.db, params.contact_id)
     page = await ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
     if params.before is None:
-        page.blind = await ctx.store.outages.blind_threads_of_contact(params.contact_id)
+        page.blind = await ctx.store.outages.blind_threads_of_contact(params.contact_id, ctx.viewer)
     return page
 
 

@@ -2,7 +2,10 @@
 
 A daemon sees and works only the mailboxes of its own user (`Context.viewer`):
 another member's mailbox is "No such mailbox". A view-only or deactivated member
-cannot connect one (R12: -32006 with the reason `seat_cannot_log`).
+cannot connect one (R12: -32006 with the reason `seat_cannot_log`), nor may anyone
+connect an address another member's connected mailbox has (-32006, `address_taken`:
+no member reads another's mail by naming their address); a team mailbox (`kind`
+`team`, added or updated) is an admin's to make (-32010).
 
 A mailbox's `kind` (`personal`, or `team`: a shared inbox, R15) is given to
 `mailboxes.add` with any provider and changed by `mailboxes.update` (as its
@@ -27,7 +30,7 @@ from typing import Any
 from msgspec import UNSET
 
 from loggbok.daemon.mime.headers import parse_headers
-from loggbok.daemon.rpc.access import require_can_log
+from loggbok.daemon.rpc.access import require_admin, require_can_log
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.secrets import mailbox_secret_key as secret_key
@@ -68,6 +71,9 @@ async def _probe(
 
 async def add(ctx: Context, params: t.MailboxAddParams) -> t.MailboxAdded:
     await require_can_log(ctx, "connect a mailbox")
+    if params.kind == "team":
+        await require_admin(ctx)
+    await ctx.store.mailboxes.may_connect(ctx.viewer, params.address, params.kind)
     provider, config, probe = await _probe(params)
     if not probe.ok:
         code = ErrorCode.AUTH_FAILED if probe.error_kind == "auth" else ErrorCode.CONNECTION_FAILED
@@ -115,6 +121,8 @@ async def update(ctx: Context, params: t.MailboxUpdateParams) -> t.Mailbox:
     await ctx.store.mailboxes.get_row(params.id, ctx.viewer)
     if params.visibility is not UNSET:
         await ctx.store.mailboxes.set_visibility(params.id, params.visibility)
+    if params.kind == "team":
+        await require_admin(ctx)
     if isinstance(params.kind, str):
         await ctx.store.mailboxes.set_kind(params.id, params.kind)
     [mailbox] = ctx.sync.live(await ctx.store.mailboxes.describe(params.id, user_id=ctx.viewer))

@@ -2,7 +2,9 @@
 and attachments.get.
 
 Every message is resolved for the daemon's user first (`store.messages.resolve`,
-the store's one visibility rule): a message hidden from them is "No such message"."""
+the store's one visibility rule): a message hidden from them is "No such message".
+Only its owner or an admin changes a message the caller may see (log, unlog,
+retry: -32006 with the reason `not_owner`); only its owner sets its visibility."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import base64
 import contextlib
 from datetime import UTC, datetime
 
-from loggbok.daemon.rpc.access import require_can_log
+from loggbok.daemon.rpc.access import require_can_log, require_owner_or_admin
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rules.context import RuleSettings
@@ -43,12 +45,13 @@ async def headers(ctx: Context, params: t.MessageRefParams) -> t.MessageHeaders:
 
 
 async def explain(ctx: Context, params: t.MessageRefParams) -> t.Explanation:
-    return await ctx.store.messages.explain(await _resolve(ctx, params))
+    return await ctx.store.messages.explain(await _resolve(ctx, params), ctx.viewer)
 
 
 async def log(ctx: Context, params: t.MessagesLogParams) -> t.LogResult:
     await require_can_log(ctx, "log email")
     message = await _resolve(ctx, params)
+    await require_owner_or_admin(ctx, message, "log it")
     wanted = list(dict.fromkeys(params.contact_ids))
     if not wanted:
         raise RpcError(ErrorCode.INVALID_PARAMS, "Invalid params", "contact_ids is empty")
@@ -80,6 +83,7 @@ async def _require_contacts(ctx: Context, wanted: list[int]) -> None:
 
 async def unlog(ctx: Context, params: t.MessagesUnlogParams) -> t.UnlogResult:
     message = await _resolve(ctx, params)
+    await require_owner_or_admin(ctx, message, "take it off timelines")
     wanted = None if params.contact_ids is None else list(dict.fromkeys(params.contact_ids))
     if wanted is not None:
         if not wanted:
@@ -160,6 +164,7 @@ def _preview(params: t.MessagesRedecideParams) -> Preview:
 
 async def retry(ctx: Context, params: t.MessageRefParams) -> t.Message:
     message = await _resolve(ctx, params)
+    await require_owner_or_admin(ctx, message, "fetch its body again")
     if await ctx.store.messages.awaits_original(message):
         # A forward whose body could not be read in its sync: read its original now (R8).
         body = await _fetch_body(ctx, message, forward=True)

@@ -83,6 +83,14 @@ _SAME_MESSAGE = (
 """`reply_in_tracked_thread` when the subject was compared with the message it answers."""
 
 
+_CHANGED_FROM_HIDDEN = (
+    "Not logged: the subject line changed from that of {compared_message_id} "
+    "({compared_with}) to “{subject}”; this started a new thread."
+)
+"""`subject_changed` when the subject compared with is a colleague's the reader may not see
+(`store/explain_redact.py` leaves it out)."""
+
+
 class _Missing(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "" if key in _OPTIONAL else "?"
@@ -114,6 +122,8 @@ def summary(reason: str, details: Mapping[str, str]) -> str:
         and compared.lower() == details.get("matched", "").lower()
     ):
         template = _SAME_MESSAGE
+    if reason == "subject_changed" and "compared_subject" not in details:
+        template = _CHANGED_FROM_HIDDEN
     if reason == "not_in_tracked_thread" and details.get("answers"):
         address = details.get("logging_address")
         details = {**details, "logging_address": f" ({address})" if address else ""}

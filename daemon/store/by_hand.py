@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 
 from loggbok.daemon.store.db import Database, Transaction
-from loggbok.daemon.store.errors import Invalid, NotFound
+from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
 from loggbok.daemon.store.redecisions import refresh_activity
 
 
@@ -87,13 +87,24 @@ class ByHand:
             await refresh_activity(tx, removed)
         return Unlogged(removed, remaining)
 
-    async def delete_contact(self, contact_id: int) -> Deleted:
+    async def delete_contact(self, contact_id: int, member: int | None = None) -> Deleted:
         """Delete a contact: its entries go (a message on no other timeline is unlogged,
-        `manual_unlog`), its addresses are freed, its threads forget it."""
+        `manual_unlog`), its addresses are freed, its threads forget it. With `member`
+        (not an admin), only a contact whose entries are all of `member`'s own messages:
+        Forbidden (`not_owner`) when another member's would be taken off."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone("SELECT name FROM contacts WHERE id = ?", (contact_id,))
             if row is None:
                 raise NotFound("No such contact", {"id": contact_id})
+            if member is not None and await tx.fetchone(
+                """SELECT 1 FROM timeline_entries e JOIN messages m ON m.id = e.message
+                   WHERE e.contact_id = ? AND m.owner_id <> ? LIMIT 1""",
+                (contact_id, member),
+            ):
+                raise Forbidden(
+                    "Only an admin may delete a contact whose timeline holds other members' email",
+                    {"id": contact_id, "reason": "not_owner"},
+                )
             messages = [
                 int(r[0])
                 for r in await tx.fetchall(

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import msgspec
+
 from loggbok.daemon.contacts_import import ImportedContact
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
 from loggbok.daemon.store.db import Database, Dialect, Row, Transaction
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
+from loggbok.daemon.store.records import VISIBLE
 from loggbok.protocol.types import Contact, ContactList
 
 
@@ -90,13 +93,37 @@ class ContactQueries:
         async with self._db.transaction() as tx:
             return await insert_contact(tx, name or emails[0].partition("@")[0], emails, source)
 
-    async def get(self, contact_id: int) -> Contact:
+    async def get(self, contact_id: int, viewer: int | None = None) -> Contact:
+        """A contact; its `last_activity` as `viewer` sees it (`seen_by`)."""
         row = await self._db.fetchone(_select(self._db.dialect) + " WHERE c.id = ?", (contact_id,))
         if row is None:
             raise NotFound("No such contact", {"id": contact_id})
-        return _contact(row)
+        return (await self.seen_by([_contact(row)], viewer))[0]
 
-    async def search(self, query: str, limit: int, cursor: str | None) -> ContactList:
+    async def seen_by(self, contacts: list[Contact], viewer: int | None) -> list[Contact]:
+        """The contacts with `last_activity` counted over the logged email `viewer` may
+        see (`records.VISIBLE`): the date of the newest entry of their timeline as
+        `viewer` reads it (None when they see none), never the date of a colleague's
+        hidden mail. One statement for a page; each contact's newest entries are read
+        from the timeline's index until one `viewer` sees. `viewer` None: every
+        member's mail (the stored `last_activity`, which orders `contacts.list`)."""
+        if viewer is None or not contacts:
+            return contacts
+        named: dict[str, object] = {f"c{i}": c.id for i, c in enumerate(contacts)}
+        rows = await self._db.fetchall(
+            f"""SELECT c.id, (SELECT m.date FROM timeline_entries e
+                    JOIN messages m ON m.id = e.message
+                    WHERE e.contact_id = c.id AND {VISIBLE}
+                    ORDER BY e.date_ts DESC, e.id DESC LIMIT 1) AS seen
+                FROM contacts c WHERE c.id IN ({", ".join(":" + k for k in named)})""",
+            {**named, "viewer": viewer},
+        )
+        seen = {int(r[0]): r[1] for r in rows}
+        return [msgspec.structs.replace(c, last_activity=seen.get(c.id)) for c in contacts]
+
+    async def search(
+        self, query: str, limit: int, cursor: str | None, viewer: int | None = None
+    ) -> ContactList:
         """A page of contacts in the list's order (latest activity first), those whose
         name, address or company contains `query` (any case) when one is given.
 
@@ -105,7 +132,10 @@ class ContactQueries:
         index `contact_search` for a query of three characters or more, PostgreSQL's
         pg_trgm indexes); only the page's contacts are then read whole. No read of
         every contact: see `contact_search.matching` for how the matches meet the
-        order on SQLite."""
+        order on SQLite.
+
+        Each contact's `last_activity` is as `viewer` sees it (`seen_by`); the order
+        is the stored one, every member's mail (see docs/team.md)."""
         limit = max(1, min(limit, 1000))
         offset = int(cursor) if cursor and cursor.isdigit() else 0
         needle = query.strip().lower()
@@ -128,11 +158,19 @@ class ContactQueries:
             )
         }
         return ContactList(
-            contacts=[_contact(rows[i]) for i in ids[:limit] if i in rows],
+            contacts=await self.seen_by(
+                [_contact(rows[i]) for i in ids[:limit] if i in rows], viewer
+            ),
             next=str(offset + limit) if len(ids) > limit else None,
         )
 
-    async def update(self, contact_id: int, name: str | None, emails: list[str] | None) -> Contact:
+    async def update(
+        self,
+        contact_id: int,
+        name: str | None,
+        emails: list[str] | None,
+        viewer: int | None = None,
+    ) -> Contact:
         await self.get(contact_id)
         async with self._db.transaction() as tx:
             if name is not None:
@@ -152,7 +190,7 @@ class ContactQueries:
                     "INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, ?)",
                     [(e, contact_id, i) for i, e in enumerate(cleaned)],
                 )
-        return await self.get(contact_id)
+        return await self.get(contact_id, viewer)
 
     async def lookup(self, emails: Sequence[str]) -> dict[str, int]:
         """Address -> contact id, for the addresses that belong to a contact."""

@@ -41,7 +41,7 @@ class ConversationQueries:
             )
 
     async def page(
-        self, mailbox_id: int, limit: int, before: str | None, viewer: int = 1
+        self, mailbox_id: int, limit: int, before: str | None, viewer: int
     ) -> ConversationList:
         await self._team_mailbox(mailbox_id)
         params: dict[str, object] = {"mailbox": mailbox_id, "viewer": viewer, "limit": limit + 1}
@@ -66,7 +66,7 @@ class ConversationQueries:
         last = rows[limit - 1] if len(rows) > limit else None
         threads = [int(r["thread_id"]) for r in page]
         newest = await self._newest(threads, viewer)
-        contacts = await self._contacts(threads)
+        contacts = await self._contacts(threads, viewer)
         conversations = [
             Conversation(
                 id=thread,
@@ -106,22 +106,24 @@ class ConversationQueries:
         )
         return {int(r["thread_id"]): r for r in rows}
 
-    async def _contacts(self, threads: list[int]) -> dict[int, list[int]]:
+    async def _contacts(self, threads: list[int], viewer: int) -> dict[int, list[int]]:
+        """Each thread's contacts: those the entries of its messages `viewer` may see
+        are on (a hidden message's contacts are not told)."""
         if not threads:
             return {}
         marks, params = _in("t", threads)
         rows = await self._db.fetchall(
             f"""SELECT m.thread_id, e.contact_id, min(e.id) AS first_entry FROM timeline_entries e
-                JOIN messages m ON m.id = e.message WHERE m.thread_id IN ({marks})
+                JOIN messages m ON m.id = e.message WHERE m.thread_id IN ({marks}) AND {VISIBLE}
                 GROUP BY m.thread_id, e.contact_id ORDER BY m.thread_id, first_entry""",
-            params,
+            {**params, "viewer": viewer},
         )
         found: dict[int, list[int]] = {}
         for r in rows:
             found.setdefault(int(r["thread_id"]), []).append(int(r["contact_id"]))
         return found
 
-    async def get(self, thread_id: int, viewer: int = 1) -> ConversationDetail:
+    async def get(self, thread_id: int, viewer: int) -> ConversationDetail:
         """One conversation, its messages oldest first; NotFound for a thread that holds
         no message of a team mailbox the caller may see."""
         team = await self._db.fetchone(
@@ -138,9 +140,10 @@ class ConversationQueries:
             {"thread": thread_id, "viewer": viewer},
         )
         entries = await self._db.fetchall(
-            """SELECT e.message, e.contact_id FROM timeline_entries e
-               JOIN messages m ON m.id = e.message WHERE m.thread_id = ? ORDER BY e.id""",
-            (thread_id,),
+            f"""SELECT e.message, e.contact_id FROM timeline_entries e
+                JOIN messages m ON m.id = e.message WHERE m.thread_id = :thread AND {VISIBLE}
+                ORDER BY e.id""",
+            {"thread": thread_id, "viewer": viewer},
         )
         by_message: dict[int, list[int]] = {}
         for e in entries:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from loggbok.daemon.store import outages
-from loggbok.daemon.store.db import Database, Row
-from loggbok.daemon.store.errors import NotFound
+from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.errors import Forbidden, NotFound
 from loggbok.daemon.store.outages import UNAVAILABLE, Outage, iso
 from loggbok.protocol.types import FolderState, Mailbox
 
@@ -67,9 +67,17 @@ class MailboxQueries:
         visibility: str | None = None,
         kind: str = "personal",
     ) -> int:
-        """A new mailbox; it replaces removed ones of the same address (R13: their
-        tracked threads move to it, blind until its first round)."""
+        """A new mailbox; it replaces its member's removed ones of the same address
+        (R13: their tracked threads move to it, blind until its first round).
+
+        An address belongs to the member who connected it: while another member's
+        mailbox of that address is connected, Forbidden (`address_taken`), whatever
+        the kind, so no member reads (through the mailbox clause of
+        `records.VISIBLE`) or takes over another's mail by naming their address. A
+        team mailbox is made by an admin only (Forbidden, `admin_required`): its
+        mail is the team's."""
         async with self._db.transaction() as tx:
+            await _may_connect(tx, user_id, address, kind)
             row = await tx.fetchone(
                 "INSERT INTO mailboxes"
                 " (user_id, provider, address, config, origin, visibility, kind)"
@@ -78,13 +86,22 @@ class MailboxQueries:
             )
             assert row is not None
             mailbox_id = int(row[0])
-            await outages.replaced(tx, mailbox_id, address)
+            await outages.replaced(tx, mailbox_id, address, user_id)
             return mailbox_id
 
+    async def may_connect(self, user_id: int, address: str, kind: str) -> None:
+        """Forbidden when `user_id` may not connect `address` as `kind` (`add`'s rule),
+        checked before a provider is probed; `add` checks again as it writes."""
+        async with self._db.transaction(plan_neutral=True) as tx:
+            await _may_connect(tx, user_id, address, kind)
+
     async def set_kind(self, mailbox_id: int, kind: str) -> None:
-        """A mailbox becomes a member's own or a team's shared inbox (R15)."""
-        await self.get_row(mailbox_id)
+        """A mailbox becomes a member's own or a team's shared inbox (R15; a team
+        mailbox only by an admin's daemon: Forbidden, `admin_required`)."""
+        row = await self.get_row(mailbox_id)
         async with self._db.transaction() as tx:
+            if kind == "team":
+                await _may_connect(tx, row.user_id, row.address, kind)
             await tx.execute("UPDATE mailboxes SET kind = ? WHERE id = ?", (kind, mailbox_id))
 
     async def kind(self, mailbox_id: int) -> str:
@@ -364,6 +381,28 @@ class MailboxQueries:
                LEFT JOIN messages m ON m.id = l.message WHERE f.mailbox_id = ?""",
             (mailbox_id,),
         )
+
+
+async def _may_connect(tx: Transaction, user_id: int, address: str, kind: str) -> None:
+    """Forbidden unless `user_id` may connect `address` as a mailbox of `kind` (see
+    `MailboxQueries.add`)."""
+    taken = await tx.fetchone(
+        "SELECT id FROM mailboxes WHERE address = ? AND removed = 0 AND user_id <> ? LIMIT 1",
+        (address.lower(), user_id),
+    )
+    if taken is not None:
+        raise Forbidden(
+            "Another member has connected this address: only they sync it (an admin can"
+            " make it a team mailbox, whose mail the team sees)",
+            {"address": address.lower(), "reason": "address_taken"},
+        )
+    if kind == "team":
+        user = await tx.fetchone("SELECT admin, active FROM users WHERE id = ?", (user_id,))
+        if user is not None and not (user["admin"] and user["active"]):
+            raise Forbidden(
+                "Only an admin may make a team mailbox (its mail is the team's)",
+                {"address": address.lower(), "reason": "admin_required"},
+            )
 
 
 def _folder_row(row: Row) -> FolderRow:

@@ -14,6 +14,7 @@ from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
+from loggbok.daemon.store.explain_redact import HIDDEN_NOTE, HIDDEN_REF, redactor
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
@@ -76,6 +77,12 @@ class MessageQueries:
         )
         return row is not None
 
+    async def owner(self, message: int) -> int:
+        """The member a stored message belongs to (`owner_id`)."""
+        return int(
+            await self._db.fetchval("SELECT owner_id FROM messages WHERE id = ?", (message,))
+        )
+
     async def set_visibility(self, message: int, visibility: str, owner: int) -> None:
         """Who may see `message`; only its owner may say (Forbidden otherwise)."""
         async with self._db.transaction() as tx:
@@ -83,7 +90,10 @@ class MessageQueries:
             if row is None:
                 raise NotFound("No such message", {"id": message})
             if row["owner_id"] != owner:
-                raise Forbidden("Only the message's owner may change who sees it", {"id": message})
+                raise Forbidden(
+                    "Only the message's owner may change who sees it",
+                    {"id": message, "reason": "not_owner"},
+                )
             await tx.execute(
                 "UPDATE messages SET visibility = ? WHERE id = ?", (visibility, message)
             )
@@ -166,14 +176,26 @@ class MessageQueries:
         if row is not None and str(row["message_id"]).lower() == str(key).lower():
             data["matched_message_id"] = row["message_id"]
 
-    async def explain(self, message: int) -> Explanation:
+    async def explain(self, message: int, viewer: int) -> Explanation:
+        """Why a message (resolved for `viewer` first) was decided as it was; what the
+        evidence names of other messages `viewer` may not see is left out
+        (`explain_redact`)."""
         row = await self._row(message)
         decision = await self._db.fetchone(
             "SELECT * FROM decisions WHERE message = ? ORDER BY id DESC LIMIT 1", (message,)
         )
         assert decision is not None, "every stored message has a decision"
         data = json.loads(decision["evidence"])
-        await self._matched_as_received(data)
+        hidden = await redactor(
+            self._db, row, {row["thread_id"], data.get("thread_id")}, data.get("matched_id"), viewer
+        )
+        if hidden.message(data.get("matched_id"), data.get("matched_message_id")):
+            data["matched_id"] = None
+            data["matched_message_id"] = HIDDEN_REF
+        else:
+            await self._matched_as_received(data)
+        if hidden.subject(data.get("thread_subject")):
+            data["thread_subject"] = None
         evidence = Evidence(
             rule=decision["rule"],
             thread_id=data.get("thread_id"),
@@ -184,8 +206,10 @@ class MessageQueries:
             subject=data.get("subject"),
             contact_ids=data.get("contact_ids", []),
             never_logged=data.get("never_logged", []),
-            details={k: str(v) for k, v in data.get("details", {}).items()},
+            details=hidden.details({k: str(v) for k, v in data.get("details", {}).items()}),
         )
+        if evidence.matched_message_id == HIDDEN_REF:
+            evidence.details["hidden"] = HIDDEN_NOTE
         scan = await self._scan_details(message, row["raw_headers"])
         evidence.details.update(scan)
         blind, blind_notes = await OutageQueries(self._db).explain(row)

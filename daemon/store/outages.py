@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.records import VISIBLE
 from loggbok.protocol.types import BlindThread, Contact
 
 UNAVAILABLE = ("auth_failed", "disconnected", "error")
@@ -125,15 +126,17 @@ async def end(tx: Transaction, mailbox_id: int) -> Outage | None:
     )
 
 
-async def replaced(tx: Transaction, new_id: int, address: str) -> list[int]:
-    """A mailbox was connected for `address`: the removed mailboxes of that address hand
-    it their tracked threads, and their open outages go on as the new one's (ended
-    by its first round). The ids of the mailboxes it replaces."""
+async def replaced(tx: Transaction, new_id: int, address: str, user_id: int) -> list[int]:
+    """A mailbox was connected for `address` by `user_id`: their removed mailboxes of
+    that address hand it their tracked threads, and their open outages go on as the new
+    one's (ended by its first round). Another member's removed mailbox hands nothing
+    over. The ids of the mailboxes it replaces."""
     old = [
         r["id"]
         for r in await tx.fetchall(
-            "SELECT id FROM mailboxes WHERE address = ? AND id <> ? AND removed = 1",
-            (address.lower(), new_id),
+            "SELECT id FROM mailboxes WHERE address = ? AND id <> ? AND removed = 1"
+            " AND user_id = ?",
+            (address.lower(), new_id, user_id),
         )
     ]
     since: list[float] = []
@@ -162,18 +165,24 @@ class OutageQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    _BLIND = """SELECT t.id AS thread_id, t.subject_norm, m.id AS mailbox_id, m.address,
+    _BLIND = """SELECT t.id AS thread_id, t.subject_norm, b.id AS mailbox_id, b.address,
             o.since_ts, o.cause, o.detail
-        FROM threads t JOIN mailboxes m ON m.id = t.tracked_mailbox_id
-        JOIN mailbox_outages o ON o.mailbox_id = m.id AND o.ended_ts IS NULL
+        FROM threads t JOIN mailboxes b ON b.id = t.tracked_mailbox_id
+        JOIN mailbox_outages o ON o.mailbox_id = b.id AND o.ended_ts IS NULL
         WHERE t.tracked = 1"""
 
-    async def blind_threads_of_contact(self, contact_id: int) -> list[BlindThread]:
+    _SEEN = f"EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND {VISIBLE})"
+    """A thread `:viewer` may know of: it holds a message they may see. A blind thread
+    (and its subject) is told only to them, counted only for them."""
+
+    async def blind_threads_of_contact(self, contact_id: int, viewer: int) -> list[BlindThread]:
+        """The contact's blind threads that `viewer` may know of (`_SEEN`)."""
         rows = await self._db.fetchall(
             f"""{self._BLIND} AND t.id IN
-                (SELECT thread_id FROM thread_contacts WHERE contact_id = ?)
+                (SELECT thread_id FROM thread_contacts WHERE contact_id = :contact)
+                AND {self._SEEN}
             ORDER BY o.since_ts, t.id""",
-            (contact_id,),
+            {"contact": contact_id, "viewer": viewer},
         )
         return [_blind(r) for r in rows]
 
@@ -181,26 +190,29 @@ class OutageQueries:
         row = await self._db.fetchone(f"{self._BLIND} AND t.id = ?", (thread_id,))
         return _blind(row) if row is not None else None
 
-    async def blind_counts(self, contact_ids: list[int]) -> dict[int, int]:
-        """contact id -> how many of its tracked threads are blind now."""
+    async def blind_counts(self, contact_ids: list[int], viewer: int) -> dict[int, int]:
+        """contact id -> how many of its tracked threads that `viewer` may know of
+        (`_SEEN`) are blind now."""
         if not contact_ids or not await self._db.fetchone(
             "SELECT 1 FROM mailbox_outages WHERE ended_ts IS NULL LIMIT 1"
         ):
             return {}  # the usual case: every mailbox reads
-        marks = ",".join("?" * len(contact_ids))
+        named: dict[str, object] = {f"c{i}": c for i, c in enumerate(contact_ids)}
         rows = await self._db.fetchall(
             f"""SELECT tc.contact_id, count(*) FROM mailbox_outages o
                 JOIN threads t ON t.tracked_mailbox_id = o.mailbox_id AND t.tracked = 1
                 JOIN thread_contacts tc ON tc.thread_id = t.id
-                WHERE o.ended_ts IS NULL AND tc.contact_id IN ({marks})
+                WHERE o.ended_ts IS NULL
+                  AND tc.contact_id IN ({", ".join(":" + k for k in named)})
+                  AND {self._SEEN}
                 GROUP BY tc.contact_id""",
-            contact_ids,
+            {**named, "viewer": viewer},
         )
         return {r[0]: r[1] for r in rows}
 
-    async def with_blind(self, contacts: list[Contact]) -> list[Contact]:
-        """The contacts with their counts of blind threads (R13)."""
-        counts = await self.blind_counts([c.id for c in contacts])
+    async def with_blind(self, contacts: list[Contact], viewer: int) -> list[Contact]:
+        """The contacts with their counts of blind threads (R13) `viewer` may know of."""
+        counts = await self.blind_counts([c.id for c in contacts], viewer)
         return [
             msgspec.structs.replace(c, blind_threads=counts[c.id]) if c.id in counts else c
             for c in contacts

@@ -150,7 +150,7 @@ async def test_fetched_again_by_the_schedule_until_the_real_file_is_in(
     row = await setup.store.rescans.get(message.id)
     assert row is not None and (row["attempts"], row["next_at"]) == (1, t0 + 61 + 120)
     assert row["last_error"] == "the attachments are still the scanner's placeholders"
-    explained = await setup.store.messages.explain(message.id)
+    explained = await setup.store.messages.explain(message.id, 1)
     assert explained.evidence.details["scan_attempts"] == "1"
     assert explained.evidence.details["atp_message_properties"] == "SA|SL"
     assert "placeholder (ATP Scan In Progress.eml" in explained.summary
@@ -174,7 +174,7 @@ async def test_fetched_again_by_the_schedule_until_the_real_file_is_in(
     assert setup.heard.changes[0].contact_ids == message.contact_ids != []
     row = await setup.store.rescans.get(message.id)
     assert row is not None and (row["state"], row["attempts"]) == ("replaced", 2)
-    explained = await setup.store.messages.explain(message.id)
+    explained = await setup.store.messages.explain(message.id, 1)
     assert explained.evidence.details["scan_replaced_at"]
     assert "the real file replaced it at" in explained.summary
     assert explained.reason == "contact_email"  # the decision itself is unchanged
@@ -193,7 +193,7 @@ async def test_given_up_after_a_day(setup: Setup) -> None:
     message = await setup.message("<dd2@kund.example>")
     assert [a.status for a in message.attachments] == ["missing"]
     assert [c.change for c in setup.heard.changes] == ["scan_gave_up"]
-    explained = await setup.store.messages.explain(message.id)
+    explained = await setup.store.messages.explain(message.id, 1)
     assert explained.evidence.details["scan_state"] == "gave_up"
     assert "no real file came in time" in explained.summary
 

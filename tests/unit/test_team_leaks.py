@@ -1,0 +1,217 @@
+"""What a member may see of a colleague's hidden mail, and change of it, on a real
+store (both stores): nothing.
+
+Alice (admin, Sales), Bob (Sales) and Carl (Support) share one store. Alice's
+mailbox logs with visibility `owner`: her BCC'd "Secret plans" to Anna, a later
+follow-up, and a mail to Berit, all hidden from Bob and Carl. Bob's mailbox
+(visibility `everyone`) gets Anna's answers to Alice's mail: one that keeps the
+subject (logged, `reply_in_tracked_thread`) and one that changes it
+(`subject_changed`). Then every aggregate and explanation is read as each member.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.planner import Incoming
+from loggbok.daemon.store.errors import Forbidden
+from loggbok.daemon.store.store import Store
+from loggbok.daemon.sync.decider import Decider
+from loggbok.protocol import types as t
+from tests.unit.test_decider import _incoming
+
+ALICE_RULES = RuleSettings(
+    bcc_address="log-a@bcc.example", own_addresses=frozenset({"alice@f.example"})
+)
+BOB_RULES = RuleSettings(
+    bcc_address="log-b@bcc.example", own_addresses=frozenset({"bob@f.example"})
+)
+HELP_RULES = RuleSettings(own_addresses=frozenset({"help@f.example"}), team_inbox=True)
+
+
+@dataclass
+class Team:
+    store: Store
+    alice: int
+    bob: int
+    carl: int
+    alice_box: int
+    bob_box: int
+    ids: dict[str, int]
+
+
+async def _round(
+    store: Store, mailbox: int, rules: RuleSettings, visibility: str, *mails: tuple[str, ...]
+) -> None:
+    """One round of `mails` (header lines; the first word of each names its folder)."""
+    folders: dict[int, str] = {}
+    batch: list[Incoming] = []
+    for number, (folder, *lines) in enumerate(mails):
+        row = await store.mailboxes.folder(mailbox, folder, folder.lower())
+        folders[row.id] = folder
+        batch.append(_incoming(row.id, str(number + 1), *lines))
+    decider = Decider(store, mailbox, rules, folders, visibility)
+    await decider.load(batch)
+    await decider.write(batch, decider.plan_ahead(batch), [])
+
+
+async def _team(tmp_path: Path) -> Team:
+    store = await Store.open(tmp_path)
+    await store.users.serve("alice@f.example")
+    await store.users.update(t.UsersUpdateParams(id=1, team="Sales"))
+    bob = await store.users.add(t.UsersAddParams(email="bob@f.example", seat="sales", team="Sales"))
+    carl = await store.users.add(
+        t.UsersAddParams(email="carl@f.example", seat="service", team="Support")
+    )
+    alice_box = await store.mailboxes.add("maildir", "alice@f.example", {}, user_id=1)
+    bob_box = await store.mailboxes.add("maildir", "bob@f.example", {}, user_id=bob.id)
+    await _round(
+        store, alice_box, ALICE_RULES, "owner",
+        ("Sent", "From: alice@f.example", "To: anna@k.example", "Bcc: log-a@bcc.example",
+         "Subject: Secret plans", "Message-ID: <secret@f.example>",
+         "Date: Mon, 02 Jan 2023 09:00:00 +0000"),
+        ("Sent", "From: alice@f.example", "To: anna@k.example", "Bcc: log-a@bcc.example",
+         "Subject: Hidden follow-up", "Message-ID: <later@f.example>",
+         "Date: Tue, 03 Jan 2023 09:00:00 +0000"),
+        ("Sent", "From: alice@f.example", "To: berit@k2.example", "Bcc: log-a@bcc.example",
+         "Subject: For Berit", "Message-ID: <berit@f.example>",
+         "Date: Mon, 02 Jan 2023 08:00:00 +0000"),
+    )  # fmt: skip
+    await _round(
+        store, bob_box, BOB_RULES, "everyone",
+        ("INBOX", "From: anna@k.example", "To: alice@f.example", "Cc: bob@f.example",
+         "Subject: Re: Secret plans", "Message-ID: <kept@k.example>",
+         "In-Reply-To: <secret@f.example>", "Date: Mon, 02 Jan 2023 10:00:00 +0000"),
+        ("INBOX", "From: anna@k.example", "To: alice@f.example", "Cc: bob@f.example",
+         "Subject: Lunch?", "Message-ID: <changed@k.example>",
+         "In-Reply-To: <secret@f.example>", "Date: Mon, 02 Jan 2023 11:00:00 +0000"),
+    )  # fmt: skip
+    rows = await store.db.fetchall("SELECT message_key, id FROM messages")
+    return Team(store, 1, bob.id, carl.id, alice_box, bob_box, {str(r[0]): int(r[1]) for r in rows})
+
+
+def _text(value: object) -> str:
+    return json.dumps(msgspec.to_builtins(value), ensure_ascii=False).lower()
+
+
+async def test_an_explanation_names_no_message_hidden_from_its_reader(tmp_path: Path) -> None:
+    team = await _team(tmp_path)
+    store, ids = team.store, team.ids
+    kept = await store.messages.explain(ids["kept@k.example"], team.carl)
+    assert (kept.reason, kept.logged) == ("reply_in_tracked_thread", True)
+    assert "secret@f.example" not in _text(kept)
+    assert kept.evidence.matched_id is None
+    assert "hidden" in kept.evidence.details
+    assert "a colleague's message" in kept.summary
+    changed = await store.messages.explain(ids["changed@k.example"], team.bob)
+    assert changed.reason == "subject_changed"
+    assert "secret@f.example" not in _text(changed)
+    assert "secret plans" not in _text(changed)
+    assert "lunch?" in changed.summary.lower()
+    # Its owner, who sees the message answered, is told all of it.
+    told = await store.messages.explain(ids["kept@k.example"], team.alice)
+    assert told.evidence.matched_id == ids["secret@f.example"]
+    assert "<secret@f.example>" in told.summary
+    assert "hidden" not in told.evidence.details
+    await store.close()
+
+
+async def test_contacts_count_only_the_mail_their_reader_may_see(tmp_path: Path) -> None:
+    team = await _team(tmp_path)
+    store = team.store
+    found = await store.contacts.lookup(["anna@k.example", "berit@k2.example"])
+    anna, berit = found["anna@k.example"], found["berit@k2.example"]
+    assert (await store.contacts.get(anna, team.alice)).last_activity == "2023-01-03T09:00:00+00:00"
+    for member in (team.bob, team.carl):
+        # Bob's logged reply is the newest Anna email they may see; Berit's only mail is hidden.
+        assert (await store.contacts.get(anna, member)).last_activity == "2023-01-02T10:00:00+00:00"
+        assert (await store.contacts.get(berit, member)).last_activity is None
+        listed = {c.id: c for c in (await store.contacts.search("", 50, None, member)).contacts}
+        assert (listed[anna].last_activity, listed[berit].last_activity) == (
+            "2023-01-02T10:00:00+00:00",
+            None,
+        )
+        found = await store.contacts.search("berit", 50, None, member)
+        assert [c.last_activity for c in found.contacts] == [None]
+    # Alice's mailbox goes down: her threads to Berit and of the follow-up to Anna are
+    # blind, which only she may know (the first thread to Anna is Bob's mailbox's now).
+    await store.mailboxes.set_status(team.alice_box, "error", "gone")
+    assert await store.outages.blind_counts([anna, berit], team.alice) == {anna: 1, berit: 1}
+    assert len(await store.outages.blind_threads_of_contact(berit, team.alice)) == 1
+    for member in (team.bob, team.carl):
+        assert await store.outages.blind_counts([anna, berit], member) == {}
+        assert await store.outages.blind_threads_of_contact(berit, member) == []
+        [contact] = await store.outages.with_blind([await store.contacts.get(berit)], member)
+        assert contact.blind_threads == 0
+    await store.close()
+
+
+async def test_a_conversation_names_no_contact_of_hidden_mail(tmp_path: Path) -> None:
+    """A team mailbox's conversation holds Alice's hidden answer, Cc her CEO contact:
+    Carl sees the conversation, not that contact."""
+    team = await _team(tmp_path)
+    store = team.store
+    help_box = await store.mailboxes.add("maildir", "help@f.example", {}, user_id=1, kind="team")
+    await _round(
+        store, help_box, HELP_RULES, "everyone",
+        ("INBOX", "From: nils@n.example", "To: help@f.example", "Subject: Broken",
+         "Message-ID: <q1@n.example>", "Date: Wed, 04 Jan 2023 09:00:00 +0000"),
+    )  # fmt: skip
+    await _round(
+        store, team.alice_box, ALICE_RULES, "owner",
+        ("Sent", "From: alice@f.example", "To: nils@n.example", "Cc: ceo@n2.example",
+         "Bcc: log-a@bcc.example", "Subject: Re: Broken", "Message-ID: <a1@f.example>",
+         "In-Reply-To: <q1@n.example>", "Date: Wed, 04 Jan 2023 10:00:00 +0000"),
+    )  # fmt: skip
+    found = await store.contacts.lookup(["nils@n.example", "ceo@n2.example"])
+    nils, ceo = found["nils@n.example"], found["ceo@n2.example"]
+    [conversation] = (await store.conversations.page(help_box, 50, None, team.carl)).conversations
+    assert (conversation.messages, conversation.contact_ids) == (1, [nils])
+    detail = await store.conversations.get(conversation.id, team.carl)
+    assert detail.contact_ids == [nils]
+    mine = await store.conversations.get(conversation.id, team.alice)
+    assert sorted(mine.contact_ids) == sorted([nils, ceo])
+    await store.close()
+
+
+async def test_an_address_is_its_members_and_a_team_mailbox_an_admins(tmp_path: Path) -> None:
+    team = await _team(tmp_path)
+    store = team.store
+    with pytest.raises(Forbidden) as taken:
+        await store.mailboxes.add("imap", "ALICE@f.example", {}, user_id=team.bob)
+    assert taken.value.data["reason"] == "address_taken"
+    with pytest.raises(Forbidden) as team_kind:
+        await store.mailboxes.add("maildir", "help@f.example", {}, user_id=team.bob, kind="team")
+    assert team_kind.value.data["reason"] == "admin_required"
+    with pytest.raises(Forbidden):
+        await store.mailboxes.set_kind(team.bob_box, "team")
+    assert await store.mailboxes.kind(team.bob_box) == "personal"
+    # An admin may; and once Alice has removed her mailbox, Bob may connect the address,
+    # but her tracked threads stay hers (blind), not his.
+    await store.mailboxes.set_kind(team.alice_box, "team")
+    await store.mailboxes.set_kind(team.alice_box, "personal")
+    await store.mailboxes.remove(team.alice_box)
+    bobs = await store.mailboxes.add("maildir", "alice@f.example", {}, user_id=team.bob)
+    tracked = await store.db.fetchall("SELECT DISTINCT tracked_mailbox_id FROM threads")
+    assert bobs not in {r[0] for r in tracked}
+    await store.close()
+
+
+async def test_only_an_admin_deletes_a_contact_holding_colleagues_mail(tmp_path: Path) -> None:
+    team = await _team(tmp_path)
+    store = team.store
+    anna = (await store.contacts.lookup(["anna@k.example"]))["anna@k.example"]
+    with pytest.raises(Forbidden) as refused:
+        await store.by_hand.delete_contact(anna, member=team.bob)
+    assert refused.value.data["reason"] == "not_owner"
+    assert (await store.contacts.get(anna)).id == anna
+    own = await store.contacts.create("olle@o.example")
+    assert (await store.by_hand.delete_contact(own, member=team.bob)).entries_removed == 0
+    assert (await store.by_hand.delete_contact(anna)).entries_removed == 3
+    await store.close()
