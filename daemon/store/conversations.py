@@ -18,6 +18,12 @@ from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, sender, summa
 from loggbok.protocol.types import Conversation, ConversationDetail, ConversationList
 
 
+_OF_MAILBOX = """(m.mailbox_id = :mailbox OR EXISTS (SELECT 1 FROM message_locations l
+    JOIN folders f ON f.id = l.folder_id WHERE l.message = m.id AND f.mailbox_id = :mailbox))"""
+"""A message of the team mailbox `:mailbox`: stored from it, or found in it later (a
+message that reached a member's own mailbox first, R15: `team_copies.py`)."""
+
+
 def _in(name: str, values: list[int]) -> tuple[str, dict[str, object]]:
     """An `IN (...)` of named parameters `name0, name1, ...` and their values."""
     keys = [f"{name}{i}" for i in range(len(values))]
@@ -57,7 +63,7 @@ class ConversationQueries:
             having = " HAVING max(m.date_ts) < :ts OR (max(m.date_ts) = :ts AND m.thread_id < :tid)"
         rows = await self._db.fetchall(
             f"""SELECT m.thread_id, max(m.date_ts) AS last_ts FROM messages m
-                WHERE m.mailbox_id = :mailbox AND m.thread_id IS NOT NULL AND {VISIBLE}
+                WHERE {_OF_MAILBOX} AND m.thread_id IS NOT NULL AND {VISIBLE}
                 GROUP BY m.thread_id{having}
                 ORDER BY last_ts DESC, m.thread_id DESC LIMIT :limit""",
             params,
@@ -127,9 +133,12 @@ class ConversationQueries:
         """One conversation, its messages oldest first; NotFound for a thread that holds
         no message of a team mailbox the caller may see."""
         team = await self._db.fetchone(
-            f"""SELECT m.mailbox_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
-                WHERE m.thread_id = :thread AND b.kind = 'team' AND {VISIBLE}
-                ORDER BY m.date_ts DESC, m.id DESC LIMIT 1""",
+            f"""SELECT b.id AS mailbox_id FROM messages m JOIN mailboxes b
+                ON b.kind = 'team' AND (b.id = m.mailbox_id OR EXISTS (
+                    SELECT 1 FROM message_locations l JOIN folders f ON f.id = l.folder_id
+                    WHERE l.message = m.id AND f.mailbox_id = b.id))
+                WHERE m.thread_id = :thread AND {VISIBLE}
+                ORDER BY m.date_ts DESC, m.id DESC, b.id LIMIT 1""",
             {"thread": thread_id, "viewer": viewer},
         )
         if team is None:

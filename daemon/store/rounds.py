@@ -14,7 +14,9 @@ calls only these operations; it opens no transaction and reads no counter.
     One write transaction, all or nothing: the plan's messages, thread keys,
     threads (folds too), contacts, decisions, locations, timeline entries and
     contacts' last activity; the earlier replies it makes loggable
-    (`late_replies.py`); the Gmail labels of the batch's locations; the
+    (`late_replies.py`); in a team mailbox, the stored messages it finds that
+    were decided in a member's own mailbox, logged into their conversation
+    (R15, `team_copies.py`); the Gmail labels of the batch's locations; the
     folder cursors given. Inside it:
     - staleness: the carried plan is written only when nothing that a plan reads
       was committed since this round's snapshot or last write, by this process
@@ -58,7 +60,7 @@ kept); other database errors propagate and the round fails as a whole.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loggbok.daemon.rules.context import RuleSettings
@@ -81,6 +83,7 @@ from loggbok.daemon.store.db import Database, Transaction
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.late_replies import Relogged, relog_waiting_replies
 from loggbok.daemon.store.plans import load_snapshot, save_cursor, write_labels, write_plan
+from loggbok.daemon.store.team_copies import log_team_copies
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,9 @@ class Written:
     replanned: bool = False
     """The plan given had gone stale (or none was given): planned again inside the
     transaction against a fresh snapshot."""
+    team_logged: list[int] = field(default_factory=list)
+    """Stored messages a team mailbox's batch found and logged into their conversation
+    (R15, `team_copies.py`); those not logged before are in `relogged` too."""
 
 
 class RoundQueries:
@@ -170,12 +176,14 @@ class Round:
                 tx, [(i.folder_id, i.remote_id, i.labels) for i in batch if i.labels is not None]
             )
             relogged = await relog_waiting_replies(tx, planned, self.rules, list(self.folder_names))
+            team = await log_team_copies(tx, planned, self.rules, self.visibility, self.mailbox_id)
+            relogged += team.bodies
             for folder_id, cursor in cursors:
                 await save_cursor(tx, folder_id, cursor)
             data_version = seen[1]
         self._seen = (self._db.generation, data_version)
-        self._carried = self._carried and not replanned and not relogged
-        return Written(planned, relogged, replanned)
+        self._carried = self._carried and not replanned and not relogged and not team.decided
+        return Written(planned, relogged, replanned, team.decided)
 
     async def write_bodies(
         self,

@@ -61,6 +61,6 @@ class Decider:
         written = await self.round.write(batch, planned if self._carried else None, cursors)
         if written.replanned:
             self.replanned += 1
-        if written.replanned or written.relogged:
+        if written.replanned or written.relogged or written.team_logged:
             self._carried = None
         return written

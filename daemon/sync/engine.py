@@ -406,6 +406,11 @@ class SyncRound:
         planned = {m.id for m in plan.messages}
         await self.rescans.nudge({m for _, _, m in plan.locations if m not in planned})
         self.result.logged += len(plan.logged) + len(written.relogged)
+        fetched = {r.message_id for r in written.relogged}
+        whole = [i for i in written.team_logged if i not in fetched]  # logged before: no fetch
+        if whole:
+            self.result.logged += len(whole)
+            await self._announce(whole)
         bodies.add(
             [
                 Pending(

@@ -21,6 +21,7 @@ import pytest
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store.errors import Forbidden
+from loggbok.daemon.store.rounds import Written
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.decider import Decider
 from loggbok.protocol import types as t
@@ -48,7 +49,7 @@ class Team:
 
 async def _round(
     store: Store, mailbox: int, rules: RuleSettings, visibility: str, *mails: tuple[str, ...]
-) -> None:
+) -> Written:
     """One round of `mails` (header lines; the first word of each names its folder)."""
     folders: dict[int, str] = {}
     batch: list[Incoming] = []
@@ -58,7 +59,7 @@ async def _round(
         batch.append(_incoming(row.id, str(number + 1), *lines))
     decider = Decider(store, mailbox, rules, folders, visibility)
     await decider.load(batch)
-    await decider.write(batch, decider.plan_ahead(batch), [])
+    return await decider.write(batch, decider.plan_ahead(batch), [])
 
 
 async def _team(tmp_path: Path) -> Team:
