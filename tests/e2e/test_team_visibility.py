@@ -19,6 +19,7 @@ import base64
 import binascii
 import itertools
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -101,7 +102,15 @@ MAILS = [
     Mail("QXCLOGOWNER", "carl", True, "owner"),
     Mail("QXCLOGTEAM", "carl", True, "team"),
     Mail("QXCUNLOGGED", "carl", False, "owner"),
+    Mail("QXBREPLY", "bob", False, "team"),
+    Mail("QXCLATEST", "carl", True, "owner"),
 ]
+REPLIES = {"QXBREPLY": "QXALOGOWNER"}
+"""Anna's answer (reaching Bob) to a message hidden from him, under a subject of its own:
+its explanation must name neither that message's Message-ID nor its subject."""
+LATEST = "QXCLATEST"
+"""Anna's newest logged email, hidden from all but Carl: her last activity as the others
+see it is older (`contacts.get`, `contacts.list`)."""
 
 
 def visible(mail: Mail, viewer: str) -> bool:
@@ -129,8 +138,19 @@ def _build_maildir(root: Path, name: str) -> Path:
     for number, mail in enumerate(x for x in MAILS if name in {x.owner, *x.holders}):
         body = f"zebra {mail.token}\n"
         attachment = [(f"{mail.token}.txt", "text/plain", mail.token.encode())]
-        date = days_ago(10 - number * 0.1)
-        if mail.token == "QXSHARED":
+        date = days_ago(1 if mail.token == LATEST else 10 - number * 0.1)
+        if mail.token in REPLIES:
+            raw = make_message(
+                ANNA,
+                [me],
+                f"Price {mail.token}",
+                _message_id(mail.token),
+                in_reply_to=_message_id(REPLIES[mail.token]),
+                date=date,
+                body=body,
+            )
+            deliver(maildir, raw)
+        elif mail.token == "QXSHARED":
             raw = make_message(
                 ANNA,
                 [_address("alice"), _address("carl")],
@@ -178,8 +198,13 @@ def _strings(value: Any, key: str = "") -> Iterator[str]:
             yield from _strings(v, key)
 
 
+_IN_REPLY_TO = re.compile(r"^in-reply-to:.*$", re.IGNORECASE | re.MULTILINE)
+
+
 def _tokens(value: Any) -> set[str]:
-    text = "\n".join(_strings(value))
+    """The tokens an answer holds, in any case (a Message-ID is lower-cased). A reply's
+    own In-Reply-To header names the message it answers: that is the reply's text."""
+    text = _IN_REPLY_TO.sub("", "\n".join(_strings(value))).upper()
     return {mail.token for mail in MAILS if mail.token in text}
 
 
@@ -349,7 +374,10 @@ async def test_three_members_see_only_what_visibility_allows(workdir: Path) -> N
                         answer = await member.client.call_raw(method, params)
                     except RpcError as exc:
                         assert exc.code != ErrorCode.INTERNAL_ERROR, (name, method, params, exc)
-                        answer = {"error": exc.message, "data": exc.data}
+                        data = exc.data  # what the caller gave, echoed back, is no leak
+                        if isinstance(data, dict):
+                            data = {k: v for k, v in data.items() if v not in params.values()}
+                        answer = {"error": exc.message, "data": data}
                     leaked = _tokens(answer) & hidden
                     assert not leaked, f"{name} sees {leaked} through {method} {params}"
                     seen |= _tokens(answer)
@@ -366,6 +394,33 @@ async def test_three_members_see_only_what_visibility_allows(workdir: Path) -> N
                 m.TIMELINE_GET, t.TimelineGetParams(contact_id=anna.id, limit=500)
             )
             assert _tokens(msgspec.to_builtins(page)) == logged_seen, name
+            # Anna's last activity is that of the newest email of hers the member sees.
+            newest = page.entries[0].date if page.entries else None
+            contact = await member.client.call(m.CONTACTS_GET, t.IdParams(id=anna.id))
+            assert contact.last_activity == newest, name
+            listed_anna = await member.client.call(
+                m.CONTACTS_LIST, t.ContactsListParams(query="anna")
+            )
+            assert [c.last_activity for c in listed_anna.contacts] == [newest], name
+            # Another member's message: not theirs to log, unlog or fetch again (an
+            # admin's it is: alice, at the end); a hidden one is not found.
+            for mail in MAILS if name != "alice" else []:
+                if mail.owner == name:
+                    continue
+                for method, ref in [
+                    ("messages.unlog", {"id": ids[mail.token]}),
+                    ("messages.log", {"id": ids[mail.token], "contact_ids": [anna.id]}),
+                    ("messages.retry", {"id": ids[mail.token]}),
+                ]:
+                    try:
+                        await member.client.call_raw(method, ref)
+                    except RpcError as exc:
+                        want = ErrorCode.FORBIDDEN if visible(mail, name) else ErrorCode.NOT_FOUND
+                        assert exc.code == want, (name, method, mail.token, exc)
+                        if want == ErrorCode.FORBIDDEN:
+                            assert exc.data["reason"] == "not_owner"
+                    else:
+                        raise AssertionError(f"{name} could {method} {mail.token}")
             # A hidden message is not found; a visible one of another member is not theirs
             # to restrict.
             for mail in MAILS:
@@ -391,6 +446,36 @@ async def test_three_members_see_only_what_visibility_allows(workdir: Path) -> N
             leaked = _tokens(member.notified) & hidden & at_first
             assert not leaked, f"{name} was told of {leaked}"
         assert calls > 3 * len(READS)
+        # No member connects another's address (and so reads their mail), nor makes a
+        # team mailbox but an admin.
+        bob, carl = members["bob"], members["carl"]
+        assert bob.client is not None and carl.client is not None
+        try:
+            await carl.client.call(
+                m.MAILBOXES_ADD, t.MaildirAddParams(path=str(alice.maildir), address=alice.email)
+            )
+        except RpcError as exc:
+            assert (exc.code, exc.data["reason"]) == (ErrorCode.FORBIDDEN, "address_taken")
+        else:
+            raise AssertionError("carl connected alice's address")
+        for attempt in (
+            bob.client.call(m.MAILBOXES_UPDATE, t.MailboxUpdateParams(id=bob.mailbox, kind="team")),
+            bob.client.call(
+                m.MAILBOXES_ADD,
+                t.MaildirAddParams(
+                    path=str(bob.maildir), address="help@firma.example", kind="team"
+                ),
+            ),
+        ):
+            try:
+                await attempt
+            except RpcError as exc:
+                assert exc.code == ErrorCode.ADMIN_REQUIRED
+            else:
+                raise AssertionError("bob made a team mailbox")
+        # An admin may take a colleague's message off timelines.
+        done = await alice.client.call_raw("messages.unlog", {"id": ids["QXBLOGEVERY"]})
+        assert done["removed"] == [anna.id]
     finally:
         for member in members.values():
             if member.client is not None:
