@@ -17,7 +17,6 @@ from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, sender, summary
 from loggbok.protocol.types import Conversation, ConversationDetail, ConversationList
 
-
 _OF_MAILBOX = """(m.mailbox_id = :mailbox OR EXISTS (SELECT 1 FROM message_locations l
     JOIN folders f ON f.id = l.folder_id WHERE l.message = m.id AND f.mailbox_id = :mailbox))"""
 """A message of the team mailbox `:mailbox`: stored from it, or found in it later (a

@@ -126,16 +126,18 @@ class MessageQueries:
 
     async def get(self, message: int, viewer: int) -> Message:
         """A message (resolved for `viewer` first): `folders` names only the folders of
-        the viewer's own mailboxes it is in."""
+        the viewer's own mailboxes it is in, and `mailbox_id`/`folder` only a mailbox of
+        theirs (`_stored_from`)."""
         row = await self._row(message)
         attachments = await self._db.fetchall(
             "SELECT * FROM attachments WHERE message = ? ORDER BY idx", (message,)
         )
+        mailbox_id, folder = await self._stored_from(row, viewer)
         return Message(
             id=row["id"],
             message_id=row["message_id"],
-            mailbox_id=row["mailbox_id"],
-            folder=row["folder"],
+            mailbox_id=mailbox_id,
+            folder=folder,
             subject=row["subject"],
             from_=sender(row),
             to=participants(row["recipients"], "to"),
@@ -155,6 +157,18 @@ class MessageQueries:
             visibility=row["visibility"],
             forwarded=_forwarded(row["forwarded"]),
         )
+
+    async def _stored_from(self, row: Row, viewer: int) -> tuple[int | None, str | None]:
+        """The mailbox and folder a message was stored from, when they are `viewer`'s;
+        else where `viewer` holds it, or None: a colleague's folder names (a folder
+        called after a customer, a project) are not for others to read."""
+        own = await self._db.fetchval(
+            "SELECT 1 FROM mailboxes WHERE id = ? AND user_id = ?", (row["mailbox_id"], viewer)
+        )
+        if own:
+            return row["mailbox_id"], row["folder"]
+        held = await self.location(row["id"], viewer)
+        return (held["mailbox_id"], held["folder"]) if held is not None else (None, None)
 
     async def headers(self, message: int) -> MessageHeaders:
         row = await self._row(message)

@@ -86,7 +86,7 @@ async def _team(tmp_path: Path) -> Team:
     )  # fmt: skip
     await _round(
         store, bob_box, BOB_RULES, "everyone",
-        ("INBOX", "From: anna@k.example", "To: alice@f.example", "Cc: bob@f.example",
+        ("Kunder/Hemligt", "From: anna@k.example", "To: alice@f.example", "Cc: bob@f.example",
          "Subject: Re: Secret plans", "Message-ID: <kept@k.example>",
          "In-Reply-To: <secret@f.example>", "Date: Mon, 02 Jan 2023 10:00:00 +0000"),
         ("INBOX", "From: anna@k.example", "To: alice@f.example", "Cc: bob@f.example",
@@ -215,4 +215,18 @@ async def test_only_an_admin_deletes_a_contact_holding_colleagues_mail(tmp_path:
     own = await store.contacts.create("olle@o.example")
     assert (await store.by_hand.delete_contact(own, member=team.bob)).entries_removed == 0
     assert (await store.by_hand.delete_contact(anna)).entries_removed == 3
+    await store.close()
+
+
+async def test_a_message_names_no_folder_of_a_colleagues_mailbox(tmp_path: Path) -> None:
+    """Bob's reply, stored from his folder "Kunder/Hemligt", is everyone's to read: not
+    the name of his folder."""
+    team = await _team(tmp_path)
+    store, kept = team.store, team.ids["kept@k.example"]
+    mine = await store.messages.get(kept, team.bob)
+    assert (mine.mailbox_id, mine.folder) == (team.bob_box, "Kunder/Hemligt")
+    for member in (team.alice, team.carl):
+        seen = await store.messages.get(kept, member)
+        assert (seen.mailbox_id, seen.folder, seen.folders) == (None, None, [])
+        assert "hemligt" not in _text(seen)
     await store.close()
