@@ -320,3 +320,50 @@ async def test_never_log_for_everyone_previewed_then_applied(
         "reply_in_tracked_thread",
         ["bo@lawyers.example"],
     )
+
+
+async def test_a_message_synced_first_from_the_members_own_mailbox_joins_its_conversation(
+    dovecot: DovecotServer, client: Client
+) -> None:
+    """The customer wrote to the member and to the help desk: the member's own mailbox
+    is synced first (not logged there: an unknown sender), then the team mailbox finds
+    it stored and logs it into its conversation (R15), body and all, exactly once."""
+    await client.call(m.SETTINGS_SET, t.SettingsSetParams(own_addresses=[ME]))
+    own, desk = dovecot.add_user(), dovecot.add_user()
+    question = make_message(
+        "Nils Nyman <nils@new.example>",
+        [HELP, ME],
+        "Printer on fire",
+        "<both@new.example>",
+        date=days_ago(1),
+        body="the printer is on fire\n",
+        attachments=[("note.txt", "text/plain", b"smoke")],
+    )
+    for user in (own, desk):
+        await asyncio.to_thread(dovecot.append, user, "INBOX", question)
+    await _add(client, dovecot, own, ME, "personal")
+    before = await _explain(client, "<both@new.example>")
+    assert (before.logged, before.reason) == (False, "no_contact_participant")
+    desk_id = await _add(client, dovecot, desk, HELP, "team")
+    after = await _explain(client, "<both@new.example>")
+    assert (after.logged, after.reason, after.evidence.rule) == (True, "team_inbox", "R15")
+    assert after.evidence.details["previous_reason"] == "no_contact_participant"
+    nils = await _contact(client, "nils@new.example")
+    timeline = await client.call(m.TIMELINE_GET, t.TimelineGetParams(contact_id=nils.id))
+    [entry] = timeline.entries
+    assert entry.reason == "team_inbox"
+    got = await client.call(m.MESSAGES_GET, t.MessageRefParams(message_id="<both@new.example>"))
+    assert "on fire" in got.body_text
+    assert [(a.filename, a.status) for a in got.attachments] == [("note.txt", "stored")]
+    assert got.visibility == "team"
+    [conversation] = (
+        await client.call(m.CONVERSATIONS_LIST, t.ConversationsListParams(mailbox_id=desk_id))
+    ).conversations
+    assert (conversation.messages, conversation.contact_ids) == (1, [nils.id])
+    # A second sync of either mailbox decides nothing again.
+    for mailbox in (await client.call(m.MAILBOXES_LIST)).mailboxes:
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox.id))
+    again = await _explain(client, "<both@new.example>")
+    assert again.decided_at == after.decided_at
+    hits = await client.call(m.MESSAGES_SEARCH, t.MessagesSearchParams(query="fire"))
+    assert [h.message_id for h in hits.hits] == ["<both@new.example>"]
