@@ -105,6 +105,7 @@ MAILS = [
     Mail("QXBREPLY", "bob", False, "team"),
     Mail("QXCLATEST", "carl", True, "owner"),
 ]
+SHARED_DATE = days_ago(9.5)
 REPLIES = {"QXBREPLY": "QXALOGOWNER"}
 """Anna's answer (reaching Bob) to a message hidden from him, under a subject of its own:
 its explanation must name neither that message's Message-ID nor its subject."""
@@ -139,6 +140,8 @@ def _build_maildir(root: Path, name: str) -> Path:
         body = f"zebra {mail.token}\n"
         attachment = [(f"{mail.token}.txt", "text/plain", mail.token.encode())]
         date = days_ago(1 if mail.token == LATEST else 10 - number * 0.1)
+        if mail.holders:
+            date = SHARED_DATE  # one message: its copies are alike (`store/foreign_copies.py`)
         if mail.token in REPLIES:
             raw = make_message(
                 ANNA,

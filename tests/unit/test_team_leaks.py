@@ -230,3 +230,27 @@ async def test_a_message_names_no_folder_of_a_colleagues_mailbox(tmp_path: Path)
         assert (seen.mailbox_id, seen.folder, seen.folders) == (None, None, [])
         assert "hemligt" not in _text(seen)
     await store.close()
+
+
+async def test_a_message_id_alone_shows_no_colleagues_mail(tmp_path: Path) -> None:
+    """Bob knows the Message-ID of Alice's hidden mail (Anna's answers name it): a
+    message of his own carrying it gives him no location on hers, so nothing of it
+    to read; a true copy of hers (the same sender, date and subject) does."""
+    team = await _team(tmp_path)
+    store, secret = team.store, team.ids["secret@f.example"]
+    await _round(
+        store, team.bob_box, BOB_RULES, "everyone",
+        ("Drafts", "From: bob@f.example", "To: bob@f.example", "Subject: Secret plans",
+         "Message-ID: <secret@f.example>", "Date: Sun, 01 Jan 2023 00:00:00 +0000"),
+    )  # fmt: skip
+    assert not await store.messages.visible(secret, team.bob)
+    assert await store.messages.folders(secret, team.bob) == []
+    await _round(
+        store, team.bob_box, BOB_RULES, "everyone",
+        ("Archive", "From: alice@f.example", "To: anna@k.example", "Cc: bob@f.example",
+         "Subject: Secret plans", "Message-ID: <secret@f.example>",
+         "Date: Mon, 02 Jan 2023 09:00:00 +0000"),
+    )  # fmt: skip
+    assert await store.messages.visible(secret, team.bob)
+    assert await store.messages.folders(secret, team.bob) == ["Archive"]
+    await store.close()
