@@ -22,7 +22,7 @@ import msgspec
 from loggbok.daemon.mime.headers import parse_headers, split_header_block
 from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rebuild import rebuild
-from loggbok.daemon.rpc.access import require_admin, require_can_log
+from loggbok.daemon.rpc.access import is_admin, require_admin, require_can_log
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.store import backup as backups
@@ -140,7 +140,9 @@ async def import_(ctx: Context, params: t.ArchiveImportParams) -> t.ArchiveImpor
     await require_can_log(ctx, "import logged email")
     settings = await ctx.store.settings.get(ctx.viewer)
     items = [await _import_item(ctx, m, settings) for m in params.messages]
-    return await ctx.store.archive.import_batch(params.contacts, items, ctx.viewer)
+    return await ctx.store.archive.import_batch(
+        params.contacts, items, ctx.viewer, admin=await is_admin(ctx)
+    )
 
 
 PG_DUMP = "pg_dump --format=custom --file=loggbok-$(date +%F).dump"

@@ -156,9 +156,16 @@ class ArchiveQueries:
         ]
 
     async def import_batch(
-        self, contacts: Sequence[t.ArchiveContact], items: Sequence[ImportItem], owner: int = 1
+        self,
+        contacts: Sequence[t.ArchiveContact],
+        items: Sequence[ImportItem],
+        owner: int = 1,
+        *,
+        admin: bool = True,
     ) -> t.ArchiveImportResult:
-        """Messages not stored yet are written as `owner`'s (the member importing)."""
+        """Messages not stored yet are written as `owner`'s (the member importing). A
+        stored message of another member is left as it is (not logged, no entries)
+        unless the importer is an `admin`: only its owner or an admin changes it."""
         created = matched = new_messages = existing = new_entries = 0
         async with self._db.transaction() as tx:
             mapping: dict[int, int] = {}
@@ -183,14 +190,17 @@ class ArchiveQueries:
                         f"message {item.message.message_id}: entries name contacts {unknown}"
                         " that are not in contacts",
                     )
-                stored = await tx.fetchval(
-                    "SELECT id FROM messages WHERE message_key = ?", (item.key,)
+                found = await tx.fetchone(
+                    "SELECT id, owner_id FROM messages WHERE message_key = ?", (item.key,)
                 )
-                if stored is None:
+                if found is None:
                     stored = await _insert(tx, item, owner)
                     new_messages += 1
                 else:
+                    stored = int(found["id"])
                     existing += 1
+                    if found["owner_id"] != owner and not admin:
+                        continue  # another member's: theirs to log
                     await tx.execute(
                         "UPDATE messages SET logged = 1, reason = ? WHERE id = ? AND logged = 0",
                         (item.message.reason, stored),

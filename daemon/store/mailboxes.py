@@ -92,8 +92,7 @@ class MailboxQueries:
     async def may_connect(self, user_id: int, address: str, kind: str) -> None:
         """Forbidden when `user_id` may not connect `address` as `kind` (`add`'s rule),
         checked before a provider is probed; `add` checks again as it writes."""
-        async with self._db.transaction(plan_neutral=True) as tx:
-            await _may_connect(tx, user_id, address, kind)
+        await _may_connect(self._db, user_id, address, kind)
 
     async def set_kind(self, mailbox_id: int, kind: str) -> None:
         """A mailbox becomes a member's own or a team's shared inbox (R15; a team
@@ -383,7 +382,7 @@ class MailboxQueries:
         )
 
 
-async def _may_connect(tx: Transaction, user_id: int, address: str, kind: str) -> None:
+async def _may_connect(tx: Database | Transaction, user_id: int, address: str, kind: str) -> None:
     """Forbidden unless `user_id` may connect `address` as a mailbox of `kind` (see
     `MailboxQueries.add`)."""
     taken = await tx.fetchone(

@@ -20,6 +20,8 @@ import pytest
 
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
+from loggbok.daemon.store.archive import ImportItem
+from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.errors import Forbidden
 from loggbok.daemon.store.rounds import Written
 from loggbok.daemon.store.store import Store
@@ -253,4 +255,27 @@ async def test_a_message_id_alone_shows_no_colleagues_mail(tmp_path: Path) -> No
     )  # fmt: skip
     assert await store.messages.visible(secret, team.bob)
     assert await store.messages.folders(secret, team.bob) == ["Archive"]
+    await store.close()
+
+
+async def test_an_import_changes_no_colleagues_message(tmp_path: Path) -> None:
+    """An archive naming Bob's unlogged message: Carl's import leaves it as it is (only
+    its owner or an admin logs it); Alice's, an admin's, logs it."""
+    team = await _team(tmp_path)
+    store, changed = team.store, team.ids["changed@k.example"]
+    anna = t.ArchiveContact(id=7, name="Anna", emails=["anna@k.example"])
+    message = t.ArchiveMessage(
+        id=1, message_id="<changed@k.example>", subject="Lunch?",
+        from_=t.Participant(email="anna@k.example", name=""), to=[], cc=[],
+        date="2023-01-02T11:00:00+00:00", date_ts=0.0, direction="inbound", reason="manual",
+        visibility="everyone", snippet="", body_text="", new_text="", attachments=[],
+        entries=[t.ArchiveEntry(contact_id=7, reason="manual")],
+    )  # fmt: skip
+    item = ImportItem(message, "changed@k.example", b"", None, StoredBody("", "", "", ()))
+    done = await store.archive.import_batch([anna], [item], team.carl, admin=False)
+    assert (done.messages_existing, done.entries_created) == (1, 0)
+    assert not await store.messages.is_logged(changed)
+    done = await store.archive.import_batch([anna], [item], team.alice, admin=True)
+    assert done.entries_created == 1
+    assert await store.messages.is_logged(changed)
     await store.close()
