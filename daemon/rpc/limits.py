@@ -28,6 +28,16 @@ class Limits:
     """Requests of all connections that run at once."""
     batch_chunk: int = 16
     """A batch runs this many items at a time, chunk after chunk."""
+    max_batch: int = 10_000
+    """Items of one batch; a longer batch is one Invalid Request, nothing of it run
+    (a 64 MiB line of `[0,0,...]` held 32 million error answers)."""
+    batch_answer_bytes: int = 32 * 1024 * 1024
+    """Bytes of one batch's answers: a call whose answer would pass it is answered
+    `LIMIT_REACHED` instead (and the calls after it are not run), so the answer line
+    stays readable (a client's line limit is 64 MiB)."""
+    answer_buffer_total: int = 256 * 1024 * 1024
+    """Bytes of batch answers held for all connections together until written; a call
+    whose answer would pass it is answered as above."""
     max_pending_output: int = 32 * 1024 * 1024
     """Bytes of answers and notifications a client may leave unread before it is
     disconnected: room for one 16 MiB attachment piece (21.4 MiB as base64) and the

@@ -11,8 +11,10 @@ total (`lines.py`).
 No client may hold the daemon from the others (`limits.Limits`): a connection
 runs at most `per_connection` requests at once and all of them together at
 most `total`; a batch runs its items in chunks of `batch_chunk`, each item a
-request like any other; a connection with `lines_per_connection` lines
-unanswered is not read further. The store's reader hands out its turns fairly
+request like any other, and has at most `max_batch` items; its answers are
+kept within `batch_answer_bytes` and, all batches together, within
+`answer_buffer_total` (`batches.py`); a connection with `lines_per_connection`
+lines unanswered is not read further. The store's reader hands out its turns fairly
 between connections (`store.fair`), each connection's requests running under
 its own `caller`. On stop every request still running is cancelled.
 
@@ -39,8 +41,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from loggbok.daemon.rpc.batches import BatchAnswer
 from loggbok.daemon.rpc.context import Context
-from loggbok.daemon.rpc.dispatch import Bound, error, parse, run
+from loggbok.daemon.rpc.dispatch import Bound, Parsed, error, parse, run
 from loggbok.daemon.rpc.hangup import Hangup, peer_closed
 from loggbok.daemon.rpc.limits import Limits
 from loggbok.daemon.rpc.lines import CHUNK, BudgetExhausted, LineBudget, LineReader, LineTooLong
@@ -115,6 +118,8 @@ class RpcServer:
         self.limits = Limits.from_env() if limits is None else limits
         self._total = asyncio.Semaphore(self.limits.total)
         self.line_budget = LineBudget(self.limits.line_buffer_total)
+        self.answer_budget = LineBudget(self.limits.answer_buffer_total)
+        """Bytes of batch answers held until written, all connections together."""
         self._numbers = itertools.count(1)
         self.listening = listening
         """A socket systemd passed (socket activation), served instead of binding one."""
@@ -215,11 +220,9 @@ class RpcServer:
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
-                response: Any = error(ErrorCode.PARSE_ERROR, "Parse error", "not UTF-8")
+                await conn.write(encode(error(ErrorCode.PARSE_ERROR, "Parse error", "not UTF-8")))
             else:
-                response = await self._answer(conn, text)
-            if response is not None:
-                await conn.write(encode(response))
+                await self._answer(conn, parse(text, self.limits.max_batch))
         except (ConnectionError, TimeoutError):
             pass
         except Exception:
@@ -227,20 +230,42 @@ class RpcServer:
         finally:
             conn.lines.release()
 
-    async def _answer(self, conn: _Connection, text: str) -> Any:
-        """Run the line's requests, a batch in chunks of `batch_chunk`, and build its answer."""
-        parsed = parse(text)
-        requests = parsed.requests
+    async def _answer(self, conn: _Connection, parsed: Parsed) -> None:
+        """Run the line's requests and write their answer (a batch's under its budgets)."""
+        if not parsed.batch:
+            for _, request in parsed.requests:
+                parsed.answers[0] = await self._run(conn, request)
+            response = parsed.answer()
+            if response is not None:
+                await conn.write(encode(response))
+            return
+        batch = BatchAnswer(len(parsed.answers), self.limits.batch_answer_bytes, self.answer_budget)
+        try:
+            for slot, known in enumerate(parsed.answers):
+                if known is not None:
+                    batch.known(slot, known)
+            await self._run_batch(conn, parsed.requests, batch)
+            line = batch.line()
+            if line is not None:
+                await conn.write(line)
+        finally:
+            batch.release()
+
+    async def _run_batch(
+        self, conn: _Connection, requests: list[tuple[int, dict[str, Any]]], batch: BatchAnswer
+    ) -> None:
+        """Run a batch's items in chunks of `batch_chunk`; once its answers reach a budget,
+        the calls left are not run (but notifications, which have no answer)."""
         chunk = max(1, self.limits.batch_chunk)
         for start in range(0, len(requests), chunk):
             part = requests[start : start + chunk]
-            if len(part) == 1:
-                answers = [await self._run(conn, part[0][1])]
-            else:
-                answers = await asyncio.gather(*(self._run(conn, r) for _, r in part))
-            for (slot, _), answer in zip(part, answers, strict=True):
-                parsed.answers[slot] = answer
-        return parsed.answer()
+            if batch.reached is not None:
+                for slot, request in part:
+                    batch.skip(slot, request)
+                part = [(slot, request) for slot, request in part if "id" not in request]
+            answers = await asyncio.gather(*(self._run(conn, r) for _, r in part))
+            for (slot, request), answer in zip(part, answers, strict=True):
+                batch.add(slot, request, answer)
 
     async def _run(self, conn: _Connection, request: dict[str, Any]) -> Any:
         async with conn.requests, self._total:
