@@ -8,6 +8,7 @@ defaults are what a real daemon runs with.
 from __future__ import annotations
 
 import os
+import resource
 from dataclasses import dataclass, fields
 
 from loggbok.protocol.framing import MAX_LINE_BYTES
@@ -44,6 +45,10 @@ class Limits:
     notifications sent meanwhile; one line larger than this still goes to a client
     that keeps up."""
 
+    max_connections: int = 0
+    """Clients served at once; one more is answered -32011 Limit reached and closed.
+    0: worked out when the server starts (`connections_for_fd_limit`)."""
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
         environ = dict(os.environ) if environ is None else environ
@@ -53,3 +58,20 @@ class Limits:
             if (key := f"LOGGBOK_RPC_{f.name.upper()}") in environ and environ[key]
         }
         return cls(**given)
+
+
+MAX_CONNECTIONS = 256
+
+
+def connections_for_fd_limit() -> int:
+    """`MAX_CONNECTIONS`, or half the file descriptors the daemon may still open
+    (RLIMIT_NOFILE's soft limit less those open now) when that is less: the other
+    half stays for its database, mailboxes, parse workers and files."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux
+        in_use = 64
+    return max(1, min(MAX_CONNECTIONS, (soft - in_use) // 2))

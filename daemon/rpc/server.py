@@ -14,7 +14,8 @@ most `total`; a batch runs its items in chunks of `batch_chunk`, each item a
 request like any other, and has at most `max_batch` items; its answers are
 kept within `batch_answer_bytes` and, all batches together, within
 `answer_buffer_total` (`batches.py`); a connection with `lines_per_connection`
-lines unanswered is not read further. The store's reader hands out its turns fairly
+lines unanswered is not read further; past `max_connections` clients at once,
+one more is told so (-32011, id null) and closed. The store's reader hands out its turns fairly
 between connections (`store.fair`), each connection's requests running under
 its own `caller`. On stop every request still running is cancelled.
 
@@ -41,14 +42,15 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from loggbok.daemon.rpc.accept import Acceptor, listen_unix
 from loggbok.daemon.rpc.batches import BatchAnswer
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Bound, Parsed, error, parse, run
 from loggbok.daemon.rpc.hangup import Hangup, peer_closed
-from loggbok.daemon.rpc.limits import Limits
+from loggbok.daemon.rpc.limits import Limits, connections_for_fd_limit
 from loggbok.daemon.rpc.lines import CHUNK, BudgetExhausted, LineBudget, LineReader, LineTooLong
 from loggbok.daemon.store.fair import caller
-from loggbok.protocol.errors import ErrorCode
+from loggbok.protocol.errors import ERROR_MESSAGES, ErrorCode
 from loggbok.protocol.framing import encode
 
 log = logging.getLogger(__name__)
@@ -124,28 +126,35 @@ class RpcServer:
         self.listening = listening
         """A socket systemd passed (socket activation), served instead of binding one."""
         self._connections: set[_Connection] = set()
-        self._server: asyncio.AbstractServer | None = None
+        self._open = 0
+        """Connections being served (`_connections` forgets one once a push fails)."""
+        self._acceptor: Acceptor | None = None
+        self.max_connections = self.limits.max_connections
+        """Clients served at once (0 in `limits`: worked out from the fd limit at start)."""
 
     async def start(self) -> None:
         if self.listening is not None:
-            self._server = await asyncio.start_unix_server(
-                self._serve, sock=self.listening, limit=CHUNK
-            )
-            return
-        old_umask = os.umask(0o177)
-        try:
-            self._server = await asyncio.start_unix_server(
-                self._serve, path=str(self.socket_path), limit=CHUNK
-            )
-        finally:
-            os.umask(old_umask)
-        os.chmod(self.socket_path, 0o600)
+            sock = self.listening
+        else:
+            old_umask = os.umask(0o177)
+            try:
+                sock = listen_unix(str(self.socket_path))
+            finally:
+                os.umask(old_umask)
+            os.chmod(self.socket_path, 0o600)
+        if not self.limits.max_connections:
+            self.max_connections = connections_for_fd_limit()
+        self._acceptor = Acceptor(sock, self._accepted)
+        self._acceptor.start()
 
     async def stop(self) -> None:
         """Stop listening, cancel every request still running (a batch of thousands
         stops at its current chunk), close every connection."""
-        if self._server is not None:
-            self._server.close()
+        serving: set[asyncio.Task[None]] = set()
+        if self._acceptor is not None:
+            await self._acceptor.stop()
+            self._acceptor.sock.close()
+            serving = self._acceptor.connections
         running: list[asyncio.Task[None]] = []
         for conn in list(self._connections):
             conn.writer.close()
@@ -154,9 +163,8 @@ class RpcServer:
                 task.cancel()
         if running:
             await asyncio.wait(running, timeout=5)
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
+        if serving:
+            await asyncio.wait(serving, timeout=5)
         if self.listening is None:
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
@@ -169,7 +177,49 @@ class RpcServer:
             if not conn.push(line):
                 self._connections.discard(conn)
 
+    async def _accepted(self, sock: socket.socket) -> None:
+        """A connection the acceptor took: as streams, served (or turned away)."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=CHUNK)
+        protocol = asyncio.StreamReaderProtocol(reader)
+        try:
+            transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock)
+        except OSError:
+            sock.close()
+            return
+        await self._serve(reader, asyncio.StreamWriter(transport, protocol, reader, loop))
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._open >= self.max_connections:
+            await self._turn_away(writer)
+            return
+        self._open += 1
+        try:
+            await self._serve_connection(reader, writer)
+        finally:
+            self._open -= 1
+
+    async def _turn_away(self, writer: asyncio.StreamWriter) -> None:
+        """One client too many: told so in one line (an error with id null), then closed."""
+        limit = self.max_connections
+        log.warning("%d clients connected, the most served at once: one more refused", limit)
+        data = {
+            "limit": "max_connections",
+            "value": limit,
+            "detail": f"the daemon serves at most {limit} clients at once;"
+            " try again once one has gone",
+        }
+        code = ErrorCode.LIMIT_REACHED
+        writer.write(encode(error(code, ERROR_MESSAGES[code], data)))
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.drain(), 5)
+        writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), 5)
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         conn = _Connection(next(self._numbers), reader, writer, self.limits)
         caller.set(conn.number)  # the reader's turns are shared out by connection
         self._connections.add(conn)
