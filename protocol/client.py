@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from loggbok.protocol import types as t
-from loggbok.protocol.errors import RpcError
+from loggbok.protocol.errors import Refused, RpcError
 from loggbok.protocol.framing import MAX_LINE_BYTES, encode
 from loggbok.protocol.methods import NOTIFICATIONS, Method, Notification
 from loggbok.protocol.socket_check import check_path, check_peer
@@ -42,7 +42,7 @@ class Client:
         self.notifications: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._reader_task = asyncio.create_task(self._read_loop(), name="loggbok-client-reader")
         self.closed = asyncio.Event()
-        self.refused: RpcError | None = None
+        self.refused: Refused | None = None
         """Why the daemon refused this connection (an error with id null, then the
         end: too many clients, a line too long), once it said so."""
 
@@ -86,6 +86,8 @@ class Client:
             except ConnectionError:  # refused: the reason may still be on its way in
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.closed.wait(), 5)
+                if not future.cancel():
+                    future.exception()  # set by the read loop: taken, as this raises instead
                 raise self.refused or ConnectionError("the daemon closed the connection") from None
             return await future
         finally:
@@ -135,7 +137,7 @@ class Client:
                 continue
             if item.get("id") is None and "error" in item:  # about the connection
                 err = item["error"]
-                self.refused = RpcError(err["code"], err["message"], err.get("data"))
+                self.refused = Refused(err["code"], err["message"], err.get("data"))
                 continue
             future = self._pending.get(item.get("id"))
             if future is None or future.done():

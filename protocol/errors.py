@@ -65,3 +65,9 @@ class RpcError(Exception):
         self.code = code
         self.message = message
         self.data = data
+
+
+class Refused(RpcError, ConnectionError):
+    """The daemon refused the connection itself (one error with id null, then the end:
+    too many clients, a line too long). Both an `RpcError` (code, message, data) and a
+    `ConnectionError`, so a caller that waits for the daemon to come back treats it so."""

@@ -34,7 +34,7 @@ import pytest
 from loggbok.daemon.logs import BURST
 from loggbok.protocol import methods as m
 from loggbok.protocol.client import Client
-from loggbok.protocol.errors import ErrorCode, RpcError
+from loggbok.protocol.errors import ErrorCode, Refused
 
 HANG_GUARD = 60.0
 """Only turns a hang into a failure."""
@@ -158,7 +158,7 @@ async def test_the_client_one_too_many_is_told_so(workdir: Path) -> None:
         assert refusal["id"] is None
         assert refusal["error"]["code"] == ErrorCode.LIMIT_REACHED
         assert refusal["error"]["data"]["limit"] == "max_connections"
-        with pytest.raises(RpcError) as refused:  # the protocol client says why
+        with pytest.raises(Refused) as refused:  # the protocol client says why
             client = await Client.connect(path)
             try:
                 await client.call(m.HELLO)
