@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from loggbok.protocol import types as t
-from loggbok.protocol.errors import RpcError
+from loggbok.protocol.errors import Refused, RpcError
 from loggbok.protocol.framing import MAX_LINE_BYTES, encode
 from loggbok.protocol.methods import NOTIFICATIONS, Method, Notification
 from loggbok.protocol.socket_check import check_path, check_peer
@@ -42,6 +42,9 @@ class Client:
         self.notifications: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._reader_task = asyncio.create_task(self._read_loop(), name="loggbok-client-reader")
         self.closed = asyncio.Event()
+        self.refused: Refused | None = None
+        """Why the daemon refused this connection (an error with id null, then the
+        end: too many clients, a line too long), once it said so."""
 
     @classmethod
     async def connect(cls, socket_path: str | Path) -> Client:
@@ -70,7 +73,7 @@ class Client:
     async def call_raw(self, name: str, params: dict[str, Any] | list[Any] | None = None) -> Any:
         """Call any method by name with plain JSON params; returns the plain result."""
         if self.closed.is_set():
-            raise ConnectionError("connection to the daemon is closed")
+            raise self.refused or ConnectionError("connection to the daemon is closed")
         request_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
@@ -78,7 +81,14 @@ class Client:
         if params is not None:
             message["params"] = params
         try:
-            await self.send_line(encode(message))
+            try:
+                await self.send_line(encode(message))
+            except ConnectionError:  # refused: the reason may still be on its way in
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.closed.wait(), 5)
+                if not future.cancel():
+                    future.exception()  # set by the read loop: taken, as this raises instead
+                raise self.refused or ConnectionError("the daemon closed the connection") from None
             return await future
         finally:
             self._pending.pop(request_id, None)
@@ -116,12 +126,18 @@ class Client:
             self.closed.set()
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(ConnectionError("the daemon closed the connection"))
+                    future.set_exception(
+                        self.refused or ConnectionError("the daemon closed the connection")
+                    )
 
     def _handle(self, message: Any) -> None:
         for item in message if isinstance(message, list) else [message]:
             if "method" in item and "id" not in item:
                 self._notify(item["method"], item.get("params"))
+                continue
+            if item.get("id") is None and "error" in item:  # about the connection
+                err = item["error"]
+                self.refused = Refused(err["code"], err["message"], err.get("data"))
                 continue
             future = self._pending.get(item.get("id"))
             if future is None or future.done():

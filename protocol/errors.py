@@ -30,6 +30,10 @@ class ErrorCode(IntEnum):
     written; it may be made again once space is freed."""
     ADMIN_REQUIRED = -32010
     """The method is for admins (`users.*`, backups): the daemon's user is not one."""
+    LIMIT_REACHED = -32011
+    """One of the daemon's resource bounds (`docs/security.md`): a batch call whose
+    answer did not fit in the batch's answer budget (`data.ran` says whether it ran),
+    or a connection past the most the daemon serves at once. `data.limit` names it."""
 
 
 ERROR_MESSAGES: dict[ErrorCode, str] = {
@@ -48,6 +52,7 @@ ERROR_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.BAD_INPUT: "Bad input",
     ErrorCode.STORAGE_FULL: "Storage full: free space on the disk holding loggbok's data",
     ErrorCode.ADMIN_REQUIRED: "Admin only: the daemon's user is not an admin",
+    ErrorCode.LIMIT_REACHED: "Limit reached: try again later, or in smaller pieces",
 }
 """Each code's meaning, as the OpenRPC document lists it (a response's message may say more)."""
 
@@ -60,3 +65,9 @@ class RpcError(Exception):
         self.code = code
         self.message = message
         self.data = data
+
+
+class Refused(RpcError, ConnectionError):
+    """The daemon refused the connection itself (one error with id null, then the end:
+    too many clients, a line too long). Both an `RpcError` (code, message, data) and a
+    `ConnectionError`, so a caller that waits for the daemon to come back treats it so."""

@@ -6,4 +6,4 @@ anything bumps MAJOR. Clients compare MAJOR from `daemon.hello`. Every bump
 gets a line under "Protocol" in CHANGELOG.md.
 """
 
-PROTOCOL_VERSION = "1.22"
+PROTOCOL_VERSION = "1.23"

@@ -139,7 +139,8 @@ class Parsed:
         return given or None
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, max_batch: int) -> Parsed:
+    """The line's requests; a batch of more than `max_batch` items is one Invalid Request."""
     try:
         message = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -147,6 +148,9 @@ def parse(text: str) -> Parsed:
     if isinstance(message, list):
         if not message:
             return Parsed(batch=False, answers=[_invalid("an empty batch")])
+        if len(message) > max_batch:
+            why = f"a batch holds at most {max_batch} calls (this one {len(message)}): none run"
+            return Parsed(batch=False, answers=[_invalid(why)])
         parsed = Parsed(batch=True, answers=[None] * len(message))
         items = message
     else:

@@ -8,6 +8,7 @@ defaults are what a real daemon runs with.
 from __future__ import annotations
 
 import os
+import resource
 from dataclasses import dataclass, fields
 
 from loggbok.protocol.framing import MAX_LINE_BYTES
@@ -28,11 +29,25 @@ class Limits:
     """Requests of all connections that run at once."""
     batch_chunk: int = 16
     """A batch runs this many items at a time, chunk after chunk."""
+    max_batch: int = 10_000
+    """Items of one batch; a longer batch is one Invalid Request, nothing of it run
+    (a 64 MiB line of `[0,0,...]` held 32 million error answers)."""
+    batch_answer_bytes: int = 32 * 1024 * 1024
+    """Bytes of one batch's answers: a call whose answer would pass it is answered
+    `LIMIT_REACHED` instead (and the calls after it are not run), so the answer line
+    stays readable (a client's line limit is 64 MiB)."""
+    answer_buffer_total: int = 256 * 1024 * 1024
+    """Bytes of batch answers held for all connections together until written; a call
+    whose answer would pass it is answered as above."""
     max_pending_output: int = 32 * 1024 * 1024
     """Bytes of answers and notifications a client may leave unread before it is
     disconnected: room for one 16 MiB attachment piece (21.4 MiB as base64) and the
     notifications sent meanwhile; one line larger than this still goes to a client
     that keeps up."""
+
+    max_connections: int = 0
+    """Clients served at once; one more is answered -32011 Limit reached and closed.
+    0: worked out when the server starts (`connections_for_fd_limit`)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
@@ -43,3 +58,20 @@ class Limits:
             if (key := f"LOGGBOK_RPC_{f.name.upper()}") in environ and environ[key]
         }
         return cls(**given)
+
+
+MAX_CONNECTIONS = 256
+
+
+def connections_for_fd_limit() -> int:
+    """`MAX_CONNECTIONS`, or half the file descriptors the daemon may still open
+    (RLIMIT_NOFILE's soft limit less those open now) when that is less: the other
+    half stays for its database, mailboxes, parse workers and files."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux
+        in_use = 64
+    return max(1, min(MAX_CONNECTIONS, (soft - in_use) // 2))

@@ -11,8 +11,11 @@ total (`lines.py`).
 No client may hold the daemon from the others (`limits.Limits`): a connection
 runs at most `per_connection` requests at once and all of them together at
 most `total`; a batch runs its items in chunks of `batch_chunk`, each item a
-request like any other; a connection with `lines_per_connection` lines
-unanswered is not read further. The store's reader hands out its turns fairly
+request like any other, and has at most `max_batch` items; its answers are
+kept within `batch_answer_bytes` and, all batches together, within
+`answer_buffer_total` (`batches.py`); a connection with `lines_per_connection`
+lines unanswered is not read further; past `max_connections` clients at once,
+one more is told so (-32011, id null) and closed. The store's reader hands out its turns fairly
 between connections (`store.fair`), each connection's requests running under
 its own `caller`. On stop every request still running is cancelled.
 
@@ -39,13 +42,15 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from loggbok.daemon.rpc.accept import Acceptor, listen_unix
+from loggbok.daemon.rpc.batches import BatchAnswer
 from loggbok.daemon.rpc.context import Context
-from loggbok.daemon.rpc.dispatch import Bound, error, parse, run
+from loggbok.daemon.rpc.dispatch import Bound, Parsed, error, parse, run
 from loggbok.daemon.rpc.hangup import Hangup, peer_closed
-from loggbok.daemon.rpc.limits import Limits
+from loggbok.daemon.rpc.limits import Limits, connections_for_fd_limit
 from loggbok.daemon.rpc.lines import CHUNK, BudgetExhausted, LineBudget, LineReader, LineTooLong
 from loggbok.daemon.store.fair import caller
-from loggbok.protocol.errors import ErrorCode
+from loggbok.protocol.errors import ERROR_MESSAGES, ErrorCode
 from loggbok.protocol.framing import encode
 
 log = logging.getLogger(__name__)
@@ -115,32 +120,41 @@ class RpcServer:
         self.limits = Limits.from_env() if limits is None else limits
         self._total = asyncio.Semaphore(self.limits.total)
         self.line_budget = LineBudget(self.limits.line_buffer_total)
+        self.answer_budget = LineBudget(self.limits.answer_buffer_total)
+        """Bytes of batch answers held until written, all connections together."""
         self._numbers = itertools.count(1)
         self.listening = listening
         """A socket systemd passed (socket activation), served instead of binding one."""
         self._connections: set[_Connection] = set()
-        self._server: asyncio.AbstractServer | None = None
+        self._open = 0
+        """Connections being served (`_connections` forgets one once a push fails)."""
+        self._acceptor: Acceptor | None = None
+        self.max_connections = self.limits.max_connections
+        """Clients served at once (0 in `limits`: worked out from the fd limit at start)."""
 
     async def start(self) -> None:
         if self.listening is not None:
-            self._server = await asyncio.start_unix_server(
-                self._serve, sock=self.listening, limit=CHUNK
-            )
-            return
-        old_umask = os.umask(0o177)
-        try:
-            self._server = await asyncio.start_unix_server(
-                self._serve, path=str(self.socket_path), limit=CHUNK
-            )
-        finally:
-            os.umask(old_umask)
-        os.chmod(self.socket_path, 0o600)
+            sock = self.listening
+        else:
+            old_umask = os.umask(0o177)
+            try:
+                sock = listen_unix(str(self.socket_path))
+            finally:
+                os.umask(old_umask)
+            os.chmod(self.socket_path, 0o600)
+        if not self.limits.max_connections:
+            self.max_connections = connections_for_fd_limit()
+        self._acceptor = Acceptor(sock, self._accepted)
+        self._acceptor.start()
 
     async def stop(self) -> None:
         """Stop listening, cancel every request still running (a batch of thousands
         stops at its current chunk), close every connection."""
-        if self._server is not None:
-            self._server.close()
+        serving: set[asyncio.Task[None]] = set()
+        if self._acceptor is not None:
+            await self._acceptor.stop()
+            self._acceptor.sock.close()
+            serving = self._acceptor.connections
         running: list[asyncio.Task[None]] = []
         for conn in list(self._connections):
             conn.writer.close()
@@ -149,9 +163,8 @@ class RpcServer:
                 task.cancel()
         if running:
             await asyncio.wait(running, timeout=5)
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
+        if serving:
+            await asyncio.wait(serving, timeout=5)
         if self.listening is None:
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
@@ -164,7 +177,49 @@ class RpcServer:
             if not conn.push(line):
                 self._connections.discard(conn)
 
+    async def _accepted(self, sock: socket.socket) -> None:
+        """A connection the acceptor took: as streams, served (or turned away)."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=CHUNK)
+        protocol = asyncio.StreamReaderProtocol(reader)
+        try:
+            transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock)
+        except OSError:
+            sock.close()
+            return
+        await self._serve(reader, asyncio.StreamWriter(transport, protocol, reader, loop))
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._open >= self.max_connections:
+            await self._turn_away(writer)
+            return
+        self._open += 1
+        try:
+            await self._serve_connection(reader, writer)
+        finally:
+            self._open -= 1
+
+    async def _turn_away(self, writer: asyncio.StreamWriter) -> None:
+        """One client too many: told so in one line (an error with id null), then closed."""
+        limit = self.max_connections
+        log.warning("%d clients connected, the most served at once: one more refused", limit)
+        data = {
+            "limit": "max_connections",
+            "value": limit,
+            "detail": f"the daemon serves at most {limit} clients at once;"
+            " try again once one has gone",
+        }
+        code = ErrorCode.LIMIT_REACHED
+        writer.write(encode(error(code, ERROR_MESSAGES[code], data)))
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.drain(), 5)
+        writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), 5)
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         conn = _Connection(next(self._numbers), reader, writer, self.limits)
         caller.set(conn.number)  # the reader's turns are shared out by connection
         self._connections.add(conn)
@@ -215,11 +270,9 @@ class RpcServer:
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
-                response: Any = error(ErrorCode.PARSE_ERROR, "Parse error", "not UTF-8")
+                await conn.write(encode(error(ErrorCode.PARSE_ERROR, "Parse error", "not UTF-8")))
             else:
-                response = await self._answer(conn, text)
-            if response is not None:
-                await conn.write(encode(response))
+                await self._answer(conn, parse(text, self.limits.max_batch))
         except (ConnectionError, TimeoutError):
             pass
         except Exception:
@@ -227,20 +280,42 @@ class RpcServer:
         finally:
             conn.lines.release()
 
-    async def _answer(self, conn: _Connection, text: str) -> Any:
-        """Run the line's requests, a batch in chunks of `batch_chunk`, and build its answer."""
-        parsed = parse(text)
-        requests = parsed.requests
+    async def _answer(self, conn: _Connection, parsed: Parsed) -> None:
+        """Run the line's requests and write their answer (a batch's under its budgets)."""
+        if not parsed.batch:
+            for _, request in parsed.requests:
+                parsed.answers[0] = await self._run(conn, request)
+            response = parsed.answer()
+            if response is not None:
+                await conn.write(encode(response))
+            return
+        batch = BatchAnswer(len(parsed.answers), self.limits.batch_answer_bytes, self.answer_budget)
+        try:
+            for slot, known in enumerate(parsed.answers):
+                if known is not None:
+                    batch.known(slot, known)
+            await self._run_batch(conn, parsed.requests, batch)
+            line = batch.line()
+            if line is not None:
+                await conn.write(line)
+        finally:
+            batch.release()
+
+    async def _run_batch(
+        self, conn: _Connection, requests: list[tuple[int, dict[str, Any]]], batch: BatchAnswer
+    ) -> None:
+        """Run a batch's items in chunks of `batch_chunk`; once its answers reach a budget,
+        the calls left are not run (but notifications, which have no answer)."""
         chunk = max(1, self.limits.batch_chunk)
         for start in range(0, len(requests), chunk):
             part = requests[start : start + chunk]
-            if len(part) == 1:
-                answers = [await self._run(conn, part[0][1])]
-            else:
-                answers = await asyncio.gather(*(self._run(conn, r) for _, r in part))
-            for (slot, _), answer in zip(part, answers, strict=True):
-                parsed.answers[slot] = answer
-        return parsed.answer()
+            if batch.reached is not None:
+                for slot, request in part:
+                    batch.skip(slot, request)
+                part = [(slot, request) for slot, request in part if "id" not in request]
+            answers = await asyncio.gather(*(self._run(conn, r) for _, r in part))
+            for (slot, request), answer in zip(part, answers, strict=True):
+                batch.add(slot, request, answer)
 
     async def _run(self, conn: _Connection, request: dict[str, Any]) -> Any:
         async with conn.requests, self._total:

@@ -23,6 +23,14 @@ from the last successful sync; the next successful round syncs the missed
 interval (oldest first, as every round), ends the outage, and logs what
 arrived meanwhile, oldest first (`_caught_up`).
 
+A wake-up (`reconnect`, a failed `mailboxes.sync`) is a flag cleared only
+where a round starts, under the round lock: one that comes while a round runs
+(or fails) is still set when the task next waits, so another round follows at
+once; so does a `mailboxes.sync` that succeeds while the task waits out a
+failure (it watches for changes again). (The flag was cleared after the
+round, and such a wake-up was lost: a new password given while a sign-in was
+failing left the mailbox `auth_failed`.)
+
 The task never ends of an error: only `stop` ends it. A status that cannot be
 written (the disk is full) is still announced (`mailbox.status_changed`), held
 here (`status`, `detail`, `unsaved`; `mailboxes.list` shows it) and written
@@ -120,9 +128,13 @@ class MailboxWorker:
         """One round right away (`mailboxes.sync`); raises on failure (a full disk as
         `StorageFull`), after the status says so and the task is woken to retry."""
         async with self._lock:
+            failing = self.status in ("auth_failed", "disconnected", "error")
             try:
                 backend = await self._connected()
-                return await self._round(backend)
+                result = await self._round(backend)
+                if failing:  # the task waits out that failure: it watches for changes again
+                    self._wake.set()
+                return result
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -252,6 +264,7 @@ class MailboxWorker:
         while True:
             try:
                 async with self._lock:
+                    self._wake.clear()  # this round serves every wake-up so far
                     backend = await self._connected()
                     await self._round(backend)
                 backoff = 1.0
@@ -263,11 +276,9 @@ class MailboxWorker:
                 delay = backoff * random.uniform(0.5, 1.5)
                 await self._failed(exc, delay)
                 if isinstance(exc, AuthError):
-                    self._wake.clear()
-                    await self._wake.wait()
+                    await self._wake.wait()  # set during the round: try again now
                     continue
             backoff = min(backoff * 2, MAX_BACKOFF)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 
@@ -280,8 +291,8 @@ class MailboxWorker:
         return min(IDLE_TIMEOUT, max(0.0, due - time.time()))
 
     async def _wait(self, backend: Backend) -> None:
-        """Until the backend reports a change, a reconnect is asked for, or the timeout."""
-        self._wake.clear()
+        """Until the backend reports a change, a reconnect is asked for (or was, during
+        the round just done: the wake-up is still set), or the timeout."""
         changes = asyncio.ensure_future(backend.wait_for_changes(await self._timeout()))
         woken = asyncio.ensure_future(self._wake.wait())
         try:

@@ -95,7 +95,7 @@ async def test_sigterm_stops_a_daemon_busy_with_a_batch(daemon: DaemonProcess) -
     client = await daemon.client()
     await _contacts(client)
     reader, writer = await _open(daemon)
-    writer.write(_batch_line(3 * BATCH))
+    writer.write(_batch_line(2 * BATCH))
     await writer.drain()
     batch = asyncio.ensure_future(reader.readline())
     assert await _sequential_calls(client, 3) == 3  # served while the batch runs
