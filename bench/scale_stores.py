@@ -207,7 +207,8 @@ def _sizes(total: int, messages: int, rows: list[Any], raw: Any) -> dict[str, An
 
 class _PgRaw:
     def __init__(self, url: str) -> None:
-        self.con = psycopg.connect(url, autocommit=True)
+        # never prepared: each statement planned for its own parameters, as the daemon does
+        self.con = psycopg.connect(url, autocommit=True, prepare_threshold=None)
 
     def timed(self, sql: str, params: Any, rounds: int) -> list[float]:
         times: list[float] = []

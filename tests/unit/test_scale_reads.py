@@ -197,6 +197,25 @@ async def test_a_read_held_up_on_one_postgres_reader_leaves_the_others_free(
 
 
 @pytest.mark.postgres_only
+async def test_postgres_plans_each_search_for_its_own_words(tmp_path: Path) -> None:
+    # psycopg prepares a statement after a few runs; PostgreSQL must not then plan it
+    # once for all words (a rare word's plan walks every row for a common one)
+    store = await _store_mail(tmp_path, [1, 2, 3], ["budget", "budget plan", "other"])
+    try:
+        for _ in range(12):
+            assert len((await store.messages.search("plan", 50, 1)).hits) == 1
+        generic = await store.db.fetchval(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%to\\_tsquery%' AND generic_plans > 0"
+        )
+        assert generic == 0
+        # other statements are prepared (no planning each time)
+        assert await store.db.fetchval("SELECT count(*) FROM pg_prepared_statements") > 0
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres_only
 async def test_postgres_finds_contacts_through_one_trigram_index(tmp_path: Path) -> None:
     # Debian's postgresql-15 ships pg_trgm: migration 13 indexes each contact's
     # searchable text (name, addresses, company) with it, so LIKE '%needle%' reads
