@@ -57,6 +57,8 @@ QUERIES = ["anna", "berg", "karl", "lind", "smit", "mari", "hans", "john"]
 """4-letter contacts.list queries: common name parts (hundreds to thousands of hits)."""
 
 Call = Callable[[Client, int], Awaitable[Any]]
+WARM = 20
+"""Calls of each read before it is timed (caches warm, as on a server in use)."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -168,7 +170,7 @@ async def measure(target: Target, rounds: int) -> dict[str, Any]:
             clients = [client, *[await daemon.client() for _ in range(3)]]
             reads: dict[str, Any] = {}
             for name, (call, n) in calls.items():
-                await timed(client, call, 3)  # warm
+                await timed(client, call, WARM)
                 one = await timed(client, call, n)
                 four, throughput4 = await concurrent(clients, call, max(5, n // 2))
                 _, throughput1 = await concurrent([client], call, max(5, n // 2))

@@ -236,3 +236,40 @@ async def test_postgres_finds_contacts_through_one_trigram_index(tmp_path: Path)
         assert await _names(store, "d\nb") == []
     finally:
         await store.close()
+
+
+async def test_a_page_after_a_cursor_is_one_index_range(tmp_path: Path) -> None:
+    # `(date, id) < (:ts, :bid)`: the cursor bounds the index range itself, so a deep
+    # page reads its own rows, not every newer one (the OR form: PostgreSQL filtered
+    # the whole prefix, 10,000 entries for page 200 of a heavy contact)
+    from loggbok.daemon.store.records import older_than
+
+    store = await _store_mail(tmp_path, [1, 2, 3, 4], ["a", "b", "c", "d"])
+    sql = (
+        f"SELECT e.id FROM timeline_entries e WHERE e.contact_id = :c AND"
+        f" {older_than('e.date_ts', 'e.id')} ORDER BY e.date_ts DESC, e.id DESC LIMIT 2"
+    )
+    try:
+        contact = await store.db.fetchval("SELECT min(contact_id) FROM timeline_entries")
+        rows = await store.db.fetchall(sql, {"c": contact, "ts": 9e12, "bid": 10**9})
+        assert len(rows) == 2
+        if store.db.dialect.name == "sqlite":
+            plan = await store.db.fetchall(
+                "EXPLAIN QUERY PLAN " + sql, {"c": contact, "ts": 0.0, "bid": 0}
+            )
+            assert any("contact_id=? AND date_ts<?" in str(r[3]) for r in plan)
+            return
+        import psycopg
+
+        from loggbok.daemon.store.postgres_db import _translate
+
+        url = store.db.url  # type: ignore[attr-defined]
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute("SET enable_seqscan = off")
+            cursor = await conn.execute(
+                "EXPLAIN " + _translate(sql), {"c": contact, "ts": 0.0, "bid": 0}
+            )
+            plan = "\n".join(r[0] for r in await cursor.fetchall())
+        assert "Index Cond: ((contact_id = " in plan and "ROW(date_ts, id) <" in plan, plan
+    finally:
+        await store.close()
