@@ -45,9 +45,9 @@ def peers(search: str, term: Any) -> dict[str, tuple[str, Any]]:
             lambda f: (f["heavy"],),
         ),
         "timeline page 200": (
-            _TIMELINE + " AND (e.date_ts < ? OR (e.date_ts = ? AND e.id < ?))"
+            _TIMELINE + " AND (e.date_ts, e.id) < (?, ?)"
             " ORDER BY e.date_ts DESC, e.id DESC LIMIT 51",
-            lambda f: (f["heavy"], f["cursor_ts"], f["cursor_ts"], f["cursor_id"]),
+            lambda f: (f["heavy"], f["cursor_ts"], f["cursor_id"]),
         ),
         "search rare": (search, lambda f: (term(RARE),)),
         "search 1%": (search, lambda f: (term(ONE_PCT),)),
