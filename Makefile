@@ -58,10 +58,12 @@ bench-ews: setup system-deps
 bench-tui: setup
 	$(BIN)/python -m bench.tui_timeline
 
-# reads at CRM scale: MESSAGES=200000 for a smaller store (built once, cached)
+# reads at CRM scale: MESSAGES=200000 for a smaller store (built once, cached);
+# STORE=postgres (a private cluster the bench starts) or STORE=both
 MESSAGES ?= 1000000
+STORE ?= sqlite
 bench-scale: setup
-	$(BIN)/python -m bench.scale --messages $(MESSAGES)
+	$(BIN)/python -m bench.scale --messages $(MESSAGES) --store $(STORE)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

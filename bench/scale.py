@@ -13,17 +13,21 @@ real `loggbokd` on it and measures, with the protocol client, p50/p99 of:
 
 with 1 connection, then 4 at once (each its own client; throughput = reads per
 second over all four). Each read is also timed as one SQL statement on a raw
-`sqlite3` connection to the same file (the peer: what the database alone takes
-to answer it; the ratio is the daemon's overhead). Also: bytes per stored
-message (file size over messages, and the tables and indexes that make it up,
-from SQLite's dbstat), the daemon's RSS, its cold start (process start until
+connection to the same database (the peer: what the database alone takes to
+answer it; the ratio is the daemon's overhead). Also: bytes per stored message
+(the tables and indexes over messages: SQLite's file and dbstat, PostgreSQL's
+pg_total_relation_size), the daemon's RSS, its cold start (process start until
 the socket answers; a pending migration is run and timed first).
 
-    .venv/bin/python -m bench.scale [--messages 1000000] [--rounds 200]
+On SQLite (default) or PostgreSQL (`--store postgres`: a private cluster the
+bench starts and stops, `bench/scale_stores.py`), or both one after the other
+(`--store both`, then a table side by side).
 
-Prints a table and writes `bench/results/scale.json`. Never asserts. The built
-store is kept in `--cache` (default `~/.cache/loggbok-bench/scale-N`): a
-rerun measures at once; the daemon's migrations update the cached copy.
+    .venv/bin/python -m bench.scale [--messages 1000000] [--rounds 200] [--store both]
+
+Prints a table per store and writes `bench/results/scale.json`. Never asserts.
+The built stores are cached (`bench/scale_stores.py`): a rerun measures at
+once; the daemon's migrations update the cached copy.
 """
 
 from __future__ import annotations
@@ -31,8 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import sqlite3
+import os
 import statistics
 import tempfile
 import time
@@ -42,6 +45,7 @@ from typing import Any
 
 from bench.scale_build import build
 from bench.scale_corpus import ONE_PCT, RARE, SIXTY_PCT
+from bench.scale_stores import Target, targets
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
@@ -53,6 +57,8 @@ QUERIES = ["anna", "berg", "karl", "lind", "smit", "mari", "hans", "john"]
 """4-letter contacts.list queries: common name parts (hundreds to thousands of hits)."""
 
 Call = Callable[[Client, int], Awaitable[Any]]
+WARM = 20
+"""Calls of each read before it is timed (caches warm, as on a server in use)."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -70,139 +76,33 @@ def _rss_kb(pid: int) -> tuple[int, int]:
     return int(fields.get("VmRSS", 0)), int(fields.get("VmHWM", 0))
 
 
-class Bench:
-    def __init__(self, data_dir: Path, rounds: int) -> None:
-        self.data_dir = data_dir
-        self.rounds = rounds
-        self.db = data_dir / "loggbok.sqlite3"
-        self.results: dict[str, Any] = {}
-
-    def facts(self) -> dict[str, Any]:
-        con = sqlite3.connect(self.db)
-        try:
-            heavy = con.execute(
-                "SELECT contact_id, count(*) c FROM timeline_entries GROUP BY contact_id"
-                " ORDER BY c DESC LIMIT 1"
-            ).fetchone()
-            counts = con.execute("SELECT count(*), sum(logged) FROM messages").fetchone()
-        finally:
-            con.close()
-        return {"heavy": heavy[0], "heavy_entries": heavy[1], "messages": counts[0],
-                "logged": counts[1]}  # fmt: skip
-
-    def sizes(self, messages: int) -> dict[str, Any]:
-        total = sum(p.stat().st_size for p in self.data_dir.glob("loggbok.sqlite3*"))
-        con = sqlite3.connect(self.db)
-        try:
-            rows = con.execute(
-                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"
-            ).fetchall()
-            raw = con.execute(
-                "SELECT sum(length(raw_headers)), sum(length(coalesce(body_text, ''))),"
-                " sum(length(coalesce(new_text, ''))), sum(length(snippet)),"
-                " sum(length(recipients)) FROM messages"
-            ).fetchone()
-        except sqlite3.Error:
-            rows, raw = [], None
-        finally:
-            con.close()
-        return {
-            "file_bytes": total,
-            "bytes_per_message": total / max(1, messages),
-            "by_object": {name: size for name, size in rows[:14]},
-            "payload_per_message": (
-                {
-                    "raw_headers": raw[0] / messages,
-                    "body_text": raw[1] / messages,
-                    "new_text": raw[2] / messages,
-                    "snippet": raw[3] / messages,
-                    "recipients": raw[4] / messages,
-                }
-                if raw
-                else {}
-            ),
-        }
-
-    async def timed(self, client: Client, call: Call, rounds: int) -> list[float]:
-        times: list[float] = []
-        for i in range(rounds):
-            start = time.perf_counter()
-            await call(client, i)
-            times.append((time.perf_counter() - start) * 1000)
-        return times
-
-    async def concurrent(
-        self, clients: list[Client], call: Call, rounds: int
-    ) -> tuple[list[float], float]:
-        start = time.perf_counter()
-        parts = await asyncio.gather(*(self.timed(c, call, rounds) for c in clients))
-        elapsed = time.perf_counter() - start
-        times = [x for p in parts for x in p]
-        return times, len(times) / elapsed
-
-
-def raw_timed(con: sqlite3.Connection, sql: str, params: Any, rounds: int) -> list[float]:
+async def timed(client: Client, call: Call, rounds: int) -> list[float]:
     times: list[float] = []
-    for _ in range(rounds):
+    for i in range(rounds):
         start = time.perf_counter()
-        con.execute(sql, params).fetchall()
+        await call(client, i)
         times.append((time.perf_counter() - start) * 1000)
     return times
 
 
-PEERS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
-    # the one statement that answers each read, on a raw connection (no visibility, no
-    # attachments, no contact ids: the database's floor for the read)
-    "timeline first page": (
-        "SELECT m.id, m.subject, m.from_email, m.date, m.snippet FROM timeline_entries e"
-        " JOIN messages m ON m.id = e.message WHERE e.contact_id = ?"
-        " ORDER BY e.date_ts DESC, e.id DESC LIMIT 51",
-        lambda f: (f["heavy"],),
-    ),
-    "timeline page 200": (
-        "SELECT m.id, m.subject, m.from_email, m.date, m.snippet FROM timeline_entries e"
-        " JOIN messages m ON m.id = e.message WHERE e.contact_id = ? AND"
-        " (e.date_ts < ? OR (e.date_ts = ? AND e.id < ?)) ORDER BY e.date_ts DESC, e.id DESC"
-        " LIMIT 51",
-        lambda f: (f["heavy"], f["cursor_ts"], f["cursor_ts"], f["cursor_id"]),
-    ),
-    "search rare": (
-        "SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT 50",
-        lambda f: (RARE,),
-    ),
-    "search 1%": (
-        "SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT 50",
-        lambda f: (ONE_PCT,),
-    ),
-    "search 60%": (
-        "SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT 50",
-        lambda f: (SIXTY_PCT,),
-    ),
-    "contacts 4 letters": (
-        "SELECT id, name FROM contacts ORDER BY last_activity DESC LIMIT 51",
-        lambda f: (),
-    ),
-    "unlogged list": (
-        "SELECT id, subject, from_email, date FROM messages WHERE logged = 0"
-        " ORDER BY date_ts DESC, id DESC LIMIT 51",
-        lambda f: (),
-    ),
-}
+async def concurrent(clients: list[Client], call: Call, rounds: int) -> tuple[list[float], float]:
+    start = time.perf_counter()
+    parts = await asyncio.gather(*(timed(c, call, rounds) for c in clients))
+    elapsed = time.perf_counter() - start
+    times = [x for p in parts for x in p]
+    return times, len(times) / elapsed
 
 
-async def measure(data_dir: Path, rounds: int) -> dict[str, Any]:
-    bench = Bench(data_dir, rounds)
-    facts = bench.facts()
-    out: dict[str, Any] = {"facts": facts}
+async def measure(target: Target, rounds: int) -> dict[str, Any]:
+    facts = target.facts()
+    out: dict[str, Any] = {"store": target.name, "facts": facts, "load": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="lbs-") as tmp:
         socket = Path(tmp) / "d.sock"
-        daemon = DaemonProcess(socket, data_dir)
-        con = sqlite3.connect(bench.db)
-        pending = con.execute("PRAGMA user_version").fetchone()[0]
-        con.close()
-        from loggbok.daemon.store.migrations import MIGRATIONS
-
-        if pending < len(MIGRATIONS):
+        database = target.database()
+        daemon = DaemonProcess(
+            socket, target.data_dir, args=["--database", database] if database else []
+        )
+        if target.pending_migrations():
             start = time.perf_counter()
             daemon.start(timeout=3600)
             out["migration_s"] = time.perf_counter() - start
@@ -265,16 +165,17 @@ async def measure(data_dir: Path, rounds: int) -> dict[str, Any]:
                     max(20, rounds // 4),
                 ),
             }
-            raw = sqlite3.connect(f"file:{bench.db}?mode=ro", uri=True)
+            raw = target.raw()
+            peers = target.peers()
             clients = [client, *[await daemon.client() for _ in range(3)]]
             reads: dict[str, Any] = {}
             for name, (call, n) in calls.items():
-                await bench.timed(client, call, 3)  # warm
-                one = await bench.timed(client, call, n)
-                four, throughput4 = await bench.concurrent(clients, call, max(5, n // 2))
-                _, throughput1 = await bench.concurrent([client], call, max(5, n // 2))
-                sql, params = PEERS[name]
-                peer = raw_timed(raw, sql, params(facts), max(10, n))
+                await timed(client, call, WARM)
+                one = await timed(client, call, n)
+                four, throughput4 = await concurrent(clients, call, max(5, n // 2))
+                _, throughput1 = await concurrent([client], call, max(5, n // 2))
+                sql, params = peers[name]
+                peer = raw.timed(sql, params(facts), max(10, n))
                 reads[name] = {
                     "p50": statistics.median(one),
                     "p99": percentile(one, 0.99),
@@ -295,20 +196,23 @@ async def measure(data_dir: Path, rounds: int) -> dict[str, Any]:
                 await c.close()
         finally:
             daemon.stop()
-    out["size"] = bench.sizes(facts["messages"])
+    out["load_after"] = os.getloadavg()
+    out["size"] = target.sizes(facts["messages"])
     return out
 
 
 def table(result: dict[str, Any]) -> str:
+    facts = result["facts"]
+    load = ", ".join(f"{x:.1f}" for x in result["load"])
     lines = [
-        f"store: {result['facts']['messages']:,} messages ({result['facts']['logged']:,} logged),"
-        f" heaviest contact {result['facts']['heavy_entries']:,} entries",
+        f"{result['store']}: {facts['messages']:,} messages ({facts['logged']:,} logged),"
+        f" heaviest contact {facts['heavy_entries']:,} entries; load average {load}",
         f"{'read':22} {'p50':>7} {'p99':>7} {'p50x4':>7} {'p99x4':>7} {'/s x1':>7}"
         f" {'/s x4':>7} {'raw p50':>8} {'ratio':>6}",
     ]
     for name, r in result["reads"].items():
         if name == "timeline page 200":
-            name = f"timeline page {result['facts']['deep_page']}"
+            name = f"timeline page {facts['deep_page']}"
         lines.append(
             f"{name:22} {r['p50']:7.1f} {r['p99']:7.1f} {r['p50_4']:7.1f} {r['p99_4']:7.1f}"
             f" {r['per_s_1']:7.0f} {r['per_s_4']:7.0f} {r['raw_p50']:8.2f} {r['ratio']:6.1f}"
@@ -321,34 +225,76 @@ def table(result: dict[str, Any]) -> str:
         + (f"; migration {result['migration_s']:.1f} s" if "migration_s" in result else "")
     )
     for name, pages in size["by_object"].items():
-        lines.append(f"  {name:32} {pages / max(1, result['facts']['messages']):8.0f} B/message")
+        lines.append(f"  {name:40} {pages / max(1, facts['messages']):8.0f} B/message")
     for name, value in size["payload_per_message"].items():
-        lines.append(f"  payload {name:24} {value:8.0f} B/message")
+        lines.append(f"  payload {name:32} {value:8.0f} B/message")
     return "\n".join(lines)
 
 
+def side_by_side(results: list[dict[str, Any]]) -> str:
+    """p50 / p99 (1 connection), p99 and reads/s with 4, per store, one line per read."""
+    head = f"{'read':22}" + "".join(
+        f" | {r['store'] + ' p50/p99':>17} {'p99x4':>7} {'/s x1':>6} {'/s x4':>6}" for r in results
+    )
+    lines = [head]
+    for name in results[0]["reads"]:
+        line = f"{name:22}"
+        for r in results:
+            x = r["reads"][name]
+            line += (
+                f" | {x['p50']:8.1f}/{x['p99']:8.1f} {x['p99_4']:7.1f} {x['per_s_1']:6.0f}"
+                f" {x['per_s_4']:6.0f}"
+            )
+        lines.append(line)
+    lines.append(
+        f"{'bytes/message':22}"
+        + "".join(f" | {r['size']['bytes_per_message']:17,.0f} {'':22}" for r in results)
+    )
+    return "\n".join(lines)
+
+
+async def run(target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    target.start()
+    try:
+        built = target.cache / "built.json"
+        if not built.exists():
+            target.reset()
+            print(f"building {args.messages:,} logged emails into {target.name} at"
+                  f" {target.cache} ...", flush=True)  # fmt: skip
+            timings = await build(target.data_dir, args.messages, SEED, database=target.database())
+            target.settle()
+            timings["load"] = os.getloadavg()
+            built.write_text(json.dumps(timings))
+            print(f"  built in {timings['messages_s']:.0f} s ({timings['per_second']:.0f}/s)")
+        print(f"measuring {target.name} ...", flush=True)
+        result = await measure(target, args.rounds)
+        result["build"] = json.loads(built.read_text())
+        return result
+    finally:
+        target.stop()
+
+
 async def main_async(args: argparse.Namespace) -> None:
-    cache: Path = args.cache or Path.home() / ".cache" / "loggbok-bench" / f"scale-{args.messages}"
-    built = cache / "built.json"
-    if not built.exists():
-        if cache.exists():  # noqa: ASYNC240
-            shutil.rmtree(cache)
-        print(f"building {args.messages:,} logged emails into {cache} ...", flush=True)
-        timings = await build(cache, args.messages, SEED)
-        built.write_text(json.dumps(timings))
-        print(f"  built in {timings['messages_s']:.0f} s ({timings['per_second']:.0f}/s)")
-    result = await measure(cache, args.rounds)
-    result["build"] = json.loads(built.read_text())
-    print(table(result))
+    results = []
+    for target in targets(args.store, args.messages, args.cache):
+        result = await run(target, args)
+        print(table(result), flush=True)
+        results.append(result)
+    if len(results) > 1:
+        print(side_by_side(results))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2))
+    args.output.write_text(json.dumps({r["store"]: r for r in results}, indent=2))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000, help="logged emails")
     parser.add_argument("--rounds", type=int, default=200, help="calls per read (fewer for slow)")
-    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument(
+        "--store", choices=("sqlite", "postgres", "both"), default="sqlite",
+        help="which store to build and measure (both: one after the other, then side by side)",
+    )  # fmt: skip
+    parser.add_argument("--cache", type=Path, default=None, help="the SQLite store's data dir")
     parser.add_argument("--output", type=Path, default=RESULTS / "scale.json")
     asyncio.run(main_async(parser.parse_args()))
 

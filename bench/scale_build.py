@@ -1,6 +1,6 @@
 """Builds the store of `bench/scale.py` through loggbok's own write path.
 
-Opens a `Store` in a data dir exactly as `loggbokd` does (migrations and all),
+Opens a `Store` in a data dir (or a database URL) exactly as `loggbokd` does (migrations and all),
 sets `all_with_contacts` with the 20 members' addresses as the user's own,
 imports the 100,000 contacts as the vCard/CSV import does
 (`ContactQueries.merge_imported`), adds one mailbox per member (INBOX, Sent),
@@ -66,12 +66,15 @@ def _parse_chunk(start: int, stop: int, blobs_dir: str) -> list[Parsed]:
     return out
 
 
-async def build(data_dir: Path, logged: int, seed: int, progress: bool = True) -> dict[str, float]:
-    """Build the store in `data_dir` (which must not hold one); returns timings."""
+async def build(
+    data_dir: Path, logged: int, seed: int, progress: bool = True, database: str | None = None
+) -> dict[str, float]:
+    """Build the store in `data_dir` (which must not hold one), or in the empty
+    `database` (a URL, as `loggbokd --database`); returns timings."""
     corpus = ScaleCorpus(logged, seed)
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     started = time.perf_counter()
-    store = await Store.open(data_dir)
+    store = await Store.open(data_dir, database)
     try:
         await store.settings.update(
             SettingsSetParams(logging_mode="all_with_contacts", own_addresses=corpus.members)

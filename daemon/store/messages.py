@@ -22,6 +22,7 @@ from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
     VISIBLE,
     attachment,
+    older_than,
     participants,
     sender,
     summary,
@@ -308,7 +309,7 @@ class MessageQueries:
                     "Invalid params",
                     "before: not a cursor from messages.list",
                 ) from None
-            clauses.append("(m.date_ts < :ts OR (m.date_ts = :ts AND m.id < :bid))")
+            clauses.append(older_than("m.date_ts", "m.id"))
         rows = await self._db.fetchall(
             f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {' AND '.join(clauses)}"
             " ORDER BY m.date_ts DESC, m.id DESC LIMIT :limit",

@@ -346,4 +346,9 @@ MIGRATIONS: list[str] = [
     """
     SELECT 1;
     """,
+    # 13: contacts of a company found by an index (the company trigger above reads them;
+    # PostgreSQL's rendering also keeps each contact's searchable text on its row)
+    """
+    CREATE INDEX contacts_company ON contacts(company_id);
+    """,
 ]

@@ -2,7 +2,8 @@
 
 Connections: one writer (all of this process's writes, serialised by a lock)
 and a small pool of readers (reads outside transactions, each statement its
-own snapshot of committed data, as SQLite's reader in WAL mode).
+own snapshot of committed data, as SQLite's reader in WAL mode). A text
+search is planned for its own words every time (`_prepare`).
 
 Several daemons (one per member) write into one database at once. Every write
 transaction first takes the store's write lock (`pg_advisory_xact_lock`), so
@@ -183,6 +184,15 @@ async def _connect(url: str) -> psycopg.AsyncConnection[PgRow]:
     return conn
 
 
+def _prepare(sql: str) -> bool | None:
+    """Whether psycopg may prepare `sql` (None: its default, once it ran a few times).
+    Never a text search: PostgreSQL would then plan it once for every word (a generic
+    plan), where the best plan depends on the word (the newest rows walked for a
+    common one, the index for a rare one). Prepared, any other statement skips its
+    planning (most of a timeline page's time in the database)."""
+    return False if "to_tsquery(" in sql else None
+
+
 class PostgresDatabase(DerivedReads):
     """Owns the writer and the readers. Create with `await PostgresDatabase.open(url)`."""
 
@@ -271,12 +281,12 @@ class PostgresDatabase(DerivedReads):
 
     async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Any]:
         async with self._reader() as conn:
-            cursor = await conn.execute(_translate(sql), params or None)
+            cursor = await conn.execute(_translate(sql), params or None, prepare=_prepare(sql))
             return await cursor.fetchall()
 
     async def fetchone(self, sql: str, params: SqlParams = ()) -> Any:
         async with self._reader() as conn:
-            cursor = await conn.execute(_translate(sql), params or None)
+            cursor = await conn.execute(_translate(sql), params or None, prepare=_prepare(sql))
             return await cursor.fetchone()
 
     async def read_blob(
@@ -403,11 +413,11 @@ class PostgresTransaction(DerivedReads):
                 await cursor.executemany(_translate(sql), batch)
 
     async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Any]:
-        cursor = await self._conn.execute(_translate(sql), params or None)
+        cursor = await self._conn.execute(_translate(sql), params or None, prepare=_prepare(sql))
         return await cursor.fetchall()
 
     async def fetchone(self, sql: str, params: SqlParams = ()) -> Any:
-        cursor = await self._conn.execute(_translate(sql), params or None)
+        cursor = await self._conn.execute(_translate(sql), params or None, prepare=_prepare(sql))
         return await cursor.fetchone()
 
     async def other_writers(self) -> int:

@@ -10,7 +10,13 @@ from collections.abc import AsyncIterator
 
 from loggbok.daemon.store.db import Database, Row
 from loggbok.daemon.store.errors import Invalid, NotFound
-from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, timeline_entry
+from loggbok.daemon.store.records import (
+    MESSAGE_COLUMNS,
+    VISIBLE,
+    attachment,
+    older_than,
+    timeline_entry,
+)
 from loggbok.protocol.types import Attachment, Timeline, TimelineEntry
 
 _SELECT = f"""SELECT {MESSAGE_COLUMNS}, e.id AS entry_id, e.contact_id, e.reason AS entry_reason,
@@ -28,13 +34,13 @@ class TimelineQueries:
         if before:
             try:
                 ts_text, _, id_text = before.partition(":")
-                params["ts"], params["eid"] = float(ts_text), int(id_text)
+                params["ts"], params["bid"] = float(ts_text), int(id_text)
             except ValueError:
                 raise Invalid(
                     "Invalid params",
                     "before: not a cursor from timeline.get",
                 ) from None
-            keyset = " AND (e.date_ts < :ts OR (e.date_ts = :ts AND e.id < :eid))"
+            keyset = " AND " + older_than("e.date_ts", "e.id")
         rows = await self._db.fetchall(
             f"{_SELECT} WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
             " ORDER BY e.date_ts DESC, e.id DESC LIMIT :limit",

@@ -7,7 +7,9 @@ makes, else `nobody`: PostgreSQL refuses to run as root); Unix socket only
 their cluster). A template database is migrated once; each test's database is
 `CREATE DATABASE ... TEMPLATE` of it (a file copy, milliseconds).
 
-`store_url` gives a test a fresh database URL; `postgres_cluster` the server.
+`pg_url` gives a test a fresh database URL; `postgres_cluster` the server.
+`initdb`, `serve` and `stop` are the steps on their own (`bench/scale.py` keeps a
+cluster between runs).
 """
 
 from __future__ import annotations
@@ -72,43 +74,76 @@ class Cluster:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _start(root: Path) -> Cluster:
+def _prefix(root: Path) -> list[str]:
+    """The command prefix that runs the server's binaries as `_run_as()` (none when not
+    root); gives that user `root` and its socket folder."""
+    user = _run_as()
+    if not user:
+        return []
+    entry = pwd.getpwnam(user)
+    for path in (root, root / "sock"):
+        shutil.chown(path, user)
+    # setpriv execs the server itself: its pid is the server's, for the signals
+    return ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups",
+            "--"]  # fmt: skip
+
+
+def initdb(root: Path) -> None:
+    """A new cluster in `root/data` (`root` exists and is reachable by the server's user)."""
     bindir = _bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL's server binaries are not installed (.ci/install-system-deps)")
-    user = _run_as()
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    prefix: list[str] = []
-    if user:  # setpriv execs the server itself: its pid is the server's, for the signals
-        entry = pwd.getpwnam(user)
-        prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
-                  "--clear-groups", "--"]  # fmt: skip
-        shutil.chown(root, user)
-        shutil.chown(sock, user)
+        raise RuntimeError("PostgreSQL's server binaries are not installed")
+    (root / "sock").mkdir(exist_ok=True)
     subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "loggbok", "--auth=trust",
-         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+        [*_prefix(root), str(bindir / "initdb"), "-D", str(root / "data"), "-U", "loggbok",
+         "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=root,
     )  # fmt: skip
+
+
+def serve(root: Path) -> Cluster:
+    """Start the cluster of `root/data` (made by `initdb`) on a socket in `root/sock`;
+    returns once it answers. No durability: `stop` it to keep its data."""
+    bindir = _bindir()
+    assert bindir is not None
     process = subprocess.Popen(
-        [*prefix, str(bindir / "postgres"), "-D", str(data), "-k", str(sock),
-         "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-         "-c", "full_page_writes=off", "-c", "max_connections=300"],
+        [*_prefix(root), str(bindir / "postgres"), "-D", str(root / "data"),
+         "-k", str(root / "sock"), "-c", "listen_addresses=", "-c", "fsync=off",
+         "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+         "-c", "max_connections=300"],
         stdout=subprocess.DEVNULL, stderr=open(root / "server.log", "ab"),  # noqa: SIM115
         cwd=root,
     )  # fmt: skip
-    cluster = Cluster(sock, process, itertools.count(1))
+    cluster = Cluster(root / "sock", process, itertools.count(1))
     deadline = time.monotonic() + 60
     while True:
         try:
             with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-                conn.execute(f"CREATE DATABASE {TEMPLATE}")
-            break
+                conn.execute("SELECT 1")
+            return cluster
         except psycopg.OperationalError:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((root / "server.log").read_text()) from None
             time.sleep(0.1)
+
+
+def stop(cluster: Cluster) -> None:
+    """Shut the server down (fast: clients may still be connected)."""
+    cluster.process.send_signal(signal.SIGINT)
+    try:
+        cluster.process.wait(30)
+    except subprocess.TimeoutExpired:
+        cluster.process.kill()
+        cluster.process.wait()
+
+
+def _start(root: Path) -> Cluster:
+    if _bindir() is None:
+        pytest.skip("PostgreSQL's server binaries are not installed (.ci/install-system-deps)")
+    initdb(root)
+    cluster = serve(root)
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
     asyncio.run(_migrate(cluster.url(TEMPLATE), root / "staging"))
     return cluster
 
@@ -127,12 +162,7 @@ def postgres_cluster() -> Iterator[Cluster]:
     os.chmod(root, 0o755)
     cluster = _start(root)
     yield cluster
-    cluster.process.send_signal(signal.SIGINT)  # fast shutdown: clients may still be there
-    try:
-        cluster.process.wait(30)
-    except subprocess.TimeoutExpired:
-        cluster.process.kill()
-        cluster.process.wait()
+    stop(cluster)
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -169,19 +169,107 @@ async def test_a_read_held_up_on_one_reader_leaves_the_others_free(tmp_path: Pat
 
 
 @pytest.mark.postgres_only
-async def test_postgres_finds_contacts_through_trigram_indexes(tmp_path: Path) -> None:
-    # Debian's postgresql-15 ships pg_trgm: migration 11 indexes the lower-cased name,
-    # company name and address with it, so LIKE '%needle%' need not read every row
+async def test_a_read_held_up_on_one_postgres_reader_leaves_the_others_free(
+    tmp_path: Path,
+) -> None:
+    import psycopg
+
+    store = await Store.open(tmp_path)
+    url = store.db.url  # type: ignore[attr-defined]
+    holder = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    try:
+        await holder.execute("SELECT pg_advisory_lock(4711)")
+        # waits on one reader until the holder lets go (released at the statement's end)
+        slow = asyncio.ensure_future(
+            store.db.fetchone("SELECT pg_advisory_xact_lock_shared(4711), 1")
+        )
+        await asyncio.sleep(0.2)
+        assert not slow.done()
+        for _ in range(10):
+            assert await asyncio.wait_for(store.db.fetchone("SELECT 2"), 10) is not None
+        assert not slow.done()
+        await holder.execute("SELECT pg_advisory_unlock(4711)")
+        row = await asyncio.wait_for(slow, 10)
+        assert row is not None and row[1] == 1
+    finally:
+        await holder.close()
+        await store.close()
+
+
+@pytest.mark.postgres_only
+async def test_postgres_plans_each_search_for_its_own_words(tmp_path: Path) -> None:
+    # psycopg prepares a statement after a few runs; PostgreSQL must not then plan it
+    # once for all words (a rare word's plan walks every row for a common one)
+    store = await _store_mail(tmp_path, [1, 2, 3], ["budget", "budget plan", "other"])
+    try:
+        for _ in range(12):
+            assert len((await store.messages.search("plan", 50, 1)).hits) == 1
+        generic = await store.db.fetchval(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%to\\_tsquery%' AND generic_plans > 0"
+        )
+        assert generic == 0
+        # other statements are prepared (no planning each time)
+        assert await store.db.fetchval("SELECT count(*) FROM pg_prepared_statements") > 0
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres_only
+async def test_postgres_finds_contacts_through_one_trigram_index(tmp_path: Path) -> None:
+    # Debian's postgresql-15 ships pg_trgm: migration 13 indexes each contact's
+    # searchable text (name, addresses, company) with it, so LIKE '%needle%' reads
+    # neither every row nor three indexes and tables
     store = await Store.open(tmp_path)
     try:
         names = await store.db.fetchall(
             "SELECT indexname FROM pg_indexes WHERE indexname LIKE ? ORDER BY indexname",
             ("%trgm",),
         )
-        assert [r[0] for r in names] == [
-            "companies_name_trgm",
-            "contact_emails_trgm",
-            "contacts_name_trgm",
-        ]
+        assert [r[0] for r in names] == ["contacts_search_trgm"]
+        anna = await store.contacts.create("anna.lind@nordvik.example", "Anna Lind")
+        await store.contacts.update(anna, None, ["b@x.example", "a@y.example"])
+        text = await store.db.fetchval("SELECT search_text FROM contacts WHERE id = ?", (anna,))
+        # a line each (addresses in their order), so no needle matches across two
+        assert text.split("\n")[:3] == ["anna lind", "b@x.example", "a@y.example"]
+        assert await _names(store, "lind\nb@x") == []
+        assert await _names(store, "d\nb") == []
+    finally:
+        await store.close()
+
+
+async def test_a_page_after_a_cursor_is_one_index_range(tmp_path: Path) -> None:
+    # `(date, id) < (:ts, :bid)`: the cursor bounds the index range itself, so a deep
+    # page reads its own rows, not every newer one (the OR form: PostgreSQL filtered
+    # the whole prefix, 10,000 entries for page 200 of a heavy contact)
+    from loggbok.daemon.store.records import older_than
+
+    store = await _store_mail(tmp_path, [1, 2, 3, 4], ["a", "b", "c", "d"])
+    sql = (
+        f"SELECT e.id FROM timeline_entries e WHERE e.contact_id = :c AND"
+        f" {older_than('e.date_ts', 'e.id')} ORDER BY e.date_ts DESC, e.id DESC LIMIT 2"
+    )
+    try:
+        contact = await store.db.fetchval("SELECT min(contact_id) FROM timeline_entries")
+        rows = await store.db.fetchall(sql, {"c": contact, "ts": 9e12, "bid": 10**9})
+        assert len(rows) == 2
+        if store.db.dialect.name == "sqlite":
+            plan = await store.db.fetchall(
+                "EXPLAIN QUERY PLAN " + sql, {"c": contact, "ts": 0.0, "bid": 0}
+            )
+            assert any("contact_id=? AND date_ts<?" in str(r[3]) for r in plan)
+            return
+        import psycopg
+
+        from loggbok.daemon.store.postgres_db import _translate
+
+        url = store.db.url  # type: ignore[attr-defined]
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute("SET enable_seqscan = off")
+            cursor = await conn.execute(
+                "EXPLAIN " + _translate(sql), {"c": contact, "ts": 0.0, "bid": 0}
+            )
+            plan = "\n".join(r[0] for r in await cursor.fetchall())
+        assert "Index Cond: ((contact_id = " in plan and "ROW(date_ts, id) <" in plan, plan
     finally:
         await store.close()
