@@ -191,6 +191,7 @@ async def test_an_export_whose_mailbox_is_gone_is_rebuilt_from_the_store(workdir
         assert "From now on we ship" in offer.get_payload(0).get_payload(decode=True).decode()
 
 
+@pytest.mark.sqlite_only  # copies the SQLite file (PostgreSQL: pg_dump, test_database_flag)
 async def test_backup_and_restore_give_the_same_data(workdir: Path) -> None:
     _mail(workdir / "mail")
     backup = workdir / "backup"
