@@ -276,7 +276,8 @@ def workdir() -> Iterator[Path]:
     """A short temporary folder (Unix socket paths must stay under 108 bytes)."""
     path = Path(tempfile.mkdtemp(prefix="lb-"))
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if not os.environ.get("LB_KEEP"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
