@@ -273,7 +273,8 @@ def _own_config_home() -> Iterator[None]:
 
 @pytest.fixture
 def workdir() -> Iterator[Path]:
-    """A short temporary folder (Unix socket paths must stay under 108 bytes)."""
+    """A short temporary folder (Unix socket paths must stay under 108 bytes); kept
+    when `$LB_KEEP` is set (to read a failed test's daemon log)."""
     path = Path(tempfile.mkdtemp(prefix="lb-"))
     yield path
     if not os.environ.get("LB_KEEP"):
