@@ -121,23 +121,38 @@ def _store_starters() -> dict[Path, frozenset[str]]:
     """Per module under tests/ (tests/tui apart): the names of functions (helpers,
     fixtures, tests) that open a store or start a daemon, directly or through another
     such function, found by reading the source to a fixed point. A module sees its own
-    functions and the public ones of the shared modules (conftest, tests/support,
-    tests/servers, tests/backends/harnesses: every module not named test_*)."""
+    functions, those it imports from another module of tests/ (`from tests.unit.x
+    import _helper`), and the public ones of the shared modules (conftest,
+    tests/support, tests/servers, tests/backends/harnesses: every module not named
+    test_*)."""
     functions: dict[Path, list[tuple[str, str]]] = {}
+    imports: dict[Path, list[tuple[Path, str, str]]] = {}  # (from module, name, as)
     for path in _TESTS.rglob("*.py"):
         if "tui" in path.relative_to(_TESTS).parts:
             continue
         source = path.read_text()
+        nodes = list(ast.walk(ast.parse(source)))
         functions[path] = [
             (node.name, ast.get_source_segment(source, node) or "")
-            for node in ast.walk(ast.parse(source))
+            for node in nodes
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         ]
+        imports[path] = [
+            (_TESTS.parent.joinpath(*node.module.split(".")).with_suffix(".py"), alias.name,
+             alias.asname or alias.name)
+            for node in nodes
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.")
+            for alias in node.names
+        ]  # fmt: skip
     shared: set[str] = set()
     own: dict[Path, set[str]] = {path: set() for path in functions}
     while True:
         grew = False
         for path, defined in functions.items():
+            for origin, name, alias in imports[path]:
+                if name in own.get(origin, ()) and alias not in own[path]:
+                    own[path].add(alias)
+                    grew = True
             pattern = _calls(frozenset(shared | own[path]))
             for name, body in defined:
                 if name not in own[path] and pattern.search(body):
