@@ -14,7 +14,8 @@ own) so the server can run a batch's items in bounded chunks, and `run` calls
 one checked request. The checks jsonrpcserver lacks: an id is a string, an
 integer or null (a NaN, infinite or fractional number is an Invalid Request),
 and no text anywhere in a request may hold a lone surrogate (`"\\ud800"` is
-valid JSON but no text: SQLite and the encoder refuse it) - in a method name or
+valid JSON but no text: SQLite and the encoder refuse it) or a NUL (`"\\u0000"`:
+PostgreSQL's text refuses it; refused on both stores alike) - in a method name or
 id that is an Invalid Request, in the params Invalid params.
 """
 
@@ -199,7 +200,9 @@ def _check(item: Any) -> Response | None:
         return error(
             ErrorCode.INVALID_PARAMS,
             "Invalid params",
-            f"a lone surrogate (not text) at `$.{where}`" if where else "a lone surrogate",
+            f"a lone surrogate or a NUL (not text) at `$.{where}`"
+            if where
+            else "a lone surrogate or a NUL (not text)",
             int(request_id) if isinstance(request_id, float) else request_id,
         )
     return None
@@ -227,6 +230,8 @@ def _surrogate_at(value: Any) -> str | None:
 
 
 def _is_text(value: str) -> bool:
+    if "\x00" in value:
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -109,6 +109,28 @@ async def test_an_invalid_cursor_resyncs_the_same_messages_once(harness: Harness
     assert Counter(ids) == Counter(f"<contract-{n}@loggbok.test>" for n in range(4))
 
 
+async def test_a_resync_on_the_same_connection_starts_from_nothing(
+    harness: Harness, connected: Backend
+) -> None:
+    """What the engine does when a cursor stops applying: the same backend asked again
+    with no cursor lists every message (EWS: exchangelib took a missing state for the
+    folder's last one, the invalid one, and the resync failed as well)."""
+    for n in range(3):
+        harness.deliver("INBOX", message(n))
+    inbox = folder_of(await connected.folders(), "INBOX")
+    before = await connected.changes(inbox, None)
+    harness.renumber("INBOX")
+    try:
+        await connected.changes(inbox, before.cursor)
+    except CursorInvalid:
+        pass
+    except TemporaryError:  # the server ended the session (Dovecot after a new UIDVALIDITY)
+        pytest.skip("the server closed the connection: a new one resyncs (the test above)")
+    again = await connected.changes(inbox, None)
+    ids = await message_ids(connected, inbox, again.new)
+    assert Counter(ids) == Counter(f"<contract-{n}@loggbok.test>" for n in range(3))
+
+
 async def test_a_moved_message_is_found_in_its_new_folder(
     harness: Harness, connected: Backend
 ) -> None:

@@ -5,26 +5,24 @@ moved to another folder stays on its timeline."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.backends.harnesses import Harness
 from tests.conftest import DaemonProcess
 from tests.support.mail import make_message
+from tests.support.store_rows import value
 
 ME = "maja@firma.example"
 BCC = "log-1@bcc.loggbok.example"
 
 
 def counts(daemon: DaemonProcess) -> tuple[int, int, int]:
-    with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
-        return (
-            db.execute("SELECT count(*) FROM messages").fetchone()[0],
-            db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0],
-            db.execute("SELECT count(*) FROM decisions").fetchone()[0],
-        )
+    return (
+        value(daemon.data_dir, "SELECT count(*) FROM messages"),
+        value(daemon.data_dir, "SELECT count(*) FROM timeline_entries"),
+        value(daemon.data_dir, "SELECT count(*) FROM decisions"),
+    )
 
 
 async def connect(client: Client, harness: Harness) -> int:

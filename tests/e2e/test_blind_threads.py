@@ -22,7 +22,7 @@ from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.backends.harnesses import wait_for_status
-from tests.conftest import STORES, DaemonProcess
+from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer, DovecotUser
 from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
@@ -33,11 +33,6 @@ from tests.support.mail import days_ago, make_message
 ME = "maja@firma.example"
 BCC = "log-13@bcc.loggbok.example"
 ANNA = "anna@kund.example"
-
-
-# The daemons of graph_daemon and ews_daemon are started in tests/support, where
-# conftest's look for a daemon in the test's module does not see them: both stores here.
-both_stores = pytest.mark.parametrize("store_backend", STORES, indirect=True)
 
 
 @pytest.fixture
@@ -159,7 +154,6 @@ async def test_imap_auth_failure_then_removal_and_replacement(
     assert late.reason == "reply_in_tracked_thread"
 
 
-@both_stores
 async def test_graph_revoked_consent_blinds_the_thread_until_signed_in_again(
     graph_server: GraphServer, workdir: Path
 ) -> None:
@@ -199,7 +193,6 @@ async def stream_open(server: EwsServer) -> None:
             await asyncio.sleep(0.1)
 
 
-@both_stores
 async def test_ews_revoked_consent_on_a_quiet_mailbox_blinds_the_thread_until_signed_in_again(
     ews_server: EwsServer, workdir: Path
 ) -> None:
@@ -237,7 +230,6 @@ async def test_ews_revoked_consent_on_a_quiet_mailbox_blinds_the_thread_until_si
     assert arrivals_logged(daemon) == ["<r2@kund.example>", "<r3@kund.example>"]
 
 
-@both_stores
 @pytest.mark.parametrize("auth", ["basic", "ntlm"])
 async def test_ews_changed_password_on_a_quiet_mailbox_blinds_the_thread_until_reconnected(
     ews_server: EwsServer, workdir: Path, auth: t.EwsAuth

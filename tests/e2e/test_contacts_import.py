@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
 from pathlib import Path
 
 from loggbok.daemon.importing import IMPORT_BATCH
@@ -21,6 +20,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.support.contacts_files import write_vcard
+from tests.support.store_rows import value
 
 
 def _progress(client: Client) -> list[t.ContactsImportProgress]:
@@ -34,19 +34,15 @@ def _progress(client: Client) -> list[t.ContactsImportProgress]:
 
 def _counts(data_dir: Path) -> tuple[int, int, int]:
     """(contacts, contacts without an address, addresses), read beside the daemon."""
-    db = sqlite3.connect(f"file:{data_dir / 'loggbok.sqlite3'}?mode=ro", uri=True)
-    try:
-        one = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
-        return (
-            one("SELECT count(*) FROM contacts"),
-            one(
-                "SELECT count(*) FROM contacts c WHERE NOT EXISTS"
-                " (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id)"
-            ),
-            one("SELECT count(*) FROM contact_emails"),
-        )
-    finally:
-        db.close()
+    one = lambda sql: int(value(data_dir, sql))  # noqa: E731
+    return (
+        one("SELECT count(*) FROM contacts"),
+        one(
+            "SELECT count(*) FROM contacts c WHERE NOT EXISTS"
+            " (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id)"
+        ),
+        one("SELECT count(*) FROM contact_emails"),
+    )
 
 
 def _peak_rss_mb(daemon: DaemonProcess) -> float:

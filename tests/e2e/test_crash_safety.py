@@ -4,13 +4,13 @@ message is stored once and every logged email sits on its timeline exactly once.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from tests.conftest import DaemonProcess
 from tests.support.mail import deliver, make_maildir
+from tests.support.store_rows import rows, value
 
 BCC = "log@bcc.example"
 THREADS = 1000
@@ -82,9 +82,8 @@ async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(
     daemon.kill()
     await client.close()
 
-    database = daemon.data_dir / "loggbok.sqlite3"
-    with sqlite3.connect(database) as db:
-        partial = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    data = daemon.data_dir
+    partial = value(data, "SELECT count(*) FROM messages")
     assert 0 < partial < THREADS * (REPLIES + 1)
 
     daemon.start()
@@ -92,22 +91,20 @@ async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(
     result = await client.call(m.MAILBOXES_SYNC, t.IdParams(id=1))
     await client.close()
     assert result.errors == 0
-    with sqlite3.connect(database) as db:
-        total = THREADS * (REPLIES + 1)
-        assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == total
-        assert db.execute("SELECT count(*) FROM message_locations").fetchone()[0] == total
-        assert db.execute("SELECT count(*) FROM messages WHERE logged = 1").fetchone()[0] == total
-        assert db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == total
-        # Bodies a crash left unfetched are filled in by the next round.
-        assert (
-            db.execute(
-                "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'"
-            ).fetchone()[0]
-            == 0
-        )
-        per_contact = db.execute(
-            "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM timeline_entries"
-            " GROUP BY contact_id)"
-        ).fetchone()
-        assert per_contact == (REPLIES + 1, REPLIES + 1)
-        assert db.execute("SELECT count(*) FROM contacts").fetchone()[0] == THREADS
+    total = THREADS * (REPLIES + 1)
+    assert value(data, "SELECT count(*) FROM messages") == total
+    assert value(data, "SELECT count(*) FROM message_locations") == total
+    assert value(data, "SELECT count(*) FROM messages WHERE logged = 1") == total
+    assert value(data, "SELECT count(*) FROM timeline_entries") == total
+    # Bodies a crash left unfetched are filled in by the next round.
+    assert (
+        value(data, "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'")
+        == 0
+    )
+    per_contact = rows(
+        data,
+        "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM timeline_entries"
+        " GROUP BY contact_id) AS c",
+    )
+    assert per_contact == [(REPLIES + 1, REPLIES + 1)]
+    assert value(data, "SELECT count(*) FROM contacts") == THREADS

@@ -28,6 +28,8 @@ from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
 from tests.support.mail import deliver, make_maildir, make_message
 
+pytestmark = pytest.mark.sqlite_only  # fills the SQLite file up to its page cap
+
 CAP = 4096
 """Pages of 4 KiB: 16 MiB, far more than the synced mail needs."""
 BCC = "log@bcc.example"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from loggbok.protocol.client import Client
 from loggbok.protocol.errors import RpcError
 from tests.support.daemons import synced_daemon
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
+from tests.support.store_rows import value
 
 ME = "me@firma.example"
 BCC = "log-9@bcc.loggbok.example"
@@ -70,23 +70,25 @@ def seed(root: Path) -> Path:
 
 
 def decisions(data_dir: Path, message_id: str) -> int:
-    with sqlite3.connect(data_dir / "loggbok.sqlite3") as db:
-        row = db.execute(
+    return int(
+        value(
+            data_dir,
             "SELECT count(*) FROM decisions d JOIN messages m ON m.id = d.message"
             " WHERE m.message_id IN (?, ?)",
             (message_id, message_id.strip("<>")),
-        ).fetchone()
-        return int(row[0])
+        )
+    )
 
 
 def timeline_entries(data_dir: Path, message_id: str) -> int:
-    with sqlite3.connect(data_dir / "loggbok.sqlite3") as db:
-        row = db.execute(
+    return int(
+        value(
+            data_dir,
             "SELECT count(*) FROM timeline_entries e JOIN messages m ON m.id = e.message"
             " WHERE m.message_id IN (?, ?)",
             (message_id, message_id.strip("<>")),
-        ).fetchone()
-        return int(row[0])
+        )
+    )
 
 
 async def get(client: Client, message_id: str) -> t.Message:

@@ -21,6 +21,7 @@ from tests.servers.ews.server import EwsServer
 from tests.support.ews import PASSWORD, ews_daemon, ntlm_params, oauth2_params
 from tests.support.graph import counts
 from tests.support.mail import make_message
+from tests.support.store_rows import contents
 
 ME = "maja@firma.example"
 BCC = "log-1@bcc.loggbok.example"
@@ -72,7 +73,7 @@ async def test_password_sign_in(ews_server: EwsServer, workdir: Path, auth: str)
     else:
         assert observed.auth["basic"] > 0 and observed.auth["ntlm"] == 0
     # the password went to the secret store, never into the database
-    assert PASSWORD.encode() not in (daemon.data_dir / "loggbok.sqlite3").read_bytes()
+    assert PASSWORD.encode() not in contents(daemon.data_dir)
 
 
 async def test_oauth2_sign_in_revoked_then_signed_in_again(

@@ -24,8 +24,6 @@ ME = "maja@firma.example"
 BCC = "log-1@bcc.loggbok.example"
 
 
-
-
 def reply(n: int, message_id: str) -> bytes:
     return make_message(
         f"kund{n}@kund.example", [ME], f"Re: Offer {n}", message_id,

@@ -14,6 +14,7 @@ import mailbox
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ SETTINGS = t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME])
 
 
 async def test_export_in_each_format_and_import_gives_the_same_timelines(
-    workdir: Path,
+    workdir: Path, another_database: Callable[[], str | None]
 ) -> None:
     originals = _mail(workdir / "mail")
     async with synced_daemon(workdir, workdir / "mail", SETTINGS) as (client, _, _, daemon):
@@ -147,7 +148,10 @@ async def test_export_in_each_format_and_import_gives_the_same_timelines(
     fresh = workdir / "fresh"
     fresh.mkdir(mode=0o700)
     (fresh / "data").mkdir()
-    other = DaemonProcess(fresh / "d.sock", fresh / "data")
+    elsewhere = another_database()
+    other = DaemonProcess(
+        fresh / "d.sock", fresh / "data", args=["--database", elsewhere] if elsewhere else []
+    )
     other.start()
     try:
         imported = await _cli_async(
@@ -191,6 +195,7 @@ async def test_an_export_whose_mailbox_is_gone_is_rebuilt_from_the_store(workdir
         assert "From now on we ship" in offer.get_payload(0).get_payload(decode=True).decode()
 
 
+@pytest.mark.sqlite_only  # copies the SQLite file (PostgreSQL: pg_dump, test_database_flag)
 async def test_backup_and_restore_give_the_same_data(workdir: Path) -> None:
     _mail(workdir / "mail")
     backup = workdir / "backup"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
 from tests.support.daemons import synced_daemon
 from tests.support.mail import deliver, make_maildir
+from tests.support.store_rows import execute, value
 
 FORWARDS = Path(__file__).parents[1] / "data" / "forwards"
 SETTINGS = t.SettingsSetParams(
@@ -170,29 +170,31 @@ async def test_forwards_on_dovecot(dovecot: DovecotServer, client: Client) -> No
     assert [c.id for c in contacts.contacts] == [appended.contact_id]
 
 
-def _unsettle(database: Path, message_id: str, subject: str, *, quarantined: bool) -> None:
+def _unsettle(data_dir: Path, message_id: str, subject: str, *, quarantined: bool) -> None:
     """Put a forward back where a crash (or a failed fetch) leaves it: decided from its
     headers (logged, on no contact), its original not read yet."""
-    with sqlite3.connect(database) as db:
-        (message,) = db.execute(
-            "SELECT id FROM messages WHERE message_id = ?", (message_id,)
-        ).fetchone()
-        db.execute("DELETE FROM timeline_entries WHERE message = ?", (message,))
-        db.execute("DELETE FROM attachments WHERE message = ?", (message,))
-        db.execute("DELETE FROM message_fts WHERE rowid = ?", (message,))
-        db.execute(
+    message = value(data_dir, "SELECT id FROM messages WHERE message_id = ?", (message_id,))
+    statements: list[tuple[str, tuple[object, ...]]] = [
+        ("DELETE FROM timeline_entries WHERE message = ?", (message,)),
+        ("DELETE FROM attachments WHERE message = ?", (message,)),
+        ("DELETE FROM message_fts WHERE rowid = ?", (message,)),
+        (
             """UPDATE messages SET logged = 1, reason = 'forwarded_to_log', forwarded = NULL,
                    body_state = 'headers', body_text = NULL, subject = ?,
                    from_email = 'ulla@seller.example', from_name = 'Ulla Saljare'
                WHERE id = ?""",
             (subject, message),
-        )
-        if quarantined:
-            db.execute(
+        ),
+    ]
+    if quarantined:
+        statements.append(
+            (
                 "UPDATE message_locations SET state = 'quarantined', error = 'could not fetch'"
                 " WHERE message = ?",
                 (message,),
             )
+        )
+    execute(data_dir, statements)
 
 
 async def test_forward_read_after_a_crash_and_by_retry(workdir: Path) -> None:
@@ -203,10 +205,10 @@ async def test_forward_read_after_a_crash_and_by_retry(workdir: Path) -> None:
     deliver(maildir / ".Sent", fixture("gmail_de.eml"))
     async with synced_daemon(workdir, maildir, SETTINGS):
         pass
-    database = workdir / "data" / "loggbok.sqlite3"
-    _unsettle(database, "<attached-0001@seller.example>", "Fwd: Offer Q3", quarantined=False)
+    data = workdir / "data"
+    _unsettle(data, "<attached-0001@seller.example>", "Fwd: Offer Q3", quarantined=False)
     _unsettle(
-        database,
+        data,
         "<CAFwd0002gmailde@mail.gmail.com>",
         "Fwd: Angebot Wartungsvertrag",
         quarantined=True,

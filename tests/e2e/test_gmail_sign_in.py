@@ -28,6 +28,7 @@ from tests.servers.oauth_authority import (
     browse,
 )
 from tests.support.mail import make_message
+from tests.support.store_rows import contents
 
 ME = "maja@firma.example"
 BCC = "log-1@bcc.loggbok.example"
@@ -136,7 +137,7 @@ async def test_browser_sign_in_revoked_then_signed_in_again_backfills(
 
     refresh_tokens = list(authority.refresh)
     assert refresh_tokens
-    stored = b"".join(p.read_bytes() for p in daemon.data_dir.glob("loggbok.sqlite3*"))
+    stored = contents(daemon.data_dir)
     log = (daemon.data_dir.parent / "daemon.stderr").read_bytes()
     for token in refresh_tokens:
         assert token.encode() not in stored and token.encode() not in log

@@ -20,6 +20,7 @@ from tests.backends.harnesses import wait_for_status
 from tests.servers.graph.server import GraphServer
 from tests.support.graph import counts, graph_daemon, graph_params, sign_in
 from tests.support.mail import make_maildir, make_message
+from tests.support.store_rows import contents
 
 ME = "maja@firma.example"
 BCC = "log-1@bcc.loggbok.example"
@@ -73,7 +74,7 @@ async def test_device_code_sign_in_end_to_end(graph_server: GraphServer, workdir
         await client.close()
     refresh_tokens = graph_server.control(lambda s: list(s.identity.refresh))
     assert refresh_tokens
-    stored = b"".join(p.read_bytes() for p in daemon.data_dir.glob("loggbok.sqlite3*"))
+    stored = contents(daemon.data_dir)
     log = (workdir / "daemon.stderr").read_bytes()
     for token in refresh_tokens:
         assert token.encode() not in stored and token.encode() not in log

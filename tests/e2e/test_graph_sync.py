@@ -22,8 +22,6 @@ BCC = "log-1@bcc.loggbok.example"
 LATER = "<later@kund.example>"
 
 
-
-
 async def start(client: Client, server: GraphServer) -> int:
     await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
     mailbox = await add_signed_in(client, server, ME)

@@ -5,13 +5,13 @@ finds nothing missing."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from tests.conftest import DaemonProcess
 from tests.e2e.test_crash_safety import BCC, _raw
 from tests.servers.dovecot import DovecotServer
+from tests.support.store_rows import value
 
 THREADS = 2000
 REPLIES = 4
@@ -68,9 +68,8 @@ async def test_sigkill_during_10k_imap_sync(dovecot: DovecotServer, daemon: Daem
             break
     daemon.kill()
     await client.close()
-    database = daemon.data_dir / "loggbok.sqlite3"
-    with sqlite3.connect(database) as db:
-        partial = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    data = daemon.data_dir
+    partial = value(data, "SELECT count(*) FROM messages")
     assert 0 < partial < total
 
     daemon.start()
@@ -80,21 +79,19 @@ async def test_sigkill_during_10k_imap_sync(dovecot: DovecotServer, daemon: Daem
     await client.close()
     assert (audit.missing, audit.extra) == ([], [])
     assert audit.server_messages == audit.stored_messages == total
-    with sqlite3.connect(database) as db:
-        assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == total
-        assert db.execute("SELECT count(*) FROM messages WHERE logged = 1").fetchone()[0] == total
-        assert db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == total
-        # Bodies a crash left unfetched are filled in by the next round.
-        assert (
-            db.execute(
-                "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'"
-            ).fetchone()[0]
-            == 0
+    assert value(data, "SELECT count(*) FROM messages") == total
+    assert value(data, "SELECT count(*) FROM messages WHERE logged = 1") == total
+    assert value(data, "SELECT count(*) FROM timeline_entries") == total
+    # Bodies a crash left unfetched are filled in by the next round.
+    assert (
+        value(data, "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'")
+        == 0
+    )
+    assert (
+        value(
+            data,
+            "SELECT count(*) FROM (SELECT message FROM timeline_entries GROUP BY message"
+            " HAVING count(*) > 1) AS d",
         )
-        assert (
-            db.execute(
-                "SELECT count(*) FROM (SELECT message FROM timeline_entries GROUP BY message"
-                " HAVING count(*) > 1)"
-            ).fetchone()[0]
-            == 0
-        )
+        == 0
+    )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import imaplib
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer, DovecotUser, encode_mutf7
 from tests.servers.gmail_proxy import ALL_MAIL, GmailProxy
 from tests.support.mail import days_ago, make_message
+from tests.support.store_rows import value
 
 ME = "maja@firma.example"
 BCC = "log-77@bcc.loggbok.example"
@@ -91,15 +91,16 @@ async def stored(client: Client, message_id: str) -> bool:
 
 
 def count(data_dir: Path, table: str, message_id: str | None = None) -> int:
-    with sqlite3.connect(data_dir / "loggbok.sqlite3") as db:
-        if message_id is None:
-            return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-        row = db.execute(
+    if message_id is None:
+        return int(value(data_dir, f"SELECT count(*) FROM {table}"))
+    return int(
+        value(
+            data_dir,
             f"SELECT count(*) FROM {table} x JOIN messages m ON m.id = x.message"
             " WHERE m.message_id IN (?, ?)",
             (message_id, message_id.strip("<>")),
-        ).fetchone()
-        return int(row[0])
+        )
+    )
 
 
 def imap_move(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer, DovecotUser
 from tests.support.mail import days_ago, deliver, make_message
+from tests.support.store_rows import value
 
 ME = "maja@firma.example"
 BCC = "log-77@bcc.loggbok.example"
@@ -178,10 +178,9 @@ async def test_uidvalidity_change_duplicates_nothing(
         _notification(client, "timeline.appended", message_id="<r3@kund.example>"), 30
     )
     await client.call(m.MAILBOXES_SYNC, t.IdParams(id=mailbox_id))
-    with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
-        assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 4
-        assert db.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == 3
-        assert db.execute("SELECT count(*) FROM message_locations").fetchone()[0] == 4
+    assert value(daemon.data_dir, "SELECT count(*) FROM messages") == 4
+    assert value(daemon.data_dir, "SELECT count(*) FROM timeline_entries") == 3
+    assert value(daemon.data_dir, "SELECT count(*) FROM message_locations") == 4
     audit = await client.call(m.MAILBOXES_AUDIT, t.IdParams(id=mailbox_id))
     assert (audit.missing, audit.extra) == ([], [])
 

@@ -4,7 +4,6 @@ recorded, and the daemon keeps answering."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 from loggbok.protocol import methods as m
@@ -12,6 +11,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
 from tests.support.mail import make_maildir
+from tests.support.store_rows import rows, value
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "malformed"
 
@@ -30,11 +30,11 @@ async def test_malformed_corpus_syncs(daemon: DaemonProcess, client: Client, wor
         t.MaildirAddParams(path=str(maildir), address="me@example.com"),
     )
     await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
-    with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
-        assert db.execute("SELECT count(*) FROM message_locations").fetchone()[0] == len(files)
-        stored = db.execute("SELECT count(*) FROM messages").fetchone()[0]
-        assert 0 < stored <= len(files)
-        logged = db.execute("SELECT id FROM messages WHERE logged = 1").fetchall()
+    data = daemon.data_dir
+    assert value(data, "SELECT count(*) FROM message_locations") == len(files)
+    stored = value(data, "SELECT count(*) FROM messages")
+    assert 0 < stored <= len(files)
+    logged = rows(data, "SELECT id FROM messages WHERE logged = 1")
     assert logged, "some corpus messages come from the contact and must be logged"
     for (message_id,) in logged:
         got = await client.call(m.MESSAGES_GET, t.MessageRefParams(id=message_id))

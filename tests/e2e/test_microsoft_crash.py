@@ -7,7 +7,6 @@ was stored)."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from tests.conftest import DaemonProcess
 from tests.e2e.test_crash_safety import BCC, _raw
 from tests.support import ews, graph
 from tests.support.graph import counts
+from tests.support.store_rows import value
 
 THREADS = 2000
 REPLIES = 4
@@ -98,8 +98,7 @@ async def test_sigkill_during_10k_initial_sync(
                 break
         daemon.kill()
         await client.close()
-        with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
-            partial = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        partial = value(daemon.data_dir, "SELECT count(*) FROM messages")
         assert 0 < partial < total
 
         daemon.start()
@@ -108,10 +107,10 @@ async def test_sigkill_during_10k_initial_sync(
         audit = await client.call(m.MAILBOXES_AUDIT, t.IdParams(id=mailbox))
         await client.close()
         found = counts(daemon)
-        with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
-            unparsed = db.execute(
-                "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'"
-            ).fetchone()[0]
+        unparsed = value(
+            daemon.data_dir,
+            "SELECT count(*) FROM messages WHERE logged = 1 AND body_state != 'parsed'",
+        )
     assert (audit.missing, audit.extra) == ([], [])
     assert audit.server_messages == audit.stored_messages == total
     assert found["messages"] == found["message_ids"] == found["logged"] == total

@@ -15,6 +15,7 @@ from pathlib import Path
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from tests.conftest import DaemonProcess
+from tests.support.store_rows import on_postgres, value
 
 NOW = "2026-11-02T09:30:00+00:00"
 
@@ -37,10 +38,14 @@ async def test_files_in_an_open_data_dir_are_created_private(workdir: Path) -> N
             if stat.S_IMODE(p.lstat().st_mode) & 0o077
         }
         assert open_to_others == {}
-        for name in ("loggbok.sqlite3", "loggbok.sqlite3-wal", "loggbok.sqlite3-shm",
-                     "loggbokd.log", "daemon.lock"):  # fmt: skip
+        database = () if on_postgres(data) else ("loggbok.sqlite3", "loggbok.sqlite3-wal",
+                                                 "loggbok.sqlite3-shm")  # fmt: skip
+        for name in (*database, "loggbokd.log", "daemon.lock"):
             assert name in made, sorted(made)
-        assert any(p.is_file() and "blobs" in name for name, p in made.items()), sorted(made)
+        if on_postgres(data):  # attachments live in the database (staged in the data dir)
+            assert value(data, "SELECT count(*) FROM attachment_blobs") > 0
+        else:
+            assert any(p.is_file() and "blobs" in name for name, p in made.items()), sorted(made)
     finally:
         daemon.stop()
     assert stat.S_IMODE(data.stat().st_mode) == 0o700

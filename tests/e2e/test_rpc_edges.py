@@ -122,6 +122,23 @@ async def test_a_lone_surrogate_in_any_text_param_is_invalid_params(daemon: Daem
     assert "surrogate" in answers[0]["error"]["data"]
 
 
+async def test_a_nul_in_a_text_param_is_invalid_params(daemon: DaemonProcess) -> None:
+    """On both stores alike (PostgreSQL's text cannot hold a NUL: a lookup by such an
+    id was Internal error there, and Not found on SQLite)."""
+    calls = [
+        ("messages.get", '{"message_id": "\\u0000"}'),
+        ("contacts.create", '{"email": "a\\u0000@b.example"}'),
+        ("messages.search", '{"query": "of\\u0000fer"}'),
+    ]
+    lines = [
+        f'{{"jsonrpc": "2.0", "id": 7, "method": "{name}", "params": {params}}}\n'.encode()
+        for name, params in calls
+    ]
+    for line, answer in zip(lines, await _answers(daemon, lines), strict=True):
+        assert answer["error"]["code"] == ErrorCode.INVALID_PARAMS, (line, answer)
+        assert "NUL" in answer["error"]["data"] and answer["id"] == 7, (line, answer)
+
+
 async def test_odd_ids_and_surrogate_names_are_invalid_requests(daemon: DaemonProcess) -> None:
     lines = [
         b'{"jsonrpc": "2.0", "id": NaN, "method": "daemon.hello"}\n',

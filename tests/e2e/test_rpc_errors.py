@@ -22,6 +22,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
+from tests.support.store_rows import execute
 
 
 async def _exchange(daemon: DaemonProcess, line: bytes) -> object:
@@ -186,6 +187,7 @@ async def test_sigterm_and_sigint_shut_down_cleanly(workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["not a database", "newer schema"])
+@pytest.mark.sqlite_only  # damages the SQLite file, sets its PRAGMA user_version
 def test_an_unusable_database_is_a_clear_error_and_exit(workdir: Path, kind: str) -> None:
     """A damaged database file, or one from a newer loggbok, ends the daemon at once
     with one line that says what to do (it printed a traceback and then hung: the
@@ -207,4 +209,23 @@ def test_an_unusable_database_is_a_clear_error_and_exit(workdir: Path, kind: str
     assert "Traceback" not in done.stderr
     expected = "newer loggbok" if kind == "newer schema" else "damaged or not a loggbok database"
     assert expected in done.stderr
+    assert not (workdir / "d.sock").exists()
+
+
+@pytest.mark.postgres_only
+def test_a_postgresql_database_of_a_newer_schema_is_a_clear_error_and_exit(
+    workdir: Path,
+) -> None:
+    """The PostgreSQL side of the test above: a database a newer loggbok migrated."""
+    data = workdir / "data"
+    data.mkdir()
+    execute(data, [("UPDATE schema_version SET version = 99", ())])
+    done = subprocess.run(
+        [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / "d.sock"),
+         "--data-dir", str(data)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("loggbokd: the database postgresql://")
+    assert "newer loggbok" in done.stderr and "Traceback" not in done.stderr
     assert not (workdir / "d.sock").exists()

@@ -10,7 +10,6 @@ second apply changes nothing. `messages.unlog` sticks through a redecide;
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
 from tests.servers.dovecot import DovecotServer
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
+from tests.support.store_rows import on_postgres, rows
 
 ME = "Maja Lindqvist <me@firma.example>"
 BCC = "log-55@bcc.loggbok.example"
@@ -237,20 +237,23 @@ def threads_of(
     """Straight from the database: each message's thread, the tracked threads with
     their contacts and subjects, and what the foreign-key check and a look for threads
     without messages find (nothing, when all is well)."""
-    with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
-        threads = dict(db.execute("SELECT message_id, thread_id FROM messages").fetchall())
-        tracked = set(
-            db.execute(
-                "SELECT t.id, c.contact_id, s.subject_norm FROM threads t"
-                " JOIN thread_contacts c ON c.thread_id = t.id"
-                " JOIN thread_subjects s ON s.thread_id = t.id WHERE t.tracked = 1"
-            ).fetchall()
+    data = daemon.data_dir
+    threads = dict(rows(data, "SELECT message_id, thread_id FROM messages"))
+    tracked = set(
+        rows(
+            data,
+            "SELECT t.id, c.contact_id, s.subject_norm FROM threads t"
+            " JOIN thread_contacts c ON c.thread_id = t.id"
+            " JOIN thread_subjects s ON s.thread_id = t.id WHERE t.tracked = 1",
         )
-        problems = db.execute("PRAGMA foreign_key_check").fetchall()
-        orphans = db.execute(
-            "SELECT id FROM threads WHERE id NOT IN (SELECT thread_id FROM messages"
-            " WHERE thread_id IS NOT NULL)"
-        ).fetchall()
+    )
+    # PostgreSQL checks foreign keys itself, on every write; SQLite is asked.
+    problems = [] if on_postgres(data) else rows(data, "PRAGMA foreign_key_check")
+    orphans = rows(
+        data,
+        "SELECT id FROM threads WHERE id NOT IN (SELECT thread_id FROM messages"
+        " WHERE thread_id IS NOT NULL)",
+    )
     return threads, tracked, [*problems, *orphans]
 
 

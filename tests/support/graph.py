@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tests.conftest import DaemonProcess
 from tests.servers.ews.server import EwsServer
 from tests.servers.graph.server import GraphServer
 from tests.support.mail import make_message
+from tests.support.store_rows import value
 
 POLL_SECONDS = "0.2"
 
@@ -64,18 +64,17 @@ async def add_signed_in(client: Client, server: GraphServer, address: str) -> in
 
 def counts(daemon: DaemonProcess) -> dict[str, int]:
     """Messages, distinct Message-IDs, logged, timeline entries, and duplicate entries."""
-    with sqlite3.connect(daemon.data_dir / "loggbok.sqlite3") as db:
-        one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-        return {
-            "messages": one("SELECT count(*) FROM messages"),
-            "message_ids": one("SELECT count(DISTINCT message_id) FROM messages"),
-            "logged": one("SELECT count(*) FROM messages WHERE logged = 1"),
-            "entries": one("SELECT count(*) FROM timeline_entries"),
-            "duplicate_entries": one(
-                "SELECT count(*) FROM (SELECT message FROM timeline_entries"
-                " GROUP BY contact_id, message HAVING count(*) > 1)"
-            ),
-        }
+    one = lambda sql: int(value(daemon.data_dir, sql))  # noqa: E731
+    return {
+        "messages": one("SELECT count(*) FROM messages"),
+        "message_ids": one("SELECT count(DISTINCT message_id) FROM messages"),
+        "logged": one("SELECT count(*) FROM messages WHERE logged = 1"),
+        "entries": one("SELECT count(*) FROM timeline_entries"),
+        "duplicate_entries": one(
+            "SELECT count(*) FROM (SELECT message FROM timeline_entries"
+            " GROUP BY contact_id, message HAVING count(*) > 1) AS d"
+        ),
+    }
 
 
 ME = "maja@firma.example"

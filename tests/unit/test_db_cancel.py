@@ -28,7 +28,7 @@ async def _companies(store: Store) -> list[str]:
 
 
 @pytest.mark.parametrize("cut", ["while it begins", "inside it", "while it commits"])
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only  # blocks aiosqlite's writer thread
 async def test_a_cancelled_transaction_leaves_none_open(tmp_path: Path, cut: str) -> None:
     store = await Store.open(tmp_path)
     db = store.db

@@ -4,16 +4,14 @@ messages), while the same file in two folders stays one message."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
-
-import pytest
 
 from loggbok.daemon.mime.headers import BODY_SAMPLE_READ, content_key, parse_headers
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.engine import SyncRound
 from loggbok.daemon.sync.providers.maildir.backend import MaildirBackend, read_body_start
 from tests.support.mail import make_maildir
+from tests.support.store_rows import value
 
 HEADER = b"From: noreply@junk.example\nTo: me@firma.example\nSubject: You won\n\n"
 JUNK = 200
@@ -35,7 +33,6 @@ def test_keys_follow_the_body_start_and_ignore_line_ends() -> None:
     assert same != parse_headers(lf).message_key  # the header-only key
 
 
-@pytest.mark.sqlite_only
 async def test_junk_with_one_header_block_stays_apart_and_a_copy_stays_one(
     tmp_path: Path,
 ) -> None:
@@ -60,6 +57,5 @@ async def test_junk_with_one_header_block_stays_apart_and_a_copy_stays_one(
     finally:
         await backend.close()
         await store.close()
-    with sqlite3.connect(tmp_path / "loggbok.sqlite3") as db:
-        assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == JUNK + 1
-        assert db.execute("SELECT count(*) FROM message_locations").fetchone()[0] == JUNK + 2
+    assert value(tmp_path, "SELECT count(*) FROM messages") == JUNK + 1
+    assert value(tmp_path, "SELECT count(*) FROM message_locations") == JUNK + 2

@@ -11,7 +11,7 @@ from loggbok.daemon.store.migrations import MIGRATIONS
 from loggbok.daemon.store.store import Store
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only  # builds a SQLite file of the first schema
 async def test_a_first_version_database_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "loggbok.sqlite3"
     with sqlite3.connect(path) as conn:
@@ -30,7 +30,7 @@ async def test_a_first_version_database_is_upgraded_in_place(tmp_path: Path) -> 
     conn.close()
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only  # builds a SQLite file of an old schema
 async def test_placeholders_stored_before_r11_are_fetched_again(tmp_path: Path) -> None:
     """Attachments stored as `pending_scan` before the re-fetch existed get a rescan,
     due at once, with the placeholders' names."""

@@ -165,7 +165,7 @@ async def test_shapes_round_after_round_against_the_store(name: str, tmp_path: P
         await store.close()
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only  # builds a SQLite file of an old schema
 async def test_threads_tracked_before_the_upgrade_keep_their_follow_up_subjects(
     tmp_path: Path,
 ) -> None:

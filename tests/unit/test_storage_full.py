@@ -23,7 +23,7 @@ CAP = 400
 """Pages (of 4 KiB): room for the schema and a little more."""
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only  # SQLite's page cap makes the full disk
 async def test_a_full_database_refuses_the_write_then_takes_it_once_freed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

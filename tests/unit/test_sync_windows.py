@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,11 @@ def _seed(root: Path) -> Path:
 
 
 async def _sync(
-    root: Path, maildir: Path, mode: str, *, fresh: bool = True
+    root: Path, maildir: Path, mode: str, *, fresh: bool = True, database: str | None = None
 ) -> tuple[set[tuple[str, ...]], list[int]]:
-    """Sync `maildir` into the store at `root` (a new mailbox unless not `fresh`);
-    every message's decision and timeline contacts, and the round's progress."""
-    store = await Store.open(root)
+    """Sync `maildir` into the store at `root` (or `database`; a new mailbox unless not
+    `fresh`); every message's decision and timeline contacts, and the round's progress."""
+    store = await Store.open(root, database)
     progress: list[int] = []
 
     async def note(name: str, params: object) -> None:
@@ -98,14 +99,16 @@ async def _sync(
 
 
 @pytest.mark.parametrize("mode", ["replies_only", "all_with_contacts"])
-@pytest.mark.sqlite_only  # opens two stores in one test: one database on PostgreSQL
 async def test_windows_end_where_one_window_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    another_database: Callable[[], str | None],
 ) -> None:
     maildir = _seed(tmp_path)
     (tmp_path / "one").mkdir()
     (tmp_path / "many").mkdir()
-    whole, _ = await _sync(tmp_path / "one", maildir, mode)
+    whole, _ = await _sync(tmp_path / "one", maildir, mode, database=another_database())
     monkeypatch.setattr(engine, "WINDOW", 60)
     windowed, progress = await _sync(tmp_path / "many", maildir, mode)
     assert len(whole) == 400
@@ -113,15 +116,16 @@ async def test_windows_end_where_one_window_ends(
     assert progress[-1] == 400 and progress == sorted(progress)
 
 
-@pytest.mark.sqlite_only  # opens two stores in one test: one database on PostgreSQL
 async def test_a_round_cut_off_between_windows_resumes_without_loss(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, another_database: Callable[[], str | None]
 ) -> None:
     """The round is cancelled once some windows are committed (as a crash would cut
     it off); the next round takes the rest, and the store ends as one window ends."""
     maildir = _seed(tmp_path)
     (tmp_path / "one").mkdir()
-    whole, _ = await _sync(tmp_path / "one", maildir, "all_with_contacts")
+    whole, _ = await _sync(
+        tmp_path / "one", maildir, "all_with_contacts", database=another_database()
+    )
     monkeypatch.setattr(engine, "WINDOW", 60)
     (tmp_path / "cut").mkdir()
     store = await Store.open(tmp_path / "cut")

@@ -1,9 +1,10 @@
-"""Users on a real SQLite store: the first user claimed by `--user`, members added,
+"""Users on a real store: the first user claimed by `--user`, members added,
 changed and deactivated with an admin kept; R12 checked by a round when it writes
 (a seat changed while a mailbox is connected); the config file's `user` and `database` parsed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from loggbok.protocol import types as t
 from tests.unit.test_decider import RULES, _batches, _reasons
 
 
-async def test_the_first_user_is_claimed_then_members_are_added(tmp_path: Path) -> None:
+async def test_the_first_user_is_claimed_then_members_are_added(
+    tmp_path: Path, another_database: Callable[[], str | None]
+) -> None:
     store = await Store.open(tmp_path)
     first = await store.users.serve(None)
     assert (first.id, first.email, first.admin, first.seat) == (1, None, True, "core")
@@ -47,7 +50,7 @@ async def test_the_first_user_is_claimed_then_members_are_added(tmp_path: Path) 
     # A second store: while its first user has no address, a member added first means
     # nobody may claim it by naming an unknown address.
     (tmp_path / "other").mkdir()
-    other = await Store.open(tmp_path / "other")
+    other = await Store.open(tmp_path / "other", another_database())
     await other.users.add(t.UsersAddParams(email="carl@firma.example", seat="core"))
     with pytest.raises(NotFound):
         await other.users.serve("mallory@firma.example")

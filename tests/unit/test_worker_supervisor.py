@@ -9,8 +9,6 @@ until the daemon restarted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol.types import MailboxStatusChanged
 from tests.support.mail import deliver, make_maildir, make_message
+from tests.support.store_rows import value
 
 
 class Escaped(BaseException):
@@ -50,7 +49,6 @@ class Heard:
 
 
 @pytest.mark.parametrize("end", ["cancelled", "raised"])
-@pytest.mark.sqlite_only
 async def test_a_worker_whose_task_ends_is_restarted(tmp_path: Path, end: str) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -93,5 +91,4 @@ async def test_a_worker_whose_task_ends_is_restarted(tmp_path: Path, end: str) -
 
 
 def _locations(data: Path) -> int:
-    with contextlib.closing(sqlite3.connect(data / "loggbok.sqlite3")) as db:
-        return int(db.execute("SELECT count(*) FROM message_locations").fetchone()[0])
+    return int(value(data, "SELECT count(*) FROM message_locations"))

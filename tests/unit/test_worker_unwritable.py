@@ -10,8 +10,6 @@ worker's task ended; the mailbox said "syncing" for ever.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol.types import MailboxStatusChanged
 from tests.support.mail import deliver, make_maildir, make_message
+from tests.support.store_rows import value
 
 
 class Heard:
@@ -43,11 +42,10 @@ class Heard:
 
 
 def _stored(data: Path, sql: str) -> Any:
-    with contextlib.closing(sqlite3.connect(data / "loggbok.sqlite3")) as db:
-        return db.execute(sql).fetchone()[0]
+    return value(data, sql)
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only  # SQLite's PRAGMA query_only on the daemon's writing connection
 async def test_a_worker_that_cannot_write_stays_alive_and_recovers(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()

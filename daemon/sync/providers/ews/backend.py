@@ -186,6 +186,9 @@ class EwsBackend(Backend):
             present: dict[str, bool] = {}
             updated: dict[str, None] = {}
             received: dict[str, float] = {}
+            # exchangelib takes a missing state for the folder's last one: a resync
+            # (state None, after ErrorInvalidSyncStateData) must start from nothing.
+            ews_folder.item_sync_state = state
             changes = ews_folder.sync_items(
                 sync_state=state,
                 only_fields=["datetime_received"],
