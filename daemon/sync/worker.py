@@ -130,8 +130,7 @@ class MailboxWorker:
         async with self._lock:
             failing = self.status in ("auth_failed", "disconnected", "error")
             try:
-                backend = await self._connected()
-                result = await self._round(backend)
+                result = await self._round_on_a_live_connection()
                 if failing:  # the task waits out that failure: it watches for changes again
                     self._wake.set()
                 return result
@@ -143,6 +142,20 @@ class MailboxWorker:
                 if is_storage_full(exc):
                     raise storage_full(exc) from exc
                 raise
+
+    async def _round_on_a_live_connection(self) -> SyncResult:
+        """A round on the kept connection, or on a new one when the server had
+        dropped the kept one meanwhile (a restart, an IMAP `BYE` after a
+        UIDVALIDITY change): rounds are idempotent, so the retry logs nothing twice."""
+        kept = self._backend is not None
+        try:
+            return await self._round(await self._connected())
+        except TemporaryError as exc:
+            if not kept:
+                raise
+            log.info("mailbox %s: the kept connection failed (%s); a new one", self.mailbox.id, exc)
+            await self.close_backend()
+            return await self._round(await self._connected())
 
     async def set_status(
         self, status: MailboxStatus, detail: str = "", retry_in: float | None = None
