@@ -52,7 +52,8 @@ class DaemonProcess:
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
+        # timeouts here are hang guards only: a loaded CI machine may take a while
         _one_store_guard("starts a daemon")
         command = [
             sys.executable,
@@ -88,7 +89,7 @@ class DaemonProcess:
                 raise TimeoutError("loggbokd did not create its socket")
             time.sleep(0.02)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(sig)

@@ -28,7 +28,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 
 DEMO_NOW = "2025-03-14T12:00:00+00:00"
-START_SECONDS = 60.0
+START_SECONDS = 180.0
 T = TypeVar("T")
 S = TypeVar("S", bound=Screen[Any])
 
