@@ -7,15 +7,24 @@ requests): call it on a worker thread. msal trusts the system store, or the
 CA bundle named by `REQUESTS_CA_BUNDLE` / `SSL_CERT_FILE` (an inspecting
 proxy's CA; the tests' local CA).
 
+Only the mailbox's own account is ever used: the account signed in (its
+`username`, and the id token's `preferred_username`, `upn` and `email`) must be
+the mailbox's address (or, for EWS, its configured username), compared without
+case. A sign-in as anyone else is refused and its tokens are dropped, never
+stored; a stored cache holding only other accounts is never used.
+
 Errors: `SignInNeeded` (no account in the cache, a refused refresh token:
-`invalid_grant`, consent revoked: the user must sign in again) and
+`invalid_grant`, consent revoked: the user must sign in again), its subclass
+`WrongAccount` (signed in as another account than the mailbox's), and
 `SignInUnavailable` (the authority cannot be reached or answers garbage: try
 again later).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +39,10 @@ DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 
 class SignInNeeded(Exception):
     """No usable token: the user must sign in (again)."""
+
+
+class WrongAccount(SignInNeeded):
+    """The sign-in was for another account than the mailbox's."""
 
 
 class SignInUnavailable(Exception):
@@ -49,6 +62,34 @@ def _ca_bundle() -> str | bool:
     return True
 
 
+NAME_CLAIMS = ("preferred_username", "upn", "email")
+"""The id token claims that name the signed-in user (v2.0 tokens; v1.0 `upn`)."""
+
+
+def _claims(id_token: str) -> dict[str, Any]:
+    """An id token's claims, unverified: it came from the authority over TLS and only
+    names the user (the authority checks the tokens themselves)."""
+    parts = id_token.split(".")
+    if len(parts) < 2:
+        return {}
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def names_of(cache: msal.SerializableTokenCache, account: dict[str, Any]) -> set[str]:
+    """Every name (lower case) a cached account goes by: msal's `username` and the
+    name claims of its id tokens."""
+    names = {str(account.get("username") or "")}
+    query = {"home_account_id": account.get("home_account_id")}
+    for entry in cache.search(msal.TokenCache.CredentialType.ID_TOKEN, query=query):
+        claims = _claims(str(entry.get("secret", "")))
+        names.update(str(claims[k]) for k in NAME_CLAIMS if claims.get(k))
+    return {name.lower() for name in names if name}
+
+
 @dataclass(frozen=True, slots=True)
 class MicrosoftAccount:
     """One mailbox's sign-in: the app (client id), the authority and the scopes."""
@@ -57,6 +98,25 @@ class MicrosoftAccount:
     authority: str
     scopes: tuple[str, ...]
     address: str
+    aliases: tuple[str, ...] = ()
+    """Other names the mailbox's own account may sign in as (EWS: its username)."""
+
+    def _own(
+        self, app: msal.PublicClientApplication, cache: msal.SerializableTokenCache
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The cached accounts that are the mailbox's, and the others."""
+        wanted = {name.lower() for name in (self.address, *self.aliases) if name}
+        own: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
+        for account in app.get_accounts():
+            (own if names_of(cache, account) & wanted else others).append(account)
+        return own, others
+
+    def _wrong(self, account: dict[str, Any]) -> WrongAccount:
+        who = str(account.get("username") or "another account")
+        return WrongAccount(
+            f"signed in as {who}, but this mailbox is {self.address}: sign in as {self.address}"
+        )
 
     def _app(self, cache: msal.SerializableTokenCache) -> msal.PublicClientApplication:
         session = requests.Session()
@@ -88,8 +148,10 @@ class MicrosoftAccount:
         rotated refresh token), else None."""
         cache = self._cache(secret)
         app = self._app(cache)
-        accounts = app.get_accounts(username=self.address) or app.get_accounts()
+        accounts, others = self._own(app, cache)
         if not accounts:
+            if others:  # never another user's tokens
+                raise self._wrong(others[0])
             raise SignInNeeded(f"{self.address} is not signed in")
         try:
             result = app.acquire_token_silent_with_error(
@@ -122,10 +184,10 @@ class MicrosoftAccount:
         flow["_app"] = app
         return flow, cache
 
-    @staticmethod
-    def finish_device_flow(flow: dict[str, Any], cache: msal.SerializableTokenCache) -> str:
+    def finish_device_flow(self, flow: dict[str, Any], cache: msal.SerializableTokenCache) -> str:
         """Wait until the user has signed in (or the code expired, or `cancel_device_flow`
-        was called); the token cache to store."""
+        was called); the token cache to store, holding the mailbox's account only.
+        WrongAccount (nothing to store) when the user signed in as someone else."""
         app: msal.PublicClientApplication = flow.pop("_app")
         try:
             result = app.acquire_token_by_device_flow(flow)
@@ -134,6 +196,13 @@ class MicrosoftAccount:
         if "access_token" not in result:
             detail = str(result.get("error_description", result.get("error", "no token")))
             raise SignInNeeded(f"sign-in did not complete: {detail.splitlines()[0]}")
+        own, others = self._own(app, cache)
+        if not own:
+            claims = result.get("id_token_claims") or {}
+            who = next((str(claims[k]) for k in NAME_CLAIMS if claims.get(k)), None)
+            raise self._wrong({"username": who} if who else (others or [{}])[0])
+        for account in others:  # keep only the mailbox's own tokens
+            app.remove_account(account)
         return str(cache.serialize())
 
 

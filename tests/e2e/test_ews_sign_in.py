@@ -115,3 +115,26 @@ async def test_oauth2_sign_in_revoked_then_signed_in_again(
         assert (await status_of(client, added.id)).blind_threads == 0
         await client.close()
     assert counts(daemon)["logged"] == 3
+
+
+async def test_oauth2_sign_in_as_another_user_is_refused(
+    ews_server: EwsServer, workdir: Path
+) -> None:
+    offer_and_reply(ews_server)
+    other = "olle@firma.example"
+    with ews_daemon(workdir, ews_server) as daemon:
+        client = await daemon.client()
+        added = await client.call(m.MAILBOXES_ADD, oauth2_params(ews_server, ME))
+        prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=added.id))
+        await asyncio.to_thread(ews_server.approve, prompt.user_code, other)
+        expected = f"signed in as {other}, but this mailbox is {ME}: sign in as {ME}"
+        refused = await wait_for_status(client, added.id, ("auth_failed",))
+        if refused.detail != expected:  # the add's "sign in to connect" came first
+            refused = await wait_for_status(client, added.id, ("auth_failed",))
+        assert refused.detail == expected
+        assert counts(daemon)["messages"] == 0
+        prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=added.id))
+        await asyncio.to_thread(ews_server.approve, prompt.user_code, ME)
+        await wait_for_status(client, added.id, ("idle",))
+        await client.close()
+    assert counts(daemon)["messages"] == 2

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from loggbok.daemon.microsoft import MicrosoftAccount, WrongAccount, graph_scopes
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import ErrorCode, RpcError
-from tests.backends.harnesses import wait_for_status
+from tests.backends.harnesses import GRAPH_CLIENT_ID, wait_for_status
 from tests.servers.graph.server import GraphServer
 from tests.support.graph import counts, graph_daemon, graph_params, sign_in
 from tests.support.mail import make_maildir, make_message
@@ -129,3 +130,62 @@ async def test_revoked_consent_then_a_new_sign_in_backfills_the_gap(
         assert (await status_of(client, added.id)).blind_threads == 0
         await client.close()
     assert counts(daemon)["logged"] == 3
+
+
+OTHER = "olle@firma.example"
+
+
+async def test_a_sign_in_as_another_user_is_refused_and_nothing_of_theirs_synced(
+    graph_server: GraphServer, workdir: Path
+) -> None:
+    offer_and_reply(graph_server)
+    graph_server.deliver(
+        OTHER, "inbox",
+        make_message("anna@kund.example", [OTHER], "Olle's", "<olle@kund.example>", bcc=[BCC]),
+    )  # fmt: skip
+    with graph_daemon(workdir, graph_server) as daemon:
+        client = await daemon.client()
+        await client.call(m.SETTINGS_SET, t.SettingsSetParams(bcc_address=BCC, own_addresses=[ME]))
+        added = await client.call(m.MAILBOXES_ADD, graph_params(graph_server, ME))
+        prompt = await client.call(m.MAILBOXES_SIGN_IN, t.IdParams(id=added.id))
+        await asyncio.to_thread(graph_server.approve, prompt.user_code, OTHER)
+        refused = await wait_for_status(client, added.id, ("auth_failed",))
+        if refused.detail == "sign in to connect":
+            refused = await wait_for_status(client, added.id, ("auth_failed",))
+        expected = f"signed in as {OTHER}, but this mailbox is {ME}: sign in as {ME}"
+        assert refused.detail == expected
+        box = await status_of(client, added.id)
+        assert (box.status, box.status_detail) == ("auth_failed", expected)
+        with pytest.raises(RpcError):
+            await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        assert counts(daemon)["messages"] == 0
+
+        await sign_in(client, graph_server, added.id, ME)
+        await wait_for_status(client, added.id, ("idle",))
+        await client.call(m.MAILBOXES_SYNC, t.IdParams(id=added.id))
+        await client.close()
+    assert counts(daemon)["messages"] == 2 and counts(daemon)["logged"] == 2
+    graph_refresh = graph_server.control(lambda s: dict(s.identity.refresh))
+    stored = contents(daemon.data_dir)
+    for token, user in graph_refresh.items():
+        assert user == ME or token.encode() not in stored
+
+
+async def test_a_stored_cache_of_another_user_is_never_used(
+    graph_server: GraphServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token cache holding only someone else's account (two mailboxes sharing one, or
+    one stored before the check) gives no token: the mailbox must sign in itself."""
+    for name, value in graph_server.client_env().items():
+        monkeypatch.setenv(name, value)
+    scopes = tuple(graph_scopes(graph_server.graph_url))
+    other = MicrosoftAccount(GRAPH_CLIENT_ID, graph_server.authority(), scopes, OTHER)
+    flow, cache = await asyncio.to_thread(other.start_device_flow)
+    await asyncio.to_thread(graph_server.approve, flow["user_code"], OTHER)
+    secret = await asyncio.to_thread(other.finish_device_flow, flow, cache)
+    token, _ = await asyncio.to_thread(other.access_token, secret)
+    assert token
+
+    mine = MicrosoftAccount(GRAPH_CLIENT_ID, graph_server.authority(), scopes, ME)
+    with pytest.raises(WrongAccount, match=f"signed in as {OTHER}, but this mailbox is {ME}"):
+        await asyncio.to_thread(mine.access_token, secret)

@@ -85,6 +85,7 @@ def account_of(mailbox: MailboxRow) -> MicrosoftAccount:
         authority=str(config["authority"]),
         scopes=ews_scopes(config.get("ews_url")),
         address=mailbox.address,
+        aliases=(str(config.get("username") or ""),),
     )
 
 

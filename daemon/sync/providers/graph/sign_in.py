@@ -78,7 +78,10 @@ class TokenSource:
 class DeviceCodeSignIn(SignInFlow):
     """One device-code flow: the prompt at once, the token cache when the user is done."""
 
-    def __init__(self, flow: dict[str, Any], cache: msal.SerializableTokenCache) -> None:
+    def __init__(
+        self, account: MicrosoftAccount, flow: dict[str, Any], cache: msal.SerializableTokenCache
+    ) -> None:
+        self._account = account
         self._flow = flow
         self._cache = cache
         self.prompt = t.SignInPrompt(
@@ -94,12 +97,12 @@ class DeviceCodeSignIn(SignInFlow):
             flow, cache = await asyncio.to_thread(account.start_device_flow)
         except SignInUnavailable as exc:
             raise TemporaryError(str(exc)) from exc
-        return cls(flow, cache)
+        return cls(account, flow, cache)
 
     async def wait(self) -> str:
         try:
             return await asyncio.to_thread(
-                MicrosoftAccount.finish_device_flow, self._flow, self._cache
+                self._account.finish_device_flow, self._flow, self._cache
             )
         except SignInNeeded as exc:
             raise AuthError(str(exc)) from exc
