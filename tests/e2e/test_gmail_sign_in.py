@@ -168,3 +168,26 @@ async def test_no_client_anywhere_is_refused_at_add(
         await client.call(m.MAILBOXES_ADD, params)
     assert refused.value.code == ErrorCode.BAD_INPUT
     assert "Desktop app" in str(refused.value.data)
+
+
+async def test_a_token_of_another_account_is_refused_by_the_server(
+    authority: OAuthAuthority,  # noqa: F811
+    google: tuple[DovecotServer, DovecotUser],
+    client: Client,
+) -> None:
+    """The browser signed in as someone else: the one refresh token stored is theirs,
+    and XOAUTH2 names the mailbox's user, so the server refuses it (no fallback to
+    pick another account exists on this path)."""
+    server, user = google
+    someone = await asyncio.to_thread(server.add_user)
+    added = await client.call(m.MAILBOXES_ADD, gmail_params(server, user, authority))
+    authority.users[ME] = someone.name
+    await sign_in(client, added.id)
+    failed = await wait_for_status(client, added.id, ("auth_failed",))
+    while failed.detail == "sign in to connect":  # told at add, before the answer to it
+        failed = await wait_for_status(client, added.id, ("auth_failed",))
+    assert "refused the login" in failed.detail
+    assert (await status_of(client, added.id)).status == "auth_failed"
+    authority.users[ME] = user.name
+    await sign_in(client, added.id)
+    await wait_for_status(client, added.id, ("idle",))
