@@ -325,14 +325,19 @@ class MessageQueries:
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
         """Logged mail matching an FTS5 query. At most `RANKED` matches: by relevance
         (bm25, which scores every match). More: the most recently stored matches
-        (store ids follow arrival), straight from the index's own order, newest
-        first: a common word costs what a rare one does."""
+        (store ids follow arrival), newest first: from the index's own order, or, on
+        PostgreSQL, for a word of middling frequency, all its matches read through the
+        index and sorted (`Dialect.few_matches`): a common word costs what a rare one
+        does."""
         limit = max(1, min(limit, 500))
         try:
             count_sql, count_params = self._db.dialect.search_count(query)
             found = await self._db.fetchval(count_sql, {**count_params, "cap": RANKED + 1})
             ranked = int(found) <= RANKED
-            sql, params = self._db.dialect.search(query, MESSAGE_COLUMNS, VISIBLE, ranked=ranked)
+            few = not ranked and await self._db.dialect.few_matches(self._db, query)
+            sql, params = self._db.dialect.search(
+                query, MESSAGE_COLUMNS, VISIBLE, ranked=ranked, few=few
+            )
             rows = await self._db.fetchall(sql, {**params, "viewer": viewer, "limit": limit})
         except Exception as exc:  # an FTS5 syntax error (SQLite's, or pg_search's)
             raise Invalid("Invalid params", f"search query: {exc}") from None

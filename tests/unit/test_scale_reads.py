@@ -15,6 +15,7 @@ from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store import contact_search
+from loggbok.daemon.store import dialect as dialect_module
 from loggbok.daemon.store import messages as messages_module
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.store import Store
@@ -71,6 +72,38 @@ async def test_a_search_with_many_matches_is_newest_first(
         assert all(h.contact_ids for h in newest.hits)
         with pytest.raises(Exception, match="search query"):
             await store.messages.search('"unbalanced', 10, 1)
+    finally:
+        await store.close()
+
+
+async def test_newest_first_is_the_same_through_the_index_or_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_backend: str
+) -> None:
+    # PostgreSQL reads a word of middling frequency's matches through the index and
+    # sorts them, a common word's by walking the newest rows (`few_matches`): both give
+    # the same page, for every query shape (phrase, prefix, column, OR, NOT)
+    days = [3, 1, 6, 2, 5, 4, 7, 8]
+    bodies = [f"budget plan {'review' if n % 2 else 'draft'} notes" for n in range(8)]
+    store = await _store_mail(tmp_path, days, bodies)
+    monkeypatch.setattr(messages_module, "RANKED", 1)
+    queries = ['"budget plan"', "plan", "budg*", "body:notes", "review OR draft",
+               "budget NOT review", "subject:budget"]  # fmt: skip
+    try:
+        pages: dict[int, list[list[int]]] = {}
+        for bound in (0, 10**9):  # every search walks; every search reads the index
+            monkeypatch.setattr(dialect_module, "FEW_MATCHES", bound)
+            assert await store.db.dialect.few_matches(store.db, "plan") is (
+                bound > 0 and store_backend == "postgres"
+            )
+            pages[bound] = [
+                [h.id for h in (await store.messages.search(q, size, 1)).hits]
+                for q in queries
+                for size in (50, 3)
+            ]
+        assert pages[0] == pages[10**9]
+        assert pages[0][0] == [8, 7, 3, 5, 6, 1, 4, 2]  # days 8, 7, 6 ... 1
+        assert pages[0][1] == [8, 7, 6]  # the 3 most recently stored, newest first
+        assert pages[0][10] == [7, 3, 5, 1]  # "budget NOT review": the drafts
     finally:
         await store.close()
 
