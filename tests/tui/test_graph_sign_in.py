@@ -48,7 +48,9 @@ async def test_add_a_graph_mailbox_and_sign_in(graph_server: GraphServer, workdi
 
             dialog = await screen_of(app, SignInDialog, seconds=30)
             code = str(dialog.query_one("#sign-in-code", Static).render())
-            assert code == dialog.prompt.user_code and app.clipboard == code
+            assert code == dialog.prompt.user_code
+            # copied when the dialog is mounted, a moment after it becomes the screen
+            await until(lambda: app.clipboard == code or None, 30)
             uri = str(dialog.query_one("#sign-in-uri", Static).render())
             assert uri.startswith(graph_server.base)
             await asyncio.to_thread(graph_server.approve, code, ME)
