@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loggbok.daemon.secrets import SecretStore, mailbox_secret_key
-from loggbok.daemon.store.store import Store
+from loggbok.daemon.secrets import mailbox_secret_key
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.worker import MailboxWorker
+from tests.imap.in_process import imap_mailbox
 from tests.servers.dovecot import DovecotServer
 from tests.support.mail import make_message
 
@@ -26,21 +26,10 @@ async def test_a_sync_after_the_server_dropped_the_kept_connection_reconnects(
     tmp_path: Path, dovecot: DovecotServer
 ) -> None:
     user = dovecot.add_user()
-    data = tmp_path / "data"
-    data.mkdir()
-    store = await Store.open(data)
-    config = {
-        "host": dovecot.host,
-        "port": dovecot.port,
-        "security": "none",
-        "username": user.name,
-        "auth": "password",
-    }
-    mailbox_id = await store.mailboxes.add("imap", f"{user.name}@example.test", config)
-    secrets = SecretStore(data, use_keyring=False)
-    secrets.set(mailbox_secret_key(mailbox_id), user.password)
-    row = await store.mailboxes.get_row(mailbox_id)
-    worker = MailboxWorker(store, row, backend_factory(secrets), _ignore)
+    mailbox = await imap_mailbox(tmp_path, dovecot, user)
+    store, row = mailbox.store, mailbox.row
+    mailbox.secrets.set(mailbox_secret_key(row.id), user.password)
+    worker = MailboxWorker(store, row, backend_factory(mailbox.secrets), _ignore)
     try:
         await worker.sync_now()
         dovecot.kick(user)  # the kept connection is gone; the worker has not noticed

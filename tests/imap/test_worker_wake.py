@@ -25,6 +25,7 @@ from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.providers.registry import backend_factory
 from loggbok.daemon.sync.worker import MailboxWorker
 from loggbok.protocol.types import MailboxStatusChanged
+from tests.imap.in_process import imap_mailbox
 from tests.servers.dovecot import DovecotServer
 from tests.support.mail import make_maildir, make_message
 
@@ -89,19 +90,8 @@ async def test_a_new_password_during_a_failing_sign_in_is_used(
     tmp_path: Path, dovecot: DovecotServer
 ) -> None:
     user = dovecot.add_user()
-    data = tmp_path / "data"
-    data.mkdir()
-    store = await Store.open(data)
-    config = {
-        "host": dovecot.host,
-        "port": dovecot.port,
-        "security": "none",
-        "username": user.name,
-        "auth": "password",
-    }
-    mailbox_id = await store.mailboxes.add("imap", f"{user.name}@example.test", config)
-    row = await store.mailboxes.get_row(mailbox_id)
-    secrets = SecretStore(data, use_keyring=False)  # no password yet: the sign-in fails
+    mailbox = await imap_mailbox(tmp_path, dovecot, user)  # no password yet: sign-in fails
+    store, row, secrets, mailbox_id = mailbox.store, mailbox.row, mailbox.secrets, mailbox.row.id
     worker: MailboxWorker | None = None
 
     def new_password() -> None:  # what mailboxes.reconnect {password} does
@@ -128,19 +118,8 @@ async def test_a_sync_that_succeeds_after_a_failed_sign_in_resumes_watching(
     """`mailboxes.sync` on an `auth_failed` mailbox that works again: the worker's task,
     which waited for a reconnect, watches the mailbox again (a new mail is synced)."""
     user = dovecot.add_user()
-    data = tmp_path / "data"
-    data.mkdir()
-    store = await Store.open(data)
-    config = {
-        "host": dovecot.host,
-        "port": dovecot.port,
-        "security": "none",
-        "username": user.name,
-        "auth": "password",
-    }
-    mailbox_id = await store.mailboxes.add("imap", f"{user.name}@example.test", config)
-    row = await store.mailboxes.get_row(mailbox_id)
-    secrets = SecretStore(data, use_keyring=False)
+    mailbox = await imap_mailbox(tmp_path, dovecot, user)
+    store, row, secrets, mailbox_id = mailbox.store, mailbox.row, mailbox.secrets, mailbox.row.id
     heard = Heard("never", lambda: None)
     worker = MailboxWorker(store, row, backend_factory(secrets), heard.notify)
     worker.start()
