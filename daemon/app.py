@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from loggbok.daemon.config.service import ConfigService
+from loggbok.daemon.lockfile import LockHeld, LockUnopenable, hold_exclusive
 from loggbok.daemon.rpc import (
     handlers_archive,
     handlers_config,
@@ -112,15 +112,11 @@ def _lock(path: Path, held: str) -> int:
     """An exclusive lock on `path` (made 0600), held while the daemon runs;
     AlreadyRunning (`held`) when another process holds it."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:  # another account's lock, a folder not ours
-        raise AlreadyRunning(f"{held}? cannot open {path}: {exc.strerror}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
+        return hold_exclusive(path)
+    except LockUnopenable as exc:  # another account's lock, a folder not ours
+        raise AlreadyRunning(f"{held}? {exc}") from None
+    except LockHeld:
         raise AlreadyRunning(held) from None
-    return fd
 
 
 class Daemon:

@@ -24,7 +24,6 @@ again: a real SQLITE_FULL without a full file system. Never set it otherwise.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
@@ -34,6 +33,7 @@ from typing import Any
 
 import aiosqlite
 
+from loggbok.daemon.lockfile import LockHeld, LockUnopenable, hold_exclusive
 from loggbok.daemon.store import contact_search
 from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.store.db import DerivedReads, is_storage_full, storage_full
@@ -167,15 +167,11 @@ class SqliteDatabase(DerivedReads):
         held until `close`."""
         path = self.path.parent / f".{self.path.name}.user-{member}.lock"
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:  # another account's lock, a folder not ours
-            raise MemberTaken(f"? cannot open {path}: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            self._member_lock = hold_exclusive(path)
+        except LockUnopenable as exc:  # another account's lock, a folder not ours
+            raise MemberTaken(f"? {exc}") from None
+        except LockHeld:
             raise MemberTaken("") from None
-        self._member_lock = fd
 
     async def upload_blobs(self, digests: Collection[str]) -> None:
         """Nothing to copy: the blob folder beside the database is where they live."""
