@@ -4,6 +4,7 @@ message is stored once and every logged email sits on its timeline exactly once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 from loggbok.protocol import methods as m
@@ -41,24 +42,28 @@ def _raw(
     return ("\r\n".join(lines) + "\r\n\r\nHello,\r\nsee below.\r\n").encode()
 
 
+ME = "me@firma.example"
+
+
+def offer_threads(threads: int, replies: int) -> Iterator[tuple[bool, bytes]]:
+    """(inbound, raw) of each thread in time order: the offer (sent, BCC to the
+    logging address), then `replies` replies alternating customer and me."""
+    for n in range(threads):
+        contact = f"kund{n}@kund{n % 50}.example"
+        parent = f"t{n}@firma.example"
+        yield False, _raw(ME, contact, f"Offer {n}", parent, None, n % 28, n, bcc=True)
+        for r in range(replies):
+            inbound = r % 2 == 0
+            sender, to = (contact, ME) if inbound else (ME, contact)
+            msgid = f"t{n}r{r}@x.example"
+            yield inbound, _raw(sender, to, f"Re: Offer {n}", msgid, parent, n % 28, n + 1 + r)
+            parent = msgid
+
+
 def build(root: Path) -> None:
     make_maildir(root, ".Sent")
-    for n in range(THREADS):
-        contact = f"kund{n}@kund{n % 50}.example"
-        root_id = f"t{n}@firma.example"
-        deliver(
-            root / ".Sent",
-            _raw("me@firma.example", contact, f"Offer {n}", root_id, None, n % 28, n, bcc=True),
-        )
-        parent = root_id
-        for r in range(REPLIES):
-            sender, to = (
-                (contact, "me@firma.example") if r % 2 == 0 else ("me@firma.example", contact)
-            )
-            msgid = f"t{n}r{r}@x.example"
-            folder = root if r % 2 == 0 else root / ".Sent"
-            deliver(folder, _raw(sender, to, f"Re: Offer {n}", msgid, parent, n % 28, n + 1 + r))
-            parent = msgid
+    for inbound, raw in offer_threads(THREADS, REPLIES):
+        deliver(root if inbound else root / ".Sent", raw)
 
 
 async def test_sigkill_during_initial_sync_loses_and_duplicates_nothing(

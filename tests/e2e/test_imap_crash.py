@@ -9,7 +9,7 @@ import asyncio
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from tests.conftest import DaemonProcess
-from tests.e2e.test_crash_safety import BCC, _raw
+from tests.e2e.test_crash_safety import BCC, offer_threads
 from tests.servers.dovecot import DovecotServer
 from tests.support.store_rows import value
 
@@ -21,25 +21,8 @@ ME = "me@firma.example"
 def _seed(server: DovecotServer, user: object) -> None:
     inbox: list[bytes] = []
     sent: list[bytes] = []
-    for n in range(THREADS):
-        contact = f"kund{n}@kund{n % 50}.example"
-        root = f"t{n}@firma.example"
-        sent.append(_raw(ME, contact, f"Offer {n}", root, None, n % 28, n, bcc=True))
-        parent = root
-        for r in range(REPLIES):
-            inbound = r % 2 == 0
-            msgid = f"t{n}r{r}@x.example"
-            raw = _raw(
-                contact if inbound else ME,
-                ME if inbound else contact,
-                f"Re: Offer {n}",
-                msgid,
-                parent,
-                n % 28,
-                n + 1 + r,
-            )
-            (inbox if inbound else sent).append(raw)
-            parent = msgid
+    for inbound, raw in offer_threads(THREADS, REPLIES):
+        (inbox if inbound else sent).append(raw)
     server.seed_maildir(user, "INBOX", inbox)  # type: ignore[arg-type]
     server.seed_maildir(user, "Sent", sent)  # type: ignore[arg-type]
 

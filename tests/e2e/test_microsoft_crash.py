@@ -19,7 +19,7 @@ from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from tests.conftest import DaemonProcess
-from tests.e2e.test_crash_safety import BCC, _raw
+from tests.e2e.test_crash_safety import BCC, offer_threads
 from tests.support import ews, graph
 from tests.support.graph import counts
 from tests.support.store_rows import value
@@ -56,28 +56,10 @@ def provider(request: pytest.FixtureRequest) -> Iterator[tuple[Microsoft, Any]]:
 
 def seed(server: MailServer) -> None:
     """Each thread in time order: the offer (Sent, BCC), replies both ways."""
-    items: list[tuple[str, bytes]] = []
-    for n in range(THREADS):
-        contact = f"kund{n}@kund{n % 50}.example"
-        root = f"t{n}@firma.example"
-        items.append(
-            ("sentitems", _raw(ME, contact, f"Offer {n}", root, None, n % 28, n, bcc=True))
-        )
-        parent = root
-        for r in range(REPLIES):
-            inbound = r % 2 == 0
-            msgid = f"t{n}r{r}@x.example"
-            raw = _raw(
-                contact if inbound else ME,
-                ME if inbound else contact,
-                f"Re: Offer {n}",
-                msgid,
-                parent,
-                n % 28,
-                n + 1 + r,
-            )
-            items.append(("inbox" if inbound else "sentitems", raw))
-            parent = msgid
+    items = [
+        ("inbox" if inbound else "sentitems", raw)
+        for inbound, raw in offer_threads(THREADS, REPLIES)
+    ]
     server.deliver_many(ME, items)
 
 
