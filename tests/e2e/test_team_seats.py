@@ -9,10 +9,7 @@ one shared SQLite file, or the test's PostgreSQL (`$LOGGBOK_DATABASE`).
 
 from __future__ import annotations
 
-import asyncio
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ from loggbok.protocol import types as t
 from loggbok.protocol.client import Client
 from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
+from tests.support.daemons import refused_start
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
 ANNA = "Anna Berg <anna@kund.example>"
@@ -54,20 +52,6 @@ def _sent(maildir: Path, number: int) -> str:
     )
     deliver(maildir / ".Sent", raw)
     return message_id
-
-
-async def _run(
-    workdir: Path, name: str, user: str, database: str
-) -> subprocess.CompletedProcess[str]:
-    """A daemon that is to refuse to start: its exit status and stderr."""
-    (workdir / name).mkdir()
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / f"{name}.sock"),
-         "--data-dir", str(workdir / name), "--user", user,
-         "--database", database],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
 
 
 async def _refused(client: Client, method: str, params: dict[str, object]) -> RpcError:
@@ -117,7 +101,7 @@ async def test_seats_and_admins(workdir: Path) -> None:
         assert (await alice.call(m.USERS_LIST)).users[1].email == "viv@firma.example"
         if database.startswith("sqlite://"):
             # One daemon per member and SQLite store: a second one for alice is refused.
-            twice = await _run(workdir, "alice2", "alice@firma.example", database)
+            twice = await refused_start(workdir, "alice2", "alice@firma.example", database)
             assert twice.returncode == 2
             assert "another loggbokd serves alice@firma.example" in twice.stderr
 
@@ -181,7 +165,7 @@ async def test_seats_and_admins(workdir: Path) -> None:
                 daemon.stop()
 
     # Not a member: refused at start, saying who adds members.
-    started = await _run(workdir, "eve", "eve@firma.example", database)
+    started = await refused_start(workdir, "eve", "eve@firma.example", database)
     assert started.returncode == 1
     assert "eve@firma.example is not a member" in started.stderr
     assert "users.add" in started.stderr

@@ -22,7 +22,6 @@ import email
 import hashlib
 import os
 import subprocess
-import sys
 from email import policy
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from loggbok.protocol.client import Client
 from loggbok.protocol.errors import ErrorCode, RpcError
 from tests.conftest import DaemonProcess
 from tests.servers.postgres import Cluster
+from tests.support.daemons import refused_start
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
 pytestmark = pytest.mark.postgres_only
@@ -50,19 +50,6 @@ def _daemon(workdir: Path, name: str, pg_url: str, user: str | None = None) -> D
         workdir / name,
         args=["--user", user or f"{name}@firma.example", "--database", pg_url],
     )
-
-
-async def _run(
-    workdir: Path, name: str, user: str, pg_url: str
-) -> subprocess.CompletedProcess[str]:
-    """A daemon that is to refuse to start: its exit status and stderr."""
-    (workdir / name).mkdir()
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / f"{name}.sock"),
-         "--data-dir", str(workdir / name), "--user", user, "--database", pg_url],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
 
 
 async def test_one_daemon_per_member(workdir: Path, pg_url: str) -> None:
@@ -82,7 +69,7 @@ async def test_one_daemon_per_member(workdir: Path, pg_url: str) -> None:
         await client.close()
         bob.start()  # another member: runs beside alice's daemon
 
-        twice = await _run(workdir, "alice2", "alice@firma.example", pg_url)
+        twice = await refused_start(workdir, "alice2", "alice@firma.example", pg_url)
         assert twice.returncode == 2, twice.stderr
         assert "another loggbokd serves alice@firma.example" in twice.stderr
         assert first.process is not None

@@ -1,8 +1,12 @@
-"""A real `loggbokd` on a Maildir, synced and ready, for the end-to-end tests."""
+"""A real `loggbokd` on a Maildir, synced and ready, for the end-to-end tests;
+and one that is to refuse to start (`refused_start`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,3 +41,17 @@ async def synced_daemon(
         await client.close()
     finally:
         daemon.stop()
+
+
+async def refused_start(
+    workdir: Path, name: str, user: str, database: str
+) -> subprocess.CompletedProcess[str]:
+    """`loggbokd --user USER --database DATABASE` that is to refuse to start: its
+    exit status and stderr."""
+    (workdir / name).mkdir()
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "loggbok.daemon.main", "--socket", str(workdir / f"{name}.sock"),
+         "--data-dir", str(workdir / name), "--user", user, "--database", database],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
