@@ -148,10 +148,12 @@ async def until_async(
 
 
 async def screen_of(app: App[Any], kind: type[S], seconds: float = 15.0) -> S:
-    """Wait until the app's current screen is a `kind`; returns it."""
+    """Wait until the app's current screen is a `kind` and mounted (its composed
+    widgets are mounted by then: Textual dispatches Compose before Mount), so a
+    test may query them at once; returns it."""
 
     def probe() -> S | None:
         screen = app.screen
-        return screen if isinstance(screen, kind) else None
+        return screen if isinstance(screen, kind) and screen.is_mounted else None
 
     return await until(probe, seconds)

@@ -80,9 +80,21 @@ class PlainTable(DataTable[Text]):
         key: str | None = None,
         label: TextType | None = None,
     ) -> RowKey:
-        return super().add_row(
-            *(plain_cell(value, height) for value in cells),
+        shown = [plain_cell(value, height) for value in cells]
+        row_key = super().add_row(
+            *shown,
             height=height,
             key=key,
             label=None if label is None else plain_cell(label, height),
         )
+        self._widen_columns(shown)
+        return row_key
+
+    def _widen_columns(self, cells: list[Text]) -> None:
+        """Grow each auto-width column to its new cell now, as `DataTable` does on its
+        next idle: a frame drawn in between (a busy app, a screenshot) would show the
+        rows cut to the headers' widths. One-line cells only (a taller row's width
+        depends on how it wraps: left to `DataTable`)."""
+        for column, cell in zip(self.ordered_columns, cells, strict=False):
+            if column.auto_width and cell.no_wrap:
+                column.content_width = max(column.content_width, cell.cell_len)
