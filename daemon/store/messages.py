@@ -15,6 +15,7 @@ from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bo
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
 from loggbok.daemon.store.explain_redact import HIDDEN_NOTE, HIDDEN_REF, redactor
+from loggbok.daemon.store.foreign_copies import key_range
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
@@ -60,9 +61,17 @@ class MessageQueries:
                 {"id": id, "viewer": viewer},
             )
         else:
+            key = normalise_id(message_id or "")
+            low, high = key_range(key)
+            # The Message-ID's messages (`foreign_copies.py`: a colleague's different one
+            # keeps its own key): the viewer's own first, then the first stored.
             row = await self._db.fetchone(
-                f"SELECT m.id FROM messages m WHERE m.message_key = :key AND {VISIBLE}",
-                {"key": normalise_id(message_id or ""), "viewer": viewer},
+                f"""SELECT m.id FROM messages m
+                    WHERE (m.message_key = :key OR (m.message_key >= :low
+                           AND m.message_key < :high AND substr(m.message_key, 1, :n) = :low))
+                      AND {VISIBLE}
+                    ORDER BY CASE WHEN m.owner_id = :viewer THEN 0 ELSE 1 END, m.id LIMIT 1""",
+                {"key": key, "low": low, "high": high, "n": len(low), "viewer": viewer},
             )
         if row is None:
             raise NotFound(
