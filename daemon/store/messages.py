@@ -11,6 +11,7 @@ from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store.blob_gc import digests_of, release_blobs
 from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
@@ -434,6 +435,7 @@ class MessageQueries:
             )
             if not pending:
                 return False
+            placeholders = await digests_of(tx, [message])
             await tx.execute("DELETE FROM attachments WHERE message = ?", (message,))
             await tx.execute(
                 "UPDATE attachment_rescans SET attempts = attempts + 1, last_at = ?,"
@@ -441,6 +443,7 @@ class MessageQueries:
                 (now, message),
             )
             await write_bodies(tx, {message: body}, now=now)
+            await release_blobs(tx, placeholders)
         return True
 
     async def pending_bodies(self, mailbox_id: int) -> list[Row]:
