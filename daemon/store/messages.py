@@ -65,13 +65,19 @@ class MessageQueries:
             key = normalise_id(message_id or "")
             low, high = key_range(key)
             # The Message-ID's messages (`foreign_copies.py`: a colleague's different one
-            # keeps its own key): the viewer's own first, then the first stored.
+            # has a key of its own): the viewer's own first, then one in a mailbox of
+            # theirs, then the first stored.
             row = await self._db.fetchone(
                 f"""SELECT m.id FROM messages m
                     WHERE (m.message_key = :key OR (m.message_key >= :low
                            AND m.message_key < :high AND substr(m.message_key, 1, :n) = :low))
                       AND {VISIBLE}
-                    ORDER BY CASE WHEN m.owner_id = :viewer THEN 0 ELSE 1 END, m.id LIMIT 1""",
+                    ORDER BY CASE WHEN m.owner_id = :viewer THEN 0
+                      WHEN EXISTS (SELECT 1 FROM message_locations l
+                                   JOIN folders f ON f.id = l.folder_id
+                                   JOIN mailboxes b ON b.id = f.mailbox_id
+                                   WHERE l.message = m.id AND b.user_id = :viewer) THEN 1
+                      ELSE 2 END, m.id LIMIT 1""",
                 {"key": key, "low": low, "high": high, "n": len(low), "viewer": viewer},
             )
         if row is None:

@@ -81,6 +81,11 @@ async def test_a_forged_copy_stored_first_takes_nothing_from_the_real_email(tmp_
     assert {o: d[0] for o, d in (await _deals(store)).items()}[team.alice] == real
     assert len(await _deals(store)) == 2
     assert await store.messages.folders(real, team.carl) == ["INBOX"]
+    # Carl sees Bob's forged one too (logged, and Bob's mailbox logs `everyone`): the
+    # one in his own mailbox comes first.
+    forged = (await _deals(store))[team.bob][0]
+    assert await store.messages.visible(forged, team.carl)
+    assert await store.messages.resolve(None, "<deal@k.example>", team.carl) == real
     assert sorted(await store.messages.folders(real, team.alice)) == ["Archive", "INBOX"]
     await store.close()
 
