@@ -25,10 +25,11 @@ first stored message keeps the plain key, whichever came first, so neither
 can read, displace or take over the other. A member's own messages that share
 a Message-ID stay one message, as before.
 
-`resolve_by_message_id` (messages.resolve) finds a Message-ID's messages under
-both keys. Replies are threaded by the Message-IDs they name, which is the
+`resolve_by_message_id` (`messages.resolve`) finds a Message-ID's messages under
+both keys: the viewer's own first, then one in a mailbox of theirs, then the
+first stored. Replies are threaded by the Message-IDs they name, which is the
 plain key: a reply to the message with a key of its own joins the thread of
-the one that kept the plain key.
+the one that kept the plain key (a limit: docs/team.md).
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ import json
 import logging
 from collections.abc import Iterable
 
+from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rules.planner import Incoming
-from loggbok.daemon.store.db import Transaction
+from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.records import VISIBLE
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,27 @@ def key_range(key: str) -> tuple[str, str]:
     linguistic collation other keys may fall in it)."""
     low = key + SEPARATOR
     return low, low + _PAST_HEX
+
+
+async def resolve_by_message_id(db: Database, message_id: str, viewer: int) -> Row | None:
+    """The row (`id`) of the message of `message_id` that `viewer` may see, under its plain
+    key or one of its own; the viewer's own first, then one in a mailbox of theirs."""
+    key = normalise_id(message_id)
+    low, high = key_range(key)
+    row: Row | None = await db.fetchone(
+        f"""SELECT m.id FROM messages m
+            WHERE (m.message_key = :key OR (m.message_key >= :low
+                   AND m.message_key < :high AND substr(m.message_key, 1, :n) = :low))
+              AND {VISIBLE}
+            ORDER BY CASE WHEN m.owner_id = :viewer THEN 0
+              WHEN EXISTS (SELECT 1 FROM message_locations l
+                           JOIN folders f ON f.id = l.folder_id
+                           JOIN mailboxes b ON b.id = f.mailbox_id
+                           WHERE l.message = m.id AND b.user_id = :viewer) THEN 1
+              ELSE 2 END, m.id LIMIT 1""",
+        {"key": key, "low": low, "high": high, "n": len(low), "viewer": viewer},
+    )
+    return row
 
 
 async def rekey_foreign_copies(

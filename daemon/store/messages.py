@@ -7,7 +7,6 @@ import base64
 import json
 from typing import Any
 
-from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
@@ -16,7 +15,7 @@ from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bo
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
 from loggbok.daemon.store.explain_redact import HIDDEN_NOTE, HIDDEN_REF, redactor
-from loggbok.daemon.store.foreign_copies import key_range
+from loggbok.daemon.store.foreign_copies import resolve_by_message_id
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
@@ -62,24 +61,7 @@ class MessageQueries:
                 {"id": id, "viewer": viewer},
             )
         else:
-            key = normalise_id(message_id or "")
-            low, high = key_range(key)
-            # The Message-ID's messages (`foreign_copies.py`: a colleague's different one
-            # has a key of its own): the viewer's own first, then one in a mailbox of
-            # theirs, then the first stored.
-            row = await self._db.fetchone(
-                f"""SELECT m.id FROM messages m
-                    WHERE (m.message_key = :key OR (m.message_key >= :low
-                           AND m.message_key < :high AND substr(m.message_key, 1, :n) = :low))
-                      AND {VISIBLE}
-                    ORDER BY CASE WHEN m.owner_id = :viewer THEN 0
-                      WHEN EXISTS (SELECT 1 FROM message_locations l
-                                   JOIN folders f ON f.id = l.folder_id
-                                   JOIN mailboxes b ON b.id = f.mailbox_id
-                                   WHERE l.message = m.id AND b.user_id = :viewer) THEN 1
-                      ELSE 2 END, m.id LIMIT 1""",
-                {"key": key, "low": low, "high": high, "n": len(low), "viewer": viewer},
-            )
+            row = await resolve_by_message_id(self._db, message_id or "", viewer)
         if row is None:
             raise NotFound(
                 "No such message",
