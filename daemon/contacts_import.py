@@ -344,6 +344,12 @@ def _split_components(value: str) -> list[str]:
     return parts
 
 
+def _text(value: str) -> str:
+    """A name or company as text: without NULs (a NUL is no text; PostgreSQL's text
+    refuses it), trimmed. An address holding one is invalid instead (`normalise_email`)."""
+    return value.replace("\x00", "").strip()
+
+
 def _name_from_n(n: str) -> str:
     parts = [*_split_components(n), "", "", "", "", ""]
     family, given, additional, prefix, suffix = parts[:5]
@@ -377,11 +383,11 @@ def _parse_vcards(lines: Iterable[str], out: ContactsReader) -> Iterator[Importe
         elif card is None:
             continue
         elif name == "FN":
-            card.fn = _split_components(_decode_value(params, value))[0]
+            card.fn = _text(_split_components(_decode_value(params, value))[0])
         elif name == "N":
-            card.n = _decode_value(params, value)
+            card.n = _text(_decode_value(params, value))
         elif name == "ORG":
-            card.org = _split_components(_decode_value(params, value))[0]
+            card.org = _text(_split_components(_decode_value(params, value))[0])
         elif name == "EMAIL":
             address = _decode_value(params, value)
             email = normalise_email(address)
@@ -521,16 +527,13 @@ def _csv_row(
                 out.error(f"line {line}: invalid email address {value.strip()!r}")
             elif email not in emails:
                 emails.append(email)
-    name = _cell(row, columns.name) or " ".join(
-        p
-        for p in (_cell(row, columns.first), _cell(row, columns.middle), _cell(row, columns.last))
-        if p
-    )
+    parts = (_cell(row, columns.first), _cell(row, columns.middle), _cell(row, columns.last))
+    name = _text(_cell(row, columns.name)) or " ".join(p for p in map(_text, parts) if p)
     if not emails:
         out.error(
             f"line {line}{' (' + name + ')' if name else ''}: no valid email address, skipped"
         )
         out.skipped += 1
         return None
-    company = _cell(row, columns.company) or None
+    company = _text(_cell(row, columns.company)) or None
     return ImportedContact(name or emails[0], tuple(emails), company)

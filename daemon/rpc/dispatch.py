@@ -21,7 +21,6 @@ id that is an Invalid Request, in the params Invalid params.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from jsonrpcserver import Error, InvalidParams, Success
 from jsonrpcserver.async_dispatcher import dispatch_deserialized
 from jsonrpcserver.response import to_serializable
 
+from loggbok.daemon.rpc.bounded_json import TooMany, load
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.store.db import is_storage_full, storage_full
 from loggbok.daemon.store.errors import Conflict, Forbidden, Invalid, NotFound, StoreError
@@ -143,15 +143,15 @@ class Parsed:
 def parse(text: str, max_batch: int) -> Parsed:
     """The line's requests; a batch of more than `max_batch` items is one Invalid Request."""
     try:
-        message = json.loads(text)
+        message = load(text, max_batch)  # stops at the item past the bound
     except (ValueError, RecursionError) as exc:
         return Parsed(batch=False, answers=[error(ErrorCode.PARSE_ERROR, "Parse error", str(exc))])
+    if isinstance(message, TooMany):
+        why = f"a batch holds at most {max_batch} calls (this one more): none run"
+        return Parsed(batch=False, answers=[_invalid(why)])
     if isinstance(message, list):
         if not message:
             return Parsed(batch=False, answers=[_invalid("an empty batch")])
-        if len(message) > max_batch:
-            why = f"a batch holds at most {max_batch} calls (this one {len(message)}): none run"
-            return Parsed(batch=False, answers=[_invalid(why)])
         parsed = Parsed(batch=True, answers=[None] * len(message))
         items = message
     else:

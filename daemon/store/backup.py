@@ -8,7 +8,8 @@ step (one read transaction: a consistent snapshot, even with the WAL and a
 writer busy meanwhile), into a temporary file renamed into place. Then the
 attachment files (`blobs/`): content-addressed, so a file already in the folder
 (an earlier backup) is the same and is skipped, and since a database row only
-ever names a file written before it, every file the snapshot names is there.
+ever names a file written before it, every file the snapshot names is there (in
+`blobs/.trash/` when a transaction let go of it since: copied from there).
 Secrets are not copied (they are in the keyring, or `secrets.json`).
 
 Restore: into a data dir no daemon uses (its lock is taken for the duration)
@@ -27,6 +28,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from loggbok.daemon.store.blobs import TRASH
 from loggbok.daemon.store.migrations import MIGRATIONS
 from loggbok.protocol import types as t
 
@@ -83,30 +85,48 @@ def _copy_database(source: Path, target: Path) -> int:
     return target.stat().st_size
 
 
-def _blob_files(root: Path) -> Iterator[Path]:
+def _blob_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """(file, sha256) of every blob, those in the trash too (`blob_gc.py`: one the
+    snapshot names may have been let go of since)."""
     if not root.is_dir():
         return
     for folder in sorted(root.iterdir()):
         if folder.is_dir() and len(folder.name) == 2:
             for file in sorted(folder.iterdir()):
                 if file.is_file() and not file.name.startswith("."):
-                    yield file
+                    yield file, folder.name + file.name
+    trash = root / TRASH
+    if trash.is_dir():
+        for file in sorted(trash.iterdir()):
+            if file.is_file() and not file.name.startswith("."):
+                yield file, file.name
 
 
 def _copy_blobs(source: Path, target: Path) -> tuple[int, int]:
     copied = present = 0
-    for file in _blob_files(source):
-        dest = target / file.parent.name / file.name
+    for file, digest in _blob_files(source):
+        dest = target / digest[:2] / digest[2:]
         if dest.exists():
             present += 1
             continue
         dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        shutil.copyfile(file, temp)
+        try:
+            _copy_either(file, source / TRASH / digest, temp)
+        except FileNotFoundError:  # let go of and removed meanwhile: named by nothing
+            continue
         _fsync(temp)
         os.replace(temp, dest)
         copied += 1
     return copied, present
+
+
+def _copy_either(file: Path, trashed: Path, temp: Path) -> None:
+    """Copy `file`, or, moved into the trash since it was listed, `trashed`."""
+    try:
+        shutil.copyfile(file, temp)
+    except FileNotFoundError:
+        shutil.copyfile(trashed, temp)
 
 
 def backup(database: Path, target: Path) -> t.ArchiveBackupResult:

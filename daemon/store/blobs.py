@@ -7,7 +7,10 @@ side on a few threads (the disk waits overlap instead of adding up), and every
 file is under its final name before the batch ends, so a database row that
 names a blob is only ever written after the blob is safe.
 
-With SQLite this folder (beside the database) is where attachments live. With
+With SQLite this folder (beside the database) is where attachments live, and
+blobs no attachment names any more are moved into its `.trash/` (`blob_gc.py`),
+from where a transaction naming one again restores it, until they are removed
+after a grace. With
 PostgreSQL it is a staging folder in the data dir: a transaction that names a
 blob copies it into the database (`postgres_db.PostgresTransaction.keep_blobs`)
 and the file is `discard`ed once that committed; what a crash left is `clear`ed
@@ -16,15 +19,18 @@ at the next start.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
 SYNC_THREADS = 8
+TRASH = ".trash"
 
 
 class BlobStore:
@@ -45,6 +51,9 @@ class BlobStore:
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
+    def trash_path(self, sha256: str) -> Path:
+        return self.root / TRASH / sha256
+
     def read(self, sha256: str, offset: int, length: int | None = None) -> tuple[int, bytes]:
         """(the blob's size, up to `length` of its bytes from `offset`; all of them
         without `length`), blocking."""
@@ -57,6 +66,54 @@ class BlobStore:
         """Remove these blobs' files (blocking; those already gone are no error)."""
         for digest in digests:
             self.path(digest).unlink(missing_ok=True)
+
+    def to_trash(self, digests: Iterable[str]) -> list[str]:
+        """Move these blobs' files into the trash, dated now (blocking); returns those
+        moved (the others had no file)."""
+        moved: list[str] = []
+        for digest in digests:
+            target = self.trash_path(digest)
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                os.replace(self.path(digest), target)
+            except FileNotFoundError:
+                continue
+            os.utime(target)
+            moved.append(digest)
+        return moved
+
+    def restore(self, digests: Iterable[str]) -> list[str]:
+        """Move these blobs back from the trash where they are there (blocking); returns
+        those that are in place now."""
+        placed: list[str] = []
+        for digest in digests:
+            target = self.path(digest)
+            if target.exists():
+                self.trash_path(digest).unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                try:
+                    os.replace(self.trash_path(digest), target)
+                except FileNotFoundError:
+                    continue
+            placed.append(digest)
+        return placed
+
+    def trashed_before(self, seconds: float) -> list[str]:
+        """The blobs in the trash for longer than `seconds` (blocking)."""
+        limit = time.time() - seconds
+        found: list[str] = []
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.root / TRASH) as entries:
+            for entry in entries:
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.is_file() and entry.stat().st_mtime < limit:
+                        found.append(entry.name)
+        return found
+
+    def purge(self, digests: Iterable[str]) -> None:
+        """Remove these blobs from the trash (blocking)."""
+        for digest in digests:
+            self.trash_path(digest).unlink(missing_ok=True)
 
     def clear(self) -> None:
         """Remove the folder and everything in it (blocking): a staging folder at start."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from loggbok.daemon.store.blob_gc import digests_of, release_blobs
 from loggbok.daemon.store.db import Row, Transaction
 from loggbok.daemon.store.records import participants as participant
 from loggbok.daemon.store.rescans import track_placeholders
@@ -154,6 +155,8 @@ async def write_bodies(
     )  # fmt: skip
     if not index or not items:
         return
+    # What the rows named before (a body written again): let go of below, after the rows.
+    before = await digests_of(tx, [message_id for message_id, _ in items])
     # The blobs go with the rows that name them (PostgreSQL: into the database, here).
     left = await tx.keep_blobs(
         {a.sha256 for _, b in items for a in b.attachments if a.status == "stored" and a.sha256}
@@ -166,6 +169,7 @@ async def write_bodies(
                status = excluded.status, sha256 = excluded.sha256""",
         [_attachment_row(message_id, a, left) for message_id, b in items for a in b.attachments],
     )
+    await release_blobs(tx, before)
     await track_placeholders(tx, items, now)
     rows = await tx.fetchall_in(
         "SELECT id, subject, from_name, from_email, recipients FROM messages"

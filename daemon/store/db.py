@@ -127,6 +127,12 @@ class Transaction(Protocol):
         is gone; `over_limit`: larger than the database holds)."""
         ...
 
+    async def drop_blobs(self, digests: Collection[str]) -> None:
+        """The blobs `digests`, which no attachment names any more as this transaction
+        sees it, go with its commit (`blob_gc.py`: PostgreSQL deletes their rows here;
+        SQLite moves their files into the trash, back if it rolls back)."""
+        ...
+
 
 class Database(Protocol):
     """A store's database: reads outside transactions, and write transactions."""
@@ -172,7 +178,8 @@ class Database(Protocol):
 
     async def forget_staged_blobs(self) -> None:
         """Remove attachments staged by a process that ended before they were copied into
-        the database (PostgreSQL); nothing on SQLite, where `blobs` is the store itself.
+        the database (PostgreSQL). On SQLite, where `blobs` is the store itself, put
+        back what a process that ended mid-transaction left in its trash (`blob_gc.py`).
         Only while holding the data dir (the daemon's lock), before any sync."""
         ...
 

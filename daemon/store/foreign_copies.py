@@ -1,66 +1,152 @@
-"""A colleague's message met again in a member's mailbox: the same message, or not kept.
+"""A Message-ID already stored as another member's message: the same message, or its own.
 
-One message in two members' mailboxes is one stored message with two locations,
-and a member sees any message in a mailbox of theirs (`records.VISIBLE`). A
-Message-ID alone must not be enough for that: a member who knows the Message-ID
-of a colleague's hidden email (every reply's In-Reply-To and References name
-them) could put a message of their own with that Message-ID in their mailbox
-and read the colleague's stored body. So before a round's plan is written, each
-location it gives a stored message of another member is kept only when the
-incoming copy is that message: the same sender, Date (to the second) and
-subject as stored. A copy that differs gets no location (and no decision: the
-store keeps one message per Message-ID); the round logs it.
+The store keeps one message per key (`messages.message_key`, the normalised
+Message-ID): one email in two members' mailboxes is one stored message with two
+locations, decided once. A Message-ID alone must not decide that: every reply
+names the messages it answers, so a member may know the Message-ID of a
+colleague's email (hidden, or not arrived yet) and put a message of their own
+carrying it in their mailbox. Taken for the colleague's, it would give them a
+location on it, so the colleague's email to read (`records.VISIBLE`); stored
+first, it would take the key, and the colleague's real email arriving later
+would be a location on the forged one (shown with its body, decided by it) or,
+refused, lost.
+
+So a message's identity is its Message-ID and its fingerprint: the sender, the
+Date to the second, the subject and the To and Cc addresses (`fingerprint`;
+what every copy of one email shares, whatever mailbox it was delivered to; Bcc
+and trace headers differ between copies). Inside each batch's write
+transaction (`rounds.py`), before the plan is written, each incoming message
+whose key is stored as another member's message with a different fingerprint
+is given a key of its own, `<key> #<fingerprint>` (a normalised Message-ID
+holds no space), and the batch is planned again: it is its own message, the
+member's, decided by the rules like any other. The same email in a third
+member's mailbox computes the same key and finds it: exactly once still. The
+first stored message keeps the plain key, whichever came first, so neither
+can read, displace or take over the other. A member's own messages that share
+a Message-ID stay one message, as before.
+
+`resolve_by_message_id` (`messages.resolve`) finds a Message-ID's messages under
+both keys: the viewer's own first, then one in a mailbox of theirs, then the
+first stored. Replies are threaded by the Message-IDs they name, which is the
+plain key: a reply to the message with a key of its own joins the thread of
+the one that kept the plain key (a limit: docs/team.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
+from collections.abc import Iterable
 
-from loggbok.daemon.rules.planner import Incoming, Plan
-from loggbok.daemon.store.db import Transaction
+from loggbok.daemon.mime.msgids import normalise_id
+from loggbok.daemon.rules.planner import Incoming
+from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.records import VISIBLE
 
 log = logging.getLogger(__name__)
 
+SEPARATOR = " #"
+"""Between a Message-ID's key and the fingerprint of a message with a key of its own."""
+_PAST_HEX = "g"
+"""A character after every hex digit (in C order and in linguistic collations)."""
 
-async def drop_foreign_copies(
-    tx: Transaction, plan: Plan, batch: list[Incoming], owner: int
-) -> list[tuple[int, str, int]]:
-    """Take out of `plan.locations` those that would give `owner` a location on another
-    member's stored message that the incoming copy does not match; returns them."""
-    new = {m.id for m in plan.messages}
-    stored = sorted({m for _, _, m in plan.locations if m not in new})
-    if not stored:
-        return []
+
+def fingerprint(
+    sender: str, date_ts: float, subject: str, to: Iterable[str], cc: Iterable[str]
+) -> str:
+    """What every copy of one email shares, as 16 hex digits."""
+    text = json.dumps(
+        [sender.lower(), round(date_ts), subject, sorted({a.lower() for a in to}),
+         sorted({a.lower() for a in cc})],
+        ensure_ascii=False,
+    )  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def incoming_fingerprint(item: Incoming) -> str:
+    f = item.facts
+    return fingerprint(
+        f.from_.email, f.date_ts, f.subject, (a.email for a in f.to), (a.email for a in f.cc)
+    )
+
+
+def own_key(key: str, print_: str) -> str:
+    """The key of a message whose Message-ID is another member's different message."""
+    return f"{key}{SEPARATOR}{print_}"
+
+
+def key_range(key: str) -> tuple[str, str]:
+    """[low, high): the keys of a Message-ID's messages with a key of their own, as a
+    range of the unique index on `message_key` (filter on the prefix as well: in a
+    linguistic collation other keys may fall in it)."""
+    low = key + SEPARATOR
+    return low, low + _PAST_HEX
+
+
+async def resolve_by_message_id(db: Database, message_id: str, viewer: int) -> Row | None:
+    """The row (`id`) of the message of `message_id` that `viewer` may see, under its plain
+    key or one of its own; the viewer's own first, then one in a mailbox of theirs."""
+    key = normalise_id(message_id)
+    low, high = key_range(key)
+    row: Row | None = await db.fetchone(
+        f"""SELECT m.id FROM messages m
+            WHERE (m.message_key = :key OR (m.message_key >= :low
+                   AND m.message_key < :high AND substr(m.message_key, 1, :n) = :low))
+              AND {VISIBLE}
+            ORDER BY CASE WHEN m.owner_id = :viewer THEN 0
+              WHEN EXISTS (SELECT 1 FROM message_locations l
+                           JOIN folders f ON f.id = l.folder_id
+                           JOIN mailboxes b ON b.id = f.mailbox_id
+                           WHERE l.message = m.id AND b.user_id = :viewer) THEN 1
+              ELSE 2 END, m.id LIMIT 1""",
+        {"key": key, "low": low, "high": high, "n": len(low), "viewer": viewer},
+    )
+    return row
+
+
+async def rekey_foreign_copies(
+    tx: Transaction, batch: list[Incoming], owner: int
+) -> list[Incoming] | None:
+    """`batch` with each message whose key is another member's different message given
+    a key of its own (see the module); None when there is none."""
+    keys = sorted({i.facts.message_key for i in batch})
     rows = {
-        int(r["id"]): r
+        str(r["message_key"]): r
         for r in await tx.fetchall_in(
-            "SELECT id, owner_id, from_email, subject, date_ts FROM messages"
-            " WHERE id IN ({placeholders})",
-            stored,
+            "SELECT message_key, owner_id, from_email, subject, date_ts, recipients"
+            " FROM messages WHERE message_key IN ({placeholders})",
+            keys,
         )
     }
-    incoming = {(i.folder_id, i.remote_id): i for i in batch}
-    dropped: list[tuple[int, str, int]] = []
-    for location in plan.locations:
-        folder_id, remote_id, message = location
-        row = rows.get(message)
-        item = incoming.get((folder_id, remote_id))
-        if row is None or item is None or row["owner_id"] == owner:
+    changed = False
+    out: list[Incoming] = []
+    for item in batch:
+        row = rows.get(item.facts.message_key)
+        if row is None or row["owner_id"] == owner:
+            out.append(item)
             continue
-        facts = item.facts
-        if (
-            facts.from_.email == row["from_email"]
-            and facts.subject == row["subject"]
-            and abs(facts.date_ts - float(row["date_ts"])) < 1
-        ):
-            continue
-        dropped.append(location)
-        log.warning(
-            "message %s (%s) in folder %s differs from the stored one of another member: not kept",
-            remote_id,
-            facts.message_id,
-            folder_id,
+        recipients = json.loads(row["recipients"] or "{}")
+        stored = fingerprint(
+            row["from_email"] or "",
+            float(row["date_ts"] or 0),
+            row["subject"] or "",
+            (e for e, _ in recipients.get("to", [])),
+            (e for e, _ in recipients.get("cc", [])),
         )
-    if dropped:
-        plan.locations = [x for x in plan.locations if x not in dropped]
-    return dropped
+        mine = incoming_fingerprint(item)
+        if mine == stored:
+            out.append(item)
+            continue
+        changed = True
+        facts = dataclasses.replace(item.facts, message_key=own_key(item.facts.message_key, mine))
+        out.append(dataclasses.replace(item, facts=facts))
+        log.warning(
+            "message %s (%s) in folder %s differs from another member's message with that"
+            " Message-ID: stored as a message of its own",
+            item.remote_id,
+            item.facts.message_id,
+            item.folder_id,
+        )
+    return out if changed else None

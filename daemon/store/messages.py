@@ -7,14 +7,15 @@ import base64
 import json
 from typing import Any
 
-from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store.blob_gc import digests_of, release_blobs
 from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
 from loggbok.daemon.store.explain_redact import HIDDEN_NOTE, HIDDEN_REF, redactor
+from loggbok.daemon.store.foreign_copies import resolve_by_message_id
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
@@ -60,10 +61,7 @@ class MessageQueries:
                 {"id": id, "viewer": viewer},
             )
         else:
-            row = await self._db.fetchone(
-                f"SELECT m.id FROM messages m WHERE m.message_key = :key AND {VISIBLE}",
-                {"key": normalise_id(message_id or ""), "viewer": viewer},
-            )
+            row = await resolve_by_message_id(self._db, message_id or "", viewer)
         if row is None:
             raise NotFound(
                 "No such message",
@@ -425,6 +423,7 @@ class MessageQueries:
             )
             if not pending:
                 return False
+            placeholders = await digests_of(tx, [message])
             await tx.execute("DELETE FROM attachments WHERE message = ?", (message,))
             await tx.execute(
                 "UPDATE attachment_rescans SET attempts = attempts + 1, last_at = ?,"
@@ -432,6 +431,7 @@ class MessageQueries:
                 (now, message),
             )
             await write_bodies(tx, {message: body}, now=now)
+            await release_blobs(tx, placeholders)
         return True
 
     async def pending_bodies(self, mailbox_id: int) -> list[Row]:

@@ -351,4 +351,9 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX contacts_company ON contacts(company_id);
     """,
+    # 14: attachments by their blob (sha256), so a transaction that lets go of a blob
+    # finds whether any attachment still names it (`blob_gc.py`)
+    """
+    CREATE INDEX attachments_sha256 ON attachments(sha256);
+    """,
 ]

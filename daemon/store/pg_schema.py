@@ -437,4 +437,9 @@ PG_MIGRATIONS: list[str] = [
         END IF;
     END $$;
     """,
+    # 14: attachments by their blob (sha256), so a transaction that lets go of a blob
+    # finds whether any attachment still names it (`blob_gc.py`)
+    """
+    CREATE INDEX attachments_sha256 ON attachments(sha256);
+    """,
 ]

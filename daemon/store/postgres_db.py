@@ -450,6 +450,14 @@ class PostgresTransaction(DerivedReads):
                 self.kept.add(digest)
         return left
 
+    async def drop_blobs(self, digests: Collection[str]) -> None:
+        """Delete the blobs' rows, under the store's write lock: a transaction of another
+        daemon about to name one copies it in again from its staged file (`keep_blobs`;
+        `blob_gc.py`)."""
+        await self.executemany(
+            "DELETE FROM attachment_blobs WHERE sha256 = ?", [(d,) for d in sorted(digests)]
+        )
+
 
 async def _insert_blob(conn: psycopg.AsyncConnection[PgRow], digest: str, data: bytes) -> None:
     await conn.execute(

@@ -31,9 +31,10 @@ calls only these operations; it opens no transaction and reads no counter.
       the plans), plans made on the old snapshot are never written: each later
       batch is planned inside its transaction (the engine stops planning ahead
       until it takes a new snapshot).
-    - a location on another member's stored message is written only when the
-      incoming copy is that message (`foreign_copies.py`: a Message-ID alone
-      shows no colleague's mail).
+    - an incoming message whose Message-ID is stored as another member's
+      different message (sender, Date, subject, To, Cc) is given a key of its
+      own and the batch planned again (`foreign_copies.py`): a Message-ID alone
+      neither shows a colleague's mail nor takes over one arriving later.
     - R12: the mailbox's member's seat is read here too; when they may no longer
       log (a seat turned view-only, a member deactivated since the round
       began), or may again, the batch is planned again with that, and so is
@@ -83,7 +84,7 @@ from loggbok.daemon.store.bodies import (
     write_bodies,
 )
 from loggbok.daemon.store.db import Database, Transaction
-from loggbok.daemon.store.foreign_copies import drop_foreign_copies
+from loggbok.daemon.store.foreign_copies import rekey_foreign_copies
 from loggbok.daemon.store.forwards import settle_forwards
 from loggbok.daemon.store.late_replies import Relogged, relog_waiting_replies
 from loggbok.daemon.store.plans import load_snapshot, save_cursor, write_labels, write_plan
@@ -168,12 +169,20 @@ class Round:
             seat_changed = can_log != self.rules.can_log
             if seat_changed:  # R12: the seat as it is now, whatever the round began with
                 self.rules = replace(self.rules, can_log=can_log)
-            replanned = planned is None or not self._carried or seen != self._seen or seat_changed
+            rekeyed = await rekey_foreign_copies(tx, batch, owner)
+            if rekeyed is not None:  # a Message-ID of another member's different message
+                batch = rekeyed
+            replanned = (
+                planned is None
+                or not self._carried
+                or seen != self._seen
+                or seat_changed
+                or rekeyed is not None
+            )
             if planned is None or replanned:
                 fresh = await load_snapshot(tx, batch, self._ids)
                 planned = plan_batch(batch, fresh, self.rules, self.mailbox_id)
             self._give_ids(planned, int(state[1]), int(state[2]), int(state[3]))
-            await drop_foreign_copies(tx, planned, batch, owner)
             await write_plan(
                 tx, planned, self.mailbox_id, self.folder_names, self.visibility, owner
             )

@@ -35,6 +35,7 @@ import aiosqlite
 
 from loggbok.daemon.lockfile import LockHeld, LockUnopenable, hold_exclusive
 from loggbok.daemon.store import contact_search
+from loggbok.daemon.store.blob_gc import TRASH_GRACE
 from loggbok.daemon.store.blobs import BlobStore
 from loggbok.daemon.store.db import DerivedReads, is_storage_full, storage_full
 from loggbok.daemon.store.dialect import SQLITE
@@ -177,7 +178,18 @@ class SqliteDatabase(DerivedReads):
         """Nothing to copy: the blob folder beside the database is where they live."""
 
     async def forget_staged_blobs(self) -> None:
-        """Nothing is staged: the blob folder is where attachments live."""
+        """Nothing is staged: the blob folder is where attachments live. A process that
+        ended between moving blobs into the trash and committing (`blob_gc.py`) left
+        blobs there that attachments still name: they go back."""
+        if not await asyncio.to_thread(self.blobs.trashed_before, -60.0):
+            return
+        async with self.transaction(plan_neutral=True) as tx:
+            trashed = await asyncio.to_thread(self.blobs.trashed_before, -60.0)
+            named = await tx.fetchall_in(
+                "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IN ({placeholders})",
+                trashed,
+            )
+            await asyncio.to_thread(self.blobs.restore, sorted(str(r[0]) for r in named))
 
     async def read_blob(
         self, sha256: str, offset: int = 0, length: int | None = None
@@ -201,11 +213,12 @@ class SqliteDatabase(DerivedReads):
             except asyncio.CancelledError:
                 await self._run_to_end("ROLLBACK")  # the BEGIN ran all the same
                 raise
-            tx = SqliteTransaction(self._writer)
+            tx = SqliteTransaction(self._writer, self.blobs)
             try:
                 yield tx
             except BaseException as exc:
                 await self._roll_back()
+                await tx.undo_drops()
                 if is_storage_full(exc):
                     raise storage_full(exc) from exc
                 raise
@@ -216,6 +229,7 @@ class SqliteDatabase(DerivedReads):
                 # A COMMIT refused (disk full, say) leaves the transaction open: end it,
                 # or every later BEGIN on this connection fails.
                 await self._roll_back()
+                await tx.undo_drops()
                 if is_storage_full(exc):
                     raise storage_full(exc) from exc
                 raise
@@ -290,8 +304,11 @@ class SqliteTransaction(DerivedReads):
 
     dialect = SQLITE
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, blobs: BlobStore) -> None:
         self._conn = conn
+        self._blobs = blobs
+        self.trashed: list[str] = []
+        """Blobs this transaction moved into the trash (moved back if it rolls back)."""
 
     async def execute(self, sql: str, params: SqlParams = ()) -> None:
         await self._conn.execute(sql, params)
@@ -314,5 +331,33 @@ class SqliteTransaction(DerivedReads):
         return int(await self.fetchval("PRAGMA data_version"))
 
     async def keep_blobs(self, digests: Collection[str]) -> dict[str, str]:
-        """Nothing to copy: the blob folder beside the database is where they live."""
+        """Nothing to copy: the blob folder beside the database is where they live. One
+        that another transaction moved into the trash since its file was written (or
+        found there) is moved back (`blob_gc.py`)."""
+        wanted = sorted(set(digests))
+        if wanted:
+            await asyncio.to_thread(self._blobs.restore, wanted)
         return {}
+
+    async def drop_blobs(self, digests: Collection[str]) -> None:
+        """Move the blobs' files into the trash (under the database's write lock: no
+        other process commits meanwhile); remove those in it for longer than the
+        grace that no attachment names (one that is named goes back)."""
+        self.trashed += await asyncio.to_thread(self._blobs.to_trash, sorted(digests))
+        old = await asyncio.to_thread(self._blobs.trashed_before, TRASH_GRACE)
+        if not old:
+            return
+        named = {
+            str(r[0])
+            for r in await self.fetchall_in(
+                "SELECT DISTINCT sha256 FROM attachments WHERE sha256 IN ({placeholders})", old
+            )
+        }
+        await asyncio.to_thread(self._blobs.restore, sorted(named))
+        await asyncio.to_thread(self._blobs.purge, sorted(set(old) - named))
+
+    async def undo_drops(self) -> None:
+        """After a rollback: the blobs it moved into the trash go back."""
+        if self.trashed:
+            await asyncio.to_thread(self._blobs.restore, self.trashed)
+            self.trashed = []

@@ -98,6 +98,32 @@ async def test_too_many_calls_are_one_invalid_request(daemon: DaemonProcess) -> 
     writer.close()
 
 
+def _peak_rss(daemon: DaemonProcess) -> int:
+    """The daemon's peak resident memory so far, in bytes (`VmHWM`)."""
+    assert daemon.process is not None
+    status = Path(f"/proc/{daemon.process.pid}/status").read_text()
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) * 1024
+
+
+async def test_a_huge_batch_is_refused_before_it_is_built(daemon: DaemonProcess) -> None:
+    """Past the bound, parsing stops: the daemon's peak memory grows by the line it read
+    (its read buffer, bytes and text: 3 copies, 6 bytes an item; measured 46 MiB), not by
+    the whole list on top (8 bytes an item more: measured 105 MiB before)."""
+    items = 8_000_000
+    _, writer = await _send(daemon.socket, _discover_batch(3))  # warmed up: a batch ran
+    writer.close()
+    before = _peak_rss(daemon)
+    zeros, writer = await _send(daemon.socket, b"[" + b"0," * items + b"0]\n")
+    answer = json.loads(zeros)
+    assert answer["error"]["code"] == ErrorCode.INVALID_REQUEST
+    assert str(Limits().max_batch) in answer["error"]["data"]
+    writer.close()
+    grown = _peak_rss(daemon) - before
+    print(f"peak RSS grew by {grown / 2**20:.1f} MiB for a {2 * items / 2**20:.1f} MiB line")
+    assert grown < 10 * items
+
+
 async def test_all_batches_together_stop_at_the_shared_budget(workdir: Path) -> None:
     shared = 1024 * 1024
     daemon = _daemon(workdir, LOGGBOK_RPC_ANSWER_BUFFER_TOTAL=str(shared))
