@@ -42,8 +42,9 @@ from loggbok.protocol.types import (
 )
 
 RANKED = 1_000
-"""Searches with at most this many matches are ordered by relevance (scoring them all
-takes about a millisecond); larger ones newest first (`MessageQueries.search`)."""
+"""Searches with at most this many matches the caller may see are ordered by relevance
+(scoring them all takes about a millisecond); larger ones newest first
+(`MessageQueries.search`)."""
 
 
 class MessageQueries:
@@ -321,17 +322,18 @@ class MessageQueries:
         )
 
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
-        """Logged mail matching an FTS5 query. At most `RANKED` matches: by relevance
-        (bm25, which scores every match). More: the most recently stored matches
-        (store ids follow arrival), newest first: from the index's own order, or, on
-        PostgreSQL, for a word of middling frequency, all its matches read through the
-        index and sorted (`Dialect.few_matches`): a common word costs what a rare one
-        does."""
+        """Logged mail `viewer` may see matching an FTS5 query. At most `RANKED` such
+        matches: by relevance (bm25 or ts_rank of each). More: the most recently stored
+        matches (store ids follow arrival), newest first: from the index's own order,
+        or, on PostgreSQL, for a word of middling frequency, all its matches read
+        through the index and sorted (`Dialect.few_matches`): a common word costs what
+        a rare one does.
+
+        The choice counts only what `viewer` may see (`_ranked`): the order of the
+        hits tells nothing of a colleague's hidden mail."""
         limit = max(1, min(limit, 500))
         try:
-            count_sql, count_params = self._db.dialect.search_count(query)
-            found = await self._db.fetchval(count_sql, {**count_params, "cap": RANKED + 1})
-            ranked = int(found) <= RANKED
+            ranked = await self._ranked(query, viewer)
             few = not ranked and await self._db.dialect.few_matches(self._db, query)
             sql, params = self._db.dialect.search(
                 query, MESSAGE_COLUMNS, VISIBLE, ranked=ranked, few=few
@@ -342,6 +344,20 @@ class MessageQueries:
         if not ranked:
             rows.sort(key=lambda r: (r["date_ts"], r["id"]), reverse=True)
         return SearchResult(hits=await self._summaries(rows))
+
+    async def _ranked(self, query: str, viewer: int) -> bool:
+        """Whether `viewer` may see at most `RANKED` matches of `query`. Every match
+        counted from the index alone first (no row read): at most `RANKED` settles it.
+        Else the visible ones, up to `RANKED` + 1: a walk that stops there, so about
+        `RANKED` rows joined for a member who sees most of a common word's matches
+        (more for one who sees few of them, as their newest-first page costs anyway)."""
+        dialect, cap = self._db.dialect, {"cap": RANKED + 1}
+        sql, params = dialect.search_count(query)
+        if int(await self._db.fetchval(sql, {**params, **cap})) <= RANKED:
+            return True
+        sql, params = dialect.search_count(query, VISIBLE)
+        seen = await self._db.fetchval(sql, {**params, **cap, "viewer": viewer})
+        return int(seen) <= RANKED
 
     async def log_manually(
         self, message: int, contact_ids: list[int], body: StoredBody | None

@@ -20,6 +20,7 @@ import pytest
 
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
+from loggbok.daemon.store import messages
 from loggbok.daemon.store.archive import ImportItem
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.errors import Forbidden
@@ -279,4 +280,69 @@ async def test_an_import_changes_no_colleagues_message(tmp_path: Path) -> None:
     done = await store.archive.import_batch([anna], [item], team.alice, admin=True)
     assert done.entries_created == 1
     assert await store.messages.is_logged(changed)
+    await store.close()
+
+
+def _zebra(sender: str, bcc: str, subject: str, key: str, day: int) -> tuple[str, ...]:
+    return (
+        "Sent", f"From: {sender}", "To: anna@k.example", f"Bcc: {bcc}", f"Subject: {subject}",
+        f"Message-ID: <{key}@f.example>", f"Date: {day:02d} Jan 2023 09:00:00 +0000",
+    )  # fmt: skip
+
+
+async def _index(store: Store) -> None:
+    """Store a body for each logged message still without one (what puts it in the
+    search index), its subject as its text."""
+    rows = await store.db.fetchall(
+        "SELECT id, subject FROM messages WHERE logged = 1 AND body_state = 'headers'"
+    )
+    for row in rows:
+        await store.messages.replace_body(row[0], StoredBody(row[1], row[1], row[1], ()))
+
+
+async def test_search_orders_hits_by_what_its_reader_may_see(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relevance or newest first is chosen by the matches the caller may see: a
+    colleague's hidden mail changes neither the hits a member gets nor their order."""
+    monkeypatch.setattr(messages, "RANKED", 3)
+    team = await _team(tmp_path)
+    store = team.store
+    await _round(
+        store, team.bob_box, BOB_RULES, "everyone",
+        _zebra("bob@f.example", "log-b@bcc.example", "zebra zebra zebra", "z-old", 1),
+        _zebra("bob@f.example", "log-b@bcc.example",
+               "zebra and a longer subject of many other words", "z-new", 5),
+    )  # fmt: skip
+    await _index(store)
+    ids = {
+        str(r[0]): int(r[1])
+        for r in await store.db.fetchall("SELECT message_key, id FROM messages")
+    }
+    readers = (team.bob, team.carl)
+    before = {
+        r: [h.id for h in (await store.messages.search("zebra", 50, r)).hits] for r in readers
+    }
+    # Two matches, both visible: by relevance, the older one first.
+    assert before[team.carl] == before[team.bob] == [ids["z-old@f.example"], ids["z-new@f.example"]]
+    await _round(
+        store, team.alice_box, ALICE_RULES, "owner",
+        _zebra("alice@f.example", "log-a@bcc.example", "zebra", "z-hidden1", 6),
+        _zebra("alice@f.example", "log-a@bcc.example", "zebra", "z-hidden2", 7),
+    )  # fmt: skip
+    await _index(store)
+    for reader in readers:
+        hits = (await store.messages.search("zebra", 50, reader)).hits
+        assert [h.id for h in hits] == before[reader], reader
+    # Alice sees all four (more than RANKED): newest first.
+    mine = (await store.messages.search("zebra", 50, team.alice)).hits
+    assert [h.id for h in mine] == [
+        ids.get(k) or (await store.messages.resolve(None, f"<{k}>", team.alice))
+        for k in (
+            "z-hidden2@f.example",
+            "z-hidden1@f.example",
+            "z-new@f.example",
+            "z-old@f.example",
+        )
+    ]
     await store.close()
