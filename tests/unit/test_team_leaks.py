@@ -346,3 +346,34 @@ async def test_search_orders_hits_by_what_its_reader_may_see(
         )
     ]
     await store.close()
+
+
+async def test_merge_and_delete_count_only_what_their_caller_may_see(tmp_path: Path) -> None:
+    """Merging or deleting a contact changes the shared record whole, hidden entries
+    too, but the counts it reports are of the entries the caller may see."""
+    team = await _team(tmp_path)
+    store = team.store
+    found = await store.contacts.lookup(["anna@k.example", "berit@k2.example"])
+    anna, berit = found["anna@k.example"], found["berit@k2.example"]
+    # Berit's only entry is Alice's hidden mail: Bob merges her into Anna and is told
+    # of no entry, yet it moved.
+    merged = await store.by_hand.merge_contacts(berit, anna, viewer=team.bob)
+    assert (merged.entries_moved, merged.duplicates) == (0, 0)
+    entries = await store.db.fetchval(
+        "SELECT count(*) FROM timeline_entries WHERE contact_id = ?", (anna,)
+    )
+    assert entries == 4
+    # Carl logs his own mail to Anna, hidden from the others; Alice (an admin) deletes
+    # Anna: all five entries go, she is told of the four she sees.
+    carl_box = await store.mailboxes.add("maildir", "carl@f.example", {}, user_id=team.carl)
+    carl_rules = RuleSettings(
+        bcc_address="log-c@bcc.example", own_addresses=frozenset({"carl@f.example"})
+    )
+    await _round(
+        store, carl_box, carl_rules, "owner",
+        _zebra("carl@f.example", "log-c@bcc.example", "Support case", "c1", 8),
+    )  # fmt: skip
+    deleted = await store.by_hand.delete_contact(anna, viewer=team.alice)
+    assert (deleted.entries_removed, deleted.messages_unlogged) == (4, 4)
+    assert not await store.db.fetchval("SELECT count(*) FROM timeline_entries")
+    await store.close()
