@@ -24,6 +24,7 @@ from loggbok.daemon.store.records import (
     VISIBLE,
     attachment,
     older_than,
+    own_mailboxes,
     participants,
     sender,
     summary,
@@ -120,9 +121,10 @@ class MessageQueries:
             found[row[0]].append(row[1])
         return found
 
-    async def _summaries(self, rows: list[Row]) -> list[MessageSummary]:
+    async def _summaries(self, rows: list[Row], viewer: int) -> list[MessageSummary]:
         contacts = await self.contact_ids_of([r["id"] for r in rows])
-        return [summary(r, contacts[r["id"]]) for r in rows]
+        own = await own_mailboxes(self._db, rows, viewer)
+        return [summary(r, contacts[r["id"]], own) for r in rows]
 
     async def get(self, message: int, viewer: int) -> Message:
         """A message (resolved for `viewer` first): `folders` names only the folders of
@@ -226,7 +228,7 @@ class MessageQueries:
             evidence.details["hidden"] = HIDDEN_NOTE
         scan = await self._scan_details(message, row["raw_headers"])
         evidence.details.update(scan)
-        blind, blind_notes = await OutageQueries(self._db).explain(row)
+        blind, blind_notes = await OutageQueries(self._db).explain(row, viewer)
         evidence.details.update(blind)
         words = {
             **evidence.details,
@@ -296,8 +298,11 @@ class MessageQueries:
         if reason:
             clauses.append("m.reason = :reason")
             params["reason"] = reason
-        if mailbox_id is not None:
-            clauses.append("m.mailbox_id = :mailbox")
+        if mailbox_id is not None:  # of the caller's own: a colleague's is none (no rows)
+            clauses.append(
+                "m.mailbox_id = :mailbox AND EXISTS (SELECT 1 FROM mailboxes ob"
+                " WHERE ob.id = :mailbox AND ob.user_id = :viewer)"
+            )
             params["mailbox"] = mailbox_id
         if before:
             ts_text, _, id_text = before.partition(":")
@@ -317,7 +322,7 @@ class MessageQueries:
         page = rows[:limit]
         last = rows[limit - 1] if len(rows) > limit else None
         return MessageList(
-            messages=await self._summaries(page),
+            messages=await self._summaries(page, viewer),
             next=f"{last['date_ts']!r}:{last['id']}" if last else None,
         )
 
@@ -343,7 +348,7 @@ class MessageQueries:
             raise Invalid("Invalid params", f"search query: {exc}") from None
         if not ranked:
             rows.sort(key=lambda r: (r["date_ts"], r["id"]), reverse=True)
-        return SearchResult(hits=await self._summaries(rows))
+        return SearchResult(hits=await self._summaries(rows, viewer))
 
     async def _ranked(self, query: str, viewer: int) -> bool:
         """Whether `viewer` may see at most `RANKED` matches of `query`. Every match

@@ -67,6 +67,21 @@ WRITES = {
 member's messages and mailboxes are tested below and in test_team_seats.py)."""
 
 
+WRITES_BY_ID: dict[str, Callable[[str, Any, int], dict[str, Any]]] = {
+    "messages.log": lambda key, value, anna: {key: value, "contact_ids": [anna]},
+    "messages.unlog": lambda key, value, anna: {key: value},
+    "messages.retry": lambda key, value, anna: {key: value},
+    "messages.set_visibility": lambda key, value, anna: {key: value, "visibility": "everyone"},
+    "mailboxes.update": lambda key, value, anna: {key: value, "visibility": "everyone"},
+    "mailboxes.sync": lambda key, value, anna: {key: value},
+    "mailboxes.reconnect": lambda key, value, anna: {key: value, "password": "x"},
+    "mailboxes.sign_in": lambda key, value, anna: {key: value},
+    "mailboxes.remove": lambda key, value, anna: {key: value},
+}
+"""Writes that take a message's id (or Message-ID) or a mailbox's: called with a hidden
+one and with one that does not exist, they must answer alike."""
+
+
 @dataclass(frozen=True)
 class Mail:
     token: str
@@ -257,6 +272,41 @@ READS: dict[str, Recipe] = {
 }
 
 
+def _id_kind(method: str, key: str) -> str | None:
+    """What a param names: a message (its store id), a Message-ID, a mailbox; None
+    for anything else (a conversation's id is a thread's)."""
+    if key == "message_id":
+        return "message_id"
+    if key == "mailbox_id" or (key == "id" and method.startswith("mailboxes.")):
+        return "mailbox"
+    if key in ("id", "ids") and not method.startswith("conversations."):
+        return "message"
+    return None
+
+
+async def _answer(client: Client, method: str, params: dict[str, Any], given: Any) -> Any:
+    """A call's answer or error, the id it was given masked (echoed back is no leak)."""
+    try:
+        answer = await client.call_raw(method, params)
+    except RpcError as exc:
+        answer = {"error": exc.code, "message": exc.message, "data": exc.data}
+    return _masked(msgspec.to_builtins(answer), given)
+
+
+def _masked(value: Any, given: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v, given) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, given) for v in value]
+    if value == given and not isinstance(value, bool):
+        return "<given>"
+    if isinstance(value, str) and isinstance(given, str) and given in value:
+        return value.replace(given, "<given>")
+    if isinstance(value, str) and isinstance(given, int):  # "mailbox 7 is ...", not a date
+        return re.sub(rf"(?<![\w:+.-]){given}(?![\w:+.-])", "<given>", value)
+    return value
+
+
 def test_every_method_is_a_read_or_a_write() -> None:
     """A new method fails here until it is given a call above or named a write."""
     assert set(READS) | WRITES == set(m.METHODS), (
@@ -385,6 +435,47 @@ async def test_three_members_see_only_what_visibility_allows(workdir: Path) -> N
                     assert not leaked, f"{name} sees {leaked} through {method} {params}"
                     seen |= _tokens(answer)
             assert seen == {mail.token for mail in MAILS if visible(mail, name)}, name
+            # Asked by an id (message, Message-ID, mailbox) hidden from the member, every
+            # method answers as it does for an id that does not exist: same code,
+            # message and data, a list as empty.
+            hidden_ids = [ids[x.token] for x in MAILS if x.token in hidden]
+            boxes = [b.mailbox for n, b in members.items() if n != name]
+            others = {
+                "message": hidden_ids,
+                "message_id": [_message_id(token) for token in hidden],
+                "mailbox": boxes,
+            }
+            ghosts = {"message": 10**9, "message_id": "<ghost@test.example>", "mailbox": 10**9}
+            compared = 0
+            for method in sorted(READS):
+                for params in READS[method](known):
+                    for key, value in params.items():
+                        kind = _id_kind(method, key)
+                        one = value[0] if isinstance(value, list) and len(value) == 1 else value
+                        if kind is None or one not in others[kind]:
+                            continue
+                        compared += 1
+                        answers = []
+                        for given in (one, ghosts[kind]):
+                            told = [given] if isinstance(value, list) else given
+                            answers.append(
+                                await _answer(member.client, method, {**params, key: told}, given)
+                            )
+                        assert answers[0] == answers[1], (name, method, params, answers)
+            assert compared, name
+            # And so does every write that takes such an id (refused alike, nothing done).
+            for method, make in WRITES_BY_ID.items():
+                kind = "mailbox" if method.startswith("mailboxes.") else "message"
+                keys = ["id"] if kind == "mailbox" else ["id", "message_id"]
+                for key in keys:
+                    for value in others["message_id" if key == "message_id" else kind]:
+                        ghost = ghosts["message_id" if key == "message_id" else kind]
+                        answers = [
+                            await _answer(member.client, method, make(key, given, anna.id), given)
+                            for given in (value, ghost)
+                        ]
+                        assert answers[0] == answers[1], (name, method, value, answers)
+                        assert "error" in answers[0], (name, method, value, answers)
             # What each list gives is exactly what the member may see.
             listed = await member.client.call(m.MESSAGES_LIST, t.MessagesListParams(limit=500))
             assert _tokens(msgspec.to_builtins(listed)) == seen, name

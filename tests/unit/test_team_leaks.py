@@ -12,7 +12,10 @@ subject (logged, `reply_in_tracked_thread`) and one that changes it
 from __future__ import annotations
 
 import json
+import re
+import time
 from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 
 import msgspec
@@ -376,4 +379,49 @@ async def test_merge_and_delete_count_only_what_their_caller_may_see(tmp_path: P
     deleted = await store.by_hand.delete_contact(anna, viewer=team.alice)
     assert (deleted.entries_removed, deleted.messages_unlogged) == (4, 4)
     assert not await store.db.fetchval("SELECT count(*) FROM timeline_entries")
+    await store.close()
+
+
+async def test_an_outage_of_a_colleagues_mailbox_is_told_without_which_or_when(
+    tmp_path: Path,
+) -> None:
+    """Bob's mailbox (where Anna's thread is tracked) goes down and comes back with an
+    answer that arrived meanwhile: Bob and Alice (an admin) read which mailbox, when
+    and why; Carl, who sees the messages, reads "a colleague's mailbox" and no more."""
+    team = await _team(tmp_path)
+    store, kept = team.store, team.ids["kept@k.example"]
+    anna = (await store.contacts.lookup(["anna@k.example"]))["anna@k.example"]
+    await store.mailboxes.set_status(team.bob_box, "auth_failed", "password expired")
+    secret_words = ("bob@f.example", "auth_failed", "password expired", f"mailbox {team.bob_box}")
+    for member in (team.bob, team.alice):
+        told = await store.messages.explain(kept, member)
+        assert "bob@f.example" in told.evidence.details["mailbox_unavailable"], member
+        [blind] = await store.outages.blind_threads_of_contact(anna, member)
+        assert (blind.mailbox_id, blind.address, blind.cause) == (
+            team.bob_box, "bob@f.example", "auth_failed",
+        )  # fmt: skip
+    told = await store.messages.explain(kept, team.carl)
+    assert told.evidence.details["mailbox_unavailable"] == "a colleague's mailbox unavailable"
+    assert "blind" in told.summary
+    assert not [w for w in secret_words if w in _text(told)]
+    [blind] = await store.outages.blind_threads_of_contact(anna, team.carl)
+    assert (blind.mailbox_id, blind.address, blind.since, blind.cause, blind.detail) == (
+        0, "a colleague's mailbox", "", "unavailable", "",
+    )  # fmt: skip
+    # An answer arrives while it is down, read when it comes back: read late.
+    await _round(
+        store, team.bob_box, BOB_RULES, "everyone",
+        ("INBOX", "From: anna@k.example", "To: alice@f.example", "Cc: bob@f.example",
+         "Subject: Re: Secret plans", "Message-ID: <late@k.example>",
+         "In-Reply-To: <kept@k.example>", f"Date: {formatdate(time.time() + 60)}"),
+    )  # fmt: skip
+    await store.mailboxes.set_status(team.bob_box, "idle")
+    late = await store.messages.resolve(None, "<late@k.example>", team.carl)
+    for member in (team.bob, team.alice):
+        told = await store.messages.explain(late, member)
+        assert "auth_failed" in told.evidence.details["read_late"], member
+    told = await store.messages.explain(late, team.carl)
+    assert "a colleague's mailbox" in told.evidence.details["read_late"]
+    assert not [w for w in secret_words if w in _text(told)]
+    assert not re.search(r"\d{4}-\d\d-\d\dT", told.evidence.details["read_late"] + told.summary)
     await store.close()
