@@ -352,14 +352,19 @@ class MessageQueries:
 
     async def _ranked(self, query: str, viewer: int) -> bool:
         """Whether `viewer` may see at most `RANKED` matches of `query`. Every match
-        counted from the index alone first (no row read): at most `RANKED` settles it.
-        Else the visible ones, up to `RANKED` + 1: a walk that stops there, so about
-        `RANKED` rows joined for a member who sees most of a common word's matches
-        (more for one who sees few of them, as their newest-first page costs anyway)."""
+        counted from the index alone first (no row read): at most `RANKED` settles it,
+        and so does a store of one member (every message is theirs). Else the visible
+        ones, up to `RANKED` + 1: a count that stops there, so about `RANKED` rows
+        joined for a member who sees most of a common word's matches (more for one who
+        sees few of them, as their newest-first page costs anyway). Measured at 20,000
+        matches on a loaded machine: 0.3 → 0.5 ms on SQLite, 1–2.5 → 7 ms on
+        PostgreSQL."""
         dialect, cap = self._db.dialect, {"cap": RANKED + 1}
         sql, params = dialect.search_count(query)
         if int(await self._db.fetchval(sql, {**params, **cap})) <= RANKED:
             return True
+        if int(await self._db.fetchval("SELECT count(*) FROM users")) <= 1:
+            return False
         sql, params = dialect.search_count(query, VISIBLE)
         seen = await self._db.fetchval(sql, {**params, **cap, "viewer": viewer})
         return int(seen) <= RANKED
