@@ -10,6 +10,7 @@ from typing import Any
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store import search
 from loggbok.daemon.store.blob_gc import digests_of, release_blobs
 from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
@@ -41,11 +42,6 @@ from loggbok.protocol.types import (
     Participant,
     SearchResult,
 )
-
-RANKED = 1_000
-"""Searches with at most this many matches the caller may see are ordered by relevance
-(scoring them all takes about a millisecond); larger ones newest first
-(`MessageQueries.search`)."""
 
 
 class MessageQueries:
@@ -327,47 +323,9 @@ class MessageQueries:
         )
 
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
-        """Logged mail `viewer` may see matching an FTS5 query. At most `RANKED` such
-        matches: by relevance (bm25 or ts_rank of each). More: the most recently stored
-        matches (store ids follow arrival), newest first: from the index's own order,
-        or, on PostgreSQL, for a word of middling frequency, all its matches read
-        through the index and sorted (`Dialect.few_matches`): a common word costs what
-        a rare one does.
-
-        The choice counts only what `viewer` may see (`_ranked`): the order of the
-        hits tells nothing of a colleague's hidden mail."""
-        limit = max(1, min(limit, 500))
-        try:
-            ranked = await self._ranked(query, viewer)
-            few = not ranked and await self._db.dialect.few_matches(self._db, query)
-            sql, params = self._db.dialect.search(
-                query, MESSAGE_COLUMNS, VISIBLE, ranked=ranked, few=few
-            )
-            rows = await self._db.fetchall(sql, {**params, "viewer": viewer, "limit": limit})
-        except Exception as exc:  # an FTS5 syntax error (SQLite's, or pg_search's)
-            raise Invalid("Invalid params", f"search query: {exc}") from None
-        if not ranked:
-            rows.sort(key=lambda r: (r["date_ts"], r["id"]), reverse=True)
+        """Logged mail `viewer` may see matching an FTS5 query (`search.matching`)."""
+        rows = await search.matching(self._db, query, limit, viewer)
         return SearchResult(hits=await self._summaries(rows, viewer))
-
-    async def _ranked(self, query: str, viewer: int) -> bool:
-        """Whether `viewer` may see at most `RANKED` matches of `query`. Every match
-        counted from the index alone first (no row read): at most `RANKED` settles it,
-        and so does a store of one member (every message is theirs). Else the visible
-        ones, up to `RANKED` + 1: a count that stops there, so about `RANKED` rows
-        joined for a member who sees most of a common word's matches (more for one who
-        sees few of them, as their newest-first page costs anyway). Measured at 20,000
-        matches on a loaded machine: 0.3 → 0.5 ms on SQLite, 1–2.5 → 7 ms on
-        PostgreSQL."""
-        dialect, cap = self._db.dialect, {"cap": RANKED + 1}
-        sql, params = dialect.search_count(query)
-        if int(await self._db.fetchval(sql, {**params, **cap})) <= RANKED:
-            return True
-        if int(await self._db.fetchval("SELECT count(*) FROM users")) <= 1:
-            return False
-        sql, params = dialect.search_count(query, VISIBLE)
-        seen = await self._db.fetchval(sql, {**params, **cap, "viewer": viewer})
-        return int(seen) <= RANKED
 
     async def log_manually(
         self, message: int, contact_ids: list[int], body: StoredBody | None

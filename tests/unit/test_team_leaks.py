@@ -23,7 +23,7 @@ import pytest
 
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
-from loggbok.daemon.store import messages
+from loggbok.daemon.store import search
 from loggbok.daemon.store.archive import ImportItem
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.errors import Forbidden
@@ -308,7 +308,7 @@ async def test_search_orders_hits_by_what_its_reader_may_see(
 ) -> None:
     """Relevance or newest first is chosen by the matches the caller may see: a
     colleague's hidden mail changes neither the hits a member gets nor their order."""
-    monkeypatch.setattr(messages, "RANKED", 3)
+    monkeypatch.setattr(search, "RANKED", 3)
     team = await _team(tmp_path)
     store = team.store
     await _round(
