@@ -715,7 +715,10 @@ class BlindThread(Record):
     """R13: a tracked thread of the contact that cannot be followed now: the mailbox it
     is tracked in is unavailable (`cause`: auth_failed, disconnected, error, removed,
     replaced) since `since` (its last successful sync). Replies after that are read
-    when it comes back (since 1.16)."""
+    when it comes back (since 1.16). Told to another member than the mailbox's owner
+    (not an admin), which mailbox, when and why are left out: `mailbox_id` 0,
+    `address` "a colleague's mailbox", `since` and `detail` empty, `cause`
+    "unavailable"."""
 
     thread_id: int
     subject: str
@@ -924,6 +927,8 @@ class MessageSummary(Record):
     logged: bool
     reason: str
     mailbox_id: int | None = None
+    """The mailbox it was stored from when that is the caller's own (null for a
+    colleague's, as in `messages.get`)."""
     contact_ids: list[int] = msgspec.field(default_factory=list)
 
 
@@ -937,6 +942,8 @@ class MessagesListParams(Params):
     """Only messages decided with this reason (one of `ReasonCode`); `forward_unparsed`
     is the review list of forwards whose original sender could not be read."""
     mailbox_id: RowId | None = None
+    """Only messages stored from this mailbox of the caller's (another member's lists
+    nothing, as a mailbox that does not exist)."""
     limit: int = 50
     before: str | None = None
 
@@ -951,7 +958,9 @@ class MessageList(Record):
 
 class ConversationsListParams(Params):
     """A team mailbox's conversations, the latest activity first, paged by `before`
-    (the `next` of the previous page)."""
+    (the `next` of the previous page). Another member's mailbox, unless it is a team
+    mailbox holding mail the caller may see, is "No such mailbox" (-32001), as one
+    that does not exist."""
 
     mailbox_id: RowId
     limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 50

@@ -55,7 +55,7 @@ async def import_(ctx: Context, params: t.ContactsImportParams) -> t.ImportResul
 async def delete(ctx: Context, params: t.IdParams) -> t.ContactDeleteResult:
     async with ctx.sync.edits:
         member = None if await is_admin(ctx) else ctx.viewer
-        done = await ctx.store.by_hand.delete_contact(params.id, member)
+        done = await ctx.store.by_hand.delete_contact(params.id, member, ctx.viewer)
     await ctx.sync.notify(
         "timeline.changed",
         t.TimelineChanged(contact_ids=done.contact_ids, entries=done.entries_removed),
@@ -69,7 +69,7 @@ async def delete(ctx: Context, params: t.IdParams) -> t.ContactDeleteResult:
 
 async def merge(ctx: Context, params: t.ContactMergeParams) -> t.Contact:
     async with ctx.sync.edits:
-        done = await ctx.store.by_hand.merge_contacts(params.id, params.into)
+        done = await ctx.store.by_hand.merge_contacts(params.id, params.into, ctx.viewer)
     await ctx.sync.notify(
         "timeline.changed",
         t.TimelineChanged(
@@ -77,7 +77,8 @@ async def merge(ctx: Context, params: t.ContactMergeParams) -> t.Contact:
             entries=done.entries_moved + done.duplicates,
         ),
     )
-    return await ctx.store.contacts.get(params.into, ctx.viewer)
+    merged = await ctx.store.contacts.get(params.into, ctx.viewer)
+    return (await ctx.store.outages.with_blind([merged], ctx.viewer))[0]
 
 
 async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:

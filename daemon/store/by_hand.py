@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from loggbok.daemon.store.db import Database, Transaction
 from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
+from loggbok.daemon.store.records import VISIBLE
 from loggbok.daemon.store.redecisions import refresh_activity
+
+_SEEN = f"CASE WHEN {VISIBLE} THEN 1 ELSE 0 END"
+"""1 for a message (`m`) the member `:viewer` may see: what the counts a change
+reports are counted over (the change itself applies to the shared record whole)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +92,15 @@ class ByHand:
             await refresh_activity(tx, removed)
         return Unlogged(removed, remaining)
 
-    async def delete_contact(self, contact_id: int, member: int | None = None) -> Deleted:
+    async def delete_contact(
+        self, contact_id: int, member: int | None = None, viewer: int = 1
+    ) -> Deleted:
         """Delete a contact: its entries go (a message on no other timeline is unlogged,
         `manual_unlog`), its addresses are freed, its threads forget it. With `member`
         (not an admin), only a contact whose entries are all of `member`'s own messages:
-        Forbidden (`not_owner`) when another member's would be taken off."""
+        Forbidden (`not_owner`) when another member's would be taken off. The counts
+        are of the entries and messages `viewer` may see (an admin deletes a contact
+        whole, and learns nothing of the hidden mail it held)."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone("SELECT name FROM contacts WHERE id = ?", (contact_id,))
             if row is None:
@@ -105,13 +114,14 @@ class ByHand:
                     "Only an admin may delete a contact whose timeline holds other members' email",
                     {"id": contact_id, "reason": "not_owner"},
                 )
-            messages = [
-                int(r[0])
-                for r in await tx.fetchall(
-                    "SELECT message FROM timeline_entries WHERE contact_id = ? ORDER BY message",
-                    (contact_id,),
-                )
-            ]
+            rows = await tx.fetchall(
+                f"""SELECT e.message, {_SEEN} AS seen FROM timeline_entries e
+                    JOIN messages m ON m.id = e.message
+                    WHERE e.contact_id = :contact ORDER BY e.message""",
+                {"contact": contact_id, "viewer": viewer},
+            )
+            messages = [int(r[0]) for r in rows]
+            seen = {int(r[0]) for r in rows if r["seen"]}
             await tx.execute("DELETE FROM timeline_entries WHERE contact_id = ?", (contact_id,))
             unlogged = 0
             for message in messages:
@@ -120,7 +130,7 @@ class ByHand:
                 )
                 if left:
                     continue
-                unlogged += 1
+                unlogged += int(message in seen)
                 details = {
                     "contact_deleted": f"the contact {row['name']} (#{contact_id}) was deleted"
                 }
@@ -128,11 +138,12 @@ class ByHand:
             await tx.execute("DELETE FROM thread_contacts WHERE contact_id = ?", (contact_id,))
             await tx.execute("DELETE FROM contact_emails WHERE contact_id = ?", (contact_id,))
             await tx.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
-        return Deleted(len(messages), unlogged, [contact_id])
+        return Deleted(len(seen), unlogged, [contact_id])
 
-    async def merge_contacts(self, contact_id: int, into: int) -> Merged:
+    async def merge_contacts(self, contact_id: int, into: int, viewer: int = 1) -> Merged:
         """Move `contact_id`'s entries, addresses and threads to `into`, then delete it.
-        An entry for a message `into` already shows collapses into that one."""
+        An entry for a message `into` already shows collapses into that one. The counts
+        are of the entries of messages `viewer` may see (every entry moves)."""
         if contact_id == into:
             raise Invalid("Invalid params", "id and into are the same")
         async with self._db.transaction() as tx:
@@ -146,19 +157,17 @@ class ByHand:
             missing = [c for c in (contact_id, into) if c not in found]
             if missing:
                 raise NotFound("No such contact", {"ids": missing})
-            duplicates = int(
-                await tx.fetchval(
-                    """SELECT count(*) FROM timeline_entries e WHERE e.contact_id = ? AND EXISTS
-                           (SELECT 1 FROM timeline_entries o
-                            WHERE o.contact_id = ? AND o.message = e.message)""",
-                    (contact_id, into),
-                )
+            counted = await tx.fetchone(
+                f"""SELECT count(*) AS moved, coalesce(sum(CASE WHEN EXISTS
+                        (SELECT 1 FROM timeline_entries o
+                         WHERE o.contact_id = :into AND o.message = e.message)
+                        THEN 1 ELSE 0 END), 0) AS duplicates
+                    FROM timeline_entries e JOIN messages m ON m.id = e.message
+                    WHERE e.contact_id = :contact AND {VISIBLE}""",
+                {"contact": contact_id, "into": into, "viewer": viewer},
             )
-            moved = int(
-                await tx.fetchval(
-                    "SELECT count(*) FROM timeline_entries WHERE contact_id = ?", (contact_id,)
-                )
-            )
+            assert counted is not None
+            moved, duplicates = int(counted["moved"]), int(counted["duplicates"])
             await tx.execute(
                 """UPDATE timeline_entries SET contact_id = ? WHERE contact_id = ?
                    AND NOT EXISTS (SELECT 1 FROM timeline_entries o WHERE o.contact_id = ?

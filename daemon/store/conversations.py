@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from loggbok.daemon.store.db import Database, Row
 from loggbok.daemon.store.errors import Invalid, NotFound
-from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, sender, summary
+from loggbok.daemon.store.records import (
+    MESSAGE_COLUMNS,
+    VISIBLE,
+    own_mailboxes,
+    sender,
+    summary,
+)
 from loggbok.protocol.types import Conversation, ConversationDetail, ConversationList
 
 _OF_MAILBOX = """(m.mailbox_id = :mailbox OR EXISTS (SELECT 1 FROM message_locations l
@@ -33,9 +39,19 @@ class ConversationQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def _team_mailbox(self, mailbox_id: int) -> None:
+    async def _team_mailbox(self, mailbox_id: int, viewer: int) -> None:
+        """A mailbox `viewer` may list the conversations of: a team mailbox holding a
+        message they may see, or one of their own (Invalid when not a team mailbox).
+        Another member's mailbox is "No such mailbox", as one that does not exist:
+        nothing tells them apart."""
         row = await self._db.fetchone(
-            "SELECT kind FROM mailboxes WHERE id = ? AND removed = 0", (mailbox_id,)
+            f"""SELECT b.kind FROM mailboxes b WHERE b.id = :mailbox AND b.removed = 0
+                AND (b.user_id = :viewer OR (b.kind = 'team' AND (EXISTS (
+                    SELECT 1 FROM messages m WHERE m.mailbox_id = b.id AND {VISIBLE})
+                OR EXISTS (SELECT 1 FROM folders f JOIN message_locations l
+                    ON l.folder_id = f.id JOIN messages m ON m.id = l.message
+                    WHERE f.mailbox_id = b.id AND {VISIBLE}))))""",
+            {"mailbox": mailbox_id, "viewer": viewer},
         )
         if row is None:
             raise NotFound("No such mailbox", {"id": mailbox_id})
@@ -48,7 +64,7 @@ class ConversationQueries:
     async def page(
         self, mailbox_id: int, limit: int, before: str | None, viewer: int
     ) -> ConversationList:
-        await self._team_mailbox(mailbox_id)
+        await self._team_mailbox(mailbox_id, viewer)
         params: dict[str, object] = {"mailbox": mailbox_id, "viewer": viewer, "limit": limit + 1}
         having = ""
         if before:
@@ -153,6 +169,7 @@ class ConversationQueries:
                 ORDER BY e.id""",
             {"thread": thread_id, "viewer": viewer},
         )
+        own = await own_mailboxes(self._db, rows, viewer)
         by_message: dict[int, list[int]] = {}
         for e in entries:
             by_message.setdefault(int(e["message"]), []).append(int(e["contact_id"]))
@@ -160,6 +177,6 @@ class ConversationQueries:
             id=thread_id,
             mailbox_id=int(team["mailbox_id"]),
             subject=rows[0]["subject"] if rows else "",
-            messages=[summary(r, by_message.get(int(r["id"]), [])) for r in rows],
+            messages=[summary(r, by_message.get(int(r["id"]), []), own) for r in rows],
             contact_ids=list(dict.fromkeys(c for e in entries for c in [int(e["contact_id"])])),
         )

@@ -60,9 +60,10 @@ class Dialect(Protocol):
         the index and sort them rather than walk the newest rows (an estimate)."""
         ...
 
-    def search_count(self, query: str) -> tuple[str, dict[str, object]]:
+    def search_count(self, query: str, visible: str | None = None) -> tuple[str, dict[str, object]]:
         """The number of messages `query` matches, counted up to `:cap` (bound by the
-        caller), with its parameters."""
+        caller), with its parameters: every match (the index alone), or with `visible`
+        only the matches that predicate lets the viewer see (binds `:viewer`)."""
         ...
 
     async def contacts_matching(self, db: Database, needle: str) -> tuple[str, str, list[object]]:
@@ -105,11 +106,15 @@ class SqliteDialect:
     def search(
         self, query: str, columns: str, visible: str, *, ranked: bool = True, few: bool = False
     ) -> tuple[str, dict[str, object]]:
-        # unranked: the index's own rowid order, newest stored first, no bm25 per match
+        # unranked: the index's own rowid order, newest stored first, no bm25 per match.
+        # Ranked: bm25() (what `rank` is) as an expression, so it scores only the rows
+        # `visible` lets through; `ORDER BY rank` scores every match before the join (a
+        # member who sees 576 of 200,000 matches: 534 ms, bm25(): 28 ms).
+        order = "bm25(message_fts), m.id" if ranked else "f.rowid DESC"
         return (
             f"""SELECT {columns} FROM message_fts f JOIN messages m ON m.id = f.rowid
                 WHERE message_fts MATCH :q AND {visible}
-                ORDER BY {"rank" if ranked else "f.rowid DESC"} LIMIT :limit""",
+                ORDER BY {order} LIMIT :limit""",
             {"q": query},
         )
 
@@ -117,7 +122,14 @@ class SqliteDialect:
         # FTS5 walks its own doclists newest first: no row is read that does not match
         return False
 
-    def search_count(self, query: str) -> tuple[str, dict[str, object]]:
+    def search_count(self, query: str, visible: str | None = None) -> tuple[str, dict[str, object]]:
+        if visible is not None:
+            return (
+                f"""SELECT count(*) FROM (SELECT 1 FROM message_fts f
+                    JOIN messages m ON m.id = f.rowid
+                    WHERE message_fts MATCH :q AND {visible} LIMIT :cap) s""",
+                {"q": query},
+            )
         return (
             "SELECT count(*) FROM (SELECT rowid FROM message_fts"
             " WHERE message_fts MATCH :q LIMIT :cap) s",
@@ -206,7 +218,14 @@ class PostgresDialect:
             plan = json.loads(plan)
         return float(plan[0]["Plan"]["Plan Rows"]) <= FEW_MATCHES
 
-    def search_count(self, query: str) -> tuple[str, dict[str, object]]:
+    def search_count(self, query: str, visible: str | None = None) -> tuple[str, dict[str, object]]:
+        if visible is not None:
+            return (
+                f"""SELECT count(*) FROM (SELECT 1 FROM message_fts f
+                    JOIN messages m ON m.id = f.rowid
+                    WHERE f.doc @@ to_tsquery('loggbok', :q) AND {visible} LIMIT :cap) s""",
+                {"q": to_tsquery(query)},
+            )
         return (
             """SELECT count(*) FROM (SELECT 1 FROM message_fts f
                 WHERE f.doc @@ to_tsquery('loggbok', :q) LIMIT :cap) s""",

@@ -10,6 +10,7 @@ from typing import Any
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.store import search
 from loggbok.daemon.store.blob_gc import digests_of, release_blobs
 from loggbok.daemon.store.bodies import StoredBody, turn_down_calendar, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
@@ -24,6 +25,7 @@ from loggbok.daemon.store.records import (
     VISIBLE,
     attachment,
     older_than,
+    own_mailboxes,
     participants,
     sender,
     summary,
@@ -40,10 +42,6 @@ from loggbok.protocol.types import (
     Participant,
     SearchResult,
 )
-
-RANKED = 1_000
-"""Searches with at most this many matches are ordered by relevance (scoring them all
-takes about a millisecond); larger ones newest first (`MessageQueries.search`)."""
 
 
 class MessageQueries:
@@ -119,9 +117,10 @@ class MessageQueries:
             found[row[0]].append(row[1])
         return found
 
-    async def _summaries(self, rows: list[Row]) -> list[MessageSummary]:
+    async def _summaries(self, rows: list[Row], viewer: int) -> list[MessageSummary]:
         contacts = await self.contact_ids_of([r["id"] for r in rows])
-        return [summary(r, contacts[r["id"]]) for r in rows]
+        own = await own_mailboxes(self._db, rows, viewer)
+        return [summary(r, contacts[r["id"]], own) for r in rows]
 
     async def get(self, message: int, viewer: int) -> Message:
         """A message (resolved for `viewer` first): `folders` names only the folders of
@@ -225,7 +224,7 @@ class MessageQueries:
             evidence.details["hidden"] = HIDDEN_NOTE
         scan = await self._scan_details(message, row["raw_headers"])
         evidence.details.update(scan)
-        blind, blind_notes = await OutageQueries(self._db).explain(row)
+        blind, blind_notes = await OutageQueries(self._db).explain(row, viewer)
         evidence.details.update(blind)
         words = {
             **evidence.details,
@@ -295,8 +294,11 @@ class MessageQueries:
         if reason:
             clauses.append("m.reason = :reason")
             params["reason"] = reason
-        if mailbox_id is not None:
-            clauses.append("m.mailbox_id = :mailbox")
+        if mailbox_id is not None:  # of the caller's own: a colleague's is none (no rows)
+            clauses.append(
+                "m.mailbox_id = :mailbox AND EXISTS (SELECT 1 FROM mailboxes ob"
+                " WHERE ob.id = :mailbox AND ob.user_id = :viewer)"
+            )
             params["mailbox"] = mailbox_id
         if before:
             ts_text, _, id_text = before.partition(":")
@@ -316,32 +318,14 @@ class MessageQueries:
         page = rows[:limit]
         last = rows[limit - 1] if len(rows) > limit else None
         return MessageList(
-            messages=await self._summaries(page),
+            messages=await self._summaries(page, viewer),
             next=f"{last['date_ts']!r}:{last['id']}" if last else None,
         )
 
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
-        """Logged mail matching an FTS5 query. At most `RANKED` matches: by relevance
-        (bm25, which scores every match). More: the most recently stored matches
-        (store ids follow arrival), newest first: from the index's own order, or, on
-        PostgreSQL, for a word of middling frequency, all its matches read through the
-        index and sorted (`Dialect.few_matches`): a common word costs what a rare one
-        does."""
-        limit = max(1, min(limit, 500))
-        try:
-            count_sql, count_params = self._db.dialect.search_count(query)
-            found = await self._db.fetchval(count_sql, {**count_params, "cap": RANKED + 1})
-            ranked = int(found) <= RANKED
-            few = not ranked and await self._db.dialect.few_matches(self._db, query)
-            sql, params = self._db.dialect.search(
-                query, MESSAGE_COLUMNS, VISIBLE, ranked=ranked, few=few
-            )
-            rows = await self._db.fetchall(sql, {**params, "viewer": viewer, "limit": limit})
-        except Exception as exc:  # an FTS5 syntax error (SQLite's, or pg_search's)
-            raise Invalid("Invalid params", f"search query: {exc}") from None
-        if not ranked:
-            rows.sort(key=lambda r: (r["date_ts"], r["id"]), reverse=True)
-        return SearchResult(hits=await self._summaries(rows))
+        """Logged mail `viewer` may see matching an FTS5 query (`search.matching`)."""
+        rows = await search.matching(self._db, query, limit, viewer)
+        return SearchResult(hits=await self._summaries(rows, viewer))
 
     async def log_manually(
         self, message: int, contact_ids: list[int], body: StoredBody | None

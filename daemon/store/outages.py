@@ -10,6 +10,11 @@ goes on as the new one's until that one's first round). It ends with the first
 round that succeeds (status idle). `since` is the last successful sync before it
 (mail after it is what could not be read), else when it began.
 
+What an outage tells (which mailbox, its address, when and why it could not be
+read) is its mailbox's owner's and the admins' to read: another member who sees
+a message of a blind thread, or one read late, is told only that it was "a
+colleague's mailbox" (`OutageQueries.explain`, `blind_threads_of_contact`).
+
 Functions taking `tx` run inside the caller's transaction (the status is
 written in the same one). Timestamps are computed here (ISO text and epoch
 seconds), not by SQL functions, so the statements stay portable.
@@ -28,6 +33,8 @@ from loggbok.daemon.store.records import VISIBLE
 from loggbok.protocol.types import BlindThread, Contact
 
 UNAVAILABLE = ("auth_failed", "disconnected", "error")
+COLLEAGUES = "a colleague's mailbox"
+"""What stands for another member's mailbox in what an outage tells them."""
 _ARRIVED = "mailbox_id = ? AND date_ts >= ? AND created_at >= ?"
 """A message arrived in an outage: dated from its start (the last good sync) and
 stored only once it began (read when the mailbox came back). Its own date alone
@@ -166,7 +173,7 @@ class OutageQueries:
         self._db = db
 
     _BLIND = """SELECT t.id AS thread_id, t.subject_norm, b.id AS mailbox_id, b.address,
-            o.since_ts, o.cause, o.detail
+            b.user_id, o.since_ts, o.cause, o.detail
         FROM threads t JOIN mailboxes b ON b.id = t.tracked_mailbox_id
         JOIN mailbox_outages o ON o.mailbox_id = b.id AND o.ended_ts IS NULL
         WHERE t.tracked = 1"""
@@ -176,7 +183,8 @@ class OutageQueries:
     (and its subject) is told only to them, counted only for them."""
 
     async def blind_threads_of_contact(self, contact_id: int, viewer: int) -> list[BlindThread]:
-        """The contact's blind threads that `viewer` may know of (`_SEEN`)."""
+        """The contact's blind threads that `viewer` may know of (`_SEEN`); of a
+        colleague's mailbox, without which mailbox nor when (`_told`)."""
         rows = await self._db.fetchall(
             f"""{self._BLIND} AND t.id IN
                 (SELECT thread_id FROM thread_contacts WHERE contact_id = :contact)
@@ -184,11 +192,21 @@ class OutageQueries:
             ORDER BY o.since_ts, t.id""",
             {"contact": contact_id, "viewer": viewer},
         )
-        return [_blind(r) for r in rows]
+        admin = await self._admin(viewer)
+        return [_told(_blind(r), r["user_id"] == viewer or admin) for r in rows]
 
-    async def blind_thread(self, thread_id: int) -> BlindThread | None:
+    async def blind_thread(self, thread_id: int) -> tuple[BlindThread, int] | None:
+        """A thread's blindness and the member whose mailbox it is tracked in."""
         row = await self._db.fetchone(f"{self._BLIND} AND t.id = ?", (thread_id,))
-        return _blind(row) if row is not None else None
+        return (_blind(row), int(row["user_id"])) if row is not None else None
+
+    async def _admin(self, viewer: int) -> bool:
+        row = await self._db.fetchone("SELECT admin, active FROM users WHERE id = ?", (viewer,))
+        return bool(row and row["admin"] and row["active"])
+
+    async def _owner(self, mailbox_id: int) -> int | None:
+        owner = await self._db.fetchval("SELECT user_id FROM mailboxes WHERE id = ?", (mailbox_id,))
+        return None if owner is None else int(owner)
 
     async def blind_counts(self, contact_ids: list[int], viewer: int) -> dict[int, int]:
         """contact id -> how many of its tracked threads that `viewer` may know of
@@ -234,33 +252,55 @@ class OutageQueries:
                 return found
         return None
 
-    async def explain(self, message: Row) -> tuple[dict[str, str], list[str]]:
+    async def explain(self, message: Row, viewer: int) -> tuple[dict[str, str], list[str]]:
         """R13 in `messages.explain` of a `messages` row: evidence details and summary
         sentences, when its thread is blind now (`mailbox_unavailable`) or it arrived
-        while its mailbox could not be read (`read_late`)."""
+        while its mailbox could not be read (`read_late`). Which mailbox, when and why
+        is told to its owner and admins; `viewer`, another member, reads "a
+        colleague's mailbox" and no dates."""
         details: dict[str, str] = {}
         notes: list[str] = []
         thread_id = message["thread_id"]
-        blind = await self.blind_thread(thread_id) if thread_id is not None else None
-        if blind is not None:
-            details["mailbox_unavailable"] = (
-                f"mailbox {blind.mailbox_id} ({blind.address}) unavailable since "
-                f"{blind.since} ({blind.cause}{': ' + blind.detail if blind.detail else ''})"
-            )
-            notes.append(
-                f"This thread is blind (R13, mailbox_unavailable): replies since {blind.since} "
-                f"cannot be read until {blind.address} is connected again."
-            )
+        found = await self.blind_thread(thread_id) if thread_id is not None else None
         late = await self.read_late(message["mailbox_id"], message)
+        if found is None and late is None:
+            return details, notes
+        admin = await self._admin(viewer)
+        if found is not None:
+            blind, owner = found
+            if owner == viewer or admin:
+                details["mailbox_unavailable"] = (
+                    f"mailbox {blind.mailbox_id} ({blind.address}) unavailable since "
+                    f"{blind.since} ({blind.cause}{': ' + blind.detail if blind.detail else ''})"
+                )
+                notes.append(
+                    f"This thread is blind (R13, mailbox_unavailable): replies since "
+                    f"{blind.since} cannot be read until {blind.address} is connected again."
+                )
+            else:
+                details["mailbox_unavailable"] = f"{COLLEAGUES} unavailable"
+                notes.append(
+                    "This thread is blind (R13, mailbox_unavailable): it is tracked in"
+                    f" {COLLEAGUES}, and replies are read when that mailbox is connected again."
+                )
         if late is not None and late.ended_ts is not None:
-            details["read_late"] = (
-                f"arrived while mailbox {late.mailbox_id} was unavailable ({late.cause}, "
-                f"{iso(late.since_ts)} to {iso(late.ended_ts)}); read when it came back"
-            )
-            notes.append(
-                f"It arrived while its mailbox was unavailable ({late.cause}) and was read "
-                f"when the mailbox came back at {iso(late.ended_ts)}."
-            )
+            if await self._owner(late.mailbox_id) == viewer or admin:
+                details["read_late"] = (
+                    f"arrived while mailbox {late.mailbox_id} was unavailable ({late.cause}, "
+                    f"{iso(late.since_ts)} to {iso(late.ended_ts)}); read when it came back"
+                )
+                notes.append(
+                    f"It arrived while its mailbox was unavailable ({late.cause}) and was read "
+                    f"when the mailbox came back at {iso(late.ended_ts)}."
+                )
+            else:
+                details["read_late"] = (
+                    f"arrived while {COLLEAGUES} was unavailable; read when it came back"
+                )
+                notes.append(
+                    f"It arrived while {COLLEAGUES} was unavailable and was read when that"
+                    " mailbox came back."
+                )
         return details, notes
 
     async def arrived(self, outage: Outage) -> list[Row]:
@@ -270,6 +310,17 @@ class OutageQueries:
             f" WHERE {_ARRIVED} ORDER BY date_ts, id",
             (outage.mailbox_id, outage.since_ts, iso(outage.began_ts)),
         )
+
+
+def _told(blind: BlindThread, insider: bool) -> BlindThread:
+    """A blind thread as a member is told of it: whole to the mailbox's owner or an
+    admin (`insider`); to others without the mailbox (id 0, "a colleague's mailbox"),
+    when (`since` empty) or why (`cause` "unavailable", no detail)."""
+    if insider:
+        return blind
+    return msgspec.structs.replace(
+        blind, mailbox_id=0, address=COLLEAGUES, since="", cause="unavailable", detail=""
+    )
 
 
 def _blind(row: Row) -> BlindThread:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from loggbok.daemon.store.db import Row
+from loggbok.daemon.store.db import Database, Row
 from loggbok.protocol.types import Attachment, MessageSummary, Participant, TimelineEntry
 
 MESSAGE_COLUMNS = """m.id, m.message_id, m.mailbox_id, m.folder, m.thread_id, m.subject,
@@ -54,7 +54,23 @@ def attachment(row: Row) -> Attachment:
     )
 
 
-def summary(row: Row, contact_ids: list[int]) -> MessageSummary:
+async def own_mailboxes(db: Database, rows: list[Row], viewer: int) -> set[int]:
+    """The mailboxes of `rows` (`mailbox_id`, where each message was stored from) that
+    are `viewer`'s own: a summary names only those (`summary`), as `messages.get` does;
+    a colleague's mailbox is theirs to name."""
+    ids = sorted({int(r["mailbox_id"]) for r in rows if r["mailbox_id"] is not None})
+    if not ids:
+        return set()
+    marks = ", ".join("?" * len(ids))
+    found = await db.fetchall(
+        f"SELECT id FROM mailboxes WHERE id IN ({marks}) AND user_id = ?", [*ids, viewer]
+    )
+    return {int(r[0]) for r in found}
+
+
+def summary(row: Row, contact_ids: list[int], own: set[int]) -> MessageSummary:
+    """A message as lists show it; `mailbox_id` only when it is in `own`
+    (`own_mailboxes`)."""
     return MessageSummary(
         id=row["id"],
         message_id=row["message_id"],
@@ -66,7 +82,7 @@ def summary(row: Row, contact_ids: list[int]) -> MessageSummary:
         snippet=row["snippet"],
         logged=bool(row["logged"]),
         reason=row["reason"],
-        mailbox_id=row["mailbox_id"],
+        mailbox_id=row["mailbox_id"] if row["mailbox_id"] in own else None,
         contact_ids=contact_ids,
     )
 

@@ -14,7 +14,7 @@ from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.tui.app import build_app
 from loggbok.tui.screens.contacts import ContactsScreen
-from loggbok.tui.screens.timeline import TimelineScreen
+from loggbok.tui.screens.timeline import TimelineScreen, _blind_line
 from tests.conftest import DaemonProcess
 from tests.support.mail import days_ago, deliver, make_maildir, make_message
 
@@ -69,3 +69,21 @@ async def test_a_contact_with_a_blind_thread_is_marked(workdir: Path) -> None:
         await client.close()
     finally:
         await asyncio.to_thread(daemon.stop)
+
+
+def test_a_blind_thread_of_a_colleagues_mailbox_is_shown_without_a_date() -> None:
+    """The daemon tells another member neither when nor why a colleague's mailbox
+    went down (`since` empty): the banner says so without an empty date."""
+    colleague = t.BlindThread(
+        thread_id=1, subject="offer", mailbox_id=0, address="a colleague's mailbox",
+        since="", cause="unavailable",
+    )  # fmt: skip
+    assert _blind_line(colleague) == (
+        "⚠ Blind thread “offer”: a colleague's mailbox is unavailable; replies are read"
+        " when it is connected again."
+    )
+    own = t.BlindThread(
+        thread_id=1, subject="offer", mailbox_id=3, address=ME,
+        since="2026-12-01T10:00:00Z", cause="removed",
+    )  # fmt: skip
+    assert ME in _blind_line(own) and "since 2026-12-01" in _blind_line(own)

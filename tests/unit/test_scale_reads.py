@@ -16,7 +16,7 @@ from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store import contact_search
 from loggbok.daemon.store import dialect as dialect_module
-from loggbok.daemon.store import messages as messages_module
+from loggbok.daemon.store import search as search_module
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.store import Store
 
@@ -63,7 +63,7 @@ async def test_a_search_with_many_matches_is_newest_first(
         ranked = await store.messages.search("budget", 50, 1)
         # few matches: by relevance (the body that says it most often first)
         assert ranked.hits[0].id == 6
-        monkeypatch.setattr(messages_module, "RANKED", 3)
+        monkeypatch.setattr(search_module, "RANKED", 3)
         newest = await store.messages.search("budget", 50, 1)
         assert [h.id for h in newest.hits] == [3, 5, 6, 1, 4, 2]  # days 6, 5, 4, 3, 2, 1
         page = await store.messages.search("budget", 2, 1)
@@ -85,7 +85,7 @@ async def test_newest_first_is_the_same_through_the_index_or_the_walk(
     days = [3, 1, 6, 2, 5, 4, 7, 8]
     bodies = [f"budget plan {'review' if n % 2 else 'draft'} notes" for n in range(8)]
     store = await _store_mail(tmp_path, days, bodies)
-    monkeypatch.setattr(messages_module, "RANKED", 1)
+    monkeypatch.setattr(search_module, "RANKED", 1)
     queries = ['"budget plan"', "plan", "budg*", "body:notes", "review OR draft",
                "budget NOT review", "subject:budget"]  # fmt: skip
     try:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from loggbok.daemon.store.errors import NotFound
 from loggbok.daemon.store.store import Store
 from tests.unit.test_team_leaks import BOB_RULES, HELP_RULES, _round, _team
 
@@ -55,10 +58,18 @@ async def test_a_message_decided_in_a_members_mailbox_is_logged_when_the_team_se
         "SELECT contact_id FROM timeline_entries WHERE message = ?", (message,)
     )
     assert [r[0] for r in entries] == [nils]
-    # Alice, in Bob's team, sees it in the conversation; Carl (Support) does not.
+    # Alice, in Bob's team, sees it in the conversation; Carl (Support) does not: to him
+    # the team mailbox, holding nothing he may see, is no mailbox (as one that is not).
     [conversation] = (await store.conversations.page(help_box, 50, None, 1)).conversations
     assert conversation.contact_ids == [nils]
-    assert (await store.conversations.page(help_box, 50, None, team.carl)).conversations == []
+    with pytest.raises(NotFound) as hidden:
+        await store.conversations.page(help_box, 50, None, team.carl)
+    with pytest.raises(NotFound) as missing:
+        await store.conversations.page(10**9, 50, None, team.carl)
+    assert (str(hidden.value), hidden.value.data) == (
+        str(missing.value).replace(str(10**9), str(help_box)),
+        {"id": help_box},
+    )
     await store.close()
 
 

@@ -12,7 +12,10 @@ subject (logged, `reply_in_tracked_thread`) and one that changes it
 from __future__ import annotations
 
 import json
+import re
+import time
 from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 
 import msgspec
@@ -20,6 +23,7 @@ import pytest
 
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
+from loggbok.daemon.store import search
 from loggbok.daemon.store.archive import ImportItem
 from loggbok.daemon.store.bodies import StoredBody
 from loggbok.daemon.store.errors import Forbidden
@@ -279,4 +283,145 @@ async def test_an_import_changes_no_colleagues_message(tmp_path: Path) -> None:
     done = await store.archive.import_batch([anna], [item], team.alice, admin=True)
     assert done.entries_created == 1
     assert await store.messages.is_logged(changed)
+    await store.close()
+
+
+def _zebra(sender: str, bcc: str, subject: str, key: str, day: int) -> tuple[str, ...]:
+    return (
+        "Sent", f"From: {sender}", "To: anna@k.example", f"Bcc: {bcc}", f"Subject: {subject}",
+        f"Message-ID: <{key}@f.example>", f"Date: {day:02d} Jan 2023 09:00:00 +0000",
+    )  # fmt: skip
+
+
+async def _index(store: Store) -> None:
+    """Store a body for each logged message still without one (what puts it in the
+    search index), its subject as its text."""
+    rows = await store.db.fetchall(
+        "SELECT id, subject FROM messages WHERE logged = 1 AND body_state = 'headers'"
+    )
+    for row in rows:
+        await store.messages.replace_body(row[0], StoredBody(row[1], row[1], row[1], ()))
+
+
+async def test_search_orders_hits_by_what_its_reader_may_see(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relevance or newest first is chosen by the matches the caller may see: a
+    colleague's hidden mail changes neither the hits a member gets nor their order."""
+    monkeypatch.setattr(search, "RANKED", 3)
+    team = await _team(tmp_path)
+    store = team.store
+    await _round(
+        store, team.bob_box, BOB_RULES, "everyone",
+        _zebra("bob@f.example", "log-b@bcc.example", "zebra zebra zebra", "z-old", 1),
+        _zebra("bob@f.example", "log-b@bcc.example",
+               "zebra and a longer subject of many other words", "z-new", 5),
+    )  # fmt: skip
+    await _index(store)
+    ids = {
+        str(r[0]): int(r[1])
+        for r in await store.db.fetchall("SELECT message_key, id FROM messages")
+    }
+    readers = (team.bob, team.carl)
+    before = {
+        r: [h.id for h in (await store.messages.search("zebra", 50, r)).hits] for r in readers
+    }
+    # Two matches, both visible: by relevance, the older one first.
+    assert before[team.carl] == before[team.bob] == [ids["z-old@f.example"], ids["z-new@f.example"]]
+    await _round(
+        store, team.alice_box, ALICE_RULES, "owner",
+        _zebra("alice@f.example", "log-a@bcc.example", "zebra", "z-hidden1", 6),
+        _zebra("alice@f.example", "log-a@bcc.example", "zebra", "z-hidden2", 7),
+    )  # fmt: skip
+    await _index(store)
+    for reader in readers:
+        hits = (await store.messages.search("zebra", 50, reader)).hits
+        assert [h.id for h in hits] == before[reader], reader
+    # Alice sees all four (more than RANKED): newest first.
+    mine = (await store.messages.search("zebra", 50, team.alice)).hits
+    assert [h.id for h in mine] == [
+        ids.get(k) or (await store.messages.resolve(None, f"<{k}>", team.alice))
+        for k in (
+            "z-hidden2@f.example",
+            "z-hidden1@f.example",
+            "z-new@f.example",
+            "z-old@f.example",
+        )
+    ]
+    await store.close()
+
+
+async def test_merge_and_delete_count_only_what_their_caller_may_see(tmp_path: Path) -> None:
+    """Merging or deleting a contact changes the shared record whole, hidden entries
+    too, but the counts it reports are of the entries the caller may see."""
+    team = await _team(tmp_path)
+    store = team.store
+    found = await store.contacts.lookup(["anna@k.example", "berit@k2.example"])
+    anna, berit = found["anna@k.example"], found["berit@k2.example"]
+    # Berit's only entry is Alice's hidden mail: Bob merges her into Anna and is told
+    # of no entry, yet it moved.
+    merged = await store.by_hand.merge_contacts(berit, anna, viewer=team.bob)
+    assert (merged.entries_moved, merged.duplicates) == (0, 0)
+    entries = await store.db.fetchval(
+        "SELECT count(*) FROM timeline_entries WHERE contact_id = ?", (anna,)
+    )
+    assert entries == 4
+    # Carl logs his own mail to Anna, hidden from the others; Alice (an admin) deletes
+    # Anna: all five entries go, she is told of the four she sees.
+    carl_box = await store.mailboxes.add("maildir", "carl@f.example", {}, user_id=team.carl)
+    carl_rules = RuleSettings(
+        bcc_address="log-c@bcc.example", own_addresses=frozenset({"carl@f.example"})
+    )
+    await _round(
+        store, carl_box, carl_rules, "owner",
+        _zebra("carl@f.example", "log-c@bcc.example", "Support case", "c1", 8),
+    )  # fmt: skip
+    deleted = await store.by_hand.delete_contact(anna, viewer=team.alice)
+    assert (deleted.entries_removed, deleted.messages_unlogged) == (4, 4)
+    assert not await store.db.fetchval("SELECT count(*) FROM timeline_entries")
+    await store.close()
+
+
+async def test_an_outage_of_a_colleagues_mailbox_is_told_without_which_or_when(
+    tmp_path: Path,
+) -> None:
+    """Bob's mailbox (where Anna's thread is tracked) goes down and comes back with an
+    answer that arrived meanwhile: Bob and Alice (an admin) read which mailbox, when
+    and why; Carl, who sees the messages, reads "a colleague's mailbox" and no more."""
+    team = await _team(tmp_path)
+    store, kept = team.store, team.ids["kept@k.example"]
+    anna = (await store.contacts.lookup(["anna@k.example"]))["anna@k.example"]
+    await store.mailboxes.set_status(team.bob_box, "auth_failed", "password expired")
+    secret_words = ("bob@f.example", "auth_failed", "password expired", f"mailbox {team.bob_box}")
+    for member in (team.bob, team.alice):
+        told = await store.messages.explain(kept, member)
+        assert "bob@f.example" in told.evidence.details["mailbox_unavailable"], member
+        [blind] = await store.outages.blind_threads_of_contact(anna, member)
+        assert (blind.mailbox_id, blind.address, blind.cause) == (
+            team.bob_box, "bob@f.example", "auth_failed",
+        )  # fmt: skip
+    told = await store.messages.explain(kept, team.carl)
+    assert told.evidence.details["mailbox_unavailable"] == "a colleague's mailbox unavailable"
+    assert "blind" in told.summary
+    assert not [w for w in secret_words if w in _text(told)]
+    [blind] = await store.outages.blind_threads_of_contact(anna, team.carl)
+    assert (blind.mailbox_id, blind.address, blind.since, blind.cause, blind.detail) == (
+        0, "a colleague's mailbox", "", "unavailable", "",
+    )  # fmt: skip
+    # An answer arrives while it is down, read when it comes back: read late.
+    await _round(
+        store, team.bob_box, BOB_RULES, "everyone",
+        ("INBOX", "From: anna@k.example", "To: alice@f.example", "Cc: bob@f.example",
+         "Subject: Re: Secret plans", "Message-ID: <late@k.example>",
+         "In-Reply-To: <kept@k.example>", f"Date: {formatdate(time.time() + 60)}"),
+    )  # fmt: skip
+    await store.mailboxes.set_status(team.bob_box, "idle")
+    late = await store.messages.resolve(None, "<late@k.example>", team.carl)
+    for member in (team.bob, team.alice):
+        told = await store.messages.explain(late, member)
+        assert "auth_failed" in told.evidence.details["read_late"], member
+    told = await store.messages.explain(late, team.carl)
+    assert "a colleague's mailbox" in told.evidence.details["read_late"]
+    assert not [w for w in secret_words if w in _text(told)]
+    assert not re.search(r"\d{4}-\d\d-\d\dT", told.evidence.details["read_late"] + told.summary)
     await store.close()

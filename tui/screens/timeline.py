@@ -104,14 +104,7 @@ class TimelineScreen(DaemonScreen):
     def _show_blind(self, blind: list[t.BlindThread]) -> None:
         view = self.query_one("#timeline-blind", Static)
         view.display = bool(blind)
-        view.update(
-            "\n".join(
-                f"⚠ Blind thread “{b.subject}”: {b.address} unavailable since "
-                f"{text.format_date(b.since)} ({b.cause}); replies are read when it is "
-                "connected again."
-                for b in blind
-            )
-        )
+        view.update("\n".join(_blind_line(b) for b in blind))
 
     def _status(self) -> None:
         count = len(self.timeline.entries)
@@ -164,3 +157,18 @@ class TimelineScreen(DaemonScreen):
         entry = self.timeline.current
         if entry is not None:
             self.app.push_screen(WhyScreen(entry.id))
+
+
+def _blind_line(b: t.BlindThread) -> str:
+    """One blind thread; one tracked in a colleague's mailbox comes without when or why
+    (the daemon tells those to the mailbox's owner only: `since` is empty)."""
+    if not b.since:
+        return (
+            f"⚠ Blind thread “{b.subject}”: {b.address} is unavailable; replies are read "
+            "when it is connected again."
+        )
+    return (
+        f"⚠ Blind thread “{b.subject}”: {b.address} unavailable since "
+        f"{text.format_date(b.since)} ({b.cause}); replies are read when it is "
+        "connected again."
+    )
