@@ -185,7 +185,7 @@ async def test_a_read_held_up_on_one_reader_leaves_the_others_free(tmp_path: Pat
 
     try:
         for reader in store.db._readers:
-            await reader.create_function("held", 1, held)
+            await reader.run(lambda conn: conn.create_function("held", 1, held))
         slow = asyncio.ensure_future(store.db.fetchone("SELECT held(1)"))
         await asyncio.sleep(0.05)
         assert not slow.done()
