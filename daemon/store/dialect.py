@@ -39,6 +39,11 @@ class Dialect(Protocol):
         """The current UTC time as stored text, 2026-12-06T15:04:05Z."""
         ...
 
+    def json_rows(self, columns: str, order: str) -> str:
+        """An aggregate of the rows' `columns` as JSON text, an array of arrays in
+        `order` (over a subquery already sorted by it; NULL or `[]` for no rows)."""
+        ...
+
     def greatest(self, a: str, b: str) -> str: ...
 
     def insertion_order(self, alias: str) -> str:
@@ -96,6 +101,10 @@ class SqliteDialect:
 
     def now_text(self) -> str:
         return "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+
+    def json_rows(self, columns: str, order: str) -> str:
+        # SQLite aggregates in the order its subquery hands the rows over
+        return f"json_group_array(json_array({columns}))"
 
     def greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"
@@ -168,6 +177,9 @@ class PostgresDialect:
 
     def now_text(self) -> str:
         return """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+    def json_rows(self, columns: str, order: str) -> str:
+        return f"json_agg(json_build_array({columns}) ORDER BY {order})::text"
 
     def greatest(self, a: str, b: str) -> str:
         return f"greatest({a}, {b})"
