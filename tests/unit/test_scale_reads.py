@@ -168,9 +168,47 @@ async def test_contacts_list_is_the_same_however_many_match(
         for few, dense in ((0, 100), (0, 5), (100, 100)):
             monkeypatch.setattr(contact_search, "FEW", few)
             monkeypatch.setattr(contact_search, "DENSE", dense)
+            monkeypatch.setattr(dialect_module, "FEW_CONTACTS", few)
+            store.contacts._plans.clear()  # each needle's plan is kept: choose anew
             assert await _names(store, "firm") == expected
             assert await _names(store, "firm1") == [n for n in expected if int(n[-2:]) % 3 == 1]
     finally:
+        await store.close()
+
+
+async def test_a_contacts_plan_kept_from_before_another_writer_gives_the_fresh_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A needle's plan is kept until this process writes; another process's write
+    (here a second store on the same database) may make it the slower plan, never a
+    page with other contacts or another order."""
+    monkeypatch.setattr(contact_search, "FEW", 5)
+    monkeypatch.setattr(dialect_module, "FEW_CONTACTS", 5)
+    store = await Store.open(tmp_path)
+    other = await Store.open(tmp_path)
+    try:
+        for n in range(3):
+            await store.contacts.create(f"p{n}@firm.example", f"Person {n:02d}")
+        assert await _names(store, "firm") == ["Person 00", "Person 01", "Person 02"]
+        kept = store.contacts._plans["firm"]
+        generation = store.db.generation
+        for n in range(3, 12):  # more than FEW now match: a fresh plan would differ
+            await other.contacts.create(f"p{n}@firm.example", f"Person {n:02d}")
+        async with other.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE contacts SET last_activity = '2024-01-01T00:00:00Z' WHERE name = ?",
+                ("Person 07",),
+            )
+        fresh = await _names(other, "firm")
+        assert fresh == ["Person 07"] + [f"Person {n:02d}" for n in range(12) if n != 7]
+        assert other.contacts._plans["firm"] != kept
+        assert await _names(store, "firm") == fresh
+        assert store.db.generation == generation and store.contacts._plans["firm"] == kept
+        await store.contacts.create("q@else.example", "Else")  # this process writes
+        assert await _names(store, "firm") == fresh
+        assert store.contacts._plans["firm"] != kept  # chosen anew
+    finally:
+        await other.close()
         await store.close()
 
 
