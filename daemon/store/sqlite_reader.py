@@ -60,6 +60,7 @@ class SqliteReader:
     def __init__(self, pool: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
         self._pool = pool
         self._conn = conn
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> SqliteReader:
@@ -82,5 +83,9 @@ class SqliteReader:
         return await self.run(partial(fetchone, sql, params))
 
     async def close(self) -> None:
+        """Close the connection and end the thread (again: nothing more to do)."""
+        if self._closed:
+            return
+        self._closed = True
         await self.run(sqlite3.Connection.close)
         self._pool.shutdown(wait=True)
