@@ -24,7 +24,7 @@ FEW_MATCHES = 10_000
 """PostgreSQL: a newest-first search estimated to match at most this many messages
 reads them all through the GIN index and sorts them (`PostgresDialect.few_matches`)."""
 
-FEW_CONTACTS = 1_500
+FEW_CONTACTS = 500
 """PostgreSQL: a contacts query that matches at most this many is answered by
 sorting its matches (`PostgresDialect.contacts_matching`); more, by walking the list."""
 
@@ -264,9 +264,10 @@ class PostgresDialect:
         # sorted (the subquery's OFFSET 0 keeps the planner from walking the list's
         # index instead, row after row, where the matches sit late in the list's
         # order); sorting costs a row read per match (5,120 matches: 5-10 ms here).
-        # More: the planner's own plan, which walks the list's index (a page of 51 at
-        # one contact in 50 reads about 2,500). Shorter: the list's index walked, each
-        # row compared. (`ContactQueries` keeps the choice per needle.)
+        # More: the planner's own plan, which walks the list's index without reading
+        # the table (migration 15: it carries `search_text`; a page of 51 at one
+        # contact in 50 reads about 2,500 entries, 0.5 ms). Shorter: the list's index
+        # walked, each row compared. (`ContactQueries` keeps the choice per needle.)
         like = like_contains(needle)
         if "\n" in needle:  # the lines of `search_text` are compared one by one
             return (

@@ -309,6 +309,31 @@ async def test_postgres_finds_contacts_through_one_trigram_index(tmp_path: Path)
         await store.close()
 
 
+@pytest.mark.postgres_only
+async def test_postgres_walks_the_contact_list_without_reading_the_table(tmp_path: Path) -> None:
+    # migration 15: the list's index carries `search_text` (and the columns its
+    # expressions need), so a query found in many contacts walks it index-only
+    store = await Store.open(tmp_path)
+    try:
+        for n in range(40):
+            await store.contacts.create(f"p{n}@firm.example", f"Person {n:02d}")
+        async with store.db.transaction() as tx:
+            await tx.execute("SET LOCAL enable_seqscan = off")  # a tiny table: no scan
+            await tx.execute("SET LOCAL enable_bitmapscan = off")
+            plan = "\n".join(
+                r[0]
+                for r in await tx.fetchall(
+                    "EXPLAIN SELECT c.id FROM contacts c WHERE c.search_text LIKE ?"
+                    " ORDER BY c.last_activity IS NULL, c.last_activity DESC, lower(c.name),"
+                    " c.id LIMIT 51",
+                    ("%firm%",),
+                )
+            )
+        assert "Index Only Scan using contacts_listed" in plan
+    finally:
+        await store.close()
+
+
 async def test_a_page_after_a_cursor_is_one_index_range(tmp_path: Path) -> None:
     # `(date, id) < (:ts, :bid)`: the cursor bounds the index range itself, so a deep
     # page reads its own rows, not every newer one (the OR form: PostgreSQL filtered
