@@ -287,7 +287,10 @@ class PostgresDialect:
             (like, FEW_CONTACTS + 1),
         )
         if int(found) > FEW_CONTACTS:
-            return "contacts c", "WHERE c.search_text LIKE ? ESCAPE '\\'", [like]
+            # `|| ''`: not through the trigram index, so the walk is the plan even once
+            # psycopg prepares the statement (PostgreSQL's generic plan for
+            # `search_text LIKE $1` sorts the index's matches: 4-9 ms for "karl")
+            return "contacts c", "WHERE (c.search_text || '') LIKE ? ESCAPE '\\'", [like]
         return (
             "(SELECT * FROM contacts k WHERE k.search_text LIKE ? ESCAPE '\\' OFFSET 0) c",
             "",
