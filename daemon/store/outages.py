@@ -192,6 +192,8 @@ class OutageQueries:
             ORDER BY o.since_ts, t.id""",
             {"contact": contact_id, "viewer": viewer},
         )
+        if not rows:
+            return []  # the usual case: no second statement (every timeline's first page)
         admin = await self._admin(viewer)
         return [_told(_blind(r), r["user_id"] == viewer or admin) for r in rows]
 

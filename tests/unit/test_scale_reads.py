@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,6 +173,37 @@ async def test_contacts_list_is_the_same_however_many_match(
             store.contacts._plans.clear()  # each needle's plan is kept: choose anew
             assert await _names(store, "firm") == expected
             assert await _names(store, "firm1") == [n for n in expected if int(n[-2:]) % 3 == 1]
+    finally:
+        await store.close()
+
+
+async def test_a_timeline_page_and_a_contacts_page_are_one_statement_each(tmp_path: Path) -> None:
+    """Each statement is a trip to a reader (a thread, a server): a first timeline page
+    is its page and its blind threads (two, side by side), a contacts page one (and the
+    count that picks its plan, for a needle not seen since the last write)."""
+    store = await _store_mail(tmp_path, [1, 2, 3], ["a", "b", "c"])
+    statements: list[str] = []
+    for name in ("fetchall", "fetchone"):
+        read = getattr(store.db, name)
+
+        def counted(sql: str, params: object = (), read: Any = read) -> Any:
+            statements.append(sql)
+            return read(sql, params)
+
+        setattr(store.db, name, counted)
+    try:
+        anna = (await store.contacts.search("anna", 10, None, 1)).contacts[0]
+        statements.clear()
+        page = await store.timeline.page(anna.id, 50, None, 1)
+        assert len(page.entries) == 3 and page.entries[0].attachments == []
+        assert await store.outages.blind_threads_of_contact(anna.id, 1) == []
+        assert len(statements) == 2
+        statements.clear()
+        found = await store.contacts.search("anna", 50, None, 1)
+        assert [c.id for c in found.contacts] == [anna.id]
+        assert found.contacts[0].last_activity is not None
+        assert found.contacts[0].blind_threads == 0
+        assert len(statements) == 1
     finally:
         await store.close()
 
