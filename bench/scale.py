@@ -93,7 +93,7 @@ async def concurrent(clients: list[Client], call: Call, rounds: int) -> tuple[li
     return times, len(times) / elapsed
 
 
-async def measure(target: Target, rounds: int) -> dict[str, Any]:
+async def measure(target: Target, rounds: int, only: list[str] | None = None) -> dict[str, Any]:
     facts = target.facts()
     out: dict[str, Any] = {"store": target.name, "facts": facts, "load": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="lbs-") as tmp:
@@ -170,6 +170,8 @@ async def measure(target: Target, rounds: int) -> dict[str, Any]:
             clients = [client, *[await daemon.client() for _ in range(3)]]
             reads: dict[str, Any] = {}
             for name, (call, n) in calls.items():
+                if only and not any(part in name for part in only):
+                    continue
                 await timed(client, call, WARM)
                 one = await timed(client, call, n)
                 four, throughput4 = await concurrent(clients, call, max(5, n // 2))
@@ -267,7 +269,7 @@ async def run(target: Target, args: argparse.Namespace) -> dict[str, Any]:
             built.write_text(json.dumps(timings))
             print(f"  built in {timings['messages_s']:.0f} s ({timings['per_second']:.0f}/s)")
         print(f"measuring {target.name} ...", flush=True)
-        result = await measure(target, args.rounds)
+        result = await measure(target, args.rounds, args.reads)
         result["build"] = json.loads(built.read_text())
         return result
     finally:
@@ -276,7 +278,7 @@ async def run(target: Target, args: argparse.Namespace) -> dict[str, Any]:
 
 async def main_async(args: argparse.Namespace) -> None:
     results = []
-    for target in targets(args.store, args.messages, args.cache):
+    for target in targets(args.store, args.messages, args.cache, args.pg_cache):
         result = await run(target, args)
         print(table(result), flush=True)
         results.append(result)
@@ -295,6 +297,14 @@ def main() -> None:
         help="which store to build and measure (both: one after the other, then side by side)",
     )  # fmt: skip
     parser.add_argument("--cache", type=Path, default=None, help="the SQLite store's data dir")
+    parser.add_argument(
+        "--pg-cache", type=Path, default=None,
+        help="the PostgreSQL store's folder (its cluster in pg/, blobs in data/)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reads", type=lambda text: text.split(","), default=None,
+        help="only the reads whose names contain one of these (comma-separated), e.g. timeline",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=RESULTS / "scale.json")
     asyncio.run(main_async(parser.parse_args()))
 

@@ -320,7 +320,9 @@ class PostgresTarget:
         return out
 
 
-def targets(store: str, messages: int, sqlite_cache: Path | None) -> list[Target]:
+def targets(
+    store: str, messages: int, sqlite_cache: Path | None, pg_cache: Path | None = None
+) -> list[Target]:
     home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "loggbok-bench"
     pg_home = Path("/var/tmp/loggbok-bench") if os.geteuid() == 0 else home
     chosen: list[Target] = []
@@ -331,5 +333,9 @@ def targets(store: str, messages: int, sqlite_cache: Path | None) -> list[Target
             target.db = sqlite_cache / "loggbok.sqlite3"
         chosen.append(target)
     if store in ("postgres", "both"):
-        chosen.append(PostgresTarget(pg_home, messages))
+        pg_target = PostgresTarget(pg_home, messages)
+        if pg_cache is not None:
+            pg_target.cache = pg_cache
+            pg_target.root, pg_target.data_dir = pg_cache / "pg", pg_cache / "data"
+        chosen.append(pg_target)
     return chosen

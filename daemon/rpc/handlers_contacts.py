@@ -5,6 +5,8 @@ blind threads) counts only the mail the daemon's user may see (`records.VISIBLE`
 
 from __future__ import annotations
 
+import asyncio
+
 from msgspec import UNSET
 
 from loggbok.daemon.importing import import_contacts
@@ -12,6 +14,7 @@ from loggbok.daemon.rpc.access import is_admin
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rpc.hangup import cancel_on_hangup
+from loggbok.daemon.store.errors import Invalid
 from loggbok.daemon.store.timeline import require_contact
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
@@ -82,10 +85,26 @@ async def merge(ctx: Context, params: t.ContactMergeParams) -> t.Contact:
 
 
 async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
-    await require_contact(ctx.store.db, params.contact_id)
-    page = await ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
+    """The page and (first page) the blind threads are read at once, on two readers.
+    A page with entries proves the contact exists (its entries go with it): only
+    an empty page (or a refused cursor, NOT_FOUND first as ever) asks."""
+    page_read = ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
+    blind: list[t.BlindThread] = []
+    try:
+        if params.before is None:
+            page, blind = await asyncio.gather(
+                page_read,
+                ctx.store.outages.blind_threads_of_contact(params.contact_id, ctx.viewer),
+            )
+        else:
+            page = await page_read
+    except Invalid:
+        await require_contact(ctx.store.db, params.contact_id)
+        raise
+    if not page.entries:
+        await require_contact(ctx.store.db, params.contact_id)
     if params.before is None:
-        page.blind = await ctx.store.outages.blind_threads_of_contact(params.contact_id, ctx.viewer)
+        page.blind = blind
     return page
 
 

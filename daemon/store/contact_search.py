@@ -21,7 +21,7 @@ from loggbok.daemon.store.dialect import SQLITE, like_contains
 
 FEW = 500
 """Matches read by id and sorted (cheaper than walking the list's index)."""
-DENSE = 5_000
+DENSE = 12_000
 """Above this many matches the list's index is walked and each contact compared."""
 TRIGRAM = 3
 """Shorter needles cannot use the trigram index."""

@@ -16,17 +16,25 @@ from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
 from loggbok.daemon.store.db import Database, Dialect, Row, Transaction
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
+from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.records import VISIBLE
 from loggbok.protocol.types import Contact, ContactList
 
+PLANS = 256
+"""How many needles' plans `ContactQueries._matching` keeps."""
 
-def _select(dialect: Dialect) -> str:
+
+ORDER = "c.last_activity IS NULL, c.last_activity DESC, lower(c.name), c.id"
+"""The list's order (the index `contacts_listed`)."""
+
+
+def _select(dialect: Dialect, columns: str = "", joins: str = "") -> str:
     return f"""
     SELECT c.id, c.name, c.source, c.last_activity, c.company_id, co.name AS company,
            (SELECT {dialect.joined("email")} FROM
                (SELECT email FROM contact_emails e WHERE e.contact_id = c.id
-                ORDER BY position, email) x) AS emails
-    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+                ORDER BY position, email) x) AS emails{columns}
+    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id {joins}
 """
 
 
@@ -85,6 +93,9 @@ async def owners_in(tx: Transaction, emails: Iterable[str]) -> dict[str, int]:
 class ContactQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._plans: dict[str, tuple[str, str, list[object]]] = {}
+        """`_matching`'s plans by needle, oldest first (at most `PLANS`)."""
+        self._generation = db.generation
 
     async def create(
         self, email: str, name: str | None = None, more: Sequence[str] = (), source: str = "manual"
@@ -127,42 +138,76 @@ class ContactQueries:
         """A page of contacts in the list's order (latest activity first), those whose
         name, address or company contains `query` (any case) when one is given.
 
-        The page's ids come first, from indexes (`contacts_listed` for the order, and
-        what `Dialect.contacts_matching` finds the matches with: SQLite's trigram
-        index `contact_search` for a query of three characters or more, PostgreSQL's
-        pg_trgm indexes); only the page's contacts are then read whole. No read of
-        every contact: see `contact_search.matching` for how the matches meet the
-        order on SQLite.
+        One statement (`_page`): the page's ids first, from indexes (`contacts_listed`
+        for the order, and what `Dialect.contacts_matching` finds the matches with:
+        SQLite's trigram index `contact_search` for a query of three characters or
+        more, PostgreSQL's pg_trgm index); then only the page's contacts are read
+        whole, with their `last_activity` as `viewer` sees it (`seen_by`) and their
+        blind threads (`OutageQueries.blind_counts_sql`). No read of every contact: see
+        `contact_search.matching` for how the matches meet the order on SQLite.
 
-        Each contact's `last_activity` is as `viewer` sees it (`seen_by`); the order
-        is the stored one, every member's mail (see docs/team.md)."""
+        The order is the stored one, every member's mail (see docs/team.md)."""
         limit = max(1, min(limit, 1000))
         offset = int(cursor) if cursor and cursor.isdigit() else 0
         needle = query.strip().lower()
-        params: list[object] = []
-        source, where = "contacts c", ""
+        source, where, params = "contacts c", "", list[object]()
         if needle:
-            source, where, params = await self._db.dialect.contacts_matching(self._db, needle)
-        ids = [
-            int(r[0])
-            for r in await self._db.fetchall(
-                f"SELECT c.id FROM {source} {where} ORDER BY c.last_activity IS NULL,"
-                " c.last_activity DESC, lower(c.name), c.id LIMIT ? OFFSET ?",
-                [*params, limit + 1, offset],
-            )
-        ]
-        rows = {
-            r["id"]: r
-            for r in await self._db.fetchall_in(
-                _select(self._db.dialect) + " WHERE c.id IN ({placeholders})", ids
-            )
-        }
-        return ContactList(
-            contacts=await self.seen_by(
-                [_contact(rows[i]) for i in ids[:limit] if i in rows], viewer
-            ),
-            next=str(offset + limit) if len(ids) > limit else None,
+            source, where, params = await self._matching(needle)
+        # the matching's `?` as names: the page's statement binds `:viewer` too
+        parts = f"{source} {where}".split("?")
+        matched = parts[0] + "".join(f":p{i}{part}" for i, part in enumerate(parts[1:]))
+        rows = await self._db.fetchall(
+            self._page(matched, viewer),
+            {
+                **{f"p{i}": value for i, value in enumerate(params)},
+                "limit": limit + 1,
+                "offset": offset,
+                "viewer": viewer,
+            },
         )
+        found = [_contact(r) for r in rows[:limit]]
+        if viewer is not None:
+            found = [
+                msgspec.structs.replace(c, last_activity=r["seen"], blind_threads=r["blind"] or 0)
+                for c, r in zip(found, rows, strict=False)
+            ]
+        return ContactList(contacts=found, next=str(offset + limit) if len(rows) > limit else None)
+
+    def _page(self, matched: str, viewer: int | None) -> str:
+        """The page of the list as one statement: its ids in a CTE `page` (the contacts
+        `matched` (FROM and WHERE) in the list's order, `LIMIT :limit OFFSET :offset`),
+        the contacts read whole only for them; with a `viewer`, `seen` (their
+        `last_activity` as the viewer sees it, as `seen_by`) and `blind` (their blind
+        threads, as `OutageQueries.with_blind`: `blind_counts_sql`)."""
+        columns = joins = ""
+        if viewer is not None:
+            columns = f""", (SELECT m.date FROM timeline_entries e
+                    JOIN messages m ON m.id = e.message
+                    WHERE e.contact_id = c.id AND {VISIBLE}
+                    ORDER BY e.date_ts DESC, e.id DESC LIMIT 1) AS seen, b.blind"""
+            blind = OutageQueries.blind_counts_sql(self._db.dialect)
+            joins = f"LEFT JOIN ({blind}) b ON b.contact_id = c.id"
+        return f"""WITH page AS (SELECT c.id FROM {matched}
+                ORDER BY {ORDER} LIMIT :limit OFFSET :offset)
+            {_select(self._db.dialect, columns, joins)}
+            WHERE c.id IN (SELECT id FROM page) ORDER BY {ORDER}"""
+
+    async def _matching(self, needle: str) -> tuple[str, str, list[object]]:
+        """`Dialect.contacts_matching` for `needle`, remembered per needle until this
+        process writes again (`db.generation`): on SQLite it counts the matches to
+        choose how to read them (a statement of its own). The choice never changes
+        what a page holds, only what it costs, so one made before another process's
+        write is still right."""
+        if self._generation != self._db.generation:
+            self._plans.clear()
+            self._generation = self._db.generation
+        plan = self._plans.pop(needle, None)
+        if plan is None:
+            plan = await self._db.dialect.contacts_matching(self._db, needle)
+        self._plans[needle] = plan
+        while len(self._plans) > PLANS:
+            del self._plans[next(iter(self._plans))]
+        return plan
 
     async def update(
         self,

@@ -356,4 +356,10 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX attachments_sha256 ON attachments(sha256);
     """,
+    # 15: PostgreSQL's list index carries each contact's searchable text, so a
+    # `contacts.list` query walks the list's order without reading the table. Nothing
+    # on SQLite (its matches come from `contact_search`)
+    """
+    SELECT 1;
+    """,
 ]

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.db import Database, Dialect, Row, Transaction
 from loggbok.daemon.store.records import VISIBLE
 from loggbok.protocol.types import BlindThread, Contact
 
@@ -192,6 +192,8 @@ class OutageQueries:
             ORDER BY o.since_ts, t.id""",
             {"contact": contact_id, "viewer": viewer},
         )
+        if not rows:
+            return []  # the usual case: no second statement (every timeline's first page)
         admin = await self._admin(viewer)
         return [_told(_blind(r), r["user_id"] == viewer or admin) for r in rows]
 
@@ -207,6 +209,22 @@ class OutageQueries:
     async def _owner(self, mailbox_id: int) -> int | None:
         owner = await self._db.fetchval("SELECT user_id FROM mailboxes WHERE id = ?", (mailbox_id,))
         return None if owner is None else int(owner)
+
+    @classmethod
+    def blind_counts_sql(cls, dialect: Dialect) -> str:
+        """`blind_counts` of the contacts of a `page` (a CTE with their `id`s), as rows
+        of (contact_id, blind): a part of a larger statement (`contacts.search`). From
+        the open outages on, in this order (SQLite's planner, unsure how many a `page`
+        holds, would read every `thread_contacts` row instead), and `_SEEN` asked
+        only of the threads of the page's contacts (it names `tc`, so it is tested
+        once `tc` is found)."""
+        join = dialect.join_in_order()
+        return f"""SELECT tc.contact_id, count(*) AS blind FROM mailbox_outages o
+            {join} threads t ON t.tracked_mailbox_id = o.mailbox_id AND t.tracked = 1
+            {join} thread_contacts tc ON tc.thread_id = t.id
+            WHERE o.ended_ts IS NULL AND tc.contact_id IN (SELECT id FROM page)
+                AND {cls._SEEN.replace("m.thread_id = t.id", "m.thread_id = tc.thread_id")}
+            GROUP BY tc.contact_id"""
 
     async def blind_counts(self, contact_ids: list[int], viewer: int) -> dict[int, int]:
         """contact id -> how many of its tracked threads that `viewer` may know of

@@ -442,4 +442,15 @@ PG_MIGRATIONS: list[str] = [
     """
     CREATE INDEX attachments_sha256 ON attachments(sha256);
     """,
+    # 15: the list's index carries what a query needs to walk it without reading the
+    # table (an index-only scan): each contact's `search_text`, and `name` and
+    # `last_activity`, which its expressions are computed from (the planner asks for
+    # the columns). A query found in more than `dialect.FEW_CONTACTS` contacts walks
+    # it: 0.1-1.2 ms for a page at 100,000 contacts, where reading each row took 5.
+    """
+    DROP INDEX contacts_listed;
+    CREATE INDEX contacts_listed
+        ON contacts((last_activity IS NULL), last_activity DESC, lower(name), id)
+        INCLUDE (name, last_activity, search_text);
+    """,
 ]

@@ -35,8 +35,11 @@ def older_than(date: str, id: str) -> str:
 
 
 def participants(recipients_json: str, kind: str) -> list[Participant]:
-    data = json.loads(recipients_json or "{}")
-    return [Participant(email=e, name=n) for e, n in data.get(kind, [])]
+    return _of_kind(json.loads(recipients_json or "{}"), kind)
+
+
+def _of_kind(recipients: dict[str, list[list[str]]], kind: str) -> list[Participant]:
+    return [Participant(email=e, name=n) for e, n in recipients.get(kind, [])]
 
 
 def sender(row: Row) -> Participant:
@@ -88,6 +91,7 @@ def summary(row: Row, contact_ids: list[int], own: set[int]) -> MessageSummary:
 
 
 def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
+    recipients = json.loads(row["recipients"] or "{}")
     return TimelineEntry(
         id=row["id"],
         entry_id=row["entry_id"],
@@ -95,8 +99,8 @@ def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
         message_id=row["message_id"],
         subject=row["subject"],
         from_=sender(row),
-        to=participants(row["recipients"], "to"),
-        cc=participants(row["recipients"], "cc"),
+        to=_of_kind(recipients, "to"),
+        cc=_of_kind(recipients, "cc"),
         date=row["date"],
         snippet=row["snippet"],
         direction=row["direction"],

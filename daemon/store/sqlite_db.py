@@ -2,12 +2,13 @@
 transactions; `db.Database` and `db.Transaction` on aiosqlite.
 
 One writer connection (all writes, serialised by a lock, in explicit
-`BEGIN IMMEDIATE` transactions) and a pool of `READERS` reader connections (RPC
-reads see only committed data, thanks to WAL; each reader runs its statement on
-its own thread, so a slow search does not hold up a timeline page and reads
-scale with clients). All run on aiosqlite's threads, so no query blocks the
-event loop. Reads take turns at the pool fairly between callers
-(`fair.FairGate`, as wide as the pool: one read per free reader). Every write
+`BEGIN IMMEDIATE` transactions, on aiosqlite's thread) and a pool of `READERS`
+reader connections (RPC reads see only committed data, thanks to WAL; each
+reader runs its statement on its own thread, so a slow search does not hold up
+a timeline page and reads scale with clients; a read is one trip to that thread,
+`sqlite_reader.py`). No query blocks the event loop. Reads take turns at the
+pool fairly between callers (`fair.FairGate`, as wide as the pool: one read per
+free reader). Every write
 transaction brings the contacts' trigram index up to date before it commits
 (`contact_search.settle`).
 
@@ -42,6 +43,7 @@ from loggbok.daemon.store.dialect import SQLITE
 from loggbok.daemon.store.errors import MemberTaken, StoreUnavailable
 from loggbok.daemon.store.fair import FairGate
 from loggbok.daemon.store.migrations import MIGRATIONS
+from loggbok.daemon.store.sqlite_reader import SqliteReader
 
 Row = sqlite3.Row
 SqlParams = Sequence[Any] | dict[str, Any]
@@ -92,9 +94,7 @@ class SqliteDatabase(DerivedReads):
 
     dialect = SQLITE
 
-    def __init__(
-        self, path: Path, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]
-    ):
+    def __init__(self, path: Path, writer: aiosqlite.Connection, readers: list[SqliteReader]):
         self.path = path
         self.where = str(path)
         self.blobs = BlobStore(path.parent / "blobs")
@@ -128,7 +128,7 @@ class SqliteDatabase(DerivedReads):
             if cap := os.environ.get(MAX_PAGE_COUNT_VARIABLE):
                 await writer.execute(f"PRAGMA max_page_count={int(cap)}")
             for _ in range(READERS):
-                db._readers.append(await _connect(path))
+                db._readers.append(await SqliteReader.open(path))
             db._idle = list(db._readers)
             db._reader_gate = FairGate(width=len(db._readers))
         except BaseException as exc:
@@ -272,7 +272,7 @@ class SqliteDatabase(DerivedReads):
             raise asyncio.CancelledError
 
     @asynccontextmanager
-    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _reader(self) -> AsyncIterator[SqliteReader]:
         """An idle reader, for this caller's turn (`FairGate`: one turn per idle reader)."""
         async with self._reader_gate.turn():
             reader = self._idle.pop()
@@ -282,13 +282,12 @@ class SqliteDatabase(DerivedReads):
                 self._idle.append(reader)
 
     async def fetchall(self, sql: str, params: SqlParams = ()) -> list[Any]:
-        async with self._reader() as reader, reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._reader() as reader:
+            return await reader.fetchall(sql, params)
 
     async def fetchone(self, sql: str, params: SqlParams = ()) -> Any:
-        async with self._reader() as reader, reader.execute(sql, params) as cursor:
-            row: Any = await cursor.fetchone()
-            return row
+        async with self._reader() as reader:
+            return await reader.fetchone(sql, params)
 
     async def publish(self, message_ids: list[int]) -> None:
         """Nothing: one process writes a SQLite store."""

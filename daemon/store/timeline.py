@@ -1,26 +1,48 @@
 """Timeline pages: a contact's logged messages, newest first, keyset-paged.
 
 The `before` cursor is "<date_ts>:<entry id>" of the last entry of the
-previous page, so a page costs one index range scan however deep it is.
+previous page, so a page costs one index range scan however deep it is. A page
+is one statement: each entry's attachments come with it (`_ATTACHMENTS`, one
+lookup in the attachments' primary key per entry), not from a second query.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
-from loggbok.daemon.store.db import Database, Row
+from loggbok.daemon.store.db import Database, Dialect, Row
 from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
     VISIBLE,
-    attachment,
     older_than,
     timeline_entry,
 )
 from loggbok.protocol.types import Attachment, Timeline, TimelineEntry
 
-_SELECT = f"""SELECT {MESSAGE_COLUMNS}, e.id AS entry_id, e.contact_id, e.reason AS entry_reason,
-    e.date_ts AS entry_ts FROM timeline_entries e JOIN messages m ON m.id = e.message"""
+_ATTACHMENT_COLUMNS = "a.idx, a.filename, a.content_type, a.size, a.status, a.sha256"
+
+
+def _select(dialect: Dialect) -> str:
+    attachments = f"""(SELECT {dialect.json_rows(_ATTACHMENT_COLUMNS, "a.idx")} FROM
+        (SELECT * FROM attachments a WHERE a.message = m.id ORDER BY a.idx) a) AS attachments"""
+    return f"""SELECT {MESSAGE_COLUMNS}, e.id AS entry_id, e.contact_id,
+    e.reason AS entry_reason, e.date_ts AS entry_ts, {attachments}
+    FROM timeline_entries e JOIN messages m ON m.id = e.message"""
+
+
+def _attachments(text: str | None) -> list[Attachment]:
+    return [
+        Attachment(
+            index=idx, filename=name, content_type=kind, size=size, status=status, sha256=sha256
+        )
+        for idx, name, kind, size, status, sha256 in json.loads(text or "[]")
+    ]
+
+
+def _entry(row: Row) -> TimelineEntry:
+    return timeline_entry(row, _attachments(row["attachments"]))
 
 
 class TimelineQueries:
@@ -42,11 +64,11 @@ class TimelineQueries:
                 ) from None
             keyset = " AND " + older_than("e.date_ts", "e.id")
         rows = await self._db.fetchall(
-            f"{_SELECT} WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
+            f"{_select(self._db.dialect)} WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
             " ORDER BY e.date_ts DESC, e.id DESC LIMIT :limit",
             params,
         )
-        entries = await self._with_attachments(rows[:limit])
+        entries = [_entry(r) for r in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         return Timeline(
             entries=entries, next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None
@@ -60,11 +82,11 @@ class TimelineQueries:
             chunk = message_ids[start : start + 500]
             named = {f"m{i}": message for i, message in enumerate(chunk)}
             rows = await self._db.fetchall(
-                f"{_SELECT} WHERE e.message IN ({','.join(':' + k for k in named)})"
-                f" AND {VISIBLE} ORDER BY e.date_ts, e.id",
+                f"{_select(self._db.dialect)} WHERE e.message IN"
+                f" ({','.join(':' + k for k in named)}) AND {VISIBLE} ORDER BY e.date_ts, e.id",
                 {**named, "viewer": viewer},
             )
-            entries += await self._with_attachments(rows)
+            entries += [_entry(r) for r in rows]
         return entries
 
     async def contacts_of(self, message_ids: list[int], viewer: int) -> dict[int, int]:
@@ -99,19 +121,6 @@ class TimelineQueries:
         return [
             e for e in await self.entries_of([message_id], viewer) if e.contact_id in contact_ids
         ]
-
-    async def _with_attachments(self, rows: list[Row]) -> list[TimelineEntry]:
-        if not rows:
-            return []
-        ids = list({r["id"] for r in rows})
-        found: dict[int, list[Attachment]] = {}
-        for a in await self._db.fetchall(
-            f"SELECT * FROM attachments WHERE message IN ({','.join('?' * len(ids))})"
-            " ORDER BY message, idx",
-            ids,
-        ):
-            found.setdefault(a["message"], []).append(attachment(a))
-        return [timeline_entry(r, found.get(r["id"], [])) for r in rows]
 
 
 async def require_contact(db: Database, contact_id: int) -> None:

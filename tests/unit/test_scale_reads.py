@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,9 +169,78 @@ async def test_contacts_list_is_the_same_however_many_match(
         for few, dense in ((0, 100), (0, 5), (100, 100)):
             monkeypatch.setattr(contact_search, "FEW", few)
             monkeypatch.setattr(contact_search, "DENSE", dense)
+            monkeypatch.setattr(dialect_module, "FEW_CONTACTS", few)
+            store.contacts._plans.clear()  # each needle's plan is kept: choose anew
             assert await _names(store, "firm") == expected
             assert await _names(store, "firm1") == [n for n in expected if int(n[-2:]) % 3 == 1]
     finally:
+        await store.close()
+
+
+async def test_a_timeline_page_and_a_contacts_page_are_one_statement_each(tmp_path: Path) -> None:
+    """Each statement is a trip to a reader (a thread, a server): a first timeline page
+    is its page and its blind threads (two, side by side), a contacts page one (and the
+    count that picks its plan, for a needle not seen since the last write)."""
+    store = await _store_mail(tmp_path, [1, 2, 3], ["a", "b", "c"])
+    statements: list[str] = []
+    for name in ("fetchall", "fetchone"):
+        read = getattr(store.db, name)
+
+        def counted(sql: str, params: object = (), read: Any = read) -> Any:
+            statements.append(sql)
+            return read(sql, params)
+
+        setattr(store.db, name, counted)
+    try:
+        anna = (await store.contacts.search("anna", 10, None, 1)).contacts[0]
+        statements.clear()
+        page = await store.timeline.page(anna.id, 50, None, 1)
+        assert len(page.entries) == 3 and page.entries[0].attachments == []
+        assert await store.outages.blind_threads_of_contact(anna.id, 1) == []
+        assert len(statements) == 2
+        statements.clear()
+        found = await store.contacts.search("anna", 50, None, 1)
+        assert [c.id for c in found.contacts] == [anna.id]
+        assert found.contacts[0].last_activity is not None
+        assert found.contacts[0].blind_threads == 0
+        assert len(statements) == 1
+    finally:
+        await store.close()
+
+
+async def test_a_contacts_plan_kept_from_before_another_writer_gives_the_fresh_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A needle's plan is kept until this process writes; another process's write
+    (here a second store on the same database) may make it the slower plan, never a
+    page with other contacts or another order."""
+    monkeypatch.setattr(contact_search, "FEW", 5)
+    monkeypatch.setattr(dialect_module, "FEW_CONTACTS", 5)
+    store = await Store.open(tmp_path)
+    other = await Store.open(tmp_path)
+    try:
+        for n in range(3):
+            await store.contacts.create(f"p{n}@firm.example", f"Person {n:02d}")
+        assert await _names(store, "firm") == ["Person 00", "Person 01", "Person 02"]
+        kept = store.contacts._plans["firm"]
+        generation = store.db.generation
+        for n in range(3, 12):  # more than FEW now match: a fresh plan would differ
+            await other.contacts.create(f"p{n}@firm.example", f"Person {n:02d}")
+        async with other.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE contacts SET last_activity = '2024-01-01T00:00:00Z' WHERE name = ?",
+                ("Person 07",),
+            )
+        fresh = await _names(other, "firm")
+        assert fresh == ["Person 07"] + [f"Person {n:02d}" for n in range(12) if n != 7]
+        assert other.contacts._plans["firm"] != kept
+        assert await _names(store, "firm") == fresh
+        assert store.db.generation == generation and store.contacts._plans["firm"] == kept
+        await store.contacts.create("q@else.example", "Else")  # this process writes
+        assert await _names(store, "firm") == fresh
+        assert store.contacts._plans["firm"] != kept  # chosen anew
+    finally:
+        await other.close()
         await store.close()
 
 
@@ -185,7 +255,7 @@ async def test_a_read_held_up_on_one_reader_leaves_the_others_free(tmp_path: Pat
 
     try:
         for reader in store.db._readers:
-            await reader.create_function("held", 1, held)
+            await reader.run(lambda conn: conn.create_function("held", 1, held))
         slow = asyncio.ensure_future(store.db.fetchone("SELECT held(1)"))
         await asyncio.sleep(0.05)
         assert not slow.done()
@@ -267,6 +337,31 @@ async def test_postgres_finds_contacts_through_one_trigram_index(tmp_path: Path)
         assert text.split("\n")[:3] == ["anna lind", "b@x.example", "a@y.example"]
         assert await _names(store, "lind\nb@x") == []
         assert await _names(store, "d\nb") == []
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres_only
+async def test_postgres_walks_the_contact_list_without_reading_the_table(tmp_path: Path) -> None:
+    # migration 15: the list's index carries `search_text` (and the columns its
+    # expressions need), so a query found in many contacts walks it index-only
+    store = await Store.open(tmp_path)
+    try:
+        for n in range(40):
+            await store.contacts.create(f"p{n}@firm.example", f"Person {n:02d}")
+        async with store.db.transaction() as tx:
+            await tx.execute("SET LOCAL enable_seqscan = off")  # a tiny table: no scan
+            await tx.execute("SET LOCAL enable_bitmapscan = off")
+            plan = "\n".join(
+                r[0]
+                for r in await tx.fetchall(
+                    "EXPLAIN SELECT c.id FROM contacts c WHERE c.search_text LIKE ?"
+                    " ORDER BY c.last_activity IS NULL, c.last_activity DESC, lower(c.name),"
+                    " c.id LIMIT 51",
+                    ("%firm%",),
+                )
+            )
+        assert "Index Only Scan using contacts_listed" in plan
     finally:
         await store.close()
 
