@@ -23,6 +23,7 @@ import asyncio
 import base64
 import secrets
 import time
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -161,8 +162,12 @@ class Auth:
 
     def __init__(self, state: EwsState) -> None:
         self.state = state
-        self._ntlm: dict[int, Any] = {}
-        """Connection (id of its transport) -> the acceptor of its handshake, then the user."""
+        self._ntlm: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        """Connection (its transport) -> the acceptor of its handshake, then the user.
+        Weakly keyed by the transport itself: keyed by `id(transport)`, a new
+        connection whose transport reused a closed one's address was taken as the
+        closed one, already authenticated (a changed password then went unnoticed
+        by the next NTLM handshake, now and then, under load)."""
 
     def challenge(self) -> web.Response:
         response = web.Response(status=401, text="401 Unauthorized")
@@ -174,8 +179,8 @@ class Auth:
         return response
 
     def user_of(self, request: web.Request) -> User | web.Response:
-        connection = id(request.transport)
-        known = self._ntlm.get(connection)
+        connection = request.transport
+        known = self._ntlm.get(connection) if connection is not None else None
         if isinstance(known, User):
             return known
         header = request.headers.get("Authorization", "")
@@ -200,11 +205,11 @@ class Auth:
                 (u for u in self.state.users.values() if u.address == address),
                 User(address, address, ""),
             )
-        if scheme == "ntlm":
+        if scheme == "ntlm" and connection is not None:
             return self._ntlm_step(connection, base64.b64decode(value))
         return self.challenge()
 
-    def _ntlm_step(self, connection: int, token: bytes) -> User | web.Response:
+    def _ntlm_step(self, connection: Any, token: bytes) -> User | web.Response:
         """Type 1 -> a type 2 challenge; type 3 -> verified by pyspnego's acceptor
         (NTLMv2 against the password in the NTLM_USER_FILE), else 401."""
         if token[8:12] == b"\x01\x00\x00\x00":
