@@ -169,6 +169,12 @@ async def write_bodies(
                status = excluded.status, sha256 = excluded.sha256""",
         [_attachment_row(message_id, a, left) for message_id, b in items for a in b.attachments],
     )
+    # A body written again with fewer attachments: the rows past its last are not its own.
+    await tx.executemany(
+        "DELETE FROM attachments WHERE message = ? AND idx >= ?",
+        [(message_id, max((a.index + 1 for a in b.attachments), default=0))
+         for message_id, b in items],
+    )  # fmt: skip
     await release_blobs(tx, before)
     await track_placeholders(tx, items, now)
     rows = await tx.fetchall_in(

@@ -157,3 +157,34 @@ async def test_a_backup_copies_a_blob_let_go_of_after_its_snapshot(tmp_path: Pat
         assert result.blobs_copied == 2
     finally:
         await store.close()
+
+
+async def test_a_body_written_again_with_fewer_attachments_keeps_no_stale_rows(
+    tmp_path: Path,
+) -> None:
+    """Before: rows were upserted by (message, idx) and never deleted, so a body written
+    again with one attachment instead of two still listed the second (and kept its blob)."""
+    store = await Store.open(tmp_path)
+    try:
+        (message,) = await _messages(store, 1)
+        pdf, note = store.blobs.put(PDF), store.blobs.put(NOTE)
+        two = StoredBody(
+            "see attached",
+            "see attached",
+            "see attached",
+            (
+                StoredAttachment(0, "offer.pdf", "application/pdf", len(PDF), "stored", pdf),
+                StoredAttachment(1, "note.txt", "text/plain", len(NOTE), "stored", note),
+            ),
+        )
+        async with store.db.transaction() as tx:
+            await write_bodies(tx, {message: two})
+        assert len((await store.messages.get(message, 1)).attachments) == 2
+        async with store.db.transaction() as tx:
+            await write_bodies(tx, {message: _body(PDF, pdf)})
+        got = await store.messages.get(message, 1)
+        assert [(a.filename, a.sha256) for a in got.attachments] == [("offer.pdf", pdf)]
+        assert await store.db.read_blob(note) is None  # named by nothing now: gone
+        assert await store.db.read_blob(pdf) == (len(PDF), PDF)
+    finally:
+        await store.close()
