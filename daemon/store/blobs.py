@@ -73,13 +73,9 @@ class BlobStore:
         moved: list[str] = []
         for digest in digests:
             target = self.trash_path(digest)
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                os.replace(self.path(digest), target)
-            except FileNotFoundError:
-                continue
-            os.utime(target)
-            moved.append(digest)
+            if _move(self.path(digest), target):
+                os.utime(target)
+                moved.append(digest)
         return moved
 
     def restore(self, digests: Iterable[str]) -> list[str]:
@@ -90,12 +86,8 @@ class BlobStore:
             target = self.path(digest)
             if target.exists():
                 self.trash_path(digest).unlink(missing_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                try:
-                    os.replace(self.trash_path(digest), target)
-                except FileNotFoundError:
-                    continue
+            elif not _move(self.trash_path(digest), target):
+                continue
             placed.append(digest)
         return placed
 
@@ -170,3 +162,14 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _move(source: Path, target: Path) -> bool:
+    """Move a blob's file (its folder made private when missing); False when there was
+    no file to move."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        return False
+    return True
