@@ -23,7 +23,7 @@ async def test_s_starts_the_daemon() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             unreachable = await screen_of(app, UnreachableScreen)
             await pilot.press("s")
-            await until(lambda: unreachable.started, 60)
+            await until(lambda: unreachable.started, 120)  # a hang guard: as other daemon starts
             await screen_of(app, ContactsScreen, 30)
     finally:
         assert await launcher.stop_daemon(socket) is not None

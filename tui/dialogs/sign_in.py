@@ -93,7 +93,9 @@ class SignInDialog(ModalScreen[t.MailboxStatusChanged | None]):
         self.action_copy()
 
     def _status_changed(self, event: t.MailboxStatusChanged) -> None:
-        if event.id == self.mailbox_id:
+        # Once, while shown: a second status of the mailbox (syncing, then idle) came
+        # after the dismissal and popped a screen that was not this one (TUI closed).
+        if event.id == self.mailbox_id and self.is_current:
             self.dismiss(event)
 
     def action_copy(self) -> None:
