@@ -17,7 +17,7 @@ PostgreSQL has its own (`PostgresDialect.contacts_matching`).
 from __future__ import annotations
 
 from loggbok.daemon.store.db import Database, Transaction
-from loggbok.daemon.store.dialect import SQLITE, like_contains
+from loggbok.daemon.store.dialect import SQLITE, ContactsMatching, like_contains
 
 FEW = 500
 """Matches read by id and sorted (cheaper than walking the list's index)."""
@@ -26,26 +26,26 @@ DENSE = 12_000
 TRIGRAM = 3
 """Shorter needles cannot use the trigram index."""
 
-_IN_MATCHES = "WHERE c.id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
-_EACH_MATCHES = """WHERE lower(c.name) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM companies co
-        WHERE co.id = c.company_id AND lower(co.name) LIKE ? ESCAPE '\\')
+_IN_MATCHES = "WHERE c.id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH :phrase)"
+_EACH_MATCHES = """WHERE lower(c.name) LIKE :like ESCAPE '\\' OR EXISTS (SELECT 1 FROM companies co
+        WHERE co.id = c.company_id AND lower(co.name) LIKE :like ESCAPE '\\')
     OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id
-        AND e.email LIKE ? ESCAPE '\\')"""
+        AND e.email LIKE :like ESCAPE '\\')"""
 """Each contact compared as it comes (a few dozen per page when many match: cheaper
 than asking the trigram index once per contact, about 80 us, or for all matches)."""
 
 
-async def matching(db: Database, needle: str) -> tuple[str, str, list[object]]:
-    """FROM and WHERE (with params) for the contacts that contain `needle` (lower
+async def matching(db: Database, needle: str) -> ContactsMatching:
+    """FROM and WHERE (with their named params) for the contacts that contain `needle` (lower
     case). By how many match (counted up to `DENSE`: at most that many index
     entries): few, read by id and sorted; more, the list's index (`contacts_listed`)
     walked against the set of matches; very many (one contact in 20 of 100,000 or
     more), the list's index walked and each contact compared until the page is full.
     A needle shorter than a trigram is compared against every contact."""
-    like = [like_contains(needle)] * 3
+    like = {"like": like_contains(needle)}
     walk = f"contacts c {SQLITE.indexed_by('contacts_listed')}"
     if len(needle) < TRIGRAM:
-        return walk, _EACH_MATCHES, list(like)
+        return walk, _EACH_MATCHES, like
     phrase = '"' + needle.replace('"', '""') + '"'
     found = int(
         await db.fetchval(
@@ -55,10 +55,10 @@ async def matching(db: Database, needle: str) -> tuple[str, str, list[object]]:
         )
     )
     if found <= FEW:
-        return "contacts c", _IN_MATCHES, [phrase]
+        return "contacts c", _IN_MATCHES, {"phrase": phrase}
     if found <= DENSE:
-        return walk, _IN_MATCHES, [phrase]
-    return walk, _EACH_MATCHES, list(like)
+        return walk, _IN_MATCHES, {"phrase": phrase}
+    return walk, _EACH_MATCHES, like
 
 
 async def settle(tx: Transaction) -> None:

@@ -6,7 +6,7 @@ An address belongs to at most one contact (the primary key of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
@@ -15,6 +15,7 @@ from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
 from loggbok.daemon.store.db import Database, Dialect, Row, Transaction
+from loggbok.daemon.store.dialect import ContactsMatching
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
 from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.records import VISIBLE
@@ -24,6 +25,8 @@ PLANS = 256
 """How many needles' plans `ContactQueries._matching` keeps."""
 
 
+MAX_OFFSET = 1 << 62
+"""The largest offset a cursor gives (beyond every list; a 64-bit number in the SQL)."""
 ORDER = "c.last_activity IS NULL, c.last_activity DESC, lower(c.name), c.id"
 """The list's order (the index `contacts_listed`)."""
 
@@ -48,6 +51,14 @@ def _contact(row: Row) -> Contact:
         last_activity=row["last_activity"],
         source=row["source"],
     )
+
+
+def _offset(cursor: str | None) -> int:
+    """The list's cursor (the offset of the next page, as text) as a number; anything
+    else than ASCII digits is the first page, and past `MAX_OFFSET` an empty one."""
+    if not cursor or not (cursor.isascii() and cursor.isdigit()):
+        return 0
+    return MAX_OFFSET if len(cursor) > 18 else min(int(cursor), MAX_OFFSET)
 
 
 def normalise_email(email: str) -> str:
@@ -93,7 +104,7 @@ async def owners_in(tx: Transaction, emails: Iterable[str]) -> dict[str, int]:
 class ContactQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._plans: dict[str, tuple[str, str, list[object]]] = {}
+        self._plans: dict[str, ContactsMatching] = {}
         """`_matching`'s plans by needle, oldest first (at most `PLANS`)."""
         self._generation = db.generation
 
@@ -148,22 +159,15 @@ class ContactQueries:
 
         The order is the stored one, every member's mail (see docs/team.md)."""
         limit = max(1, min(limit, 1000))
-        offset = int(cursor) if cursor and cursor.isdigit() else 0
+        offset = _offset(cursor)
         needle = query.strip().lower()
-        source, where, params = "contacts c", "", list[object]()
+        source, where = "contacts c", ""
+        params: Mapping[str, object] = {}
         if needle:
             source, where, params = await self._matching(needle)
-        # the matching's `?` as names: the page's statement binds `:viewer` too
-        parts = f"{source} {where}".split("?")
-        matched = parts[0] + "".join(f":p{i}{part}" for i, part in enumerate(parts[1:]))
         rows = await self._db.fetchall(
-            self._page(matched, viewer),
-            {
-                **{f"p{i}": value for i, value in enumerate(params)},
-                "limit": limit + 1,
-                "offset": offset,
-                "viewer": viewer,
-            },
+            self._page(f"{source} {where}", viewer, limit + 1, offset),
+            {**params, "viewer": viewer},
         )
         found = [_contact(r) for r in rows[:limit]]
         if viewer is not None:
@@ -173,9 +177,13 @@ class ContactQueries:
             ]
         return ContactList(contacts=found, next=str(offset + limit) if len(rows) > limit else None)
 
-    def _page(self, matched: str, viewer: int | None) -> str:
+    def _page(self, matched: str, viewer: int | None, limit: int, offset: int) -> str:
         """The page of the list as one statement: its ids in a CTE `page` (the contacts
-        `matched` (FROM and WHERE) in the list's order, `LIMIT :limit OFFSET :offset`),
+        `matched` (FROM and WHERE) in the list's order, `limit` of them from `offset`:
+        numbers in the text, not parameters, so a plan PostgreSQL keeps for the prepared
+        statement knows how few rows it wants; with `LIMIT $1` its generic plan
+        expected a tenth of the table and joined every company: 66 ms a page at 100,000
+        contacts, against 1.8 ms now, with no planning per call),
         the contacts read whole only for them; with a `viewer`, `seen` (their
         `last_activity` as the viewer sees it, as `seen_by`) and `blind` (their blind
         threads, as `OutageQueries.with_blind`: `blind_counts_sql`)."""
@@ -188,11 +196,11 @@ class ContactQueries:
             blind = OutageQueries.blind_counts_sql(self._db.dialect)
             joins = f"LEFT JOIN ({blind}) b ON b.contact_id = c.id"
         return f"""WITH page AS (SELECT c.id FROM {matched}
-                ORDER BY {ORDER} LIMIT :limit OFFSET :offset)
+                ORDER BY {ORDER} LIMIT {int(limit)} OFFSET {int(offset)})
             {_select(self._db.dialect, columns, joins)}
             WHERE c.id IN (SELECT id FROM page) ORDER BY {ORDER}"""
 
-    async def _matching(self, needle: str) -> tuple[str, str, list[object]]:
+    async def _matching(self, needle: str) -> ContactsMatching:
         """`Dialect.contacts_matching` for `needle`, remembered per needle until this
         process writes again (`db.generation`): on SQLite it counts the matches to
         choose how to read them (a statement of its own). The choice never changes

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from loggbok.daemon.contacts_import import ImportedContact
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
@@ -399,5 +400,68 @@ async def test_a_page_after_a_cursor_is_one_index_range(tmp_path: Path) -> None:
             )
             plan = "\n".join(r[0] for r in await cursor.fetchall())
         assert "Index Cond: ((contact_id = " in plan and "ROW(date_ts, id) <" in plan, plan
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres_only
+async def test_postgres_keeps_a_contacts_page_plan_that_knows_its_size(tmp_path: Path) -> None:
+    """psycopg prepares a statement after a few runs and PostgreSQL then keeps one
+    generic plan for it: the page's size must be in that plan (with `LIMIT $1` it
+    expected a tenth of the matches and joined every company: 66 ms a page at
+    100,000 contacts), and the walk of the list's index must stay index-only."""
+    store = await Store.open(tmp_path)
+    try:
+        cards = [
+            ImportedContact(f"Firm Person {n:04d}", (f"p{n}@x.example",), None) for n in range(600)
+        ]
+        await store.contacts.merge_imported(cards)
+        statements: list[tuple[str, Any]] = []
+        read = store.db.fetchall
+
+        async def recorded(sql: str, params: Any = ()) -> Any:
+            statements.append((sql, params))
+            return await read(sql, params)
+
+        store.db.fetchall = recorded  # type: ignore[method-assign]
+        assert len((await store.contacts.search("firm", 50, None, 1)).contacts) == 50
+        sql, params = next(s for s in statements if "WITH page AS" in s[0])
+        assert params["needle"] == "firm"
+        prepared = sql.replace(":needle", "$1").replace(":viewer", "$2")
+        async with store.db.transaction() as tx:
+            await tx.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            await tx.execute("SET LOCAL enable_seqscan = off")  # a small table: no scan
+            await tx.execute(f"PREPARE contacts_page(text, bigint) AS {prepared}")
+            plan = [r[0] for r in await tx.fetchall("EXPLAIN EXECUTE contacts_page('firm', 1)")]
+            await tx.execute("DEALLOCATE contacts_page")
+        walk = next(i for i, line in enumerate(plan) if "CTE page" in line)
+        assert "Limit" in plan[walk + 1] and "rows=51 " in plan[walk + 1], plan
+        assert "Index Only Scan using contacts_listed" in plan[walk + 2], plan
+    finally:
+        await store.close()
+
+
+async def test_contacts_are_found_literally_by_every_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LIKE's wildcards in a query are letters (`%`, `_`, `\`), through the trigram
+    # index and through the walk of the list alike; a cursor past the list, or one
+    # that is no number, is an empty page or the first
+    store = await Store.open(tmp_path)
+    try:
+        for n, name in enumerate(["100% Firm", "1000 Firm", "A_b Firm", "Ab Firm", "C\\d Firm"]):
+            await store.contacts.create(f"p{n}@x.example", name)
+        for few in (0, 500):
+            monkeypatch.setattr(contact_search, "FEW", few)
+            monkeypatch.setattr(contact_search, "DENSE", 12_000 if few else 0)
+            monkeypatch.setattr(dialect_module, "FEW_CONTACTS", few)
+            store.contacts._plans.clear()
+            assert await _names(store, "0% f") == ["100% Firm"]
+            assert await _names(store, "a_b") == ["A_b Firm"]
+            assert await _names(store, "c\\d") == ["C\\d Firm"]
+            assert await _names(store, "%") == ["100% Firm"]
+        for cursor in ("9" * 40, "١٢", "3x"):
+            page = await store.contacts.search("firm", 50, cursor)
+            assert page.contacts == [] if cursor.startswith("9") else len(page.contacts) == 5
     finally:
         await store.close()
