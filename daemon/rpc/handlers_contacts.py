@@ -30,9 +30,8 @@ async def get(ctx: Context, params: t.IdParams) -> t.Contact:
 
 
 async def list_(ctx: Context, params: t.ContactsListParams) -> t.ContactList:
-    found = await ctx.store.contacts.search(params.query, params.limit, params.cursor, ctx.viewer)
-    found.contacts = await ctx.store.outages.with_blind(found.contacts, ctx.viewer)
-    return found
+    # the page's statement carries each contact's blind threads already
+    return await ctx.store.contacts.search(params.query, params.limit, params.cursor, ctx.viewer)
 
 
 async def update(ctx: Context, params: t.ContactUpdateParams) -> t.Contact:

@@ -31,13 +31,13 @@ ORDER = "c.last_activity IS NULL, c.last_activity DESC, lower(c.name), c.id"
 """The list's order (the index `contacts_listed`)."""
 
 
-def _select(dialect: Dialect, columns: str = "", joins: str = "") -> str:
+def _select(dialect: Dialect, columns: str = "") -> str:
     return f"""
     SELECT c.id, c.name, c.source, c.last_activity, c.company_id, co.name AS company,
            (SELECT {dialect.joined("email")} FROM
                (SELECT email FROM contact_emails e WHERE e.contact_id = c.id
                 ORDER BY position, email) x) AS emails{columns}
-    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id {joins}
+    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
 """
 
 
@@ -154,7 +154,7 @@ class ContactQueries:
         SQLite's trigram index `contact_search` for a query of three characters or
         more, PostgreSQL's pg_trgm index); then only the page's contacts are read
         whole, with their `last_activity` as `viewer` sees it (`seen_by`) and their
-        blind threads (`OutageQueries.blind_counts_sql`). No read of every contact: see
+        blind threads (`OutageQueries.blind_count_sql`). No read of every contact: see
         `contact_search.matching` for how the matches meet the order on SQLite.
 
         The order is the stored one, every member's mail (see docs/team.md)."""
@@ -186,18 +186,17 @@ class ContactQueries:
         contacts, against 1.8 ms now, with no planning per call),
         the contacts read whole only for them; with a `viewer`, `seen` (their
         `last_activity` as the viewer sees it, as `seen_by`) and `blind` (their blind
-        threads, as `OutageQueries.with_blind`: `blind_counts_sql`)."""
-        columns = joins = ""
+        threads, as `OutageQueries.with_blind`: `blind_count_sql`)."""
+        columns = ""
         if viewer is not None:
+            blind = OutageQueries.blind_count_sql(self._db.dialect, "c.id")
             columns = f""", (SELECT m.date FROM timeline_entries e
                     JOIN messages m ON m.id = e.message
                     WHERE e.contact_id = c.id AND {VISIBLE}
-                    ORDER BY e.date_ts DESC, e.id DESC LIMIT 1) AS seen, b.blind"""
-            blind = OutageQueries.blind_counts_sql(self._db.dialect)
-            joins = f"LEFT JOIN ({blind}) b ON b.contact_id = c.id"
+                    ORDER BY e.date_ts DESC, e.id DESC LIMIT 1) AS seen, {blind} AS blind"""
         return f"""WITH page AS (SELECT c.id FROM {matched}
                 ORDER BY {ORDER} LIMIT {int(limit)} OFFSET {int(offset)})
-            {_select(self._db.dialect, columns, joins)}
+            {_select(self._db.dialect, columns)}
             WHERE c.id IN (SELECT id FROM page) ORDER BY {ORDER}"""
 
     async def _matching(self, needle: str) -> ContactsMatching:

@@ -362,4 +362,10 @@ MIGRATIONS: list[str] = [
     """
     SELECT 1;
     """,
+    # 16: a contact's threads found by an index (`thread_contacts` is keyed by thread):
+    # its blind threads (`OutageQueries`) are read from them, and deleting or merging a
+    # contact no longer reads the whole table
+    """
+    CREATE INDEX thread_contacts_contact ON thread_contacts(contact_id, thread_id);
+    """,
 ]

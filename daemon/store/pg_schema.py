@@ -453,4 +453,8 @@ PG_MIGRATIONS: list[str] = [
         ON contacts((last_activity IS NULL), last_activity DESC, lower(name), id)
         INCLUDE (name, last_activity, search_text);
     """,
+    # 16: a contact's threads found by an index (as SQLite's 16)
+    """
+    CREATE INDEX thread_contacts_contact ON thread_contacts(contact_id, thread_id);
+    """,
 ]

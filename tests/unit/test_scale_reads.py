@@ -434,9 +434,9 @@ async def test_postgres_keeps_a_contacts_page_plan_that_knows_its_size(tmp_path:
             await tx.execute(f"PREPARE contacts_page(text, bigint) AS {prepared}")
             plan = [r[0] for r in await tx.fetchall("EXPLAIN EXECUTE contacts_page('firm', 1)")]
             await tx.execute("DEALLOCATE contacts_page")
-        walk = next(i for i, line in enumerate(plan) if "CTE page" in line)
-        assert "Limit" in plan[walk + 1] and "rows=51 " in plan[walk + 1], plan
-        assert "Index Only Scan using contacts_listed" in plan[walk + 2], plan
+        walk = next(i for i, line in enumerate(plan) if "contacts_listed" in line)
+        assert "Index Only Scan" in plan[walk], plan
+        assert "Limit" in plan[walk - 1] and "rows=51 " in plan[walk - 1], plan
     finally:
         await store.close()
 
@@ -463,5 +463,40 @@ async def test_contacts_are_found_literally_by_every_plan(
         for cursor in ("9" * 40, "١٢", "3x"):
             page = await store.contacts.search("firm", 50, cursor)
             assert page.contacts == [] if cursor.startswith("9") else len(page.contacts) == 5
+    finally:
+        await store.close()
+
+
+async def test_blind_threads_are_read_from_the_contacts_threads(tmp_path: Path) -> None:
+    """While a mailbox is in an outage, a contacts page and a timeline read the blind
+    threads of their own contacts (`thread_contacts_contact`), never every tracked
+    thread of that mailbox (46,000 of them in a mailbox at 1,000,000 messages: 18 ms
+    on every page while it lasted). (PostgreSQL picks the order itself, from its
+    statistics: on a tiny table, either.)"""
+    store = await Store.open(tmp_path)
+    try:
+        anna = await store.contacts.create("anna@k.example", "Anna")
+        statements: list[tuple[str, Any]] = []
+        read = store.db.fetchall
+
+        async def recorded(sql: str, params: Any = ()) -> Any:
+            statements.append((sql, params))
+            return await read(sql, params)
+
+        store.db.fetchall = recorded  # type: ignore[method-assign]
+        await store.contacts.search("anna", 50, None, 1)
+        await store.outages.blind_threads_of_contact(anna, 1)
+        await store.outages.blind_counts([anna], 1)
+        page, of_contact, counts = statements[-3:]
+        for sql, params in (page, of_contact, counts):
+            assert "thread_contacts tc" in sql
+            explain = "EXPLAIN QUERY PLAN " if store.db.dialect.name == "sqlite" else "EXPLAIN "
+            async with store.db.transaction() as tx:
+                if store.db.dialect.name != "sqlite":
+                    await tx.execute("SET LOCAL enable_seqscan = off")  # a tiny table
+                plan = "\n".join(str(tuple(r)) for r in await tx.fetchall(explain + sql, params))
+            assert "thread_contacts_contact" in plan, plan
+            if store.db.dialect.name == "sqlite":  # the order is the statement's own
+                assert "SCAN t" not in plan and "SCAN tc" not in plan, plan
     finally:
         await store.close()
