@@ -26,7 +26,7 @@ from loggbok.daemon.store.records import (
     attachment,
     older_than,
     own_mailboxes,
-    participants,
+    recipients,
     sender,
     summary,
 )
@@ -131,6 +131,7 @@ class MessageQueries:
             "SELECT * FROM attachments WHERE message = ? ORDER BY idx", (message,)
         )
         mailbox_id, folder = await self._stored_from(row, viewer)
+        stored = recipients(row["recipients"])
         return Message(
             id=row["id"],
             message_id=row["message_id"],
@@ -138,8 +139,8 @@ class MessageQueries:
             folder=folder,
             subject=row["subject"],
             from_=sender(row),
-            to=participants(row["recipients"], "to"),
-            cc=participants(row["recipients"], "cc"),
+            to=[Participant(email=e, name=n) for e, n in stored.to],
+            cc=[Participant(email=e, name=n) for e, n in stored.cc],
             date=row["date"],
             direction=row["direction"],
             snippet=row["snippet"],

@@ -1,8 +1,16 @@
-"""Row -> protocol record conversions shared by the message and timeline queries."""
+"""Row -> protocol record conversions shared by the message and timeline queries.
+
+These run for every row of every page, on the event loop and under the GIL: a
+timeline page's 50 entries took 0.27 ms of Python here, more than SQLite took
+to find them. The stored recipients (`{"to": [[email, name], ...], "cc": ...}`)
+are decoded by msgspec into pairs in one C step (`_RECIPIENTS`), once per row.
+"""
 
 from __future__ import annotations
 
-import json
+from typing import Any
+
+import msgspec
 
 from loggbok.daemon.store.db import Database, Row
 from loggbok.protocol.types import Attachment, MessageSummary, Participant, TimelineEntry
@@ -34,12 +42,26 @@ def older_than(date: str, id: str) -> str:
     return f"({date}, {id}) < (:ts, :bid)"
 
 
+class Recipients(msgspec.Struct):
+    """The stored `recipients` column (other keys, `bcc`, are ignored)."""
+
+    to: list[tuple[Any, Any]] = []
+    cc: list[tuple[Any, Any]] = []
+
+
+_RECIPIENTS = msgspec.json.Decoder(Recipients)
+
+
+def recipients(recipients_json: str | None) -> Recipients:
+    return _RECIPIENTS.decode(recipients_json or "{}")
+
+
 def participants(recipients_json: str, kind: str) -> list[Participant]:
-    return _of_kind(json.loads(recipients_json or "{}"), kind)
+    return _of_kind(recipients(recipients_json), kind)
 
 
-def _of_kind(recipients: dict[str, list[list[str]]], kind: str) -> list[Participant]:
-    return [Participant(email=e, name=n) for e, n in recipients.get(kind, [])]
+def _of_kind(stored: Recipients, kind: str) -> list[Participant]:
+    return [Participant(email=e, name=n) for e, n in (stored.to if kind == "to" else stored.cc)]
 
 
 def sender(row: Row) -> Participant:
@@ -91,7 +113,7 @@ def summary(row: Row, contact_ids: list[int], own: set[int]) -> MessageSummary:
 
 
 def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
-    recipients = json.loads(row["recipients"] or "{}")
+    stored = recipients(row["recipients"])
     return TimelineEntry(
         id=row["id"],
         entry_id=row["entry_id"],
@@ -99,8 +121,8 @@ def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
         message_id=row["message_id"],
         subject=row["subject"],
         from_=sender(row),
-        to=_of_kind(recipients, "to"),
-        cc=_of_kind(recipients, "cc"),
+        to=_of_kind(stored, "to"),
+        cc=_of_kind(stored, "cc"),
         date=row["date"],
         snippet=row["snippet"],
         direction=row["direction"],

@@ -8,8 +8,10 @@ lookup in the attachments' primary key per entry), not from a second query.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
 
 from loggbok.daemon.store.db import Database, Dialect, Row
 from loggbok.daemon.store.errors import Invalid, NotFound
@@ -32,12 +34,17 @@ def _select(dialect: Dialect) -> str:
     FROM timeline_entries e JOIN messages m ON m.id = e.message"""
 
 
+_ATTACHMENT_ROWS = msgspec.json.Decoder(list[tuple[Any, Any, Any, Any, Any, Any]])
+
+
 def _attachments(text: str | None) -> list[Attachment]:
+    if not text or text == "[]":  # most entries: no attachment, nothing to decode
+        return []
     return [
         Attachment(
             index=idx, filename=name, content_type=kind, size=size, status=status, sha256=sha256
         )
-        for idx, name, kind, size, status, sha256 in json.loads(text or "[]")
+        for idx, name, kind, size, status, sha256 in _ATTACHMENT_ROWS.decode(text)
     ]
 
 
