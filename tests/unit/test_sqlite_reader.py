@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from loggbok.daemon.store.sqlite_db import READERS, SqliteDatabase
 from loggbok.daemon.store.sqlite_reader import SqliteReader
 
 
@@ -56,3 +57,14 @@ async def test_reads_run_on_the_readers_own_thread_in_order(tmp_path: Path) -> N
     finally:
         await reader.close()
     assert not any(t.name == "sqlite-reader" and t.is_alive() for t in threading.enumerate())
+
+
+async def test_every_reader_of_the_database_maps_the_file(tmp_path: Path) -> None:
+    """Mapped, the readers share the OS's pages; unmapped each copied every page it read
+    into a cache of its own (more CPU per read the more readers took turns)."""
+    db = await SqliteDatabase.open(tmp_path / "m.sqlite3")
+    try:
+        sizes = await asyncio.gather(*(db.fetchval("PRAGMA mmap_size") for _ in range(READERS)))
+    finally:
+        await db.close()
+    assert len(sizes) == READERS and all(size >= 1 << 30 for size in sizes), sizes
