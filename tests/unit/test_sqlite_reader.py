@@ -26,19 +26,20 @@ async def test_reads_run_on_the_readers_own_thread_in_order(tmp_path: Path) -> N
     con.close()
     reader = await SqliteReader.open(db)
     try:
-        threads: list[str] = []
+        threads: list[threading.Thread] = []
         ran: list[int] = []
 
         def note(n: int) -> Any:
             def fn(conn: sqlite3.Connection) -> int:
-                threads.append(threading.current_thread().name)
+                threads.append(threading.current_thread())
                 ran.append(n)
                 return n
 
             return fn
 
         assert await asyncio.gather(*(reader.run(note(n)) for n in range(10))) == list(range(10))
-        assert ran == list(range(10)) and set(threads) == {"sqlite-reader"}
+        assert ran == list(range(10)) and len(set(threads)) == 1
+        assert threads[0].name == "sqlite-reader" and threads[0] is not threading.main_thread()
         rows = await reader.fetchall("SELECT x FROM t WHERE x > ? ORDER BY x", (2,))
         assert [r["x"] for r in rows] == [3, 4]
         assert (await reader.fetchone("SELECT count(*) FROM t"))[0] == 5
@@ -56,7 +57,7 @@ async def test_reads_run_on_the_readers_own_thread_in_order(tmp_path: Path) -> N
         assert 99 not in ran  # cancelled while it waited: never run
     finally:
         await reader.close()
-    assert not any(t.name == "sqlite-reader" and t.is_alive() for t in threading.enumerate())
+    assert not threads[0].is_alive()
 
 
 async def test_every_reader_of_the_database_maps_the_file(tmp_path: Path) -> None:
