@@ -1,5 +1,6 @@
 """A call's result is encoded to JSON once, straight from its struct, and the
-parts of a call that are the same every time are worked out once.
+parts of a call that are the same every time are worked out once: the handler's
+signature, and the positions of a page's columns (`records.picker`).
 
 Before, `rpc/dispatch.py` turned every result into plain dicts and lists
 (`msgspec.to_builtins`) and the answer was then encoded from those: a timeline
@@ -10,12 +11,14 @@ every call. The answers' bytes are the same as ever."""
 from __future__ import annotations
 
 import inspect
+import sqlite3
 from typing import Any
 
 import msgspec
 
 from loggbok.daemon.rpc.dispatch import _bind, run
-from loggbok.daemon.store.records import participants, recipients
+from loggbok.daemon.store.postgres_db import PgRow
+from loggbok.daemon.store.records import participants, picker, recipients
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.framing import encode
@@ -79,3 +82,15 @@ def test_stored_recipients_decode_as_before() -> None:
     assert participants(stored, "cc") == [t.Participant(email="e@f.example", name="E")]
     assert participants("{}", "cc") == [] == participants("", "to")
     assert recipients(None).to == []
+
+
+def test_a_pages_columns_are_taken_by_position_the_first_of_a_name_winning() -> None:
+    con = sqlite3.connect(":memory:")
+    con.row_factory = sqlite3.Row
+    rows = con.execute("SELECT 1 AS id, 2 AS b, 3 AS id, 'x' AS c UNION ALL SELECT 4, 5, 6, 'y'")
+    rows = rows.fetchall()
+    pick = picker(rows, ("c", "id", "b"))
+    assert [pick(r) for r in rows] == [("x", 1, 2), ("y", 4, 5)]
+    assert [(r["c"], r["id"], r["b"]) for r in rows] == [pick(r) for r in rows]  # as by name
+    pg = [PgRow((1, 2, 3), {"id": 0, "b": 1, "c": 2})]
+    assert picker(pg, ("c", "id"))(pg[0]) == (3, 1)
