@@ -28,7 +28,7 @@ from loggbok.daemon.store.records import (
     own_mailboxes,
     recipients,
     sender,
-    summary,
+    summaries,
 )
 from loggbok.daemon.store.rescans import evidence as scan_evidence
 from loggbok.protocol.types import (
@@ -120,7 +120,7 @@ class MessageQueries:
     async def _summaries(self, rows: list[Row], viewer: int) -> list[MessageSummary]:
         contacts = await self.contact_ids_of([r["id"] for r in rows])
         own = await own_mailboxes(self._db, rows, viewer)
-        return [summary(r, contacts[r["id"]], own) for r in rows]
+        return summaries(rows, contacts.__getitem__, own)
 
     async def get(self, message: int, viewer: int) -> Message:
         """A message (resolved for `viewer` first): `folders` names only the folders of

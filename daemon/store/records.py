@@ -96,23 +96,45 @@ async def own_mailboxes(db: Database, rows: list[Row], viewer: int) -> set[int]:
     return {int(r[0]) for r in found}
 
 
+SUMMARY_COLUMNS = ("id", "message_id", "subject", "from_email", "from_name", "recipients",
+                   "date", "direction", "snippet", "logged", "reason", "mailbox_id")  # fmt: skip
+"""What a `MessageSummary` is built from (`summaries`)."""
+
+
+def summaries(
+    rows: Sequence[Row], contact_ids: Callable[[Any], list[int]], own: set[int]
+) -> list[MessageSummary]:
+    """Messages as lists show them (`contact_ids(id)` each); `mailbox_id` only when it
+    is in `own` (`own_mailboxes`). Columns by position (`picker`)."""
+    if not rows:
+        return []
+    values = picker(rows, SUMMARY_COLUMNS)
+    built: list[MessageSummary] = []
+    for row in rows:
+        (id_, message_id, subject, from_email, from_name, stored_json, date, direction,
+         snippet, logged, reason, mailbox_id) = values(row)  # fmt: skip
+        built.append(
+            MessageSummary(
+                id=id_,
+                message_id=message_id,
+                subject=subject,
+                from_=Participant(email=from_email, name=from_name),
+                to=_of_kind(recipients(stored_json), "to"),
+                date=date,
+                direction=direction,
+                snippet=snippet,
+                logged=bool(logged),
+                reason=reason,
+                mailbox_id=mailbox_id if mailbox_id in own else None,
+                contact_ids=contact_ids(id_),
+            )
+        )
+    return built
+
+
 def summary(row: Row, contact_ids: list[int], own: set[int]) -> MessageSummary:
-    """A message as lists show it; `mailbox_id` only when it is in `own`
-    (`own_mailboxes`)."""
-    return MessageSummary(
-        id=row["id"],
-        message_id=row["message_id"],
-        subject=row["subject"],
-        from_=sender(row),
-        to=participants(row["recipients"], "to"),
-        date=row["date"],
-        direction=row["direction"],
-        snippet=row["snippet"],
-        logged=bool(row["logged"]),
-        reason=row["reason"],
-        mailbox_id=row["mailbox_id"] if row["mailbox_id"] in own else None,
-        contact_ids=contact_ids,
-    )
+    """One message as lists show it (`summaries`)."""
+    return summaries([row], lambda _: contact_ids, own)[0]
 
 
 def picker(rows: Sequence[Row], names: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:

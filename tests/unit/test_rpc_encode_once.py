@@ -18,7 +18,7 @@ import msgspec
 
 from loggbok.daemon.rpc.dispatch import _bind, run
 from loggbok.daemon.store.postgres_db import PgRow
-from loggbok.daemon.store.records import participants, picker, recipients
+from loggbok.daemon.store.records import participants, picker, recipients, summaries, summary
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.framing import encode
@@ -94,3 +94,21 @@ def test_a_pages_columns_are_taken_by_position_the_first_of_a_name_winning() -> 
     assert [(r["c"], r["id"], r["b"]) for r in rows] == [pick(r) for r in rows]  # as by name
     pg = [PgRow((1, 2, 3), {"id": 0, "b": 1, "c": 2})]
     assert picker(pg, ("c", "id"))(pg[0]) == (3, 1)
+
+
+def test_summaries_take_their_columns_by_position() -> None:
+    con = sqlite3.connect(":memory:")
+    con.row_factory = sqlite3.Row
+    rows = con.execute(
+        "SELECT 'x' AS snippet, 7 AS id, '<m@x>' AS message_id, 'S' AS subject,"
+        " 'a@b.example' AS from_email, 'A' AS from_name,"
+        """ '{"to": [["c@d.example", "C"]], "cc": [["e@f.example", ""]]}' AS recipients,"""
+        " 'D' AS date, 'inbound' AS direction, 1 AS logged, 'r1' AS reason, 3 AS mailbox_id"
+    ).fetchall()
+    expected = t.MessageSummary(
+        id=7, message_id="<m@x>", subject="S", from_=t.Participant(email="a@b.example", name="A"),
+        to=[t.Participant(email="c@d.example", name="C")], date="D", direction="inbound",
+        snippet="x", logged=True, reason="r1", mailbox_id=3, contact_ids=[1, 2],
+    )  # fmt: skip
+    assert summaries(rows, {7: [1, 2]}.__getitem__, {3}) == [expected]
+    assert summary(rows[0], [1, 2], set()).mailbox_id is None  # not the viewer's own
