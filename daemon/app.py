@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from loggbok.daemon.config.service import ConfigService
+from loggbok.daemon.gc_pauses import settle_after_start
 from loggbok.daemon.lockfile import LockHeld, LockUnopenable, hold_exclusive
 from loggbok.daemon.rpc import (
     handlers_archive,
@@ -229,6 +230,7 @@ class Daemon:
         await self.sync.start()
         if self.config is not None:  # before the socket: no client sees settings it replaces
             await self.config.start()
+        settle_after_start()
         await self.server.start()
         self._relay = asyncio.create_task(self._relay_others())
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)

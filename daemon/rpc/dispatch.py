@@ -6,7 +6,9 @@ params struct of its method. `build_methods` wraps them so jsonrpcserver sees
 is `Invalid params` with the reason), `RpcError` becomes an error response, the
 store's own errors (`store/errors.py`) become theirs (`STORE_ERRORS`), a
 write refused for want of space is `Storage full` (-32009), and results are
-turned into plain JSON values.
+encoded to JSON once, by msgspec straight from the result struct (`msgspec.Raw`:
+the answer's encoder copies the bytes in; a result that cannot be encoded is
+still an Internal error of that call).
 
 A line is taken apart here, not by jsonrpcserver: `parse` turns it into the
 requests it holds (a batch into its items, each checked and answered on its
@@ -21,6 +23,7 @@ id that is an Invalid Request, in the params Invalid params.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -45,6 +48,7 @@ Handler = Callable[[Context, Any], Awaitable[Any]]
 Bound = Callable[..., Awaitable[Any]]
 Response = dict[str, Any]
 _REQUEST_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
+_encoder = msgspec.json.Encoder()
 STORE_ERRORS: dict[type[StoreError], ErrorCode] = {
     NotFound: ErrorCode.NOT_FOUND,
     Conflict: ErrorCode.CONFLICT,
@@ -102,9 +106,12 @@ def _bind(method: Method[Any, Any], handler: Handler) -> Bound:
                 ERROR_MESSAGES[ErrorCode.STORAGE_FULL],
                 str(storage_full(exc)),
             )
-        return Success(msgspec.to_builtins(result))
+        return Success(msgspec.Raw(_encoder.encode(result)))
 
     call.__name__ = method.name
+    # jsonrpcserver checks the params against the signature on every call: computed
+    # once here (inspect.signature returns `__signature__` as it is).
+    call.__signature__ = inspect.signature(call)  # type: ignore[attr-defined]
     return call
 
 

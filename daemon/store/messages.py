@@ -26,9 +26,9 @@ from loggbok.daemon.store.records import (
     attachment,
     older_than,
     own_mailboxes,
-    participants,
+    recipients,
     sender,
-    summary,
+    summaries,
 )
 from loggbok.daemon.store.rescans import evidence as scan_evidence
 from loggbok.protocol.types import (
@@ -120,7 +120,7 @@ class MessageQueries:
     async def _summaries(self, rows: list[Row], viewer: int) -> list[MessageSummary]:
         contacts = await self.contact_ids_of([r["id"] for r in rows])
         own = await own_mailboxes(self._db, rows, viewer)
-        return [summary(r, contacts[r["id"]], own) for r in rows]
+        return summaries(rows, contacts.__getitem__, own)
 
     async def get(self, message: int, viewer: int) -> Message:
         """A message (resolved for `viewer` first): `folders` names only the folders of
@@ -131,6 +131,7 @@ class MessageQueries:
             "SELECT * FROM attachments WHERE message = ? ORDER BY idx", (message,)
         )
         mailbox_id, folder = await self._stored_from(row, viewer)
+        stored = recipients(row["recipients"])
         return Message(
             id=row["id"],
             message_id=row["message_id"],
@@ -138,8 +139,8 @@ class MessageQueries:
             folder=folder,
             subject=row["subject"],
             from_=sender(row),
-            to=participants(row["recipients"], "to"),
-            cc=participants(row["recipients"], "cc"),
+            to=[Participant(email=e, name=n) for e, n in stored.to],
+            cc=[Participant(email=e, name=n) for e, n in stored.cc],
             date=row["date"],
             direction=row["direction"],
             snippet=row["snippet"],

@@ -1,8 +1,19 @@
-"""Row -> protocol record conversions shared by the message and timeline queries."""
+"""Row -> protocol record conversions shared by the message and timeline queries.
+
+These run for every row of every page, on the event loop and under the GIL: a
+timeline page's 50 entries took 0.27 ms of Python here, more than SQLite took
+to find them. The stored recipients (`{"to": [[email, name], ...], "cc": ...}`)
+are decoded by msgspec into pairs in one C step (`_RECIPIENTS`), once per row,
+and a page's columns are taken by position (`picker`), not looked up by name.
+"""
 
 from __future__ import annotations
 
-import json
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
 
 from loggbok.daemon.store.db import Database, Row
 from loggbok.protocol.types import Attachment, MessageSummary, Participant, TimelineEntry
@@ -34,12 +45,26 @@ def older_than(date: str, id: str) -> str:
     return f"({date}, {id}) < (:ts, :bid)"
 
 
+class Recipients(msgspec.Struct):
+    """The stored `recipients` column (other keys, `bcc`, are ignored)."""
+
+    to: list[tuple[Any, Any]] = []
+    cc: list[tuple[Any, Any]] = []
+
+
+_RECIPIENTS = msgspec.json.Decoder(Recipients)
+
+
+def recipients(recipients_json: str | None) -> Recipients:
+    return _RECIPIENTS.decode(recipients_json or "{}")
+
+
 def participants(recipients_json: str, kind: str) -> list[Participant]:
-    return _of_kind(json.loads(recipients_json or "{}"), kind)
+    return _of_kind(recipients(recipients_json), kind)
 
 
-def _of_kind(recipients: dict[str, list[list[str]]], kind: str) -> list[Participant]:
-    return [Participant(email=e, name=n) for e, n in recipients.get(kind, [])]
+def _of_kind(stored: Recipients, kind: str) -> list[Participant]:
+    return [Participant(email=e, name=n) for e, n in (stored.to if kind == "to" else stored.cc)]
 
 
 def sender(row: Row) -> Participant:
@@ -71,41 +96,101 @@ async def own_mailboxes(db: Database, rows: list[Row], viewer: int) -> set[int]:
     return {int(r[0]) for r in found}
 
 
+SUMMARY_COLUMNS = ("id", "message_id", "subject", "from_email", "from_name", "recipients",
+                   "date", "direction", "snippet", "logged", "reason", "mailbox_id")  # fmt: skip
+"""What a `MessageSummary` is built from (`summaries`)."""
+
+
+def summaries(
+    rows: Sequence[Row], contact_ids: Callable[[Any], list[int]], own: set[int]
+) -> list[MessageSummary]:
+    """Messages as lists show them (`contact_ids(id)` each); `mailbox_id` only when it
+    is in `own` (`own_mailboxes`). Columns by position (`picker`)."""
+    if not rows:
+        return []
+    values = picker(rows, SUMMARY_COLUMNS)
+    built: list[MessageSummary] = []
+    for row in rows:
+        (id_, message_id, subject, from_email, from_name, stored_json, date, direction,
+         snippet, logged, reason, mailbox_id) = values(row)  # fmt: skip
+        built.append(
+            MessageSummary(
+                id=id_,
+                message_id=message_id,
+                subject=subject,
+                from_=Participant(email=from_email, name=from_name),
+                to=_of_kind(recipients(stored_json), "to"),
+                date=date,
+                direction=direction,
+                snippet=snippet,
+                logged=bool(logged),
+                reason=reason,
+                mailbox_id=mailbox_id if mailbox_id in own else None,
+                contact_ids=contact_ids(id_),
+            )
+        )
+    return built
+
+
 def summary(row: Row, contact_ids: list[int], own: set[int]) -> MessageSummary:
-    """A message as lists show it; `mailbox_id` only when it is in `own`
-    (`own_mailboxes`)."""
-    return MessageSummary(
-        id=row["id"],
-        message_id=row["message_id"],
-        subject=row["subject"],
-        from_=sender(row),
-        to=participants(row["recipients"], "to"),
-        date=row["date"],
-        direction=row["direction"],
-        snippet=row["snippet"],
-        logged=bool(row["logged"]),
-        reason=row["reason"],
-        mailbox_id=row["mailbox_id"] if row["mailbox_id"] in own else None,
-        contact_ids=contact_ids,
-    )
+    """One message as lists show it (`summaries`)."""
+    return summaries([row], lambda _: contact_ids, own)[0]
 
 
-def timeline_entry(row: Row, attachments: list[Attachment]) -> TimelineEntry:
-    recipients = json.loads(row["recipients"] or "{}")
+def picker(rows: Sequence[Row], names: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """A function giving the values of `names` of each row of one result (`rows`, at
+    least one), by position: the positions are found once per result, where a name
+    looked up in a sqlite3.Row is compared with every column before it on every row
+    (two thirds of the time a timeline page took to build). The first column of a
+    name wins, as it does by name."""
+    first: dict[str, int] = {}
+    for i, name in enumerate(rows[0].keys()):
+        first.setdefault(name, i)
+    return operator.itemgetter(*(first[name] for name in names))
+
+
+TIMELINE_ENTRY_COLUMNS = ("id", "entry_id", "contact_id", "message_id", "subject",
+                          "from_email", "from_name", "recipients", "date", "snippet",
+                          "direction", "entry_reason", "thread_id", "new_text",
+                          "attachments")  # fmt: skip
+"""What `timeline_entry` takes, in its order (see `picker`)."""
+
+
+_ATTACHMENT_ROWS = msgspec.json.Decoder(list[tuple[Any, Any, Any, Any, Any, Any]])
+
+
+def attachments_json(text: str | None) -> list[Attachment]:
+    """Attachments from a JSON column of `[idx, filename, content_type, size, status,
+    sha256]` rows (`Dialect.json_rows`)."""
+    if not text or text == "[]":  # most entries: no attachment, nothing to decode
+        return []
+    return [
+        Attachment(
+            index=idx, filename=name, content_type=kind, size=size, status=status, sha256=sha256
+        )
+        for idx, name, kind, size, status, sha256 in _ATTACHMENT_ROWS.decode(text)
+    ]
+
+
+def timeline_entry(values: tuple[Any, ...]) -> TimelineEntry:
+    """An entry from the `TIMELINE_ENTRY_COLUMNS` of its row."""
+    (id_, entry_id, contact_id, message_id, subject, from_email, from_name, stored_json, date,
+     snippet, direction, reason, thread_id, new_text, attachments) = values  # fmt: skip
+    stored = recipients(stored_json)
     return TimelineEntry(
-        id=row["id"],
-        entry_id=row["entry_id"],
-        contact_id=row["contact_id"],
-        message_id=row["message_id"],
-        subject=row["subject"],
-        from_=sender(row),
-        to=_of_kind(recipients, "to"),
-        cc=_of_kind(recipients, "cc"),
-        date=row["date"],
-        snippet=row["snippet"],
-        direction=row["direction"],
-        attachments=attachments,
-        reason=row["entry_reason"],
-        thread_id=row["thread_id"],
-        new_text=row["new_text"] or "",
+        id=id_,
+        entry_id=entry_id,
+        contact_id=contact_id,
+        message_id=message_id,
+        subject=subject,
+        from_=Participant(email=from_email, name=from_name),
+        to=_of_kind(stored, "to"),
+        cc=_of_kind(stored, "cc"),
+        date=date,
+        snippet=snippet,
+        direction=direction,
+        attachments=attachments_json(attachments),
+        reason=reason,
+        thread_id=thread_id,
+        new_text=new_text or "",
     )

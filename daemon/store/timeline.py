@@ -8,18 +8,19 @@ lookup in the attachments' primary key per entry), not from a second query.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from loggbok.daemon.store.db import Database, Dialect, Row
 from loggbok.daemon.store.errors import Invalid, NotFound
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
+    TIMELINE_ENTRY_COLUMNS,
     VISIBLE,
     older_than,
+    picker,
     timeline_entry,
 )
-from loggbok.protocol.types import Attachment, Timeline, TimelineEntry
+from loggbok.protocol.types import Timeline, TimelineEntry
 
 _ATTACHMENT_COLUMNS = "a.idx, a.filename, a.content_type, a.size, a.status, a.sha256"
 
@@ -32,17 +33,11 @@ def _select(dialect: Dialect) -> str:
     FROM timeline_entries e JOIN messages m ON m.id = e.message"""
 
 
-def _attachments(text: str | None) -> list[Attachment]:
-    return [
-        Attachment(
-            index=idx, filename=name, content_type=kind, size=size, status=status, sha256=sha256
-        )
-        for idx, name, kind, size, status, sha256 in json.loads(text or "[]")
-    ]
-
-
-def _entry(row: Row) -> TimelineEntry:
-    return timeline_entry(row, _attachments(row["attachments"]))
+def _entries(rows: Sequence[Row]) -> list[TimelineEntry]:
+    if not rows:
+        return []
+    values = picker(rows, TIMELINE_ENTRY_COLUMNS)
+    return [timeline_entry(values(r)) for r in rows]
 
 
 class TimelineQueries:
@@ -68,7 +63,7 @@ class TimelineQueries:
             " ORDER BY e.date_ts DESC, e.id DESC LIMIT :limit",
             params,
         )
-        entries = [_entry(r) for r in rows[:limit]]
+        entries = _entries(rows[:limit])
         last = rows[limit - 1] if len(rows) > limit else None
         return Timeline(
             entries=entries, next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None
@@ -86,7 +81,7 @@ class TimelineQueries:
                 f" ({','.join(':' + k for k in named)}) AND {VISIBLE} ORDER BY e.date_ts, e.id",
                 {**named, "viewer": viewer},
             )
-            entries += [_entry(r) for r in rows]
+            entries += _entries(rows)
         return entries
 
     async def contacts_of(self, message_ids: list[int], viewer: int) -> dict[int, int]:
