@@ -94,3 +94,20 @@ class Decision:
     """True when the message starts a new thread despite its references (R4)."""
     never_logged: tuple[str, ...] = ()
     details: Mapping[str, str] = field(default_factory=dict)
+
+    def with_contacts(self, contact_ids: tuple[int, ...]) -> Decision:
+        """This decision landing on `contact_ids` instead (the store's ids for a plan's
+        local ones): `dataclasses.replace(self, contact_ids=...)` without its walk of the
+        fields, at a third of the cost (a sync round renames thousands). Every field is
+        named here (a test compares it with `replace`)."""
+        return Decision(
+            self.logged,
+            self.reason,
+            self.rule,
+            contact_ids,
+            self.new_contacts,
+            self.track_thread,
+            self.new_thread,
+            self.never_logged,
+            self.details,
+        )

@@ -63,7 +63,7 @@ kept); other database errors propagate and the round fails as a whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -243,20 +243,25 @@ class Round:
 
 def _resolve(plan: Plan, real: dict[int, int]) -> None:
     """Every plan-local id in `plan` replaced by its real one (in place). `real` holds
-    only local ids as keys, so `get(i, i)` leaves a stored id as it is."""
+    only local ids as keys, so `get(i, i)` leaves a stored id as it is. A sync round
+    renames every id of 10,000 messages: a group of ids with no local one among them
+    is left as it is, and a decision is copied only when it names a local contact
+    (`Decision.with_contacts`, not `dataclasses.replace`)."""
     get = real.get
     for m in plan.messages:
         m.id = get(m.id, m.id)
         m.thread_id = get(m.thread_id, m.thread_id)
-        m.contact_ids = tuple([get(c, c) for c in m.contact_ids])
+        if _any_local(m.contact_ids):
+            m.contact_ids = tuple([get(c, c) for c in m.contact_ids])
         contacts = m.decision.contact_ids
-        if any(is_local(c) for c in contacts):
-            m.decision = replace(m.decision, contact_ids=tuple([get(c, c) for c in contacts]))
+        if _any_local(contacts):
+            m.decision = m.decision.with_contacts(tuple([get(c, c) for c in contacts]))
         e = m.evidence
         e["thread_id"] = get(e["thread_id"], e["thread_id"])
         if e["matched_id"] is not None:
             e["matched_id"] = get(e["matched_id"], e["matched_id"])
-        e["contact_ids"] = [get(c, c) for c in e["contact_ids"]]
+        if _any_local(e["contact_ids"]):
+            e["contact_ids"] = [get(c, c) for c in e["contact_ids"]]
     plan.locations = [(f, remote, get(i, i)) for f, remote, i in plan.locations]
     plan.new_threads = {get(i, i) for i in plan.new_threads}
     plan.touched_threads = {get(i, i) for i in plan.touched_threads}
@@ -271,12 +276,20 @@ def _resolve(plan: Plan, real: dict[int, int]) -> None:
     for t, state in plan.threads.items():
         root = state.root_message
         state.root_message = None if root is None else get(root, root)
-        state.contact_ids = {get(c, c) for c in state.contact_ids}
-        state.subjects = {
-            s: (None if i is None else get(i, i), shown) for s, (i, shown) in state.subjects.items()
-        }
+        if _any_local(state.contact_ids):
+            state.contact_ids = {get(c, c) for c in state.contact_ids}
+        subjects = state.subjects
+        if any(i is not None and is_local(i) for i, _ in subjects.values()):
+            state.subjects = {
+                s: (None if i is None else get(i, i), shown) for s, (i, shown) in subjects.items()
+            }
         threads[get(t, t)] = state
     plan.threads = threads
+
+
+def _any_local(ids: Collection[int]) -> bool:
+    """Whether `ids` holds a plan-local id (`is_local`: negative), without a call per id."""
+    return bool(ids) and is_local(min(ids))
 
 
 async def _owner(tx: Transaction, mailbox_id: int) -> tuple[int, bool]:
