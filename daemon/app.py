@@ -227,10 +227,12 @@ class Daemon:
             self.socket_path, build_methods(handlers), context, listening=self.listening
         )
         parse_pool.warm_up()
+        # before any round can begin: a round's objects frozen mid-way would keep their
+        # reference cycles for good (`gc_pauses`)
+        settle_after_start()
         await self.sync.start()
         if self.config is not None:  # before the socket: no client sees settings it replaces
             await self.config.start()
-        settle_after_start()
         await self.server.start()
         self._relay = asyncio.create_task(self._relay_others())
         log.info("loggbokd listening on %s, data in %s", self.socket_path, self.data_dir)
