@@ -13,11 +13,15 @@ from typing import Any
 from loggbok.daemon.rules.planner import Ids, Incoming, Plan, PlannedMessage, Snapshot, ThreadState
 from loggbok.daemon.store.companies import companies_for
 from loggbok.daemon.store.db import Transaction
+from loggbok.daemon.store.foreign_copies import load_namesakes, record_namesakes
 
 
-async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) -> Snapshot:
+async def load_snapshot(
+    tx: Transaction, batch: Sequence[Incoming], ids: Ids, member: int | None = None
+) -> Snapshot:
     """What the store knows about `batch`'s messages, threads and addresses; what the
-    plans create takes its ids from `ids`."""
+    plans create takes its ids from `ids`. The batch is from a mailbox of `member`'s
+    (a reply naming a Message-ID several messages share prefers theirs)."""
     message_keys = [i.facts.message_key for i in batch]
     thread_keys = [
         k for i in batch for k in (i.facts.message_key, *i.facts.in_reply_to, *i.facts.references)
@@ -30,6 +34,8 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) ->
     ]
     conversation_keys = [i.conversation_key for i in batch if i.conversation_key]
 
+    namesakes = await load_namesakes(tx, thread_keys)
+    thread_keys += [n.key for found in namesakes.values() for n in found]
     existing = {
         r[0]: r[1]
         for r in await tx.fetchall_in(
@@ -92,7 +98,9 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) ->
         )
     }
 
-    return Snapshot(existing, keys, threads, conversations, contacts, ids, messages)
+    return Snapshot(
+        existing, keys, threads, conversations, contacts, ids, messages, namesakes, member
+    )
 
 
 def _participants(message: PlannedMessage) -> str:
@@ -166,6 +174,7 @@ async def write_plan(
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         [_message_row(m, mailbox_id, folder_names, visibility, owner) for m in plan.messages],
     )
+    await record_namesakes(tx, [(m.incoming.facts.message_key, m.id) for m in plan.messages])
     await tx.executemany(
         "INSERT INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)"
         " ON CONFLICT DO NOTHING",

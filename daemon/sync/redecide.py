@@ -42,6 +42,7 @@ from typing import Any
 
 import msgspec
 
+from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import (
     Counters,
@@ -102,6 +103,8 @@ class Replay:
             self.s.keys.setdefault(key, value)
         for conversation, thread_id in ctx.conversations.items():
             self.s.conversations.setdefault(conversation, thread_id)
+        for key, namesakes in ctx.namesakes.items():
+            self.s.namesakes.setdefault(key, namesakes)
         for thread_id, t in ctx.threads.items():
             if thread_id not in self.s.threads:
                 self.s.threads[thread_id] = ThreadState(
@@ -124,6 +127,7 @@ class Replay:
         """Plan one stored message under its own id, in the thread it had when it
         starts one; keys and folds go to `self.batch`."""
         s = self.s
+        s.member = row.owner_id
         self.ids.next_message = row.id
         reuse = row.thread_id
         if reuse is None or reuse in self.claimed or reuse in s.threads:
@@ -348,11 +352,17 @@ async def _in_order(rows: list[StoredMessage]) -> list[Incoming]:
     """The window's messages as the planner takes them, oldest first, parents first."""
     facts = await parse_header_blocks([r.raw_headers for r in rows])
     items = [
-        Incoming(0, str(r.id), f, b"", 0, r.conversation_key)
+        Incoming(0, str(r.id), _keyed(f, r.message_key), b"", 0, r.conversation_key)
         for r, f in zip(rows, facts, strict=True)
     ]
     items.sort(key=lambda i: (i.facts.date_ts, int(i.remote_id)))
     return decision_order(items)
+
+
+def _keyed(facts: HeaderFacts, key: str) -> HeaderFacts:
+    """The headers' facts under the message's stored key (a key of its own, when its
+    Message-ID is a colleague's different email's: `store/foreign_copies.py`)."""
+    return facts if not key or key == facts.message_key else replace(facts, message_key=key)
 
 
 async def _context(store: Store, items: list[Incoming], scope: Scope) -> BatchContext:
