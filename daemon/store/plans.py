@@ -34,8 +34,6 @@ async def load_snapshot(
     ]
     conversation_keys = [i.conversation_key for i in batch if i.conversation_key]
 
-    namesakes = await load_namesakes(tx, thread_keys)
-    thread_keys += [n.key for found in namesakes.values() for n in found]
     existing = {
         r[0]: r[1]
         for r in await tx.fetchall_in(
@@ -43,13 +41,24 @@ async def load_snapshot(
             message_keys,
         )
     }
-    keys = {
-        r[0]: (r[1], r[2])
-        for r in await tx.fetchall_in(
-            "SELECT key, thread_id, message FROM thread_keys WHERE key IN ({placeholders})",
-            thread_keys,
-        )
-    }
+    keys: dict[str, tuple[int, int | None]] = {}
+    shared: list[str] = []
+    for r in await tx.fetchall_in(
+        "SELECT k.key, k.thread_id, k.message,"
+        " EXISTS (SELECT 1 FROM namesakes n WHERE n.key = k.key)"
+        " FROM thread_keys k WHERE k.key IN ({placeholders})",
+        thread_keys,
+    ):
+        keys[r[0]] = (r[1], r[2])
+        if r[3]:
+            shared.append(r[0])
+    # Message-IDs several messages share (rare): all of them, and their own keys' threads.
+    namesakes = await load_namesakes(tx, shared) if shared else {}
+    for r in await tx.fetchall_in(
+        "SELECT key, thread_id, message FROM thread_keys WHERE key IN ({placeholders})",
+        [n.key for found in namesakes.values() for n in found if n.key not in keys],
+    ):
+        keys[r[0]] = (r[1], r[2])
     conversations = {
         r[0]: r[1]
         for r in await tx.fetchall_in(
