@@ -8,7 +8,8 @@ message that is logged now, and its replies follow; a thread whose tracking
 message is now on the never-log list stops being tracked, and its replies
 leave the timelines.
 
-Each message is planned under its own stored id; a message that starts a
+Each message is planned under its own stored id (and its stored key, when it
+has one of its own: `store/foreign_copies.py`); a message that starts a
 thread gets the thread it was in (unless another message of the replay took
 it), so deciding again what did not change writes nothing: a second apply is
 a no-op. Messages outside the scope (older than `since`, or not in `ids`)
@@ -44,6 +45,7 @@ import msgspec
 
 from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.namesakes import plain_key
 from loggbok.daemon.rules.planner import (
     Counters,
     Incoming,
@@ -360,9 +362,9 @@ async def _in_order(rows: list[StoredMessage]) -> list[Incoming]:
 
 
 def _keyed(facts: HeaderFacts, key: str) -> HeaderFacts:
-    """The headers' facts under the message's stored key (a key of its own, when its
-    Message-ID is a colleague's different email's: `store/foreign_copies.py`)."""
-    return facts if not key or key == facts.message_key else replace(facts, message_key=key)
+    """The headers' facts under the message's stored key when that is a key of its own
+    (its Message-ID is a colleague's different email's: `store/foreign_copies.py`)."""
+    return facts if plain_key(key) == key else replace(facts, message_key=key)
 
 
 async def _context(store: Store, items: list[Incoming], scope: Scope) -> BatchContext:
