@@ -268,7 +268,7 @@ READS: dict[str, Recipe] = {
         *({"dry_run": True, "ids": [i]} for i in k["ids"]),
     ],
     "attachments.get": lambda k: [{"id": i, "index": 0} for i in k["ids"]],
-    "archive.export": lambda k: [{"limit": 500}, {"limit": 500, "raw": True}],
+    "archive.export": lambda k: [{"limit": 200}, {"limit": 200, "raw": True}],
     "users.me": lambda k: [{}],
     "users.list": lambda k: [{}],
     "team_settings.get": lambda k: [{}],
@@ -593,6 +593,27 @@ UNSTEADY = {"contacts.list", "daemon.hello", "config.status", "mailboxes.list", 
 purpose: docs/team.md) or with time (status, sync times): not compared below."""
 
 
+def _steady(answer: Any) -> Any:
+    """An answer without what changes from call to call by itself: a rebuilt message's
+    bytes (`archive.export` with `raw`: a new MIME boundary each time)."""
+    answer = msgspec.to_builtins(answer)
+    if isinstance(answer, dict) and isinstance(answer.get("messages"), list):
+        answer = {
+            **answer,
+            "messages": [
+                {
+                    k: v
+                    for k, v in x.items()
+                    if not (k == "raw_base64" and x.get("raw_source") == "rebuilt")
+                }
+                if isinstance(x, dict)
+                else x
+                for x in answer["messages"]
+            ],
+        }
+    return answer
+
+
 def _call_key(method: str, params: dict[str, Any]) -> str:
     return method + " " + msgspec.json.encode(params).decode()
 
@@ -640,7 +661,7 @@ async def _more_hidden_mail_changes_no_answer(
                         data = {k: v for k, v in data.items() if v not in params.values()}
                     answer = {"error": exc.message, "data": data}
                 before = answered[name][_call_key(method, params)]
-                assert answer == before, (name, method, params)
+                assert _steady(answer) == _steady(before), (name, method, params)
 
 
 async def _importing_hidden_mail_answers_as_for_absent_mail(
