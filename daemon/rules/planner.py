@@ -11,7 +11,10 @@ plan, inside its write transaction (`store/rounds.py`); a later batch planned
 on the same snapshot may name them, and the store keeps the map for the round.
 
 Thread evidence, strongest first: provider conversation key, In-Reply-To,
-References (newest first). Keys seen only as references are "ghosts": they
+References (newest first). A named Message-ID that several stored messages share
+(a colleague's different email under the same Message-ID) stands for the one
+`namesakes.ranked` puts first: the replying mailbox's own, then its member's, then
+the best match, then the first stored. Keys seen only as references are "ghosts": they
 map to a thread but to no message; a message whose own key is a ghost of an
 untracked thread (it arrived after a reply to it) joins that thread, or, when
 its own evidence places it in another thread, folds that thread into its own.
@@ -20,7 +23,7 @@ its own evidence places it in another thread, folds that thread into its own.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -33,6 +36,7 @@ from loggbok.daemon.rules.context import (
     ThreadSnapshot,
 )
 from loggbok.daemon.rules.engine import decide, is_outbound
+from loggbok.daemon.rules.namesakes import Namesake, plain_key, ranked
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,11 @@ class Snapshot:
     messages: dict[int, tuple[str, str]] = field(default_factory=dict)
     """Message id -> (normalised subject, Message-ID as shown), for the stored messages
     `keys` names (the parents a reply's subject is compared with)."""
+    namesakes: dict[str, list[Namesake]] = field(default_factory=dict)
+    """Plain key -> the messages sharing that Message-ID (`namesakes.py`), for the keys
+    the batch names that several messages share; their own keys are in `keys`."""
+    member: int | None = None
+    """The member whose mailbox the batch is from (a reply prefers their namesake)."""
 
 
 @dataclass(slots=True)
@@ -201,9 +210,10 @@ class _Planner:
         candidates += [(k, "in-reply-to") for k in facts.in_reply_to]
         candidates += [(k, "references") for k in reversed(facts.references)]
         for key, via in candidates:
-            if key in self.s.keys and key != facts.message_key:
-                thread_id, message = self.s.keys[key]
-                return self._snapshot(thread_id, message, key, via, facts)
+            for found in self._ranked(key, facts):
+                if found in self.s.keys and found != facts.message_key:
+                    thread_id, message = self.s.keys[found]
+                    return self._snapshot(thread_id, message, key, via, facts)
         # A message that arrives after a reply to it (its own key is that reply's ghost)
         # joins the reply's thread, when that thread is not tracked: its own decision
         # is the same as in a thread of its own, and `late_replies` can then decide
@@ -225,12 +235,37 @@ class _Planner:
             message,
             key,
             via,
-            parent=find_parent(facts, thread_id, self.s.keys, self.s.messages),
+            parent=find_parent(
+                facts, thread_id, self.s.keys, self.s.messages, lambda k: self._ranked(k, facts)
+            ),
             subjects=tuple(
                 SubjectRef(subject, shown, stored)
                 for subject, (stored, shown) in thread.subjects.items()
             ),
         )
+
+    def _ranked(self, key: str, facts: HeaderFacts) -> list[str]:
+        """The message keys a Message-ID `facts` names may stand for, best first."""
+        return ranked(key, facts, self.s.namesakes, self.mailbox_id, self.s.member)
+
+    def _namesake(self, facts: HeaderFacts, message_id: int) -> None:
+        """A message planned under a key of its own: a namesake later replies may answer."""
+        plain = plain_key(facts.message_key)
+        if plain == facts.message_key:
+            return
+        namesakes = self.s.namesakes.setdefault(plain, [])
+        if all(n.key != facts.message_key for n in namesakes):
+            member = frozenset() if self.s.member is None else frozenset({self.s.member})
+            namesakes.append(
+                Namesake(
+                    facts.message_key,
+                    message_id,
+                    frozenset({self.mailbox_id}),
+                    member,
+                    facts.from_.email,
+                    facts.subject_norm,
+                )
+            )
 
     def _new_thread(self, item: Incoming) -> int:
         thread_id = self.s.ids.thread()
@@ -263,6 +298,7 @@ class _Planner:
         if ghost is not None and ghost[1] is None and ghost[0] != thread_id:
             self._merge(ghost[0], into=thread_id)
         self._set_key(facts.message_key, thread_id, message_id, overwrite=True)
+        self._namesake(facts, message_id)
 
         contact_ids = list(decision.contact_ids)
         for address in decision.new_contacts:
@@ -335,18 +371,21 @@ def find_parent(
     thread_id: int,
     keys: Mapping[str, tuple[int, int | None]],
     messages: Mapping[int, tuple[str, str]],
+    namesakes: Callable[[str], Sequence[str]] = lambda key: (key,),
 ) -> SubjectRef | None:
     """The message `facts` answers, when it is stored in `thread_id`: the one named by
     In-Reply-To, else the newest References entry that is stored. `keys` maps thread
     keys to (thread id, message id or None); `messages` message ids to (normalised
-    subject, Message-ID as shown)."""
-    for key in (*facts.in_reply_to, *reversed(facts.references)):
-        found = keys.get(key)
-        if key == facts.message_key or found is None or found[0] != thread_id:
-            continue
-        stored = messages.get(found[1]) if found[1] is not None else None
-        if stored is not None:
-            return SubjectRef(stored[0], stored[1], found[1])
+    subject, Message-ID as shown); `namesakes` a named Message-ID to the message keys
+    it may stand for, best first (`namesakes.ranked`)."""
+    for named in (*facts.in_reply_to, *reversed(facts.references)):
+        for key in namesakes(named):
+            found = keys.get(key)
+            if key == facts.message_key or found is None or found[0] != thread_id:
+                continue
+            stored = messages.get(found[1]) if found[1] is not None else None
+            if stored is not None:
+                return SubjectRef(stored[0], stored[1], found[1])
     return None
 
 
@@ -384,6 +423,8 @@ def decision_order(items: list[Incoming]) -> list[Incoming]:
     parents found in the same set go first (Kahn's algorithm, date as priority).
     """
     by_key = {item.facts.message_key: index for index, item in enumerate(items)}
+    for index, item in enumerate(items):  # a key of its own answers to its Message-ID too
+        by_key.setdefault(plain_key(item.facts.message_key), index)
     children: dict[int, list[int]] = {}
     waiting = [0] * len(items)
     for index, item in enumerate(items):

@@ -5,12 +5,22 @@ message's timeline entries, attachments and the contacts they name; the raw
 bytes are the handler's business (they live in the mailbox, not here).
 
 An imported batch is written in one transaction. Contacts are matched by any of
-their addresses, else created (source `import`). A message already stored (by
-its normalised Message-ID) only gains the entries it lacks; a new one is stored
-as exported (subject, participants, date, direction, reason, visibility, text),
-threaded with what it references (`thread_keys`, as a sync threads), with a
-decision whose rule is `import`. Imported threads are not tracked: the rules
-track threads from what they see in a mailbox.
+their addresses, else created (source `import`). A message already stored (the
+same email, told as a sync round tells it: its Message-ID, and its fingerprint
+when the stored one is another member's, `foreign_copies.py`) only gains the
+entries it lacks; a new one is stored as exported (subject, participants, date,
+direction, reason, visibility, text), the importer's, under a key of its own
+when its Message-ID is another member's different message, threaded with what
+it references (`thread_keys`, as a sync threads; `rules/namesakes.py` for a
+Message-ID several messages share), with a decision whose rule is `import`.
+Imported threads are not tracked: the rules track threads from what they see in
+a mailbox.
+
+A stored message the importer may not see is answered as if it were not stored:
+created, with its entries, the first time; existing the next (`hidden_imports`
+notes the first). It stays as it was, its owner's (an admin's import logs it),
+and the importer is given no sight of it: an archive's headers prove nothing of
+the body (docs/team.md).
 """
 
 from __future__ import annotations
@@ -21,10 +31,17 @@ from dataclasses import dataclass
 
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.mime.facts import HeaderFacts
+from loggbok.daemon.rules.namesakes import own_key, ranked
 from loggbok.daemon.store.bodies import StoredBody, write_bodies
 from loggbok.daemon.store.contacts import insert_contact, owners_in
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.errors import Invalid
+from loggbok.daemon.store.foreign_copies import (
+    fingerprint,
+    load_namesakes,
+    record_namesakes,
+    stored_fingerprint,
+)
 from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, participants, sender
 from loggbok.protocol import types as t
@@ -190,15 +207,22 @@ class ArchiveQueries:
                         f"message {item.message.message_id}: entries name contacts {unknown}"
                         " that are not in contacts",
                     )
-                found = await tx.fetchone(
-                    "SELECT id, owner_id FROM messages WHERE message_key = ?", (item.key,)
-                )
+                contact_ids = {mapping[e.contact_id] for e in item.message.entries}
+                key, found = await _same_email(tx, item, owner)
+                hidden = False
                 if found is None:
-                    stored = await _insert(tx, item, owner)
+                    stored = await _insert(tx, item, key, owner)
                     new_messages += 1
                 else:
                     stored = int(found["id"])
-                    existing += 1
+                    # Hidden from the importer: answered as an absent message's import
+                    # would be, the first time (created, its entries), then as again.
+                    hidden = await _first_hidden_import(tx, stored, owner)
+                    if hidden:
+                        new_messages += 1
+                        new_entries += len(contact_ids)
+                    else:
+                        existing += 1
                     if found["owner_id"] != owner and not admin:
                         continue  # another member's: theirs to log
                     await tx.execute(
@@ -206,15 +230,10 @@ class ArchiveQueries:
                         (item.message.reason, stored),
                     )
                 for entry in item.message.entries:
-                    new_entries += len(
-                        await add_to_timelines(
-                            tx,
-                            stored,
-                            [mapping[entry.contact_id]],
-                            item.message.date_ts,
-                            entry.reason,
-                        )
+                    added = await add_to_timelines(
+                        tx, stored, [mapping[entry.contact_id]], item.message.date_ts, entry.reason
                     )
+                    new_entries += 0 if hidden else len(added)
         return t.ArchiveImportResult(
             contacts_created=created,
             contacts_matched=matched,
@@ -224,14 +243,64 @@ class ArchiveQueries:
         )
 
 
-async def _thread_for(tx: Transaction, item: ImportItem) -> int:
+async def _same_email(tx: Transaction, item: ImportItem, owner: int) -> tuple[str, Row | None]:
+    """The key the message is stored under, and the stored message that is the same
+    email, if any: as a sync round tells them (`foreign_copies.py`), the message under
+    its Message-ID when it is the importer's or has the same fingerprint, else the one
+    with the key of its own that fingerprint gives."""
+    m = item.message
+    print_ = fingerprint(
+        m.from_.email, m.date_ts, m.subject, (p.email for p in m.to), (p.email for p in m.cc)
+    )
+    own = own_key(item.key, print_)
+    rows = {
+        str(r["message_key"]): r
+        for r in await tx.fetchall(
+            "SELECT id, message_key, owner_id, from_email, subject, date_ts, recipients"
+            " FROM messages WHERE message_key IN (?, ?)",
+            (item.key, own),
+        )
+    }
+    plain = rows.get(item.key)
+    if plain is None:
+        return item.key, None
+    if plain["owner_id"] == owner or stored_fingerprint(plain) == print_:
+        return item.key, plain
+    return own, rows.get(own)
+
+
+async def _first_hidden_import(tx: Transaction, message: int, member: int) -> bool:
+    """True when `member` may not see the stored `message` and imports it for the first
+    time (noted in `hidden_imports`: the next import answers as a second one does)."""
+    seen = await tx.fetchone(
+        f"SELECT 1 FROM messages m WHERE m.id = :id AND {VISIBLE}",
+        {"id": message, "viewer": member},
+    )
+    if seen is not None:
+        return False
+    noted = await tx.fetchval(
+        "INSERT INTO hidden_imports (message, member) VALUES (?, ?) ON CONFLICT DO NOTHING"
+        " RETURNING message",
+        (message, member),
+    )
+    return noted is not None
+
+
+async def _thread_for(tx: Transaction, item: ImportItem, key: str, owner: int) -> int:
     """The thread of a stored message this one references, else a new one; its keys
-    are recorded so later messages (imported or synced) find it."""
+    are recorded so later messages (imported or synced) find it. A Message-ID several
+    messages share stands for the one `namesakes.ranked` puts first (the importer's)."""
     facts = item.facts
     parents = (*facts.in_reply_to, *reversed(facts.references)) if facts else ()
+    namesakes = await load_namesakes(tx, parents)
+    candidates = [
+        found
+        for named in parents
+        for found in (ranked(named, facts, namesakes, None, owner) if facts else [named])
+    ]
     thread = None
-    for key in (item.key, *parents):
-        thread = await tx.fetchval("SELECT thread_id FROM thread_keys WHERE key = ?", (key,))
+    for candidate in (key, *candidates):
+        thread = await tx.fetchval("SELECT thread_id FROM thread_keys WHERE key = ?", (candidate,))
         if thread is not None:
             break
     if thread is None:
@@ -247,9 +316,9 @@ async def _thread_for(tx: Transaction, item: ImportItem) -> int:
     return int(thread)
 
 
-async def _insert(tx: Transaction, item: ImportItem, owner: int) -> int:
+async def _insert(tx: Transaction, item: ImportItem, key: str, owner: int) -> int:
     m = item.message
-    thread = await _thread_for(tx, item)
+    thread = await _thread_for(tx, item, key, owner)
     recipients = json.dumps(
         {"to": [[p.email, p.name] for p in m.to], "cc": [[p.email, p.name] for p in m.cc]},
         ensure_ascii=False,
@@ -260,7 +329,7 @@ async def _insert(tx: Transaction, item: ImportItem, owner: int) -> int:
                snippet, body_state, logged, reason, visibility, owner_id)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'headers',1,?,?,?) RETURNING id""",
         (
-            item.key, m.message_id, thread, m.subject,
+            key, m.message_id, thread, m.subject,
             item.facts.subject_norm if item.facts else "", m.from_.email, m.from_.name,
             recipients, m.date, m.date_ts, m.direction, item.raw_headers,
             len(item.raw_headers), m.snippet, m.reason, m.visibility, owner,
@@ -269,8 +338,9 @@ async def _insert(tx: Transaction, item: ImportItem, owner: int) -> int:
     await tx.execute(
         "INSERT INTO thread_keys (key, thread_id, message) VALUES (?, ?, ?) ON CONFLICT (key)"
         " DO UPDATE SET thread_id = excluded.thread_id, message = excluded.message",
-        (item.key, thread, message),
+        (key, thread, message),
     )
+    await record_namesakes(tx, [(key, int(message))])
     await tx.execute(
         "INSERT INTO decisions (message, logged, reason, rule, evidence) VALUES (?, 1, ?, ?, ?)",
         (

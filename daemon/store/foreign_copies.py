@@ -27,9 +27,11 @@ a Message-ID stay one message, as before.
 
 `resolve_by_message_id` (`messages.resolve`) finds a Message-ID's messages under
 both keys: the viewer's own first, then one in a mailbox of theirs, then the
-first stored. Replies are threaded by the Message-IDs they name, which is the
-plain key: a reply to the message with a key of its own joins the thread of
-the one that kept the plain key (a limit: docs/team.md).
+first stored. Once a Message-ID has a message with a key of its own, every
+message of it is listed in `namesakes` under the plain key (`record_namesakes`,
+written with the message), and `load_namesakes` reads them for the Message-IDs
+a batch of replies names: which one a reply answers is `rules/namesakes.py`'s
+rule (the replying mailbox's own first).
 """
 
 from __future__ import annotations
@@ -41,14 +43,13 @@ import logging
 from collections.abc import Iterable
 
 from loggbok.daemon.mime.msgids import normalise_id
+from loggbok.daemon.rules.namesakes import SEPARATOR, Namesake, own_key, plain_key
 from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store.db import Database, Row, Transaction
 from loggbok.daemon.store.records import VISIBLE
 
 log = logging.getLogger(__name__)
 
-SEPARATOR = " #"
-"""Between a Message-ID's key and the fingerprint of a message with a key of its own."""
 _PAST_HEX = "g"
 """A character after every hex digit (in C order and in linguistic collations)."""
 
@@ -72,9 +73,72 @@ def incoming_fingerprint(item: Incoming) -> str:
     )
 
 
-def own_key(key: str, print_: str) -> str:
-    """The key of a message whose Message-ID is another member's different message."""
-    return f"{key}{SEPARATOR}{print_}"
+def stored_fingerprint(row: Row) -> str:
+    """The fingerprint of a stored message (`from_email`, `date_ts`, `subject`,
+    `recipients`)."""
+    recipients = json.loads(row["recipients"] or "{}")
+    return fingerprint(
+        row["from_email"] or "",
+        float(row["date_ts"] or 0),
+        row["subject"] or "",
+        (e for e, _ in recipients.get("to", [])),
+        (e for e, _ in recipients.get("cc", [])),
+    )
+
+
+async def record_namesakes(tx: Transaction, messages: Iterable[tuple[str, int]]) -> None:
+    """List the (message key, id) of just written messages with a key of their own under
+    their Message-ID's plain key, with the message that has the plain key."""
+    own = [(plain_key(key), message) for key, message in messages if plain_key(key) != key]
+    if not own:
+        return
+    await tx.executemany(
+        "INSERT INTO namesakes (key, message) VALUES (?, ?) ON CONFLICT DO NOTHING", own
+    )
+    await tx.executemany(
+        "INSERT INTO namesakes (key, message) SELECT message_key, id FROM messages"
+        " WHERE message_key = ? ON CONFLICT DO NOTHING",
+        [(key,) for key in dict.fromkeys(key for key, _ in own)],
+    )
+
+
+async def load_namesakes(
+    db: Database | Transaction, keys: Iterable[str]
+) -> dict[str, list[Namesake]]:
+    """Plain key -> every message of that Message-ID, for those of `keys` that several
+    messages share (`rules/namesakes.py` picks which one a reply answers)."""
+    rows = await db.fetchall_in(
+        "SELECT n.key, m.id, m.message_key, m.owner_id, m.from_email, m.subject_norm"
+        " FROM namesakes n JOIN messages m ON m.id = n.message"
+        " WHERE n.key IN ({placeholders})",
+        (plain_key(k) for k in keys),
+    )
+    if not rows:
+        return {}
+    mailboxes: dict[int, set[int]] = {}
+    members: dict[int, set[int]] = {int(r[1]): {int(r[3])} for r in rows}
+    for row in await db.fetchall_in(
+        "SELECT l.message, f.mailbox_id, b.user_id FROM message_locations l"
+        " JOIN folders f ON f.id = l.folder_id JOIN mailboxes b ON b.id = f.mailbox_id"
+        " WHERE l.message IN ({placeholders})",
+        members,
+    ):
+        mailboxes.setdefault(int(row[0]), set()).add(int(row[1]))
+        members[int(row[0])].add(int(row[2]))
+    found: dict[str, list[Namesake]] = {}
+    for r in rows:
+        message = int(r[1])
+        found.setdefault(str(r[0]), []).append(
+            Namesake(
+                str(r[2]),
+                message,
+                frozenset(mailboxes.get(message, ())),
+                frozenset(members[message]),
+                str(r[4] or ""),
+                str(r[5] or ""),
+            )
+        )
+    return found
 
 
 def key_range(key: str) -> tuple[str, str]:
@@ -127,14 +191,7 @@ async def rekey_foreign_copies(
         if row is None or row["owner_id"] == owner:
             out.append(item)
             continue
-        recipients = json.loads(row["recipients"] or "{}")
-        stored = fingerprint(
-            row["from_email"] or "",
-            float(row["date_ts"] or 0),
-            row["subject"] or "",
-            (e for e, _ in recipients.get("to", [])),
-            (e for e, _ in recipients.get("cc", [])),
-        )
+        stored = stored_fingerprint(row)
         mine = incoming_fingerprint(item)
         if mine == stored:
             out.append(item)

@@ -19,8 +19,10 @@ from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.mime.headers import parse_headers
 from loggbok.daemon.rules.context import RuleSettings, SubjectRef
 from loggbok.daemon.rules.late_replies import WAITING_REASONS, relog, trackers
+from loggbok.daemon.rules.namesakes import ranked
 from loggbok.daemon.rules.planner import Plan, PlannedMessage, find_parent
 from loggbok.daemon.store.db import Transaction
+from loggbok.daemon.store.foreign_copies import load_namesakes
 from loggbok.daemon.store.plans import add_to_timelines
 
 
@@ -123,12 +125,15 @@ async def _parent(tx: Transaction, facts: HeaderFacts, thread_id: int) -> Subjec
     named = list(dict.fromkeys((*facts.in_reply_to, *facts.references)))
     if not named:
         return None
-    rows = await tx.fetchall(
+    namesakes = await load_namesakes(tx, named)
+    rows = await tx.fetchall_in(
         "SELECT k.key, k.thread_id, k.message, m.subject_norm, m.message_id"
         " FROM thread_keys k JOIN messages m ON m.id = k.message"
-        f" WHERE k.key IN ({','.join('?' * len(named))})",
-        named,
+        " WHERE k.key IN ({placeholders})",
+        [*named, *(n.key for found in namesakes.values() for n in found)],
     )
     keys = {row[0]: (row[1], row[2]) for row in rows}
     messages = {row[2]: (row[3], row[4]) for row in rows}
-    return find_parent(facts, thread_id, keys, messages)
+    return find_parent(
+        facts, thread_id, keys, messages, lambda key: ranked(key, facts, namesakes, None, None)
+    )

@@ -368,4 +368,28 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX thread_contacts_contact ON thread_contacts(contact_id, thread_id);
     """,
+    # 17: messages sharing a Message-ID (a colleague's different email under it has a
+    # key of its own, `foreign_copies.py`): once there are two, each is listed under
+    # the plain key, so a reply naming it finds them all with one lookup
+    # (`rules/namesakes.py`). And the messages a member imported that they may not see
+    # (a colleague's, hidden): kept once, their owner's; noted so that the member's
+    # next import of it answers as a second import does (`store/archive.py`)
+    """
+    CREATE TABLE namesakes (
+        key TEXT NOT NULL,
+        message INTEGER NOT NULL REFERENCES messages(id),
+        PRIMARY KEY (key, message)
+    );
+    INSERT INTO namesakes (key, message)
+        SELECT substr(message_key, 1, instr(message_key, ' #') - 1), id FROM messages
+        WHERE message_key LIKE '% #%';
+    INSERT INTO namesakes (key, message)
+        SELECT m.message_key, m.id FROM messages m
+        WHERE m.message_key IN (SELECT key FROM namesakes) ON CONFLICT DO NOTHING;
+    CREATE TABLE hidden_imports (
+        message INTEGER NOT NULL REFERENCES messages(id),
+        member INTEGER NOT NULL REFERENCES users(id),
+        PRIMARY KEY (message, member)
+    );
+    """,
 ]

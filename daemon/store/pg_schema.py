@@ -457,4 +457,24 @@ PG_MIGRATIONS: list[str] = [
     """
     CREATE INDEX thread_contacts_contact ON thread_contacts(contact_id, thread_id);
     """,
+    # 17: messages sharing a Message-ID, listed under the plain key; the messages a
+    # member imported that they may not see
+    """
+    CREATE TABLE namesakes (
+        key TEXT NOT NULL,
+        message BIGINT NOT NULL REFERENCES messages(id),
+        PRIMARY KEY (key, message)
+    );
+    INSERT INTO namesakes (key, message)
+        SELECT split_part(message_key, ' #', 1), id FROM messages
+        WHERE message_key LIKE '% #%';
+    INSERT INTO namesakes (key, message)
+        SELECT m.message_key, m.id FROM messages m
+        WHERE m.message_key IN (SELECT key FROM namesakes) ON CONFLICT DO NOTHING;
+    CREATE TABLE hidden_imports (
+        message BIGINT NOT NULL REFERENCES messages(id),
+        member BIGINT NOT NULL REFERENCES users(id),
+        PRIMARY KEY (message, member)
+    );
+    """,
 ]

@@ -13,11 +13,15 @@ from typing import Any
 from loggbok.daemon.rules.planner import Ids, Incoming, Plan, PlannedMessage, Snapshot, ThreadState
 from loggbok.daemon.store.companies import companies_for
 from loggbok.daemon.store.db import Transaction
+from loggbok.daemon.store.foreign_copies import load_namesakes, record_namesakes
 
 
-async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) -> Snapshot:
+async def load_snapshot(
+    tx: Transaction, batch: Sequence[Incoming], ids: Ids, member: int | None = None
+) -> Snapshot:
     """What the store knows about `batch`'s messages, threads and addresses; what the
-    plans create takes its ids from `ids`."""
+    plans create takes its ids from `ids`. The batch is from a mailbox of `member`'s
+    (a reply naming a Message-ID several messages share prefers theirs)."""
     message_keys = [i.facts.message_key for i in batch]
     thread_keys = [
         k for i in batch for k in (i.facts.message_key, *i.facts.in_reply_to, *i.facts.references)
@@ -37,13 +41,24 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) ->
             message_keys,
         )
     }
-    keys = {
-        r[0]: (r[1], r[2])
-        for r in await tx.fetchall_in(
-            "SELECT key, thread_id, message FROM thread_keys WHERE key IN ({placeholders})",
-            thread_keys,
-        )
-    }
+    keys: dict[str, tuple[int, int | None]] = {}
+    shared: list[str] = []
+    for r in await tx.fetchall_in(
+        "SELECT k.key, k.thread_id, k.message,"
+        " EXISTS (SELECT 1 FROM namesakes n WHERE n.key = k.key)"
+        " FROM thread_keys k WHERE k.key IN ({placeholders})",
+        thread_keys,
+    ):
+        keys[r[0]] = (r[1], r[2])
+        if r[3]:
+            shared.append(r[0])
+    # Message-IDs several messages share (rare): all of them, and their own keys' threads.
+    namesakes = await load_namesakes(tx, shared) if shared else {}
+    for r in await tx.fetchall_in(
+        "SELECT key, thread_id, message FROM thread_keys WHERE key IN ({placeholders})",
+        [n.key for found in namesakes.values() for n in found if n.key not in keys],
+    ):
+        keys[r[0]] = (r[1], r[2])
     conversations = {
         r[0]: r[1]
         for r in await tx.fetchall_in(
@@ -92,7 +107,9 @@ async def load_snapshot(tx: Transaction, batch: Sequence[Incoming], ids: Ids) ->
         )
     }
 
-    return Snapshot(existing, keys, threads, conversations, contacts, ids, messages)
+    return Snapshot(
+        existing, keys, threads, conversations, contacts, ids, messages, namesakes, member
+    )
 
 
 def _participants(message: PlannedMessage) -> str:
@@ -166,6 +183,7 @@ async def write_plan(
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         [_message_row(m, mailbox_id, folder_names, visibility, owner) for m in plan.messages],
     )
+    await record_namesakes(tx, [(m.incoming.facts.message_key, m.id) for m in plan.messages])
     await tx.executemany(
         "INSERT INTO thread_subjects (thread_id, subject_norm, message) VALUES (?, ?, ?)"
         " ON CONFLICT DO NOTHING",

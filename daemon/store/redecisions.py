@@ -17,8 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loggbok.daemon.rules.namesakes import Namesake
 from loggbok.daemon.store.bodies import StoredBody, write_bodies
 from loggbok.daemon.store.db import Database, Row, Transaction
+from loggbok.daemon.store.foreign_copies import load_namesakes
 from loggbok.daemon.store.plans import move_subjects
 
 _CHUNK = 500
@@ -71,6 +73,10 @@ class StoredMessage:
     calendar_in_body: bool
     """Turned down because its body holds a calendar invitation (R17), which its
     headers do not show."""
+    message_key: str = ""
+    """Its key in the store: the Message-ID's, or one of its own (`foreign_copies.py`);
+    "" when the headers' is meant."""
+    owner_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,8 @@ class BatchContext:
     conversations: dict[str, int] = field(default_factory=dict)
     messages: dict[int, tuple[str, str]] = field(default_factory=dict)
     """Message id -> (normalised subject, Message-ID), for the messages `keys` names."""
+    namesakes: dict[str, list[Namesake]] = field(default_factory=dict)
+    """Plain key -> the messages sharing that Message-ID, for the keys named."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +179,8 @@ class RedecisionQueries:
     async def messages(self, ids: Sequence[int]) -> list[StoredMessage]:
         rows = await _rows_in(
             self._db,
-            """SELECT m.id, m.message_id, m.subject, m.date, m.date_ts, m.thread_id,
+            """SELECT m.id, m.message_id, m.message_key, m.owner_id, m.subject, m.date, m.date_ts,
+                   m.thread_id,
                    t.conversation_key, m.mailbox_id, m.logged, m.reason, m.raw_headers
                FROM messages m LEFT JOIN threads t ON t.id = m.thread_id
                WHERE m.id IN ({placeholders})""",
@@ -201,6 +210,8 @@ class RedecisionQueries:
             StoredMessage(
                 id=r["id"],
                 message_id=r["message_id"],
+                message_key=r["message_key"],
+                owner_id=r["owner_id"],
                 subject=r["subject"],
                 date=r["date"],
                 date_ts=r["date_ts"],
@@ -227,6 +238,9 @@ class RedecisionQueries:
         threads, as stored) of the messages outside the scope, and the ghosts of
         threads that hold such messages."""
         ctx = BatchContext()
+        keys = list(keys)
+        ctx.namesakes = await load_namesakes(self._db, keys)
+        keys += [n.key for found in ctx.namesakes.values() for n in found]
         for r in await _rows_in(
             self._db,
             "SELECT email, contact_id FROM contact_emails WHERE email IN ({placeholders})",

@@ -149,7 +149,8 @@ class Round:
 
     async def snapshot(self, batch: Sequence[Incoming]) -> Snapshot:
         async with self._db.transaction(plan_neutral=True) as tx:
-            snapshot = await load_snapshot(tx, batch, self._ids)
+            member, _ = await _owner(tx, self.mailbox_id)
+            snapshot = await load_snapshot(tx, batch, self._ids, member)
             self._seen = await self._version(tx)
         self._carried = True
         return snapshot
@@ -180,7 +181,7 @@ class Round:
                 or rekeyed is not None
             )
             if planned is None or replanned:
-                fresh = await load_snapshot(tx, batch, self._ids)
+                fresh = await load_snapshot(tx, batch, self._ids, owner)
                 planned = plan_batch(batch, fresh, self.rules, self.mailbox_id)
             self._give_ids(planned, int(state[1]), int(state[2]), int(state[3]))
             await write_plan(

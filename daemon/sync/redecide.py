@@ -8,7 +8,8 @@ message that is logged now, and its replies follow; a thread whose tracking
 message is now on the never-log list stops being tracked, and its replies
 leave the timelines.
 
-Each message is planned under its own stored id; a message that starts a
+Each message is planned under its own stored id (and its stored key, when it
+has one of its own: `store/foreign_copies.py`); a message that starts a
 thread gets the thread it was in (unless another message of the replay took
 it), so deciding again what did not change writes nothing: a second apply is
 a no-op. Messages outside the scope (older than `since`, or not in `ids`)
@@ -42,7 +43,9 @@ from typing import Any
 
 import msgspec
 
+from loggbok.daemon.mime.facts import HeaderFacts
 from loggbok.daemon.rules.context import RuleSettings
+from loggbok.daemon.rules.namesakes import plain_key
 from loggbok.daemon.rules.planner import (
     Counters,
     Incoming,
@@ -102,6 +105,8 @@ class Replay:
             self.s.keys.setdefault(key, value)
         for conversation, thread_id in ctx.conversations.items():
             self.s.conversations.setdefault(conversation, thread_id)
+        for key, namesakes in ctx.namesakes.items():
+            self.s.namesakes.setdefault(key, namesakes)
         for thread_id, t in ctx.threads.items():
             if thread_id not in self.s.threads:
                 self.s.threads[thread_id] = ThreadState(
@@ -124,6 +129,7 @@ class Replay:
         """Plan one stored message under its own id, in the thread it had when it
         starts one; keys and folds go to `self.batch`."""
         s = self.s
+        s.member = row.owner_id
         self.ids.next_message = row.id
         reuse = row.thread_id
         if reuse is None or reuse in self.claimed or reuse in s.threads:
@@ -348,11 +354,17 @@ async def _in_order(rows: list[StoredMessage]) -> list[Incoming]:
     """The window's messages as the planner takes them, oldest first, parents first."""
     facts = await parse_header_blocks([r.raw_headers for r in rows])
     items = [
-        Incoming(0, str(r.id), f, b"", 0, r.conversation_key)
+        Incoming(0, str(r.id), _keyed(f, r.message_key), b"", 0, r.conversation_key)
         for r, f in zip(rows, facts, strict=True)
     ]
     items.sort(key=lambda i: (i.facts.date_ts, int(i.remote_id)))
     return decision_order(items)
+
+
+def _keyed(facts: HeaderFacts, key: str) -> HeaderFacts:
+    """The headers' facts under the message's stored key when that is a key of its own
+    (its Message-ID is a colleague's different email's: `store/foreign_copies.py`)."""
+    return facts if plain_key(key) == key else replace(facts, message_key=key)
 
 
 async def _context(store: Store, items: list[Incoming], scope: Scope) -> BatchContext:

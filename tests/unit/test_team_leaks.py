@@ -15,6 +15,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formatdate
 from pathlib import Path
 
@@ -263,26 +264,93 @@ async def test_a_message_id_alone_shows_no_colleagues_mail(tmp_path: Path) -> No
     await store.close()
 
 
-async def test_an_import_changes_no_colleagues_message(tmp_path: Path) -> None:
-    """An archive naming Bob's unlogged message: Carl's import leaves it as it is (only
-    its owner or an admin logs it); Alice's, an admin's, logs it."""
+def _archived(message_id: str, subject: str, sender: str, date: str, to: str = "") -> ImportItem:
+    """An archived message (as `archive.export` gives it) on the timeline of contact 7,
+    Anna; no raw bytes, so it is keyed by its Message-ID."""
+    message = t.ArchiveMessage(
+        id=1, message_id=message_id, subject=subject,
+        from_=t.Participant(email=sender, name=""),
+        to=[t.Participant(email=to, name="")] if to else [], cc=[],
+        date=date, date_ts=datetime.fromisoformat(date).timestamp(), direction="inbound",
+        reason="manual", visibility="everyone", snippet="", body_text="", new_text="",
+        attachments=[], entries=[t.ArchiveEntry(contact_id=7, reason="manual")],
+    )  # fmt: skip
+    key = message_id.strip("<>")
+    return ImportItem(message, key, b"", None, StoredBody("", "", "", ()))
+
+
+ANNA_CARD = t.ArchiveContact(id=7, name="Anna", emails=["anna@k.example"])
+
+
+async def _imported(store: Store, item: ImportItem, member: int, admin: bool) -> tuple[int, ...]:
+    done = await store.archive.import_batch([ANNA_CARD], [item], member, admin=admin)
+    return (done.messages_created, done.messages_existing, done.entries_created)
+
+
+async def test_an_import_of_hidden_mail_answers_as_for_absent_mail(tmp_path: Path) -> None:
+    """An archive naming Bob's unlogged message (hidden from Carl and Alice), with its
+    sender, Date and subject: Carl's import answers exactly as his import of a message
+    the store does not hold (created, then existing the second time), and leaves Bob's
+    message as it is, stored once; Alice's, an admin's, logs it, answering alike."""
     team = await _team(tmp_path)
     store, changed = team.store, team.ids["changed@k.example"]
-    anna = t.ArchiveContact(id=7, name="Anna", emails=["anna@k.example"])
-    message = t.ArchiveMessage(
-        id=1, message_id="<changed@k.example>", subject="Lunch?",
-        from_=t.Participant(email="anna@k.example", name=""), to=[], cc=[],
-        date="2023-01-02T11:00:00+00:00", date_ts=0.0, direction="inbound", reason="manual",
-        visibility="everyone", snippet="", body_text="", new_text="", attachments=[],
-        entries=[t.ArchiveEntry(contact_id=7, reason="manual")],
-    )  # fmt: skip
-    item = ImportItem(message, "changed@k.example", b"", None, StoredBody("", "", "", ()))
-    done = await store.archive.import_batch([anna], [item], team.carl, admin=False)
-    assert (done.messages_existing, done.entries_created) == (1, 0)
+    date = "2023-01-02T11:00:00+00:00"
+    hidden = _archived("<changed@k.example>", "Lunch?", "anna@k.example", date, "alice@f.example")
+    absent = _archived("<absent@k.example>", "Lunch?", "anna@k.example", date, "alice@f.example")
+    for item in (hidden, absent):  # the same headers as Bob's copy: the same email
+        item.message.cc.append(t.Participant(email="bob@f.example", name=""))
+    for item in (hidden, absent):
+        assert await _imported(store, item, team.carl, False) == (1, 0, 1)
+        assert await _imported(store, item, team.carl, False) == (0, 1, 0)
     assert not await store.messages.is_logged(changed)
-    done = await store.archive.import_batch([anna], [item], team.alice, admin=True)
-    assert done.entries_created == 1
+    assert not await store.messages.visible(changed, team.carl)
+    count = "SELECT count(*) FROM messages WHERE message_id = '<changed@k.example>'"
+    assert await store.db.fetchval(count) == 1
+    assert await _imported(store, hidden, team.alice, True) == (1, 0, 1)
     assert await store.messages.is_logged(changed)
+    assert await store.db.fetchval(count) == 1
+    # A message Carl may see (Bob's logged reply, everyone's) is as it was: existing.
+    kept = _archived(
+        "<kept@k.example>", "Re: Secret plans", "anna@k.example", "2023-01-02T10:00:00+00:00",
+        "alice@f.example",
+    )  # fmt: skip
+    kept.message.cc.append(t.Participant(email="bob@f.example", name=""))
+    assert await _imported(store, kept, team.carl, False) == (0, 1, 0)
+    await store.close()
+
+
+async def test_an_import_tells_a_message_by_its_identity(tmp_path: Path) -> None:
+    """A message of Bob's own under the Message-ID of Alice's email cannot take over
+    her archived copy of it on import, nor the reverse: each is stored as a message of
+    its own, as a sync round stores them (`foreign_copies.py`)."""
+    team = await _team(tmp_path)
+    store = team.store
+    forged = _archived("<deal@k.example>", "Hello", "bob@f.example", "2023-01-05T09:00:00+00:00")
+    real = _archived(
+        "<deal@k.example>", "Re: Secret plans", "anna@k.example", "2023-01-04T09:00:00+00:00",
+        "alice@f.example",
+    )  # fmt: skip
+    assert await _imported(store, forged, team.bob, False) == (1, 0, 1)
+    # Alice (an admin) imports her real email: not Bob's message logged on her contact.
+    assert await _imported(store, real, team.alice, True) == (1, 0, 1)
+    rows = await store.db.fetchall(
+        "SELECT owner_id, message_key, subject FROM messages"
+        " WHERE message_id = '<deal@k.example>' ORDER BY id"
+    )
+    assert [(r[0], r[2]) for r in rows] == [(team.bob, "Hello"), (team.alice, "Re: Secret plans")]
+    assert rows[1][1].startswith("deal@k.example #")
+    # Each imports theirs again: found, under whichever key it has.
+    assert await _imported(store, real, team.alice, True) == (0, 1, 0)
+    assert await _imported(store, forged, team.bob, False) == (0, 1, 0)
+    # Alice's (owner) `Secret plans` imported by Bob with other headers: his own, not hers.
+    other = _archived(
+        "<secret@f.example>", "Secret plans", "bob@f.example", "2023-01-02T09:00:00+00:00"
+    )
+    assert await _imported(store, other, team.bob, False) == (1, 0, 1)
+    secret = team.ids["secret@f.example"]
+    entries = "SELECT count(*) FROM timeline_entries WHERE message = ?"
+    assert await store.db.fetchval(entries, (secret,)) == 1  # Anna's, from Alice's BCC
+    assert await store.messages.resolve(None, "<secret@f.example>", team.bob) != secret
     await store.close()
 
 
