@@ -6,6 +6,7 @@ order, and closing ends the thread."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -69,3 +70,10 @@ async def test_every_reader_of_the_database_maps_the_file(tmp_path: Path) -> Non
     finally:
         await db.close()
     assert len(sizes) == READERS and all(size >= 1 << 30 for size in sizes), sizes
+
+
+def test_there_are_no_more_reader_threads_than_cores_but_two_at_least() -> None:
+    # a reader thread hands the interpreter's lock back and forth once per row: more
+    # threads than cores queue for it (2 cores, 4 readers: twice the CPU per page)
+    cores = len(os.sched_getaffinity(0))
+    assert max(2, min(4, cores)) == READERS
