@@ -82,6 +82,8 @@ def spawn(socket_path: Path, data_dir: Path, demo: bool = False) -> subprocess.P
 
 
 STOP_SECONDS = 30.0
+ANOTHER_DAEMON = 2
+"""loggbokd's exit status when another daemon already uses its data folder or socket."""
 
 
 async def stop_daemon(socket_path: Path, seconds: float = STOP_SECONDS) -> int | None:
@@ -126,7 +128,9 @@ async def ensure_daemon(
             except subprocess.TimeoutExpired:
                 process.kill()
             return False
-        if process.poll() is not None:
+        # exited as `ANOTHER_DAEMON` (two starts at once, and the other daemon took the
+        # folder first): that one answers once it has started, so wait for it
+        if process.poll() is not None and process.returncode != ANOTHER_DAEMON:
             raise DaemonStartError(
                 f"loggbokd exited with status {process.returncode}; see {data_dir / LOG_NAME}"
             )

@@ -12,7 +12,8 @@ import signal
 import time
 from pathlib import Path
 
-from loggbok.tui.launcher import PID_NAME, answers, ensure_daemon
+from loggbok.daemon.lockfile import hold_exclusive
+from loggbok.tui.launcher import LOG_NAME, PID_NAME, answers, ensure_daemon, spawn
 
 
 def _alive(pid: int) -> bool:
@@ -47,3 +48,30 @@ async def test_two_starts_at_once_leave_one_daemon_and_its_pid(tmp_path: Path) -
             if not _alive(pid):
                 break
             await asyncio.sleep(0.05)
+
+
+async def test_a_start_that_loses_the_folder_waits_for_the_daemon_that_won(
+    tmp_path: Path,
+) -> None:
+    # the other start's daemon took the data folder first but does not listen yet:
+    # ours exits ("another loggbokd", status 2) and the call waits for the other one
+    # (it raised "loggbokd exited with status 2", seen in a full run under load)
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    socket_path, data_dir = run / "d.sock", tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    lock = hold_exclusive(data_dir / "daemon.lock")
+    waiting = asyncio.create_task(ensure_daemon(socket_path, data_dir))
+    deadline = time.monotonic() + 60
+    log = data_dir / LOG_NAME
+    while not log.exists() or "another loggbokd" not in log.read_text():
+        assert time.monotonic() < deadline and not waiting.done()
+        await asyncio.sleep(0.1)
+    os.close(lock)  # the winner: a daemon started now, with the folder free
+    winner = spawn(socket_path, data_dir)
+    try:
+        assert await asyncio.wait_for(waiting, 120) is False
+        assert await answers(socket_path)
+    finally:
+        winner.terminate()
+        await asyncio.to_thread(winner.wait, 30)
