@@ -110,6 +110,19 @@ async def test_newest_first_is_the_same_through_the_index_or_the_walk(
         await store.close()
 
 
+def _record_fetchall(store: Store) -> list[tuple[str, Any]]:
+    """The statements (and their parameters) `store.db.fetchall` runs from now on."""
+    statements: list[tuple[str, Any]] = []
+    read = store.db.fetchall
+
+    async def recorded(sql: str, params: Any = ()) -> Any:
+        statements.append((sql, params))
+        return await read(sql, params)
+
+    store.db.fetchall = recorded  # type: ignore[method-assign]
+    return statements
+
+
 async def _names(store: Store, query: str) -> list[str]:
     found: list[str] = []
     cursor = None
@@ -416,14 +429,7 @@ async def test_postgres_keeps_a_contacts_page_plan_that_knows_its_size(tmp_path:
             ImportedContact(f"Firm Person {n:04d}", (f"p{n}@x.example",), None) for n in range(600)
         ]
         await store.contacts.merge_imported(cards)
-        statements: list[tuple[str, Any]] = []
-        read = store.db.fetchall
-
-        async def recorded(sql: str, params: Any = ()) -> Any:
-            statements.append((sql, params))
-            return await read(sql, params)
-
-        store.db.fetchall = recorded  # type: ignore[method-assign]
+        statements = _record_fetchall(store)
         assert len((await store.contacts.search("firm", 50, None, 1)).contacts) == 50
         sql, params = next(s for s in statements if "WITH page AS" in s[0])
         assert params["needle"] == "firm"
@@ -476,14 +482,7 @@ async def test_blind_threads_are_read_from_the_contacts_threads(tmp_path: Path) 
     store = await Store.open(tmp_path)
     try:
         anna = await store.contacts.create("anna@k.example", "Anna")
-        statements: list[tuple[str, Any]] = []
-        read = store.db.fetchall
-
-        async def recorded(sql: str, params: Any = ()) -> Any:
-            statements.append((sql, params))
-            return await read(sql, params)
-
-        store.db.fetchall = recorded  # type: ignore[method-assign]
+        statements = _record_fetchall(store)
         await store.contacts.search("anna", 50, None, 1)
         await store.outages.blind_threads_of_contact(anna, 1)
         await store.outages.blind_counts([anna], 1)
