@@ -43,7 +43,7 @@ from loggbok.daemon.store.foreign_copies import (
     stored_fingerprint,
 )
 from loggbok.daemon.store.plans import add_to_timelines
-from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, participants, sender
+from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, attachment, sender, to_and_cc
 from loggbok.protocol import types as t
 
 
@@ -129,8 +129,8 @@ class ArchiveQueries:
                 message_id=r["message_id"],
                 subject=r["subject"],
                 from_=sender(r),
-                to=participants(r["recipients"], "to"),
-                cc=participants(r["recipients"], "cc"),
+                to=to,
+                cc=cc,
                 date=r["date"],
                 date_ts=r["date_ts"],
                 direction=r["direction"],
@@ -143,7 +143,7 @@ class ArchiveQueries:
                 entries=entries.get(r["id"], []),
                 thread_id=r["thread_id"],
             )
-            for r in rows
+            for r, (to, cc) in zip(rows, (to_and_cc(r["recipients"]) for r in rows), strict=True)
         ]
         wanted = sorted({e.contact_id for m in messages for e in m.entries})
         last = rows[-1] if more and rows else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from loggbok.daemon.store.blob_gc import digests_of, release_blobs
 from loggbok.daemon.store.db import Row, Transaction
-from loggbok.daemon.store.records import participants as participant
+from loggbok.daemon.store.records import to_and_cc
 from loggbok.daemon.store.rescans import track_placeholders
 
 
@@ -200,7 +200,7 @@ def _attachment_row(message: int, a: StoredAttachment, left: dict[str, str]) -> 
 
 def _searchable_participants(row: Row) -> str:
     """Sender, To and Cc for the full-text index (never Bcc: it holds the logging address)."""
-    people = [participant(row["recipients"], kind) for kind in ("to", "cc")]
+    people = to_and_cc(row["recipients"])
     return " ".join(
         [row["from_name"], row["from_email"], *(f"{p.name} {p.email}" for ps in people for p in ps)]
     )

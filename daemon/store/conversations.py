@@ -19,7 +19,7 @@ from loggbok.daemon.store.records import (
     VISIBLE,
     own_mailboxes,
     sender,
-    summary,
+    summaries,
 )
 from loggbok.protocol.types import Conversation, ConversationDetail, ConversationList
 
@@ -177,6 +177,6 @@ class ConversationQueries:
             id=thread_id,
             mailbox_id=int(team["mailbox_id"]),
             subject=rows[0]["subject"] if rows else "",
-            messages=[summary(r, by_message.get(int(r["id"]), []), own) for r in rows],
+            messages=summaries(rows, lambda id_: by_message.get(int(id_), []), own),
             contact_ids=list(dict.fromkeys(c for e in entries for c in [int(e["contact_id"])])),
         )

@@ -46,7 +46,7 @@ from loggbok.daemon.mime.msgids import normalise_id
 from loggbok.daemon.rules.namesakes import SEPARATOR, Namesake, own_key, plain_key
 from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store.db import Database, Row, Transaction
-from loggbok.daemon.store.records import VISIBLE
+from loggbok.daemon.store.records import VISIBLE, recipients
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +76,13 @@ def incoming_fingerprint(item: Incoming) -> str:
 def stored_fingerprint(row: Row) -> str:
     """The fingerprint of a stored message (`from_email`, `date_ts`, `subject`,
     `recipients`)."""
-    recipients = json.loads(row["recipients"] or "{}")
+    stored = recipients(row["recipients"])
     return fingerprint(
         row["from_email"] or "",
         float(row["date_ts"] or 0),
         row["subject"] or "",
-        (e for e, _ in recipients.get("to", [])),
-        (e for e, _ in recipients.get("cc", [])),
+        (e for e, _ in stored.to),
+        (e for e, _ in stored.cc),
     )
 
 

@@ -26,9 +26,9 @@ from loggbok.daemon.store.records import (
     attachment,
     older_than,
     own_mailboxes,
-    recipients,
     sender,
     summaries,
+    to_and_cc,
 )
 from loggbok.daemon.store.rescans import evidence as scan_evidence
 from loggbok.protocol.types import (
@@ -131,7 +131,7 @@ class MessageQueries:
             "SELECT * FROM attachments WHERE message = ? ORDER BY idx", (message,)
         )
         mailbox_id, folder = await self._stored_from(row, viewer)
-        stored = recipients(row["recipients"])
+        to, cc = to_and_cc(row["recipients"])
         return Message(
             id=row["id"],
             message_id=row["message_id"],
@@ -139,8 +139,8 @@ class MessageQueries:
             folder=folder,
             subject=row["subject"],
             from_=sender(row),
-            to=[Participant(email=e, name=n) for e, n in stored.to],
-            cc=[Participant(email=e, name=n) for e, n in stored.cc],
+            to=to,
+            cc=cc,
             date=row["date"],
             direction=row["direction"],
             snippet=row["snippet"],

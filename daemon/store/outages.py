@@ -172,8 +172,11 @@ class OutageQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    _BLIND = """SELECT t.id AS thread_id, t.subject_norm, b.id AS mailbox_id, b.address,
-            b.user_id, o.since_ts, o.cause, o.detail
+    _BLIND_COLUMNS = """t.id AS thread_id, t.subject_norm, b.id AS mailbox_id, b.address,
+            b.user_id, o.since_ts, o.cause, o.detail"""
+    """What `_blind` reads of a blind thread (`t`), its mailbox (`b`) and outage (`o`)."""
+
+    _BLIND = f"""SELECT {_BLIND_COLUMNS}
         FROM threads t JOIN mailboxes b ON b.id = t.tracked_mailbox_id
         JOIN mailbox_outages o ON o.mailbox_id = b.id AND o.ended_ts IS NULL
         WHERE t.tracked = 1"""
@@ -187,8 +190,7 @@ class OutageQueries:
         colleague's mailbox, without which mailbox nor when (`_told`)."""
         join = self._db.dialect.join_in_order()  # from the contact's threads, as `blind_count_sql`
         rows = await self._db.fetchall(
-            f"""SELECT t.id AS thread_id, t.subject_norm, b.id AS mailbox_id, b.address,
-                    b.user_id, o.since_ts, o.cause, o.detail
+            f"""SELECT {self._BLIND_COLUMNS}
                 FROM thread_contacts tc {join} threads t ON t.id = tc.thread_id
                 {join} mailbox_outages o ON o.mailbox_id = t.tracked_mailbox_id
                     AND o.ended_ts IS NULL

@@ -59,11 +59,14 @@ def recipients(recipients_json: str | None) -> Recipients:
     return _RECIPIENTS.decode(recipients_json or "{}")
 
 
-def participants(recipients_json: str, kind: str) -> list[Participant]:
-    return _of_kind(recipients(recipients_json), kind)
+def to_and_cc(recipients_json: str | None) -> tuple[list[Participant], list[Participant]]:
+    """The To and Cc recipients of a stored `recipients` column (decoded once)."""
+    stored = recipients(recipients_json)
+    return of_kind(stored, "to"), of_kind(stored, "cc")
 
 
-def _of_kind(stored: Recipients, kind: str) -> list[Participant]:
+def of_kind(stored: Recipients, kind: str) -> list[Participant]:
+    """The `to` or `cc` recipients of a decoded `recipients` column."""
     return [Participant(email=e, name=n) for e, n in (stored.to if kind == "to" else stored.cc)]
 
 
@@ -119,7 +122,7 @@ def summaries(
                 message_id=message_id,
                 subject=subject,
                 from_=Participant(email=from_email, name=from_name),
-                to=_of_kind(recipients(stored_json), "to"),
+                to=of_kind(recipients(stored_json), "to"),
                 date=date,
                 direction=direction,
                 snippet=snippet,
@@ -130,11 +133,6 @@ def summaries(
             )
         )
     return built
-
-
-def summary(row: Row, contact_ids: list[int], own: set[int]) -> MessageSummary:
-    """One message as lists show it (`summaries`)."""
-    return summaries([row], lambda _: contact_ids, own)[0]
 
 
 def picker(rows: Sequence[Row], names: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
@@ -184,8 +182,8 @@ def timeline_entry(values: tuple[Any, ...]) -> TimelineEntry:
         message_id=message_id,
         subject=subject,
         from_=Participant(email=from_email, name=from_name),
-        to=_of_kind(stored, "to"),
-        cc=_of_kind(stored, "cc"),
+        to=of_kind(stored, "to"),
+        cc=of_kind(stored, "cc"),
         date=date,
         snippet=snippet,
         direction=direction,

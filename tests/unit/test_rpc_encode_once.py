@@ -18,7 +18,7 @@ import msgspec
 
 from loggbok.daemon.rpc.dispatch import _bind, run
 from loggbok.daemon.store.postgres_db import PgRow
-from loggbok.daemon.store.records import participants, picker, recipients, summaries, summary
+from loggbok.daemon.store.records import picker, recipients, summaries, to_and_cc
 from loggbok.protocol import methods as m
 from loggbok.protocol import types as t
 from loggbok.protocol.framing import encode
@@ -75,12 +75,12 @@ async def test_the_signature_jsonrpcserver_checks_is_computed_once() -> None:
 def test_stored_recipients_decode_as_before() -> None:
     stored = '{"to": [["a@b.example", "A"], ["c@d.example", ""]], "cc": [["e@f.example", "E"]],'
     stored += ' "bcc": [["x@y.example", "X"]]}'
-    assert participants(stored, "to") == [
+    assert to_and_cc(stored)[0] == [
         t.Participant(email="a@b.example", name="A"),
         t.Participant(email="c@d.example", name=""),
     ]
-    assert participants(stored, "cc") == [t.Participant(email="e@f.example", name="E")]
-    assert participants("{}", "cc") == [] == participants("", "to")
+    assert to_and_cc(stored)[1] == [t.Participant(email="e@f.example", name="E")]
+    assert to_and_cc("{}")[1] == [] == to_and_cc("")[0]
     assert recipients(None).to == []
 
 
@@ -111,4 +111,4 @@ def test_summaries_take_their_columns_by_position() -> None:
         snippet="x", logged=True, reason="r1", mailbox_id=3, contact_ids=[1, 2],
     )  # fmt: skip
     assert summaries(rows, {7: [1, 2]}.__getitem__, {3}) == [expected]
-    assert summary(rows[0], [1, 2], set()).mailbox_id is None  # not the viewer's own
+    assert summaries(rows, lambda _: [1, 2], set())[0].mailbox_id is None  # not the viewer's own

@@ -123,6 +123,15 @@ def _record_fetchall(store: Store) -> list[tuple[str, Any]]:
     return statements
 
 
+def _choose_plans(monkeypatch: pytest.MonkeyPatch, store: Store, few: int, dense: int) -> None:
+    """The thresholds that choose how contacts are found (both stores), and each
+    needle's kept plan forgotten, so the next page chooses anew."""
+    monkeypatch.setattr(contact_search, "FEW", few)
+    monkeypatch.setattr(contact_search, "DENSE", dense)
+    monkeypatch.setattr(dialect_module, "FEW_CONTACTS", few)
+    store.contacts._plans.clear()
+
+
 async def _names(store: Store, query: str) -> list[str]:
     found: list[str] = []
     cursor = None
@@ -181,10 +190,7 @@ async def test_contacts_list_is_the_same_however_many_match(
         assert expected[:6] == [f"Person {n:02d}" for n in (10, 8, 6, 4, 2, 0)]
         assert len(expected) == 12
         for few, dense in ((0, 100), (0, 5), (100, 100)):
-            monkeypatch.setattr(contact_search, "FEW", few)
-            monkeypatch.setattr(contact_search, "DENSE", dense)
-            monkeypatch.setattr(dialect_module, "FEW_CONTACTS", few)
-            store.contacts._plans.clear()  # each needle's plan is kept: choose anew
+            _choose_plans(monkeypatch, store, few, dense)
             assert await _names(store, "firm") == expected
             assert await _names(store, "firm1") == [n for n in expected if int(n[-2:]) % 3 == 1]
     finally:
@@ -458,10 +464,7 @@ async def test_contacts_are_found_literally_by_every_plan(
         for n, name in enumerate(["100% Firm", "1000 Firm", "A_b Firm", "Ab Firm", "C\\d Firm"]):
             await store.contacts.create(f"p{n}@x.example", name)
         for few in (0, 500):
-            monkeypatch.setattr(contact_search, "FEW", few)
-            monkeypatch.setattr(contact_search, "DENSE", 12_000 if few else 0)
-            monkeypatch.setattr(dialect_module, "FEW_CONTACTS", few)
-            store.contacts._plans.clear()
+            _choose_plans(monkeypatch, store, few, 12_000 if few else 0)
             assert await _names(store, "0% f") == ["100% Firm"]
             assert await _names(store, "a_b") == ["A_b Firm"]
             assert await _names(store, "c\\d") == ["C\\d Firm"]

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.store import Store
-from tests.unit.test_team_leaks import ALICE_RULES, BOB_RULES, Team, _round, _team
+from tests.unit.test_team_leaks import ALICE_RULES, BOB_RULES, CARL_RULES, Team, _round, _team
 
 FORGED = (
     "Drafts", "From: anna@k.example", "To: alice@f.example", "Subject: Re: Secret plans",
@@ -29,7 +28,6 @@ REAL = (
     "Message-ID: <deal@k.example>", "Date: Wed, 04 Jan 2023 09:00:00 +0000",
     "In-Reply-To: <secret@f.example>",
 )  # fmt: skip
-CARL_RULES = RuleSettings(own_addresses=frozenset({"carl@f.example"}))
 
 
 async def _deals(store: Store) -> dict[int, tuple[int, str, int, str]]:

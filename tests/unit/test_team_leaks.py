@@ -40,6 +40,7 @@ ALICE_RULES = RuleSettings(
 BOB_RULES = RuleSettings(
     bcc_address="log-b@bcc.example", own_addresses=frozenset({"bob@f.example"})
 )
+CARL_RULES = RuleSettings(own_addresses=frozenset({"carl@f.example"}))
 HELP_RULES = RuleSettings(own_addresses=frozenset({"help@f.example"}), team_inbox=True)
 
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store.redecisions import Scope
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.sync.redecide import redecide
 from loggbok.daemon.sync.service import SyncService
 from loggbok.protocol import types as t
-from tests.unit.test_team_leaks import ALICE_RULES, BOB_RULES, Team, _round, _team
+from tests.unit.test_team_leaks import ALICE_RULES, BOB_RULES, CARL_RULES, Team, _round, _team
 
 BOBS = (
     "Sent", "From: bob@f.example", "To: berit@k2.example", "Bcc: log-b@bcc.example",
@@ -43,7 +42,6 @@ BERITS_ANSWER = (
     "Message-ID: <re-offer@k2.example>", "In-Reply-To: <plan@f.example>",
     "Date: Thu, 05 Jan 2023 12:00:00 +0000",
 )  # fmt: skip
-CARL_RULES = RuleSettings(own_addresses=frozenset({"carl@f.example"}))
 
 
 async def _message(store: Store, where: str, *args: object) -> tuple[int, int, str, int]:
