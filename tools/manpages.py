@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from loggbok.daemon import __version__
-from loggbok.daemon.main import build_parser as daemon_parser
+from loggbok.daemon.cli import build_parser as daemon_parser
 from loggbok.tui.cli import build_parser as client_parser
 
 ROOT = Path(__file__).resolve().parents[1]
