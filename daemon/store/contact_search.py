@@ -8,7 +8,8 @@ statement. (FTS5 written from a trigger, one row at a time, flushes its pending
 terms at every statement: ten times the cost of a contacts import.)
 
 `matching` gives `ContactQueries.search` the FROM and WHERE that find a query's
-contacts, chosen by how many match, so no page reads every contact. Everything
+contacts, chosen by how many match and how deep the page is, so no page reads
+every contact. Everything
 here is SQLite's own (FTS5 MATCH, trigram, group_concat, INDEXED BY): it is
 `SqliteDialect.contacts_matching`, and `SqliteDatabase` runs `settle`;
 PostgreSQL has its own (`PostgresDialect.contacts_matching`).
@@ -19,46 +20,78 @@ from __future__ import annotations
 from loggbok.daemon.store.db import Database, Transaction
 from loggbok.daemon.store.dialect import SQLITE, ContactsMatching, like_contains
 
-FEW = 500
-"""Matches read by id and sorted (cheaper than walking the list's index)."""
+FEW = 200
+"""At most this many matches are always read by id and sorted (a few tenths of a ms)."""
 DENSE = 12_000
-"""Above this many matches the list's index is walked and each contact compared."""
+"""Counting the matches stops here (at most this many index entries read): more are
+walked (one contact in 8 at 100,000: a page is found within a few hundred entries)."""
 TRIGRAM = 3
 """Shorter needles cannot use the trigram index."""
+SORT_US = 1.2
+"""Microseconds to sort one match: read it from the trigram index, its contact by id,
+and put it in order."""
+WALK_US = 0.2
+"""Microseconds to walk one entry of the list's index and compare its text."""
+# Measured on the 1,000,000-message bench store (100,000 contacts, SQLite 3.40; see
+# docs/benchmarks.md, 2026-12-07): sorting 842-5,120 matches took 0.56-7.0 ms; a walk
+# 0.16 ms for "berg" (5,120 matches, a page within 1,000 entries), 1.2 ms for "smit"
+# (842, the page's last at entry 6,914).
 
 _IN_MATCHES = "WHERE c.id IN (SELECT rowid FROM contact_search WHERE contact_search MATCH :phrase)"
-_EACH_MATCHES = """WHERE lower(c.name) LIKE :like ESCAPE '\\' OR EXISTS (SELECT 1 FROM companies co
+_EACH_TEXT = "WHERE instr(c.search_text, :needle) > 0"
+"""Each entry of the list's index compared as it comes (`search_text` is in the index)."""
+_EACH_FIELD = """WHERE lower(c.name) LIKE :like ESCAPE '\\' OR EXISTS (SELECT 1 FROM companies co
         WHERE co.id = c.company_id AND lower(co.name) LIKE :like ESCAPE '\\')
     OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id
         AND e.email LIKE :like ESCAPE '\\')"""
-"""Each contact compared as it comes (a few dozen per page when many match: cheaper
-than asking the trigram index once per contact, about 80 us, or for all matches)."""
+"""Each contact's fields compared one by one: for a needle of several lines, which the
+lines of `search_text` would let match across two fields."""
+
+
+def walk_for(matches: int, contacts: int) -> int:
+    """The deepest page (its offset, its size and one) a walk reads for less than
+    sorting the matches costs, when they are spread evenly over the list of `contacts`:
+    a walk reads about `wanted * contacts / matches` entries."""
+    return int(SORT_US * matches * matches / (WALK_US * max(1, contacts)))
 
 
 async def matching(db: Database, needle: str) -> ContactsMatching:
-    """FROM and WHERE (with their named params) for the contacts that contain `needle` (lower
-    case). By how many match (counted up to `DENSE`: at most that many index
-    entries): few, read by id and sorted; more, the list's index (`contacts_listed`)
-    walked against the set of matches; very many (one contact in 20 of 100,000 or
-    more), the list's index walked and each contact compared until the page is full.
-    A needle shorter than a trigram is compared against every contact."""
-    like = {"like": like_contains(needle)}
+    """How a page of the contacts that contain `needle` (lower case) is read in the
+    list's order, by how many match (counted in the trigram index, up to `DENSE`) and
+    how deep the page is (its offset, its size and one):
+
+    - at most `FEW`: read by id and sorted;
+    - more: whichever costs less by a model of both (the constants above): sorting
+      them all, or walking the list's index (`contacts_listed`, which holds each
+      contact's `search_text`) and comparing each entry until the page is full. The
+      walk is the plan for pages up to `walk_for`, sorting (`fallback`) deeper;
+    - more than `DENSE`, or a needle shorter than a trigram: the walk.
+
+    The model takes the matches as spread evenly over the list. Matches that all sit
+    behind most of the list (contacts imported together and never written to, say)
+    make a walk read those entries first: at most the whole index, about 20 ms at
+    100,000 contacts."""
     walk = f"contacts c {SQLITE.indexed_by('contacts_listed')}"
+    if "\n" in needle:
+        return ContactsMatching(walk, _EACH_FIELD, {"like": like_contains(needle)})
+    each = ContactsMatching(walk, _EACH_TEXT, {"needle": needle})
     if len(needle) < TRIGRAM:
-        return walk, _EACH_MATCHES, like
-    phrase = '"' + needle.replace('"', '""') + '"'
-    found = int(
-        await db.fetchval(
-            "SELECT count(*) FROM (SELECT rowid FROM contact_search"
-            " WHERE contact_search MATCH ? LIMIT ?) s",
-            (phrase, DENSE + 1),
-        )
+        return each
+    phrase = {"phrase": '"' + needle.replace('"', '""') + '"'}
+    row = await db.fetchone(
+        "SELECT (SELECT count(*) FROM (SELECT rowid FROM contact_search"
+        " WHERE contact_search MATCH :phrase LIMIT :cap) s), (SELECT max(id) FROM contacts)",
+        {**phrase, "cap": DENSE + 1},
     )
-    if found <= FEW:
-        return "contacts c", _IN_MATCHES, {"phrase": phrase}
-    if found <= DENSE:
-        return walk, _IN_MATCHES, {"phrase": phrase}
-    return walk, _EACH_MATCHES, like
+    assert row is not None
+    found, contacts = int(row[0]), int(row[1] or 0)  # the largest id: as many, or more
+    sort = ContactsMatching("contacts c", _IN_MATCHES, phrase)
+    if found > DENSE:
+        return each
+    deepest = walk_for(found, contacts)
+    if found <= FEW or deepest < 1:
+        return sort
+    return ContactsMatching(walk, _EACH_TEXT, {"needle": needle}, sort, deepest)
 
 
 async def settle(tx: Transaction) -> None:
@@ -75,4 +108,19 @@ async def settle(tx: Transaction) -> None:
            FROM contact_search_stale s JOIN contacts c ON c.id = s.contact_id
            LEFT JOIN companies co ON co.id = c.company_id ORDER BY c.id"""
     )
+    await tx.execute(
+        """UPDATE contacts SET search_text = loggbok_lower(name || char(10)
+            || coalesce((SELECT group_concat(email, char(10)) FROM (SELECT email
+                FROM contact_emails e WHERE e.contact_id = contacts.id
+                ORDER BY position, email)), '')
+            || char(10) || coalesce((SELECT co.name FROM companies co
+                WHERE co.id = contacts.company_id), ''))
+           WHERE id IN (SELECT contact_id FROM contact_search_stale)"""
+    )
     await tx.execute("DELETE FROM contact_search_stale")
+
+
+def lower_text(text: str | None) -> str | None:
+    """`loggbok_lower(text)`, registered on every connection that writes: lower case by
+    Python's rules, as a query's needle is (SQLite's lower() knows only ASCII)."""
+    return None if text is None else text.lower()

@@ -6,7 +6,7 @@ An address belongs to at most one contact (the primary key of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -15,6 +15,7 @@ from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.store.companies import company_for
 from loggbok.daemon.store.contact_merge import MergeCounts, merge_imported
 from loggbok.daemon.store.db import Database, Dialect, Row, Transaction
+from loggbok.daemon.store.dialect import CONTACTS_ORDER as ORDER
 from loggbok.daemon.store.dialect import ContactsMatching
 from loggbok.daemon.store.errors import Conflict, Invalid, NotFound
 from loggbok.daemon.store.outages import OutageQueries
@@ -27,8 +28,6 @@ PLANS = 256
 
 MAX_OFFSET = 1 << 62
 """The largest offset a cursor gives (beyond every list; a 64-bit number in the SQL)."""
-ORDER = "c.last_activity IS NULL, c.last_activity DESC, lower(c.name), c.id"
-"""The list's order (the index `contacts_listed`)."""
 
 
 def _select(dialect: Dialect, columns: str = "") -> str:
@@ -161,14 +160,12 @@ class ContactQueries:
         limit = max(1, min(limit, 1000))
         offset = _offset(cursor)
         needle = query.strip().lower()
-        source, where = "contacts c", ""
-        params: Mapping[str, object] = {}
+        plan = ContactsMatching("contacts c", "", {})
         if needle:
-            source, where, params = await self._matching(needle)
-        rows = await self._db.fetchall(
-            self._page(f"{source} {where}", viewer, limit + 1, offset),
-            {**params, "viewer": viewer},
-        )
+            plan = await self._matching(needle)
+        if plan.fallback is not None and offset + limit + 1 > plan.walk_for:
+            plan = plan.fallback
+        rows = await self._read_page(plan, viewer, limit + 1, offset)
         found = [_contact(r) for r in rows[:limit]]
         if viewer is not None:
             found = [
@@ -176,6 +173,14 @@ class ContactQueries:
                 for c, r in zip(found, rows, strict=False)
             ]
         return ContactList(contacts=found, next=str(offset + limit) if len(rows) > limit else None)
+
+    async def _read_page(
+        self, plan: ContactsMatching, viewer: int | None, limit: int, offset: int
+    ) -> Sequence[Row]:
+        return await self._db.fetchall(
+            self._page(f"{plan.source} {plan.where}", viewer, limit, offset),
+            {**plan.params, "viewer": viewer},
+        )
 
     def _page(self, matched: str, viewer: int | None, limit: int, offset: int) -> str:
         """The page of the list as one statement: its ids in a CTE `page` (the contacts

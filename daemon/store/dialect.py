@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from loggbok.daemon.store.pg_search import to_tsquery
 
@@ -25,8 +26,27 @@ FEW_MATCHES = 10_000
 """PostgreSQL: a newest-first search estimated to match at most this many messages
 reads them all through the GIN index and sorts them (`PostgresDialect.few_matches`)."""
 
-ContactsMatching: TypeAlias = tuple[str, str, Mapping[str, object]]
-"""`Dialect.contacts_matching`'s answer: FROM, WHERE and their named parameters."""
+CONTACTS_ORDER = "c.last_activity IS NULL, c.last_activity DESC, lower(c.name), c.id"
+"""The contacts list's order (the index `contacts_listed`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsMatching:
+    """`Dialect.contacts_matching`'s answer: how a page finds a query's contacts."""
+
+    source: str
+    """FROM: the contacts (alias `c`) that may match."""
+    where: str
+    """WHERE: those that do (or empty)."""
+    params: Mapping[str, object]
+    """Their named parameters."""
+    fallback: ContactsMatching | None = None
+    """The plan for a page deeper than `walk_for` (where this one would cost more)."""
+    walk_for: int = 0
+    """With a `fallback`: the deepest page (its offset, its size and one) this plan
+    reads."""
+
+
 FEW_CONTACTS = 500
 """PostgreSQL: a contacts query that matches at most this many is answered by
 sorting its matches (`PostgresDialect.contacts_matching`); more, by walking the list."""
@@ -278,7 +298,7 @@ class PostgresDialect:
         # the choice per needle.)
         like = like_contains(needle)
         if "\n" in needle:  # the lines of `search_text` are compared one by one
-            return (
+            return ContactsMatching(
                 "contacts c",
                 """WHERE c.id IN (SELECT id FROM contacts WHERE lower(name) LIKE :like ESCAPE '\\'
                 UNION SELECT k.id FROM contacts k JOIN companies co ON co.id = k.company_id
@@ -287,7 +307,9 @@ class PostgresDialect:
                     WHERE lower(email) LIKE :like ESCAPE '\\')""",
                 {"like": like},
             )
-        walk = ("contacts c", "WHERE strpos(c.search_text, :needle) > 0", {"needle": needle})
+        walk = ContactsMatching(
+            "contacts c", "WHERE strpos(c.search_text, :needle) > 0", {"needle": needle}
+        )
         if len(needle) < 3:
             return walk
         found = await db.fetchval(
@@ -297,7 +319,7 @@ class PostgresDialect:
         )
         if int(found) > FEW_CONTACTS:
             return walk
-        return (
+        return ContactsMatching(
             "(SELECT * FROM contacts k WHERE k.search_text LIKE :like ESCAPE '\\' OFFSET 0) c",
             "",
             {"like": like},

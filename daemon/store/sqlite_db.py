@@ -90,6 +90,9 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=10000")
+        await conn.create_function(
+            "loggbok_lower", 1, contact_search.lower_text, deterministic=True
+        )
     except BaseException:
         await conn.close()  # its thread would keep the process alive
         raise

@@ -6,6 +6,7 @@ however many match, and a read held up on one reader does not hold up others."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -143,32 +144,84 @@ async def _names(store: Store, query: str) -> list[str]:
         cursor = page.next
 
 
-async def test_contacts_are_found_by_any_part_whatever_wrote_them(tmp_path: Path) -> None:
+async def _found(store: Store, monkeypatch: pytest.MonkeyPatch, query: str) -> list[str]:
+    """`_names` for `query` by every plan, checked to be the same: sorting the matches,
+    walking the list against them (SQLite: comparing each entry's `search_text`), and
+    comparing every contact (PostgreSQL)."""
+    found = []
+    for few, dense in ((10_000, 12_000), (0, 12_000), (0, 0)):
+        _choose_plans(monkeypatch, store, few, dense)
+        found.append(await _names(store, query))
+    assert found[1:] == found[:1] * 2, query
+    return found[0]
+
+
+async def test_contacts_are_found_by_any_part_whatever_wrote_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = await Store.open(tmp_path)
     try:
         anna = await store.contacts.create("anna.lind@nordvik.example", "Anna Lind")
         await store.contacts.create("bo@sydvik.example", "Bo Berg")
-        assert await _names(store, "LIND") == ["Anna Lind"]
-        assert await _names(store, "nordvik.ex") == ["Anna Lind"]
-        assert await _names(store, "zzz") == []
+        assert await _found(store, monkeypatch, "LIND") == ["Anna Lind"]
+        assert await _found(store, monkeypatch, "nordvik.ex") == ["Anna Lind"]
+        assert await _found(store, monkeypatch, "zzz") == []
         await store.contacts.update(anna, "Anna Sjö", ["anna@other.example", "a@x.example"])
-        assert await _names(store, "lind") == []
-        assert await _names(store, "sjö") == ["Anna Sjö"]
-        assert await _names(store, "other.exa") == ["Anna Sjö"]
-        assert await _names(store, "vik.ex") == ["Bo Berg"]  # Anna's old address is gone
-        assert await _names(store, "nordvik") == ["Anna Sjö"]  # her company stays
+        assert await _found(store, monkeypatch, "lind") == []
+        assert await _found(store, monkeypatch, "sjö") == ["Anna Sjö"]
+        assert await _found(store, monkeypatch, "other.exa") == ["Anna Sjö"]
+        assert await _found(store, monkeypatch, "vik.ex") == [
+            "Bo Berg"
+        ]  # Anna's old address is gone
+        assert await _found(store, monkeypatch, "nordvik") == ["Anna Sjö"]  # her company stays
+        await store.contacts.create("asa@k.example", "ÅSA ÖBERG")  # not ASCII, upper case
+        assert await _found(store, monkeypatch, "åsa ö") == ["ÅSA ÖBERG"]
+        assert await _found(store, monkeypatch, "Öberg") == ["ÅSA ÖBERG"]
+        assert await _found(store, monkeypatch, "sjö\nanna") == []  # never across two fields
         async with store.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO companies (name, domain) VALUES ('Sydvik Trading', 'sydvik.example')"
                 " ON CONFLICT (domain) DO UPDATE SET name = excluded.name"
             )
-        assert await _names(store, "trading") == ["Bo Berg"]
+        assert await _found(store, monkeypatch, "trading") == ["Bo Berg"]
         async with store.db.transaction() as tx:
             await tx.execute("DELETE FROM contacts WHERE id = ?", (anna,))
-        assert await _names(store, "anna") == []
-        assert await _names(store, "b") == ["Bo Berg"]  # short: still found, by a scan
-        assert await _names(store, "_") == []  # taken literally, never a wildcard
-        assert await _names(store, "o%b") == []
+        assert await _found(store, monkeypatch, "anna") == []
+        assert await _found(store, monkeypatch, "b") == ["Bo Berg", "ÅSA ÖBERG"]  # short: a walk
+        assert await _found(store, monkeypatch, "_") == []  # taken literally, never a wildcard
+        assert await _found(store, monkeypatch, "o%b") == []
+    finally:
+        await store.close()
+
+
+async def test_migration_18_gives_every_contact_its_search_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_backend: str
+) -> None:
+    """A store from before migration 18 (SQLite: no `search_text`) has every contact's
+    text, lower-cased by Python's rules, once opened: found by the walk as by sorting."""
+    if store_backend != "sqlite":
+        pytest.skip("PostgreSQL has kept `search_text` since its migration 13")
+    store = await Store.open(tmp_path)
+    await store.contacts.create("asa@berg.example", "ÅSA ÖBERG", ["a2@x.example"])
+    async with store.db.transaction() as tx:
+        await tx.execute("UPDATE companies SET name = 'Ärlig AB' WHERE domain = 'berg.example'")
+    async with store.db.transaction() as tx:  # back to migration 17
+        await tx.execute("DROP INDEX contacts_listed")
+        await tx.execute("ALTER TABLE contacts DROP COLUMN search_text")
+        await tx.execute(
+            "CREATE INDEX contacts_listed"
+            " ON contacts((last_activity IS NULL), last_activity DESC, lower(name), id)"
+        )
+    await store.close()
+    with sqlite3.connect(tmp_path / "loggbok.sqlite3") as conn:
+        conn.execute("PRAGMA user_version = 17")
+    conn.close()
+    store = await Store.open(tmp_path)
+    try:
+        text = await store.db.fetchval("SELECT search_text FROM contacts")
+        assert text == "åsa öberg\nasa@berg.example\na2@x.example\närlig ab"
+        for query in ("öberg", "ärlig", "a2@x"):
+            assert await _found(store, monkeypatch, query) == ["ÅSA ÖBERG"]
     finally:
         await store.close()
 
@@ -193,6 +246,12 @@ async def test_contacts_list_is_the_same_however_many_match(
             _choose_plans(monkeypatch, store, few, dense)
             assert await _names(store, "firm") == expected
             assert await _names(store, "firm1") == [n for n in expected if int(n[-2:]) % 3 == 1]
+        monkeypatch.setattr(contact_search, "WALK_US", 2.5)  # the walk for the first pages only
+        _choose_plans(monkeypatch, store, 0, 100)
+        assert await _names(store, "firm") == expected
+        if store.db.dialect.name == "sqlite":
+            walked = store.contacts._plans["firm"]
+            assert walked.fallback is not None and walked.walk_for == 5
     finally:
         await store.close()
 
