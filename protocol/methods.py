@@ -183,7 +183,7 @@ MESSAGES_HEADERS = Method(
     "messages.headers",
     t.MessageRefParams,
     t.MessageHeaders,
-    "The raw header block exactly as received.",
+    "The raw header block exactly as received (a Bcc line only for the message's owner).",
 )
 MESSAGES_EXPLAIN = Method(
     "messages.explain",

@@ -55,7 +55,7 @@ def _since(value: str | None) -> float | None:
 
 
 async def export(ctx: Context, params: t.ArchiveExportParams) -> t.ArchivePage:
-    messages, contacts, next_cursor, rows = await ctx.store.archive.page(
+    messages, contacts, next_cursor, headers = await ctx.store.archive.page(
         params.contact_id, _since(params.since), params.after, params.limit, ctx.viewer
     )
     if params.raw and messages:
@@ -65,7 +65,7 @@ async def export(ctx: Context, params: t.ArchiveExportParams) -> t.ArchivePage:
             raw = raws.get(message.id)
             source = "mailbox"
             if raw is None:
-                raw = await _rebuilt(ctx, message, rows[message.id])
+                raw = await _rebuilt(ctx, message, headers[message.id])
                 source = "rebuilt"
             filled.append(
                 msgspec.structs.replace(
@@ -99,14 +99,14 @@ async def _originals(ctx: Context, ids: list[int]) -> dict[int, bytes]:
     return found
 
 
-async def _rebuilt(ctx: Context, message: t.ArchiveMessage, row: Row) -> bytes:
+async def _rebuilt(ctx: Context, message: t.ArchiveMessage, raw_headers: bytes) -> bytes:
     files: list[tuple[str, str, bytes]] = []
     for a in message.attachments:
         if a.status == "stored" and a.sha256:
             found = await ctx.store.db.read_blob(a.sha256)
             if found is not None:
                 files.append((a.filename, a.content_type, found[1]))
-    return rebuild(bytes(row["raw_headers"]), message.body_text, files)
+    return rebuild(raw_headers, message.body_text, files)
 
 
 async def _import_item(ctx: Context, message: t.ArchiveMessage, settings: t.Settings) -> ImportItem:

@@ -41,7 +41,7 @@ async def get(ctx: Context, params: t.MessageRefParams) -> t.Message:
 
 
 async def headers(ctx: Context, params: t.MessageRefParams) -> t.MessageHeaders:
-    return await ctx.store.messages.headers(await _resolve(ctx, params))
+    return await ctx.store.messages.headers(await _resolve(ctx, params), ctx.viewer)
 
 
 async def explain(ctx: Context, params: t.MessageRefParams) -> t.Explanation:

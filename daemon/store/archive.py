@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from loggbok.daemon.contacts_import import normalise_email as addr_spec
 from loggbok.daemon.mime.facts import HeaderFacts
+from loggbok.daemon.mime.sender_only import without_sender_only
 from loggbok.daemon.rules.namesakes import own_key, ranked
 from loggbok.daemon.store.bodies import StoredBody, write_bodies
 from loggbok.daemon.store.contacts import insert_contact, owners_in
@@ -79,9 +80,10 @@ class ArchiveQueries:
         after: str | None,
         limit: int,
         viewer: int,
-    ) -> tuple[list[t.ArchiveMessage], list[t.ArchiveContact], str | None, dict[int, Row]]:
-        """Messages, the contacts they name, the next cursor, and each message's row
-        (with raw headers, for a rebuild)."""
+    ) -> tuple[list[t.ArchiveMessage], list[t.ArchiveContact], str | None, dict[int, bytes]]:
+        """Messages, the contacts they name, the next cursor, and each message's header
+        block as `viewer` may read it (for a rebuild: a `Bcc:` line only for the message's
+        owner, `mime/sender_only.py`)."""
         params: dict[str, object] = {"viewer": viewer, "limit": limit + 1}
         where = [VISIBLE]
         on_contact = ""
@@ -99,7 +101,7 @@ class ArchiveQueries:
             params["ts"], params["last"] = cursor
             where.append("(m.date_ts > :ts OR (m.date_ts = :ts AND m.id > :last))")
         rows = await self._db.fetchall(
-            f"""SELECT {MESSAGE_COLUMNS}, m.date_ts, m.body_text, m.raw_headers
+            f"""SELECT {MESSAGE_COLUMNS}, m.date_ts, m.body_text, m.raw_headers, m.owner_id
                 FROM messages m WHERE {" AND ".join(where)}
                 ORDER BY m.date_ts, m.id LIMIT :limit""",
             params,
@@ -148,7 +150,13 @@ class ArchiveQueries:
         wanted = sorted({e.contact_id for m in messages for e in m.entries})
         last = rows[-1] if more and rows else None
         next_cursor = f"{last['date_ts']!r}:{last['id']}" if last is not None else None
-        return messages, await self._contacts(wanted), next_cursor, {r["id"]: r for r in rows}
+        headers = {
+            r["id"]: bytes(r["raw_headers"])
+            if r["owner_id"] == viewer
+            else without_sender_only(bytes(r["raw_headers"]))
+            for r in rows
+        }
+        return messages, await self._contacts(wanted), next_cursor, headers
 
     async def _contacts(self, ids: Sequence[int]) -> list[t.ArchiveContact]:
         if not ids:

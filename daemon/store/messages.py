@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
+from loggbok.daemon.mime.sender_only import without_sender_only
 from loggbok.daemon.rules import reasons
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.store import search
@@ -169,9 +170,13 @@ class MessageQueries:
         held = await self.location(row["id"], viewer)
         return (held["mailbox_id"], held["folder"]) if held is not None else (None, None)
 
-    async def headers(self, message: int) -> MessageHeaders:
+    async def headers(self, message: int, viewer: int) -> MessageHeaders:
+        """The header block as stored; a `Bcc:` line only for the message's owner (whose
+        copy, a Sent one, it came from: `mime/sender_only.py`)."""
         row = await self._row(message)
-        raw: bytes = row["raw_headers"]
+        raw: bytes = bytes(row["raw_headers"])
+        if row["owner_id"] != viewer:
+            raw = without_sender_only(raw)
         return MessageHeaders(
             id=message,
             message_id=row["message_id"],

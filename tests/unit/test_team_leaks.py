@@ -494,3 +494,29 @@ async def test_an_outage_of_a_colleagues_mailbox_is_told_without_which_or_when(
     assert not [w for w in secret_words if w in _text(told)]
     assert not re.search(r"\d{4}-\d\d-\d\dT", told.evidence.details["read_late"] + told.summary)
     await store.close()
+
+
+async def test_a_bcc_line_is_its_senders_alone(tmp_path: Path) -> None:
+    """Alice's Sent copy names whom she sent it to in secret (`Bcc:`, folded over two
+    lines here): her colleagues may read the email (visibility `everyone`) and its
+    headers, never that line; Alice reads it as stored, in `messages.headers` and in the
+    header block `archive.export` rebuilds from."""
+    team = await _team(tmp_path)
+    store = team.store
+    await _round(
+        store, team.alice_box, ALICE_RULES, "everyone",
+        ("Sent", "From: alice@f.example", "To: anna@k.example",
+         "Bcc: log-a@bcc.example,\r\n boss@f.example", "Subject: Offer",
+         "Message-ID: <offer@f.example>", "Date: Wed, 04 Jan 2023 09:00:00 +0000"),
+    )  # fmt: skip
+    offer = await store.db.fetchval("SELECT id FROM messages WHERE message_key = 'offer@f.example'")
+    mine = (await store.messages.headers(offer, team.alice)).raw
+    assert "Bcc: log-a@bcc.example,\r\n boss@f.example\r\n" in mine
+    for member in (team.bob, team.carl):
+        seen = (await store.messages.headers(offer, member)).raw
+        assert "bcc" not in seen.lower() and "boss@" not in seen
+        assert seen == mine.replace("Bcc: log-a@bcc.example,\r\n boss@f.example\r\n", "")
+    for member, shown in ((team.alice, True), (team.bob, False), (team.carl, False)):
+        _, _, _, headers = await store.archive.page(None, None, None, 50, member)
+        assert (b"boss@f.example" in headers[offer]) is shown
+    await store.close()
