@@ -142,3 +142,21 @@ def test_only_the_store_imports_a_database_driver() -> None:
         if module.startswith("loggbok.daemon.store.")
         for name in names
     ), "the scan finds the store's own driver imports"
+
+
+def test_exchangelib_is_loaded_only_for_an_ews_mailbox() -> None:
+    """Every daemon imports the EWS provider (the registry); exchangelib (and what it
+    brings: lxml's schema, pygments, spnego: 0.25 s and 30,000 objects) only once an
+    EWS mailbox is opened (`providers/ews/settings.py`)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, loggbok.daemon.app; print('exchangelib' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    ).stdout
+    assert out.strip() == "False"

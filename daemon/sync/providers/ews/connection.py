@@ -37,7 +37,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
@@ -70,11 +69,15 @@ from oauthlib.oauth2 import TokenExpiredError  # type: ignore[import-untyped]
 
 from loggbok.daemon.sync.backend import AuthError, CursorInvalid, PermanentError, TemporaryError
 from loggbok.daemon.sync.providers.ews import transport
+from loggbok.daemon.sync.providers.ews.settings import (
+    OFFICE365_EWS_URL as OFFICE365_EWS_URL,
+)
+from loggbok.daemon.sync.providers.ews.settings import EwsSettings as EwsSettings
+from loggbok.daemon.sync.providers.ews.settings import TokenFetch as TokenFetch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-OFFICE365_EWS_URL = "https://outlook.office365.com/EWS/Exchange.asmx"
 DEFAULT_VERSION = Version(Build(15, 0, 847, 32))
 """Exchange 2013 SP1's schema: everything used here (SyncFolderItems, streaming,
 ConversationId) and understood by 2013, 2016, 2019 and Exchange Online;
@@ -82,23 +85,6 @@ autodiscover's answer replaces it with the server's own."""
 BUSY_RETRIES = 6
 DEFAULT_BACK_OFF = 5.0
 MAX_BACK_OFF = 300.0
-
-AuthKind = str
-""""ntlm", "basic" or "oauth2" (`protocol.types.EwsAuth`)."""
-TokenFetch = Callable[[bool], str]
-"""Blocking: an access token (True: the server refused the last one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class EwsSettings:
-    address: str
-    ews_url: str | None
-    username: str
-    auth: AuthKind
-    secret: str | None = None
-    """The password (ntlm, basic)."""
-    token: TokenFetch | None = None
-    """Access tokens (oauth2)."""
 
 
 class MsalCredentials(OAuth2AuthorizationCodeCredentials):  # type: ignore[misc]

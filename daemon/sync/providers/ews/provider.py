@@ -39,13 +39,7 @@ from loggbok.daemon.store.mailboxes import MailboxRow
 from loggbok.daemon.sync.backend import AuthError, Backend, PermanentError, TemporaryError
 from loggbok.daemon.sync.providers.base import SIGN_IN_NEEDED, Provider, SignInFlow, stored_secret
 from loggbok.daemon.sync.providers.domains import ProviderFamily
-from loggbok.daemon.sync.providers.ews.backend import CHECK_INTERVAL, POLL_INTERVAL, EwsBackend
-from loggbok.daemon.sync.providers.ews.connection import (
-    OFFICE365_EWS_URL,
-    EwsConnection,
-    EwsSettings,
-    TokenFetch,
-)
+from loggbok.daemon.sync.providers.ews.settings import OFFICE365_EWS_URL, EwsSettings, TokenFetch
 from loggbok.daemon.sync.providers.graph.sign_in import DeviceCodeSignIn
 from loggbok.protocol import types as t
 from loggbok.protocol.errors import ErrorCode, RpcError
@@ -152,7 +146,15 @@ class EwsProvider(Provider):
     def family_of(self, config: dict[str, Any]) -> ProviderFamily:
         return "microsoft"
 
-    def _backend(self, settings: EwsSettings) -> EwsBackend:
+    def _backend(self, settings: EwsSettings) -> Backend:
+        # exchangelib only now, for a mailbox that uses it (`settings.py`)
+        from loggbok.daemon.sync.providers.ews.backend import (
+            CHECK_INTERVAL,
+            POLL_INTERVAL,
+            EwsBackend,
+        )
+        from loggbok.daemon.sync.providers.ews.connection import EwsConnection
+
         return EwsBackend(
             EwsConnection(settings),
             poll_interval=max(0.05, _number(POLL_ENV, POLL_INTERVAL)),
