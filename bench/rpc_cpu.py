@@ -16,6 +16,7 @@ checkout measures that code against this one in the same run (`--alternate`
 takes turns between the two, read by read).
 
     .venv/bin/python -m bench.rpc_cpu --data-dir /var/tmp/x/scale [--connections 1,4]
+    .venv/bin/python -m bench.rpc_cpu --pg-cache /var/tmp/x/scale-pg   (PostgreSQL)
 
 Never asserts; prints one line per read, connections and code.
 """
@@ -32,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.scale_stores import SqliteTarget
+from bench.scale_stores import PostgresTarget, SqliteTarget
 from tests.conftest import DaemonProcess
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -150,7 +151,12 @@ class Daemon:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, required=True, help="a built scale store")
+    parser.add_argument("--data-dir", type=Path, default=None, help="a built scale store")
+    parser.add_argument(
+        "--pg-cache", type=Path, default=None,
+        help="a built PostgreSQL scale store instead (`bench.scale --pg-cache`): its cluster"
+        " is started for the run and stopped after",
+    )  # fmt: skip
     parser.add_argument("--connections", default="1,4")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--reads", default="timeline,search rare,contacts.list")
@@ -160,9 +166,26 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the daemon")
     args = parser.parse_args()
     env = dict(e.split("=", 1) for e in args.env)
+    if args.pg_cache is not None:
+        pg = PostgresTarget(args.pg_cache, 0)
+        pg.cache, pg.root, pg.data_dir = args.pg_cache, args.pg_cache / "pg", args.pg_cache / "data"
+        pg.start()
+        try:
+            env["LOGGBOK_DATABASE"] = pg.database()
+            run(args, pg.data_dir, pg.facts(), env)
+        finally:
+            pg.stop()
+        return
+    if args.data_dir is None:
+        parser.error("--data-dir or --pg-cache is required")
     target = SqliteTarget.__new__(SqliteTarget)
     target.data_dir, target.db = args.data_dir, args.data_dir / "loggbok.sqlite3"
-    facts = target.facts()
+    run(args, args.data_dir, target.facts(), env)
+
+
+def run(
+    args: argparse.Namespace, data_dir: Path, facts: dict[str, Any], env: dict[str, str]
+) -> None:
     codes: list[str | None] = [None]
     if args.daemon_path:
         codes = [args.daemon_path, None] if args.alternate else [args.daemon_path]
@@ -174,7 +197,7 @@ def main() -> None:
             method, params = all_reads[name]
             for code in codes:
                 with tempfile.TemporaryDirectory(prefix="rpccpu-") as tmp:
-                    daemon = Daemon(args.data_dir, Path(tmp), code, env)
+                    daemon = Daemon(data_dir, Path(tmp), code, env)
                     pid = daemon.start()
                     try:
                         path = str(daemon.proc.socket)

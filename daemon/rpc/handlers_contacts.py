@@ -14,6 +14,7 @@ from loggbok.daemon.rpc.access import is_admin
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
 from loggbok.daemon.rpc.hangup import cancel_on_hangup
+from loggbok.daemon.rpc.raw_results import RawTimeline
 from loggbok.daemon.store.errors import Invalid
 from loggbok.daemon.store.timeline import require_contact
 from loggbok.protocol import methods as m
@@ -83,11 +84,14 @@ async def merge(ctx: Context, params: t.ContactMergeParams) -> t.Contact:
     return (await ctx.store.outages.with_blind([merged], ctx.viewer))[0]
 
 
-async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
+async def timeline(ctx: Context, params: t.TimelineGetParams) -> RawTimeline:
     """The page and (first page) the blind threads are read at once, on two readers.
     A page with entries proves the contact exists (its entries go with it): only
-    an empty page (or a refused cursor, NOT_FOUND first as ever) asks."""
-    page_read = ctx.store.timeline.page(params.contact_id, params.limit, params.before, ctx.viewer)
+    an empty page (or a refused cursor, NOT_FOUND first as ever) asks. The page's
+    entries are the database's JSON (`RawTimeline`), a `Timeline` on the wire."""
+    page_read = ctx.store.timeline.page_json(
+        params.contact_id, params.limit, params.before, ctx.viewer
+    )
     blind: list[t.BlindThread] = []
     try:
         if params.before is None:
@@ -100,11 +104,9 @@ async def timeline(ctx: Context, params: t.TimelineGetParams) -> t.Timeline:
     except Invalid:
         await require_contact(ctx.store.db, params.contact_id)
         raise
-    if not page.entries:
+    if not page.count:
         await require_contact(ctx.store.db, params.contact_id)
-    if params.before is None:
-        page.blind = blind
-    return page
+    return RawTimeline(entries=page.items, next=page.next, blind=blind)
 
 
 HANDLERS: dict[str, Handler] = {

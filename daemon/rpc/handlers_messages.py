@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from loggbok.daemon.rpc.access import require_can_log, require_owner_or_admin
 from loggbok.daemon.rpc.context import Context
 from loggbok.daemon.rpc.dispatch import Handler
+from loggbok.daemon.rpc.raw_results import RawMessageList
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.settings_rules import SettingInvalid, check_never_log
 from loggbok.daemon.store.bodies import StoredBody
@@ -229,10 +230,12 @@ async def search(ctx: Context, params: t.MessagesSearchParams) -> t.SearchResult
     return await ctx.store.messages.search(params.query, params.limit, ctx.viewer)
 
 
-async def list_(ctx: Context, params: t.MessagesListParams) -> t.MessageList:
-    return await ctx.store.messages.recent(
+async def list_(ctx: Context, params: t.MessagesListParams) -> RawMessageList:
+    """The page's summaries are the database's JSON (`RawMessageList`): a `MessageList`."""
+    page = await ctx.store.messages.recent_json(
         params.logged, params.reason, params.mailbox_id, params.limit, params.before, ctx.viewer
     )
+    return RawMessageList(messages=page.items, next=page.next)
 
 
 async def attachment(ctx: Context, params: t.AttachmentGetParams) -> t.AttachmentContent:

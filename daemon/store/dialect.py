@@ -7,7 +7,9 @@ statement (and its count of matches, up to a cap), how contacts are found by
 part of a name, address or company (SQLite: the FTS5 trigram index of
 `contact_search.py`; PostgreSQL: LIKE, through pg_trgm's GIN indexes where
 the server has them), the query that finds bodies still to fetch (SQLite
-needs an index hint there), and the round's staleness-and-ids statement.
+needs an index hint there), the round's staleness-and-ids statement, and JSON
+built by the database (`json_object`, `json_list`, `json_pairs`, `json_bool`,
+`json_text`: the pages of `json_pages.py`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,14 @@ _PENDING_WHERE = """f.mailbox_id = ? AND m.logged = 1 AND m.body_state = 'header
 
 class Dialect(Protocol):
     name: str
+    json_timeline: bool
+    """Whether a timeline page's entries are built as JSON by the database
+    (`json_pages.py`) rather than from rows in Python. SQLite: yes, it builds them
+    with the daemon's interpreter lock released. PostgreSQL: no, its JSON took
+    0.9 ms of the server's CPU for a page of 50 (to and cc lists from the stored
+    text, long texts escaped) where the rows took 0.2 and the daemon's Python 0.1
+    (docs/benchmarks.md, 2026-12-07 04:30-05:30); its message lists are JSON (one
+    statement where they were three)."""
 
     def joined(self, expr: str) -> str:
         """An aggregate joining `expr` with the unit separator (chr 31), in row order."""
@@ -72,6 +82,30 @@ class Dialect(Protocol):
         ...
 
     def greatest(self, a: str, b: str) -> str: ...
+
+    def json_object(self, pairs: str) -> str:
+        """A JSON object of `pairs` (`'key', value, ...`); a value that is JSON made by
+        these methods is put in as JSON, any other as the JSON of its SQL value."""
+        ...
+
+    def json_list(self, expr: str, source: str, order: str) -> str:
+        """A JSON array (`[]` for no rows, never NULL) of `expr` (a number, or JSON made
+        by these methods) over the rows of `source` (`FROM ... WHERE ...`, correlated)
+        in `order`."""
+        ...
+
+    def json_pairs(self, column: str, key: str) -> str:
+        """The `key` list of a stored `recipients` column (`{"to": [[email, name], ...]}`)
+        as a JSON array of `{"email", "name"}` objects in its order (`[]` when absent)."""
+        ...
+
+    def json_bool(self, expr: str) -> str:
+        """JSON true or false: whether the integer `expr` is non-zero (NULL: false)."""
+        ...
+
+    def json_text(self, expr: str) -> str:
+        """JSON made by these methods as a column's value: bytes (UTF-8) or text."""
+        ...
 
     def insertion_order(self, alias: str) -> str:
         """An expression ordering `thread_subjects` or `message_locations` rows as inserted."""
@@ -128,6 +162,7 @@ class Dialect(Protocol):
 
 class SqliteDialect:
     name = "sqlite"
+    json_timeline = True
 
     def joined(self, expr: str) -> str:
         return f"group_concat({expr}, char(31))"
@@ -141,6 +176,31 @@ class SqliteDialect:
 
     def greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"
+
+    def json_object(self, pairs: str) -> str:
+        return f"json_object({pairs})"
+
+    def json_list(self, expr: str, source: str, order: str) -> str:
+        # json(): a value keeps its JSON subtype only within one statement level
+        return (
+            f"json((SELECT json_group_array(json(x)) FROM"
+            f" (SELECT {expr} AS x {source} ORDER BY {order})))"
+        )
+
+    def json_pairs(self, column: str, key: str) -> str:
+        # an empty list as the store writes it (`"cc": []`: the quote before the key
+        # cannot be inside a string, where every quote is escaped) needs no json_each
+        return (
+            f"CASE WHEN instr({column}, '\"{key}\": []') > 0 THEN json('[]') ELSE"
+            " json((SELECT json_group_array(json_object('email', r.value -> 0,"
+            f" 'name', r.value -> 1)) FROM json_each({column}, '$.{key}') r)) END"
+        )
+
+    def json_bool(self, expr: str) -> str:
+        return f"json(CASE WHEN coalesce({expr}, 0) <> 0 THEN 'true' ELSE 'false' END)"
+
+    def json_text(self, expr: str) -> str:
+        return f"CAST({expr} AS BLOB)"  # bytes as they are: no decoding to str and back
 
     def insertion_order(self, alias: str) -> str:
         return f"{alias}.rowid"
@@ -207,6 +267,7 @@ class SqliteDialect:
 
 class PostgresDialect:
     name = "postgresql"
+    json_timeline = False
 
     def joined(self, expr: str) -> str:
         return f"string_agg({expr}, chr(31))"
@@ -219,6 +280,26 @@ class PostgresDialect:
 
     def greatest(self, a: str, b: str) -> str:
         return f"greatest({a}, {b})"
+
+    def json_object(self, pairs: str) -> str:
+        return f"json_build_object({pairs})"
+
+    def json_list(self, expr: str, source: str, order: str) -> str:
+        return f"coalesce((SELECT json_agg({expr} ORDER BY {order}) {source}), '[]'::json)"
+
+    def json_pairs(self, column: str, key: str) -> str:
+        return (
+            "coalesce((SELECT json_agg(json_build_object('email', r.value -> 0,"
+            " 'name', r.value -> 1) ORDER BY r.n)"
+            f" FROM json_array_elements({column}::json -> '{key}') WITH ORDINALITY r(value, n)),"
+            " '[]'::json)"
+        )
+
+    def json_bool(self, expr: str) -> str:
+        return f"(coalesce({expr}, 0) <> 0)"
+
+    def json_text(self, expr: str) -> str:
+        return f"({expr})::text"
 
     def insertion_order(self, alias: str) -> str:
         return f"{alias}.seq"

@@ -7,6 +7,8 @@ import base64
 import json
 from typing import Any
 
+import msgspec
+
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.mime.sender_only import without_sender_only
 from loggbok.daemon.rules import reasons
@@ -19,6 +21,7 @@ from loggbok.daemon.store.errors import Forbidden, Invalid, NotFound
 from loggbok.daemon.store.explain_redact import HIDDEN_NOTE, HIDDEN_REF, redactor
 from loggbok.daemon.store.foreign_copies import resolve_by_message_id
 from loggbok.daemon.store.forwards import settle_forwards
+from loggbok.daemon.store.json_pages import JsonPage, json_page, message_summary
 from loggbok.daemon.store.outages import OutageQueries
 from loggbok.daemon.store.plans import add_to_timelines
 from loggbok.daemon.store.records import (
@@ -43,6 +46,8 @@ from loggbok.protocol.types import (
     Participant,
     SearchResult,
 )
+
+_SUMMARIES = msgspec.json.Decoder(list[MessageSummary])
 
 
 class MessageQueries:
@@ -282,7 +287,7 @@ class MessageQueries:
                 )
         return details
 
-    async def recent(
+    async def recent_json(
         self,
         logged: bool | None,
         reason: str | None,
@@ -290,7 +295,9 @@ class MessageQueries:
         limit: int,
         before: str | None,
         viewer: int,
-    ) -> MessageList:
+    ) -> JsonPage:
+        """A page of the messages `viewer` may see, newest first, built as JSON by the
+        database (`json_pages`): `messages.list`."""
         limit = max(1, min(limit, 500))
         clauses = [VISIBLE]
         params: dict[str, object] = {"viewer": viewer, "limit": limit + 1}
@@ -316,17 +323,25 @@ class MessageQueries:
                     "before: not a cursor from messages.list",
                 ) from None
             clauses.append(older_than("m.date_ts", "m.id"))
-        rows = await self._db.fetchall(
+        rows = (
             f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {' AND '.join(clauses)}"
-            " ORDER BY m.date_ts DESC, m.id DESC LIMIT :limit",
-            params,
+            " ORDER BY m.date_ts DESC, m.id DESC LIMIT :limit"
         )
-        page = rows[:limit]
-        last = rows[limit - 1] if len(rows) > limit else None
-        return MessageList(
-            messages=await self._summaries(page, viewer),
-            next=f"{last['date_ts']!r}:{last['id']}" if last else None,
-        )
+        summary = message_summary(self._db.dialect)
+        return await json_page(self._db, rows, params, limit, summary, "date_ts", "id")
+
+    async def recent(
+        self,
+        logged: bool | None,
+        reason: str | None,
+        mailbox_id: int | None,
+        limit: int,
+        before: str | None,
+        viewer: int,
+    ) -> MessageList:
+        """`recent_json` as a `MessageList` (the answer `messages.list` sends is the JSON)."""
+        page = await self.recent_json(logged, reason, mailbox_id, limit, before, viewer)
+        return MessageList(messages=_SUMMARIES.decode(page.items), next=page.next)
 
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
         """Logged mail `viewer` may see matching an FTS5 query (`search.matching`)."""

@@ -2,16 +2,23 @@
 
 The `before` cursor is "<date_ts>:<entry id>" of the last entry of the
 previous page, so a page costs one index range scan however deep it is. A page
-is one statement: each entry's attachments come with it (`_ATTACHMENTS`, one
-lookup in the attachments' primary key per entry), not from a second query.
+is one statement whose one row is the page as JSON (`json_pages`): each entry's
+attachments come with it (one lookup in the attachments' primary key per entry),
+not from a second query. Notifications' entries (`entries_of`) are built in
+Python from rows (`records.timeline_entry`), and so are PostgreSQL's pages
+(`Dialect.json_timeline`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
+import msgspec
+
 from loggbok.daemon.store.db import Database, Dialect, Row
 from loggbok.daemon.store.errors import Invalid, NotFound
+from loggbok.daemon.store.json_pages import JsonPage, json_page
+from loggbok.daemon.store.json_pages import timeline_entry as timeline_entry_json
 from loggbok.daemon.store.records import (
     MESSAGE_COLUMNS,
     TIMELINE_ENTRY_COLUMNS,
@@ -22,6 +29,8 @@ from loggbok.daemon.store.records import (
 )
 from loggbok.protocol.types import Timeline, TimelineEntry
 
+_ENTRIES = msgspec.json.Decoder(list[TimelineEntry])
+_ENCODER = msgspec.json.Encoder()
 _ATTACHMENT_COLUMNS = "a.idx, a.filename, a.content_type, a.size, a.status, a.sha256"
 
 
@@ -44,7 +53,12 @@ class TimelineQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def page(self, contact_id: int, limit: int, before: str | None, viewer: int) -> Timeline:
+    async def page_json(
+        self, contact_id: int, limit: int, before: str | None, viewer: int
+    ) -> JsonPage:
+        """A page of the contact's timeline as `viewer` may see it, newest first, its
+        entries as JSON: built by the database (`json_pages`) where the dialect says
+        so (`Dialect.json_timeline`), else from rows in Python and encoded."""
         limit = max(1, min(limit, 500))
         params: dict[str, object] = {"contact": contact_id, "viewer": viewer, "limit": limit + 1}
         keyset = ""
@@ -58,16 +72,35 @@ class TimelineQueries:
                     "before: not a cursor from timeline.get",
                 ) from None
             keyset = " AND " + older_than("e.date_ts", "e.id")
-        rows = await self._db.fetchall(
-            f"{_select(self._db.dialect)} WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
-            " ORDER BY e.date_ts DESC, e.id DESC LIMIT :limit",
-            params,
+        dialect = self._db.dialect
+        if not dialect.json_timeline:
+            found = await self._db.fetchall(
+                f"{_select(dialect)} WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
+                " ORDER BY e.date_ts DESC, e.id DESC LIMIT :limit",
+                params,
+            )
+            entries = _entries(found[:limit])
+            last = found[limit - 1] if len(found) > limit else None
+            return JsonPage(
+                items=msgspec.Raw(_ENCODER.encode(entries)),
+                count=len(entries),
+                next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None,
+            )
+        rows = (
+            f"SELECT {MESSAGE_COLUMNS}, e.id AS entry_id, e.contact_id,"
+            " e.reason AS entry_reason, e.date_ts AS entry_ts"
+            " FROM timeline_entries e JOIN messages m ON m.id = e.message"
+            f" WHERE e.contact_id = :contact AND {VISIBLE}{keyset}"
+            " ORDER BY e.date_ts DESC, e.id DESC LIMIT :limit"
         )
-        entries = _entries(rows[:limit])
-        last = rows[limit - 1] if len(rows) > limit else None
-        return Timeline(
-            entries=entries, next=f"{last['entry_ts']!r}:{last['entry_id']}" if last else None
+        return await json_page(
+            self._db, rows, params, limit, timeline_entry_json(dialect), "entry_ts", "entry_id"
         )
+
+    async def page(self, contact_id: int, limit: int, before: str | None, viewer: int) -> Timeline:
+        """`page_json` as a `Timeline` (the answer `timeline.get` sends is the JSON)."""
+        page = await self.page_json(contact_id, limit, before, viewer)
+        return Timeline(entries=_ENTRIES.decode(page.items), next=page.next)
 
     async def entries_of(self, message_ids: list[int], viewer: int) -> list[TimelineEntry]:
         """Every timeline entry of the given messages that `viewer` may see (for
