@@ -2,7 +2,7 @@
 
 The `before` cursor is "<date_ts>:<entry id>" of the last entry of the
 previous page, so a page costs one index range scan however deep it is. A page
-is one statement whose one row is the page as JSON (`json_pages`): each entry's
+is one statement whose rows are its entries as JSON (`json_pages`): each entry's
 attachments come with it (one lookup in the attachments' primary key per entry),
 not from a second query. Notifications' entries (`entries_of`) are built in
 Python from rows (`records.timeline_entry`), and so are PostgreSQL's pages
