@@ -32,6 +32,8 @@ from loggbok.daemon.store.records import (
     own_mailboxes,
     sender,
     summaries,
+    summaries_of_rows,
+    summary_extras,
     to_and_cc,
 )
 from loggbok.daemon.store.rescans import evidence as scan_evidence
@@ -345,8 +347,9 @@ class MessageQueries:
 
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
         """Logged mail `viewer` may see matching an FTS5 query (`search.matching`)."""
-        rows = await search.matching(self._db, query, limit, viewer)
-        return SearchResult(hits=await self._summaries(rows, viewer))
+        columns = MESSAGE_COLUMNS + summary_extras(self._db.dialect)
+        rows = await search.matching(self._db, query, limit, viewer, columns)
+        return SearchResult(hits=summaries_of_rows(rows))
 
     async def log_manually(
         self, message: int, contact_ids: list[int], body: StoredBody | None

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from loggbok.daemon.store.db import Database, Row
+from loggbok.daemon.store.db import Database, Dialect, Row
 from loggbok.protocol.types import Attachment, MessageSummary, Participant, TimelineEntry
 
 MESSAGE_COLUMNS = """m.id, m.message_id, m.mailbox_id, m.folder, m.thread_id, m.subject,
@@ -97,6 +97,33 @@ async def own_mailboxes(db: Database, rows: list[Row], viewer: int) -> set[int]:
         f"SELECT id FROM mailboxes WHERE id IN ({marks}) AND user_id = ?", [*ids, viewer]
     )
     return {int(r[0]) for r in found}
+
+
+def summary_extras(dialect: Dialect) -> str:
+    """Columns that let a statement over messages (`m`) give whole summaries with no
+    statement after it: `contact_ids_joined` (its contacts in the order their entries
+    were made, `Dialect.joined`) and `own_mailbox` (1 when the mailbox it was stored
+    from is `:viewer`'s, `own_mailboxes`). Read back by `summaries_of_rows`."""
+    return f""", (SELECT {dialect.joined("CAST(x.contact_id AS TEXT)")} FROM
+        (SELECT contact_id FROM timeline_entries t WHERE t.message = m.id ORDER BY t.id) x)
+        AS contact_ids_joined,
+    CASE WHEN EXISTS (SELECT 1 FROM mailboxes ob WHERE ob.id = m.mailbox_id
+        AND ob.user_id = :viewer) THEN 1 ELSE 0 END AS own_mailbox"""
+
+
+def summaries_of_rows(rows: Sequence[Row]) -> list[MessageSummary]:
+    """`summaries` of rows that carry `summary_extras`."""
+    if not rows:
+        return []
+    extras = picker(rows, ("id", "contact_ids_joined", "own_mailbox", "mailbox_id"))
+    contacts: dict[Any, list[int]] = {}
+    own: set[int] = set()
+    for row in rows:
+        id_, joined, is_own, mailbox_id = extras(row)
+        contacts[id_] = [int(c) for c in joined.split("\x1f")] if joined else []
+        if is_own and mailbox_id is not None:
+            own.add(int(mailbox_id))
+    return summaries(rows, contacts.__getitem__, own)
 
 
 SUMMARY_COLUMNS = ("id", "message_id", "subject", "from_email", "from_name", "recipients",

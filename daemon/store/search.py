@@ -21,14 +21,16 @@ RANKED = 1_000
 (scoring them all takes about a millisecond); larger ones newest first."""
 
 
-async def matching(db: Database, query: str, limit: int, viewer: int) -> list[Row]:
-    """The messages (`MESSAGE_COLUMNS`) `viewer` may see that FTS5 `query` matches, at
-    most `limit` (1 to 500), in the order they are shown."""
+async def matching(
+    db: Database, query: str, limit: int, viewer: int, columns: str = MESSAGE_COLUMNS
+) -> list[Row]:
+    """The messages (`columns` of `m`, `MESSAGE_COLUMNS` at least) `viewer` may see that
+    FTS5 `query` matches, at most `limit` (1 to 500), in the order they are shown."""
     limit = max(1, min(limit, 500))
     try:
         by_rank = await ranked(db, query, viewer)
         few = not by_rank and await db.dialect.few_matches(db, query)
-        sql, params = db.dialect.search(query, MESSAGE_COLUMNS, VISIBLE, ranked=by_rank, few=few)
+        sql, params = db.dialect.search(query, columns, VISIBLE, ranked=by_rank, few=few)
         rows = await db.fetchall(sql, {**params, "viewer": viewer, "limit": limit})
     except Exception as exc:  # an FTS5 syntax error (SQLite's, or pg_search's)
         raise Invalid("Invalid params", f"search query: {exc}") from None
@@ -48,9 +50,11 @@ async def ranked(db: Database, query: str, viewer: int) -> bool:
     (docs/benchmarks.md)."""
     cap = {"cap": RANKED + 1}
     sql, params = db.dialect.search_count(query)
-    if int(await db.fetchval(sql, {**params, **cap})) <= RANKED:
+    row = await db.fetchone(f"SELECT ({sql}), (SELECT count(*) FROM users)", {**params, **cap})
+    assert row is not None
+    if int(row[0]) <= RANKED:
         return True
-    if int(await db.fetchval("SELECT count(*) FROM users")) <= 1:
+    if int(row[1]) <= 1:
         return False
     sql, params = db.dialect.search_count(query, VISIBLE)
     seen = await db.fetchval(sql, {**params, **cap, "viewer": viewer})

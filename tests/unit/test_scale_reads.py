@@ -287,6 +287,33 @@ async def test_a_timeline_page_and_a_contacts_page_are_one_statement_each(tmp_pa
         await store.close()
 
 
+async def test_a_search_gives_whole_summaries_in_two_statements(tmp_path: Path) -> None:
+    """A search is the count that picks its order and the page, whose rows carry each
+    hit's contacts and whether its mailbox is the reader's (`records.summary_extras`):
+    no statement per page after it (each is a trip to a reader)."""
+    store = await _store_mail(tmp_path, [1, 2, 3], ["budget", "budget plan", "other"])
+    statements: list[str] = []
+    for name in ("fetchall", "fetchone", "fetchval"):
+        read = getattr(store.db, name)
+
+        def counted(sql: str, params: object = (), read: Any = read) -> Any:
+            statements.append(sql)
+            return read(sql, params)
+
+        setattr(store.db, name, counted)
+    try:
+        hits = (await store.messages.search("budget", 50, 1)).hits
+        assert len(statements) == 2 and len(hits) == 3
+        for hit in hits:
+            whole = await store.messages.get(hit.id, 1)
+            assert hit.contact_ids == whole.contact_ids != []
+            assert hit.mailbox_id == whole.mailbox_id is not None
+        others = (await store.messages.search("budget", 50, 2)).hits  # not their mailbox
+        assert [h.mailbox_id for h in others] == [None] * 3
+    finally:
+        await store.close()
+
+
 async def test_a_contacts_plan_kept_from_before_another_writer_gives_the_fresh_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -392,6 +419,8 @@ async def test_postgres_plans_each_search_for_its_own_words(tmp_path: Path) -> N
         )
         assert generic == 0
         # other statements are prepared (no planning each time)
+        for _ in range(6):
+            await store.contacts.search("", 50, None, 1)
         assert await store.db.fetchval("SELECT count(*) FROM pg_prepared_statements") > 0
     finally:
         await store.close()
