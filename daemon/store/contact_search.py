@@ -1,21 +1,27 @@
 """Finding contacts by any part of a name, address or company: SQLite's side.
 
-The trigram FTS5 index `contact_search` (rowid = contact id; migration 9) holds
-each contact's name, addresses and company name. Triggers note the contacts whose
-text changed in `contact_search_stale`, whatever wrote them; `settle` (run by
-`Database.transaction` before every commit) rewrites their rows in one
-statement. (FTS5 written from a trigger, one row at a time, flushes its pending
-terms at every statement: ten times the cost of a contacts import.)
+Two copies of each contact's text: the trigram FTS5 index `contact_search`
+(rowid = contact id; migration 11: its name, addresses and company name), which
+finds and counts a query's matches, and `contacts.search_text` (migration 18:
+the same, a line each, lower-cased by Python's rules), which is in the list's
+index so a walk of the list compares each entry without reading the table.
+Triggers note the contacts whose text changed in `contact_search_stale`,
+whatever wrote them; `settle` (run by `Database.transaction` before every
+commit) rewrites both for them in one statement each. (FTS5 written from a
+trigger, one row at a time, flushes its pending terms at every statement: ten
+times the cost of a contacts import.)
 
 `matching` gives `ContactQueries.search` the FROM and WHERE that find a query's
 contacts, chosen by how many match and how deep the page is, so no page reads
-every contact. Everything
-here is SQLite's own (FTS5 MATCH, trigram, group_concat, INDEXED BY): it is
+every contact. Everything here is SQLite's own (FTS5 MATCH, trigram,
+group_concat, INDEXED BY, `loggbok_lower`): it is
 `SqliteDialect.contacts_matching`, and `SqliteDatabase` runs `settle`;
 PostgreSQL has its own (`PostgresDialect.contacts_matching`).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from loggbok.daemon.store.db import Database, Transaction
 from loggbok.daemon.store.dialect import SQLITE, ContactsMatching, like_contains
@@ -91,7 +97,7 @@ async def matching(db: Database, needle: str) -> ContactsMatching:
     deepest = walk_for(found, contacts)
     if found <= FEW or deepest < 1:
         return sort
-    return ContactsMatching(walk, _EACH_TEXT, {"needle": needle}, sort, deepest)
+    return dataclasses.replace(each, fallback=sort, walk_for=deepest)
 
 
 async def settle(tx: Transaction) -> None:
