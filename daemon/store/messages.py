@@ -29,9 +29,7 @@ from loggbok.daemon.store.records import (
     VISIBLE,
     attachment,
     older_than,
-    own_mailboxes,
     sender,
-    summaries,
     summaries_of_rows,
     summary_extras,
     to_and_cc,
@@ -113,22 +111,6 @@ class MessageQueries:
             "SELECT contact_id FROM timeline_entries WHERE message = ? ORDER BY id", (message,)
         )
         return [r[0] for r in rows]
-
-    async def contact_ids_of(self, messages: list[int]) -> dict[int, list[int]]:
-        """`contact_ids` of many messages in one query per 500 (a page's worth: one)."""
-        found: dict[int, list[int]] = {m: [] for m in messages}
-        for row in await self._db.fetchall_in(
-            "SELECT message, contact_id FROM timeline_entries WHERE message IN ({placeholders})"
-            " ORDER BY id",
-            messages,
-        ):
-            found[row[0]].append(row[1])
-        return found
-
-    async def _summaries(self, rows: list[Row], viewer: int) -> list[MessageSummary]:
-        contacts = await self.contact_ids_of([r["id"] for r in rows])
-        own = await own_mailboxes(self._db, rows, viewer)
-        return summaries(rows, contacts.__getitem__, own)
 
     async def get(self, message: int, viewer: int) -> Message:
         """A message (resolved for `viewer` first): `folders` names only the folders of

@@ -17,7 +17,13 @@ from loggbok.daemon.rpc.raw_results import RawMessageList, RawTimeline
 from loggbok.daemon.rules.context import RuleSettings
 from loggbok.daemon.rules.planner import Incoming
 from loggbok.daemon.store.bodies import StoredBody
-from loggbok.daemon.store.records import MESSAGE_COLUMNS, VISIBLE, older_than
+from loggbok.daemon.store.records import (
+    MESSAGE_COLUMNS,
+    VISIBLE,
+    older_than,
+    own_mailboxes,
+    summaries,
+)
 from loggbok.daemon.store.store import Store
 from loggbok.daemon.store.timeline import _entries, _select
 from loggbok.protocol import types as t
@@ -128,8 +134,18 @@ async def _old_list(
         params,
     )
     last = rows[limit - 1] if len(rows) > limit else None
-    summaries = await store.messages._summaries(rows[:limit], viewer)
-    return summaries, f"{last['date_ts']!r}:{last['id']}" if last else None
+    page = rows[:limit]
+    contacts: dict[int, list[int]] = {r["id"]: [] for r in page}
+    if contacts:
+        for message, contact in await store.db.fetchall_in(
+            "SELECT message, contact_id FROM timeline_entries WHERE message IN ({placeholders})"
+            " ORDER BY id",
+            list(contacts),
+        ):
+            contacts[message].append(contact)
+    own = await own_mailboxes(store.db, page, viewer)
+    built = summaries(page, contacts.__getitem__, own)
+    return built, f"{last['date_ts']!r}:{last['id']}" if last else None
 
 
 async def test_timeline_pages_as_json_are_the_python_pages(

@@ -256,13 +256,10 @@ async def test_contacts_list_is_the_same_however_many_match(
         await store.close()
 
 
-async def test_a_timeline_page_and_a_contacts_page_are_one_statement_each(tmp_path: Path) -> None:
-    """Each statement is a trip to a reader (a thread, a server): a first timeline page
-    is its page and its blind threads (two, side by side), a contacts page one (and the
-    count that picks its plan, for a needle not seen since the last write)."""
-    store = await _store_mail(tmp_path, [1, 2, 3], ["a", "b", "c"])
+def _counted(store: Store, *reads: str) -> list[str]:
+    """The statements `store.db`'s `reads` (method names) run from now on."""
     statements: list[str] = []
-    for name in ("fetchall", "fetchone"):
+    for name in reads:
         read = getattr(store.db, name)
 
         def counted(sql: str, params: object = (), read: Any = read) -> Any:
@@ -270,6 +267,15 @@ async def test_a_timeline_page_and_a_contacts_page_are_one_statement_each(tmp_pa
             return read(sql, params)
 
         setattr(store.db, name, counted)
+    return statements
+
+
+async def test_a_timeline_page_and_a_contacts_page_are_one_statement_each(tmp_path: Path) -> None:
+    """Each statement is a trip to a reader (a thread, a server): a first timeline page
+    is its page and its blind threads (two, side by side), a contacts page one (and the
+    count that picks its plan, for a needle not seen since the last write)."""
+    store = await _store_mail(tmp_path, [1, 2, 3], ["a", "b", "c"])
+    statements = _counted(store, "fetchall", "fetchone")
     try:
         anna = (await store.contacts.search("anna", 10, None, 1)).contacts[0]
         statements.clear()
@@ -292,15 +298,7 @@ async def test_a_search_gives_whole_summaries_in_two_statements(tmp_path: Path) 
     hit's contacts and whether its mailbox is the reader's (`records.summary_extras`):
     no statement per page after it (each is a trip to a reader)."""
     store = await _store_mail(tmp_path, [1, 2, 3], ["budget", "budget plan", "other"])
-    statements: list[str] = []
-    for name in ("fetchall", "fetchone", "fetchval"):
-        read = getattr(store.db, name)
-
-        def counted(sql: str, params: object = (), read: Any = read) -> Any:
-            statements.append(sql)
-            return read(sql, params)
-
-        setattr(store.db, name, counted)
+    statements = _counted(store, "fetchall", "fetchone", "fetchval")
     try:
         hits = (await store.messages.search("budget", 50, 1)).hits
         assert len(statements) == 2 and len(hits) == 3
