@@ -291,6 +291,7 @@ class DovecotServer:
         pid = self._master_pid()
         if pid is None:
             return
+        sessions = _children(pid)  # imap and login processes: clients' connections
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)  # what `dovecot stop` does, without its extra wait
         deadline = time.monotonic() + timeout
@@ -299,6 +300,11 @@ class DovecotServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
                 break
+            time.sleep(0.02)
+        # The master signals its children and may leave before they do: a stopped
+        # server has no session left that could still answer a client.
+        deadline = time.monotonic() + timeout
+        while any(_alive(child) for child in sessions) and time.monotonic() < deadline:
             time.sleep(0.02)
         # The master is gone once its pid file is; wait for the port to be free too.
         deadline = time.monotonic() + timeout
@@ -602,6 +608,19 @@ def _first_account(*names: str) -> tuple[str, int, int]:
             continue
         return entry.pw_name, entry.pw_uid, entry.pw_gid
     raise DovecotUnavailable(f"none of the accounts {names} exists to run Dovecot as")
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is `parent` (from /proc)."""
+    found: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields and int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _alive(pid: int) -> bool:
