@@ -55,6 +55,10 @@ from loggbok.protocol.framing import encode
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 30.0
+TURN_AWAY_SECONDS = 2.0
+"""How long a client turned away may still send before its connection is closed."""
+TURNED_AWAY = 16
+"""Clients turned away held at once so (more are closed at once)."""
 """How long an answer waits for its client to take it before the next may be written."""
 
 
@@ -128,6 +132,8 @@ class RpcServer:
         self._connections: set[_Connection] = set()
         self._open = 0
         """Connections being served (`_connections` forgets one once a push fails)."""
+        self._turned_away = 0
+        """Connections turned away, told why and not yet closed (`_turn_away`)."""
         self._acceptor: Acceptor | None = None
         self.max_connections = self.limits.max_connections
         """Clients served at once (0 in `limits`: worked out from the fd limit at start)."""
@@ -191,7 +197,7 @@ class RpcServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._open >= self.max_connections:
-            await self._turn_away(writer)
+            await self._turn_away(reader, writer)
             return
         self._open += 1
         try:
@@ -199,8 +205,12 @@ class RpcServer:
         finally:
             self._open -= 1
 
-    async def _turn_away(self, writer: asyncio.StreamWriter) -> None:
-        """One client too many: told so in one line (an error with id null), then closed."""
+    async def _turn_away(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One client too many: told so in one line (an error with id null), then closed
+        once it has stopped sending (at most `TURN_AWAY_SECONDS`; what it sends is
+        dropped). Closed at once, a connection whose request came in unread makes
+        Linux reset the client's end: its write fails, and asyncio drops the
+        connection before reading the line that says why."""
         limit = self.max_connections
         log.warning("%d clients connected, the most served at once: one more refused", limit)
         data = {
@@ -213,6 +223,16 @@ class RpcServer:
         writer.write(encode(error(code, ERROR_MESSAGES[code], data)))
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer.drain(), 5)
+        if self._turned_away < TURNED_AWAY:
+            self._turned_away += 1
+            try:
+                with contextlib.suppress(Exception):
+                    writer.write_eof()
+                    async with asyncio.timeout(TURN_AWAY_SECONDS):
+                        while await reader.read(1 << 16):
+                            pass
+            finally:
+                self._turned_away -= 1
         writer.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer.wait_closed(), 5)
