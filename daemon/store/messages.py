@@ -7,8 +7,6 @@ import base64
 import json
 from typing import Any
 
-import msgspec
-
 from loggbok.daemon.mime.placeholders import atp_properties, scanned_by_safe_attachments
 from loggbok.daemon.mime.sender_only import without_sender_only
 from loggbok.daemon.rules import reasons
@@ -41,13 +39,9 @@ from loggbok.protocol.types import (
     Forwarded,
     Message,
     MessageHeaders,
-    MessageList,
-    MessageSummary,
     Participant,
     SearchResult,
 )
-
-_SUMMARIES = msgspec.json.Decoder(list[MessageSummary])
 
 
 class MessageQueries:
@@ -313,19 +307,6 @@ class MessageQueries:
         )
         summary = message_summary(self._db.dialect)
         return await json_page(self._db, rows, params, limit, summary, "date_ts", "id")
-
-    async def recent(
-        self,
-        logged: bool | None,
-        reason: str | None,
-        mailbox_id: int | None,
-        limit: int,
-        before: str | None,
-        viewer: int,
-    ) -> MessageList:
-        """`recent_json` as a `MessageList` (the answer `messages.list` sends is the JSON)."""
-        page = await self.recent_json(logged, reason, mailbox_id, limit, before, viewer)
-        return MessageList(messages=_SUMMARIES.decode(page.items), next=page.next)
 
     async def search(self, query: str, limit: int, viewer: int) -> SearchResult:
         """Logged mail `viewer` may see matching an FTS5 query (`search.matching`)."""

@@ -9,31 +9,23 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
+
+from tests.support.fresh_interpreter import modules_after
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CHECK = """
-import importlib, pkgutil, sys
+import importlib, pkgutil
 top = importlib.import_module({top!r})
 for info in pkgutil.walk_packages(top.__path__, {top!r} + "."):
     importlib.import_module(info.name)
-print(",".join(sorted(m for m in sys.modules if m.startswith(("loggbok", "textual")))))
 """
 
 
 def _loaded(top: str) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHECK.format(top=top)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd="/",
-    ).stdout
-    return set(out.strip().split(","))
+    return {m for m in modules_after(CHECK.format(top=top)) if m.startswith(("loggbok", "textual"))}
 
 
 def test_protocol_imports_neither_daemon_nor_tui() -> None:
@@ -148,15 +140,5 @@ def test_exchangelib_is_loaded_only_for_an_ews_mailbox() -> None:
     """Every daemon imports the EWS provider (the registry); exchangelib (and what it
     brings: lxml's schema, pygments, spnego: 0.25 s and 30,000 objects) only once an
     EWS mailbox is opened (`providers/ews/settings.py`)."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, loggbok.daemon.app; print('exchangelib' in sys.modules)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd="/",
-    ).stdout
-    assert out.strip() == "False"
+    loaded = modules_after("import loggbok.daemon.app")
+    assert "loggbok.daemon.app" in loaded and "exchangelib" not in loaded

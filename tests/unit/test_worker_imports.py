@@ -9,17 +9,17 @@ parse. Checked in fresh interpreters with the preparation spawn itself does.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.fresh_interpreter import modules_after
+
 PREPARED = """
 import multiprocessing.spawn, sys
 multiprocessing.spawn.prepare({preparation!r})
 import loggbok.daemon.sync.parse_pool
-print(",".join(sorted(sys.modules)))
 """
 
 HEAVY = ("loggbok.daemon.app", "loggbok.daemon.rpc", "loggbok.daemon.cli", "aiosqlite",
@@ -27,14 +27,7 @@ HEAVY = ("loggbok.daemon.app", "loggbok.daemon.rpc", "loggbok.daemon.cli", "aios
 
 
 def _worker_modules(preparation: dict[str, object]) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", PREPARED.format(preparation=preparation)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd="/",
-    ).stdout
-    return set(out.strip().split(","))
+    return modules_after(PREPARED.format(preparation=preparation))
 
 
 def _heavy(modules: set[str]) -> set[str]:
